@@ -12,14 +12,12 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from physode.errors import InputError
+
 # Modules that register sub-commands, in the order `physode --help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "physode.problems.transport.cli",
 )
-
-
-class UserError(Exception):
-    """A problem with the user's input: printed as one line, no traceback, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(["quickstart", *(argv or [])])
     try:
         return int(args.func(args) or 0)
-    except UserError as err:
+    except InputError as err:  # bad input: one line, no traceback
         print(f"physode {args.command}: error: {err}", file=sys.stderr)
         return 2
 

@@ -1,0 +1,9 @@
+"""Errors physode raises for bad input.
+
+Every check of user input raises :class:`InputError` with one message that says what is wrong and
+how to fix it; the command line prints it as a single line without a traceback.
+"""
+
+
+class InputError(ValueError):
+    """Bad user input (arguments, files, options): the message says what is wrong and the fix."""
