@@ -1,0 +1,20 @@
+"""Problem-independent training utilities: checkpoints, exact resume, metrics, data parallel, CLI."""
+
+from physode.training.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from physode.training.cli import problem_subparsers
+from physode.training.distributed import (
+    DistContext,
+    GlobalBatchNorm2d,
+    all_reduce_sum,
+    close_distributed,
+    init_distributed,
+    resolve_device,
+    sync_batchnorm,
+)
+from physode.training.metrics import MetricsWriter, read_metrics
+
+__all__ = [
+    "DistContext", "GlobalBatchNorm2d", "MetricsWriter", "all_reduce_sum", "close_distributed",
+    "init_distributed", "load_checkpoint", "problem_subparsers", "read_metrics", "resolve_device",
+    "rng_state", "save_checkpoint", "set_rng_state", "sync_batchnorm",
+]

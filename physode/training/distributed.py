@@ -1,0 +1,125 @@
+"""Multi-process data parallel set-up shared by every problem (launched with ``torchrun``).
+
+``torchrun`` sets ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``; without them everything runs as a
+single process and no process group is created. NCCL is used on CUDA, gloo otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+import torch.distributed.nn.functional as dist_fn
+from torch import nn
+
+from physode.errors import InputError
+
+
+@dataclass(frozen=True)
+class DistContext:
+    """Where this process sits in the job and which device it trains on."""
+
+    rank: int
+    world_size: int
+    device: torch.device
+
+    @property
+    def is_main(self) -> bool:
+        """Rank 0 writes files and prints progress."""
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` picks CUDA when present; an unavailable device is an :class:`InputError`."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as err:
+        raise InputError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from err
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"device {name!r} requested but CUDA is not available; use --device cpu")
+    return device
+
+
+def init_distributed(device: str = "auto") -> DistContext:
+    """Join the ``torchrun`` process group if there is one; each rank takes CUDA device LOCAL_RANK."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    target = resolve_device(device)
+    if world_size == 1:
+        return DistContext(0, 1, target)
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if target.type == "cuda":
+        target = torch.device("cuda", local_rank)
+        torch.cuda.set_device(target)
+    if not dist.is_initialized():
+        if target.type == "cuda":
+            dist.init_process_group("nccl", device_id=target)
+        else:
+            dist.init_process_group("gloo")
+    return DistContext(dist.get_rank(), world_size, target)
+
+
+def close_distributed() -> None:
+    """Leave the process group (a no-op for a single process)."""
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
+    """Sum ``tensor`` over ranks in place and return it (unchanged for a single process)."""
+    if dist.is_initialized() and dist.get_world_size() > 1:
+        dist.all_reduce(tensor)
+    return tensor
+
+
+class GlobalBatchNorm2d(nn.BatchNorm2d):
+    """BatchNorm2d whose training statistics span the global batch of all ranks, on any backend.
+
+    PyTorch's :class:`torch.nn.SyncBatchNorm` only runs on accelerators; this one uses autograd-aware
+    all-reduces (mean, then centred second moment, for accuracy) so a CPU/gloo job computes exactly
+    what one process computes on the whole batch. Outside training or a process group it is plain
+    BatchNorm2d, with the same state-dict keys.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not (self.training and dist.is_initialized() and dist.get_world_size() > 1):
+            return super().forward(x)
+        xf = x.float()
+        local = torch.cat([xf.sum(dim=(0, 2, 3)), xf.new_tensor([xf.numel() / xf.shape[1]])])
+        total = dist_fn.all_reduce(local)
+        count = total[-1]
+        mean = total[:-1] / count
+        centred = xf - mean[None, :, None, None]
+        var = dist_fn.all_reduce(centred.square().sum(dim=(0, 2, 3))) / count
+        out = centred * torch.rsqrt(var + self.eps)[None, :, None, None]
+        if self.affine:
+            out = out * self.weight[None, :, None, None] + self.bias[None, :, None, None]
+        if self.track_running_stats:
+            with torch.no_grad():
+                self.num_batches_tracked += 1
+                momentum = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+                self.running_mean.lerp_(mean.detach(), momentum)
+                self.running_var.lerp_(var.detach() * count / (count - 1), momentum)
+        return out.to(x.dtype)
+
+
+def sync_batchnorm(model: nn.Module, device: torch.device) -> nn.Module:
+    """Make every BatchNorm2d of ``model`` use global-batch statistics (native SyncBatchNorm on CUDA)."""
+    if device.type == "cuda":
+        return nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    for name, child in model.named_children():
+        if type(child) is nn.BatchNorm2d:
+            replacement = GlobalBatchNorm2d(child.num_features, child.eps, child.momentum, child.affine,
+                                            child.track_running_stats, device=device)
+            replacement.load_state_dict(child.state_dict())
+            setattr(model, name, replacement)
+        else:
+            sync_batchnorm(child, device)
+    return model
