@@ -1,0 +1,107 @@
+"""The continuous adjoint of Neural ODE (Chen et al. 2018): optimize-then-discretize.
+
+Backward solves the adjoint equations in reverse time together with the state itself, so memory
+is O(1) in the number of steps. For a coupled block this gives the adjoints of both z and w
+(ANODEV2 Eq. 7a-7e). The result approximates the gradient of the continuous problem, not of the
+discrete forward map, and the reverse-time state reconstruction can be unstable: for a diffusive
+weight evolution (``SpectralRDA`` with diffusion) it is an ill-posed backward heat equation.
+Use it to compare; use :class:`~physode.gradients.Checkpoint` for exact gradients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from physode.gradients.base import (
+    AutocastState,
+    DiscreteSolve,
+    GradientStrategy,
+    RandomState,
+    State,
+    replayed,
+    requires_grad_copy,
+    restored,
+    run_forward,
+)
+from physode.steppers import ButcherTableau, get_method
+
+
+class Adjoint(GradientStrategy):
+    """Approximate gradients from a reverse-time solve of the adjoint equations.
+
+    Args:
+        method: stepper for the reverse solve; defaults to the forward solve's method.
+    """
+
+    name = "adjoint"
+
+    def __init__(self, method: str | ButcherTableau | None = None) -> None:
+        self.method = None if method is None else get_method(method)
+
+    def solve(self, problem: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:
+        if not torch.is_grad_enabled():
+            return run_forward(problem, y0)[0]
+        return _AdjointSolve.apply(problem, self.method or problem.tableau, len(y0), *y0, *params)
+
+    def __repr__(self) -> str:
+        return f"Adjoint(method={self.method.name if self.method else None!r})"
+
+
+class _AdjointSolve(torch.autograd.Function):
+    @staticmethod
+    def forward(
+        ctx: Any, problem: DiscreteSolve, tableau: ButcherTableau, n_state: int, *inputs: Tensor
+    ) -> State:
+        y0, params = inputs[:n_state], inputs[n_state:]
+        ctx.problem, ctx.tableau, ctx.params = problem, tableau, params
+        ctx.rng = RandomState(y0)
+        ctx.autocast = AutocastState()
+        outputs, final = run_forward(problem, y0)
+        ctx.save_for_backward(*final)
+        return outputs
+
+    @staticmethod
+    def backward(ctx: Any, *grad_outputs: Tensor | None) -> tuple[Tensor | None, ...]:
+        problem: DiscreteSolve = ctx.problem
+        params = [p for p in ctx.params if p.requires_grad]
+        y = tuple(ctx.saved_tensors)
+        k = len(y)
+        adj_y = tuple(torch.zeros_like(s) for s in y)
+        adj_p = tuple(torch.zeros_like(p) for p in params)
+        position = {index: i for i, index in enumerate(problem.outputs)}
+
+        def add_output_grads(adj: State, index: int) -> State:
+            if index not in position:
+                return adj
+            i = position[index]
+            return tuple(a if g is None else a + g[i] for a, g in zip(adj, grad_outputs))
+
+        def augmented(t: float, s: State) -> State:
+            state, adjoint = s[:k], s[k : 2 * k]
+            with torch.enable_grad():
+                state = requires_grad_copy(state)
+                rate = problem.vector_field(t, state)
+                vjps = torch.autograd.grad(
+                    rate, (*state, *params), adjoint, allow_unused=True
+                )
+            vjps = tuple(
+                torch.zeros_like(x) if v is None else v for v, x in zip(vjps, (*state, *params))
+            )
+            return (*(r.detach() for r in rate), *(-v for v in vjps))
+
+        adj_y = add_output_grads(adj_y, problem.n_steps)
+        with replayed(ctx.rng, ctx.autocast), restored(problem.buffers()):
+            for n in reversed(range(problem.n_steps)):
+                grid = problem.reverse_grid(n)
+                for hi, lo in zip(reversed(grid[1:]), reversed(grid[:-1])):
+                    s = ctx.tableau.step(augmented, hi, lo - hi, (*y, *adj_y, *adj_p))
+                    y, adj_y, adj_p = s[:k], s[k : 2 * k], s[2 * k :]
+                adj_y = add_output_grads(adj_y, n)
+        grads_p = iter(adj_p)
+        param_grads = [next(grads_p) if p.requires_grad else None for p in ctx.params]
+        y_grads = [a if need else None for a, need in zip(adj_y, ctx.needs_input_grad[3 : 3 + k])]
+        return (None, None, None, *y_grads, *param_grads)

@@ -1,0 +1,18 @@
+"""Autograd through every step: the reference. Memory grows with the number of steps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import Tensor
+
+from physode.gradients.base import DiscreteSolve, GradientStrategy, State, run_forward
+
+
+class Backprop(GradientStrategy):
+    """Differentiate the discrete solver by keeping the whole computation graph."""
+
+    name = "backprop"
+
+    def solve(self, problem: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:
+        return run_forward(problem, y0)[0]

@@ -1,0 +1,143 @@
+"""What a gradient strategy differentiates: a discretized solve, step by step.
+
+A :class:`DiscreteSolve` is an initial-value problem already put on a time grid: the discrete
+forward map as a sequence of steps, plus the continuous vector field it discretizes. Gradient
+strategies only see this interface, so every strategy works with every stepper and every
+evolution operator without special cases.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+from collections.abc import Iterator, Sequence
+
+import torch
+from torch import Tensor
+
+from physode.steppers import ButcherTableau
+
+State = tuple[Tensor, ...]
+
+
+class DiscreteSolve(abc.ABC):
+    """A discretized initial-value problem ``y(t_0) = y0 -> y(t_n)`` on a fixed grid.
+
+    The state is a tuple of tensors (e.g. ``(z,)``, or ``(z, w)`` for a coupled block). Steps may
+    depend on parameters (module weights) through closures; the strategy receives those
+    parameters separately, so it can differentiate with respect to them.
+    """
+
+    #: The grid ``t_0 < t_1 < ... < t_N``; step ``n`` maps the state at ``t_n`` to ``t_{n+1}``.
+    times: Sequence[float]
+    #: Grid indices whose states are returned, in increasing order.
+    outputs: Sequence[int]
+    #: Method the continuous adjoint integrates its reverse-time equations with.
+    tableau: ButcherTableau
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.times) - 1
+
+    @abc.abstractmethod
+    def step(self, n: int, state: State) -> State:
+        """The discrete forward map of step ``n``."""
+
+    @abc.abstractmethod
+    def vector_field(self, t: float, state: State) -> State:
+        """The continuous dynamics ``dy/dt`` this solve discretizes (used by the adjoint)."""
+
+    def reverse_grid(self, n: int) -> Sequence[float]:
+        """Times at which the adjoint's reverse solve steps through step ``n`` (ascending)."""
+        return (self.times[n], self.times[n + 1])
+
+    def buffers(self) -> Sequence[Tensor]:
+        """Mutable module state (e.g. BatchNorm running statistics) a recompute must not touch."""
+        return ()
+
+
+class GradientStrategy(abc.ABC):
+    """How gradients of a :class:`DiscreteSolve` are computed."""
+
+    name: str
+
+    @abc.abstractmethod
+    def solve(self, problem: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:
+        """Integrate and return each state component stacked over ``problem.outputs``."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def run_forward(problem: DiscreteSolve, y0: State) -> tuple[State, State]:
+    """Run every step, keeping only the output states.
+
+    Returns the output states (each component stacked over ``problem.outputs``) and the final
+    state.
+    """
+    wanted = set(problem.outputs)
+    kept: list[State] = [y0] if 0 in wanted else []
+    state = y0
+    for n in range(problem.n_steps):
+        state = problem.step(n, state)
+        if n + 1 in wanted:
+            kept.append(state)
+    return tuple(torch.stack(parts) for parts in zip(*kept)), state
+
+
+@contextlib.contextmanager
+def restored(buffers: Sequence[Tensor]) -> Iterator[None]:
+    """Put ``buffers`` back as they were on entry (a recompute must not update them twice)."""
+    saved = [b.clone() for b in buffers]
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for b, s in zip(buffers, saved):
+                b.copy_(s)
+
+
+@contextlib.contextmanager
+def replayed(rng: "RandomState", autocast: "AutocastState") -> Iterator[None]:
+    """Re-enter the forward pass's random and autocast state; the caller's RNG is untouched after.
+
+    A recompute that draws the same random numbers reproduces dropout masks exactly.
+    """
+    with torch.random.fork_rng(devices=rng.cuda_devices), contextlib.ExitStack() as stack:
+        rng.restore()
+        for device_type, dtype in autocast.enabled:
+            stack.enter_context(torch.autocast(device_type, dtype=dtype))
+        yield
+
+
+class RandomState:
+    """The CPU generator's state and that of every CUDA device the solve runs on."""
+
+    def __init__(self, tensors: Sequence[Tensor]) -> None:
+        self.cuda_devices = sorted({t.device.index or 0 for t in tensors if t.is_cuda})
+        self.cpu = torch.get_rng_state()
+        self.cuda = [torch.cuda.get_rng_state(d) for d in self.cuda_devices]
+
+    def restore(self) -> None:
+        torch.set_rng_state(self.cpu)
+        for device, state in zip(self.cuda_devices, self.cuda):
+            torch.cuda.set_rng_state(state, device)
+
+
+class AutocastState:
+    """Which device types had autocast on (and at which dtype) when the forward pass ran."""
+
+    def __init__(self) -> None:
+        self.enabled = [
+            (device_type, torch.get_autocast_dtype(device_type))
+            for device_type in ("cpu", "cuda")
+            if torch.is_autocast_enabled(device_type)
+        ]
+
+
+def requires_grad_copy(state: State, track: Sequence[bool] | None = None) -> State:
+    """Detached copies of ``state`` as inputs of a recomputation; ``track`` says which autograd
+    follows (default: every floating-point component)."""
+    if track is None:
+        track = [s.is_floating_point() for s in state]
+    return tuple(s.detach().requires_grad_(bool(t)) for s, t in zip(state, track))
