@@ -17,6 +17,7 @@ from physode.errors import InputError
 # Modules that register sub-commands, in the order `physode --help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "physode.problems.transport.cli",
+    "physode.problems.cifar10.cli",
 )
 
 

@@ -1,0 +1,238 @@
+"""Train and evaluate the CIFAR-10 networks: ANODE's recipe, exact resume, data parallel.
+
+One function, :func:`train`, serves a single process and ``torchrun`` alike. Every epoch ends
+with a JSON-lines metrics record and an atomically written checkpoint holding everything that
+determines the rest of the run (weights, optimizer, scheduler, data generator, global RNGs), so a
+killed run resumed with ``resume=True`` produces exactly the metrics of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from physode.errors import InputError
+from physode.problems.cifar10.data import Split, eval_batches, load_cifar10, train_batches
+from physode.problems.cifar10.models import build_model
+from physode.training import (
+    DistContext,
+    MetricsWriter,
+    all_reduce_sum,
+    close_distributed,
+    init_distributed,
+    load_checkpoint,
+    resolve_device,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+    sync_batchnorm,
+)
+
+CHECKPOINT = "checkpoint.pt"
+METRICS = "metrics.jsonl"
+FORMAT = "physode.cifar10/1"
+# Fields a resumed run may change; everything else must match the checkpoint.
+RESUMABLE_CHANGES = ("epochs", "progress")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A training run; the defaults are ANODE's public recipe for the paper's Table 1."""
+
+    arch: str = "resnet10"
+    variant: str = "baseline"
+    epochs: int = 350
+    batch_size: int = 256  # global: split across processes
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    milestones: tuple[int, ...] = (150, 250)
+    gamma: float = 0.1
+    seed: int = 0
+    augment: bool = True
+    limit_train: int | None = None  # first N training images only (quick runs, tests)
+    limit_test: int | None = None
+    eval_batch_size: int = 1000
+    amp: bool | None = None  # bf16 autocast; None: on CUDA only
+    channels_last: bool | None = None  # None: on CUDA only
+    deterministic: bool = False  # deterministic CUDA kernels (slower); CPU is deterministic anyway
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+                    "eval_batch_size": self.eval_batch_size}
+        for name, value in positive.items():
+            if value <= 0:
+                raise InputError(f"--{name.replace('_', '-')} must be positive, got {value}")
+        for name in ("limit_train", "limit_test"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise InputError(f"--{name.replace('_', '-')} must be positive, got {value}")
+
+
+def _check_resumable(stored: dict[str, Any], config: TrainConfig, path: Path) -> None:
+    wanted = dataclasses.asdict(config)
+    differs = [f"{k}={stored.get(k)!r} (now {v!r})" for k, v in wanted.items()
+               if k not in RESUMABLE_CHANGES and stored.get(k) != v]
+    if differs:
+        raise InputError(f"cannot resume {path}: the run used {', '.join(differs)}; "
+                         "repeat the original options or start a new --out")
+
+
+def _autocast(device: torch.device, enabled: bool) -> torch.autocast:
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
+
+
+def _run_epoch(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]], ctx: DistContext,
+               amp: bool, memory_format: torch.memory_format,
+               optimizer: torch.optim.Optimizer | None = None, bar: tqdm | None = None) -> dict[str, float]:
+    """Train (given an optimizer) or evaluate over ``batches``; loss/accuracy summed over all ranks.
+
+    Sums stay on the device so nothing synchronises per step; the bar shows images/s.
+    """
+    totals = torch.zeros(3, device=ctx.device, dtype=torch.float64)  # loss sum, correct, count
+    model.train(optimizer is not None)
+    with torch.set_grad_enabled(optimizer is not None):
+        for images, labels in batches:
+            with _autocast(ctx.device, amp):
+                logits = model(images.contiguous(memory_format=memory_format))
+                loss = F.cross_entropy(logits.float(), labels)
+            if optimizer is not None:
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+            n = labels.numel()
+            totals += torch.stack([loss.detach().double() * n, (logits.argmax(1) == labels).sum().double(),
+                                   totals.new_tensor(n)])
+            if bar is not None:
+                bar.update(n * ctx.world_size)
+    loss_sum, correct, count = all_reduce_sum(totals).tolist()
+    return {"loss": loss_sum / count, "acc": correct / count}
+
+
+def train(config: TrainConfig, data_root: str | os.PathLike[str], out: str | os.PathLike[str],
+          device: str = "auto", resume: bool = False, download: bool = False) -> list[dict[str, Any]]:
+    """Train ``config`` on the CIFAR-10 in ``data_root``, writing checkpoint and metrics to ``out``.
+
+    Under ``torchrun`` each process trains its shard of every global batch with DDP and
+    global-batch BatchNorm, so N processes take the same steps as one. ``resume`` continues from
+    ``out``'s checkpoint if there is one. Returns this process's metrics records.
+    """
+    out = Path(out)
+    ckpt_path = out / CHECKPOINT
+    state = None
+    if ckpt_path.exists():
+        if not resume:
+            raise InputError(f"{out} already holds a run; pass --resume to continue it or choose a new --out")
+        state = load_checkpoint(ckpt_path, required=("format", "config", "epoch", "model", "optimizer"))
+        if state["format"] != FORMAT:
+            raise InputError(f"{ckpt_path} is a {state['format']!r} checkpoint, not CIFAR-10; use a CIFAR-10 run")
+        _check_resumable(state["config"], config, ckpt_path)
+
+    ctx = init_distributed(device)
+    try:
+        return _train(config, ctx, Path(data_root), out, state, download)
+    finally:
+        close_distributed()
+
+
+def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
+           state: dict[str, Any] | None, download: bool) -> list[dict[str, Any]]:
+    on_cuda = ctx.device.type == "cuda"
+    amp = on_cuda if config.amp is None else config.amp
+    memory_format = torch.channels_last if (on_cuda if config.channels_last is None else config.channels_last) \
+        else torch.contiguous_format
+    if config.deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.benchmark = not config.deterministic
+
+    if download and ctx.distributed:  # one process downloads, the others wait for it
+        if ctx.is_main:
+            load_cifar10(data_root, download=True)
+        torch.distributed.barrier()
+        download = False
+    torch.manual_seed(config.seed)
+    model = build_model(config.arch, config.variant)  # first: a bad name fails before the data loads
+    train_set, test_set = load_cifar10(data_root, download=download)
+    train_set = train_set.head(config.limit_train).to(ctx.device)
+    test_set = test_set.head(config.limit_test).to(ctx.device)
+    if ctx.distributed:
+        model = sync_batchnorm(model, ctx.device)
+    model = model.to(ctx.device, memory_format=memory_format)
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                                weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(config.milestones), config.gamma)
+    generator = torch.Generator(ctx.device).manual_seed(config.seed)
+    start = 0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        generator.set_state(state["generator"])
+        set_rng_state(state["rng"])
+        start = state["epoch"]
+    net = DistributedDataParallel(model, device_ids=[ctx.device] if on_cuda else None) if ctx.distributed else model
+
+    metrics = MetricsWriter(out / METRICS, keep_through=start) if ctx.is_main else None
+    records = []
+    for epoch in range(start + 1, config.epochs + 1):
+        lr = optimizer.param_groups[0]["lr"]
+        steps = len(train_set) // config.batch_size
+        with tqdm(total=steps * config.batch_size, unit="img", unit_scale=True, leave=False,
+                  desc=f"epoch {epoch}/{config.epochs}", disable=not (config.progress and ctx.is_main)) as bar:
+            began = time.perf_counter()
+            batches = train_batches(train_set, config.batch_size, generator, ctx.rank, ctx.world_size,
+                                    config.augment)
+            fit = _run_epoch(net, batches, ctx, amp, memory_format, optimizer, bar)
+            seconds = time.perf_counter() - began
+        scheduler.step()
+        test = _run_epoch(net, eval_batches(test_set, config.eval_batch_size, ctx.rank, ctx.world_size),
+                          ctx, amp, memory_format)
+        record = {"epoch": epoch, "train_loss": fit["loss"], "train_acc": fit["acc"], "test_loss": test["loss"],
+                  "test_acc": test["acc"], "lr": lr, "images_per_s": steps * config.batch_size / seconds,
+                  "time_s": time.perf_counter() - began}
+        records.append(record)
+        if metrics is not None:  # metrics first: a kill in between only repeats this record on resume
+            metrics.write(record)
+            save_checkpoint(out / CHECKPOINT, {
+                "format": FORMAT, "config": dataclasses.asdict(config), "epoch": epoch,
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "generator": generator.get_state(), "rng": rng_state(),
+            })
+            if config.progress:
+                tqdm.write(f"epoch {epoch}: train loss {fit['loss']:.4f} acc {fit['acc']:.4f} | test loss "
+                           f"{test['loss']:.4f} acc {test['acc']:.4f} | {record['images_per_s']:.0f} img/s")
+    return records
+
+
+def evaluate(checkpoint: str | os.PathLike[str], data_root: str | os.PathLike[str], device: str = "auto",
+             batch_size: int = 1000, limit_test: int | None = None) -> dict[str, float]:
+    """Test loss and accuracy of the model in a training checkpoint (single process)."""
+    state = load_checkpoint(checkpoint, required=("format", "config", "model"))
+    if state["format"] != FORMAT:
+        raise InputError(f"{checkpoint} is a {state['format']!r} checkpoint, not CIFAR-10; use a CIFAR-10 run")
+    config = state["config"]
+    target = resolve_device(device)
+    model = build_model(config["arch"], config["variant"]).to(target)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as err:
+        raise InputError(f"{checkpoint} does not fit {config['arch']}/{config['variant']} ({str(err).splitlines()[0]}); "
+                         "it was written by an incompatible version") from err
+    _, test_set = load_cifar10(data_root)
+    test_set: Split = test_set.head(limit_test).to(target)
+    ctx = DistContext(0, 1, target)
+    return _run_epoch(model, eval_batches(test_set, batch_size), ctx, amp=target.type == "cuda",
+                      memory_format=torch.contiguous_format)
