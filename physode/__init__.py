@@ -1,7 +1,38 @@
-"""physode: coupled neural ODEs (ANODEV2) for learning physics."""
+"""physode: coupled neural ODEs (ANODEV2) for learning physics.
+
+The public surface: :func:`odeint`, the blocks :class:`ODEBlock` (Neural ODE / ANODE) and
+:class:`CoupledODEBlock` (ANODEV2), the evolution operators, and the gradient strategies.
+"""
 
 __version__ = "0.1.0"
 
+from physode.evolution import (  # noqa: E402
+    Dirac,
+    EvolutionOperator,
+    ExponentialMemory,
+    Neural,
+    SpectralRDA,
+    Static,
+)
+from physode.gradients import Adjoint, Backprop, Checkpoint, GradientStrategy  # noqa: E402
 from physode.integrate import odeint  # noqa: E402
+from physode.nn import CoupledODEBlock, ODEBlock  # noqa: E402
+from physode.steppers import ButcherTableau  # noqa: E402
 
-__all__ = ["__version__", "odeint"]
+__all__ = [
+    "Adjoint",
+    "Backprop",
+    "ButcherTableau",
+    "Checkpoint",
+    "CoupledODEBlock",
+    "Dirac",
+    "EvolutionOperator",
+    "ExponentialMemory",
+    "GradientStrategy",
+    "Neural",
+    "ODEBlock",
+    "SpectralRDA",
+    "Static",
+    "__version__",
+    "odeint",
+]

@@ -53,20 +53,24 @@ class _CheckpointedSolve(torch.autograd.Function):
     def backward(ctx: Any, *grad_outputs: Tensor) -> tuple[Tensor | None, ...]:
         problem: DiscreteSolve = ctx.problem
         y0 = ctx.saved_tensors
-        with replayed(ctx.rng, ctx.autocast), restored(problem.buffers()), torch.enable_grad():
-            y = requires_grad_copy(y0, ctx.needs_input_grad[2 : 2 + len(y0)])
-            outputs = run_forward(problem, y)[0]
-        pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if g is not None and o.requires_grad]
-        wrt = [*y, *ctx.params]
-        wanted = [i for i, w in enumerate(wrt) if w.requires_grad]
-        grads: list[Tensor | None] = [None] * len(wrt)
-        if pairs and wanted:
-            found = torch.autograd.grad(
-                [o for o, _ in pairs],
-                [wrt[i] for i in wanted],
-                [g for _, g in pairs],
-                allow_unused=True,
-            )
-            for i, g in zip(wanted, found):
-                grads[i] = g
+        # Buffers are restored only after the backward sweep: BatchNorm saves them for backward.
+        with replayed(ctx.rng, ctx.autocast), restored(problem.buffers()):
+            with torch.enable_grad():
+                y = requires_grad_copy(y0, ctx.needs_input_grad[2 : 2 + len(y0)])
+                outputs = run_forward(problem, y)[0]
+            pairs = [
+                (o, g) for o, g in zip(outputs, grad_outputs) if g is not None and o.requires_grad
+            ]
+            wrt = [*y, *ctx.params]
+            wanted = [i for i, w in enumerate(wrt) if w.requires_grad]
+            grads: list[Tensor | None] = [None] * len(wrt)
+            if pairs and wanted:
+                found = torch.autograd.grad(
+                    [o for o, _ in pairs],
+                    [wrt[i] for i in wanted],
+                    [g for _, g in pairs],
+                    allow_unused=True,
+                )
+                for i, g in zip(wanted, found):
+                    grads[i] = g
         return (None, None, *grads)

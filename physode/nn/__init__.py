@@ -1,0 +1,5 @@
+"""Neural-network modules: ODE blocks."""
+
+from physode.nn.blocks import CoupledODEBlock, ODEBlock
+
+__all__ = ["CoupledODEBlock", "ODEBlock"]
