@@ -44,7 +44,8 @@ def make_test_mask(n_samples: int, test_fraction: float, seed: int = 0) -> np.nd
             f"test fraction {test_fraction} leaves no training sample out of {n_samples}; lower it"
         )
     mask = np.zeros(n_samples, dtype=bool)
-    mask[np.random.default_rng(seed).permutation(n_samples)[:n_test]] = True
+    rng = np.random.default_rng([seed, 1])  # not default_rng(seed): keep it apart from the data's stream
+    mask[rng.permutation(n_samples)[:n_test]] = True
     return mask
 
 

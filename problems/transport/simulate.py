@@ -18,8 +18,10 @@ from __future__ import annotations
 import ast
 import dataclasses
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
@@ -27,6 +29,9 @@ from numpy.typing import ArrayLike
 from scipy import integrate, special
 
 from physode.errors import InputError
+from physode.io.trajectories import make_test_mask, write_trajectories
+
+EQUATION = "dz/dt = c(t) dz/dx"
 
 Profile = Callable[[np.ndarray], np.ndarray]
 """An initial condition drawn for ``n`` samples: maps points ``p`` (any shape) to ``(n, *p.shape)``."""
@@ -566,3 +571,40 @@ def simulate(
     else:
         z0 = initial_profile(initial, n_samples, nx, seed, length)(x)
     return shift_periodic(z0, shifts, length), x, t, c_of_t
+
+
+def simulate_to_file(
+    path: str | os.PathLike[str],
+    n_samples: int,
+    nx: int,
+    times: ArrayLike,
+    velocity: Velocity | str | Callable[[float], float],
+    initial: str = "fourier",
+    seed: int = 0,
+    length: float = 1.0,
+    test_fraction: float = 0.2,
+    compression: str | None = None,
+) -> Path:
+    """Simulate and write a trajectory file (physode format) with a seeded random train/test split.
+
+    The generator settings stored in the file are enough to regenerate it exactly.
+    """
+    velocity = as_velocity(velocity)
+    mask = make_test_mask(n_samples, test_fraction, seed)
+    u, x, t, c_of_t = simulate(n_samples, nx, times, velocity, initial, seed, length)
+    settings = {
+        "pde": "transport",
+        "velocity": velocity.spec,
+        "initial": initial,
+        "n_samples": n_samples,
+        "nx": nx,
+        "times": t.tolist(),
+        "length": length,
+        "test_fraction": test_fraction,
+        "grid": "x_j = j L / nx, periodic",
+        "solver": "exact: Fourier phase shift exp(i k C(t)), float64",
+    }
+    return write_trajectories(
+        path, u, t, x, equation=EQUATION, coefficients={"c": c_of_t}, test_mask=mask,
+        generator=settings, seed=seed, compression=compression,
+    )
