@@ -90,7 +90,8 @@ def write_trajectories(
     made (stored as JSON), ``attrs`` adds root attributes, ``compression`` is ``None`` (default),
     ``"gzip"`` or ``"lzf"``. Everything is checked before writing; ``u`` is stored as float32.
     """
-    u32 = np.asarray(u, dtype=np.float32)
+    with np.errstate(over="ignore"):  # overflow to Inf is reported below
+        u32 = np.asarray(u, dtype=np.float32)
     if u32.ndim != 3 or 0 in u32.shape:
         raise InputError(f"u must be a non-empty (sample, t, x) array, got shape {u32.shape}")
     n_samples, n_times, n_x = u32.shape
