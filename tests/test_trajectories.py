@@ -69,9 +69,11 @@ def test_round_trip(tmp_path: Path, data: dict) -> None:
         assert [len(b) for b in blocks] == [2, 1]
         np.testing.assert_array_equal(np.concatenate(blocks), u32[[0, 2, 3]])
         f.validate()
-        assert f._field.chunks == (1, NT, NX) and f._field.compression is None
         with pytest.raises(IndexError):
             f[N]
+    with h5py.File(path, "r") as raw:
+        assert raw["u"].dtype == np.float32
+        assert raw["u"].chunks == (1, NT, NX) and raw["u"].compression is None
 
 
 def test_xarray_sees_named_dimensions_and_coordinates(tmp_path: Path, data: dict) -> None:

@@ -36,6 +36,8 @@ _READ_BLOCK_BYTES = 16 * 2**20  # validate() reads about this much at a time
 
 def make_test_mask(n_samples: int, test_fraction: float, seed: int = 0) -> np.ndarray:
     """A reproducible random train/test split: boolean mask, True for the round(f N) test samples."""
+    if n_samples < 1:
+        raise InputError(f"a split needs at least one sample, got {n_samples}")
     if not 0.0 <= test_fraction < 1.0:
         raise InputError(f"test fraction must be in [0, 1), got {test_fraction}")
     n_test = round(test_fraction * n_samples)

@@ -590,8 +590,8 @@ def simulate_to_file(
     The generator settings stored in the file are enough to regenerate it exactly.
     """
     velocity = as_velocity(velocity)
-    mask = make_test_mask(n_samples, test_fraction, seed)
     u, x, t, c_of_t = simulate(n_samples, nx, times, velocity, initial, seed, length)
+    mask = make_test_mask(n_samples, test_fraction, seed)
     settings = {
         "pde": "transport",
         "velocity": velocity.spec,
