@@ -91,19 +91,26 @@ class SpectralRDA(EvolutionOperator):
             if self.advection and axes
             else None
         )
-        self.rho = nn.Parameter(torch.full(shape, self.init["rho"], **factory)) if self.reaction else None
+        self.rho = (
+            nn.Parameter(torch.full(shape, self.init["rho"], **factory)) if self.reaction else None
+        )
         self.register_buffer("param_template", torch.zeros(shape, **factory), persistent=False)
         # Wavenumbers of the real FFT over `axes`, shaped to broadcast against the transform.
-        k_axes = []
+        # The advection (first-derivative) term drops the Nyquist mode of even axes, the usual
+        # spectral convention: a real signal cannot carry its phase, and keeping it would make
+        # one step of dt differ from two steps of dt/2.
+        k_sq, k_adv = [], []
         for i, (axis, n) in enumerate(zip(axes, self.spatial_sizes)):
             last = i == len(axes) - 1
             freq = torch.fft.rfftfreq if last else torch.fft.fftfreq
             k = 2 * math.pi * freq(n, **factory)
             view = [1] * ndim
             view[axis] = k.numel()
-            k_axes.append(k.reshape(view))
-        k = torch.stack(torch.broadcast_tensors(*k_axes)) if k_axes else None
-        self.register_buffer("k", k, persistent=False)
+            k_sq.append((k**2).reshape(view))
+            k_adv.append(torch.where(k.abs() >= math.pi, 0.0, k).reshape(view))  # |k| = pi: Nyquist
+        k_adv = torch.stack(torch.broadcast_tensors(*k_adv)) if axes else None
+        self.register_buffer("k_squared", sum(k_sq) if axes else None, persistent=False)
+        self.register_buffer("k", k_adv, persistent=False)
 
     @property
     def tau(self) -> Tensor | None:
@@ -115,8 +122,8 @@ class SpectralRDA(EvolutionOperator):
         if self.k is None:
             return real
         if self.raw_tau is not None:
-            real = real - self.tau * (self.k**2).sum(0)
-        imag = (self.k * self.v).sum(0) if self.v is not None else torch.zeros_like(self.k[0])
+            real = real - self.tau * self.k_squared
+        imag = (self.k * self.v).sum(0) if self.v is not None else torch.zeros_like(self.k_squared)
         return torch.complex(*torch.broadcast_tensors(real, imag))
 
     def _apply_symbol(self, w: Tensor, symbol: Tensor) -> Tensor:

@@ -85,8 +85,13 @@ class _AdjointSolve(torch.autograd.Function):
             with torch.enable_grad():
                 state = requires_grad_copy(state)
                 rate = problem.vector_field(t, state)
+                # Constant rates (a static weight's zero) carry no gradient.
+                tracked = [(r, a) for r, a in zip(rate, adjoint) if r.requires_grad]
                 vjps = torch.autograd.grad(
-                    rate, (*state, *params), adjoint, allow_unused=True
+                    [r for r, _ in tracked],
+                    (*state, *params),
+                    [a for _, a in tracked],
+                    allow_unused=True,
                 )
             vjps = tuple(
                 torch.zeros_like(x) if v is None else v for v, x in zip(vjps, (*state, *params))

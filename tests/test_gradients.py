@@ -1,0 +1,158 @@
+"""Every stepper x gradient strategy x evolution operator, checked against gradcheck in float64."""
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+import physode
+from physode.steppers import METHODS
+
+OPERATORS = {
+    "static": lambda: physode.Static(),
+    "spectral": lambda: physode.SpectralRDA(tau=0.05, v=0.3, rho=0.2),
+    "neural": lambda: physode.Neural(hidden=4),
+}
+
+
+class PeriodicConv(nn.Module):
+    """A residual branch: circular conv1d, tanh, then a channel mix."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(2, 2, 3, padding=1, padding_mode="circular")
+        self.mix = nn.Linear(2, 2, bias=False)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.mix(torch.tanh(self.conv(z)).transpose(1, 2)).transpose(1, 2)
+
+
+def make_block(operator: str, method: str, grad: str, steps: int = 3, weight_steps: int | None = None):
+    torch.manual_seed(0)
+    block = physode.CoupledODEBlock(
+        PeriodicConv(),
+        ["conv.weight"],
+        OPERATORS[operator](),
+        steps=steps,
+        weight_steps=weight_steps,
+        method=method,
+        grad=grad,
+    ).double()
+    for op in block.operators:
+        if isinstance(op, physode.Neural):  # start away from q = 0 so its gradients are non-trivial
+            nn.init.normal_(op.net[-1].weight, std=0.3)
+    return block
+
+
+def gradcheck_block(block, **options) -> bool:
+    """gradcheck with respect to the input and every parameter (the module's own tensors)."""
+    z0 = torch.randn(2, 2, 5, dtype=torch.float64, requires_grad=True)
+    probe = torch.randn(2, 2, 5, dtype=torch.float64)  # a scalar loss keeps backward passes few
+    params = [p for p in block.parameters() if p.requires_grad]
+    return torch.autograd.gradcheck(lambda z, *ps: (block(z) * probe).sum(), (z0, *params), **options)
+
+
+@pytest.mark.filterwarnings("ignore:the adjoint integrates")
+@pytest.mark.parametrize("operator", sorted(OPERATORS))
+@pytest.mark.parametrize("grad", ["backprop", "checkpoint", "adjoint"])
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_gradcheck(method: str, grad: str, operator: str) -> None:
+    if grad == "adjoint":
+        # The adjoint differentiates the continuous problem: its error shrinks like dt^order, so
+        # it is checked on a fine grid with a tolerance above that discretization error.
+        order = METHODS[method].order
+        block = make_block(operator, method, grad, steps={1: 400, 2: 40, 4: 10}[order])
+        assert gradcheck_block(block, atol=1e-3, rtol=1e-3, fast_mode=True)
+    else:
+        assert gradcheck_block(make_block(operator, method, grad))
+
+
+@pytest.mark.parametrize("steps, weight_steps", [(2, 10), (3, 4), (4, 2)])
+@pytest.mark.parametrize("grad", ["backprop", "checkpoint"])
+def test_gradcheck_any_pair_of_grids(steps: int, weight_steps: int, grad: str) -> None:
+    assert gradcheck_block(make_block("spectral", "rk4", grad, steps=steps, weight_steps=weight_steps))
+
+
+@pytest.mark.parametrize("sigma", ["tanh", "sigmoid"])
+def test_gradcheck_nonlinear_sigma(sigma: str) -> None:
+    block = physode.CoupledODEBlock(
+        PeriodicConv(), ["conv.weight"], physode.SpectralRDA(sigma=sigma, per_channel=True), steps=2, grad="checkpoint"
+    ).double()
+    assert gradcheck_block(block)
+
+
+def test_gradcheck_exponential_memory_kernel() -> None:
+    block = physode.CoupledODEBlock(
+        PeriodicConv(),
+        ["conv.weight", "mix.weight"],
+        physode.SpectralRDA(rho=0.3),
+        kernel=physode.ExponentialMemory(0.3),
+        steps=3,
+        weight_steps=6,
+        method="midpoint",
+        grad="checkpoint",
+    ).double()
+    assert gradcheck_block(block)
+
+
+@pytest.mark.parametrize("operator", sorted(OPERATORS))
+@pytest.mark.parametrize("method", ["euler", "rk4"])
+def test_checkpoint_equals_backprop_float64(method: str, operator: str) -> None:
+    grads = {}
+    for grad in ("backprop", "checkpoint"):
+        block = make_block(operator, method, grad, steps=5, weight_steps=10)
+        z0 = torch.randn(3, 2, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1), requires_grad=True)
+        out = block(z0, times=[0.0, 0.4, 1.0])
+        out.pow(2).sum().backward()
+        grads[grad] = [z0.grad, *[p.grad for p in block.parameters()]], out
+    (g_b, out_b), (g_c, out_c) = grads["backprop"], grads["checkpoint"]
+    assert torch.equal(out_b, out_c)
+    for a, b in zip(g_b, g_c):
+        assert torch.equal(a, b)  # same graph, same order: bit-identical
+
+
+def test_checkpoint_matches_backprop_float32() -> None:
+    grads = {}
+    for grad in ("backprop", "checkpoint"):
+        torch.manual_seed(0)
+        block = physode.CoupledODEBlock(PeriodicConv(), ["conv.weight"], physode.SpectralRDA(rho=0.1), steps=10, method="rk4", grad=grad)
+        z0 = torch.randn(3, 2, 5, generator=torch.Generator().manual_seed(1))
+        block(z0).sum().backward()
+        grads[grad] = torch.cat([p.grad.flatten() for p in block.parameters()])
+    rel = (grads["checkpoint"] - grads["backprop"]).norm() / grads["backprop"].norm()
+    assert rel < 1e-6
+
+
+@pytest.mark.filterwarnings("ignore:the adjoint integrates")
+def test_adjoint_converges_to_backprop() -> None:
+    errors = []
+    for steps in (10, 20, 40, 80):
+        grads = {}
+        for grad in ("backprop", "adjoint"):
+            block = make_block("spectral", "euler", grad, steps=steps)
+            block.operators[0] = _no_diffusion_copy(block)
+            z0 = torch.randn(2, 2, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+            block(z0).pow(2).sum().backward()
+            grads[grad] = torch.cat([p.grad.flatten() for p in block.parameters()])
+        errors.append(((grads["adjoint"] - grads["backprop"]).norm() / grads["backprop"].norm()).item())
+    # First order (Euler): each halving of the step halves the adjoint's error.
+    for coarse, fine in zip(errors, errors[1:]):
+        assert 1.7 < coarse / fine < 2.3
+    assert errors[-1] < 5e-3
+
+
+def _no_diffusion_copy(block):
+    op = physode.SpectralRDA(diffusion=False, v=0.3, rho=0.2)
+    op.bind(block.f.conv.weight.detach())
+    return op.double()
+
+
+def test_adjoint_warns_for_diffusion() -> None:
+    with pytest.warns(UserWarning, match="ill-posed"):
+        physode.CoupledODEBlock(PeriodicConv(), ["conv.weight"], physode.SpectralRDA(), grad="adjoint")
+
+
+def test_gradient_strategies_accept_objects() -> None:
+    block = physode.ODEBlock(PeriodicConv(), steps=2, grad=physode.Adjoint(method="rk4"))
+    assert "rk4" in repr(block)
