@@ -1,6 +1,5 @@
 """CIFAR-10 loading, validation and on-device augmentation, on the real data."""
 
-import shutil
 from pathlib import Path
 
 import pytest

@@ -89,7 +89,7 @@ def _download(root: Path) -> None:
         raise InputError(f"--download needs a --data-root ending in {FOLDER} (got {root}); torchvision extracts there")
     try:
         CIFAR10(str(root.parent), train=True, download=True)
-    except OSError as err:  # URLError is an OSError
+    except (OSError, RuntimeError) as err:  # URLError is an OSError; RuntimeError: bad archive
         raise InputError(f"downloading CIFAR-10 into {root.parent} failed ({err}); check the network or "
                          f"copy {FOLDER} there by hand") from err
 
@@ -101,7 +101,7 @@ def load_cifar10(root: str | os.PathLike[str], download: bool = False) -> tuple[
     wrong directory or a damaged file fails here with one message naming the file.
     """
     root = Path(root)
-    if download:
+    if download and not (root / TEST_FILE).exists():
         _download(root)
     if not root.is_dir() or not (root / TEST_FILE).exists():
         raise InputError(

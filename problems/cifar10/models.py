@@ -60,8 +60,11 @@ class BasicBlock(nn.Module):
 
 
 def ode_position(branch: nn.Module, block: BlockFactory) -> nn.Sequential:
-    """The variant's block around ``branch``, followed by ReLU as in a BasicBlock."""
-    return nn.Sequential(block(branch), nn.ReLU(inplace=True))
+    """The variant's block around ``branch``, followed by ReLU as in a BasicBlock.
+
+    The ReLU is not in place: an ODE block may keep its output for its own backward pass.
+    """
+    return nn.Sequential(block(branch), nn.ReLU())
 
 
 class ResNet(nn.Module):

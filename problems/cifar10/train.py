@@ -23,7 +23,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from physode.errors import InputError
-from physode.problems.cifar10.data import Split, eval_batches, load_cifar10, train_batches
+from physode.problems.cifar10.data import eval_batches, load_cifar10, train_batches
 from physode.problems.cifar10.models import build_model
 from physode.training import (
     DistContext,
@@ -231,8 +231,6 @@ def evaluate(checkpoint: str | os.PathLike[str], data_root: str | os.PathLike[st
     except RuntimeError as err:
         raise InputError(f"{checkpoint} does not fit {config['arch']}/{config['variant']} ({str(err).splitlines()[0]}); "
                          "it was written by an incompatible version") from err
-    _, test_set = load_cifar10(data_root)
-    test_set: Split = test_set.head(limit_test).to(target)
-    ctx = DistContext(0, 1, target)
-    return _run_epoch(model, eval_batches(test_set, batch_size), ctx, amp=target.type == "cuda",
-                      memory_format=torch.contiguous_format)
+    test_set = load_cifar10(data_root)[1].head(limit_test).to(target)
+    return _run_epoch(model, eval_batches(test_set, batch_size), DistContext(0, 1, target),
+                      amp=target.type == "cuda", memory_format=torch.contiguous_format)
