@@ -6,8 +6,10 @@ around ``f`` there: the baseline is the residual step z + f(z) (one explicit Eul
 variants wrap the same ``f`` in an ODE block. Everything else in the network is identical across
 variants, so parameter counts and accuracies compare like for like.
 
-New variants register a block factory with :func:`register_variant`; :func:`build_model` builds
-any arch x variant.
+The variants are the paper's: ``baseline``, ``neuralode`` (continuous adjoint), ``anode`` (Nt=2,
+checkpointed DTO), ``anodev2-c1`` (Nt=5, evolving kernels) and ``anodev2-c2`` (Nt_z=2,
+Nt_theta=10); :mod:`physode.problems.cifar10.ode` builds their blocks. New variants register a
+block factory with :func:`register_variant`; :func:`build_model` builds any arch x variant.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from physode.errors import InputError
+from physode.problems.cifar10 import paper
+from physode.problems.cifar10.ode import coupled_variant, static_variant
 
 BlockFactory = Callable[[nn.Module], nn.Module]
 """Builds the block at an ODE position from its residual branch f."""
@@ -120,8 +124,14 @@ ARCHS: dict[str, Callable[[BlockFactory], nn.Module]] = {
 }
 """Architecture name -> constructor taking the block factory for its ODE positions."""
 
-VARIANTS: dict[str, Callable[..., BlockFactory]] = {"baseline": lambda: Residual}
-"""Variant name -> function of the variant's options returning its block factory."""
+VARIANTS: dict[str, Callable[..., BlockFactory]] = {
+    "baseline": lambda: Residual,
+    "neuralode": lambda steps=2, grad="adjoint": static_variant(steps, grad),
+    "anode": lambda steps=2, grad="checkpoint": static_variant(steps, grad),
+    "anodev2-c1": lambda steps=5, weight_steps=None, **rda: coupled_variant(steps, weight_steps, **rda),
+    "anodev2-c2": lambda steps=2, weight_steps=10, **rda: coupled_variant(steps, weight_steps, **rda),
+}
+"""Variant name -> function of the variant's options returning its block factory (defaults: the paper's)."""
 
 
 def register_variant(name: str, make: Callable[..., BlockFactory]) -> None:
@@ -155,10 +165,18 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def parameter_table() -> str:
-    """Markdown table of parameter counts, variants as rows and archs as columns (paper Table 3)."""
+    """Markdown table of parameter counts, variants as rows and archs as columns (paper Table 3),
+    each cell ours with the paper's beside it; "(over)" marks a count above the paper's."""
     archs = list(ARCHS)
     lines = ["| variant | " + " | ".join(archs) + " |", "|---|" + "---:|" * len(archs)]
     for variant in VARIANTS:
-        counts = [count_parameters(build_model(arch, variant)) for arch in archs]
-        lines.append(f"| {variant} | " + " | ".join(f"{c:,} ({c / 1000:.2f}K)" for c in counts) + " |")
+        cells = []
+        for arch in archs:
+            count = count_parameters(build_model(arch, variant))
+            published = paper.PARAMS_K.get(variant, {}).get(arch)
+            cell = f"{count:,} ({count / 1000:.2f}K"
+            if published is not None:
+                cell += f"; paper {published:.2f}K" + ("" if paper.within_paper_params(count, variant, arch) else "; over")
+            cells.append(cell + ")")
+        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
