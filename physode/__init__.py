@@ -14,7 +14,13 @@ from physode.evolution import (  # noqa: E402
     SpectralRDA,
     Static,
 )
-from physode.gradients import Adjoint, Backprop, Checkpoint, GradientStrategy  # noqa: E402
+from physode.gradients import (  # noqa: E402
+    Adjoint,
+    Backprop,
+    Checkpoint,
+    GradientStrategy,
+    Recursive,
+)
 from physode.integrate import odeint  # noqa: E402
 from physode.nn import CoupledODEBlock, ODEBlock  # noqa: E402
 from physode.steppers import ButcherTableau  # noqa: E402
@@ -31,6 +37,7 @@ __all__ = [
     "GradientStrategy",
     "Neural",
     "ODEBlock",
+    "Recursive",
     "SpectralRDA",
     "Static",
     "__version__",

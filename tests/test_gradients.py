@@ -55,7 +55,7 @@ def gradcheck_block(block, **options) -> bool:
 
 @pytest.mark.filterwarnings("ignore:the adjoint integrates")
 @pytest.mark.parametrize("operator", sorted(OPERATORS))
-@pytest.mark.parametrize("grad", ["backprop", "checkpoint", "adjoint"])
+@pytest.mark.parametrize("grad", ["backprop", "checkpoint", "recursive", "adjoint"])
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_gradcheck(method: str, grad: str, operator: str) -> None:
     if grad == "adjoint":
@@ -156,3 +156,19 @@ def test_adjoint_warns_for_diffusion() -> None:
 def test_gradient_strategies_accept_objects() -> None:
     block = physode.ODEBlock(PeriodicConv(), steps=2, grad=physode.Adjoint(method="rk4"))
     assert "rk4" in repr(block)
+
+
+@pytest.mark.parametrize("snapshots", [None, 2, 0])
+@pytest.mark.parametrize("operator", sorted(OPERATORS))
+def test_recursive_equals_backprop(operator: str, snapshots) -> None:
+    grads = {}
+    for grad in ("backprop", physode.Recursive(snapshots)):
+        block = make_block(operator, "rk4", grad, steps=7, weight_steps=14)
+        z0 = torch.randn(3, 2, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1), requires_grad=True)
+        out = block(z0, times=[0.0, 0.4, 1.0])
+        out.pow(2).sum().backward()
+        grads[str(grad)] = (out, [z0.grad, *[p.grad for p in block.parameters()]])
+    (out_b, g_b), (out_r, g_r) = grads.values()
+    assert torch.equal(out_b, out_r)
+    for a, b in zip(g_b, g_r):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)

@@ -3,6 +3,8 @@
 - :class:`Backprop`: autograd through every step (reference; memory grows with steps).
 - :class:`Checkpoint`: ANODE's exact discretize-then-optimize gradient, storing only the input.
 - :class:`Adjoint`: the continuous adjoint of Neural ODE (approximate, O(1) memory in steps).
+- :class:`Recursive`: exact like ``Checkpoint``, reversing step by step from O(log N) snapshots
+  (long horizons).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from physode.gradients.adjoint import Adjoint
 from physode.gradients.backprop import Backprop
 from physode.gradients.base import DiscreteSolve, GradientStrategy
 from physode.gradients.checkpoint import Checkpoint
+from physode.gradients.recursive import Recursive
 
 STRATEGIES: dict[str, type[GradientStrategy]] = {
-    cls.name: cls for cls in (Backprop, Checkpoint, Adjoint)
+    cls.name: cls for cls in (Backprop, Checkpoint, Adjoint, Recursive)
 }
 
 
@@ -38,5 +41,6 @@ __all__ = [
     "Checkpoint",
     "DiscreteSolve",
     "GradientStrategy",
+    "Recursive",
     "get_gradient",
 ]
