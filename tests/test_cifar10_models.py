@@ -52,4 +52,7 @@ def test_unknown_names_list_the_valid_ones(arch, variant, listed):
 def test_parameter_table_has_paper_layout():
     table = parameter_table()
     assert table.splitlines()[0] == "| variant | alexnet | resnet4 | resnet10 |"
-    assert "| baseline | 1,756,682 (1756.68K) | 7,706 (7.71K) | 44,186 (44.19K) |" in table
+    assert ("| baseline | 1,756,682 (1756.68K; paper 1756.68K) | 7,706 (7.71K; paper 7.71K) "
+            "| 44,186 (44.19K; paper 44.19K) |") in table
+    assert [line.split(" |")[0][2:] for line in table.splitlines()[2:]] == list(models.VARIANTS)
+    assert "over" not in table

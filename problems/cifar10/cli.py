@@ -1,15 +1,25 @@
-"""``physode train cifar10`` and ``physode evaluate cifar10`` (see :mod:`physode.training.cli`)."""
+"""``physode train|evaluate|plot-kernel|plot-curves cifar10`` (see :mod:`physode.training.cli`)."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+from pathlib import Path
 
+import torch
+
+from physode.errors import InputError
 from physode.problems.cifar10.data import default_data_root
-from physode.problems.cifar10.models import ARCHS, VARIANTS
-from physode.problems.cifar10.train import TrainConfig, evaluate, train
-from physode.training import problem_subparsers
+from physode.problems.cifar10.figures import (
+    kernel_trajectory,
+    most_changing_kernels,
+    plot_kernel_evolution,
+    plot_training_curves,
+)
+from physode.problems.cifar10.models import ARCHS, VARIANTS, build_model
+from physode.problems.cifar10.train import METRICS, TrainConfig, evaluate, load_model, train
+from physode.training import problem_subparsers, read_metrics
 
 _DEFAULTS = TrainConfig()
 
@@ -62,6 +72,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--limit-test", type=int, help="use only the first N test images")
     parser.set_defaults(func=_evaluate)
 
+    parser = problem_subparsers(subparsers, "plot-kernel", help="plot an evolving weight over time").add_parser(
+        "cifar10", help="conv kernels of an ANODEV2 block at times 0..1 (paper Figure 6) as a PNG grid",
+        description="Plot theta(t) and theta(t) - theta(0) of the kernels that change most, from a checkpoint "
+                    "or from a freshly built model (--arch/--variant/--seed).")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", help="checkpoint.pt of an anodev2-c1/-c2 run")
+    source.add_argument("--arch", choices=list(ARCHS), help="plot a freshly initialised model of this arch")
+    parser.add_argument("--variant", default="anodev2-c1", help="with --arch: anodev2-c1 or anodev2-c2")
+    parser.add_argument("--seed", type=int, default=0, help="with --arch: initialisation seed")
+    parser.add_argument("--out", required=True, help="PNG file to write")
+    parser.add_argument("--position", type=int, default=0, help="which evolving ODE block (0 = first)")
+    parser.add_argument("--weight", help="which evolved parameter of the block (default: its first conv kernel)")
+    parser.add_argument("--times", type=int, default=6, help="number of equally spaced times in [0, 1]")
+    parser.add_argument("--kernels", type=int, default=3, help="how many (out, in) kernels to show")
+    parser.set_defaults(func=_plot_kernel)
+
+    parser = problem_subparsers(subparsers, "plot-curves", help="plot training curves").add_parser(
+        "cifar10", help="loss and accuracy per epoch of one or more runs as a PNG")
+    parser.add_argument("runs", nargs="+", help="run directories (or their metrics.jsonl files)")
+    parser.add_argument("--out", required=True, help="PNG file to write")
+    parser.set_defaults(func=_plot_curves)
+
 
 def _train(args: argparse.Namespace) -> int:
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
@@ -74,4 +106,38 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     result = evaluate(args.checkpoint, args.data_root, args.device, args.batch_size, args.limit_test)
     print(json.dumps({"checkpoint": str(args.checkpoint), "test_loss": result["loss"], "test_acc": result["acc"]}))
+    return 0
+
+
+def _plot_kernel(args: argparse.Namespace) -> int:
+    if args.times < 2 or args.kernels < 1:
+        raise InputError(f"--times must be >= 2 and --kernels >= 1, got {args.times} and {args.kernels}")
+    if args.checkpoint:
+        model, state = load_model(args.checkpoint)
+        source = f"{state['config']['arch']} {state['config']['variant']}, epoch {state.get('epoch', '?')}"
+    else:
+        torch.manual_seed(args.seed)
+        model = build_model(args.arch, args.variant)
+        source = f"{args.arch} {args.variant}, initialisation (seed {args.seed})"
+    times = torch.linspace(0, 1, args.times).tolist()
+    name, trajectory = kernel_trajectory(model, times, args.position, args.weight)
+    if trajectory.ndim != 5:
+        raise InputError(f"--weight {name} has shape {tuple(trajectory.shape[1:])}, not a conv2d kernel; "
+                         "choose a conv weight")
+    kernels = most_changing_kernels(trajectory, args.kernels)
+    plot_kernel_evolution(trajectory, times, args.out, kernels, title=f"{source}: block {args.position}, {name}")
+    print(json.dumps({"out": str(args.out), "weight": name, "kernels": kernels}))
+    return 0
+
+
+def _plot_curves(args: argparse.Namespace) -> int:
+    paths = [run / METRICS if run.is_dir() else run for run in map(Path, args.runs)]
+    for run, path in zip(args.runs, paths):
+        if not path.is_file():
+            raise InputError(f"{run} is neither a run directory with {METRICS} nor a metrics file; pass one of those")
+    names = [path.parent.name for path in paths]  # run directory names, full paths if they clash
+    labels = names if len(set(names)) == len(names) else [str(path.parent) for path in paths]
+    runs = {label: read_metrics(path) for label, path in zip(labels, paths)}
+    plot_training_curves(runs, args.out)
+    print(json.dumps({"out": str(args.out), "runs": list(runs)}))
     return 0

@@ -217,20 +217,27 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
     return records
 
 
-def evaluate(checkpoint: str | os.PathLike[str], data_root: str | os.PathLike[str], device: str = "auto",
-             batch_size: int = 1000, limit_test: int | None = None) -> dict[str, float]:
-    """Test loss and accuracy of the model in a training checkpoint (single process)."""
+def load_model(checkpoint: str | os.PathLike[str], device: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+    """The model stored in a training checkpoint, on ``device``, and the whole checkpoint dict
+    (``config``, ``epoch``, ...)."""
     state = load_checkpoint(checkpoint, required=("format", "config", "model"))
     if state["format"] != FORMAT:
         raise InputError(f"{checkpoint} is a {state['format']!r} checkpoint, not CIFAR-10; use a CIFAR-10 run")
     config = state["config"]
-    target = resolve_device(device)
-    model = build_model(config["arch"], config["variant"]).to(target)
+    model = build_model(config["arch"], config["variant"]).to(device)
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as err:
         raise InputError(f"{checkpoint} does not fit {config['arch']}/{config['variant']} ({str(err).splitlines()[0]}); "
                          "it was written by an incompatible version") from err
+    return model, state
+
+
+def evaluate(checkpoint: str | os.PathLike[str], data_root: str | os.PathLike[str], device: str = "auto",
+             batch_size: int = 1000, limit_test: int | None = None) -> dict[str, float]:
+    """Test loss and accuracy of the model in a training checkpoint (single process)."""
+    target = resolve_device(device)
+    model = load_model(checkpoint, target)[0]
     test_set = load_cifar10(data_root)[1].head(limit_test).to(target)
     return _run_epoch(model, eval_batches(test_set, batch_size), DistContext(0, 1, target),
                       amp=target.type == "cuda", memory_format=torch.contiguous_format)
