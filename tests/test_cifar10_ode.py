@@ -16,6 +16,7 @@ from physode.problems.cifar10.data import load_cifar10, normalize
 from physode.problems.cifar10.figures import evolving_blocks, kernel_trajectory
 from physode.problems.cifar10.models import ARCHS, VARIANTS, build_model, count_parameters
 from physode.problems.cifar10.ode import StepBatchNorm2d
+from physode.problems.cifar10.protocol import accuracies_percent, finished_runs, run_protocol
 from physode.problems.cifar10.train import TrainConfig, train
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar-10-batches-py"
@@ -138,3 +139,14 @@ def test_accuracy_table_has_the_papers_layout():
     assert header == "| variant | ResNet-4 min / max | avg | runs | paper min / max | paper avg |"
     assert anode == "| ANODE (Nt=2) | 70.00 / 72.00 | 71.00 | 2 | 76.92 / 77.45 | 77.30 |"
     assert baseline.startswith("| Baseline | - | - | 0 | 76.47 / 77.35 | 76.95 |")
+
+
+def test_protocol_skips_finished_runs_and_summarises_them(tmp_path):
+    base = TrainConfig(epochs=1, batch_size=64, limit_train=64, limit_test=100, progress=False)
+    first = run_protocol(base, ["resnet4"], ["baseline"], [0, 1], DATA, tmp_path)
+    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.glob("*/checkpoint.pt")}
+    again = run_protocol(base, ["resnet4"], ["baseline"], [0, 1], DATA, tmp_path)
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.glob("*/checkpoint.pt")} == stamps and len(stamps) == 2
+    assert first == again == finished_runs(tmp_path, ["resnet4"], ["baseline"], [0, 1, 2], epochs=1)
+    assert finished_runs(tmp_path, ["resnet4"], ["baseline"], [0, 1], epochs=2) == []
+    assert list(accuracies_percent(first)) == [("resnet4", "baseline")]

@@ -36,23 +36,46 @@ def run_dir(out: Path, arch: str, variant: str, seed: int) -> Path:
     return out / f"{arch}-{variant}-seed{seed}"
 
 
+def _summary(arch: str, variant: str, seed: int, records: Sequence[dict]) -> RunResult:
+    last = records[-1]
+    return RunResult(arch, variant, seed, last["test_acc"], last["train_acc"],
+                     statistics.fmean(r["images_per_s"] for r in records), last["epoch"])
+
+
+def _finished_records(path: Path, epochs: int) -> list[dict]:
+    """The run's metrics if it reached ``epochs``, else an empty list."""
+    records = read_metrics(path / METRICS) if (path / METRICS).exists() else []
+    return records if records and records[-1]["epoch"] == epochs else []
+
+
 def run_protocol(base: TrainConfig, archs: Sequence[str], variants: Sequence[str], seeds: Sequence[int],
-                 data_root: str | os.PathLike[str], out: str | os.PathLike[str],
-                 device: str = "auto") -> list[RunResult]:
-    """Train ``base`` for every arch x variant x seed (skipping finished runs) and summarise each."""
+                 data_root: str | os.PathLike[str], out: str | os.PathLike[str], device: str = "auto",
+                 shard: tuple[int, int] = (0, 1)) -> list[RunResult]:
+    """Train ``base`` for every arch x variant x seed (skipping finished runs) and summarise each.
+
+    ``shard=(i, n)`` trains only every n-th run starting at i, e.g. one process per GPU.
+    """
     out = Path(out)
-    jobs = [(a, v, s) for a in archs for v in variants for s in seeds]
+    index, count = shard
+    jobs = [(a, v, s) for a in archs for v in variants for s in seeds][index::count]
     results = []
     for arch, variant, seed in tqdm(jobs, desc="runs", unit="run"):
         config = dataclasses.replace(base, arch=arch, variant=variant, seed=seed)
         path = run_dir(out, arch, variant, seed)
-        records = read_metrics(path / METRICS) if (path / METRICS).exists() else []
-        if not (records and records[-1]["epoch"] == config.epochs):
-            records = train(config, data_root, path, device=device, resume=(path / CHECKPOINT).exists())
-            records = read_metrics(path / METRICS)  # all epochs, also those before a resume
-        last = records[-1]
-        results.append(RunResult(arch, variant, seed, last["test_acc"], last["train_acc"],
-                                 statistics.fmean(r["images_per_s"] for r in records), last["epoch"]))
+        if not _finished_records(path, config.epochs):
+            train(config, data_root, path, device=device, resume=(path / CHECKPOINT).exists())
+        results.append(_summary(arch, variant, seed, read_metrics(path / METRICS)))
+    return results
+
+
+def finished_runs(out: str | os.PathLike[str], archs: Sequence[str], variants: Sequence[str],
+                  seeds: Sequence[int], epochs: int) -> list[RunResult]:
+    """Summaries of the runs in ``out`` that reached ``epochs`` (e.g. written by several shards)."""
+    results = []
+    for arch, variant, seed in [(a, v, s) for a in archs for v in variants for s in seeds]:
+        records = _finished_records(run_dir(Path(out), arch, variant, seed), epochs)
+        if records:
+            results.append(_summary(arch, variant, seed, records))
     return results
 
 
