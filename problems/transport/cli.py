@@ -18,6 +18,7 @@ import numpy as np
 
 from physode.errors import InputError
 from physode.io.trajectories import TrajectoryFile
+from physode.problems.physics import cli as physics_cli
 from physode.problems.transport.simulate import (
     INITIAL_CONDITIONS,
     VELOCITY_SPEC_HELP,
@@ -33,7 +34,10 @@ def _simulate_transport(args: argparse.Namespace) -> Path:
     )
 
 
-SIMULATORS: dict[str, Callable[[argparse.Namespace], Path]] = {"transport": _simulate_transport}
+SIMULATORS: dict[str, Callable[[argparse.Namespace], Path]] = {
+    "transport": _simulate_transport,
+    **physics_cli.SIMULATORS,  # diffusion, advection(-diffusion), burgers, fisher-kpp, allen-cahn
+}
 
 
 def _run_simulate(args: argparse.Namespace) -> int:
@@ -84,6 +88,7 @@ def _add_simulate(subparsers: argparse._SubParsersAction) -> None:
         "--initial", choices=list(INITIAL_CONDITIONS), default="fourier",
         help="initial conditions: random sines (PDEBench-style), Gaussian bumps or sharp windows",
     )
+    physics_cli.add_options(parser)  # argument groups of the physics zoo's PDEs
     parser.set_defaults(func=_run_simulate)
 
 

@@ -1,0 +1,54 @@
+"""A zoo of 1D periodic PDEs with float64 reference solvers that write trajectory files.
+
+Every PDE lives on x in [0, L) with period L (``--length``, default 1), grid x_j = j L / Nx, and is
+solved for a whole batch of seeded initial states at once (the transport problem's families:
+``fourier`` sums of sines, ``gaussian`` bumps, ``windowed`` smoothed top-hats). Results go to the
+physode trajectory format (``datasets/README.md``) through ``physode simulate <pde>``:
+
+=====================  ======================================  =====================================
+``<pde>``              equation                                solver
+=====================  ======================================  =====================================
+diffusion              u_t = nu(t) u_xx                        exact Fourier multiplier exp(-k^2 N(t))
+advection-diffusion    u_t = c(t) u_x + nu(t) u_xx             exact, exp(i k C(t) - k^2 N(t))
+advection              u_t + beta u_x = 0 (PDEBench's sign)    exact Fourier shift; PDEBench layout
+burgers                u_t + u u_x = nu u_xx                   ETDRK4, 2/3-rule dealiasing
+fisher-kpp             u_t = D u_xx + r u (1 - u), u in [0,1]  ETDRK4
+allen-cahn             u_t = eps^2 u_xx + u - u^3, u in [-1,1] ETDRK4
+=====================  ======================================  =====================================
+
+Conventions: c(t) has the transport problem's sign (u_t = c u_x, profiles move left for c > 0);
+C(t), N(t) are the integrals of c, nu from 0. Time-varying coefficients are stored as variables
+over t (``c``, ``nu``), constant ones as root attributes (``nu``, ``D``, ``r``, ``epsilon``,
+``beta``), and all settings (including the internal step ``dt``) as the ``generator`` JSON.
+
+The ETDRK4 solvers (:mod:`.spectral`) integrate the stiff linear part exactly and take equal
+internal steps of at most ``dt`` between stored times (default 0.1 / the largest rate of the
+nonlinear term, about 1e-8 error in time); they record the ``spectral_tail`` of the solution (the
+largest Fourier amplitude in the top third of the evolved modes relative to the peak) and warn when
+it exceeds 1e-4, i.e. when --nx does not resolve the solution. The tests check every solver
+against an exact solution (Fourier, Cole-Hopf) or a much finer reference: spectral convergence in
+x and fourth order in t for ETDRK4.
+"""
+
+from physode.problems.physics.advection import simulate_advection, write_pdebench
+from physode.problems.physics.advection_diffusion import (
+    coefficient,
+    simulate_advection_diffusion,
+    simulate_diffusion,
+)
+from physode.problems.physics.burgers import simulate_burgers
+from physode.problems.physics.common import Trajectories, write
+from physode.problems.physics.reaction_diffusion import simulate_allen_cahn, simulate_fisher_kpp
+
+__all__ = [
+    "Trajectories",
+    "coefficient",
+    "simulate_advection",
+    "simulate_advection_diffusion",
+    "simulate_allen_cahn",
+    "simulate_burgers",
+    "simulate_diffusion",
+    "simulate_fisher_kpp",
+    "write",
+    "write_pdebench",
+]
