@@ -43,7 +43,8 @@ class TimeConv2d(nn.Module):
         self.time_weight = nn.Parameter(torch.zeros(conv.out_channels, 1, 1, device=conv.weight.device))
 
     def forward(self, t: float, z: torch.Tensor) -> torch.Tensor:
-        return self.conv(z) + t * self.time_weight
+        out = self.conv(z)
+        return out + t * self.time_weight.to(out.dtype)  # keep autocast's dtype
 
 
 class StepBatchNorm2d(nn.Module):
@@ -72,7 +73,7 @@ class StepBatchNorm2d(nn.Module):
 
     def forward(self, t: float, z: torch.Tensor) -> torch.Tensor:
         z = self.stats[self.slot(t)](z)
-        return z * self.weight[:, None, None] + self.bias[:, None, None]
+        return z * self.weight[:, None, None].to(z.dtype) + self.bias[:, None, None].to(z.dtype)
 
 
 TIMED_LAYERS = (TimeConv2d, StepBatchNorm2d)
@@ -135,11 +136,10 @@ def coupled_variant(steps: int = 5, weight_steps: int | None = None, sigma: str 
     """ANODEV2: the branch's conv kernels evolve by spectral RDA; config one ``weight_steps=None``
     (weights on the z grid), config two e.g. ``steps=2, weight_steps=10``."""
     _check_steps(steps=steps, weight_steps=weight_steps)
-    physode.SpectralRDA(sigma=sigma)  # validates sigma now, not at the first build
+    operator = physode.SpectralRDA(sigma=sigma, per_channel=per_channel)  # each evolved weight gets a copy
 
     def block(branch: nn.Module) -> nn.Module:
         f = time_branch(branch, steps, time_channel=False)
-        operator = physode.SpectralRDA(sigma=sigma, per_channel=per_channel)
         return physode.CoupledODEBlock(f, conv_weight_names(f), operator, t1=T1, steps=steps,
                                        weight_steps=weight_steps, grad=grad, time_input=True)
 
