@@ -150,3 +150,12 @@ def test_protocol_skips_finished_runs_and_summarises_them(tmp_path):
     assert first == again == finished_runs(tmp_path, ["resnet4"], ["baseline"], [0, 1, 2], epochs=1)
     assert finished_runs(tmp_path, ["resnet4"], ["baseline"], [0, 1], epochs=2) == []
     assert list(accuracies_percent(first)) == [("resnet4", "baseline")]
+
+
+@pytest.mark.parametrize("variant", ["neuralode", "anodev2-c1"])
+def test_trains_with_the_cuda_defaults_bf16_and_channels_last(tmp_path, variant):
+    # Module.to(memory_format=channels_last) fails on SpectralRDA's 5-D velocity; train converts convs only.
+    config = TrainConfig(arch="resnet4", variant=variant, epochs=1, batch_size=32, limit_train=64, limit_test=32,
+                         amp=True, channels_last=True, progress=False)
+    (record,) = train(config, DATA, tmp_path)
+    assert torch.isfinite(torch.tensor(record["train_loss"]))

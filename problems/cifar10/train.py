@@ -170,7 +170,11 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
     test_set = test_set.head(config.limit_test).to(ctx.device)
     if ctx.distributed:
         model = sync_batchnorm(model, ctx.device)
-    model = model.to(ctx.device, memory_format=memory_format)
+    model = model.to(ctx.device)
+    for conv in (m for m in model.modules() if isinstance(m, nn.Conv2d)):
+        # Convs only: Module.to(memory_format=channels_last) also converts every 5-D tensor and fails
+        # on them (SpectralRDA's advection velocity is (2, C, 1, 1, 1)).
+        conv.to(memory_format=memory_format)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
                                 weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(config.milestones), config.gamma)
