@@ -110,8 +110,8 @@ def warn_if_under_resolved(label: str, tail: float) -> None:
     if tail > RESOLUTION_WARNING:
         warnings.warn(
             f"{label}: the solution is under-resolved (spectral tail {tail:.1e} of the peak in the "
-            f"top third of the evolved modes, want < {RESOLUTION_WARNING:g}); raise --nx or smooth "
-            "the problem (e.g. a larger viscosity)",
+            f"top third of the evolved modes, want < {RESOLUTION_WARNING:g}); raise --nx, or make "
+            "the solution smoother (larger viscosity, diffusivity or epsilon)",
             stacklevel=4,  # the caller of simulate_<pde>
         )
 
@@ -139,12 +139,12 @@ def solve_semilinear(
     of N(u), ``kept`` marks the modes a dealiased N evolves. The internal step is ``dt`` or, by
     default, STEP_FRACTION / ``nonlinear_rate`` (the stiff linear part is integrated exactly,
     so only the nonlinearity limits it); it is shortened so that the output times are hit exactly.
-    The resolution of the result is recorded as the root attribute ``spectral_tail`` and a warning
-    is issued when it is above RESOLUTION_WARNING.
+    The resolution of the computed states (t > 0) is recorded as the root attribute
+    ``spectral_tail`` and a warning is issued when it is above RESOLUTION_WARNING.
     """
     max_step = STEP_FRACTION / max(nonlinear_rate, 1e-300) if dt is None else positive("dt", dt)
     u = integrate_etdrk4(u0, linear, nonlinear, t, max_step, label=pde, progress=progress)
-    tail = spectral_tail(u, kept)
+    tail = spectral_tail(u[:, 1:], kept) if len(t) > 1 else 0.0  # the solver's output, not the given u0
     warn_if_under_resolved(pde, tail)
     settings = {
         "pde": pde, **parameters, "initial": initial if isinstance(initial, str) else "array",

@@ -4,6 +4,9 @@
   behind fronts of speed 2 sqrt(D r). Initial states are mapped per sample onto [0, 1] (PDEBench's
   reaction-diffusion data normalises its initial conditions the same way); the maximum principle
   keeps u in [0, 1].
+  The state u = 0 is unstable: rounding noise (~1e-16) where u ~ 0 grows like exp(r t), reaching
+  O(1e-2) at r t ~ 32, and negative noise then runs away (u' = r u (1 - u) blows up for u < 0).
+  The simulator therefore refuses r t_final > MAX_GROWTH_EXPONENT.
 - Allen-Cahn u_t = eps^2 u_xx + u - u^3: phase separation into u = +-1 with interfaces of width
   ~ sqrt(2) eps, which then coarsen slowly. Initial states are mapped onto [-1, 1].
 
@@ -18,9 +21,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from physode.errors import InputError
 from physode.problems.physics.common import Trajectories, initial_state, positive, setup, solve_semilinear
 from physode.problems.physics.spectral import wavenumbers
 from physode.problems.transport.simulate import InitialCondition
+
+MAX_GROWTH_EXPONENT = 30.0
+"""Largest r t_final for Fisher-KPP: exp(30) * 1e-16 ~ 1e-3, the noise growth still tolerated."""
 
 FISHER_KPP_EQUATION = "u_t = D u_xx + r u (1 - u)"
 ALLEN_CAHN_EQUATION = "u_t = eps^2 u_xx + u - u^3"
@@ -44,6 +51,12 @@ def simulate_fisher_kpp(
     """
     diffusivity, rate = positive("diffusivity D", diffusivity), positive("rate r", rate)
     x, t = setup(n_samples, nx, times, length)
+    if rate * t[-1] > MAX_GROWTH_EXPONENT:
+        raise InputError(
+            f"fisher-kpp: r t_final = {rate * t[-1]:g} > {MAX_GROWTH_EXPONENT:g}: rounding noise around "
+            "the unstable state u = 0 would grow like exp(r t) to visible size; shorten the time "
+            "span (--t-final) or lower the rate (--rate)"
+        )
     u0 = initial_state(initial, n_samples, x, seed, length, value_range=(0.0, 1.0))
 
     def logistic_loss(v: np.ndarray) -> np.ndarray:
