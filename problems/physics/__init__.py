@@ -20,6 +20,8 @@ Conventions: c(t) has the transport problem's sign (u_t = c u_x, profiles move l
 C(t), N(t) are the integrals of c, nu from 0. Time-varying coefficients are stored as variables
 over t (``c``, ``nu``), constant ones as root attributes (``nu``, ``D``, ``r``, ``epsilon``,
 ``beta``), and all settings (including the internal step ``dt``) as the ``generator`` JSON.
+Fisher-KPP initial states are mapped per sample onto [0, 1], Allen-Cahn ones onto [-1, 1]; Fisher-KPP
+refuses r t_final > 30, where rounding noise around its unstable state 0 would grow to visible size.
 
 The ETDRK4 solvers (:mod:`.spectral`) integrate the stiff linear part exactly and take equal
 internal steps of at most ``dt`` between stored times (default 0.1 / the largest rate of the
