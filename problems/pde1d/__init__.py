@@ -1,0 +1,1 @@
+"""Fit coupled neural ODEs to 1-D periodic trajectory files."""
