@@ -14,12 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -28,6 +24,8 @@ from torch import nn
 import physode
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from harness import measure_training_step, run_isolated  # noqa: E402
 STRATEGIES = ("backprop", "checkpoint", "adjoint")
 STEPS = (2, 5, 10, 20)
 VARIANTS = ("anode", "anodev2")
@@ -53,11 +51,6 @@ def make_block(variant: str, steps: int, grad: str, width: int) -> nn.Module:
     return physode.CoupledODEBlock(f, ["0.weight", "3.weight"], operator, steps=steps, grad=grad)
 
 
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def worker(args: argparse.Namespace) -> None:
     """One configuration in its own process; writes its figures as JSON and its gradient."""
     torch.set_num_threads(args.threads)
@@ -71,38 +64,23 @@ def worker(args: argparse.Namespace) -> None:
         block.zero_grad(set_to_none=True)
         block(x).square().mean().backward()
 
-    synchronize(device)
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-        base = torch.cuda.memory_allocated(device)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    train_step()
-    synchronize(device)
-    if device.type == "cuda":
-        peak_mib = (torch.cuda.max_memory_allocated(device) - base) / 2**20
-    else:
-        peak_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 2**10
+    figures = measure_training_step(train_step, device, args.repeats)
     torch.save(torch.cat([p.grad.flatten().double().cpu() for p in block.parameters()]), args.grad_out)
-    times = []
-    for _ in range(args.repeats):
-        synchronize(device)
-        start = time.perf_counter()
-        train_step()
-        synchronize(device)
-        times.append(time.perf_counter() - start)
-    Path(args.json_out).write_text(json.dumps({"time_ms": 1e3 * statistics.median(times), "peak_mib": peak_mib}))
+    Path(args.json_out).write_text(json.dumps(figures))
 
 
-def run_config(args: argparse.Namespace, variant: str, steps: int, grad: str, dtype: str, tmp: Path) -> tuple[dict, torch.Tensor]:
+def run_config(
+    args: argparse.Namespace, variant: str, steps: int, grad: str, dtype: str, tmp: Path
+) -> tuple[dict, torch.Tensor]:
     stem = tmp / f"{variant}-{steps}-{grad}-{dtype}"
-    cmd = [
-        sys.executable, __file__, "--worker", "--variant", variant, "--steps", str(steps), "--grad", grad,
-        "--dtype", dtype, "--device", args.device, "--batch", str(args.batch), "--width", str(args.width),
+    options = [
+        "--variant", variant, "--steps", str(steps), "--grad", grad, "--dtype", dtype,
+        "--device", args.device, "--batch", str(args.batch), "--width", str(args.width),
         "--repeats", str(args.repeats if dtype == "float32" else 1), "--threads", str(args.threads),
-        "--json-out", f"{stem}.json", "--grad-out", f"{stem}.pt",
+        "--grad-out", f"{stem}.pt",
     ]
-    subprocess.run(cmd, check=True)
-    return json.loads(Path(f"{stem}.json").read_text()), torch.load(f"{stem}.pt", weights_only=True)
+    figures = run_isolated(__file__, options, Path(f"{stem}.json"))
+    return figures, torch.load(f"{stem}.pt", weights_only=True)
 
 
 def main() -> None:

@@ -1,0 +1,54 @@
+"""Shared measurement code for the benchmark scripts.
+
+Each configuration runs in a fresh subprocess (``run_isolated``) so its peak memory is its own;
+inside it, ``measure_training_step`` times repeated steps with device synchronisation and reads
+the peak: ``torch.cuda.max_memory_allocated`` growth on CUDA, peak-RSS growth over the first step
+on CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def measure_training_step(step: Callable[[], None], device: torch.device, repeats: int) -> dict[str, float]:
+    """Peak memory of the first call of ``step`` and the median time of ``repeats`` more."""
+    synchronize(device)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+        base = torch.cuda.memory_allocated(device)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    step()
+    synchronize(device)
+    if device.type == "cuda":
+        peak_mib = (torch.cuda.max_memory_allocated(device) - base) / 2**20
+    else:
+        peak_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 2**10
+    times = []
+    for _ in range(repeats):
+        synchronize(device)
+        start = time.perf_counter()
+        step()
+        synchronize(device)
+        times.append(time.perf_counter() - start)
+    return {"time_ms": 1e3 * statistics.median(times), "peak_mib": peak_mib}
+
+
+def run_isolated(script: str, options: Sequence[str], json_out: Path) -> dict:
+    """Run ``script --worker OPTIONS --json-out FILE`` in a fresh interpreter; return its JSON."""
+    subprocess.run([sys.executable, script, "--worker", *options, "--json-out", str(json_out)], check=True)
+    return json.loads(json_out.read_text())

@@ -1,0 +1,321 @@
+"""physode against torchdiffeq, side by side, per training step.
+
+The same ODE block — a ResNet-10-width conv residual branch (16 channels, 32x32) and the
+transport model (a periodic 5-point stencil on a 1-D field) — integrated with the same fixed-step
+method and step count by physode (`backprop`, `checkpoint`, `recursive`, `adjoint`; static and
+ANODEV2 evolving weights) and by torchdiffeq (`odeint`, `odeint_adjoint`; static weights: it has
+no weight evolution). Per configuration, in a fresh subprocess: median time of a training step
+(forward + backward), peak memory, and the gradient's relative error against float64 backprop.
+Also measured: the memory of a ResNet-10 ANODEV2 (config one) training step against the
+baseline's, and the share of that step spent evolving the weights.
+
+    pip install -e ".[bench]"                 # torchdiffeq, benchmark-only
+    python benchmarks/perf/perf.py            # writes results.md and results.png here
+    python benchmarks/perf/perf.py --device cuda
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+from torch import nn
+
+import physode
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from harness import measure_training_step, run_isolated  # noqa: E402
+
+STEPS = (2, 5, 10, 20, 50)
+PHYSODE = ("backprop", "checkpoint", "recursive", "adjoint")
+TORCHDIFFEQ = ("tdq-odeint", "tdq-adjoint")
+BATCHES = {"conv": (8, 32), "transport": (32, 256)}
+SWEEP_BATCH = {"conv": 32, "transport": 256}  # the batch of the Nt sweep
+BATCH_SWEEP_STEPS = 10  # the Nt of the batch sweep
+
+
+def branch(model: str) -> nn.Module:
+    torch.manual_seed(0)
+    if model == "conv":
+        return nn.Sequential(
+            nn.Conv2d(16, 16, 3, padding=1, bias=False),
+            nn.BatchNorm2d(16),
+            nn.ReLU(),
+            nn.Conv2d(16, 16, 3, padding=1, bias=False),
+            nn.BatchNorm2d(16),
+        )
+    return nn.Conv1d(1, 1, 5, padding=2, padding_mode="circular", bias=False)
+
+
+def evolved_names(model: str) -> list[str]:
+    return ["0.weight", "3.weight"] if model == "conv" else ["weight"]
+
+
+def inputs(model: str, batch: int) -> torch.Tensor:
+    shape = (batch, 16, 32, 32) if model == "conv" else (batch, 1, 256)
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(1))
+
+
+class _TimeIgnoring(nn.Module):
+    """torchdiffeq calls func(t, y)."""
+
+    def __init__(self, f: nn.Module) -> None:
+        super().__init__()
+        self.f = f
+
+    def forward(self, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.f(y)
+
+
+def make_solver(model: str, weights: str, impl: str, steps: int, method: str):
+    """A module mapping z0 -> z(1) for one implementation."""
+    f = branch(model)
+    if impl in PHYSODE:
+        if weights == "static":
+            return physode.ODEBlock(f, steps=steps, method=method, grad=impl)
+        operator = physode.SpectralRDA(diffusion=False, v=0.1, rho=0.1)  # adjoint-safe (no diffusion)
+        return physode.CoupledODEBlock(f, evolved_names(model), operator, steps=steps, method=method, grad=impl)
+    import torchdiffeq
+
+    func = _TimeIgnoring(f)
+    solve = torchdiffeq.odeint_adjoint if impl == "tdq-adjoint" else torchdiffeq.odeint
+    options = {"grid_constructor": lambda _f, _y0, t: torch.linspace(t[0], t[-1], steps + 1, dtype=t.dtype, device=t.device)}
+
+    class TorchdiffeqBlock(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.func = func
+
+        def forward(self, z: torch.Tensor) -> torch.Tensor:
+            t = torch.tensor([0.0, 1.0], dtype=z.dtype, device=z.device)
+            return solve(self.func, z, t, method=method, options=options)[-1]
+
+    return TorchdiffeqBlock()
+
+
+def worker(args: argparse.Namespace) -> None:
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    if args.model.startswith("resnet10"):
+        Path(args.json_out).write_text(json.dumps(resnet_worker(args, device)))
+        return
+    dtype = getattr(torch, args.dtype)
+    block = make_solver(args.model, args.weights, args.impl, args.steps, args.method).to(device=device, dtype=dtype)
+    x = inputs(args.model, args.batch).to(device=device, dtype=dtype)
+
+    def step() -> None:
+        block.zero_grad(set_to_none=True)
+        block(x).square().mean().backward()
+
+    figures = measure_training_step(step, device, args.repeats)
+    torch.save(torch.cat([p.grad.flatten().double().cpu() for p in block.parameters()]), args.grad_out)
+    Path(args.json_out).write_text(json.dumps(figures))
+
+
+def resnet_worker(args: argparse.Namespace, device: torch.device) -> dict:
+    """ResNet-10 training steps: memory and time of a variant, or the weight evolution's share."""
+    from physode.problems.cifar10.models import build_model
+
+    variant = args.model.split(":")[1]
+    x = torch.randn(args.batch, 3, 32, 32, generator=torch.Generator().manual_seed(1)).to(device)
+    labels = torch.randint(0, 10, (args.batch,), generator=torch.Generator().manual_seed(2)).to(device)
+
+    def stepper(net: nn.Module):
+        def step() -> None:
+            net.zero_grad(set_to_none=True)
+            nn.functional.cross_entropy(net(x), labels).backward()
+
+        return step
+
+    if variant != "evolution-share":
+        return measure_training_step(stepper(build_model("resnet10", variant).to(device)), device, args.repeats)
+    # A/B in one process, interleaved: the same config-one network with its evolution switched
+    # off (Static operators keep the weights at w0). The time difference is the evolution's cost.
+    evolving = build_model("resnet10", "anodev2-c1").to(device)
+    frozen = build_model("resnet10", "anodev2-c1").to(device)
+    for block in frozen.modules():
+        if isinstance(block, physode.CoupledODEBlock):
+            block.operators = nn.ModuleList(physode.Static() for _ in block.operators)
+    times = {"evolving": [], "frozen": []}
+    for _ in range(2 * args.repeats):
+        for name, net in (("evolving", evolving), ("frozen", frozen)):
+            times[name].append(measure_training_step(stepper(net), device, 1)["time_ms"])
+    import statistics
+
+    evolving_ms, frozen_ms = (statistics.median(times[k]) for k in ("evolving", "frozen"))
+    return {"time_ms": evolving_ms, "frozen_ms": frozen_ms, "share": (evolving_ms - frozen_ms) / evolving_ms}
+
+
+def measure(args: argparse.Namespace, tmp: Path, **config) -> dict:
+    stem = tmp / "-".join(f"{v}" for v in config.values()).replace(":", "_")
+    options = [f"--{k.replace('_', '-')}={v}" for k, v in config.items()]
+    options += ["--device", args.device, "--threads", str(args.threads), "--method", args.method]
+    options += ["--repeats", str(1 if config.get("dtype") == "float64" else args.repeats)]
+    wants_grad = "impl" in config
+    if wants_grad:
+        options += ["--grad-out", f"{stem}.pt"]
+    figures = run_isolated(__file__, options, Path(f"{stem}.json"))
+    if wants_grad:
+        figures["grad"] = torch.load(f"{stem}.pt", weights_only=True)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--method", default="euler", help="fixed-step method shared by both libraries")
+    parser.add_argument("--repeats", type=int, default=3, help="timed steps per configuration (median)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    for name in ("model", "weights", "impl", "dtype", "json-out", "grad-out"):
+        parser.add_argument(f"--{name}", help=argparse.SUPPRESS)
+    parser.add_argument("--steps", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        for model in ("conv", "transport"):
+            configs = [(SWEEP_BATCH[model], n) for n in STEPS]
+            configs += [(b, BATCH_SWEEP_STEPS) for b in BATCHES[model] if b != SWEEP_BATCH[model]]
+            for batch, steps in configs:
+                for weights in ("static", "anodev2"):
+                    common = {"model": model, "weights": weights, "steps": steps, "batch": batch}
+                    reference = measure(args, tmp, **common, impl="backprop", dtype="float64")["grad"]
+                    impls = PHYSODE + (TORCHDIFFEQ if weights == "static" else ())
+                    for impl in impls:
+                        figures = measure(args, tmp, **common, impl=impl, dtype="float32")
+                        grad = figures.pop("grad")
+                        figures["grad_error"] = ((grad - reference).norm() / reference.norm()).item()
+                        rows.append({**common, "impl": impl, **figures})
+                        print(f"{model:9s} {weights:7s} B={batch:3d} Nt={steps:2d} {impl:11s} "
+                              f"{figures['time_ms']:9.1f} ms {figures['peak_mib']:8.1f} MiB "
+                              f"err {figures['grad_error']:.1e}", flush=True)
+        resnet = {
+            variant: measure(args, tmp, model=f"resnet10:{variant}", batch=128)
+            for variant in ("baseline", "anodev2-c1", "evolution-share")
+        }
+        print("resnet10", json.dumps(resnet), flush=True)
+    write_results(args, rows, resnet, float64_equality())
+
+
+def float64_equality() -> float:
+    """Largest relative difference of checkpoint and recursive gradients from backprop, float64."""
+    worst = 0.0
+    for model in ("conv", "transport"):
+        for weights in ("static", "anodev2"):
+            grads = {}
+            for impl in ("backprop", "checkpoint", "recursive"):
+                block = make_solver(model, weights, impl, 10, "euler").double()
+                block(inputs(model, 4).double()).square().mean().backward()
+                grads[impl] = torch.cat([p.grad.flatten() for p in block.parameters()])
+            for impl in ("checkpoint", "recursive"):
+                diff = (grads[impl] - grads["backprop"]).abs().max() / grads["backprop"].abs().max()
+                worst = max(worst, diff.item())
+    return worst
+
+
+def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, f64_diff: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from physode.io import atomic_path, atomic_write_text
+
+    def find(**keys) -> dict:
+        return next(r for r in rows if all(r[k] == v for k, v in keys.items()))
+
+    def same_config(r: dict, impl: str) -> dict:
+        return find(model=r["model"], weights=r["weights"], steps=r["steps"], batch=r["batch"], impl=impl)
+
+    checkpoints = [r for r in rows if r["impl"] == "checkpoint"]
+    static_checkpoints = [r for r in checkpoints if r["weights"] == "static"]
+    time_ratio = max(r["time_ms"] / same_config(r, "backprop")["time_ms"] for r in checkpoints)
+    vs_adjoint = max(r["time_ms"] / same_config(r, "tdq-adjoint")["time_ms"] for r in static_checkpoints)
+    vs_odeint = max(r["time_ms"] / same_config(r, "tdq-odeint")["time_ms"] for r in static_checkpoints)
+    flat = {
+        (model, weights): find(model=model, weights=weights, steps=50, batch=SWEEP_BATCH[model], impl="checkpoint")["peak_mib"]
+        / find(model=model, weights=weights, steps=2, batch=SWEEP_BATCH[model], impl="checkpoint")["peak_mib"]
+        for model in ("conv", "transport")
+        for weights in ("static", "anodev2")
+    }
+    flat_conv = max(v for (m, _), v in flat.items() if m == "conv")
+    memory_ratio = resnet["anodev2-c1"]["peak_mib"] / resnet["baseline"]["peak_mib"]
+    share = resnet["evolution-share"]["share"]
+    tdq_err = max(r["grad_error"] for r in rows if r["impl"] == "tdq-adjoint")
+    ours_err = max(r["grad_error"] for r in rows if r["impl"] == "checkpoint")
+
+    def verdict(ok: bool) -> str:
+        return "**met**" if ok else "**not met**"
+
+    device = args.device
+    lines = [
+        "# physode vs torchdiffeq: time, memory and gradient error per training step",
+        "",
+        f"Command: `python benchmarks/perf/perf.py{'' if device == 'cpu' else ' --device ' + device}` "
+        f"(device `{device}`, torch {torch.__version__}, {args.threads} threads, method `{args.method}`, "
+        f"median of {args.repeats} steps, every row a fresh process; peak memory = "
+        + ("`torch.cuda.max_memory_allocated` growth" if device.startswith("cuda") else "peak-RSS growth over the first step")
+        + "). Gradient error: relative L2 error of the float32 gradient against float64 backprop of the same discrete solve.",
+        "",
+        "## Targets",
+        "",
+        "| target | measured | verdict |",
+        "|---|---|---|",
+        f"| checkpoint (and recursive) gradients equal backprop to float64 round-off | max rel. diff {f64_diff:.1e} "
+        f"(float32 errors: checkpoint max {ours_err:.1e}, torchdiffeq adjoint max {tdq_err:.1e}) | {verdict(f64_diff < 1e-12)} |",
+        f"| checkpoint peak memory flat (within 10%) from Nt=2 to Nt=50, conv block | peak(50)/peak(2) = {flat_conv:.2f} "
+        f"(transport: {max(v for (m, _), v in flat.items() if m == 'transport'):.2f}) | {verdict(flat_conv <= 1.10)} |",
+        f"| ResNet-10 ANODEV2 config-one step memory <= 1.25x baseline step | {memory_ratio:.2f}x "
+        f"({resnet['anodev2-c1']['peak_mib']:.0f} vs {resnet['baseline']['peak_mib']:.0f} MiB, batch 128) | {verdict(memory_ratio <= 1.25)} |",
+        f"| checkpoint step time <= 1.4x backprop (every config) | worst {time_ratio:.2f}x | {verdict(time_ratio <= 1.4)} |",
+        f"| checkpoint faster than torchdiffeq odeint_adjoint (every config) | worst ratio {vs_adjoint:.2f} | {verdict(vs_adjoint < 1.0)} |",
+        f"| checkpoint no slower than torchdiffeq odeint (every config) | worst ratio {vs_odeint:.2f} | {verdict(vs_odeint <= 1.0)} |",
+        f"| SpectralRDA evolution < 3% of a ResNet-10 ANODEV2 training step | {100 * share:.1f}% "
+        f"({resnet['evolution-share']['time_ms']:.0f} ms vs {resnet['evolution-share']['frozen_ms']:.0f} ms frozen) | {verdict(share < 0.03)} |",
+        "",
+        "## All configurations",
+        "",
+        "| model | weights | batch | Nt | implementation | time/step (ms) | x checkpoint | peak (MiB) | grad rel. error |",
+        "|---|---|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        ratio = r["time_ms"] / same_config(r, "checkpoint")["time_ms"]
+        lines.append(
+            f"| {r['model']} | {r['weights']} | {r['batch']} | {r['steps']} | {r['impl']} | {r['time_ms']:.1f} | "
+            f"{ratio:.2f} | {r['peak_mib']:.1f} | {r['grad_error']:.1e} |"
+        )
+    atomic_write_text(args.out / "results.md", "\n".join(lines) + "\n")
+
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8))
+    for row, model in enumerate(("conv", "transport")):
+        for impl in PHYSODE + TORCHDIFFEQ:
+            sel = [r for r in rows if r["model"] == model and r["weights"] == "static" and r["impl"] == impl and r["batch"] == SWEEP_BATCH[model]]
+            style = "--" if impl.startswith("tdq") else "-"
+            for col, key in enumerate(("time_ms", "peak_mib")):
+                axes[row, col].plot([r["steps"] for r in sel], [r[key] for r in sel], style, marker="o", label=impl)
+        axes[row, 0].set_title(f"{model} block (static weights): time per training step (ms)")
+        axes[row, 1].set_title(f"{model} block (static weights): peak memory (MiB)")
+        for ax in axes[row]:
+            ax.set_xlabel("Nt")
+            ax.set_xscale("log")
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    with atomic_path(args.out / "results.png") as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    print(f"wrote {args.out / 'results.md'} and {args.out / 'results.png'}")
+
+
+if __name__ == "__main__":
+    main()
