@@ -45,14 +45,18 @@ def _run_simulate(args: argparse.Namespace) -> int:
         raise InputError(f"--nt must be at least 2 (the initial state and one later time), got {args.nt}")
     if not (math.isfinite(args.t_final) and args.t_final > 0):
         raise InputError(f"--t-final must be positive and finite, got {args.t_final}")
+    if args.out is None:
+        args.out = Path("data") / f"{args.pde}.h5"
     if args.out.exists() and not args.overwrite:
         raise InputError(f"{args.out} exists; pass --overwrite to replace it or choose another --out")
     path = SIMULATORS[args.pde](args)
     with TrajectoryFile(path) as written:
+        coefficients = ", ".join(sorted(written.coefficients)) or "none"
         print(
-            f"wrote {path}: {args.pde}, {written.n_samples} samples (train {len(written.train)}, "
-            f"test {len(written.test)}) x {written.n_times} times in [0, {args.t_final:g}] x "
-            f"{written.n_x} points; velocity {args.velocity}, initial {args.initial}, seed {args.seed}"
+            f"wrote {path}: {written.attrs.get('equation', args.pde)}; {written.n_samples} samples "
+            f"(train {len(written.train)}, test {len(written.test)}) x {written.n_times} times in "
+            f"[0, {args.t_final:g}] x {written.n_x} points; time-varying coefficients: "
+            f"{coefficients}; initial {args.initial}, seed {args.seed}"
         )
     return 0
 
@@ -66,7 +70,9 @@ def _add_simulate(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("pde", choices=sorted(SIMULATORS), help="which PDE to simulate")
-    parser.add_argument("--out", type=Path, default=Path("data/transport.h5"), help="output file")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="output file (default: data/<pde>.h5)"
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     parser.add_argument("--samples", type=int, default=256, help="number of trajectories")
     parser.add_argument("--nx", type=int, default=128, help="grid points, x_j = j L / nx")
