@@ -53,7 +53,7 @@ def _run_simulate(args: argparse.Namespace) -> int:
     with TrajectoryFile(path) as written:
         coefficients = ", ".join(sorted(written.coefficients)) or "none"
         print(
-            f"wrote {path}: {written.attrs.get('equation', args.pde)}; {written.n_samples} samples "
+            f"wrote {path}: {args.pde} ({written.attrs.get('equation', '?')}); {written.n_samples} samples "
             f"(train {len(written.train)}, test {len(written.test)}) x {written.n_times} times in "
             f"[0, {args.t_final:g}] x {written.n_x} points; time-varying coefficients: "
             f"{coefficients}; initial {args.initial}, seed {args.seed}"
