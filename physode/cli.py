@@ -18,6 +18,7 @@ from physode.errors import InputError
 COMMAND_MODULES: tuple[str, ...] = (
     "physode.problems.transport.cli",
     "physode.problems.cifar10.cli",
+    "physode.problems.pde1d.cli",
 )
 
 

@@ -66,7 +66,7 @@ class ModelConfig:
     layer: str = "spectral"
     modes: int | None = None
     width: int = 7
-    steps_per_interval: int = 4
+    steps_per_interval: int = 2
     method: str = "rk4"
     per_mode_reaction: bool = False
     hidden: int = 16
@@ -113,7 +113,7 @@ class SpectralLayer(nn.Module):
         self.n_x = n_x
         self.modes = available if modes is None else modes
         k = 2 * math.pi * torch.fft.rfftfreq(n_x, d=dx, dtype=torch.float64)[: self.modes]
-        self.register_buffer("k_scale", k.clamp_min(2 * math.pi / (n_x * dx)).float())
+        self.register_buffer("k_scale", k.clamp_min(2 * math.pi / (n_x * dx)).float(), persistent=False)
         self.weight = nn.Parameter(init_scale * torch.randn(self.modes, channels, 2))
 
     def forward(self, u: Tensor) -> Tensor:

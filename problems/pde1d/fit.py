@@ -1,0 +1,255 @@
+"""Fit a single-layer ODE model to a 1-D periodic trajectory file: given u(t0), predict u at every time.
+
+Works on any file :class:`physode.io.TrajectoryFile` reads (physode format or PDEBench 1D): the
+model sees only the field, the times and the grid. Loss: mean squared error over the predicted
+times; reported: PDEBench's nRMSE on the file's test split (:mod:`.evaluate`).
+
+Training is deterministic for a given seed: the initial weights come from ``torch.manual_seed``,
+the batch order from a seeded generator saved in every checkpoint together with the weights,
+Adam's moments, the learning-rate schedule and the global RNGs. A run killed at any point and
+resumed from its last checkpoint therefore ends with exactly the metrics of an uninterrupted run.
+
+Horizon curriculum: the error of a wrongly rotated Fourier mode is smallest when the mode is
+damped away, so a model fit to whole trajectories from the start falls into "predict zero" for
+every mode whose phase is more than a quarter turn off. Training first on the earliest stored
+interval and lengthening the horizon geometrically (``ceil(N ** (s / S))`` of ``N`` intervals at
+step ``s`` of the ``S = curriculum * total`` curriculum steps) keeps each extension within reach
+of what has already been learned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from physode.errors import InputError
+from physode.io import TrajectoryFile, atomic_write_text
+from physode.problems.pde1d.evaluate import (
+    CHECKPOINT,
+    FORMAT,
+    METRICS,
+    SUMMARY,
+    evaluate_model,
+)
+from physode.problems.pde1d.models import ModelConfig, TrajectoryModel, build_model, parameter_count
+from physode.training import (
+    MetricsWriter,
+    load_checkpoint,
+    read_metrics,
+    resolve_device,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+
+# Fields a resumed run may change; everything else must match its checkpoint.
+RESUMABLE_CHANGES = ("progress",)
+CACHE_LIMIT_BYTES = 256 * 2**20  # a train split up to this size is read once and kept in memory
+
+
+class TrainingDiverged(InputError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """A fitting run. The defaults fit the transport quickstart / benchmark data in about 30 s."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    epochs: int = 60
+    batch_size: int = 16
+    lr: float = 0.03
+    curriculum: float = 0.7  # fraction of all steps over which the horizon grows to every interval
+    seed: int = 0
+    checkpoint_every: int = 5  # epochs
+    eval_every: int = 10  # epochs between test-metric records in metrics.jsonl (0: only at the end)
+    eval_batch_size: int = 256
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "checkpoint_every", "eval_batch_size"):
+            if getattr(self, name) < 1:
+                raise InputError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise InputError(f"--lr must be positive, got {self.lr}")
+        if not 0.0 <= self.curriculum < 1.0:
+            raise InputError(f"--curriculum must be in [0, 1) (a fraction of the steps), got {self.curriculum}")
+        if self.eval_every < 0:
+            raise InputError(f"--eval-every must be >= 0, got {self.eval_every}")
+
+
+def horizon(step: int, total_steps: int, n_intervals: int, curriculum: float) -> int:
+    """Stored intervals trained on at ``step``: geometric growth from 1 to ``n_intervals``."""
+    ramp = curriculum * total_steps
+    if step >= ramp:
+        return n_intervals
+    return min(n_intervals, max(1, math.ceil(n_intervals ** (step / ramp))))
+
+
+class TrainSplit:
+    """The training samples of a file, in memory when small, otherwise read batch by batch."""
+
+    def __init__(self, data: TrajectoryFile) -> None:
+        self.data = data
+        self.indices = data.train
+        if len(self.indices) == 0:
+            raise InputError(f"{data.path}: the file has no training samples (all are marked test)")
+        size = len(self.indices) * data.n_times * data.n_x * 4
+        self.cache = data.batch(self.indices) if size <= CACHE_LIMIT_BYTES else None
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def batches(self, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+        """Shuffled batches (float32, CPU); the order depends only on ``generator``."""
+        order = torch.randperm(len(self), generator=generator).numpy()
+        for start in range(0, len(order), batch_size):
+            chosen = order[start : start + batch_size]
+            yield self.cache[chosen] if self.cache is not None else self.data.batch(self.indices[chosen])
+
+
+def _check_resumable(state: dict[str, Any], config: FitConfig, data_record: dict[str, Any], path: Path) -> None:
+    wanted = dataclasses.asdict(config)
+    stored = state["config"]
+    differs = [f"{k}={stored.get(k)!r} (now {v!r})" for k, v in wanted.items()
+               if k not in RESUMABLE_CHANGES and stored.get(k) != v]
+    if state["data"] != data_record:
+        differs.append(f"data {state['data']} (now {data_record})")
+    if differs:
+        raise InputError(f"cannot resume {path}: the run used {'; '.join(differs)}; repeat the original "
+                         "options and data file or start a new --out")
+
+
+def _data_record(data: TrajectoryFile) -> dict[str, Any]:
+    """What identifies the data a run was fit to (checked on resume, used by evaluate and plot)."""
+    return {"path": str(data.path.resolve()), "n_samples": data.n_samples, "n_times": data.n_times,
+            "n_x": data.n_x, "n_train": len(data.train), "n_test": len(data.test)}
+
+
+def fit(data_path: str | os.PathLike[str], out: str | os.PathLike[str], config: FitConfig = FitConfig(),
+        device: str = "auto", resume: bool = False) -> dict[str, Any]:
+    """Fit ``config`` to the file ``data_path``, writing checkpoints and metrics to the run directory ``out``.
+
+    ``resume`` continues the run in ``out`` from its checkpoint (a finished run is only
+    re-evaluated). Returns the final summary, also written to ``out/metrics.json``.
+    """
+    out = Path(out)
+    target = resolve_device(device)
+    ckpt_path = out / CHECKPOINT
+    with TrajectoryFile(data_path) as data:
+        if data.n_times < 2:
+            raise InputError(f"{data.path}: a fit needs at least two stored times, the file has {data.n_times}")
+        record = _data_record(data)
+        state = None
+        if ckpt_path.exists():
+            if not resume:
+                raise InputError(f"{out} already holds a run; pass --resume to continue it or choose a new --out")
+            state = load_checkpoint(ckpt_path, required=("format", "config", "data", "epoch", "model",
+                                                         "optimizer", "scheduler", "generator", "rng"))
+            if state["format"] != FORMAT:
+                raise InputError(f"{ckpt_path} is a {state['format']!r} checkpoint, not a 1-D field fit; "
+                                 "choose a new --out")
+            _check_resumable(state, config, record, ckpt_path)
+        if len(data.test) == 0:
+            raise InputError(f"{data.path}: the file has no test samples; write it with a nonzero test fraction")
+        return _fit(config, data, record, out, target, state)
+
+
+def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: Path, device: torch.device,
+         state: dict[str, Any] | None) -> dict[str, Any]:
+    torch.manual_seed(config.seed)
+    model = build_model(config.model, data.x).to(device)
+    train_split = TrainSplit(data)
+    times = data.t.tolist()
+    n_intervals = len(times) - 1
+    steps_per_epoch = math.ceil(len(train_split) / config.batch_size)
+    total_steps = config.epochs * steps_per_epoch
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=total_steps)
+    generator = torch.Generator().manual_seed(config.seed)
+    start, elapsed = 0, 0.0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        generator.set_state(state["generator"])
+        set_rng_state(state["rng"])
+        start, elapsed = state["epoch"], state["elapsed_s"]
+
+    def save(epoch: int) -> None:
+        save_checkpoint(out / CHECKPOINT, {
+            "format": FORMAT, "config": dataclasses.asdict(config), "data": record,
+            "grid": {"n_x": data.n_x, "dx": float(np.diff(data.x).mean())}, "epoch": epoch,
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(), "generator": generator.get_state(), "rng": rng_state(),
+            "elapsed_s": elapsed,
+        })
+
+    metrics = MetricsWriter(out / METRICS, keep_through=start)
+    last_saved = start
+    with tqdm(total=total_steps, initial=start * steps_per_epoch, unit="step", leave=False,
+              desc=f"fit {config.model.variant}", disable=not config.progress) as bar:
+        for epoch in range(start + 1, config.epochs + 1):
+            began = time.perf_counter()
+            model.train()
+            loss_sum, count = 0.0, 0
+            step = (epoch - 1) * steps_per_epoch
+            for batch in train_split.batches(config.batch_size, generator):
+                h = horizon(step, total_steps, n_intervals, config.curriculum)
+                true = batch[:, : h + 1].to(device)
+                pred = model(true[:, 0], times[: h + 1])
+                loss = (pred[:, 1:] - true[:, 1:]).square().mean()
+                if not torch.isfinite(loss):
+                    raise TrainingDiverged(
+                        f"training diverged: the loss is {loss.item()} at epoch {epoch}, step {step + 1}; "
+                        f"the last good checkpoint (epoch {last_saved}) in {out} is kept. Lower --lr or "
+                        "raise --steps-per-interval, then start a new --out"
+                    )
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                loss_sum += loss.item() * len(batch)
+                count += len(batch)
+                step += 1
+                bar.update()
+                bar.set_postfix(loss=f"{loss.item():.2e}", horizon=h)
+            elapsed += time.perf_counter() - began
+            entry: dict[str, Any] = {"epoch": epoch, "step": step, "train_loss": loss_sum / count,
+                                     "horizon": h, "lr": scheduler.get_last_lr()[0], "time_s": elapsed}
+            if config.eval_every and epoch % config.eval_every == 0:
+                test = evaluate_model(model, data, data.test, device, config.eval_batch_size)
+                entry.update(test_nrmse=test["nrmse"], test_final_nrmse=test["final_nrmse"])
+            metrics.write(entry)  # before the checkpoint: a kill in between only repeats this record
+            if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
+                save(epoch)
+                last_saved = epoch
+    return _summarise(model, config, data, record, out, device, elapsed)
+
+
+def _summarise(model: TrajectoryModel, config: FitConfig, data: TrajectoryFile, record: dict[str, Any],
+               out: Path, device: torch.device, elapsed: float) -> dict[str, Any]:
+    """Final test metrics of the fitted model, written to ``out/metrics.json``."""
+    test = evaluate_model(model, data, data.test, device, config.eval_batch_size)
+    history = read_metrics(out / METRICS)
+    summary = {
+        "variant": config.model.variant, "layer": config.model.layer, "params": parameter_count(model),
+        "epochs": config.epochs, "test_nrmse": test["nrmse"], "test_final_nrmse": test["final_nrmse"],
+        "test_rmse": test["rmse"], "nrmse_per_time": test["nrmse_per_time"],
+        "train_loss": history[-1]["train_loss"] if history else None,
+        "fit_time_s": elapsed, "data": record["path"], "n_test": test["n_samples"],
+    }
+    atomic_write_text(out / SUMMARY, json.dumps(summary, indent=2) + "\n")
+    return summary
+

@@ -1,0 +1,101 @@
+"""Figure 2 of the ANODEV2 rebuttal, for any fitted runs: ground truth vs predictions, and c_hat(t) vs c(t).
+
+One test sample is rolled out by every run and drawn at several stored times (the first panel is
+the given input ``u(t0)``). When the data file stores a velocity ``c`` (transport), a last panel
+compares it with the velocity each model has learned (:func:`.models.velocity_estimate`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from physode.errors import InputError
+from physode.io import TrajectoryFile, atomic_path
+from physode.problems.pde1d.evaluate import check_grid, load_run
+from physode.problems.pde1d.models import velocity_estimate
+
+TRUTH_COLOR = "C0"  # the paper: blue truth, orange ANODE, green ANODEV2
+# A fixed look per variant, so that curves lying on top of each other stay distinguishable.
+STYLES = {"anode": ("C1", "--"), "anodev2": ("C2", "--"), "neuralode": ("C3", ":"), "anodev2-neural": ("C4", "-.")}
+
+
+def initial_energy(file: TrajectoryFile, indices: np.ndarray, batch_size: int = 256) -> torch.Tensor:
+    """Mean power per real-FFT mode of the initial states ``u(t0)``: which modes the data excite."""
+    total = np.zeros(file.n_x // 2 + 1)
+    for block in file.iter_batches(batch_size, indices):
+        total += (np.abs(np.fft.rfft(block[:, 0].astype(np.float64), axis=-1)) ** 2).sum(0)
+    return torch.from_numpy(total / len(indices))
+
+
+def plot_runs(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str],
+              data: str | os.PathLike[str] | None = None, sample: int = 0, panels: int = 6) -> Path:
+    """Draw the comparison of ``runs`` (fit to the same file) for test sample ``sample`` into PNG ``out``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    if not runs:
+        raise InputError("give at least one run directory to plot")
+    if panels < 1:
+        raise InputError(f"--panels must be >= 1, got {panels}")
+    loaded = [load_run(run) for run in runs]
+    paths = {run.data_path for run in loaded}
+    if data is None and len(paths) > 1:
+        raise InputError(f"the runs were fit to different files ({', '.join(map(str, sorted(paths)))}); "
+                         "pass --data to choose the one to plot")
+    with TrajectoryFile(data if data is not None else paths.pop()) as file:
+        for run in loaded:
+            check_grid(run, file)
+        test = file.test
+        if not 0 <= sample < len(test):
+            raise InputError(f"--sample {sample} is out of range: the test split has {len(test)} samples")
+        times = file.t.tolist()
+        true = file.batch([test[sample]])[0].numpy()
+        with torch.no_grad():
+            preds = [run.model(torch.from_numpy(true[None, 0]), times)[0].numpy() for run in loaded]
+        velocity = file.coefficients.get("c")
+        energy = initial_energy(file, test)
+        x, dx, name = file.x, float(np.diff(file.x).mean()), file.path.name
+
+    shown = sorted(set(np.linspace(0, len(times) - 1, min(panels, len(times))).round().astype(int)))
+    n_axes = len(shown) + (velocity is not None)
+    cols = min(n_axes, 3 if n_axes <= 6 else 4)
+    rows = math.ceil(n_axes / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False,
+                             constrained_layout=True)
+    axes = axes.ravel()
+    styles = [dict(zip(("color", "ls"), STYLES[run.model.config.variant]), lw=1.6, label=run.label)
+              for run in loaded]
+    for ax, index in zip(axes, shown):
+        ax.plot(x, true[index], color=TRUTH_COLOR, lw=2.4, label="ground truth")
+        if index > 0:
+            for pred, style in zip(preds, styles):
+                ax.plot(x, pred[index], **style)
+        ax.set_title(f"t = {times[index]:.3g}" + (" (input)" if index == 0 else ""))
+        ax.set_xlabel("x")
+        ax.set_ylabel("u")
+    handles, labels = axes[min(1, len(shown) - 1)].get_legend_handles_labels()
+    if velocity is not None:
+        ax = axes[len(shown)]
+        ax.plot(times, velocity, color=TRUTH_COLOR, lw=2.4)
+        for run, style in zip(loaded, styles):
+            estimate = velocity_estimate(run.model.symbols(times).cpu(), len(x), dx, energy)
+            ax.plot(times, estimate.numpy(), **style)
+        ax.set_title("velocity: learned c_hat(t) vs true c(t)")
+        ax.set_xlabel("t")
+        ax.set_ylabel("c")
+    for ax in axes[n_axes:]:
+        ax.set_visible(False)
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels))
+    fig.suptitle(f"{name}: test sample {sample}, given u(t0), predicted u(t)")
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    return Path(out)
