@@ -15,5 +15,5 @@ def test_ten_line_example_runs() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
     assert "<!-- test-command -->" in ci and "<!-- test-command -->" in README
-    command = re.search(r"<!-- test-command -->\n\n```bash\n(.*?)\n```", README, re.S).group(1)
+    command = re.search(r"<!-- test-command -->\n+```bash\n(.*?)\n```", README, re.S).group(1)
     assert "pip install" in command and "pytest" in command
