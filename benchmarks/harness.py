@@ -52,3 +52,21 @@ def run_isolated(script: str, options: Sequence[str], json_out: Path) -> dict:
     """Run ``script --worker OPTIONS --json-out FILE`` in a fresh interpreter; return its JSON."""
     subprocess.run([sys.executable, script, "--worker", *options, "--json-out", str(json_out)], check=True)
     return json.loads(json_out.read_text())
+
+
+def peak_memory_note(device: str) -> str:
+    """How the peak-memory column was measured, for the report."""
+    if device.startswith("cuda"):
+        return "growth of `torch.cuda.max_memory_allocated` over the step"
+    return "growth of peak RSS over the first step"
+
+
+def save_report(out: Path, lines: Sequence[str], figure) -> None:
+    """Write ``results.md`` and ``results.png`` into ``out`` atomically."""
+    from physode.io import atomic_path, atomic_write_text
+
+    atomic_write_text(out / "results.md", "\n".join(lines) + "\n")
+    figure.tight_layout()
+    with atomic_path(out / "results.png") as tmp:
+        figure.savefig(tmp, format="png", dpi=110)
+    print(f"wrote {out / 'results.md'} and {out / 'results.png'}")

@@ -25,7 +25,7 @@ import physode
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from harness import measure_training_step, run_isolated  # noqa: E402
+from harness import measure_training_step, peak_memory_note, run_isolated, save_report  # noqa: E402
 STRATEGIES = ("backprop", "checkpoint", "adjoint")
 STEPS = (2, 5, 10, 20)
 VARIANTS = ("anode", "anodev2")
@@ -124,15 +124,13 @@ def write_results(args: argparse.Namespace, rows: list[dict]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from physode.io import atomic_path, atomic_write_text
-
     lines = [
         "# Gradient strategies on one ResNet-style ODE block",
         "",
         f"Block: conv3x3-BN-ReLU-conv3x3-BN, {args.width} channels, 32x32, batch {args.batch}, Euler steps; "
         f"device `{args.device}`, torch {torch.__version__}, {args.threads} threads. Time: median of "
         f"{args.repeats} training steps (forward + backward). Peak: "
-        + ("`torch.cuda.max_memory_allocated` growth" if args.device.startswith("cuda") else "growth of peak RSS over the first step")
+        + peak_memory_note(args.device)
         + ", fresh process per row. Error: relative L2 error of the float32 gradient against float64 backprop.",
         "",
         "Command: `python benchmarks/core/ode_block.py" + (f" --device {args.device}" if args.device != "cpu" else "") + "`",
@@ -144,7 +142,6 @@ def write_results(args: argparse.Namespace, rows: list[dict]) -> None:
         f"| {r['variant']} | {r['steps']} | {r['grad']} | {r['time_ms']:.1f} | {r['peak_mib']:.1f} | {r['grad_rel_error']:.2e} |"
         for r in rows
     ]
-    atomic_write_text(args.out / "results.md", "\n".join(lines) + "\n")
 
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
     for variant, style in zip(VARIANTS, ("-", "--")):
@@ -158,10 +155,7 @@ def write_results(args: argparse.Namespace, rows: list[dict]) -> None:
         ax.set_title(title)
     axes[2].set_yscale("log")
     axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    with atomic_path(args.out / "results.png") as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    print(f"wrote {args.out / 'results.md'} and {args.out / 'results.png'}")
+    save_report(args.out, lines, fig)
 
 
 if __name__ == "__main__":

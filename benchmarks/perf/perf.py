@@ -29,7 +29,7 @@ import physode
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from harness import measure_training_step, run_isolated  # noqa: E402
+from harness import measure_training_step, peak_memory_note, run_isolated, save_report  # noqa: E402
 
 STEPS = (2, 5, 10, 20, 50)
 PHYSODE = ("backprop", "checkpoint", "recursive", "adjoint")
@@ -231,8 +231,6 @@ def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, f64_
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from physode.io import atomic_path, atomic_write_text
-
     def find(**keys) -> dict:
         return next(r for r in rows if all(r[k] == v for k, v in keys.items()))
 
@@ -266,7 +264,7 @@ def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, f64_
         f"Command: `python benchmarks/perf/perf.py{'' if device == 'cpu' else ' --device ' + device}` "
         f"(device `{device}`, torch {torch.__version__}, {args.threads} threads, method `{args.method}`, "
         f"median of {args.repeats} steps, every row a fresh process; peak memory = "
-        + ("`torch.cuda.max_memory_allocated` growth" if device.startswith("cuda") else "peak-RSS growth over the first step")
+        + peak_memory_note(device)
         + "). Gradient error: relative L2 error of the float32 gradient against float64 backprop of the same discrete solve.",
         "",
         "## Targets",
@@ -296,7 +294,6 @@ def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, f64_
             f"| {r['model']} | {r['weights']} | {r['batch']} | {r['steps']} | {r['impl']} | {r['time_ms']:.1f} | "
             f"{ratio:.2f} | {r['peak_mib']:.1f} | {r['grad_error']:.1e} |"
         )
-    atomic_write_text(args.out / "results.md", "\n".join(lines) + "\n")
 
     fig, axes = plt.subplots(2, 2, figsize=(12, 8))
     for row, model in enumerate(("conv", "transport")):
@@ -311,10 +308,7 @@ def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, f64_
             ax.set_xlabel("Nt")
             ax.set_xscale("log")
     axes[0, 0].legend(fontsize=8)
-    fig.tight_layout()
-    with atomic_path(args.out / "results.png") as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    print(f"wrote {args.out / 'results.md'} and {args.out / 'results.png'}")
+    save_report(args.out, lines, fig)
 
 
 if __name__ == "__main__":
