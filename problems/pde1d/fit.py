@@ -211,10 +211,12 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
                 pred = model(true[:, 0], times[: h + 1])
                 loss = (pred[:, 1:] - true[:, 1:]).square().mean()
                 if not torch.isfinite(loss):
+                    kept = (f"the last good checkpoint (epoch {last_saved}) in {out} is kept" if last_saved
+                            else "no checkpoint was written yet")
                     raise TrainingDiverged(
-                        f"training diverged: the loss is {loss.item()} at epoch {epoch}, step {step + 1}; "
-                        f"the last good checkpoint (epoch {last_saved}) in {out} is kept. Lower --lr or "
-                        "raise --steps-per-interval, then start a new --out"
+                        f"training diverged: the loss is {loss.item()} at epoch {epoch}, step {step + 1} "
+                        f"(horizon {h} of {n_intervals} intervals); {kept}. Check the data's scale, lower "
+                        "--lr or raise --steps-per-interval, then start a new --out"
                     )
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()

@@ -1,0 +1,152 @@
+"""Fitting 1-D trajectory files end to end: real HDF5 files, exact resume after SIGKILL, clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from physode.cli import main
+from physode.errors import InputError
+from physode.io import TrajectoryFile, write_trajectories
+from physode.problems.pde1d.evaluate import CHECKPOINT, EVALUATION, METRICS, SUMMARY, evaluate_run
+from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, fit
+from physode.problems.pde1d.models import ModelConfig
+from physode.problems.transport import simulate_to_file
+from physode.training import read_metrics
+
+REPO = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+SMALL = ["--epochs", "40", "--batch-size", "8", "--lr", "0.05", "--checkpoint-every", "1",
+         "--eval-every", "10", "--seed", "3", "--no-progress", "--device", "cpu"]
+
+
+@pytest.fixture(scope="module")
+def transport_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "transport.h5"
+    return simulate_to_file(path, 40, 16, np.linspace(0.0, 0.3, 7), "exponential:c0=0.5,a=1.5",
+                            initial="fourier", seed=0, test_fraction=0.25)
+
+
+def _config(**changes: object) -> FitConfig:
+    return FitConfig(**{"epochs": 4, "batch_size": 8, "lr": 0.05, "checkpoint_every": 2, "eval_every": 2,
+                        "progress": False, **changes})
+
+
+def _without_timing(records: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k not in ("time_s", "fit_time_s")} for r in records]
+
+
+def test_tiny_fit_writes_metrics_and_learns(transport_file: Path, tmp_path: Path) -> None:
+    config = _config(model=ModelConfig(variant="anodev2"), epochs=12)
+    summary = fit(transport_file, tmp_path / "run", config, device="cpu")
+    records = read_metrics(tmp_path / "run" / METRICS)
+    assert [r["epoch"] for r in records] == list(range(1, 13))
+    assert records[-1]["test_nrmse"] < 0.5 * records[1]["test_nrmse"]
+    assert [r["horizon"] for r in records][-1] == 6 and records[0]["horizon"] < 6  # the curriculum
+    assert "test_nrmse" in records[1] and "test_nrmse" not in records[0]
+    on_disk = json.loads((tmp_path / "run" / SUMMARY).read_text())
+    assert on_disk == summary
+    assert summary["variant"] == "anodev2" and summary["params"] == 2 * 9 + 1 and summary["n_test"] == 10
+    assert 0 < summary["test_nrmse"] < 1 and len(summary["nrmse_per_time"]) == 7
+    assert summary["nrmse_per_time"][0] == 0.0  # t0 is the given input
+    # Evaluating the checkpoint again gives the same numbers, and writes evaluation.json.
+    evaluated = evaluate_run(tmp_path / "run", device="cpu")
+    assert evaluated["nrmse"] == summary["test_nrmse"]
+    assert json.loads((tmp_path / "run" / EVALUATION).read_text())["final_nrmse"] == summary["test_final_nrmse"]
+
+
+def test_sigkilled_fit_resumes_to_the_metrics_of_an_uninterrupted_run(transport_file: Path, tmp_path: Path) -> None:
+    killed = tmp_path / "killed"
+    command = [sys.executable, "-m", "physode.cli", "fit", str(transport_file), "--out", str(killed), *SMALL]
+    proc = subprocess.Popen(command, env=ENV, cwd=REPO, stdout=subprocess.DEVNULL)
+    try:
+        while not (killed / CHECKPOINT).exists():
+            assert proc.poll() is None, "the fit exited before its first checkpoint"
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    stopped_at = torch.load(killed / CHECKPOINT, weights_only=True)["epoch"]
+    assert stopped_at < 40
+    assert not (killed / SUMMARY).exists()
+    assert main(["fit", str(transport_file), "--out", str(killed), *SMALL, "--resume"]) == 0
+
+    straight = tmp_path / "straight"
+    assert main(["fit", str(transport_file), "--out", str(straight), *SMALL]) == 0
+    assert _without_timing(read_metrics(killed / METRICS)) == _without_timing(read_metrics(straight / METRICS))
+    final = [json.loads((run / SUMMARY).read_text()) for run in (killed, straight)]
+    assert _without_timing(final)[0] == _without_timing(final)[1]
+    resumed, reference = (torch.load(run / CHECKPOINT, weights_only=True)["model"] for run in (killed, straight))
+    assert all(torch.equal(resumed[k], reference[k]) for k in reference)
+
+
+def test_divergence_stops_with_a_clear_error_and_keeps_the_last_checkpoint(tmp_path: Path) -> None:
+    """One sample is huge at the last time only: the loss overflows once the curriculum reaches it."""
+    n, nx, times = 16, 16, np.linspace(0.0, 0.5, 6)
+    u = np.tile(np.sin(2 * np.pi * np.arange(nx) / nx), (n, len(times), 1))
+    u[0, -1] = 1e30
+    mask = np.zeros(n, dtype=bool)
+    mask[-4:] = True
+    path = write_trajectories(tmp_path / "bad.h5", u, times, np.arange(nx) / nx, equation="test",
+                              test_mask=mask)
+    config = _config(epochs=10, batch_size=12, checkpoint_every=1, eval_every=0, curriculum=0.9)
+    with pytest.raises(TrainingDiverged, match=r"diverged: the loss is inf .* last good checkpoint \(epoch \d+\)"):
+        fit(path, tmp_path / "run", config, device="cpu")
+    kept = torch.load(tmp_path / "run" / CHECKPOINT, weights_only=True)
+    assert 1 <= kept["epoch"] < 10
+    assert all(torch.isfinite(p).all() for p in kept["model"].values())
+
+
+def test_bad_inputs_are_one_line_errors(transport_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    def fails(argv: list[str], match: str) -> None:
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert match in err and err.count("\n") == 1 and "Traceback" not in err, err
+
+    fails(["fit", str(tmp_path / "missing.h5"), "--out", str(tmp_path / "a")], "no such file")
+    (tmp_path / "junk.h5").write_text("not hdf5")
+    fails(["fit", str(tmp_path / "junk.h5"), "--out", str(tmp_path / "a")], "not an HDF5 file")
+    fails(["fit", str(transport_file), "--out", str(tmp_path / "a"), "--width", "4", "--layer", "stencil"], "odd")
+    fails(["fit", str(transport_file), "--out", str(tmp_path / "a"), "--method", "leapfrog"], "unknown method")
+    fails(["fit", str(transport_file), "--out", str(tmp_path / "a"), "--lr", "-1"], "--lr must be positive")
+    with pytest.raises(SystemExit):  # argparse: invalid choice
+        main(["fit", str(transport_file), "--out", str(tmp_path / "a"), "--variant", "resnet"])
+    assert "invalid choice: 'resnet'" in capsys.readouterr().err
+    with pytest.raises(InputError, match="unknown variant"):
+        fit(transport_file, tmp_path / "a", _config(model=ModelConfig(variant="resnet")))
+
+    run = tmp_path / "run"
+    assert main(["fit", str(transport_file), "--out", str(run), *SMALL[2:], "--epochs", "2"]) == 0
+    fails(["fit", str(transport_file), "--out", str(run), *SMALL[2:], "--epochs", "2"], "already holds a run")
+    fails(["fit", str(transport_file), "--out", str(run), *SMALL[2:], "--epochs", "3", "--resume"], "epochs=2")
+    (run / CHECKPOINT).write_bytes((run / CHECKPOINT).read_bytes()[:100])
+    fails(["fit", str(transport_file), "--out", str(run), *SMALL[2:], "--epochs", "2", "--resume"], "corrupt")
+    fails(["evaluate", "pde1d", str(run)], "corrupt")
+    fails(["evaluate", "pde1d", str(tmp_path / "nowhere")], "does not exist")
+
+
+def test_evaluate_cli_prints_and_writes_json(transport_file: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture) -> None:
+    run = tmp_path / "run"
+    fit(transport_file, run, _config(epochs=2), device="cpu")
+    capsys.readouterr()
+    out = tmp_path / "eval.json"
+    assert main(["evaluate", "pde1d", str(run / CHECKPOINT), "--data", str(transport_file), "--out", str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    written = json.loads(out.read_text())
+    assert printed["nrmse"] == written["nrmse"] == json.loads((run / SUMMARY).read_text())["test_nrmse"]
+    with TrajectoryFile(transport_file) as data:
+        assert written["n_samples"] == len(data.test)
+    other = simulate_to_file(tmp_path / "other.h5", 8, 32, np.linspace(0.0, 0.3, 4), "constant:c0=1")
+    with pytest.raises(InputError, match="same grid"):
+        evaluate_run(run, other, device="cpu")
