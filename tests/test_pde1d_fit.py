@@ -18,7 +18,7 @@ from physode.cli import main
 from physode.errors import InputError
 from physode.io import TrajectoryFile, write_trajectories
 from physode.problems.pde1d.evaluate import CHECKPOINT, EVALUATION, METRICS, SUMMARY, evaluate_run
-from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, fit
+from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, TrainSplit, fit
 from physode.problems.pde1d.models import ModelConfig
 from physode.problems.transport import simulate_to_file
 from physode.training import read_metrics
@@ -62,6 +62,19 @@ def test_tiny_fit_writes_metrics_and_learns(transport_file: Path, tmp_path: Path
     evaluated = evaluate_run(tmp_path / "run", device="cpu")
     assert evaluated["nrmse"] == summary["test_nrmse"]
     assert json.loads((tmp_path / "run" / EVALUATION).read_text())["final_nrmse"] == summary["test_final_nrmse"]
+
+
+def test_streamed_and_cached_training_batches_agree(transport_file: Path) -> None:
+    with TrajectoryFile(transport_file) as data:
+        cached, streamed = TrainSplit(data), TrainSplit(data, cache_limit_bytes=0)
+        assert cached.cache is not None and streamed.cache is None
+        batches = [list(split.batches(7, torch.Generator().manual_seed(5))) for split in (cached, streamed)]
+        every = torch.cat(batches[0])
+        assert len(every) == len(data.train) == 30
+        for a, b in zip(*batches, strict=True):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+        # Each training sample exactly once per epoch, none from the test split.
+        assert sorted(map(tuple, every[:, 0, :3].tolist())) == sorted(map(tuple, data.batch(data.train)[:, 0, :3].tolist()))
 
 
 def test_sigkilled_fit_resumes_to_the_metrics_of_an_uninterrupted_run(transport_file: Path, tmp_path: Path) -> None:

@@ -117,9 +117,12 @@ def test_stencil_symbol_and_first_moment() -> None:
     low_energy[1] = 1.0
     assert first_moment == pytest.approx(0.9)
     assert velocity_estimate(symbol, NX, DX, low_energy)[0].item() == pytest.approx(first_moment, rel=1e-3)
+    with torch.no_grad():
+        model.layer.weight[0, 0, 2] = -0.25  # the centre weight is a reaction rate: f(1) = -0.25
+    torch.testing.assert_close(model.layer(torch.ones(1, 1, NX)), torch.full((1, NX), -0.25))
     # The layer applies what its symbol says: compare with a direct FFT multiply.
     u = torch.randn(3, NX)
-    direct = torch.fft.irfft(torch.fft.rfft(u) * symbol[0], n=NX)
+    direct = torch.fft.irfft(torch.fft.rfft(u) * model.symbols([0.0])[0], n=NX)
     torch.testing.assert_close(model.layer(u[:, None]), direct, rtol=1e-4, atol=1e-4)
 
 

@@ -1,1 +1,48 @@
-"""Fit coupled neural ODEs to 1-D periodic trajectory files."""
+"""Fit coupled neural ODEs to 1-D periodic trajectory files (any PDE written in the trajectory format).
+
+Given u(t0), a single-layer model predicts u at every stored time: ``du/dt = f(u; theta(t))`` with
+``f`` a linear, translation-invariant layer (spectral multipliers or a periodic stencil) whose
+weights are static (ANODE, Neural ODE) or evolve (ANODEV2). The code knows nothing about the PDE:
+it reads the field, the times and the grid through :class:`physode.io.TrajectoryFile`.
+
+- :mod:`.models`: :class:`ModelConfig`, :func:`build_model`, the learned velocity ``c_hat(t)``.
+- :mod:`.fit`: :func:`fit` (deterministic, resumable, checkpoints and JSON metrics).
+- :mod:`.evaluate`: PDEBench's :func:`nrmse`, :func:`evaluate_run`.
+- :mod:`.plot`: :func:`plot_runs`, the Figure-2-style comparison.
+- :mod:`.quickstart`: :func:`run_quickstart`, the end-to-end transport demo.
+
+Command line: ``physode fit``, ``physode evaluate pde1d``, ``physode plot``, ``physode quickstart``.
+"""
+
+from physode.problems.pde1d.evaluate import evaluate_model, evaluate_run, load_run, nrmse
+from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, fit
+from physode.problems.pde1d.models import (
+    LAYERS,
+    VARIANTS,
+    ModelConfig,
+    TrajectoryModel,
+    build_model,
+    parameter_count,
+    velocity_estimate,
+)
+from physode.problems.pde1d.plot import plot_runs
+from physode.problems.pde1d.quickstart import run_quickstart
+
+__all__ = [
+    "LAYERS",
+    "VARIANTS",
+    "FitConfig",
+    "ModelConfig",
+    "TrainingDiverged",
+    "TrajectoryModel",
+    "build_model",
+    "evaluate_model",
+    "evaluate_run",
+    "fit",
+    "load_run",
+    "nrmse",
+    "parameter_count",
+    "plot_runs",
+    "run_quickstart",
+    "velocity_estimate",
+]

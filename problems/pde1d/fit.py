@@ -100,13 +100,13 @@ def horizon(step: int, total_steps: int, n_intervals: int, curriculum: float) ->
 class TrainSplit:
     """The training samples of a file, in memory when small, otherwise read batch by batch."""
 
-    def __init__(self, data: TrajectoryFile) -> None:
+    def __init__(self, data: TrajectoryFile, cache_limit_bytes: int = CACHE_LIMIT_BYTES) -> None:
         self.data = data
         self.indices = data.train
         if len(self.indices) == 0:
             raise InputError(f"{data.path}: the file has no training samples (all are marked test)")
         size = len(self.indices) * data.n_times * data.n_x * 4
-        self.cache = data.batch(self.indices) if size <= CACHE_LIMIT_BYTES else None
+        self.cache = data.batch(self.indices) if size <= cache_limit_bytes else None
 
     def __len__(self) -> int:
         return len(self.indices)

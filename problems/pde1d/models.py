@@ -14,9 +14,10 @@ factor it multiplies the mode ``exp(i k x)`` by):
   Local and resolution-agnostic, but a ``K``-point stencil cannot match ``i k c`` at high
   wavenumbers (dispersion error ~ ``(k dx)^(K-1)``).
 
-Both layers store their weights in velocity units (the stencil divides by ``dx``, the multipliers
-are scaled by ``|k|``), so a weight of order one means a velocity of order one whatever the grid;
-without it Adam would need thousands of steps just to grow the weights to ``c / dx``.
+Both layers store their weights in velocity units (the stencil acts on differences divided by
+``dx``, the multipliers are scaled by ``|k|``), so a weight of order one means a velocity of order
+one whatever the grid; without it Adam would need thousands of steps just to grow the weights to
+``c / dx``, and steps sized for the fast modes would swamp the slow ones.
 
 Variants (same layer, different time dependence of its weights):
 
@@ -47,6 +48,7 @@ from torch.nn import functional as F
 import physode
 from physode.errors import InputError
 from physode.grids import as_times, subdivide
+from physode.steppers import get_method
 
 VARIANTS = ("anode", "neuralode", "anodev2", "anodev2-neural")
 LAYERS = ("spectral", "stencil")
@@ -85,7 +87,7 @@ class ModelConfig:
             raise InputError(f"steps per interval must be >= 1, got {self.steps_per_interval}")
         if self.hidden < 1:
             raise InputError(f"hidden width must be >= 1, got {self.hidden}")
-        physode.steppers.get_method(self.method)  # an unknown method fails here, not mid-training
+        get_method(self.method)  # an unknown method fails here, not mid-training
 
 
 # --------------------------------------------------------------------------------------------------
@@ -128,7 +130,16 @@ class SpectralLayer(nn.Module):
 
 
 class StencilLayer(nn.Module):
-    """``f(u)_i = sum_j w_j u_{i+j-h} / dx``: a periodic conv1d of odd width ``2h + 1``, no bias."""
+    """``f(u)_i = w_0 u_i + sum_{j != 0} w_j (u_{i+j} - u_i) / dx``: a periodic conv1d of odd width.
+
+    ``weight`` has shape ``(1, channels, width)``, offsets ``j = -h .. h`` along the last axis.
+    Written on differences, the off-centre weights are velocities (the first moment
+    ``sum_j w_j j`` is the advection speed, ``dx/2`` times the second a diffusion coefficient) and the centre
+    weight ``w_0`` is a reaction rate, so Adam's equal-sized steps mean comparable changes of the
+    dynamics. Any plain stencil is one of these (same number of weights); a plain one in units of
+    ``1 / dx`` would instead turn every step on its row sum into a damping of all modes ``Nx``
+    times faster than the learned velocity changes, and fitting drifts into "damp everything".
+    """
 
     def __init__(self, n_x: int, dx: float, width: int = 7, channels: int = 1,
                  init_scale: float = 0.01) -> None:
@@ -138,16 +149,22 @@ class StencilLayer(nn.Module):
         self.n_x, self.dx, self.half = n_x, dx, width // 2
         self.weight = nn.Parameter(init_scale * torch.randn(1, channels, width))
 
+    def kernel(self, weight: Tensor) -> Tensor:
+        """The plain stencil ``k`` with ``f(u)_i = sum_j k_j u_{i+j}`` for weights ``(..., width)``."""
+        centre = F.one_hot(torch.tensor(self.half), weight.shape[-1]).to(weight)
+        off_centre = weight * (1 - centre) / self.dx
+        return off_centre + centre * (weight[..., self.half, None] - off_centre.sum(-1, keepdim=True))
+
     def forward(self, u: Tensor) -> Tensor:
         padded = F.pad(u, (self.half, self.half), mode="circular")
-        return F.conv1d(padded, self.weight)[:, 0] / self.dx
+        return F.conv1d(padded, self.kernel(self.weight))[:, 0]
 
     def symbol(self, weight: Tensor) -> Tensor:
-        """Channel 0's symbol ``sum_j w_j exp(i k o_j dx) / dx`` for weights ``(..., 1, C, width)``."""
+        """Channel 0's symbol ``sum_j k_j exp(i k j dx)`` for weights ``(..., 1, C, width)``."""
         offsets = torch.arange(-self.half, self.half + 1, device=weight.device, dtype=weight.dtype)
         k_dx = 2 * math.pi * torch.fft.rfftfreq(self.n_x, device=weight.device, dtype=weight.dtype)
         phase = torch.polar(torch.ones_like(k_dx[:, None] * offsets), k_dx[:, None] * offsets)
-        return (phase * weight[..., 0, 0, None, :]).sum(-1) / self.dx
+        return (phase * self.kernel(weight)[..., 0, 0, None, :]).sum(-1)
 
 
 class FieldOnly(nn.Module):
@@ -278,9 +295,9 @@ def velocity_estimate(symbols: Tensor, n_x: int, dx: float, energy: Tensor) -> T
     Transport ``dz/dt = c dz/dx`` has the symbol ``i k c``. We fit ``Im sigma_k(t) = k c`` by
     least squares weighted by ``energy`` (the data's power per mode, so modes the data never
     excite, whose weights are untrained, do not count): ``c = sum e k Im(sigma) / sum e k^2``.
-    For a stencil with ``energy`` concentrated at low ``k`` this is its first moment
-    ``sum_j w_j o_j`` (offsets ``o_j`` in cells); for spectral multipliers it averages
-    ``Im(m_k) / k`` over the excited modes.
+    For a stencil with ``energy`` concentrated at low ``k`` this is the first moment of its
+    weights, ``sum_j w_j j`` (offsets ``j`` in cells); for spectral multipliers it averages
+    ``Im(m_k) / k`` (the imaginary weights ``b_k``) over the excited modes.
     """
     k = 2 * math.pi * torch.fft.rfftfreq(n_x, d=dx, dtype=torch.float64)
     e = energy.to(torch.float64) * k.square()
