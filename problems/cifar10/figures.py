@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from torch import nn
 
 from physode import CoupledODEBlock
@@ -88,7 +89,7 @@ def plot_training_curves(runs: Mapping[str, Sequence[Mapping[str, Any]]], out: s
     """PNG of loss and accuracy per epoch (train dashed, test solid), one colour per run."""
     if not runs or not any(runs.values()):
         raise InputError("no metrics records to plot; pass metrics.jsonl files of runs with at least one epoch")
-    fig = Figure(figsize=(10, 4), layout="constrained")
+    fig = Figure(figsize=(12, 4), layout="constrained")
     loss_ax, acc_ax = fig.subplots(1, 2)
     for index, (label, records) in enumerate(runs.items()):
         epochs = [r["epoch"] for r in records]
@@ -102,6 +103,7 @@ def plot_training_curves(runs: Mapping[str, Sequence[Mapping[str, Any]]], out: s
     acc_ax.set(xlabel="epoch", ylabel="accuracy (%)")
     for ax in (loss_ax, acc_ax):
         ax.grid(alpha=0.3)
-    acc_ax.legend(fontsize=7, loc="lower right")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.legend(*acc_ax.get_legend_handles_labels(), fontsize=7, loc="outside right upper")
     with atomic_path(out) as tmp:
         fig.savefig(tmp, format="png", dpi=120)
