@@ -266,3 +266,11 @@ def test_recursive_dropout_and_batchnorm_as_backprop() -> None:
     assert torch.equal(y_b, y_r) and torch.equal(r_b, r_r) and torch.equal(m_b, m_r)
     for a, b in zip(g_b, g_r):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_spectral_coefficients_survive_channels_last() -> None:
+    block = physode.CoupledODEBlock(residual_branch(), ["0.weight"], physode.SpectralRDA(per_channel=True), steps=2)
+    block.to(memory_format=torch.channels_last)
+    op = block.operators[0]
+    assert op.v.shape == (2, 3) and op.rho.shape == (3,) and op.raw_tau.shape == (3,)
+    block(torch.randn(2, 3, 6, 6).to(memory_format=torch.channels_last)).sum().backward()

@@ -75,26 +75,35 @@ class SpectralRDA(EvolutionOperator):
             )
         axes = tuple(range(2, ndim)) if self.axes is None else self.axes
         axes = tuple(sorted({a % ndim for a in axes}))
+        if not axes and not self.reaction:
+            raise InputError(
+                f"SpectralRDA has nothing to do on a weight of shape {tuple(weight.shape)}: it has "
+                "no spatial axes (pass axes=...) and reaction is off"
+            )
         self.spatial_axes = axes
         self.spatial_sizes = tuple(weight.shape[a] for a in axes)
-        # Coefficients broadcast against the weight: one per layer or one per output channel.
-        shape = (weight.shape[0] if self.per_channel else 1,) + (1,) * (ndim - 1)
+        # Coefficients are stored flat, one per layer or per output channel, and viewed to
+        # broadcast against the weight in `exponent` (flat storage also keeps `.to(memory_format)`
+        # on the model away from them).
+        channels = weight.shape[0] if self.per_channel else 1
+        self.coefficient_shape = (channels,) + (1,) * (ndim - 1)
         factory = {"dtype": weight.dtype, "device": weight.device}
         tau0 = self.init["tau"]
         self.raw_tau = (
-            nn.Parameter(torch.full(shape, math.log(math.expm1(tau0)), **factory))
+            nn.Parameter(torch.full((channels,), math.log(math.expm1(tau0)), **factory))
             if self.diffusion and axes
             else None
         )
         self.v = (
-            nn.Parameter(torch.full((len(axes), *shape), self.init["v"], **factory))
+            nn.Parameter(torch.full((len(axes), channels), self.init["v"], **factory))
             if self.advection and axes
             else None
         )
         self.rho = (
-            nn.Parameter(torch.full(shape, self.init["rho"], **factory)) if self.reaction else None
+            nn.Parameter(torch.full((channels,), self.init["rho"], **factory))
+            if self.reaction
+            else None
         )
-        self.register_buffer("param_template", torch.zeros(shape, **factory), persistent=False)
         # Wavenumbers of the real FFT over `axes`, shaped to broadcast against the transform.
         # The advection (first-derivative) term drops the Nyquist mode of even axes, the usual
         # spectral convention: a real signal cannot carry its phase, and keeping it would make
@@ -108,9 +117,12 @@ class SpectralRDA(EvolutionOperator):
             view[axis] = k.numel()
             k_sq.append((k**2).reshape(view))
             k_adv.append(torch.where(k.abs() >= math.pi, 0.0, k).reshape(view))  # |k| = pi: Nyquist
-        k_adv = torch.stack(torch.broadcast_tensors(*k_adv)) if axes else None
-        self.register_buffer("k_squared", sum(k_sq) if axes else None, persistent=False)
+        k_squared = sum(k_sq) if axes else None
+        self.register_buffer("k_squared", k_squared, persistent=False)
+        # Per-axis wavenumbers stored flat (axis, frequency), viewed back in `exponent`.
+        k_adv = torch.stack(torch.broadcast_tensors(*k_adv)).flatten(1) if axes else None
         self.register_buffer("k", k_adv, persistent=False)
+        self.transform_shape = tuple(k_squared.shape) if axes else ()
 
     @property
     def tau(self) -> Tensor | None:
@@ -118,12 +130,17 @@ class SpectralRDA(EvolutionOperator):
 
     def exponent(self) -> Tensor:
         """``-tau |k|^2 + i k.v + rho`` on the real-FFT grid (just ``rho`` without spatial axes)."""
-        real = self.rho if self.rho is not None else torch.zeros_like(self.param_template)
+        shape = self.coefficient_shape
+        real = self.rho.view(shape) if self.rho is not None else self.k_squared.new_zeros(())
         if self.k is None:
             return real
         if self.raw_tau is not None:
-            real = real - self.tau * self.k_squared
-        imag = (self.k * self.v).sum(0) if self.v is not None else torch.zeros_like(self.k_squared)
+            real = real - self.tau.view(shape) * self.k_squared
+        if self.v is not None:
+            k = self.k.view(-1, *self.transform_shape)
+            imag = (k * self.v.view(-1, *shape)).sum(0)
+        else:
+            imag = torch.zeros_like(self.k_squared)
         return torch.complex(*torch.broadcast_tensors(real, imag))
 
     def _apply_symbol(self, w: Tensor, symbol: Tensor) -> Tensor:
