@@ -14,7 +14,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)" | tee -a "$out/gpu.txt"
 
 start=$SECONDS
-timeout 120 python3 benchmarks/core/ode_block.py --device cuda --batch 128 --out "$out/core"
-timeout 240 python3 benchmarks/perf/perf.py --device cuda --repeats 5 --out "$out/perf"
-timeout 90 python3 benchmarks/cifar10/throughput.py --device cuda --out "$out/cifar10_throughput.md"
+timeout 100 python3 benchmarks/core/ode_block.py --device cuda --batch 128 --out "$out/core" || echo "gpu_check: timeout 100 python3 benchmarks/core/ode_block.py failed or ran out of time" | tee -a "$out/gpu.txt"
+timeout 270 python3 benchmarks/perf/perf.py --device cuda --repeats 5 --nt 2 10 50 --resnet-batch 256 --out "$out/perf" || echo "gpu_check: timeout 270 python3 benchmarks/perf/perf.py failed or ran out of time" | tee -a "$out/gpu.txt"
+timeout 70 python3 benchmarks/cifar10/throughput.py --device cuda --batch-size 256 --steps 20 --report "$out/cifar10_throughput.md" || echo "gpu_check: timeout 70 python3 benchmarks/cifar10/throughput.py failed or ran out of time" | tee -a "$out/gpu.txt"
 echo "gpu_check: done in $((SECONDS - start)) s" | tee -a "$out/gpu.txt"

@@ -170,7 +170,9 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--method", default="euler", help="fixed-step method shared by both libraries")
     parser.add_argument("--repeats", type=int, default=3, help="timed steps per configuration (median)")
+    parser.add_argument("--resnet-batch", type=int, default=128, help="batch of the ResNet-10 steps")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--nt", type=int, nargs="+", default=list(STEPS), help="step counts of the sweep")
     parser.add_argument("--out", type=Path, default=HERE)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     for name in ("model", "weights", "impl", "dtype", "json-out", "grad-out"):
@@ -186,7 +188,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         for model in ("conv", "transport"):
-            configs = [(SWEEP_BATCH[model], n) for n in STEPS]
+            configs = [(SWEEP_BATCH[model], n) for n in args.nt]
             configs += [(b, BATCH_SWEEP_STEPS) for b in BATCHES[model] if b != SWEEP_BATCH[model]]
             for batch, steps in configs:
                 for weights in ("static", "anodev2"):
@@ -202,7 +204,7 @@ def main() -> None:
                               f"{figures['time_ms']:9.1f} ms {figures['peak_mib']:8.1f} MiB "
                               f"err {figures['grad_error']:.1e}", flush=True)
         resnet = {
-            variant: measure(args, tmp, model=f"resnet10:{variant}", batch=128)
+            variant: measure(args, tmp, model=f"resnet10:{variant}", batch=args.resnet_batch)
             for variant in ("baseline", "anodev2-c1", "evolution-share")
         }
         print("resnet10", json.dumps(resnet), flush=True)
@@ -243,8 +245,8 @@ def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, f64_
     vs_adjoint = max(r["time_ms"] / same_config(r, "tdq-adjoint")["time_ms"] for r in static_checkpoints)
     vs_odeint = max(r["time_ms"] / same_config(r, "tdq-odeint")["time_ms"] for r in static_checkpoints)
     flat = {
-        (model, weights): find(model=model, weights=weights, steps=50, batch=SWEEP_BATCH[model], impl="checkpoint")["peak_mib"]
-        / find(model=model, weights=weights, steps=2, batch=SWEEP_BATCH[model], impl="checkpoint")["peak_mib"]
+        (model, weights): find(model=model, weights=weights, steps=max(args.nt), batch=SWEEP_BATCH[model], impl="checkpoint")["peak_mib"]
+        / find(model=model, weights=weights, steps=min(args.nt), batch=SWEEP_BATCH[model], impl="checkpoint")["peak_mib"]
         for model in ("conv", "transport")
         for weights in ("static", "anodev2")
     }
@@ -273,10 +275,11 @@ def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, f64_
         "|---|---|---|",
         f"| checkpoint (and recursive) gradients equal backprop to float64 round-off | max rel. diff {f64_diff:.1e} "
         f"(float32 errors: checkpoint max {ours_err:.1e}, torchdiffeq adjoint max {tdq_err:.1e}) | {verdict(f64_diff < 1e-12)} |",
-        f"| checkpoint peak memory flat (within 10%) from Nt=2 to Nt=50, conv block | peak(50)/peak(2) = {flat_conv:.2f} "
+        f"| checkpoint peak memory flat (within 10%) from Nt={min(args.nt)} to Nt={max(args.nt)}, conv block | "
+        f"peak({max(args.nt)})/peak({min(args.nt)}) = {flat_conv:.2f} "
         f"(transport: {max(v for (m, _), v in flat.items() if m == 'transport'):.2f}) | {verdict(flat_conv <= 1.10)} |",
         f"| ResNet-10 ANODEV2 config-one step memory <= 1.25x baseline step | {memory_ratio:.2f}x "
-        f"({resnet['anodev2-c1']['peak_mib']:.0f} vs {resnet['baseline']['peak_mib']:.0f} MiB, batch 128) | {verdict(memory_ratio <= 1.25)} |",
+        f"({resnet['anodev2-c1']['peak_mib']:.0f} vs {resnet['baseline']['peak_mib']:.0f} MiB, batch {args.resnet_batch}) | {verdict(memory_ratio <= 1.25)} |",
         f"| checkpoint step time <= 1.4x backprop (every config) | worst {time_ratio:.2f}x | {verdict(time_ratio <= 1.4)} |",
         f"| checkpoint faster than torchdiffeq odeint_adjoint (every config) | worst ratio {vs_adjoint:.2f} | {verdict(vs_adjoint < 1.0)} |",
         f"| checkpoint no slower than torchdiffeq odeint (every config) | worst ratio {vs_odeint:.2f} | {verdict(vs_odeint <= 1.0)} |",
