@@ -13,8 +13,15 @@ python3 -m pip install -q --no-deps --no-build-isolation -e . >/dev/null
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu.txt"
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)" | tee -a "$out/gpu.txt"
 
+# run LIMIT_SECONDS SCRIPT ARGS...: one benchmark; a failure is recorded and the suite goes on.
+run() {
+    local limit=$1
+    shift
+    timeout "$limit" python3 "$@" || echo "gpu_check: FAILED or out of time: $*" | tee -a "$out/gpu.txt"
+}
+
 start=$SECONDS
-timeout 100 python3 benchmarks/core/ode_block.py --device cuda --batch 128 --out "$out/core" || echo "gpu_check: timeout 100 python3 benchmarks/core/ode_block.py failed or ran out of time" | tee -a "$out/gpu.txt"
-timeout 270 python3 benchmarks/perf/perf.py --device cuda --repeats 5 --nt 2 10 50 --resnet-batch 256 --out "$out/perf" || echo "gpu_check: timeout 270 python3 benchmarks/perf/perf.py failed or ran out of time" | tee -a "$out/gpu.txt"
-timeout 70 python3 benchmarks/cifar10/throughput.py --device cuda --batch-size 256 --steps 20 --report "$out/cifar10_throughput.md" || echo "gpu_check: timeout 70 python3 benchmarks/cifar10/throughput.py failed or ran out of time" | tee -a "$out/gpu.txt"
+run 100 benchmarks/core/ode_block.py --device cuda --batch 128 --out "$out/core"
+run 270 benchmarks/perf/perf.py --device cuda --repeats 5 --nt 2 10 50 --resnet-batch 256 --out "$out/perf"
+run 70 benchmarks/cifar10/throughput.py --device cuda --batch-size 256 --steps 20 --report "$out/cifar10_throughput.md"
 echo "gpu_check: done in $((SECONDS - start)) s" | tee -a "$out/gpu.txt"
