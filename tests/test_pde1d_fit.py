@@ -74,7 +74,8 @@ def test_streamed_and_cached_training_batches_agree(transport_file: Path) -> Non
         for a, b in zip(*batches, strict=True):
             torch.testing.assert_close(a, b, rtol=0, atol=0)
         # Each training sample exactly once per epoch, none from the test split.
-        assert sorted(map(tuple, every[:, 0, :3].tolist())) == sorted(map(tuple, data.batch(data.train)[:, 0, :3].tolist()))
+        expected = data.batch(data.train)[:, 0, :3].tolist()
+        assert sorted(map(tuple, every[:, 0, :3].tolist())) == sorted(map(tuple, expected))
 
 
 def test_sigkilled_fit_resumes_to_the_metrics_of_an_uninterrupted_run(transport_file: Path, tmp_path: Path) -> None:

@@ -28,7 +28,8 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("data", type=Path, metavar="FILE", help="trajectory file (HDF5)")
     parser.add_argument("--out", type=Path, required=True, help="run directory")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its checkpoint (a fresh run if it has none)")
     model = parser.add_argument_group("model")
     model.add_argument("--variant", choices=VARIANTS, default=_MODEL.variant,
                        help="anode: static weights; neuralode: static, adjoint gradients, time as input; "
