@@ -3,12 +3,16 @@
 Each configuration runs in a fresh subprocess (``run_isolated``) so its peak memory is its own;
 inside it, ``measure_training_step`` times repeated steps with device synchronisation and reads
 the peak: ``torch.cuda.max_memory_allocated`` growth on CUDA, peak-RSS growth over the first step
-on CPU.
+on CPU. On CPU, glibc keeps freed heap memory mapped, so RSS would count memory that is free and
+reused; the peak is therefore read in a separate one-step run in which every allocation of 64 KiB
+or more is its own mapping (``MALLOC_MMAP_THRESHOLD_``), returned on free. That setting slows
+allocation several-fold, so times come from a normal run.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -45,20 +49,29 @@ def measure_training_step(step: Callable[[], None], device: torch.device, repeat
         step()
         synchronize(device)
         times.append(time.perf_counter() - start)
-    return {"time_ms": 1e3 * statistics.median(times), "peak_mib": peak_mib}
+    return {"time_ms": 1e3 * statistics.median(times) if times else None, "peak_mib": peak_mib}
 
 
-def run_isolated(script: str, options: Sequence[str], json_out: Path) -> dict:
-    """Run ``script --worker OPTIONS --json-out FILE`` in a fresh interpreter; return its JSON."""
-    subprocess.run([sys.executable, script, "--worker", *options, "--json-out", str(json_out)], check=True)
-    return json.loads(json_out.read_text())
+def run_isolated(script: str, options: Sequence[str], json_out: Path, device: str = "cpu") -> dict:
+    """Run ``script --worker OPTIONS --json-out FILE`` in a fresh interpreter; return its JSON.
+
+    On CPU the peak memory comes from a second, one-step run with freed memory unmapped.
+    """
+    command = [sys.executable, script, "--worker", *options, "--json-out", str(json_out)]
+    subprocess.run(command, check=True)
+    figures = json.loads(json_out.read_text())
+    if not device.startswith("cuda"):
+        env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
+        subprocess.run([*command, "--repeats", "0"], check=True, env=env)
+        figures["peak_mib"] = json.loads(json_out.read_text())["peak_mib"]
+    return figures
 
 
 def peak_memory_note(device: str) -> str:
     """How the peak-memory column was measured, for the report."""
     if device.startswith("cuda"):
         return "growth of `torch.cuda.max_memory_allocated` over the step"
-    return "growth of peak RSS over the first step"
+    return "growth of peak RSS over the first step, freed memory unmapped (`MALLOC_MMAP_THRESHOLD_=65536`)"
 
 
 def save_report(out: Path, lines: Sequence[str], figure) -> None:

@@ -79,7 +79,7 @@ def run_config(
         "--repeats", str(args.repeats if dtype == "float32" else 1), "--threads", str(args.threads),
         "--grad-out", f"{stem}.pt",
     ]
-    figures = run_isolated(__file__, options, Path(f"{stem}.json"))
+    figures = run_isolated(__file__, options, Path(f"{stem}.json"), args.device)
     return figures, torch.load(f"{stem}.pt", weights_only=True)
 
 
