@@ -112,10 +112,15 @@ def report(results: dict[str, Any], seeds: list[int]) -> str:
                   "instead of spectral multipliers, and 4 instead of 2 RK4 steps per stored interval.", "",
                   "| velocity | variant | model change | params | test nRMSE | final-time nRMSE | fit time (s) |",
                   "|---|---|---|---:|---:|---:|---:|"]
+        shown = []
         for varied in results["variations"]:
             default = next(r for r in results["runs"] if r["family"] == varied["family"]
                            and r["variant"] == varied["variant"] and r["seed"] == seeds[0])
-            for r, change in ((default, "none (default)"), (varied, json.dumps(varied["changes"]))):
+            rows = [(varied, json.dumps(varied["changes"]))]
+            if default not in shown:  # each default once, above its variations
+                shown.append(default)
+                rows.insert(0, (default, "none (default)"))
+            for r, change in rows:
                 lines.append(f"| {r['family']} | {r['variant']} | {change} | {r['params']} | "
                              f"{r['test_nrmse']:.2e} | {r['test_final_nrmse']:.2e} | {r['fit_time_s']:.1f} |")
     return "\n".join(lines) + "\n"
