@@ -7,6 +7,7 @@ from torch import nn
 
 import physode
 from physode.errors import InputError
+from physode.grids import subdivide
 from physode.steppers import get_method
 
 
@@ -274,3 +275,23 @@ def test_spectral_coefficients_survive_channels_last() -> None:
     op = block.operators[0]
     assert op.v.shape == (2, 3) and op.rho.shape == (3,) and op.raw_tau.shape == (3,)
     block(torch.randn(2, 3, 6, 6).to(memory_format=torch.channels_last)).sum().backward()
+
+
+def test_weight_trajectory_follows_the_forward_path() -> None:
+    # A time-dependent q: the weights seen by forward(z, times) are those weight_trajectory gives.
+    op = physode.Neural(hidden=4, time_input=True)
+    block = physode.CoupledODEBlock(Scale(0.5), ["theta"], op, steps=3, method="rk4").double()
+    nn.init.normal_(block.operators[0].net[-1].weight, std=0.5)
+    times = [0.5, 1.0, 2.0]
+    theta = block.weight_trajectory(times, output_times=times)["theta"]
+    # The forward pass's weight path: from w0 at times[0], rk4 steps on the z grid (3 per interval).
+    grid, _ = subdivide(times, 3)
+    w, expected = block.f.theta.detach(), [block.f.theta.detach()]
+    for a, b in zip(grid, grid[1:]):
+        w = op.step(w, a, b - a, get_method("rk4"))
+        if b in times:
+            expected.append(w)
+    torch.testing.assert_close(theta, torch.stack(expected), rtol=1e-12, atol=1e-12)
+    assert not torch.allclose(theta[0], theta[-1])  # q does move the weights
+    with pytest.raises(InputError, match="outside the block's span"):
+        block.weight_trajectory([0.0], output_times=times)

@@ -114,13 +114,23 @@ class CoupledODEBlock(nn.Module):
         zs = self.grad.solve(solve, state0, self._trained_params())[0]
         return zs[-1] if times is None else zs
 
-    def weight_trajectory(self, times: Tensor | Sequence[float]) -> dict[str, Tensor]:
-        """The applied weights ``theta`` at ``times`` (within the block's span), per evolved name.
+    def weight_trajectory(
+        self,
+        times: Tensor | Sequence[float],
+        output_times: Tensor | Sequence[float] | None = None,
+    ) -> dict[str, Tensor]:
+        """The applied weights ``theta`` at ``times``, per evolved name, computed without ``z``.
 
-        For figures such as a kernel evolving in depth; computed without touching ``z``.
+        The weights follow exactly the path a forward pass takes: ``forward(z)`` (on
+        ``[0, t1]``) by default, or ``forward(z, times=output_times)``. For figures such as a
+        kernel evolving in depth; ``times`` must lie within that span.
         """
-        sample_times = as_times(times, name="times") if len(times) > 1 else [float(times[0])]
-        solve = self._solve(None)
+        solve = self._solve(output_times)
+        sample_times = [float(t) for t in times]
+        start, end = solve.weight_grid[0], solve.weight_grid[-1]
+        outside = [t for t in sample_times if not start - solve.eps <= t <= end + solve.eps]
+        if outside:
+            raise InputError(f"times {outside} lie outside the block's span [{start}, {end}]")
         path = _WeightPath(solve, 0, self._initial_weight_state())
         thetas = [path.theta_at(t) for t in sample_times]
         return {name: torch.stack([th[i] for th in thetas]) for i, name in enumerate(self.evolved)}
