@@ -288,7 +288,7 @@ def test_weight_trajectory_follows_the_forward_path() -> None:
     grid, _ = subdivide(times, 3)
     w, expected = block.f.theta.detach(), [block.f.theta.detach()]
     for a, b in zip(grid, grid[1:]):
-        w = op.step(w, a, b - a, get_method("rk4"))
+        w = block.operators[0].step(w, a, b - a, get_method("rk4"))
         if b in times:
             expected.append(w)
     torch.testing.assert_close(theta, torch.stack(expected), rtol=1e-12, atol=1e-12)
