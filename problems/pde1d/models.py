@@ -47,7 +47,6 @@ from torch.nn import functional as F
 
 import physode
 from physode.errors import InputError
-from physode.grids import as_times, subdivide
 from physode.steppers import get_method
 
 VARIANTS = ("anode", "neuralode", "anodev2", "anodev2-neural")
@@ -236,25 +235,16 @@ class TrajectoryModel(nn.Module):
     def weights_at(self, times: Sequence[float]) -> Tensor:
         """The layer's applied weights theta(t) at the stored ``times``, stacked on dim 0.
 
-        Static variants repeat their weights. Coupled ones step the weight ODE on the same grid as
-        :meth:`forward` (``steps_per_interval`` steps per interval from ``times[0]``, the
-        operator's own step), so these are the weights the field saw at those times.
-        ``CoupledODEBlock.weight_trajectory`` is not used: it integrates on the block's own grid
-        over ``[0, t1]`` from time 0, which differs from the forward grid for a time-dependent q.
+        Static variants repeat their weights; coupled ones follow the weight path of
+        ``forward(u0, times)``, so these are the weights the field saw at those times.
         """
         weight = self.layer.weight.detach()
-        if self.config.variant in ("anode", "neuralode"):
-            return weight.expand(len(times), *weight.shape)
-        (operator,) = self.block.operators
         times = [float(t) for t in times]
-        grid, outputs = (
-            subdivide(as_times(times), self.config.steps_per_interval) if len(times) > 1 else (times, [0])
-        )
-        path = [weight]
+        if self.config.variant in ("anode", "neuralode") or len(times) < 2:
+            return weight.expand(len(times), *weight.shape)
         with torch.no_grad():
-            for t0, t1 in zip(grid, grid[1:]):
-                path.append(operator.step(path[-1], t0, t1 - t0, self.block.method))
-        return torch.stack([path[i] for i in outputs])
+            (path,) = self.block.weight_trajectory(times, output_times=times).values()
+        return path
 
     def symbols(self, times: Sequence[float]) -> Tensor:
         """Fourier symbol of the learned generator at ``times``: complex ``(len(times), Nx//2+1)``."""
