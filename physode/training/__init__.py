@@ -1,6 +1,13 @@
 """Problem-independent training utilities: checkpoints, exact resume, metrics, data parallel, CLI."""
 
-from physode.training.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from physode.training.checkpoint import (
+    load_checkpoint,
+    restore_training_state,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+    training_state,
+)
 from physode.training.cli import problem_subparsers
 from physode.training.distributed import (
     DistContext,
@@ -16,5 +23,6 @@ from physode.training.metrics import MetricsWriter, read_metrics
 __all__ = [
     "DistContext", "GlobalBatchNorm2d", "MetricsWriter", "all_reduce_sum", "close_distributed",
     "init_distributed", "load_checkpoint", "problem_subparsers", "read_metrics", "resolve_device",
-    "rng_state", "save_checkpoint", "set_rng_state", "sync_batchnorm",
+    "restore_training_state", "rng_state", "save_checkpoint", "set_rng_state", "sync_batchnorm",
+    "training_state",
 ]

@@ -33,9 +33,9 @@ from physode.training import (
     init_distributed,
     load_checkpoint,
     resolve_device,
-    rng_state,
+    restore_training_state,
     save_checkpoint,
-    set_rng_state,
+    training_state,
     sync_batchnorm,
 )
 
@@ -170,22 +170,14 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
     test_set = test_set.head(config.limit_test).to(ctx.device)
     if ctx.distributed:
         model = sync_batchnorm(model, ctx.device)
-    model = model.to(ctx.device)
-    for conv in (m for m in model.modules() if isinstance(m, nn.Conv2d)):
-        # Convs only: Module.to(memory_format=channels_last) also converts every 5-D tensor and fails
-        # on them (SpectralRDA's advection velocity is (2, C, 1, 1, 1)).
-        conv.to(memory_format=memory_format)
+    model = model.to(ctx.device, memory_format=memory_format)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
                                 weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(config.milestones), config.gamma)
     generator = torch.Generator(ctx.device).manual_seed(config.seed)
     start = 0
     if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        generator.set_state(state["generator"])
-        set_rng_state(state["rng"])
+        restore_training_state(state, model, optimizer, scheduler, generator)
         start = state["epoch"]
     net = DistributedDataParallel(model, device_ids=[ctx.device] if on_cuda else None) if ctx.distributed else model
 
@@ -212,8 +204,7 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
             metrics.write(record)
             save_checkpoint(out / CHECKPOINT, {
                 "format": FORMAT, "config": dataclasses.asdict(config), "epoch": epoch,
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "generator": generator.get_state(), "rng": rng_state(),
+                **training_state(model, optimizer, scheduler, generator),
             })
             if config.progress:
                 tqdm.write(f"epoch {epoch}: train loss {fit['loss']:.4f} acc {fit['acc']:.4f} | test loss "

@@ -48,9 +48,9 @@ from physode.training import (
     load_checkpoint,
     read_metrics,
     resolve_device,
-    rng_state,
+    restore_training_state,
     save_checkpoint,
-    set_rng_state,
+    training_state,
 )
 
 # Fields a resumed run may change; everything else must match its checkpoint.
@@ -184,20 +184,14 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
     generator = torch.Generator().manual_seed(config.seed)
     start, elapsed = 0, 0.0
     if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        generator.set_state(state["generator"])
-        set_rng_state(state["rng"])
+        restore_training_state(state, model, optimizer, scheduler, generator)
         start, elapsed = state["epoch"], state["elapsed_s"]
 
     def save(epoch: int) -> None:
         save_checkpoint(out / CHECKPOINT, {
             "format": FORMAT, "config": dataclasses.asdict(config), "data": record,
             "grid": {"n_x": data.n_x, "dx": float(np.diff(data.x).mean())}, "epoch": epoch,
-            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(), "generator": generator.get_state(), "rng": rng_state(),
-            "elapsed_s": elapsed,
+            **training_state(model, optimizer, scheduler, generator), "elapsed_s": elapsed,
         })
 
     metrics = MetricsWriter(out / METRICS, keep_through=start)
