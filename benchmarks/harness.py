@@ -2,18 +2,18 @@
 
 Each configuration runs in a fresh subprocess (``run_isolated``) so its peak memory is its own;
 inside it, ``measure_training_step`` times repeated steps with device synchronisation and reads
-the peak: ``torch.cuda.max_memory_allocated`` growth on CUDA, peak-RSS growth over the first step
-on CPU. On CPU, glibc keeps freed heap memory mapped, so RSS would count memory that is free and
-reused; the peak is therefore read in a separate one-step run in which every allocation of 64 KiB
-or more is its own mapping (``MALLOC_MMAP_THRESHOLD_``), returned on free. That setting slows
-allocation several-fold, so times come from a normal run.
+the peak of a step after a warm-up step: ``torch.cuda.max_memory_allocated`` growth on CUDA,
+resident-memory growth on CPU. On CPU, glibc keeps freed heap memory mapped, so RSS would hide
+memory that is freed and reused; the peak is therefore read in a separate run in which every
+allocation of 64 KiB or more is its own mapping (``MALLOC_MMAP_THRESHOLD_``), returned on free.
+That setting slows allocation several-fold, so times come from a normal run.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import resource
+import re
 import statistics
 import subprocess
 import sys
@@ -29,19 +29,33 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _rss_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        return int(re.search(rf"{field}:\s+(\d+)", status.read()).group(1))
+
+
 def measure_training_step(step: Callable[[], None], device: torch.device, repeats: int) -> dict[str, float]:
-    """Peak memory of the first call of ``step`` and the median time of ``repeats`` more."""
+    """Peak memory of one training step after a warm-up step, and the median time of ``repeats``.
+
+    The warm-up keeps one-time costs (library workspaces, first-call caches) out of the peak. On
+    CPU the peak is the growth of resident memory over the step: the kernel's high-water mark is
+    reset first (``/proc/self/clear_refs``).
+    """
+    step()
     synchronize(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
         base = torch.cuda.memory_allocated(device)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    else:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")  # reset VmHWM to the current resident size
+        base = _rss_kib("VmRSS")
     step()
     synchronize(device)
     if device.type == "cuda":
         peak_mib = (torch.cuda.max_memory_allocated(device) - base) / 2**20
     else:
-        peak_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 2**10
+        peak_mib = (_rss_kib("VmHWM") - base) / 2**10
     times = []
     for _ in range(repeats):
         synchronize(device)
@@ -71,7 +85,10 @@ def peak_memory_note(device: str) -> str:
     """How the peak-memory column was measured, for the report."""
     if device.startswith("cuda"):
         return "growth of `torch.cuda.max_memory_allocated` over the step"
-    return "growth of peak RSS over the first step, freed memory unmapped (`MALLOC_MMAP_THRESHOLD_=65536`)"
+    return (
+        "growth of resident memory over a step after a warm-up step, freed memory unmapped "
+        "(`MALLOC_MMAP_THRESHOLD_=65536`)"
+    )
 
 
 def save_report(out: Path, lines: Sequence[str], figure) -> None:
