@@ -22,7 +22,9 @@ class Neural(EvolutionOperator):
         time_input: feed time to ``net`` (the default MLP takes it as a second feature).
     """
 
-    def __init__(self, net: nn.Module | None = None, *, hidden: int = 16, time_input: bool = False) -> None:
+    def __init__(
+        self, net: nn.Module | None = None, *, hidden: int = 16, time_input: bool = False
+    ) -> None:
         super().__init__()
         self.time_input = time_input
         self.pointwise = net is None

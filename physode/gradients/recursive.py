@@ -42,7 +42,10 @@ class Recursive(GradientStrategy):
     name = "recursive"
 
     def __init__(self, snapshots: int | None = None) -> None:
-        if snapshots is not None and (isinstance(snapshots, bool) or not isinstance(snapshots, int) or snapshots < 0):
+        valid = snapshots is None or (
+            isinstance(snapshots, int) and not isinstance(snapshots, bool) and snapshots >= 0
+        )
+        if not valid:
             raise InputError(f"snapshots must be an integer >= 0 or None, got {snapshots!r}")
         self.snapshots = snapshots
         #: Most snapshots held at once by the last backward pass (for tests and benchmarks).
@@ -60,7 +63,9 @@ class Recursive(GradientStrategy):
 class _Reverser:
     """Reverses steps ``[a, b)`` given the state at ``a``; accumulates the adjoint."""
 
-    def __init__(self, ctx: Any, problem: DiscreteSolve, grad_outputs: Sequence[Tensor | None]) -> None:
+    def __init__(
+        self, ctx: Any, problem: DiscreteSolve, grad_outputs: Sequence[Tensor | None]
+    ) -> None:
         self.problem = problem
         self.params = [p for p in ctx.params if p.requires_grad]
         self.grad_outputs = grad_outputs
@@ -78,7 +83,9 @@ class _Reverser:
             for a, g in zip(adjoint, self.grad_outputs)
         ]
 
-    def advance(self, state: State, rng: RandomState, a: int, b: int) -> tuple[State, RandomState]:
+    def advance(
+        self, state: State, rng: RandomState, a: int, b: int
+    ) -> tuple[State, RandomState]:
         """The state at ``b`` from the state at ``a`` (no graph), and the RNG state there."""
         rng.restore()
         with torch.no_grad():
@@ -86,7 +93,9 @@ class _Reverser:
                 state = self.problem.step(n, state)
         return state, RandomState(state)
 
-    def reverse_step(self, n: int, state: State, rng: RandomState, adjoint: list[Tensor | None]) -> list[Tensor | None]:
+    def reverse_step(
+        self, n: int, state: State, rng: RandomState, adjoint: list[Tensor | None]
+    ) -> list[Tensor | None]:
         """Back-propagate ``adjoint`` (at ``n + 1``) through step ``n``."""
         rng.restore()
         with torch.enable_grad():
@@ -96,13 +105,23 @@ class _Reverser:
         if not pairs:
             return [None] * len(state)
         wrt = [*x, *self.params]
-        grads = torch.autograd.grad([o for o, _ in pairs], wrt, [g for _, g in pairs], allow_unused=True)
+        grads = torch.autograd.grad(
+            [o for o, _ in pairs], wrt, [g for _, g in pairs], allow_unused=True
+        )
         for i, g in enumerate(grads[len(x) :]):
             if g is not None:
                 self.param_grads[i] = g if self.param_grads[i] is None else self.param_grads[i] + g
         return list(grads[: len(x)])
 
-    def reverse(self, a: int, b: int, state: State, rng: RandomState, adjoint: list[Tensor | None], budget: int | None) -> list[Tensor | None]:
+    def reverse(
+        self,
+        a: int,
+        b: int,
+        state: State,
+        rng: RandomState,
+        adjoint: list[Tensor | None],
+        budget: int | None,
+    ) -> list[Tensor | None]:
         """Adjoint at ``a`` from the adjoint at ``b``, holding at most ``budget`` more snapshots."""
         if b - a == 1:
             return self.output_grad(self.reverse_step(a, state, rng, adjoint), a)
@@ -125,7 +144,9 @@ class _Reverser:
 
 class _RecursiveSolve(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, strategy: Recursive, problem: DiscreteSolve, n_state: int, *inputs: Tensor) -> State:
+    def forward(
+        ctx: Any, strategy: Recursive, problem: DiscreteSolve, n_state: int, *inputs: Tensor
+    ) -> State:
         y0, params = inputs[:n_state], inputs[n_state:]
         ctx.strategy, ctx.problem, ctx.params = strategy, problem, params
         ctx.rng = RandomState(y0)
@@ -140,7 +161,9 @@ class _RecursiveSolve(torch.autograd.Function):
         reverser = _Reverser(ctx, problem, grad_outputs)
         adjoint = reverser.output_grad([None] * len(y0), problem.n_steps)
         with replayed(ctx.rng, ctx.autocast), restored(problem.buffers()):
-            adjoint = reverser.reverse(0, problem.n_steps, y0, ctx.rng, adjoint, ctx.strategy.snapshots)
+            adjoint = reverser.reverse(
+                0, problem.n_steps, y0, ctx.rng, adjoint, ctx.strategy.snapshots
+            )
         ctx.strategy.peak_snapshots = reverser.peak
         grads_p = iter(reverser.param_grads)
         param_grads = [next(grads_p) if p.requires_grad else None for p in ctx.params]
