@@ -317,6 +317,8 @@ def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, f64_
         for ax in axes[row]:
             ax.set_xlabel("Nt")
             ax.set_xscale("log")
+            ax.set_xticks(args.nt, [str(n) for n in args.nt])
+            ax.minorticks_off()
     axes[0, 0].legend(fontsize=8)
     save_report(args.out, lines, fig)
 
