@@ -20,6 +20,7 @@ from physode.gradients.base import (
     AutocastState,
     DiscreteSolve,
     GradientStrategy,
+    OutputGradients,
     RandomState,
     State,
     replayed,
@@ -72,13 +73,7 @@ class _AdjointSolve(torch.autograd.Function):
         k = len(y)
         adj_y = tuple(torch.zeros_like(s) for s in y)
         adj_p = tuple(torch.zeros_like(p) for p in params)
-        position = {index: i for i, index in enumerate(problem.outputs)}
-
-        def add_output_grads(adj: State, index: int) -> State:
-            if index not in position:
-                return adj
-            i = position[index]
-            return tuple(a if g is None else a + g[i] for a, g in zip(adj, grad_outputs))
+        output_grads = OutputGradients(problem, grad_outputs)
 
         def augmented(t: float, s: State) -> State:
             state, adjoint = s[:k], s[k : 2 * k]
@@ -98,14 +93,14 @@ class _AdjointSolve(torch.autograd.Function):
             )
             return (*(r.detach() for r in rate), *(-v for v in vjps))
 
-        adj_y = add_output_grads(adj_y, problem.n_steps)
+        adj_y = tuple(output_grads.add(adj_y, problem.n_steps))
         with replayed(ctx.rng, ctx.autocast), restored(problem.buffers()):
             for n in reversed(range(problem.n_steps)):
                 grid = problem.reverse_grid(n)
                 for hi, lo in zip(reversed(grid[1:]), reversed(grid[:-1])):
                     s = ctx.tableau.step(augmented, hi, lo - hi, (*y, *adj_y, *adj_p))
                     y, adj_y, adj_p = s[:k], s[k : 2 * k], s[2 * k :]
-                adj_y = add_output_grads(adj_y, n)
+                adj_y = tuple(output_grads.add(adj_y, n))
         grads_p = iter(adj_p)
         param_grads = [next(grads_p) if p.requires_grad else None for p in ctx.params]
         y_grads = [a if need else None for a, need in zip(adj_y, ctx.needs_input_grad[3 : 3 + k])]

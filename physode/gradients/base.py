@@ -141,3 +141,24 @@ def requires_grad_copy(state: State, track: Sequence[bool] | None = None) -> Sta
     if track is None:
         track = [s.is_floating_point() for s in state]
     return tuple(s.detach().requires_grad_(bool(t)) for s, t in zip(state, track))
+
+
+class OutputGradients:
+    """The incoming gradients of the stacked outputs, looked up by grid index.
+
+    A reverse sweep adds them to the state's adjoint as it passes each output time.
+    """
+
+    def __init__(self, problem: DiscreteSolve, grad_outputs: Sequence[Tensor | None]) -> None:
+        self.position = {index: i for i, index in enumerate(problem.outputs)}
+        self.grad_outputs = grad_outputs
+
+    def add(self, adjoint: Sequence[Tensor | None], index: int) -> list[Tensor | None]:
+        """``adjoint`` plus the output gradient at grid ``index`` (``None`` stands for zero)."""
+        if index not in self.position:
+            return list(adjoint)
+        i = self.position[index]
+        return [
+            a if g is None else (g[i] if a is None else a + g[i])
+            for a, g in zip(adjoint, self.grad_outputs)
+        ]

@@ -22,6 +22,7 @@ from physode.gradients.base import (
     AutocastState,
     DiscreteSolve,
     GradientStrategy,
+    OutputGradients,
     RandomState,
     State,
     replayed,
@@ -68,20 +69,10 @@ class _Reverser:
     ) -> None:
         self.problem = problem
         self.params = [p for p in ctx.params if p.requires_grad]
-        self.grad_outputs = grad_outputs
-        self.position = {index: i for i, index in enumerate(problem.outputs)}
+        self.output_grads = OutputGradients(problem, grad_outputs)
         self.param_grads: list[Tensor | None] = [None] * len(self.params)
         self.live = 0
         self.peak = 0
-
-    def output_grad(self, adjoint: list[Tensor | None], index: int) -> list[Tensor | None]:
-        if index not in self.position:
-            return adjoint
-        i = self.position[index]
-        return [
-            a if g is None else (g[i] if a is None else a + g[i])
-            for a, g in zip(adjoint, self.grad_outputs)
-        ]
 
     def advance(
         self, state: State, rng: RandomState, a: int, b: int
@@ -124,12 +115,12 @@ class _Reverser:
     ) -> list[Tensor | None]:
         """Adjoint at ``a`` from the adjoint at ``b``, holding at most ``budget`` more snapshots."""
         if b - a == 1:
-            return self.output_grad(self.reverse_step(a, state, rng, adjoint), a)
+            return self.output_grads.add(self.reverse_step(a, state, rng, adjoint), a)
         if budget == 0:
             # No snapshot left: recompute each step of the segment from its start.
             for n in reversed(range(a, b)):
                 mid_state, mid_rng = self.advance(state, rng, a, n)
-                adjoint = self.output_grad(self.reverse_step(n, mid_state, mid_rng, adjoint), n)
+                adjoint = self.output_grads.add(self.reverse_step(n, mid_state, mid_rng, adjoint), n)
             return adjoint
         m = (a + b) // 2
         mid_state, mid_rng = self.advance(state, rng, a, m)
@@ -159,7 +150,7 @@ class _RecursiveSolve(torch.autograd.Function):
         problem: DiscreteSolve = ctx.problem
         y0 = tuple(ctx.saved_tensors)
         reverser = _Reverser(ctx, problem, grad_outputs)
-        adjoint = reverser.output_grad([None] * len(y0), problem.n_steps)
+        adjoint = reverser.output_grads.add([None] * len(y0), problem.n_steps)
         with replayed(ctx.rng, ctx.autocast), restored(problem.buffers()):
             adjoint = reverser.reverse(
                 0, problem.n_steps, y0, ctx.rng, adjoint, ctx.strategy.snapshots
