@@ -4,9 +4,8 @@ The public surface: :func:`odeint`, the blocks :class:`ODEBlock` (Neural ODE / A
 :class:`CoupledODEBlock` (ANODEV2), the evolution operators, and the gradient strategies.
 """
 
-__version__ = "0.1.0"
-
-from physode.evolution import (  # noqa: E402
+from physode.version import __version__
+from physode.evolution import (
     Dirac,
     EvolutionOperator,
     ExponentialMemory,
@@ -14,16 +13,16 @@ from physode.evolution import (  # noqa: E402
     SpectralRDA,
     Static,
 )
-from physode.gradients import (  # noqa: E402
+from physode.gradients import (
     Adjoint,
     Backprop,
     Checkpoint,
     GradientStrategy,
     Recursive,
 )
-from physode.integrate import odeint  # noqa: E402
-from physode.nn import CoupledODEBlock, ODEBlock  # noqa: E402
-from physode.steppers import ButcherTableau  # noqa: E402
+from physode.integrate import odeint
+from physode.nn import CoupledODEBlock, ODEBlock
+from physode.steppers import ButcherTableau
 
 __all__ = [
     "Adjoint",

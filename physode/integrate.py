@@ -75,8 +75,8 @@ def odeint(
     if params is None:
         params = tuple(func.parameters()) if isinstance(func, nn.Module) else ()
     params = tuple(p for p in params if p.requires_grad)
-    problem = _FunctionSolve(func, grid, list(outputs), get_method(method))
-    return strategy.solve(problem, (y0,), params)[0]
+    solve = _FunctionSolve(func, grid, list(outputs), get_method(method))
+    return strategy.integrate(solve, (y0,), params)[0]
 
 
 __all__ = ["odeint"]

@@ -43,10 +43,10 @@ class Adjoint(GradientStrategy):
     def __init__(self, method: str | ButcherTableau | None = None) -> None:
         self.method = None if method is None else get_method(method)
 
-    def solve(self, problem: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:
+    def integrate(self, solve: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:
         if not torch.is_grad_enabled():
-            return run_forward(problem, y0)[0]
-        return _AdjointSolve.apply(problem, self.method or problem.tableau, len(y0), *y0, *params)
+            return run_forward(solve, y0)[0]
+        return _AdjointSolve.apply(solve, self.method or solve.tableau, len(y0), *y0, *params)
 
     def __repr__(self) -> str:
         return f"Adjoint(method={self.method.name if self.method else None!r})"
@@ -55,31 +55,31 @@ class Adjoint(GradientStrategy):
 class _AdjointSolve(torch.autograd.Function):
     @staticmethod
     def forward(
-        ctx: Any, problem: DiscreteSolve, tableau: ButcherTableau, n_state: int, *inputs: Tensor
+        ctx: Any, solve: DiscreteSolve, tableau: ButcherTableau, n_state: int, *inputs: Tensor
     ) -> State:
         y0, params = inputs[:n_state], inputs[n_state:]
-        ctx.problem, ctx.tableau, ctx.params = problem, tableau, params
+        ctx.solve, ctx.tableau, ctx.params = solve, tableau, params
         ctx.rng = RandomState(y0)
         ctx.autocast = AutocastState()
-        outputs, final = run_forward(problem, y0)
+        outputs, final = run_forward(solve, y0)
         ctx.save_for_backward(*final)
         return outputs
 
     @staticmethod
     def backward(ctx: Any, *grad_outputs: Tensor | None) -> tuple[Tensor | None, ...]:
-        problem: DiscreteSolve = ctx.problem
+        solve: DiscreteSolve = ctx.solve
         params = [p for p in ctx.params if p.requires_grad]
         y = tuple(ctx.saved_tensors)
         k = len(y)
         adj_y = tuple(torch.zeros_like(s) for s in y)
         adj_p = tuple(torch.zeros_like(p) for p in params)
-        output_grads = OutputGradients(problem, grad_outputs)
+        output_grads = OutputGradients(solve, grad_outputs)
 
         def augmented(t: float, s: State) -> State:
             state, adjoint = s[:k], s[k : 2 * k]
             with torch.enable_grad():
                 state = requires_grad_copy(state)
-                rate = problem.vector_field(t, state)
+                rate = solve.vector_field(t, state)
                 # Constant rates (a static weight's zero) carry no gradient.
                 tracked = [(r, a) for r, a in zip(rate, adjoint) if r.requires_grad]
                 vjps = torch.autograd.grad(
@@ -93,10 +93,10 @@ class _AdjointSolve(torch.autograd.Function):
             )
             return (*(r.detach() for r in rate), *(-v for v in vjps))
 
-        adj_y = tuple(output_grads.add(adj_y, problem.n_steps))
-        with replayed(ctx.rng, ctx.autocast), restored(problem.buffers()):
-            for n in reversed(range(problem.n_steps)):
-                grid = problem.reverse_grid(n)
+        adj_y = tuple(output_grads.add(adj_y, solve.n_steps))
+        with replayed(ctx.rng, ctx.autocast), restored(solve.buffers()):
+            for n in reversed(range(solve.n_steps)):
+                grid = solve.reverse_grid(n)
                 for hi, lo in zip(reversed(grid[1:]), reversed(grid[:-1])):
                     s = ctx.tableau.step(augmented, hi, lo - hi, (*y, *adj_y, *adj_p))
                     y, adj_y, adj_p = s[:k], s[k : 2 * k], s[2 * k :]

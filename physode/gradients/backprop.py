@@ -14,5 +14,5 @@ class Backprop(GradientStrategy):
 
     name = "backprop"
 
-    def solve(self, problem: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:
-        return run_forward(problem, y0)[0]
+    def integrate(self, solve: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:
+        return run_forward(solve, y0)[0]

@@ -62,24 +62,24 @@ class GradientStrategy(abc.ABC):
     name: str
 
     @abc.abstractmethod
-    def solve(self, problem: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:
-        """Integrate and return each state component stacked over ``problem.outputs``."""
+    def integrate(self, solve: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:
+        """Integrate and return each state component stacked over ``solve.outputs``."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
 
-def run_forward(problem: DiscreteSolve, y0: State) -> tuple[State, State]:
+def run_forward(solve: DiscreteSolve, y0: State) -> tuple[State, State]:
     """Run every step, keeping only the output states.
 
-    Returns the output states (each component stacked over ``problem.outputs``) and the final
+    Returns the output states (each component stacked over ``solve.outputs``) and the final
     state.
     """
-    wanted = set(problem.outputs)
+    wanted = set(solve.outputs)
     kept: list[State] = [y0] if 0 in wanted else []
     state = y0
-    for n in range(problem.n_steps):
-        state = problem.step(n, state)
+    for n in range(solve.n_steps):
+        state = solve.step(n, state)
         if n + 1 in wanted:
             kept.append(state)
     return tuple(torch.stack(parts) for parts in zip(*kept)), state
@@ -149,8 +149,8 @@ class OutputGradients:
     A reverse sweep adds them to the state's adjoint as it passes each output time.
     """
 
-    def __init__(self, problem: DiscreteSolve, grad_outputs: Sequence[Tensor | None]) -> None:
-        self.position = {index: i for i, index in enumerate(problem.outputs)}
+    def __init__(self, solve: DiscreteSolve, grad_outputs: Sequence[Tensor | None]) -> None:
+        self.position = {index: i for i, index in enumerate(solve.outputs)}
         self.grad_outputs = grad_outputs
 
     def add(self, adjoint: Sequence[Tensor | None], index: int) -> list[Tensor | None]:

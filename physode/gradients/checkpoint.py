@@ -32,32 +32,32 @@ class Checkpoint(GradientStrategy):
 
     name = "checkpoint"
 
-    def solve(self, problem: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:
+    def integrate(self, solve: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:
         if not torch.is_grad_enabled():
-            return run_forward(problem, y0)[0]
-        return _CheckpointedSolve.apply(problem, len(y0), *y0, *params)
+            return run_forward(solve, y0)[0]
+        return _CheckpointedSolve.apply(solve, len(y0), *y0, *params)
 
 
 class _CheckpointedSolve(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, problem: DiscreteSolve, n_state: int, *inputs: Tensor) -> State:
+    def forward(ctx: Any, solve: DiscreteSolve, n_state: int, *inputs: Tensor) -> State:
         y0, params = inputs[:n_state], inputs[n_state:]
-        ctx.problem = problem
+        ctx.solve = solve
         ctx.params = params  # parameters live in the module anyway: nothing new is kept alive
         ctx.rng = RandomState(y0)
         ctx.autocast = AutocastState()
         ctx.save_for_backward(*y0)
-        return run_forward(problem, y0)[0]
+        return run_forward(solve, y0)[0]
 
     @staticmethod
     def backward(ctx: Any, *grad_outputs: Tensor) -> tuple[Tensor | None, ...]:
-        problem: DiscreteSolve = ctx.problem
+        solve: DiscreteSolve = ctx.solve
         y0 = ctx.saved_tensors
         # Buffers are restored only after the backward sweep: BatchNorm saves them for backward.
-        with replayed(ctx.rng, ctx.autocast), restored(problem.buffers()):
+        with replayed(ctx.rng, ctx.autocast), restored(solve.buffers()):
             with torch.enable_grad():
                 y = requires_grad_copy(y0, ctx.needs_input_grad[2 : 2 + len(y0)])
-                outputs = run_forward(problem, y)[0]
+                outputs = run_forward(solve, y)[0]
             pairs = [
                 (o, g) for o, g in zip(outputs, grad_outputs) if g is not None and o.requires_grad
             ]

@@ -52,10 +52,10 @@ class Recursive(GradientStrategy):
         #: Most snapshots held at once by the last backward pass (for tests and benchmarks).
         self.peak_snapshots = 0
 
-    def solve(self, problem: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:
+    def integrate(self, solve: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:
         if not torch.is_grad_enabled():
-            return run_forward(problem, y0)[0]
-        return _RecursiveSolve.apply(self, problem, len(y0), *y0, *params)
+            return run_forward(solve, y0)[0]
+        return _RecursiveSolve.apply(self, solve, len(y0), *y0, *params)
 
     def __repr__(self) -> str:
         return f"Recursive(snapshots={self.snapshots})"
@@ -65,11 +65,11 @@ class _Reverser:
     """Reverses steps ``[a, b)`` given the state at ``a``; accumulates the adjoint."""
 
     def __init__(
-        self, ctx: Any, problem: DiscreteSolve, grad_outputs: Sequence[Tensor | None]
+        self, ctx: Any, solve: DiscreteSolve, grad_outputs: Sequence[Tensor | None]
     ) -> None:
-        self.problem = problem
+        self.solve = solve
         self.params = [p for p in ctx.params if p.requires_grad]
-        self.output_grads = OutputGradients(problem, grad_outputs)
+        self.output_grads = OutputGradients(solve, grad_outputs)
         self.param_grads: list[Tensor | None] = [None] * len(self.params)
         self.live = 0
         self.peak = 0
@@ -81,7 +81,7 @@ class _Reverser:
         rng.restore()
         with torch.no_grad():
             for n in range(a, b):
-                state = self.problem.step(n, state)
+                state = self.solve.step(n, state)
         return state, RandomState(state)
 
     def reverse_step(
@@ -91,7 +91,7 @@ class _Reverser:
         rng.restore()
         with torch.enable_grad():
             x = requires_grad_copy(state)
-            out = self.problem.step(n, x)
+            out = self.solve.step(n, x)
         pairs = [(o, g) for o, g in zip(out, adjoint) if g is not None and o.requires_grad]
         if not pairs:
             return [None] * len(state)
@@ -136,24 +136,24 @@ class _Reverser:
 class _RecursiveSolve(torch.autograd.Function):
     @staticmethod
     def forward(
-        ctx: Any, strategy: Recursive, problem: DiscreteSolve, n_state: int, *inputs: Tensor
+        ctx: Any, strategy: Recursive, solve: DiscreteSolve, n_state: int, *inputs: Tensor
     ) -> State:
         y0, params = inputs[:n_state], inputs[n_state:]
-        ctx.strategy, ctx.problem, ctx.params = strategy, problem, params
+        ctx.strategy, ctx.solve, ctx.params = strategy, solve, params
         ctx.rng = RandomState(y0)
         ctx.autocast = AutocastState()
         ctx.save_for_backward(*y0)
-        return run_forward(problem, y0)[0]
+        return run_forward(solve, y0)[0]
 
     @staticmethod
     def backward(ctx: Any, *grad_outputs: Tensor | None) -> tuple[Tensor | None, ...]:
-        problem: DiscreteSolve = ctx.problem
+        solve: DiscreteSolve = ctx.solve
         y0 = tuple(ctx.saved_tensors)
-        reverser = _Reverser(ctx, problem, grad_outputs)
-        adjoint = reverser.output_grads.add([None] * len(y0), problem.n_steps)
-        with replayed(ctx.rng, ctx.autocast), restored(problem.buffers()):
+        reverser = _Reverser(ctx, solve, grad_outputs)
+        adjoint = reverser.output_grads.add([None] * len(y0), solve.n_steps)
+        with replayed(ctx.rng, ctx.autocast), restored(solve.buffers()):
             adjoint = reverser.reverse(
-                0, problem.n_steps, y0, ctx.rng, adjoint, ctx.strategy.snapshots
+                0, solve.n_steps, y0, ctx.rng, adjoint, ctx.strategy.snapshots
             )
         ctx.strategy.peak_snapshots = reverser.peak
         grads_p = iter(reverser.param_grads)

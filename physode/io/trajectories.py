@@ -19,9 +19,9 @@ import h5py
 import numpy as np
 from numpy.typing import ArrayLike
 
-import physode
 from physode.errors import InputError
 from physode.io.atomic import atomic_path
+from physode.version import __version__
 
 if TYPE_CHECKING:
     import torch
@@ -133,7 +133,7 @@ def write_trajectories(
         "equation": equation,
         "boundary_condition": boundary_condition,
         "generator": generator_json,
-        "physode_version": physode.__version__,
+        "physode_version": __version__,
         **({} if seed is None else {"seed": int(seed)}),
     }
     clash = set(root_attrs) & set(attrs or {})

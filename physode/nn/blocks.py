@@ -111,7 +111,7 @@ class CoupledODEBlock(nn.Module):
         """``z(t1)``; or, given increasing ``times``, ``z`` at each of them, stacked on dim 0."""
         solve = self._solve(times)
         state0 = (z, *self._initial_weight_state())
-        zs = self.grad.solve(solve, state0, self._trained_params())[0]
+        zs = self.grad.integrate(solve, state0, self._trained_params())[0]
         return zs[-1] if times is None else zs
 
     def weight_trajectory(

@@ -14,12 +14,13 @@ from torch import Tensor
 
 from physode.errors import InputError
 
-# A state is a tensor or a tuple of tensors (a coupled system, an adjoint's augmented state).
-State = TypeVar("State", Tensor, tuple[Tensor, ...])
-VectorField = Callable[[float, State], State]
+# What a stepper advances: a tensor or a tuple of tensors (a coupled system, an adjoint's
+# augmented state). Distinct from the gradient strategies' `State`, which is always a tuple.
+Y = TypeVar("Y", Tensor, tuple[Tensor, ...])
+VectorField = Callable[[float, Y], Y]
 
 
-def _axpy(y: State, scale: float, k: State) -> State:
+def _axpy(y: Y, scale: float, k: Y) -> Y:
     """``y + scale * k`` for tensors and tuples of tensors alike."""
     if isinstance(y, Tensor):
         return y + scale * k
@@ -52,9 +53,9 @@ class ButcherTableau:
     def stages(self) -> int:
         return len(self.b)
 
-    def step(self, func: VectorField, t: float, dt: float, y: State) -> State:
+    def step(self, func: VectorField, t: float, dt: float, y: Y) -> Y:
         """One step ``y(t) -> y(t + dt)`` of ``dy/dt = func(t, y)`` (``dt`` may be negative)."""
-        slopes: list[State] = []
+        slopes: list[Y] = []
         for a_row, c_i in zip(self.a, self.c):
             stage = y
             for a_ij, k_j in zip(a_row, slopes):
