@@ -1,6 +1,7 @@
 """physode.training: checkpoints, RNG capture, metrics file, shared problem parsers."""
 
 import argparse
+import json
 import os
 import random
 
@@ -12,6 +13,7 @@ from physode.errors import InputError
 from physode.training import (
     MetricsWriter,
     load_checkpoint,
+    non_finite_fields,
     problem_subparsers,
     read_metrics,
     restore_training_state,
@@ -19,6 +21,7 @@ from physode.training import (
     save_checkpoint,
     set_rng_state,
     training_state,
+    write_json,
 )
 
 
@@ -148,3 +151,22 @@ def test_restore_of_a_mismatched_state_is_one_input_error(tmp_path):
     state["rng"] = {"python": 5}
     with pytest.raises(InputError, match="rng state does not fit"):
         restore_training_state(state, model, optimizer, scheduler, generator)
+
+
+def test_metrics_are_strict_json_with_null_for_non_finite(tmp_path):
+    path = tmp_path / "m.jsonl"
+    record = {"epoch": 1, "loss": float("nan"), "per_t": [1.0, float("inf"), np.float64("-inf")],
+              "nested": {"ok": 2.5, "bad": float("nan")}, "n": 3}
+    MetricsWriter(path).write(record)
+    line = path.read_text().strip()
+    assert "NaN" not in line and "Infinity" not in line
+
+    def strict(constant):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    back = json.loads(line, parse_constant=strict)
+    assert back == {"epoch": 1, "loss": None, "per_t": [1.0, None, None], "nested": {"ok": 2.5, "bad": None}, "n": 3}
+    assert non_finite_fields(record) == ["loss", "per_t.1", "per_t.2", "nested.bad"]
+    assert non_finite_fields(back) == []
+    write_json(tmp_path / "summary.json", {"test_nrmse": float("nan")})
+    assert json.loads((tmp_path / "summary.json").read_text(), parse_constant=strict) == {"test_nrmse": None}
