@@ -165,10 +165,23 @@ def write_trajectories(
 
 
 def _decode(value: Any) -> Any:
-    """HDF5 attributes as plain Python values (bytes -> str, numpy scalars -> Python scalars)."""
+    """HDF5 attributes as plain Python values (bytes -> str, numpy scalars -> Python scalars).
+
+    A one-element array counts as its element: netCDF writers (xarray) store scalars that way.
+    """
+    if isinstance(value, np.ndarray) and value.shape == (1,):
+        value = value[0]
     if isinstance(value, bytes):
-        return value.decode()
+        try:
+            return value.decode()
+        except UnicodeDecodeError:
+            return value
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _number(value: Any) -> bool:
+    """True for a finite int or float (not a bool, a string or an array)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
 
 
 class TrajectoryFile:
@@ -182,6 +195,10 @@ class TrajectoryFile:
     PDEBench 1D files (``tensor``, ``x-coordinate``, ``t-coordinate``) are recognised by their
     ``tensor`` field; see ``datasets/README.md`` for how they map onto this interface, including
     ``pdebench_test_fraction`` (PDEBench's own loaders take the first 10% as the test set).
+
+    Only data stored in the file itself is read: external links, external storage and virtual
+    datasets, which make HDF5 read other files on this machine, are refused. A file written back
+    by xarray (``to_netcdf(engine="h5netcdf")``) reads like the original.
     """
 
     layout: str
@@ -207,10 +224,10 @@ class TrajectoryFile:
         try:
             self.attrs = {key: _decode(value) for key, value in self._file.attrs.items()}
             if FIELD in self._file:
-                self.layout, self._field = "physode", self._file[FIELD]
+                self.layout, self._field = "physode", self._node(FIELD)
                 self._check_schema()
             elif "tensor" in self._file:
-                self.layout, self._field = "pdebench", self._file["tensor"]
+                self.layout, self._field = "pdebench", self._node("tensor")
                 self._read_pdebench(pdebench_test_fraction)
             else:
                 self._fail(
@@ -226,6 +243,28 @@ class TrajectoryFile:
     def _fail(self, message: str) -> None:
         raise InputError(f"{self.path}: {message}")
 
+    def _node(self, name: str) -> h5py.Dataset | h5py.Group | None:
+        """The entry ``name`` (None if absent), refused if its data lives outside this file."""
+        fix = "physode reads only data stored in the file itself; copy the data into the file"
+        link = self._file.get(name, getlink=True)
+        if link is None:
+            return None
+        if isinstance(link, h5py.ExternalLink):
+            self._fail(f"entry {name!r} is an external link to {link.filename}; {fix}")
+        try:
+            node = self._file[name]
+        except KeyError:  # a soft link to nothing
+            self._fail(f"entry {name!r} is a link to a missing object; {fix}")
+        if node.file.filename != self._file.filename:  # reached through a link inside a group
+            self._fail(f"entry {name!r} resolves to another file ({node.file.filename}); {fix}")
+        if isinstance(node, h5py.Dataset):
+            if node.external:
+                self._fail(f"dataset {name!r} keeps its values in external files "
+                           f"({', '.join(str(entry[0]) for entry in node.external)}); {fix}")
+            if node.is_virtual:
+                self._fail(f"dataset {name!r} is a virtual dataset mapping other data; {fix}")
+        return node
+
     def _check_field(self, name: str) -> None:
         field = self._field
         if not isinstance(field, h5py.Dataset) or field.ndim != 3:
@@ -235,7 +274,7 @@ class TrajectoryFile:
             self._fail(f"field {name!r} has dtype {field.dtype}; the format stores float32")
 
     def _coordinate(self, name: str, length: int) -> np.ndarray:
-        node = self._file.get(name)
+        node = self._node(name)
         if not isinstance(node, h5py.Dataset):
             self._fail(f"missing coordinate dataset {name!r}")
         values = node[()]
@@ -247,15 +286,18 @@ class TrajectoryFile:
     def _check_schema(self) -> None:
         """The physode layout: required attributes, field, coordinates, split and coefficients."""
         missing = [key for key in _REQUIRED_ATTRS if key not in self.attrs]
-        if missing or self.attrs["format"] != FORMAT_NAME:
+        if missing or not (isinstance(self.attrs["format"], str) and self.attrs["format"] == FORMAT_NAME):
             self._fail(
                 f"not a {FORMAT_NAME} file (missing or wrong root attributes {missing or ['format']}); "
                 "write it with physode.io.write_trajectories"
             )
         version = self.attrs["format_version"]
-        if not isinstance(version, int) or version > FORMAT_VERSION:
+        if not (isinstance(version, int) and not isinstance(version, bool) and version >= 1):
+            self._fail(f"root attribute format_version is {version!r}, not a version number; the file is "
+                       "damaged — regenerate it")
+        if version > FORMAT_VERSION:
             self._fail(
-                f"format version {version!r} is not one this physode reads (1 .. {FORMAT_VERSION}); "
+                f"format version {version} is newer than this physode reads (1 .. {FORMAT_VERSION}); "
                 "upgrade physode"
             )
         self._check_field(FIELD)
@@ -263,7 +305,7 @@ class TrajectoryFile:
         self.t = self._coordinate(TIME, n_times)
         self.x = self._coordinate(SPACE, n_x)
         for name in (SAMPLE, SPLIT):
-            node = self._file.get(name)
+            node = self._node(name)
             if not (isinstance(node, h5py.Dataset) and node.shape == (n_samples,)
                     and np.issubdtype(node.dtype, np.integer)):
                 self._fail(f"{name!r} must be a 1-D integer dataset of length {n_samples}")
@@ -272,9 +314,10 @@ class TrajectoryFile:
             self._fail(f"{SPLIT!r} may hold only 0 (train) and 1 (test)")
         self._split = split.astype(bool)
         self.coefficients = {}
-        for name, node in self._file.items():
+        for name in self._file:
             if name in _RESERVED:
                 continue
+            node = self._node(name)
             values = node[()] if isinstance(node, h5py.Dataset) else None
             if (values is None or values.shape != (n_times,)
                     or not np.issubdtype(values.dtype, np.floating) or not np.all(np.isfinite(values))):
@@ -294,7 +337,10 @@ class TrajectoryFile:
         self.t = self._coordinate("t-coordinate", n_times + 1)[:-1]
         self.coefficients = {}
         if "beta" in self.attrs:  # PDEBench: u_t + beta u_x = 0, i.e. c = -beta in dz/dt = c dz/dx
-            self.coefficients["c"] = np.full(n_times, -float(self.attrs["beta"]))
+            beta = self.attrs["beta"]
+            if not _number(beta):
+                self._fail(f"attribute beta (the advection speed) is {beta!r}, expected a finite number")
+            self.coefficients["c"] = np.full(n_times, -float(beta))
         if not 0.0 <= test_fraction < 1.0:
             raise InputError(f"pdebench_test_fraction must be in [0, 1), got {test_fraction}")
         self._split = np.arange(n_samples) < int(n_samples * test_fraction)
