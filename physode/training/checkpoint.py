@@ -82,9 +82,10 @@ def _read_verified(path: str, map_location: str | torch.device) -> Any:
     except OSError as err:
         raise InputError(f"cannot read checkpoint {path}: {err.strerror or err}") from err
     if content.startswith(_ZIP_MAGIC):
+        state = _torch_load(io.BytesIO(content), path, map_location)
         warnings.warn(f"checkpoint {path} is format 1 (no content hash): corruption cannot be detected; "
                       "the next save writes format 2", stacklevel=3)
-        return _torch_load(io.BytesIO(content), path, map_location)
+        return state
     end = content.find(b"\n", 0, _MAX_HEADER_BYTES) + 1
     header = _HEADER.fullmatch(content[:end]) if end else None
     if header is None:
