@@ -17,7 +17,7 @@ import xarray as xr
 
 import physode
 from physode.errors import InputError
-from physode.io import TrajectoryFile, make_test_mask, write_trajectories
+from physode.io import TrajectoryFile, make_test_mask, trajectory_writer, write_trajectories
 
 N, NT, NX = 5, 4, 8
 
@@ -303,3 +303,39 @@ def test_make_test_mask_is_reproducible() -> None:
     for bad in (-0.1, 1.0):
         with pytest.raises(InputError, match="test fraction"):
             make_test_mask(5, bad)
+
+
+def test_streamed_writes_equal_a_whole_write(tmp_path: Path, data: dict) -> None:
+    whole = write(tmp_path / "whole.h5", data)
+    with trajectory_writer(
+        tmp_path / "streamed.h5", N, data["t"], data["x"], equation="dz/dt = c(t) dz/dx",
+        coefficients={"c": data["c"]}, test_mask=data["test_mask"],
+        generator={"velocity": "exponential:c0=0.5,a=1.5"}, seed=11,
+    ) as writer:
+        for start in range(0, N, 2):
+            assert not (tmp_path / "streamed.h5").exists()  # nothing visible until complete
+            writer.write(data["u"][start : start + 2])
+    with TrajectoryFile(whole) as a, TrajectoryFile(tmp_path / "streamed.h5") as b:
+        np.testing.assert_array_equal(a[:], b[:])
+        np.testing.assert_array_equal(a.test, b.test)
+        assert a.attrs == b.attrs
+
+
+def _with_nan(u: np.ndarray) -> np.ndarray:
+    u = u.copy()
+    u[0, 0, 0] = np.nan
+    return u
+
+
+@pytest.mark.parametrize("blocks, message", [
+    (lambda u: [u[:2]], "only 2 of 5 samples were written"),
+    (lambda u: [u[:4], u[:2]], "6 samples written to a file declared with 5"),
+    (lambda u: [u[:2], _with_nan(u[3:])], "NaN or Inf .* in sample 2"),
+    (lambda u: [np.zeros((1, NT, NX + 1))], r"must have shape \(n, 4, 8\)"),
+])
+def test_incomplete_or_bad_streams_leave_nothing(tmp_path: Path, data: dict, blocks: Callable, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        with trajectory_writer(tmp_path / "out.h5", N, data["t"], data["x"], equation="e") as writer:
+            for block in blocks(data["u"]):
+                writer.write(block)
+    assert list(tmp_path.iterdir()) == []

@@ -8,11 +8,14 @@ from physode.io.trajectories import (
     FORMAT_NAME,
     FORMAT_VERSION,
     TrajectoryFile,
+    TrajectoryWriter,
     make_test_mask,
+    trajectory_writer,
     write_trajectories,
 )
 
 __all__ = [
-    "FORMAT_NAME", "FORMAT_VERSION", "TrajectoryFile", "atomic_path", "atomic_write_text", "check_output",
-    "check_run_dir", "file_fingerprint", "load_array_pickle", "make_test_mask", "write_trajectories",
+    "FORMAT_NAME", "FORMAT_VERSION", "TrajectoryFile", "TrajectoryWriter", "atomic_path", "atomic_write_text",
+    "check_output", "check_run_dir", "file_fingerprint", "load_array_pickle", "make_test_mask",
+    "trajectory_writer", "write_trajectories",
 ]

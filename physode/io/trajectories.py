@@ -9,6 +9,7 @@ engine="h5netcdf")`` shows the dimensions (sample, t, x) with their coordinates.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -70,9 +71,42 @@ def _first_bad_sample(block: np.ndarray) -> int | None:
     return int(np.argmax(bad)) if bad.any() else None
 
 
-def write_trajectories(
+class TrajectoryWriter:
+    """Writes the samples of a trajectory file block by block, in order; see :func:`trajectory_writer`."""
+
+    def __init__(self, field: h5py.Dataset) -> None:
+        self._field = field
+        self.written = 0
+        """Samples written so far."""
+
+    @property
+    def n_samples(self) -> int:
+        return self._field.shape[0]
+
+    def write(self, block: ArrayLike) -> None:
+        """Append the next samples, a ``(n, t, x)`` array; checked finite after conversion to float32."""
+        with np.errstate(over="ignore"):  # overflow to Inf is reported below
+            block32 = np.asarray(block, dtype=np.float32)
+        _, n_times, n_x = self._field.shape
+        if block32.ndim != 3 or block32.shape[1:] != (n_times, n_x):
+            raise InputError(f"a block of samples must have shape (n, {n_times}, {n_x}), got {block32.shape}")
+        end = self.written + block32.shape[0]
+        if end > self.n_samples:
+            raise InputError(f"{end} samples written to a file declared with {self.n_samples}")
+        bad = _first_bad_sample(block32)
+        if bad is not None:
+            raise InputError(
+                f"u has NaN or Inf (after conversion to float32) in sample {self.written + bad}; "
+                "nothing was written"
+            )
+        self._field[self.written : end] = block32
+        self.written = end
+
+
+@contextlib.contextmanager
+def trajectory_writer(
     path: str | os.PathLike[str],
-    u: ArrayLike,
+    n_samples: int,
     t: ArrayLike,
     x: ArrayLike,
     *,
@@ -84,29 +118,24 @@ def write_trajectories(
     seed: int | None = None,
     attrs: Mapping[str, Any] | None = None,
     compression: str | None = None,
-) -> Path:
-    """Write trajectories ``u`` (sample, t, x) with their coordinates; the file appears only if complete.
+) -> Iterator[TrajectoryWriter]:
+    """Write a trajectory file of ``n_samples`` samples streamed in blocks: memory holds one block.
 
-    ``coefficients`` are time-varying PDE coefficients over ``t`` (e.g. ``{"c": c_of_t}``),
-    ``test_mask`` marks test samples (default: all train), ``generator`` records how the data was
-    made (stored as JSON), ``attrs`` adds root attributes, ``compression`` is ``None`` (default),
-    ``"gzip"`` or ``"lzf"``. Everything is checked before writing; ``u`` is stored as float32.
+    Yields a :class:`TrajectoryWriter`; call ``writer.write(block)`` with consecutive blocks of
+    samples until all ``n_samples`` are written. The file appears at ``path`` only if the block
+    completes with every sample written; otherwise nothing is left behind. The other arguments
+    are those of :func:`write_trajectories`, all checked before anything is written.
     """
-    with np.errstate(over="ignore"):  # overflow to Inf is reported below
-        u32 = np.asarray(u, dtype=np.float32)
-    if u32.ndim != 3 or 0 in u32.shape:
-        raise InputError(f"u must be a non-empty (sample, t, x) array, got shape {u32.shape}")
-    n_samples, n_times, n_x = u32.shape
-    bad = _first_bad_sample(u32)
-    if bad is not None:
-        raise InputError(
-            f"u has NaN or Inf (after conversion to float32) in sample {bad}; nothing was written"
-        )
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+        raise InputError(f"a trajectory file needs at least one sample, got {n_samples!r}")
     axes = {TIME: np.asarray(t, dtype=np.float64), SPACE: np.asarray(x, dtype=np.float64)}
-    for (name, values), length in zip(axes.items(), (n_times, n_x)):
-        problem = _axis_problem(values, length)
+    for name, values in axes.items():
+        if values.ndim != 1 or values.size == 0:
+            raise InputError(f"coordinate {name} must be a non-empty 1-D array, got shape {values.shape}")
+        problem = _axis_problem(values, values.size)
         if problem:
             raise InputError(f"coordinate {name} {problem}")
+    n_times, n_x = axes[TIME].size, axes[SPACE].size
     coefs = {}
     for name, values in (coefficients or {}).items():
         array = np.asarray(values, dtype=np.float64)
@@ -152,7 +181,8 @@ def write_trajectories(
         for name, scale in scales.items():
             scale.make_scale(name)
         field = f.create_dataset(
-            FIELD, data=u32, chunks=(1, n_times, n_x), compression=compression
+            FIELD, shape=(n_samples, n_times, n_x), dtype=np.float32, chunks=(1, n_times, n_x),
+            compression=compression,
         )
         for dim, name in enumerate((SAMPLE, TIME, SPACE)):
             field.dims[dim].attach_scale(scales[name])
@@ -161,6 +191,50 @@ def write_trajectories(
         flags.dims[0].attach_scale(scales[SAMPLE])
         for name, values in coefs.items():
             f.create_dataset(name, data=values).dims[0].attach_scale(scales[TIME])
+        writer = TrajectoryWriter(field)
+        yield writer
+        if writer.written != n_samples:
+            raise InputError(f"only {writer.written} of {n_samples} samples were written; nothing was written")
+
+
+def write_trajectories(
+    path: str | os.PathLike[str],
+    u: ArrayLike,
+    t: ArrayLike,
+    x: ArrayLike,
+    *,
+    equation: str,
+    coefficients: Mapping[str, ArrayLike] | None = None,
+    test_mask: ArrayLike | None = None,
+    boundary_condition: str = "periodic",
+    generator: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    attrs: Mapping[str, Any] | None = None,
+    compression: str | None = None,
+) -> Path:
+    """Write trajectories ``u`` (sample, t, x) with their coordinates; the file appears only if complete.
+
+    ``coefficients`` are time-varying PDE coefficients over ``t`` (e.g. ``{"c": c_of_t}``),
+    ``test_mask`` marks test samples (default: all train), ``generator`` records how the data was
+    made (stored as JSON), ``attrs`` adds root attributes, ``compression`` is ``None`` (default),
+    ``"gzip"`` or ``"lzf"``. Everything is checked before writing; ``u`` is stored as float32.
+    For data too large to hold at once, stream it with :func:`trajectory_writer`.
+    """
+    with np.errstate(over="ignore"):  # overflow to Inf is reported below
+        u32 = np.asarray(u, dtype=np.float32)
+    if u32.ndim != 3 or 0 in u32.shape:
+        raise InputError(f"u must be a non-empty (sample, t, x) array, got shape {u32.shape}")
+    t, x = np.asarray(t, dtype=np.float64), np.asarray(x, dtype=np.float64)
+    for name, values, length in ((TIME, t, u32.shape[1]), (SPACE, x, u32.shape[2])):
+        problem = _axis_problem(values, length)
+        if problem:
+            raise InputError(f"coordinate {name} {problem}")
+    with trajectory_writer(
+        path, u32.shape[0], t, x, equation=equation, coefficients=coefficients, test_mask=test_mask,
+        boundary_condition=boundary_condition, generator=generator, seed=seed, attrs=attrs,
+        compression=compression,
+    ) as writer:
+        writer.write(u32)
     return Path(path)
 
 
