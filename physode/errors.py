@@ -33,12 +33,22 @@ _OS_FIXES = {
 }
 
 
+def one_line(message: object, limit: int = 300) -> str:
+    """``message`` (an exception or text) on one line: whitespace runs and newlines become one space.
+
+    Library exceptions (torch's state-dict errors, pickle errors) span several lines; a command
+    prints at most ``limit`` characters of them.
+    """
+    text = " ".join(str(message).split()) or type(message).__name__
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
 def os_error_message(err: OSError) -> str:
     """One line saying which file an operating-system error concerns, what happened and the fix.
 
     E.g. ``/data/out.h5: Permission denied; check its permissions or choose another path``.
     """
-    reason = err.strerror or " ".join(str(err).split()) or type(err).__name__
+    reason = err.strerror or one_line(err)
     where = ""
     if err.filename is not None:
         where = f"{err.filename}" + (f" -> {err.filename2}" if err.filename2 is not None else "") + ": "

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from physode.errors import InputError, TrainingDiverged, os_error_message
+from physode.errors import InputError, TrainingDiverged, one_line, os_error_message
 
 
 def test_real_os_errors_become_one_line_with_the_path_and_a_fix(tmp_path):
@@ -34,3 +34,9 @@ def test_errno_fixes(code, fix):
 
 def test_training_diverged_is_an_input_error():
     assert issubclass(TrainingDiverged, InputError)
+
+
+def test_one_line():
+    assert one_line(RuntimeError("Error(s) in loading:\n\tsize mismatch\n")) == "Error(s) in loading: size mismatch"
+    assert one_line(KeyError()) == "KeyError"
+    assert one_line("x" * 500, limit=10) == "x" * 10 + " ..."

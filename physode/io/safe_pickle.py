@@ -22,7 +22,7 @@ except ImportError:  # NumPy 1
     from numpy.core.multiarray import _reconstruct
     from numpy.core.numeric import _frombuffer
 
-from physode.errors import InputError
+from physode.errors import InputError, one_line
 
 
 def _plain_dtype(*args: Any) -> np.dtype:
@@ -94,6 +94,6 @@ def load_array_pickle(path: str | os.PathLike[str]) -> Any:
     except FileNotFoundError:
         raise InputError(f"{path} does not exist") from None
     except Exception as err:  # noqa: BLE001 — a malformed pickle raises nearly anything
-        raise InputError(f"{path} is not a readable pickle ({type(err).__name__}: "
-                         f"{' '.join(str(err).split())[:200]}); replace it with an intact copy") from None
+        raise InputError(f"{path} is not a readable pickle ({type(err).__name__}: {one_line(err, 200)}); "
+                         "replace it with an intact copy") from None
     return value

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from physode.errors import InputError
+from physode.errors import InputError, one_line
 from physode.io.atomic import atomic_path
 
 FORMAT_VERSION = 2
@@ -37,12 +37,6 @@ _MAX_HEADER_BYTES = 128
 _ZIP_MAGIC = b"PK\x03\x04"  # format 1: a bare torch.save file, no hash
 _FIX = "resume from an intact copy or start a new run"
 Schema = Mapping[str, type | tuple[type, ...]] | Sequence[str]
-
-
-def _one_line(err: BaseException) -> str:
-    """An exception's message on one line (torch's state-dict errors span several)."""
-    text = " ".join(str(err).split())
-    return (text[:300] + " ...") if len(text) > 300 else text or type(err).__name__
 
 
 def _digest(version: bytes, payload: bytes | memoryview) -> str:
@@ -71,7 +65,7 @@ def _torch_load(source: str | io.BytesIO, path: str, map_location: str | torch.d
         return torch.load(source, map_location=map_location, weights_only=True)
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError,
             TypeError, KeyError, AttributeError, IndexError) as err:
-        raise InputError(f"checkpoint {path} is corrupt or truncated ({_one_line(err)}); {_FIX}") from err
+        raise InputError(f"checkpoint {path} is corrupt or truncated ({one_line(err)}); {_FIX}") from err
 
 
 def _read_verified(path: str, map_location: str | torch.device) -> Any:
@@ -202,5 +196,5 @@ def restore_training_state(
         try:
             restore()
         except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as err:
-            raise InputError(f"the checkpoint's {name} state does not fit this run ({_one_line(err)}); resume with "
+            raise InputError(f"the checkpoint's {name} state does not fit this run ({one_line(err)}); resume with "
                              "the options the run was started with, or start a new run") from err
