@@ -60,7 +60,7 @@ def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> None
         handle.write(payload)
 
 
-def _torch_load(source: str | io.BytesIO, path: str, map_location: str | torch.device) -> Any:
+def _torch_load(source: io.BytesIO, path: str, map_location: str | torch.device) -> Any:
     try:
         return torch.load(source, map_location=map_location, weights_only=True)
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, pickle.UnpicklingError, ValueError,
@@ -74,7 +74,7 @@ def _read_verified(path: str, map_location: str | torch.device) -> Any:
         with open(path, "rb") as handle:
             content = handle.read()
     except OSError as err:
-        raise InputError(f"cannot read checkpoint {path}: {err.strerror or err}") from err
+        raise InputError(f"cannot read checkpoint {path}: {err.strerror or one_line(err)}") from err
     if content.startswith(_ZIP_MAGIC):
         state = _torch_load(io.BytesIO(content), path, map_location)
         warnings.warn(f"checkpoint {path} is format 1 (no content hash): corruption cannot be detected; "
@@ -91,8 +91,9 @@ def _read_verified(path: str, map_location: str | torch.device) -> Any:
         raise InputError(f"checkpoint {path} is corrupt or truncated: its content does not match the "
                          f"sha256 it was saved with; {_FIX}")
     if int(version) != FORMAT_VERSION:
+        fix = "upgrade physode" if int(version) > FORMAT_VERSION else "it was not written by physode"
         raise InputError(f"checkpoint {path} has format {int(version)}, which this physode does not read "
-                         f"(it reads 1 and {FORMAT_VERSION}); upgrade physode")
+                         f"(it reads 1 and {FORMAT_VERSION}); {fix}")
     return _torch_load(io.BytesIO(payload), path, map_location)
 
 
