@@ -60,12 +60,12 @@ BUDGET_S = 480.0
 
 # ---- The plan: throughput assumed per variant, and the epoch budget that follows ---------------
 # Published figures bound the GPU's side: Myrtle's ResNet-9 trains CIFAR-10 24 epochs in 79 s on
-# one V100 (fp16), ~15,000 img/s at ~2.3 GFLOP per training image (myrtle.ai, "How to train your
-# ResNet", DAWNBench 2018); airbench94 (Jordan 2024, arXiv:2404.00498) trains ~10 epochs in 3.83 s
-# on one A100 in eager PyTorch, ~130,000 img/s. ResNet-10 here costs ~0.11 GFLOP per training
-# image (ResNet-4 ~0.03), 20-80x less, with 16-32 channels that cannot fill tensor cores: compute
-# allows several hundred thousand img/s, so the GPU waits on the host, which issues one kernel per
-# eager operator. A training step therefore takes about (operators per step) x (host time per
+# one V100 (fp16), ~15,000 img/s at ~2.3 GFLOP per training image by our count (myrtle.ai, "How to
+# train your ResNet", DAWNBench 2018); airbench94 (Jordan 2024, arXiv:2404.00498) trains ~10 epochs
+# in 3.83 s on one A100 in eager PyTorch, ~130,000 img/s. The ResNet-10 baseline here costs ~0.11
+# GFLOP per training image (ResNet-4 ~0.03), 20-80x less, the ODE variants 2-5x the baseline: at
+# the rates below the H200 would compute for well under 1% of each step, so the GPU waits on the
+# host, which issues one kernel per eager operator. A training step therefore takes about (operators per step) x (host time per
 # operator); published host-side figures are ~5-25 us per eager operator (Python, autograd,
 # dispatcher, cudaLaunchKernel), and this script's --count-ops run measured 13-17 us per operator
 # on this project's CPU machine (batch 2, tiny kernels). We assume 15 us on an H200's host.
@@ -79,15 +79,16 @@ OPS_PER_STEP = {
     ("resnet10", "anodev2-c1"): 2947, ("resnet10", "anodev2-c2"): 3701,
 }
 # Training images/s assumed per device type. CUDA: batch 256 / (ops x 15 us), e.g. ResNet-4
-# baseline ~94,000, ResNet-10 ANODEV2 config 2 ~4,600. CPU: measured on this project's 2-core
-# machine (1 thread, batch 256, real data; gpu_quick_cpu.md).
+# baseline ~94,000, ResNet-10 ANODEV2 config 2 ~4,600. CPU: measured by this script on the
+# project's 2-core machine on 2026-11-29 (1 thread, batch 256, 2,560 real images, under a load
+# average of ~5 from other jobs: 2-5x below the quiet machine's throughput.md).
 ASSUMED_IMAGES_PER_S = {
     "cuda": {run: RECIPE.batch_size / (ops * HOST_S_PER_OP) for run, ops in OPS_PER_STEP.items()},
     "cpu": {
-        ("resnet4", "baseline"): 1500, ("resnet4", "neuralode"): 420, ("resnet4", "anode"): 520,
-        ("resnet4", "anodev2-c1"): 250, ("resnet4", "anodev2-c2"): 520,
-        ("resnet10", "baseline"): 640, ("resnet10", "neuralode"): 300, ("resnet10", "anode"): 280,
-        ("resnet10", "anodev2-c1"): 130, ("resnet10", "anodev2-c2"): 300,
+        ("resnet4", "baseline"): 554, ("resnet4", "neuralode"): 167, ("resnet4", "anode"): 290,
+        ("resnet4", "anodev2-c1"): 80, ("resnet4", "anodev2-c2"): 161,
+        ("resnet10", "baseline"): 185, ("resnet10", "neuralode"): 92, ("resnet10", "anode"): 56,
+        ("resnet10", "anodev2-c1"): 50, ("resnet10", "anodev2-c2"): 71,
     },
 }
 EVAL_SPEEDUP = 3.0  # no-grad forward vs a training step: ~1/3 of the operators
@@ -160,7 +161,7 @@ class UtilisationSampler:
     answers, there are no samples and :meth:`mean` returns None.
     """
 
-    def __init__(self, device: torch.device, interval: float = 1.0):
+    def __init__(self, device: torch.device, interval: float = 0.5):
         self.read = _utilisation_reader(device) if device.type == "cuda" else None
         self.interval, self.samples = interval, []
         self._stop = threading.Event()
@@ -170,8 +171,8 @@ class UtilisationSampler:
         while not self._stop.wait(self.interval):
             try:
                 self.samples.append((time.monotonic(), float(self.read())))
-            except (OSError, RuntimeError, ValueError, subprocess.SubprocessError):
-                return  # the reader stopped answering: keep what was sampled
+            except Exception:  # NVML's errors are its own classes: stop, keep what was sampled
+                return
 
     def __enter__(self) -> UtilisationSampler:
         if self.read is not None:
@@ -363,8 +364,8 @@ def report(records: Sequence[RunRecord], meta: dict, dry_run: bool) -> str:
         f"{'all runs finished' if meta['complete'] else 'NOT all runs finished'}.",
         "",
         f"Protocol: {', '.join(archs)} x {', '.join(variants)}; seeds {', '.join(map(str, meta['seeds']))}; "
-        f"{meta['planned_epochs']} epochs planned from the assumed throughput, then fitted to the budget from "
-        f"the measured one (epochs per run below); {meta['train_images']:,} training images, batch "
+        f"epochs: {meta['planned_epochs']} planned from the assumed throughput, then fitted to the budget from "
+        f"the measured one (per run below); {meta['train_images']:,} training images, batch "
         f"{meta['batch_size']}; "
         f"SGD momentum {RECIPE.momentum}, weight decay {RECIPE.weight_decay}, one-cycle lr (linear 0 -> "
         f"{RECIPE.lr} over epoch 1 or half of a lone epoch, linear to 0 at the last step) in place of ANODE's lr / 10 at epochs "
@@ -456,7 +457,10 @@ def main() -> None:
         for arch, variant, _ in runs:
             print(f'("{arch}", "{variant}"): {count_ops(arch, variant)},', flush=True)
         return
-    device = torch.device("cuda") if args.plan and args.device == "auto" else resolve_device(args.device)
+    if args.plan:  # the plan needs no device: "auto" plans for CUDA
+        device = torch.device("cuda" if args.device == "auto" else args.device)
+    else:
+        device = resolve_device(args.device)
     train_images = (limit_train or 50_000) // batch_size * batch_size
     runs.sort(key=lambda run: -assumed_cost(run[0], run[1], device.type, train_images, 0).epoch_s)
     costs = [assumed_cost(a, v, device.type, train_images, limit_test or 10_000) for a, v, _ in runs]
