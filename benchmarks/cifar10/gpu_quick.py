@@ -464,53 +464,63 @@ def main() -> None:
     train_images = (limit_train or 50_000) // batch_size * batch_size
     runs.sort(key=lambda run: -assumed_cost(run[0], run[1], device.type, train_images, 0).epoch_s)
     costs = [assumed_cost(a, v, device.type, train_images, limit_test or 10_000) for a, v, _ in runs]
-    reserve = SAFETY * budget
     if args.plan:
-        planned = epochs_that_fit(budget - STARTUP_S - SETUP_S - reserve, costs[0], 0, costs[1:])
-        for (arch, variant, seed), cost in zip(runs, costs):
-            print(f"{arch:9} {variant:11} seed {seed}: {train_images / cost.epoch_s:8.0f} img/s, "
-                  f"epoch {cost.epoch_s:5.1f} s, eval {cost.eval_s:4.1f} s")
-        print(f"{device.type}: one epoch of every run {sum(c.epoch_s for c in costs):.1f} s; {budget:.0f} s less "
-              f"start-up {STARTUP_S:.0f} s, set-up {SETUP_S:.0f} s per run, evaluation and "
-              f"{SAFETY:.0%} margin: {planned} epochs")
+        print_plan(runs, costs, device.type, budget, train_images)
         return
-
     out = args.out or Path(os.environ.get("OUT") or Path(__file__).resolve().parent)
     stem = "gpu_quick" + ("_dry_run" if dry else "") + ("" if device.type == "cuda" else "_cpu")
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     train_set, test_set = load_cifar10(args.data_root)
-    train_set, test_set = train_set.head(limit_train).to(device), test_set.head(limit_test).to(device)
-    load_s = time.monotonic() - began
-    deadline = began + budget
-    planned = epochs_that_fit(deadline - time.monotonic() - SETUP_S - reserve, costs[0], 0, costs[1:])
-    plan = Plan(deadline, reserve, max(1, min(planned, max_epochs)), max_epochs)
-    records = [RunRecord(a, v, s, ASSUMED_IMAGES_PER_S[device.type][a, v]) for a, v, s in runs]
+    data = train_set.head(limit_train).to(device), test_set.head(limit_test).to(device)
     meta = {"command": " ".join(["python", *sys.argv]), "device_name": torch.cuda.get_device_name(device)
             if device.type == "cuda" else f"CPU ({platform.machine()}, {torch.get_num_threads()} threads)",
-            "budget_s": budget, "load_s": load_s, "wall_s": 0.0, "complete": False, "seeds": args.seeds,
-            "planned_epochs": plan.epochs, "train_images": len(train_set), "test_images": len(test_set),
+            "budget_s": budget, "load_s": time.monotonic() - began, "wall_s": 0.0, "complete": False,
+            "seeds": args.seeds, "train_images": len(data[0]), "test_images": len(data[1]),
             "batch_size": batch_size, "precision": "bf16 autocast, channels-last" if device.type == "cuda"
             else "float32 (CPU)", "host_s_per_op": HOST_S_PER_OP, "safety": SAFETY}
-    print(f"data on {device} in {load_s:.1f} s; planned {plan.epochs} epochs per run for {len(runs)} runs "
-          f"in {budget:.0f} s", flush=True)
+    records = [RunRecord(a, v, s, ASSUMED_IMAGES_PER_S[device.type][a, v]) for a, v, s in runs]
+    plan = Plan(began + budget, SAFETY * budget, epochs=1, max_epochs=max_epochs)  # epochs: set once data is in
+    run_protocol(records, costs, data, device, batch_size, plan, began, meta,
+                 lambda: write_results(out, stem, records, meta, dry))
+    print(report(records, meta, dry))
+    print(f"wrote {out / (stem + '.md')} and {out / (stem + '.json')}")
 
+
+def print_plan(runs: Sequence[tuple[str, str, int]], costs: Sequence[RunCost], device_type: str, budget: float,
+               train_images: int) -> None:
+    """The assumed throughput and cost of every run, and the epochs that fit in ``budget``."""
+    planned = epochs_that_fit(budget - STARTUP_S - SETUP_S - SAFETY * budget, costs[0], 0, costs[1:])
+    for (arch, variant, seed), cost in zip(runs, costs):
+        print(f"{arch:9} {variant:11} seed {seed}: {train_images / cost.epoch_s:8.0f} img/s, "
+              f"epoch {cost.epoch_s:5.1f} s, eval {cost.eval_s:4.1f} s")
+    print(f"{device_type}: one epoch of every run {sum(c.epoch_s for c in costs):.1f} s; {budget:.0f} s less "
+          f"start-up {STARTUP_S:.0f} s, set-up {SETUP_S:.0f} s per run, evaluation and {SAFETY:.0%} margin: "
+          f"{planned} epochs")
+
+
+def run_protocol(records: Sequence[RunRecord], costs: Sequence[RunCost], data: tuple[Split, Split],
+                 device: torch.device, batch_size: int, plan: Plan, began: float, meta: dict, save) -> None:
+    """Plan the epochs, then train every run that can still finish by ``plan.deadline``, in order,
+    calling ``save()`` after each; ``began``: the script's start (time.monotonic())."""
+    planned = epochs_that_fit(plan.deadline - time.monotonic() - SETUP_S - plan.reserve, costs[0], 0, costs[1:])
+    plan.epochs = meta["planned_epochs"] = max(1, min(planned, plan.max_epochs))
+    print(f"data on {device} in {meta['load_s']:.1f} s; planned {plan.epochs} epochs per run for {len(records)} "
+          f"runs in {meta['budget_s']:.0f} s", flush=True)
     with UtilisationSampler(device) as sampler:
         for i, record in enumerate(records):
             expected = costs[i].scaled(plan.scale)
-            if time.monotonic() + SETUP_S + expected.epoch_s + expected.eval_s > deadline:
+            if time.monotonic() + SETUP_S + expected.epoch_s + expected.eval_s > plan.deadline:
                 print(f"{record.arch} {record.variant} seed {record.seed}: skipped, out of time", flush=True)
                 continue
             print(f"{record.arch} {record.variant} seed {record.seed}:", flush=True)
-            train_run(record, (train_set, test_set), device, batch_size, plan, costs[i], costs[i + 1:], sampler)
+            train_run(record, data, device, batch_size, plan, costs[i], costs[i + 1:], sampler)
             print(f"  test acc {record.test_acc:.2f}% after {record.epochs} epochs, {record.seconds:.0f} s",
                   flush=True)
             meta["wall_s"] = time.monotonic() - began
-            write_results(out, stem, records, meta, dry)
+            save()
     meta["wall_s"], meta["complete"] = time.monotonic() - began, all(r.status == "done" for r in records)
-    write_results(out, stem, records, meta, dry)
-    print(report(records, meta, dry))
-    print(f"wrote {out / (stem + '.md')} and {out / (stem + '.json')}")
+    save()
 
 
 if __name__ == "__main__":
