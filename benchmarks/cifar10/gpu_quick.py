@@ -80,8 +80,9 @@ OPS_PER_STEP = {
 }
 # Training images/s assumed per device type. CUDA: batch 256 / (ops x 15 us), e.g. ResNet-4
 # baseline ~94,000, ResNet-10 ANODEV2 config 2 ~4,600. CPU: measured by this script on the
-# project's 2-core machine on 2026-11-29 (1 thread, batch 256, 2,560 real images, under a load
-# average of ~5 from other jobs: 2-5x below the quiet machine's throughput.md).
+# project's 2-core machine on 2026-11-29 (--device cpu --limit-train 2560 --limit-test 1000
+# --max-epochs 1: 1 thread, batch 256, under a load average of 5-8 from other jobs, 2-5x below the
+# quiet machine's throughput.md); gpu_quick_cpu.md holds a second such run beside these.
 ASSUMED_IMAGES_PER_S = {
     "cuda": {run: RECIPE.batch_size / (ops * HOST_S_PER_OP) for run, ops in OPS_PER_STEP.items()},
     "cpu": {
