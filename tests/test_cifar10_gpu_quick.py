@@ -79,17 +79,17 @@ def _write_synthetic_cifar(root: Path) -> Path:
     return root
 
 
-def _data_root(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory) -> Path:
     """The real CIFAR-10 ($PHYSODE_DATA, else the shared copy beside the repository), else synthetic."""
     real = [Path(p) for p in (os.environ.get("PHYSODE_DATA"), SHARED_DATA) if p and (Path(p) / "test_batch").exists()]
-    return real[0] if real else _write_synthetic_cifar(tmp_path / "cifar-10-batches-py")
+    return real[0] if real else _write_synthetic_cifar(tmp_path_factory.mktemp("data") / "cifar-10-batches-py")
 
 
-def test_cpu_dry_run_writes_the_tables_atomically(tmp_path):
-    data = _data_root(tmp_path)
+def test_cpu_dry_run_writes_the_tables_atomically(tmp_path, data_root):
     out = tmp_path / "out"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, str(SCRIPT), "--device", "cpu", "--dry-run", "--data-root", str(data),
+    subprocess.run([sys.executable, str(SCRIPT), "--device", "cpu", "--dry-run", "--data-root", str(data_root),
                     "--out", str(out)], check=True, env=env, cwd=REPO, timeout=170)
     assert sorted(p.name for p in out.iterdir()) == ["gpu_quick_dry_run_cpu.json", "gpu_quick_dry_run_cpu.md"]
     results = json.loads((out / "gpu_quick_dry_run_cpu.json").read_text())
@@ -104,10 +104,10 @@ def test_cpu_dry_run_writes_the_tables_atomically(tmp_path):
     assert "| ANODEV2 config 1 (Nt=5) |" in report and "89.04" in report  # the paper's ResNet-10 avg beside ours
 
 
-def test_runs_that_cannot_finish_by_the_deadline_are_skipped_and_reported(tmp_path, monkeypatch):
+def test_runs_that_cannot_finish_by_the_deadline_are_skipped_and_reported(tmp_path, monkeypatch, data_root):
     budget = 6.0
     monkeypatch.setattr(sys, "argv", ["gpu_quick.py", "--device", "cpu", "--dry-run", "--budget-s", str(budget),
-                                      "--data-root", str(_data_root(tmp_path)), "--out", str(tmp_path / "out")])
+                                      "--data-root", str(data_root), "--out", str(tmp_path / "out")])
     gpu_quick.main()
     results = json.loads((tmp_path / "out" / "gpu_quick_dry_run_cpu.json").read_text())
     skipped = [r for r in results["runs"] if r["status"] == "not run: out of time"]
