@@ -65,10 +65,11 @@ BUDGET_S = 480.0
 # in 3.83 s on one A100 in eager PyTorch, ~130,000 img/s. The ResNet-10 baseline here costs ~0.11
 # GFLOP per training image (ResNet-4 ~0.03), 20-80x less, the ODE variants 2-5x the baseline: at
 # the rates below the H200 would compute for well under 1% of each step, so the GPU waits on the
-# host, which issues one kernel per eager operator. A training step therefore takes about (operators per step) x (host time per
-# operator); published host-side figures are ~5-25 us per eager operator (Python, autograd,
-# dispatcher, cudaLaunchKernel), and this script's --count-ops run measured 13-17 us per operator
-# on this project's CPU machine (batch 2, tiny kernels). We assume 15 us on an H200's host.
+# host, which issues one kernel per eager operator. A training step therefore takes about
+# (operators per step) x (host time per operator); published host-side figures are ~5-25 us per
+# eager operator (Python, autograd, dispatcher, cudaLaunchKernel), and --count-ops, timing steps
+# of batch 2 (tiny kernels) on this project's CPU machine, gave 13-17 us per operator while it was
+# quiet (34-64 us under a load average of 8 from other jobs). We assume 15 us on an H200's host.
 HOST_S_PER_OP = 15e-6
 # Operators dispatched per training step (forward, backward, SGD, augmentation, metrics; bf16
 # autocast, channels-last), counted on CPU by --count-ops; the count does not depend on the batch.
@@ -367,10 +368,10 @@ def report(records: Sequence[RunRecord], meta: dict, dry_run: bool) -> str:
         f"Protocol: {', '.join(archs)} x {', '.join(variants)}; seeds {', '.join(map(str, meta['seeds']))}; "
         f"epochs: {meta['planned_epochs']} planned from the assumed throughput, then fitted to the budget from "
         f"the measured one (per run below); {meta['train_images']:,} training images, batch "
-        f"{meta['batch_size']}; "
-        f"SGD momentum {RECIPE.momentum}, weight decay {RECIPE.weight_decay}, one-cycle lr (linear 0 -> "
-        f"{RECIPE.lr} over epoch 1 or half of a lone epoch, linear to 0 at the last step) in place of ANODE's lr / 10 at epochs "
-        f"150 and 250 of 350; crop + flip on the device; {meta['precision']}. Test accuracy after the last "
+        f"{meta['batch_size']}; SGD momentum {RECIPE.momentum}, weight decay {RECIPE.weight_decay}, one-cycle "
+        f"lr (linear 0 -> {RECIPE.lr} over epoch 1 or half of a lone epoch, linear to 0 at the last step) in "
+        f"place of ANODE's lr / 10 at epochs 150 and 250 of 350; crop + flip on the device; "
+        f"{meta['precision']}. Test accuracy after the last "
         f"epoch on {meta['test_images']:,} test images. The paper trains 350 epochs with 5 seeds: its "
         "numbers beside ours are the full protocol's target, not this one's.",
         "",
@@ -409,11 +410,12 @@ class _CountOps(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
-def count_ops(arch: str, variant: str) -> int:
-    """Operators of one training step (batch 2, bf16 autocast, channels-last) on CPU, after a warm-up step."""
+def count_ops(arch: str, variant: str, timed_steps: int = 10) -> tuple[int, float]:
+    """Operators of one training step (batch 2, bf16 autocast, channels-last) on CPU after a warm-up
+    step, and the seconds per step over ``timed_steps`` more: nearly all host overhead."""
     device = torch.device("cpu")
-    images = torch.randint(0, 256, (4, 3, 32, 32), dtype=torch.uint8)
-    split = Split(images, torch.arange(4) % 10)
+    images = torch.randint(0, 256, (2 * timed_steps, 3, 32, 32), dtype=torch.uint8)
+    split = Split(images, torch.arange(2 * timed_steps) % 10)
     model = build_model(arch, variant).to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=RECIPE.lr, momentum=RECIPE.momentum,
                                 weight_decay=RECIPE.weight_decay)
@@ -422,7 +424,9 @@ def count_ops(arch: str, variant: str) -> int:
     run_epoch(model, train_batches(split.head(2), 2, generator), ctx, True, torch.channels_last, optimizer)
     with _CountOps() as counter:
         run_epoch(model, train_batches(split.head(2), 2, generator), ctx, True, torch.channels_last, optimizer)
-    return counter.count
+    began = time.perf_counter()
+    run_epoch(model, train_batches(split, 2, generator), ctx, True, torch.channels_last, optimizer)
+    return counter.count, (time.perf_counter() - began) / timed_steps
 
 
 def main() -> None:
@@ -456,7 +460,9 @@ def main() -> None:
 
     if args.count_ops:
         for arch, variant, _ in runs:
-            print(f'("{arch}", "{variant}"): {count_ops(arch, variant)},', flush=True)
+            ops, seconds = count_ops(arch, variant)
+            print(f'("{arch}", "{variant}"): {ops},  # {1e3 * seconds:.1f} ms per step of batch 2 on CPU, '
+                  f'{1e6 * seconds / ops:.0f} us per operator', flush=True)
         return
     if args.plan:  # the plan needs no device: "auto" plans for CUDA
         device = torch.device("cuda" if args.device == "auto" else args.device)
