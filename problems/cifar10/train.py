@@ -195,7 +195,7 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
             seconds = time.perf_counter() - began
         scheduler.step()
         test = run_epoch(net, eval_batches(test_set, config.eval_batch_size, ctx.rank, ctx.world_size),
-                          ctx, amp, memory_format)
+                         ctx, amp, memory_format)
         record = {"epoch": epoch, "train_loss": fit["loss"], "train_acc": fit["acc"], "test_loss": test["loss"],
                   "test_acc": test["acc"], "lr": lr, "images_per_s": steps * config.batch_size / seconds,
                   "time_s": time.perf_counter() - began}
@@ -235,4 +235,4 @@ def evaluate(checkpoint: str | os.PathLike[str], data_root: str | os.PathLike[st
     model = load_model(checkpoint, target)[0]
     test_set = load_cifar10(data_root)[1].head(limit_test).to(target)
     return run_epoch(model, eval_batches(test_set, batch_size), DistContext(0, 1, target),
-                      amp=target.type == "cuda", memory_format=torch.contiguous_format)
+                     amp=target.type == "cuda", memory_format=torch.contiguous_format)
