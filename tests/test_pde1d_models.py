@@ -19,7 +19,7 @@ from physode.problems.pde1d.models import (
     parameter_count,
     velocity_estimate,
 )
-from physode.problems.transport import Exponential, simulate
+from physode.problems.pde import Exponential, simulate_transport
 
 NX = 32
 X = np.arange(NX) / NX
@@ -28,7 +28,7 @@ TIMES = np.linspace(0.0, 0.5, 6)
 
 
 def _transport(velocity: str | Exponential, n: int = 4) -> torch.Tensor:
-    u, *_ = simulate(n, NX, TIMES, velocity, initial="fourier", seed=1)
+    u = simulate_transport(n, NX, TIMES, velocity, initial="fourier", seed=1).u
     return torch.from_numpy(u)
 
 
