@@ -13,8 +13,8 @@ import torch
 
 from physode.cli import main
 from physode.problems.cifar10.models import build_model
-from physode.problems.cifar10.train import CHECKPOINT, METRICS, TrainConfig, train
-from physode.training import read_metrics
+from physode.problems.cifar10.train import TrainConfig, train
+from physode.training import CHECKPOINT, METRICS, read_metrics
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar-10-batches-py"
 REPO = Path(__file__).resolve().parents[1]

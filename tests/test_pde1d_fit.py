@@ -17,11 +17,11 @@ import torch
 from physode.cli import main
 from physode.errors import InputError
 from physode.io import TrajectoryFile, write_trajectories
-from physode.problems.pde1d.evaluate import CHECKPOINT, EVALUATION, METRICS, SUMMARY, evaluate_run
+from physode.problems.pde import simulate_transport_to_file
+from physode.problems.pde1d.evaluate import EVALUATION, SUMMARY, evaluate_run
 from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, TrainSplit, fit
 from physode.problems.pde1d.models import ModelConfig
-from physode.problems.pde import simulate_transport_to_file
-from physode.training import read_metrics
+from physode.training import CHECKPOINT, METRICS, read_metrics
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from physode.errors import InputError
+from physode.problems.pde import Exponential, simulate_transport
 from physode.problems.pde1d.evaluate import nrmse
 from physode.problems.pde1d.fit import horizon
 from physode.problems.pde1d.models import (
@@ -19,7 +20,6 @@ from physode.problems.pde1d.models import (
     parameter_count,
     velocity_estimate,
 )
-from physode.problems.pde import Exponential, simulate_transport
 
 NX = 32
 X = np.arange(NX) / NX

@@ -18,8 +18,8 @@ from physode.problems.cifar10.figures import (
     plot_training_curves,
 )
 from physode.problems.cifar10.models import ARCHS, VARIANTS, build_model
-from physode.problems.cifar10.train import METRICS, TrainConfig, evaluate, load_model, train
-from physode.training import problem_subparsers, read_metrics
+from physode.problems.cifar10.train import TrainConfig, evaluate, load_model, train
+from physode.training import METRICS, problem_subparsers, read_metrics
 
 _DEFAULTS = TrainConfig()
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from physode.problems.cifar10.train import CHECKPOINT, METRICS, TrainConfig, train
-from physode.training import read_metrics
+from physode.problems.cifar10.train import TrainConfig, train
+from physode.training import CHECKPOINT, METRICS, read_metrics
 
 
 @dataclass(frozen=True)
