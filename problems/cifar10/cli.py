@@ -26,8 +26,8 @@ _DEFAULTS = TrainConfig()
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-root", default=default_data_root(),
-                        help="folder with the python-pickle CIFAR-10 batches (default: $PHYSODE_DATA or "
-                             "./data/cifar-10-batches-py)")
+                        help="the python-pickle CIFAR-10 folder (cifar-10-batches-py) or a folder containing it "
+                             "(default: $PHYSODE_DATA, else ./data)")
     parser.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:N")
 
 
