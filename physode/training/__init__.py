@@ -1,4 +1,5 @@
-"""Problem-independent training utilities: run directories, checkpoints, exact resume, metrics, data parallel, CLI."""
+"""Problem-independent training utilities: run directories, checkpoints, exact resume,
+metrics, progress bars, data parallel, CLI."""
 
 from physode.training.checkpoint import (
     load_checkpoint,
@@ -19,12 +20,13 @@ from physode.training.distributed import (
     sync_batchnorm,
 )
 from physode.training.metrics import MetricsWriter, read_metrics
+from physode.training.progress import add_progress_option, progress_bar
 from physode.training.run_dir import CHECKPOINT, METRICS, check_format, resume_state
 
 __all__ = [
     "CHECKPOINT", "DistContext", "GlobalBatchNorm2d", "METRICS", "MetricsWriter",
-    "all_reduce_sum", "check_format", "close_distributed", "init_distributed",
-    "load_checkpoint", "problem_subparsers", "read_metrics", "resolve_device",
-    "restore_training_state", "resume_state", "rng_state", "save_checkpoint", "set_rng_state",
-    "sync_batchnorm", "training_state",
+    "add_progress_option", "all_reduce_sum", "check_format", "close_distributed",
+    "init_distributed", "load_checkpoint", "problem_subparsers", "progress_bar", "read_metrics",
+    "resolve_device", "restore_training_state", "resume_state", "rng_state", "save_checkpoint",
+    "set_rng_state", "sync_batchnorm", "training_state",
 ]

@@ -19,7 +19,7 @@ from physode.problems.cifar10.figures import (
 )
 from physode.problems.cifar10.models import ARCHS, VARIANTS, build_model
 from physode.problems.cifar10.train import TrainConfig, evaluate, load_model, train
-from physode.training import METRICS, problem_subparsers, read_metrics
+from physode.training import METRICS, add_progress_option, problem_subparsers, read_metrics
 
 _DEFAULTS = TrainConfig()
 
@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction,
                         help="channels-last memory format (default: on CUDA)")
     parser.add_argument("--deterministic", action="store_true", help="deterministic CUDA kernels (slower)")
-    parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    add_progress_option(parser)
     parser.set_defaults(func=_train)
 
     parser = problem_subparsers(subparsers, "evaluate", help="evaluate a checkpoint").add_parser(

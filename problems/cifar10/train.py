@@ -35,6 +35,7 @@ from physode.training import (
     close_distributed,
     init_distributed,
     load_checkpoint,
+    progress_bar,
     resolve_device,
     restore_training_state,
     resume_state,
@@ -172,8 +173,8 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
     for epoch in range(start + 1, config.epochs + 1):
         lr = optimizer.param_groups[0]["lr"]
         steps = len(train_set) // config.batch_size
-        with tqdm(total=steps * config.batch_size, unit="img", unit_scale=True, leave=False,
-                  desc=f"epoch {epoch}/{config.epochs}", disable=not (config.progress and ctx.is_main)) as bar:
+        with progress_bar(total=steps * config.batch_size, unit="img", unit_scale=True, leave=False,
+                          desc=f"epoch {epoch}/{config.epochs}", enabled=config.progress and ctx.is_main) as bar:
             began = time.perf_counter()
             batches = train_batches(train_set, config.batch_size, generator, ctx.rank, ctx.world_size,
                                     config.augment)

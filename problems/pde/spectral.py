@@ -16,9 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm import tqdm
-
 from physode.errors import InputError
+from physode.training.progress import progress_bar
 
 NonlinearTerm = Callable[[np.ndarray], np.ndarray]
 """N(v): the nonlinear part of dv/dt = L v + N(v), on rfft coefficients ``(n, nx // 2 + 1)``."""
@@ -152,7 +151,7 @@ def integrate_etdrk4(
     v = np.fft.rfft(u0, axis=-1)
     cache: dict[float, ETDRK4Coefficients] = {}
     counts = substeps(times, max_step)
-    bar = tqdm(total=int(counts.sum()), desc=label, unit="step", disable=not progress, leave=False)
+    bar = progress_bar(total=int(counts.sum()), desc=label, unit="step", enabled=progress, leave=False)
     with bar, np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported below
         for i, (count, interval) in enumerate(zip(counts, np.diff(times)), start=1):
             h = float(interval / count)

@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from physode.errors import InputError
 from physode.io import TrajectoryFile, atomic_write_text
@@ -41,6 +40,7 @@ from physode.training import (
     CHECKPOINT,
     METRICS,
     MetricsWriter,
+    progress_bar,
     read_metrics,
     resolve_device,
     restore_training_state,
@@ -174,8 +174,8 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
 
     metrics = MetricsWriter(out / METRICS, keep_through=start)
     last_saved = start
-    with tqdm(total=total_steps, initial=start * steps_per_epoch, unit="step", leave=False,
-              desc=f"fit {config.model.variant}", disable=not config.progress) as bar:
+    with progress_bar(total=total_steps, initial=start * steps_per_epoch, unit="step", leave=False,
+                      desc=f"fit {config.model.variant}", enabled=config.progress) as bar:
         for epoch in range(start + 1, config.epochs + 1):
             began = time.perf_counter()
             model.train()
