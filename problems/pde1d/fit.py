@@ -202,7 +202,7 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
                 count += len(batch)
                 step += 1
                 bar.update()
-                bar.set_postfix(loss=f"{loss.item():.2e}", horizon=h)
+                bar.set_postfix(loss=f"{loss.item():.2e}", horizon=h, refresh=False)  # drawn with the next redraw
             elapsed += time.perf_counter() - began
             entry: dict[str, Any] = {"epoch": epoch, "step": step, "train_loss": loss_sum / count,
                                      "horizon": h, "lr": scheduler.get_last_lr()[0], "time_s": elapsed}
