@@ -1,6 +1,6 @@
 """Shared fixtures: thread count, seeds, where the real CIFAR-10 is, and a small CIFAR-10 written here.
 
-The real CIFAR-10 is looked up in this order: ``pytest --data-root DIR``, then ``$PHYSODE_DATA``,
+The real CIFAR-10 is looked up in this order: ``pytest --data-root=DIR``, then ``$PHYSODE_DATA``,
 then ``../shared/data`` beside the repository when present. Each may be the ``cifar-10-batches-py``
 folder itself or a folder containing it. Tests that need the real data skip, saying so, when none
 of these holds it; a fresh clone therefore passes without it.
@@ -45,7 +45,7 @@ def cifar10_root(request: pytest.FixtureRequest) -> Path:
     ]
     source, root = next(((s, r) for s, r in candidates if r), (None, None))
     if root is None:
-        pytest.skip(f"needs the real CIFAR-10: pass --data-root DIR or set PHYSODE_DATA ({FOLDER} or "
+        pytest.skip(f"needs the real CIFAR-10: pass --data-root=DIR or set PHYSODE_DATA ({FOLDER} or "
                     "its parent folder)")
     folder = locate(root)
     if not (folder / TEST_FILE).is_file():
