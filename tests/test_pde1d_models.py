@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from physode.errors import InputError
+from physode.problems.pde import Exponential, simulate_transport
 from physode.problems.pde1d.evaluate import nrmse
 from physode.problems.pde1d.fit import horizon
 from physode.problems.pde1d.models import (
@@ -19,7 +20,6 @@ from physode.problems.pde1d.models import (
     parameter_count,
     velocity_estimate,
 )
-from physode.problems.transport import Exponential, simulate
 
 NX = 32
 X = np.arange(NX) / NX
@@ -28,7 +28,7 @@ TIMES = np.linspace(0.0, 0.5, 6)
 
 
 def _transport(velocity: str | Exponential, n: int = 4) -> torch.Tensor:
-    u, *_ = simulate(n, NX, TIMES, velocity, initial="fourier", seed=1)
+    u = simulate_transport(n, NX, TIMES, velocity, initial="fourier", seed=1).u
     return torch.from_numpy(u)
 
 
