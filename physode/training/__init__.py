@@ -20,12 +20,19 @@ from physode.training.distributed import (
     sync_batchnorm,
 )
 from physode.training.lock import RunLock
-from physode.training.metrics import MetricsWriter, non_finite_fields, read_metrics, strict_json, write_json
+from physode.training.metrics import (
+    MetricsWriter,
+    check_finite_metrics,
+    non_finite_fields,
+    read_metrics,
+    strict_json,
+    write_json,
+)
 from physode.training.progress import add_progress_option, progress_bar
 from physode.training.run_dir import CHECKPOINT, METRICS, check_format, resume_state
 
 __all__ = [
-    "CHECKPOINT", "DistContext", "GlobalBatchNorm2d", "METRICS", "MetricsWriter", "RunLock",
+    "CHECKPOINT", "DistContext", "check_finite_metrics", "GlobalBatchNorm2d", "METRICS", "MetricsWriter", "RunLock",
     "add_progress_option", "all_reduce_sum", "check_format", "close_distributed",
     "init_distributed", "load_checkpoint", "non_finite_fields", "problem_subparsers",
     "progress_bar", "read_metrics", "resolve_device", "restore_training_state", "resume_state",
