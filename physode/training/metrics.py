@@ -93,7 +93,12 @@ class MetricsWriter:
 def read_metrics(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """All records of a JSON-lines file; a torn last line (killed mid-write) is ignored."""
     records = []
-    for line in Path(path).read_text().splitlines():
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not a JSON-lines metrics file (it is binary); pass a run's "
+                         "metrics.jsonl or its run directory") from None
+    for line in text.splitlines():
         try:
             records.append(json.loads(line))
         except json.JSONDecodeError:

@@ -8,7 +8,9 @@ killed run resumed with ``resume=True`` produces exactly the metrics of an unint
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import math
 import os
 import time
 from collections.abc import Iterable
@@ -22,7 +24,8 @@ from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from physode.errors import InputError
+from physode.errors import InputError, TrainingDiverged
+from physode.io import check_run_dir
 from physode.problems.cifar10.data import eval_batches, load_cifar10, train_batches
 from physode.problems.cifar10.models import build_model
 from physode.training import (
@@ -30,6 +33,7 @@ from physode.training import (
     DistContext,
     METRICS,
     MetricsWriter,
+    RunLock,
     all_reduce_sum,
     check_format,
     close_distributed,
@@ -74,10 +78,14 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
-                    "eval_batch_size": self.eval_batch_size}
+                    "eval_batch_size": self.eval_batch_size, "gamma": self.gamma}
         for name, value in positive.items():
-            if value <= 0:
-                raise InputError(f"--{name.replace('_', '-')} must be positive, got {value}")
+            if not (value > 0 and math.isfinite(value)):  # `value <= 0` would let NaN through
+                raise InputError(f"--{name.replace('_', '-')} must be positive and finite, got {value}")
+        for name in ("momentum", "weight_decay"):
+            value = getattr(self, name)
+            if not (value >= 0 and math.isfinite(value)):
+                raise InputError(f"--{name.replace('_', '-')} must be >= 0 and finite, got {value}")
         for name in ("limit_train", "limit_test"):
             value = getattr(self, name)
             if value is not None and value <= 0:
@@ -123,15 +131,19 @@ def train(config: TrainConfig, data_root: str | os.PathLike[str], out: str | os.
     global-batch BatchNorm, so N processes take the same steps as one. ``resume`` continues from
     ``out``'s checkpoint if there is one. Returns this process's metrics records.
     """
-    out = Path(out)
-    state = resume_state(out, resume=resume, format=FORMAT, what="CIFAR-10", required=("epoch", "model", "optimizer"),
-                         config=dataclasses.asdict(config), may_change=RESUMABLE_CHANGES)
-
-    ctx = init_distributed(device)
-    try:
-        return _train(config, ctx, Path(data_root), out, state, download)
-    finally:
-        close_distributed()
+    out = check_run_dir(out)
+    # One process per run directory; under torchrun rank 0 holds the lock for all ranks.
+    is_main = int(os.environ.get("RANK", "0")) == 0
+    with RunLock(out, command="physode train cifar10") if is_main else contextlib.nullcontext():
+        state = resume_state(out, resume=resume, format=FORMAT, what="CIFAR-10",
+                             required={"epoch": int, "model": dict, "optimizer": dict, "scheduler": dict,
+                                       "generator": torch.Tensor, "rng": dict},
+                             config=dataclasses.asdict(config), may_change=RESUMABLE_CHANGES)
+        ctx = init_distributed(device)
+        try:
+            return _train(config, ctx, Path(data_root), out, state, download)
+        finally:
+            close_distributed()
 
 
 def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
@@ -180,6 +192,13 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
                                     config.augment)
             fit = run_epoch(net, batches, ctx, amp, memory_format, optimizer, bar)
             seconds = time.perf_counter() - began
+        if not math.isfinite(fit["loss"]):  # every rank sees the same reduced loss and stops here
+            raise TrainingDiverged(
+                f"training diverged: the mean training loss of epoch {epoch} is {fit['loss']}; "
+                + (f"the last good checkpoint (epoch {epoch - 1}) in {out} is kept" if epoch > 1
+                   else "no checkpoint was written")
+                + ". Lower --lr or raise --batch-size, then start a new --out or --resume from the checkpoint"
+            )
         scheduler.step()
         test = run_epoch(net, eval_batches(test_set, config.eval_batch_size, ctx.rank, ctx.world_size),
                          ctx, amp, memory_format)
