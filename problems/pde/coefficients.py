@@ -233,6 +233,8 @@ def coefficient_from_spec(spec: str) -> TimeCoefficient:
             raise InputError(
                 f"coefficient {spec!r}: {item!r} is not key=value with key in {', '.join(names)}"
             )
+        if key in params:
+            raise InputError(f"coefficient {spec!r}: {key} is given twice; give each key once")
         params[key] = value.split("|") if key in cls.sequence_fields else value
     missing = [
         f.name for f in dataclasses.fields(cls) if f.name not in params and f.default is dataclasses.MISSING
