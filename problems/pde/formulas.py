@@ -75,7 +75,8 @@ class QuadratureCoefficient:
     def _integral(self, a: float, b: float) -> float:
         """int_a^b c, or InputError if quadrature cannot reach :data:`QUADRATURE_TOLERANCE`."""
         value, error = integrate.quad(self._call, a, b, epsabs=1e-13, epsrel=1e-12, limit=200)[:2]
-        if math.isfinite(value) and not error <= QUADRATURE_TOLERANCE * max(1.0, abs(value)):  # NaN: reported by the caller
+        # A NaN integral is reported by the caller, with the time where c(t) is not finite.
+        if math.isfinite(value) and not error <= QUADRATURE_TOLERANCE * max(1.0, abs(value)):
             raise InputError(
                 f"coefficient {self.label}: the quadrature of c(t) over [{a:g}, {b:g}] does not converge "
                 f"(estimated error {error:.2g}, tolerance {QUADRATURE_TOLERANCE:g}), so the data would not be "
