@@ -57,8 +57,9 @@ CACHE_LIMIT_BYTES = 256 * 2**20  # a train split up to this size is read once an
 # Learning-rate warm-up (fraction of the steps): short, because the curriculum's first, shortest
 # horizons must be learned before the horizon grows (a long warm-up leaves them under-fit).
 WARMUP = 0.05
-# A loss this many times that of predicting zero (mean(u^2) of the batch) means the fit diverged:
-# the curriculum raises the loss as the horizon grows, but never anywhere near this.
+# A loss this many times the batch's mean square (u(t0) included, so decaying data do not trip it)
+# means the fit diverged: predicting zero scores below 1 and predicting u(t0) a few times the number
+# of intervals; the curriculum raises the loss as the horizon grows, but never anywhere near this.
 DIVERGENCE_FACTOR = 1e4
 MAX_SOLVER_STEPS = 10**6  # solver steps over all stored intervals; their times are a Python list
 
@@ -198,13 +199,13 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
                 true = batch[:, : h + 1].to(device)
                 pred = model(true[:, 0], times[: h + 1])
                 loss = (pred[:, 1:] - true[:, 1:]).square().mean()
-                loss_value, zero_loss = torch.stack([loss.detach(), true[:, 1:].square().mean()]).tolist()
-                if not math.isfinite(loss_value) or loss_value > DIVERGENCE_FACTOR * zero_loss > 0:
+                loss_value, scale = torch.stack([loss.detach(), true.square().mean()]).tolist()
+                if not math.isfinite(loss_value) or loss_value > DIVERGENCE_FACTOR * scale > 0:
                     kept = (f"the last good checkpoint (epoch {last_saved}) in {out} is kept" if last_saved
                             else "no checkpoint was written yet")
-                    scale = f" ({loss_value / zero_loss:.3g} x that of predicting zero)" if zero_loss > 0 else ""
+                    ratio = f" ({loss_value / scale:.3g} x the data's mean square)" if scale > 0 else ""
                     raise TrainingDiverged(
-                        f"training diverged: the loss is {loss_value:.3g}{scale} at epoch {epoch}, step {step + 1} "
+                        f"training diverged: the loss is {loss_value:.3g}{ratio} at epoch {epoch}, step {step + 1} "
                         f"(horizon {h} of {n_intervals} intervals); {kept}. Check the data's scale, lower "
                         "--lr or raise --steps-per-interval, then start a new --out"
                     )
