@@ -18,7 +18,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 from physode.errors import InputError
-from physode.problems.pde.formulas import QuadratureCoefficient, coefficient_from_formula
+from physode.problems.pde.formulas import QuadratureCoefficient, coefficient_from_formula, shorten
 
 
 @runtime_checkable
@@ -273,7 +273,7 @@ def coefficient(name: str, value: CoefficientLike) -> TimeCoefficient:
     try:
         return as_coefficient(value)
     except InputError as err:
-        raise InputError(f"{name}(t) = {value!r}: {err}") from None
+        raise InputError(f"{name}(t) = {shorten(value) if isinstance(value, str) else repr(value)}: {err}") from None
 
 
 def sample(name: str, coef: TimeCoefficient, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

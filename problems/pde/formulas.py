@@ -78,7 +78,7 @@ class QuadratureCoefficient:
         # A NaN integral is reported by the caller, with the time where c(t) is not finite.
         if math.isfinite(value) and not error <= QUADRATURE_TOLERANCE * max(1.0, abs(value)):
             raise InputError(
-                f"coefficient {self.label}: the quadrature of c(t) over [{a:g}, {b:g}] does not converge "
+                f"coefficient {shorten(self.label)}: the quadrature of c(t) over [{a:g}, {b:g}] does not converge "
                 f"(estimated error {error:.2g}, tolerance {QUADRATURE_TOLERANCE:g}), so the data would not be "
                 "exact; c(t) oscillates or jumps too fast: use fewer oscillations, more output times "
                 "(--nt), or a closed-form family such as sinusoidal or piecewise"
@@ -89,7 +89,7 @@ class QuadratureCoefficient:
         try:
             return float(self.func(s))
         except (ArithmeticError, TypeError, ValueError) as err:
-            raise InputError(f"coefficient {self.label}: evaluating c({s}) failed: {err}") from None
+            raise InputError(f"coefficient {shorten(self.label)}: evaluating c({s}) failed: {err}") from None
 
 
 def compile_formula(formula: str) -> Callable[[float], float]:
@@ -100,12 +100,13 @@ def compile_formula(formula: str) -> Callable[[float], float]:
     allowed = ", ".join(["t", *_FORMULA_CONSTANTS, *_FORMULA_FUNCTIONS])
     if len(formula) > MAX_FORMULA_LENGTH:
         raise InputError(f"formula of {len(formula)} characters; at most {MAX_FORMULA_LENGTH} are accepted")
-    too_deep = InputError(f"formula {formula!r} nests operations more than {MAX_FORMULA_DEPTH} deep; simplify it")
+    shown = shorten(formula)
+    too_deep = InputError(f"formula {shown} nests operations more than {MAX_FORMULA_DEPTH} deep; simplify it")
     try:
         tree = ast.parse(formula.strip(), mode="eval")
     except SyntaxError as err:
         raise InputError(
-            f"formula {formula!r} is not valid syntax ({err.msg}); write a formula in t "
+            f"formula {shown} is not valid syntax ({err.msg}); write a formula in t "
             "such as 0.5+sin(3*t)"
         ) from None
     except (RecursionError, MemoryError):  # the parser's own stack ran out
@@ -116,27 +117,32 @@ def compile_formula(formula: str) -> Callable[[float], float]:
     for node in ast.walk(tree):
         if not isinstance(node, _FORMULA_NODES):
             raise InputError(
-                f"formula {formula!r}: {type(node).__name__} is not allowed; use "
+                f"formula {shown}: {type(node).__name__} is not allowed; use "
                 f"arithmetic (+ - * / ** %) on numbers and the names {allowed}"
             )
         if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
-            raise InputError(f"formula {formula!r}: {node.value!r} is not a number")
+            raise InputError(f"formula {shown}: {node.value!r} is not a number")
         if isinstance(node, ast.Call) and (not isinstance(node.func, ast.Name) or node.keywords):
             raise InputError(
-                f"formula {formula!r}: call functions by name with positional "
+                f"formula {shown}: call functions by name with positional "
                 f"arguments, e.g. sin(3*t); allowed names: {allowed}"
             )
         if isinstance(node, ast.Name):
             known = _FORMULA_FUNCTIONS if id(node) in callees else {"t": 0, **_FORMULA_CONSTANTS}
             if node.id not in known:
                 raise InputError(
-                    f"formula {formula!r}: unknown name {node.id!r}; allowed: {allowed}"
+                    f"formula {shown}: unknown name {node.id!r}; allowed: {allowed}"
                 )
         if isinstance(node, ast.Constant) and isinstance(node.value, int):
             node.value = float(node.value)
     code = compile(tree, "<formula>", "eval")
     namespace = {"__builtins__": {}, **_FORMULA_FUNCTIONS, **_FORMULA_CONSTANTS}
     return lambda t: eval(code, namespace, {"t": np.float64(t)})  # noqa: S307 (checked tree)
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """``repr(text)``, cut to about ``limit`` characters: errors quote a formula, not a page of it."""
+    return repr(text) if len(text) <= limit else repr(text[: limit - 3]) + "..."
 
 
 def _depth(tree: ast.AST) -> int:
