@@ -94,7 +94,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     parser.add_argument("--position", type=int_in(0, MAX_COUNT), default=0, help="which evolving ODE block (0 = first)")
     parser.add_argument("--weight", help="which evolved parameter of the block (default: its first conv kernel)")
-    parser.add_argument("--times", type=int_in(2, MAX_TIMES), default=6, help="number of equally spaced times in [0, 1]")
+    parser.add_argument("--times", type=int_in(2, MAX_TIMES), default=6,
+                        help="number of equally spaced times in [0, 1]")
     parser.add_argument("--kernels", type=positive_int(MAX_COUNT), default=3, help="how many (out, in) kernels to show")
     parser.set_defaults(func=_plot_kernel)
 

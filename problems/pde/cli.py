@@ -159,7 +159,8 @@ def _run_simulate(args: argparse.Namespace) -> int:
     streamed = args.pde in STREAMED and not (args.pde == "advection" and args.layout == "pdebench")
     per_sample = args.nt * args.nx * 8
     if streamed:
-        needed = args.samples * args.nx * 8 + IN_MEMORY_COPIES * min(args.samples, _samples_per_block(args)) * per_sample
+        block = min(args.samples, _samples_per_block(args))
+        needed = args.samples * args.nx * 8 + IN_MEMORY_COPIES * block * per_sample
     else:
         needed = IN_MEMORY_COPIES * args.samples * per_sample
     check_memory(needed, f"simulating {args.samples} samples x {args.nt} times x {args.nx} points",

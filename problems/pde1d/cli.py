@@ -53,14 +53,17 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
                             "anodev2-neural: weights evolve by a learned q(w, t)")
     model.add_argument("--layer", choices=LAYERS, default=_MODEL.layer,
                        help="spectral: one complex multiplier per Fourier mode; stencil: periodic conv1d")
-    model.add_argument("--modes", type=positive_int(MAX_COUNT), default=_MODEL.modes, help="Fourier modes kept (default: all)")
+    model.add_argument("--modes", type=positive_int(MAX_COUNT), default=_MODEL.modes,
+                       help="Fourier modes kept (default: all)")
     model.add_argument("--width", type=positive_int(MAX_COUNT), default=_MODEL.width, help="stencil width (odd)")
-    model.add_argument("--steps-per-interval", type=positive_int(MAX_STEPS_PER_INTERVAL), default=_MODEL.steps_per_interval,
+    model.add_argument("--steps-per-interval", type=positive_int(MAX_STEPS_PER_INTERVAL),
+                       default=_MODEL.steps_per_interval,
                        help="solver steps between two stored times")
     model.add_argument("--method", default=_MODEL.method, help="Runge-Kutta method, e.g. euler, rk4")
     model.add_argument("--per-mode-reaction", action="store_true",
                        help="anodev2: one reaction rate per Fourier mode instead of one per layer")
-    model.add_argument("--hidden", type=positive_int(MAX_COUNT), default=_MODEL.hidden, help="anodev2-neural: width of q's MLP")
+    model.add_argument("--hidden", type=positive_int(MAX_COUNT), default=_MODEL.hidden,
+                       help="anodev2-neural: width of q's MLP")
     train = parser.add_argument_group("training")
     train.add_argument("--epochs", type=positive_int(MAX_COUNT), default=_FIT.epochs)
     train.add_argument("--lr", type=learning_rate, default=_FIT.lr, help="peak learning rate (one-cycle schedule)")
@@ -131,7 +134,8 @@ def _add_plot(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, required=True, help="PNG file")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     parser.add_argument("--data", type=Path, help="trajectory file (default: the one the runs were fit to)")
-    parser.add_argument("--sample", type=int_in(0, None), default=0, help="which test sample (position in the test split)")
+    parser.add_argument("--sample", type=int_in(0, None), default=0,
+                        help="which test sample (position in the test split)")
     parser.add_argument("--panels", type=positive_int(100), default=6, help="number of snapshot times shown")
     parser.set_defaults(func=_run_plot)
 
