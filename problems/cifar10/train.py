@@ -24,7 +24,7 @@ from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from physode.errors import InputError, TrainingDiverged
+from physode.errors import InputError, TrainingDiverged, one_line
 from physode.io import check_run_dir
 from physode.problems.cifar10.data import eval_batches, load_cifar10, train_batches
 from physode.problems.cifar10.models import build_model
@@ -221,14 +221,14 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
 def load_model(checkpoint: str | os.PathLike[str], device: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
     """The model stored in a training checkpoint, on ``device``, and the whole checkpoint dict
     (``config``, ``epoch``, ...)."""
-    state = load_checkpoint(checkpoint, required=("format", "config", "model"))
+    state = load_checkpoint(checkpoint, required={"format": str, "config": dict, "model": dict})
     check_format(state, FORMAT, Path(checkpoint), "CIFAR-10", "use a CIFAR-10 run")
     config = state["config"]
-    model = build_model(config["arch"], config["variant"]).to(device)
     try:
+        model = build_model(config["arch"], config["variant"]).to(device)
         model.load_state_dict(state["model"])
-    except RuntimeError as err:
-        raise InputError(f"{checkpoint} does not fit {config['arch']}/{config['variant']} ({str(err).splitlines()[0]}); "
+    except (RuntimeError, KeyError, TypeError) as err:
+        raise InputError(f"{checkpoint} does not fit {config.get('arch')}/{config.get('variant')} ({one_line(err)}); "
                          "it was written by an incompatible version") from err
     return model, state
 
