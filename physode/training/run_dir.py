@@ -44,7 +44,7 @@ def resume_state(
     ``format`` of this trainer (``what`` names it in errors). Its stored ``config`` must equal
     ``config`` except for the fields in ``may_change``, and each ``identity`` entry (e.g. the data
     a fit was made on, with its content fingerprint) must equal the checkpoint's entry of the same
-    name, on the fields the checkpoint records.
+    name, on the entries and fields the checkpoint records.
     """
     out = Path(out)
     path = out / CHECKPOINT
@@ -60,6 +60,8 @@ def resume_state(
                if key not in may_change and stored.get(key) != value]
     for key, value in (identity or {}).items():
         recorded = state.get(key)
+        if recorded is None:  # written before this entry existed
+            continue
         if isinstance(recorded, Mapping) and isinstance(value, Mapping):
             # Compare what the checkpoint records: one written before a field existed (say, the
             # data's fingerprint) still resumes, on the fields it has.

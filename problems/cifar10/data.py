@@ -17,7 +17,7 @@ import torch
 from torch.nn import functional as F
 
 from physode.errors import InputError
-from physode.io import load_array_pickle
+from physode.io import file_fingerprint, load_array_pickle
 
 TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_FILE = "test_batch"
@@ -43,6 +43,16 @@ def locate(root: str | os.PathLike[str]) -> Path:
     if not (root / TEST_FILE).exists() and (root / FOLDER).is_dir():
         return root / FOLDER
     return root
+
+
+def data_fingerprints(root: str | os.PathLike[str]) -> dict[str, str]:
+    """Content fingerprints of the batch files present in ``root`` (see :func:`locate`), by file name.
+
+    A checkpoint records them, so ``--resume`` notices when the data under the same path changed.
+    """
+    folder = locate(root)
+    return {name: file_fingerprint(folder / name) for name in (*TRAIN_FILES, TEST_FILE)
+            if (folder / name).is_file()}
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from physode.errors import InputError, TrainingDiverged, one_line
 from physode.io import check_run_dir
-from physode.problems.cifar10.data import eval_batches, load_cifar10, train_batches
+from physode.problems.cifar10.data import data_fingerprints, eval_batches, load_cifar10, train_batches
 from physode.problems.cifar10.models import build_model
 from physode.training import (
     CHECKPOINT,
@@ -138,7 +138,8 @@ def train(config: TrainConfig, data_root: str | os.PathLike[str], out: str | os.
         state = resume_state(out, resume=resume, format=FORMAT, what="CIFAR-10",
                              required={"epoch": int, "model": dict, "optimizer": dict, "scheduler": dict,
                                        "generator": torch.Tensor, "rng": dict},
-                             config=dataclasses.asdict(config), may_change=RESUMABLE_CHANGES)
+                             config=dataclasses.asdict(config), may_change=RESUMABLE_CHANGES,
+                             identity={"data": data_fingerprints(data_root)})
         ctx = init_distributed(device)
         try:
             return _train(config, ctx, Path(data_root), out, state, download)
@@ -165,6 +166,7 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
     torch.manual_seed(config.seed)
     model = build_model(config.arch, config.variant)  # first: a bad name fails before the data loads
     train_set, test_set = load_cifar10(data_root, download=download)
+    data_record = data_fingerprints(data_root) if ctx.is_main else {}  # checked on --resume
     train_set = train_set.head(config.limit_train).to(ctx.device)
     test_set = test_set.head(config.limit_test).to(ctx.device)
     if ctx.distributed:
@@ -210,6 +212,7 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
             metrics.write(record)
             save_checkpoint(out / CHECKPOINT, {
                 "format": FORMAT, "config": dataclasses.asdict(config), "epoch": epoch,
+                "data": data_record,
                 **training_state(model, optimizer, scheduler, generator),
             })
             if config.progress:
