@@ -161,6 +161,13 @@ CASES: dict[str, tuple[list[str], str]] = {
                                     "not a JSON-lines metrics file"),
     "plot-curves onto its input": (["plot-curves", "cifar10", "{w}/run", "--out", "{w}/run/metrics.jsonl",
                                     "--overwrite"], "also an input"),
+    "evaluate under a file": (["evaluate", "pde1d", "{w}/run", "--out", "{w}/junk.txt/e.json"], "is a file"),
+    "plot under a file": (["plot", "{w}/run", "--out", "{w}/junk.txt/p.png"], "is a file"),
+    "plot onto a directory": (["plot", "{w}/run", "--out", "{w}/run"], "is a directory"),
+    "plot-kernel under a file": (["plot-kernel", "cifar10", "--arch", "alexnet", "--out", "{w}/junk.txt/k.png"],
+                                 "is a file"),
+    "plot-curves under a file": (["plot-curves", "cifar10", "{w}/run", "--out", "{w}/junk.txt/c.png"],
+                                 "is a file"),
     # train
     "train NaN lr": ([*TRAIN, "--lr", "nan"], "--lr"),
     "train infinite lr": ([*TRAIN, "--lr", "inf"], "--lr"),
