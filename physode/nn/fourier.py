@@ -126,6 +126,7 @@ class FourierField(nn.Module):
         self.projection = PointwiseLinear(width, channels, zero=True)
 
     def forward(self, *args: Tensor | float) -> Tensor:
+        """``f(u)``, or ``f(t, u)`` with ``time_input`` (the blocks' calling conventions)."""
         if self.time_input:
             t, u = args
             self.check_input(u)
