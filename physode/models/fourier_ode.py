@@ -6,7 +6,7 @@ one ODE block of :func:`~physode.nn.variants.variant_block` over the requested o
 weights; ``evolve`` chooses which:
 
 - ``projection`` (default): the last pointwise map. With one reaction rate per hidden feature,
-  ``du/dt = sum_j exp(rho_j t) q_j h_j(u)``: every feature (e.g. an advection-like and a
+  ``du/dt = sum_j exp(rho_j (t - t0)) q_j h_j(u)``: every feature (e.g. an advection-like and a
   diffusion-like one) gets its own growth or decay in time, the structure of
   ``c(t) A(u) + nu(t) B(u)``.
 - ``spectral``: the spectral multipliers of every block.

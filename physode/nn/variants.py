@@ -8,7 +8,7 @@ the weights depend on time and how gradients are computed:
   (Chen et al.'s Neural ODE).
 - ``anodev2``: the weights named in ``evolve`` move by an evolution operator (default: one
   reaction rate per leading index, ``SpectralRDA(axes=(), per_channel=True)``, i.e.
-  ``theta(t) = theta0 exp(rho t)``), exact checkpointed gradients (ANODEV2).
+  ``theta(t) = theta0 exp(rho (t - t0))``), exact checkpointed gradients (ANODEV2).
 - ``anodev2-neural``: as ``anodev2`` with a learned pointwise ``q(w, t)`` (:class:`~physode.Neural`).
 """
 
@@ -32,7 +32,7 @@ def variant_operator(variant: str, *, hidden: int = 16) -> EvolutionOperator:
     """The default evolution operator of a coupled variant."""
     if variant == "anodev2":
         # Weights without spatial axes (multipliers, pointwise maps): reaction only.
-        return SpectralRDA(axes=(), per_channel=True)
+        return SpectralRDA(axes=(), per_channel=True, diffusion=False, advection=False)
     if variant == "anodev2-neural":
         return Neural(hidden=hidden, time_input=True)
     raise InputError(f"variant {variant!r} has no weight evolution; only {', '.join(COUPLED)} do")
