@@ -69,7 +69,9 @@ class FourierODE(nn.Module):
         channels: solution channels ``C``.
         operator: evolution operator of the coupled variants (default: the variant's,
             :func:`~physode.nn.variants.variant_operator`); any
-            :class:`~physode.evolution.EvolutionOperator` that accepts weights without spatial axes.
+            :class:`~physode.evolution.EvolutionOperator`. The evolved weights have no spatial
+            axes: give ``SpectralRDA`` ``axes=()`` (its default would treat the modes and
+            real/imaginary axes of the multipliers as space).
         grad: override the variant's gradient strategy (for comparisons, e.g. ``"backprop"``).
     """
 
