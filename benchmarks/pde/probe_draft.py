@@ -37,6 +37,8 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=32)
     parser.add_argument("--modes", type=int, default=16)
     parser.add_argument("--blocks", type=int, default=2)
+    parser.add_argument("--linear", action="store_true", help="add the linear spectral term L u")
+    parser.add_argument("--evolve", default="projection", help="weight groups anodev2 evolves, comma-separated")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -47,7 +49,8 @@ def main() -> None:
         train, test, times = u[data.train], u[data.test], data.t.tolist()
     n_intervals = len(times) - 1
     if args.model == "ode":
-        config = FourierODEConfig(variant=args.variant, width=args.width, modes=args.modes, blocks=args.blocks)
+        config = FourierODEConfig(variant=args.variant, width=args.width, modes=args.modes, blocks=args.blocks,
+                                  linear=args.linear, evolve=tuple(args.evolve.split(",")))
         model: torch.nn.Module = FourierODE(config, channels=1)
 
         def predict(u0: torch.Tensor, ts: list[float]) -> torch.Tensor:
@@ -90,7 +93,8 @@ def main() -> None:
         pred = predict(test[:, 0], times)
     final = torch.linalg.vector_norm(pred[:, -1] - test[:, -1], dim=-1) / torch.linalg.vector_norm(test[:, -1], dim=-1)
     print(json.dumps({
-        "model": args.model, "variant": args.variant if args.model == "ode" else None, "params_real": real_params,
+        "model": args.model, "variant": args.variant if args.model == "ode" else None,
+        "linear": args.linear, "evolve": args.evolve, "params_real": real_params,
         "epochs": args.epochs, "lr": args.lr, "fit_s": round(fit_s, 1),
         "nrmse_predicted_times": nrmse_predicted_times(pred, test), "final_nrmse": final.mean().item(),
         "pdebench": vars(pdebench_metrics(pred, test)),

@@ -39,14 +39,30 @@ class SpectralConv1d(nn.Module):
     neuraloperator's ``n_modes=(2m - 2,)`` keeps the same ``m`` modes). On a grid with fewer
     modes (``Nx // 2 + 1 < modes``) the multipliers above its Nyquist mode are not used: the grid
     cannot carry those waves. ``weight`` has shape ``(in, out, modes, 2)``, real and imaginary parts.
+
+    With ``velocity_units`` the multiplier is ``2 pi max(k, 1) W_k``: advection at ``c`` domain
+    lengths per unit time (symbol ``2 pi i k c``) is ``W_k = i c`` at every mode, so a weight of
+    order one is a velocity of order one. An optimizer that moves each weight by about its
+    learning rate then changes every mode's phase speed at the same pace; unscaled, the high
+    modes' multipliers would need thousands of steps to grow to ``2 pi k c``. ``init_std``:
+    standard deviation of the initial real and imaginary parts (default: variance preserving).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, modes: int) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        modes: int,
+        *,
+        velocity_units: bool = False,
+        init_std: float | None = None,
+    ) -> None:
         super().__init__()
         _check_positive(in_channels=in_channels, out_channels=out_channels, modes=modes)
         self.in_channels, self.out_channels, self.modes = in_channels, out_channels, modes
+        self.velocity_units = velocity_units
         # Variance preserving per mode: sum over `in` complex products with E|W|^2 = 1 / in.
-        std = 1.0 / math.sqrt(2 * in_channels)
+        std = 1.0 / math.sqrt(2 * in_channels) if init_std is None else init_std
         self.weight = nn.Parameter(std * torch.randn(in_channels, out_channels, modes, 2))
 
     def forward(self, x: Tensor) -> Tensor:
@@ -55,11 +71,15 @@ class SpectralConv1d(nn.Module):
         spectrum = torch.fft.rfft(x, dim=-1)[..., :kept]
         weight = self.weight[:, :, :kept]
         multiplier = torch.complex(weight[..., 0], weight[..., 1])
+        if self.velocity_units:
+            k = torch.arange(kept, dtype=weight.dtype, device=weight.device).clamp_min(1)
+            multiplier = multiplier * (2 * math.pi * k)
         # irfft zero-fills the modes above `kept`.
         return torch.fft.irfft(torch.einsum("bik,iok->bok", spectrum, multiplier), n=n_x, dim=-1)
 
     def extra_repr(self) -> str:
-        return f"{self.in_channels}, {self.out_channels}, modes={self.modes}"
+        units = ", velocity_units=True" if self.velocity_units else ""
+        return f"{self.in_channels}, {self.out_channels}, modes={self.modes}{units}"
 
 
 class PointwiseLinear(nn.Module):
@@ -98,7 +118,10 @@ class FourierField(nn.Module):
     ``lift`` (pointwise, ``C -> width``), ``blocks`` :class:`FourierBlock` s, ``projection``
     (pointwise, ``width -> C``). The projection starts at zero, so a new field is ``du/dt = 0``
     (the identity flow, like a zero-initialised residual branch): the first solver steps are
-    stable whatever the data's time scale.
+    stable whatever the data's time scale. With ``linear``, a linear spectral term acting on the
+    solution itself is added, ``f(u) = L u + N(u)``: ``L`` (a :class:`SpectralConv1d` ``C -> C``
+    in velocity units, starting near zero) represents constant-coefficient linear dynamics
+    (advection, diffusion, dispersion) exactly, which the GELU network ``N`` only approximates.
 
     Args:
         channels: solution channels ``C`` (e.g. 2 for ``(u, u_t)`` of a second-order equation).
@@ -107,6 +130,7 @@ class FourierField(nn.Module):
         blocks: number of Fourier blocks.
         time_input: called as ``f(t, u)`` with time as an extra constant input channel
             (Neural ODE's concatenated time), else ``f(u)``.
+        linear: add the linear spectral term ``L u`` (over the same ``modes``).
     """
 
     def __init__(
@@ -117,6 +141,7 @@ class FourierField(nn.Module):
         modes: int = 16,
         blocks: int = 2,
         time_input: bool = False,
+        linear: bool = False,
     ) -> None:
         super().__init__()
         _check_positive(channels=channels, width=width, modes=modes, blocks=blocks)
@@ -124,20 +149,27 @@ class FourierField(nn.Module):
         self.lift = PointwiseLinear(channels + time_input, width)
         self.blocks = nn.ModuleList(FourierBlock(width, modes) for _ in range(blocks))
         self.projection = PointwiseLinear(width, channels, zero=True)
+        self.linear = (
+            SpectralConv1d(channels, channels, modes, velocity_units=True, init_std=0.01)
+            if linear
+            else None
+        )
 
     def forward(self, *args: Tensor | float) -> Tensor:
         """``f(u)``, or ``f(t, u)`` with ``time_input`` (the blocks' calling conventions)."""
         if self.time_input:
             t, u = args
             self.check_input(u)
-            u = torch.cat([u, torch.full_like(u[:, :1], float(t))], dim=1)
+            inputs = torch.cat([u, torch.full_like(u[:, :1], float(t))], dim=1)
         else:
             (u,) = args
             self.check_input(u)
-        h = self.lift(u)
+            inputs = u
+        h = self.lift(inputs)
         for block in self.blocks:
             h = block(h)
-        return self.projection(h)
+        rate = self.projection(h)
+        return rate if self.linear is None else rate + self.linear(u)
 
     def check_input(self, u: Tensor) -> None:
         """One-line InputError unless ``u`` is ``(batch, C, Nx)`` in the weights' dtype."""
@@ -153,4 +185,4 @@ class FourierField(nn.Module):
             )
 
     def extra_repr(self) -> str:
-        return f"channels={self.channels}, time_input={self.time_input}"
+        return f"channels={self.channels}, time_input={self.time_input}, linear={self.linear is not None}"
