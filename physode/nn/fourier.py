@@ -117,8 +117,8 @@ class FourierField(nn.Module):
 
     ``lift`` (pointwise, ``C -> width``), ``blocks`` :class:`FourierBlock` s, ``projection``
     (pointwise, ``width -> C``). The projection starts at zero, so a new field is ``du/dt = 0``
-    (the identity flow, like a zero-initialised residual branch): the first solver steps are
-    stable whatever the data's time scale. With ``linear``, a linear spectral term acting on the
+    (the identity flow, like a zero-initialised residual branch; the linear term below starts
+    near zero): the first solver steps are stable whatever the data's time scale. With ``linear``, a linear spectral term acting on the
     solution itself is added, ``f(u) = L u + N(u)``: ``L`` (a :class:`SpectralConv1d` ``C -> C``
     in velocity units, starting near zero) represents constant-coefficient linear dynamics
     (advection, diffusion, dispersion) exactly, which the GELU network ``N`` only approximates.
