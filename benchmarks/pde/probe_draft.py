@@ -39,6 +39,8 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=2)
     parser.add_argument("--linear", action="store_true", help="add the linear spectral term L u")
     parser.add_argument("--evolve", default="projection", help="weight groups anodev2 evolves, comma-separated")
+    parser.add_argument("--fast-lr", type=float, default=None,
+                        help="peak learning rate of the linear term and the evolution (default: --lr)")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -66,8 +68,15 @@ def main() -> None:
 
     real_params = sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters())
     total = args.epochs * math.ceil(len(train) / args.batch)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=total, pct_start=0.05)
+    # The linear term and the evolution rates are velocities / rates of order one: they need the
+    # linear models' larger learning rate, the network its own.
+    fast = [p for name, p in model.named_parameters() if name.startswith(("field.linear.", "block.operators."))]
+    slow = [p for p in model.parameters() if all(p is not q for q in fast)]
+    fast_lr = args.lr if args.fast_lr is None else args.fast_lr
+    groups = [{"params": slow, "lr": args.lr}] + ([{"params": fast, "lr": fast_lr}] if fast else [])
+    optimizer = torch.optim.Adam(groups)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g["lr"] for g in groups], total_steps=total,
+                                                    pct_start=0.05)
     generator = torch.Generator().manual_seed(args.seed)
 
     def horizon(step: int) -> int:  # the ODE's curriculum; FNO predicts every time at once
@@ -95,7 +104,7 @@ def main() -> None:
     print(json.dumps({
         "model": args.model, "variant": args.variant if args.model == "ode" else None,
         "linear": args.linear, "evolve": args.evolve, "params_real": real_params,
-        "epochs": args.epochs, "lr": args.lr, "fit_s": round(fit_s, 1),
+        "epochs": args.epochs, "lr": args.lr, "fast_lr": fast_lr, "fit_s": round(fit_s, 1),
         "nrmse_predicted_times": nrmse_predicted_times(pred, test), "final_nrmse": final.mean().item(),
         "pdebench": vars(pdebench_metrics(pred, test)),
     }))
