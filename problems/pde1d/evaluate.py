@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from physode.errors import InputError
+from physode.errors import InputError, one_line
 from physode.io import TrajectoryFile, check_output
 from physode.problems.pde1d.models import TrajectoryModel, config_from_dict, parameter_count
 from physode.training import (
@@ -122,10 +122,12 @@ def load_run(run: str | os.PathLike[str], device: torch.device | str = "cpu") ->
         model = TrajectoryModel(config_from_dict(state["config"]["model"]), int(state["grid"]["n_x"]),
                                 float(state["grid"]["dx"]))
         model.load_state_dict(state["model"])
-        Path(state["data"]["path"])
     except (RuntimeError, KeyError, TypeError, ValueError) as err:
-        raise InputError(f"{path} does not fit its own model config ({str(err).splitlines()[0]}); it was "
+        raise InputError(f"{path} does not fit its own model config ({one_line(err, 200)}); it was "
                          "written by an incompatible version of physode") from None
+    if not isinstance(state["data"].get("path"), str):
+        raise InputError(f"{path} does not record the data file it was fit to; pass a run directory written "
+                         "by `physode fit`")
     return LoadedRun(model.to(device).eval(), state, path)
 
 
