@@ -28,8 +28,7 @@ from physode.resources import check_memory
 
 # Defaults that depend on the PDE (the parser leaves --nu unset).
 DEFAULT_NU = {"diffusion": "0.01", "advection-diffusion": "0.01", "burgers": "0.03"}
-
-
+# Caps on sizes (typos like 1e11 fail at parse time); check_memory refuses most requests below them.
 MAX_SAMPLES = 10**8
 MAX_NX = 2**20
 MAX_NT = 10**6
@@ -63,15 +62,13 @@ def _samples_per_block(args: argparse.Namespace) -> int:
     return max(1, BLOCK_BYTES // (args.nt * args.nx * 8))
 
 
-def _stream(args: argparse.Namespace, simulate: Callable[[int, np.ndarray], Trajectories],
-            x: np.ndarray | None = None) -> Path:
+def _stream(args: argparse.Namespace, simulate: Callable[[int, np.ndarray], Trajectories]) -> Path:
     """Write ``simulate(n, initial_states)`` block by block: memory holds one block, not the file.
 
     The initial states of all samples are drawn at once (as the in-memory simulators draw them),
     so the file equals the one an unblocked run writes.
     """
-    x = grid(args.nx, args.length) if x is None else x
-    u0 = initial_state(args.initial, args.samples, x, args.seed, args.length)
+    u0 = initial_state(args.initial, args.samples, grid(args.nx, args.length), args.seed, args.length)
     per_block = _samples_per_block(args)
     first = simulate(min(per_block, args.samples), u0[:per_block])
     settings = {**first.settings, "initial": args.initial, "n_samples": args.samples,
