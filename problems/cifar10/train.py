@@ -8,7 +8,6 @@ killed run resumed with ``resume=True`` produces exactly the metrics of an unint
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import os
@@ -33,13 +32,13 @@ from physode.training import (
     DistContext,
     METRICS,
     MetricsWriter,
-    RunLock,
     all_reduce_sum,
     check_format,
     close_distributed,
     init_distributed,
     load_checkpoint,
     progress_bar,
+    rank_zero_lock,
     resolve_device,
     restore_training_state,
     resume_state,
@@ -132,9 +131,7 @@ def train(config: TrainConfig, data_root: str | os.PathLike[str], out: str | os.
     ``out``'s checkpoint if there is one. Returns this process's metrics records.
     """
     out = check_run_dir(out)
-    # One process per run directory; under torchrun rank 0 holds the lock for all ranks.
-    is_main = int(os.environ.get("RANK", "0")) == 0
-    with RunLock(out, command="physode train cifar10") if is_main else contextlib.nullcontext():
+    with rank_zero_lock(out, command="physode train cifar10"):  # one run per directory
         state = resume_state(out, resume=resume, format=FORMAT, what="CIFAR-10",
                              required={"epoch": int, "model": dict, "optimizer": dict, "scheduler": dict,
                                        "generator": torch.Tensor, "rng": dict},
@@ -199,7 +196,7 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
                 f"training diverged: the mean training loss of epoch {epoch} is {fit['loss']}; "
                 + (f"the last good checkpoint (epoch {epoch - 1}) in {out} is kept" if epoch > 1
                    else "no checkpoint was written")
-                + ". Lower --lr or raise --batch-size, then start a new --out or --resume from the checkpoint"
+                + ". Lower --lr (or raise --batch-size) and start a new --out"
             )
         scheduler.step()
         test = run_epoch(net, eval_batches(test_set, config.eval_batch_size, ctx.rank, ctx.world_size),

@@ -39,8 +39,8 @@ from physode.training import (
     CHECKPOINT,
     METRICS,
     MetricsWriter,
-    RunLock,
     progress_bar,
+    rank_zero_lock,
     read_metrics,
     resolve_device,
     restore_training_state,
@@ -150,7 +150,7 @@ def fit(data_path: str | os.PathLike[str], out: str | os.PathLike[str], config: 
         if len(data.test) == 0:
             raise InputError(f"{data.path}: the file has no test samples; write it with a nonzero test fraction")
         record = _data_record(data)
-        with RunLock(out, command=f"physode fit {data.path}"):
+        with rank_zero_lock(out, command=f"physode fit {data.path}"):
             state = resume_state(
                 out, resume=resume, format=FORMAT, what="a 1-D field fit",
                 required={"data": dict, "epoch": int, "model": dict, "optimizer": dict, "scheduler": dict,
