@@ -22,7 +22,15 @@ from torch import Tensor
 from physode.errors import InputError
 from physode.io import TrajectoryFile, atomic_write_text
 from physode.problems.pde1d.models import TrajectoryModel, config_from_dict, parameter_count
-from physode.training import CHECKPOINT, METRICS, check_format, load_checkpoint, resolve_device
+from physode.training import (
+    CHECKPOINT,
+    METRICS,
+    DistContext,
+    all_reduce_sum,
+    check_format,
+    load_checkpoint,
+    resolve_device,
+)
 
 FORMAT = "physode.pde1d/1"
 SUMMARY = "metrics.json"
@@ -41,33 +49,41 @@ def nrmse(pred: Tensor, true: Tensor) -> Tensor:
 
 @torch.no_grad()
 def evaluate_model(model: TrajectoryModel, data: TrajectoryFile, indices: np.ndarray,
-                   device: torch.device, batch_size: int = 256) -> dict[str, Any]:
+                   device: torch.device, batch_size: int = 256, ctx: DistContext | None = None) -> dict[str, Any]:
     """Roll ``model`` out from ``u(t0)`` of the samples ``indices`` and score every stored time.
 
     Returns ``nrmse``: nRMSE per sample and time averaged over samples and the predicted times
     ``t[1:]`` (``t[0]`` is the given input, error zero, and would only dilute the average);
     ``final_nrmse``: the same at the last time only; ``rmse``: root mean square error over
-    everything predicted; ``nrmse_per_time``: the sample mean at each time, ``t[0]`` included.
+    everything predicted; ``nrmse_per_time``: the sample mean at each time, ``t[0]`` included;
+    ``nrmse_per_channel``: ``nrmse`` of each channel. With channels, nRMSE is taken per channel
+    (each against its own norm, as PDEBench does) and averaged over them. Under a process group
+    (``ctx``) each rank scores its share of ``indices`` and the sums are combined.
     """
     if len(indices) == 0:
         raise InputError(f"{data.path}: no samples to evaluate on (the test split is empty); "
                          "write the file with a nonzero test fraction")
     times = data.t.tolist()
-    per_time = torch.zeros(len(times), dtype=torch.float64)
-    squared_error = 0.0
+    per_time = torch.zeros(len(times), data.n_channels, dtype=torch.float64, device=device)
+    squared_error = torch.zeros((), dtype=torch.float64, device=device)
     model.eval()
-    for block in data.iter_batches(batch_size, indices):
+    shard = indices if ctx is None else np.array_split(indices, ctx.world_size)[ctx.rank]
+    for block in data.iter_batches(batch_size, shard):
         true = torch.from_numpy(block).to(device)
         pred = model(true[:, 0], times)
-        per_time += nrmse(pred, true).double().sum(0).cpu()
-        squared_error += (pred - true)[:, 1:].double().square().sum().item()
-    per_time /= len(indices)
-    n_predicted = len(indices) * (len(times) - 1) * data.n_x
+        per_time += nrmse(pred, true).double().reshape(len(block), len(times), -1).sum(0)
+        squared_error += (pred - true)[:, 1:].double().square().sum()
+    totals = all_reduce_sum(torch.cat([per_time.reshape(-1), squared_error[None]])).cpu()
+    per_time_channel = totals[:-1].reshape(len(times), -1) / len(indices)
+    per_time = per_time_channel.mean(-1)
+    n_predicted = len(indices) * (len(times) - 1) * data.n_channels * data.n_x
+    squared_error = totals[-1].item()
     return {
         "nrmse": per_time[1:].mean().item(),
         "final_nrmse": per_time[-1].item(),
         "rmse": math.sqrt(squared_error / n_predicted),
         "nrmse_per_time": per_time.tolist(),
+        "nrmse_per_channel": dict(zip(data.channels, per_time_channel[1:].mean(0).tolist())),
         "n_samples": len(indices),
     }
 
@@ -109,8 +125,9 @@ def load_run(run: str | os.PathLike[str], device: torch.device | str = "cpu") ->
     path = checkpoint_path(run)
     state = load_checkpoint(path, required=("format", "config", "grid", "data", "model"))
     check_format(state, FORMAT, path, "a 1-D field fit", "pass a run directory written by `physode fit`")
-    model = TrajectoryModel(config_from_dict(state["config"]["model"]), state["grid"]["n_x"],
-                            state["grid"]["dx"])
+    grid = state["grid"]
+    model = TrajectoryModel(config_from_dict(state["config"]["model"]), grid["n_x"], grid["dx"],
+                            len(grid.get("channels", ["u"])))  # runs from before channels: one field
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as err:
@@ -128,6 +145,10 @@ def check_grid(run: LoadedRun, data: TrajectoryFile) -> None:
             f"{data.path} has {data.n_x} points spaced {dx:.6g} but the model in {run.checkpoint} was "
             f"fit on {grid['n_x']} points spaced {grid['dx']:.6g}; evaluate it on data on the same grid"
         )
+    channels = list(grid.get("channels", ["u"]))
+    if list(data.channels) != channels:
+        raise InputError(f"{data.path} has channels {list(data.channels)} but the model in {run.checkpoint} "
+                         f"was fit to {channels}; evaluate it on data with the same fields")
 
 
 def evaluate_run(run: str | os.PathLike[str], data: str | os.PathLike[str] | None = None,

@@ -2,7 +2,7 @@
 
 One test sample is rolled out by every run and drawn at several stored times (the first panel is
 the given input ``u(t0)``). When the data file stores a velocity ``c`` (transport), a last panel
-compares it with the velocity each model has learned (:func:`.models.velocity_estimate`).
+compares it with the velocity each model has learned (:func:`.estimates.velocity_estimate`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import torch
 from physode.errors import InputError
 from physode.io import TrajectoryFile, atomic_path
 from physode.problems.pde1d.evaluate import check_grid, load_run
-from physode.problems.pde1d.models import velocity_estimate
+from physode.problems.pde1d.estimates import velocity_estimate, wave_speed_estimate
 
 TRUTH_COLOR = "C0"  # the paper: blue truth, orange ANODE, green ANODEV2
 # A fixed look per variant, so that curves lying on top of each other stay distinguishable.
