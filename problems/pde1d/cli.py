@@ -74,6 +74,8 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--eval-every", type=int, default=_FIT.eval_every,
                        help="epochs between test metrics in metrics.jsonl (0: only at the end)")
     train.add_argument("--device", default="auto", help=_DEVICE_HELP)
+    train.add_argument("--dtype", choices=["float32", "float64"], default=_FIT.dtype,
+                       help="precision of the weights and the solve (float64: runs agree to rounding)")
     _add_threads(train)
     add_progress_option(train)
     parser.set_defaults(func=_run_fit)
@@ -85,7 +87,7 @@ def _config(args: argparse.Namespace) -> FitConfig:
                         per_mode_reaction=args.per_mode_reaction, hidden=args.hidden)
     return FitConfig(model=model, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                      curriculum=args.curriculum, seed=args.seed, checkpoint_every=args.checkpoint_every,
-                     eval_every=args.eval_every, progress=args.progress)
+                     eval_every=args.eval_every, dtype=args.dtype, progress=args.progress)
 
 
 def _run_fit(args: argparse.Namespace) -> int:

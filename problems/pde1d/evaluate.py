@@ -35,6 +35,7 @@ from physode.training import (
 FORMAT = "physode.pde1d/1"
 SUMMARY = "metrics.json"
 EVALUATION = "evaluation.json"
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def nrmse(pred: Tensor, true: Tensor) -> Tensor:
@@ -69,7 +70,7 @@ def evaluate_model(model: TrajectoryModel, data: TrajectoryFile, indices: np.nda
     model.eval()
     shard = indices if ctx is None else np.array_split(indices, ctx.world_size)[ctx.rank]
     for block in data.iter_batches(batch_size, shard):
-        true = torch.from_numpy(block).to(device)
+        true = torch.from_numpy(block).to(device, model.layer.weight.dtype)
         pred = model(true[:, 0], times)
         per_time += nrmse(pred, true).double().reshape(len(block), len(times), -1).sum(0)
         squared_error += (pred - true)[:, 1:].double().square().sum()
@@ -128,6 +129,7 @@ def load_run(run: str | os.PathLike[str], device: torch.device | str = "cpu") ->
     grid = state["grid"]
     model = TrajectoryModel(config_from_dict(state["config"]["model"]), grid["n_x"], grid["dx"],
                             len(grid.get("channels", ["u"])))  # runs from before channels: one field
+    model.to(DTYPES[state["config"].get("dtype", "float32")])  # before loading, so float64 weights stay exact
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as err:

@@ -43,7 +43,7 @@ import torch
 
 from physode.errors import InputError
 from physode.io import TrajectoryFile, atomic_write_text
-from physode.problems.pde1d.evaluate import FORMAT, SUMMARY, evaluate_model
+from physode.problems.pde1d.evaluate import DTYPES, FORMAT, SUMMARY, evaluate_model
 from physode.problems.pde1d.models import ModelConfig, TrajectoryModel, build_model, parameter_count
 from physode.training import (
     CHECKPOINT,
@@ -86,6 +86,7 @@ class FitConfig:
     checkpoint_every: int = 5  # epochs
     eval_every: int = 10  # epochs between test-metric records in metrics.jsonl (0: only at the end)
     eval_batch_size: int = 256
+    dtype: str = "float32"  # of the weights and the solve; float64 to check runs against each other
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -98,6 +99,8 @@ class FitConfig:
             raise InputError(f"--curriculum must be in [0, 1) (a fraction of the steps), got {self.curriculum}")
         if self.eval_every < 0:
             raise InputError(f"--eval-every must be >= 0, got {self.eval_every}")
+        if self.dtype not in DTYPES:
+            raise InputError(f"--dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
 
 
 def horizon(step: int, total_steps: int, n_intervals: int, curriculum: float) -> int:
@@ -200,7 +203,7 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
          state: dict[str, Any] | None) -> dict[str, Any]:
     device = ctx.device
     torch.manual_seed(config.seed)
-    model = build_model(config.model, data.x, data.n_channels).to(device)
+    model = build_model(config.model, data.x, data.n_channels).to(device, DTYPES[config.dtype])
     train_split = TrainSplit(data)
     times = data.t.tolist()
     n_intervals = len(times) - 1
@@ -234,10 +237,12 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
             step = (epoch - 1) * steps_per_epoch
             for global_size, shard in train_split.batches(config.batch_size, generator, ctx):
                 h = horizon(step, total_steps, n_intervals, config.curriculum)
-                true = shard[:, : h + 1].to(device)
-                pred = model(true[:, 0], times[: h + 1])
-                # This shard's part of the global batch's mean squared error: summed over ranks, it is the mean.
-                shard_loss = (pred[:, 1:] - true[:, 1:]).square().sum() / (global_size * true[0, 1:].numel())
+                shard_loss = torch.zeros((), device=device, dtype=DTYPES[config.dtype])  # a rank may get none of a short last batch
+                if len(shard):
+                    true = shard[:, : h + 1].to(device, DTYPES[config.dtype])
+                    pred = model(true[:, 0], times[: h + 1])
+                    # This shard's part of the global batch's mean squared error; summed over ranks, the mean.
+                    shard_loss = (pred[:, 1:] - true[:, 1:]).square().sum() / (global_size * true[0, 1:].numel())
                 loss = all_reduce_sum(shard_loss.detach().clone())
                 if not torch.isfinite(loss):
                     kept = (f"the last good checkpoint (epoch {last_saved}) in {out} is kept" if last_saved
@@ -248,7 +253,8 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
                         "--lr or raise --steps-per-interval, then start a new --out"
                     )
                 optimizer.zero_grad(set_to_none=True)
-                shard_loss.backward()
+                if shard_loss.requires_grad:
+                    shard_loss.backward()
                 if ctx.distributed:
                     _sum_gradients(model)
                 optimizer.step()

@@ -59,7 +59,8 @@ def plot_runs(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str
         times = file.t.tolist()
         true = file.batch([test[sample]])[0].numpy()
         with torch.no_grad():
-            preds = [run.model(torch.from_numpy(true[None, 0]), times)[0].numpy() for run in loaded]
+            preds = [run.model(torch.from_numpy(true[None, 0]).to(run.model.layer.weight.dtype), times)[0].numpy()
+                     for run in loaded]
         velocity = file.coefficients.get("c")
         energy = initial_energy(file, test)
         x, dx, name = file.x, float(np.diff(file.x).mean()), file.path.name
