@@ -68,7 +68,7 @@ def test_streamed_cached_and_sharded_training_batches_agree(transport_file: Path
     one = DistContext(0, 1, torch.device("cpu"))
     with TrajectoryFile(transport_file) as data:
         sample_bytes = data.n_times * data.n_x * 4
-        cached, streamed = TrainSplit(data), TrainSplit(data, cache_limit_bytes=3 * sample_bytes)
+        cached, streamed = TrainSplit(data, 2**30), TrainSplit(data, cache_limit_bytes=3 * sample_bytes)
         batches = [[shard for _, shard in split.batches(7, torch.Generator().manual_seed(5), one)]
                    for split in (cached, streamed)]
         assert len(cached.cache) == len(data.train) == 30 and len(streamed.cache) == 3  # bounded
@@ -78,7 +78,7 @@ def test_streamed_cached_and_sharded_training_batches_agree(transport_file: Path
         for a, b in zip(*batches, strict=True):
             torch.testing.assert_close(a, b, rtol=0, atol=0)
         # Ranks read contiguous shards of the same global batch; together they are the batch.
-        shards = [list(TrainSplit(data).batches(7, torch.Generator().manual_seed(5),
+        shards = [list(TrainSplit(data, 2**30).batches(7, torch.Generator().manual_seed(5),
                                                 DistContext(rank, 3, torch.device("cpu"))))
                   for rank in range(3)]
         for step, whole in enumerate(batches[0]):

@@ -62,8 +62,7 @@ from physode.training import (
 )
 
 # Fields a resumed run may change; everything else must match its checkpoint.
-RESUMABLE_CHANGES = ("progress",)
-CACHE_LIMIT_BYTES = 256 * 2**20  # samples kept in memory per process; the rest is read from the file as needed
+RESUMABLE_CHANGES = ("progress", "cache_mb")
 # Learning-rate warm-up (fraction of the steps): short, because the curriculum's first, shortest
 # horizons must be learned before the horizon grows (a long warm-up leaves them under-fit).
 WARMUP = 0.05
@@ -87,6 +86,7 @@ class FitConfig:
     eval_every: int = 10  # epochs between test-metric records in metrics.jsonl (0: only at the end)
     eval_batch_size: int = 256
     dtype: str = "float32"  # of the weights and the solve; float64 to check runs against each other
+    cache_mb: float = 256.0  # training samples kept in memory per process; the rest is read as needed
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -99,6 +99,8 @@ class FitConfig:
             raise InputError(f"--curriculum must be in [0, 1) (a fraction of the steps), got {self.curriculum}")
         if self.eval_every < 0:
             raise InputError(f"--eval-every must be >= 0, got {self.eval_every}")
+        if not (math.isfinite(self.cache_mb) and self.cache_mb >= 0):
+            raise InputError(f"--cache-mb must be a size in MiB >= 0, got {self.cache_mb}")
         if self.dtype not in DTYPES:
             raise InputError(f"--dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
 
@@ -118,7 +120,7 @@ class TrainSplit:
     file once); memory stays bounded whatever the file's size.
     """
 
-    def __init__(self, data: TrajectoryFile, cache_limit_bytes: int = CACHE_LIMIT_BYTES) -> None:
+    def __init__(self, data: TrajectoryFile, cache_limit_bytes: int) -> None:
         self.data = data
         self.indices = data.train
         if len(self.indices) == 0:
@@ -204,7 +206,7 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
     device = ctx.device
     torch.manual_seed(config.seed)
     model = build_model(config.model, data.x, data.n_channels).to(device, DTYPES[config.dtype])
-    train_split = TrainSplit(data)
+    train_split = TrainSplit(data, int(config.cache_mb * 2**20))
     times = data.t.tolist()
     n_intervals = len(times) - 1
     steps_per_epoch = math.ceil(len(train_split) / config.batch_size)
