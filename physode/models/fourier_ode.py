@@ -1,0 +1,132 @@
+"""``u(t0) -> u(t0), u(t1), ...``: a Fourier-operator vector field integrated in time, in four variants.
+
+``du/dt = f(u; theta(t))`` with ``f`` a :class:`~physode.nn.fourier.FourierField`, integrated by
+one ODE block of :func:`~physode.nn.variants.variant_block` over the requested output times. For
+``anodev2`` the coefficients' time dependence (``c(t)``, ``nu(t)``) is carried by the evolved
+weights; ``evolve`` chooses which (one or more groups):
+
+- ``projection`` (default): the last pointwise map. With one reaction rate per hidden feature,
+  ``du/dt = sum_j exp(rho_j (t - t0)) q_j h_j(u)``: every feature (e.g. an advection-like and a
+  diffusion-like one) gets its own growth or decay in time, the structure of
+  ``c(t) A(u) + nu(t) B(u)``.
+- ``spectral``: the spectral multipliers of every block.
+- ``pointwise``: the pointwise maps of every block.
+- ``linear``: the multipliers of the linear term ``L u`` (with ``linear=True``). With reaction,
+  ``L(t) = L(t0) exp(rho (t - t0))`` follows an exponential ``c(t)`` or ``nu(t)`` exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from torch import Tensor, nn
+
+from physode.errors import InputError
+from physode.evolution import EvolutionOperator
+from physode.grids import check_steps
+from physode.nn.fourier import FourierField
+from physode.nn.variants import COUPLED, VARIANTS, variant_block
+from physode.steppers import get_method
+
+EVOLVE_GROUPS = ("projection", "spectral", "pointwise", "linear")
+
+
+@dataclass(frozen=True)
+class FourierODEConfig:
+    """What a :class:`FourierODE` is (with the channel count, every parameter shape follows).
+
+    ``width``, ``modes``, ``blocks``, ``linear``: the field (:class:`~physode.nn.fourier.FourierField`).
+    ``evolve``: the weight groups ``anodev2`` variants evolve (see the module docstring).
+    ``steps_per_interval``: solver steps between two output times. ``hidden``: width of
+    ``anodev2-neural``'s ``q``.
+    """
+
+    variant: str = "anode"
+    width: int = 32
+    modes: int = 16
+    blocks: int = 2
+    linear: bool = False
+    evolve: tuple[str, ...] = ("projection",)
+    steps_per_interval: int = 2
+    method: str = "rk4"
+    hidden: int = 16
+
+    def __post_init__(self) -> None:
+        if self.variant not in VARIANTS:
+            raise InputError(f"unknown variant {self.variant!r}; choose one of {', '.join(VARIANTS)}")
+        groups = (self.evolve,) if isinstance(self.evolve, str) else tuple(self.evolve)
+        object.__setattr__(self, "evolve", groups)  # stored settings come back as lists
+        unknown = [g for g in groups if g not in EVOLVE_GROUPS]
+        if unknown or not groups:
+            raise InputError(
+                f"unknown weight group(s) {unknown or groups} to evolve; choose from {', '.join(EVOLVE_GROUPS)}"
+            )
+        if "linear" in groups and not self.linear:
+            raise InputError("evolve includes 'linear' but the model has no linear term; set linear=True")
+        for name in ("width", "modes", "blocks", "steps_per_interval", "hidden"):
+            check_steps(getattr(self, name), name=name)
+        get_method(self.method)  # an unknown method fails here, not mid-training
+
+
+class FourierODE(nn.Module):
+    """A Fourier-operator ODE of ``channels`` solution channels on a periodic 1-D grid.
+
+    Args:
+        config: the model description.
+        channels: solution channels ``C``.
+        operator: evolution operator of the coupled variants (default: the variant's,
+            :func:`~physode.nn.variants.variant_operator`); any
+            :class:`~physode.evolution.EvolutionOperator`. The evolved weights have no spatial
+            axes: give ``SpectralRDA`` ``axes=()`` (its default would treat the modes and
+            real/imaginary axes of the multipliers as space).
+        grad: override the variant's gradient strategy (for comparisons, e.g. ``"backprop"``).
+    """
+
+    def __init__(
+        self,
+        config: FourierODEConfig,
+        channels: int,
+        *,
+        operator: EvolutionOperator | None = None,
+        grad: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        coupled = config.variant in COUPLED
+        if operator is not None and not coupled:
+            raise InputError(f"variant {config.variant!r} has static weights: it takes no operator")
+        self.field = FourierField(
+            channels, width=config.width, modes=config.modes, blocks=config.blocks,
+            time_input=config.variant == "neuralode", linear=config.linear,
+        )
+        self.block = variant_block(
+            config.variant, self.field, evolve=self.evolved_names() if coupled else (),
+            operator=operator, steps=config.steps_per_interval, method=config.method, grad=grad,
+            hidden=config.hidden,
+        )
+
+    def evolved_names(self) -> list[str]:
+        """The field's parameters in ``config.evolve`` (evolved by the coupled variants)."""
+        blocks = range(len(self.field.blocks))
+        groups = {
+            "projection": ["projection.weight"],
+            "spectral": [f"blocks.{i}.spectral.weight" for i in blocks],
+            "pointwise": [f"blocks.{i}.pointwise.weight" for i in blocks],
+            "linear": ["linear.weight"],
+        }
+        return [name for group in self.config.evolve for name in groups[group]]
+
+    def forward(self, u0: Tensor, times: Sequence[float] | Tensor) -> Tensor:
+        """Predicted states ``(batch, len(times), C, Nx)`` from ``u0`` ``(batch, C, Nx)``; index 0 is ``u0``."""
+        self.field.check_input(u0)
+        return self.block(u0, times=times).transpose(0, 1)
+
+    def network_parameter_count(self) -> int:
+        """Trainable parameters of the field (the network proper)."""
+        return sum(p.numel() for p in self.field.parameters() if p.requires_grad)
+
+    def evolution_parameter_count(self) -> int:
+        """Trainable parameters of the weight evolution (zero for static variants)."""
+        return sum(p.numel() for p in self.block.operators.parameters() if p.requires_grad)
+
