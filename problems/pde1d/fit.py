@@ -9,13 +9,11 @@ the batch order from a seeded generator saved in every checkpoint together with 
 Adam's moments, the learning-rate schedule and the global RNGs. A run killed at any point and
 resumed from its last checkpoint therefore ends with exactly the metrics of an uninterrupted run.
 
-Data parallel: under ``torchrun`` (gloo on CPU, NCCL on CUDA, :mod:`physode.training.distributed`)
-every rank draws the same global batch and reads only its contiguous shard of it from the file;
-the gradients are summed over ranks with each rank's loss weighted by its share of the global
-batch, so N processes take exactly the steps of one (also for an uneven last batch, which is why
-this is a flat all-reduce of the few parameters rather than DDP's mean). Samples come through a
-bounded cache (:class:`TrainSplit`), so a file far larger than memory trains without being loaded.
-Rank 0 writes the checkpoints and metrics; evaluation splits the test samples over the ranks.
+Data parallel under ``torchrun`` (gloo on CPU, NCCL on CUDA): every rank draws the same global
+batch and reads only its contiguous shard, through a bounded sample cache (:class:`TrainSplit`,
+so files far larger than memory train). Gradients are summed over ranks, each rank's loss weighted
+by its share of the batch: N processes take exactly one's steps, also for an uneven last batch
+(hence a flat all-reduce, not DDP's mean). Rank 0 writes; evaluation splits the test samples.
 
 Horizon curriculum: the error of a wrongly rotated Fourier mode is smallest when the mode is
 damped away, so a model fit to whole trajectories from the start falls into "predict zero" for
@@ -114,11 +112,8 @@ def horizon(step: int, total_steps: int, n_intervals: int, curriculum: float) ->
 
 
 class TrainSplit:
-    """The training samples of a file, read lazily through a least-recently-used cache of samples.
-
-    The cache holds at most ``cache_limit_bytes`` of samples (a split that fits is read from the
-    file once); memory stays bounded whatever the file's size.
-    """
+    """The training samples of a file, read lazily through a least-recently-used cache of at most
+    ``cache_limit_bytes`` of samples: memory stays bounded whatever the file's size."""
 
     def __init__(self, data: TrajectoryFile, cache_limit_bytes: int) -> None:
         self.data = data
@@ -145,7 +140,8 @@ class TrainSplit:
             self.cache.popitem(last=False)
         return torch.from_numpy(np.stack(rows)) if rows else torch.empty(0, *self.data.sample_shape)
 
-    def batches(self, batch_size: int, generator: torch.Generator, ctx: DistContext) -> Iterator[tuple[int, torch.Tensor]]:
+    def batches(self, batch_size: int, generator: torch.Generator,
+                ctx: DistContext) -> Iterator[tuple[int, torch.Tensor]]:
         """Shuffled global batches (the order depends only on ``generator``): their size and this rank's shard."""
         order = torch.randperm(len(self), generator=generator).numpy()
         for start in range(0, len(order), batch_size):
@@ -156,10 +152,10 @@ class TrainSplit:
 def _sum_gradients(model: torch.nn.Module) -> None:
     """Sum every parameter's gradient over the ranks (one flat all-reduce; a no-op for one process)."""
     params = [p for p in model.parameters() if p.requires_grad]
-    flat = all_reduce_sum(torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
-                                     for p in params]))
+    grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in params]  # None: an empty shard
+    flat = all_reduce_sum(torch.cat([grad.ravel() for grad in grads]))
     for p, grad in zip(params, flat.split([p.numel() for p in params])):
-        p.grad = grad.view_as(p).clone()
+        p.grad = grad.view_as(p)
 
 
 def _data_record(data: TrajectoryFile) -> dict[str, Any]:
@@ -239,7 +235,8 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
             step = (epoch - 1) * steps_per_epoch
             for global_size, shard in train_split.batches(config.batch_size, generator, ctx):
                 h = horizon(step, total_steps, n_intervals, config.curriculum)
-                shard_loss = torch.zeros((), device=device, dtype=DTYPES[config.dtype])  # a rank may get none of a short last batch
+                # A rank may get none of a short last batch: it adds zero to the loss and the gradients.
+                shard_loss = torch.zeros((), device=device, dtype=DTYPES[config.dtype])
                 if len(shard):
                     true = shard[:, : h + 1].to(device, DTYPES[config.dtype])
                     pred = model(true[:, 0], times[: h + 1])

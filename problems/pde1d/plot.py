@@ -93,7 +93,8 @@ def plot_runs(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str
         ax.plot(times, velocity, color=TRUTH_COLOR, lw=2.4)
         for run, style in zip(loaded, styles):
             ax.plot(times, estimate(run.model.symbols(times).cpu(), len(x), dx, energy).numpy(), **style)
-        ax.set_title("velocity: learned c_hat(t) vs true c(t)")
+        quantity = "wave speed" if estimate is wave_speed_estimate else "velocity"
+        ax.set_title(f"{quantity}: learned c_hat(t) vs true c(t)")
         ax.set_xlabel("t")
         ax.set_ylabel("c")
     for ax in axes[n_axes:]:
