@@ -14,7 +14,7 @@ from physode.errors import InputError
 from physode.io import TrajectoryFile
 from physode.problems.pde import simulate_transport_to_file, simulate_wave, write
 from physode.problems.pde1d.estimates import wave_speed_estimate
-from physode.problems.pde1d.evaluate import evaluate_run, nrmse
+from physode.problems.pde1d.evaluate import channel_weights, evaluate_run, nrmse
 from physode.problems.pde1d.fit import FitConfig, fit
 from physode.problems.pde1d.models import LAYERS, VARIANTS, ModelConfig, build_model
 
@@ -100,3 +100,15 @@ def test_a_model_is_refused_on_data_with_other_channels(wave_file: Path, tmp_pat
         evaluate_run(tmp_path / "run", data=single, device="cpu")
     record = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert record["n_test"] == 5
+
+
+def test_channel_weights_balance_the_loss(wave_file: Path, tmp_path: Path) -> None:
+    with TrajectoryFile(wave_file) as f:
+        weights = channel_weights(f, f.train)
+        first = f[f.train].astype(np.float64)
+        expected = 1 / np.square(first).mean(axis=(0, 1, 3))
+        np.testing.assert_allclose(weights[:, 0].numpy(), expected, rtol=1e-12)
+        assert weights.shape == (2, 1) and weights[1, 0] < weights[0, 0] / 10  # u_t is much larger
+        single = simulate_transport_to_file(tmp_path / "t.h5", 6, f.n_x, f.t, 0.5, test_fraction=0.25)
+    with TrajectoryFile(single) as f:
+        assert torch.equal(channel_weights(f, f.train), torch.ones(1))  # one field: the plain MSE

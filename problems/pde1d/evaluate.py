@@ -48,6 +48,18 @@ def nrmse(pred: Tensor, true: Tensor) -> Tensor:
     return torch.linalg.vector_norm(pred - true, dim=-1) / torch.linalg.vector_norm(true, dim=-1)
 
 
+def channel_weights(data: TrajectoryFile, indices: np.ndarray, n_samples: int = 64) -> Tensor:
+    """Loss weights of the channels, ``(C, 1)`` (the trailing 1 broadcasts over x): with several
+    fields, 1 / each channel's mean square over the first ``n_samples`` of ``indices``, so that a
+    channel of large magnitude (the wave's u_t ~ c k u) does not drown out the others in the loss
+    (as nRMSE scores each against its own norm). One field: weight 1, the plain mean squared error.
+    """
+    if data.n_channels == 1:
+        return torch.ones(1)
+    mean_square = np.square(data[indices[:n_samples]], dtype=np.float64).mean(axis=(0, 1, 3))
+    return torch.from_numpy(np.where(mean_square > 0, 1 / np.maximum(mean_square, 1e-300), 1.0))[:, None]
+
+
 @torch.no_grad()
 def evaluate_model(model: TrajectoryModel, data: TrajectoryFile, indices: np.ndarray,
                    device: torch.device, batch_size: int = 256, ctx: DistContext | None = None) -> dict[str, Any]:

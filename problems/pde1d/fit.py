@@ -2,18 +2,17 @@
 
 Works on any file :class:`physode.io.TrajectoryFile` reads (physode format or PDEBench 1D): the
 model sees only the field, the times and the grid. Loss: mean squared error over the predicted
-times; reported: PDEBench's nRMSE on the file's test split (:mod:`.evaluate`).
+times (channels weighted by :func:`.evaluate.channel_weights`); reported: PDEBench's nRMSE.
 
 Training is deterministic for a given seed: the initial weights come from ``torch.manual_seed``,
 the batch order from a seeded generator saved in every checkpoint together with the weights,
 Adam's moments, the learning-rate schedule and the global RNGs. A run killed at any point and
 resumed from its last checkpoint therefore ends with exactly the metrics of an uninterrupted run.
 
-Data parallel under ``torchrun`` (gloo on CPU, NCCL on CUDA): every rank draws the same global
-batch and reads only its contiguous shard, through a bounded sample cache (:class:`TrainSplit`,
-so files far larger than memory train). Gradients are summed over ranks, each rank's loss weighted
-by its share of the batch: N processes take exactly one's steps, also for an uneven last batch
-(hence a flat all-reduce, not DDP's mean). Rank 0 writes; evaluation splits the test samples.
+Under ``torchrun`` (gloo on CPU, NCCL on CUDA) each rank reads only its shard of every global batch
+through a bounded sample cache (:class:`TrainSplit`: files larger than memory train); gradients are
+summed with each rank's loss weighted by its share, so N processes take exactly one's steps, also
+for an uneven last batch (hence not DDP's mean). Rank 0 writes; evaluation splits the test set.
 
 Horizon curriculum: the error of a wrongly rotated Fourier mode is smallest when the mode is
 damped away, so a model fit to whole trajectories from the start falls into "predict zero" for
@@ -41,7 +40,7 @@ import torch
 
 from physode.errors import InputError
 from physode.io import TrajectoryFile, atomic_write_text
-from physode.problems.pde1d.evaluate import DTYPES, FORMAT, SUMMARY, evaluate_model
+from physode.problems.pde1d.evaluate import DTYPES, FORMAT, SUMMARY, channel_weights, evaluate_model
 from physode.problems.pde1d.models import ModelConfig, TrajectoryModel, build_model, parameter_count
 from physode.training import (
     CHECKPOINT,
@@ -203,6 +202,7 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
     torch.manual_seed(config.seed)
     model = build_model(config.model, data.x, data.n_channels).to(device, DTYPES[config.dtype])
     train_split = TrainSplit(data, int(config.cache_mb * 2**20))
+    weight = channel_weights(data, train_split.indices).to(device, DTYPES[config.dtype])
     times = data.t.tolist()
     n_intervals = len(times) - 1
     steps_per_epoch = math.ceil(len(train_split) / config.batch_size)
@@ -241,7 +241,8 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
                     true = shard[:, : h + 1].to(device, DTYPES[config.dtype])
                     pred = model(true[:, 0], times[: h + 1])
                     # This shard's part of the global batch's mean squared error; summed over ranks, the mean.
-                    shard_loss = (pred[:, 1:] - true[:, 1:]).square().sum() / (global_size * true[0, 1:].numel())
+                    squared = (pred[:, 1:] - true[:, 1:]).square() * weight
+                    shard_loss = squared.sum() / (global_size * true[0, 1:].numel())
                 loss = all_reduce_sum(shard_loss.detach().clone())
                 if not torch.isfinite(loss):
                     kept = (f"the last good checkpoint (epoch {last_saved}) in {out} is kept" if last_saved
