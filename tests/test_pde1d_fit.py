@@ -21,7 +21,7 @@ from physode.problems.pde import simulate_transport_to_file
 from physode.problems.pde1d.evaluate import EVALUATION, SUMMARY, evaluate_run
 from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, TrainSplit, fit
 from physode.problems.pde1d.models import ModelConfig
-from physode.training import CHECKPOINT, METRICS, load_checkpoint, read_metrics
+from physode.training import CHECKPOINT, METRICS, DistContext, load_checkpoint, read_metrics
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
@@ -64,15 +64,27 @@ def test_tiny_fit_writes_metrics_and_learns(transport_file: Path, tmp_path: Path
     assert json.loads((tmp_path / "run" / EVALUATION).read_text())["final_nrmse"] == summary["test_final_nrmse"]
 
 
-def test_streamed_and_cached_training_batches_agree(transport_file: Path) -> None:
+def test_streamed_cached_and_sharded_training_batches_agree(transport_file: Path) -> None:
+    one = DistContext(0, 1, torch.device("cpu"))
     with TrajectoryFile(transport_file) as data:
-        cached, streamed = TrainSplit(data), TrainSplit(data, cache_limit_bytes=0)
-        assert cached.cache is not None and streamed.cache is None
-        batches = [list(split.batches(7, torch.Generator().manual_seed(5))) for split in (cached, streamed)]
+        sample_bytes = data.n_times * data.n_x * 4
+        cached, streamed = TrainSplit(data, 2**30), TrainSplit(data, cache_limit_bytes=3 * sample_bytes)
+        batches = [[shard for _, shard in split.batches(7, torch.Generator().manual_seed(5), one)]
+                   for split in (cached, streamed)]
+        assert len(cached.cache) == len(data.train) == 30 and len(streamed.cache) == 3  # bounded
         every = torch.cat(batches[0])
-        assert len(every) == len(data.train) == 30
+        assert len(every) == 30
+        torch.testing.assert_close(every.sum(0), data.batch(data.train).sum(0))  # each sample once
         for a, b in zip(*batches, strict=True):
             torch.testing.assert_close(a, b, rtol=0, atol=0)
+        # Ranks read contiguous shards of the same global batch; together they are the batch.
+        shards = [list(TrainSplit(data, 2**30).batches(7, torch.Generator().manual_seed(5),
+                                                DistContext(rank, 3, torch.device("cpu"))))
+                  for rank in range(3)]
+        for step, whole in enumerate(batches[0]):
+            assert {shards[rank][step][0] for rank in range(3)} == {len(whole)}
+            torch.testing.assert_close(torch.cat([shards[rank][step][1] for rank in range(3)]), whole,
+                                       rtol=0, atol=0)
         # Each training sample exactly once per epoch, none from the test split.
         expected = data.batch(data.train)[:, 0, :3].tolist()
         assert sorted(map(tuple, every[:, 0, :3].tolist())) == sorted(map(tuple, expected))

@@ -18,8 +18,8 @@ from physode.problems.pde1d.models import (
     ModelConfig,
     build_model,
     parameter_count,
-    velocity_estimate,
 )
+from physode.problems.pde1d.estimates import velocity_estimate
 
 NX = 32
 X = np.arange(NX) / NX
@@ -107,7 +107,7 @@ def test_stencil_symbol_and_first_moment() -> None:
     central = torch.tensor([1 / 12, -2 / 3, 0.0, 2 / 3, -1 / 12])  # 4th-order d/dx in cells
     with torch.no_grad():
         model.layer.weight[0, 0] = 0.9 * central
-    symbol = model.symbols([0.0, 0.1])
+    symbol = model.symbols([0.0, 0.1])[..., 0, 0]
     k_dx = 2 * math.pi * np.fft.rfftfreq(NX)
     exact = 0.9 * (4 / 3 * np.sin(k_dx) - 1 / 6 * np.sin(2 * k_dx)) / DX  # sum_j w_j sin(k o_j dx) / dx
     np.testing.assert_allclose(symbol[0].imag.numpy(), exact, rtol=1e-5, atol=1e-4)
@@ -116,14 +116,14 @@ def test_stencil_symbol_and_first_moment() -> None:
     low_energy = torch.zeros(NX // 2 + 1)
     low_energy[1] = 1.0
     assert first_moment == pytest.approx(0.9)
-    assert velocity_estimate(symbol, NX, DX, low_energy)[0].item() == pytest.approx(first_moment, rel=1e-3)
+    assert velocity_estimate(symbol[..., None, None], NX, DX, low_energy)[0].item() == pytest.approx(first_moment, rel=1e-3)
     with torch.no_grad():
         model.layer.weight[0, 0, 2] = -0.25  # the centre weight is a reaction rate: f(1) = -0.25
-    torch.testing.assert_close(model.layer(torch.ones(1, 1, NX)), torch.full((1, NX), -0.25))
+    torch.testing.assert_close(model.layer(torch.ones(1, 1, NX)), torch.full((1, 1, NX), -0.25))
     # The layer applies what its symbol says: compare with a direct FFT multiply.
     u = torch.randn(3, NX)
-    direct = torch.fft.irfft(torch.fft.rfft(u) * model.symbols([0.0])[0], n=NX)
-    torch.testing.assert_close(model.layer(u[:, None]), direct, rtol=1e-4, atol=1e-4)
+    direct = torch.fft.irfft(torch.fft.rfft(u) * model.symbols([0.0])[0, :, 0, 0], n=NX)
+    torch.testing.assert_close(model.layer(u[:, None])[:, 0], direct, rtol=1e-4, atol=1e-4)
 
 
 def test_nrmse_matches_a_hand_computation() -> None:

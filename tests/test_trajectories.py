@@ -135,7 +135,7 @@ def _elsewhere(kind: str, name: str) -> Callable[[h5py.File], None]:
 
 MALFORMED = {
     "missing field": (lambda f: f.__delitem__("u"), "missing field 'u'"),
-    "wrong rank": (_replace("u", np.zeros((N, NT), np.float32)), "must be a 3-D"),
+    "wrong rank": (_replace("u", np.zeros((N, NT), np.float32)), "must be a \\(sample, t, x\\) or"),
     "wrong dtype": (_replace("u", np.zeros((N, NT, NX), np.int32)), "dtype int32"),
     "t too long": (_replace("t", np.linspace(0, 1, NT + 1)), "coordinate 't' has shape"),
     "x too short": (_replace("x", np.arange(NX - 1) / NX), "coordinate 'x' has shape"),

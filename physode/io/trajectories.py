@@ -1,8 +1,10 @@
 """Trajectory datasets: solutions u(sample, t, x) of a 1D PDE in HDF5, written atomically, read lazily.
 
-The layout (format ``physode-trajectories`` version 1, specified in ``datasets/README.md``) is plain
-HDF5 with its coordinates attached as dimension scales, so ``xarray.open_dataset(path,
-engine="h5netcdf")`` shows the dimensions (sample, t, x) with their coordinates. Readers get one
+The layout (format ``physode-trajectories``, specified in ``datasets/README.md``) is plain HDF5 with
+its coordinates attached as dimension scales, so ``xarray.open_dataset(path, engine="h5netcdf")``
+shows the dimensions (sample, t, x) with their coordinates. A system of several fields (the wave
+equation's (u, u_t)) is stored as ``u`` over (sample, t, channel, x) with a ``channel`` coordinate
+of names (format version 2); single-field files keep version 1's layout exactly. Readers get one
 :class:`~physode.errors.InputError` naming the problem for any file that does not match.
 :class:`TrajectoryFile` also reads PDEBench 1D files through the same interface.
 """
@@ -11,8 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +31,10 @@ if TYPE_CHECKING:
     import torch
 
 FORMAT_NAME = "physode-trajectories"
-FORMAT_VERSION = 1
-FIELD, TIME, SPACE, SAMPLE, SPLIT = "u", "t", "x", "sample", "split"
-_RESERVED = (FIELD, TIME, SPACE, SAMPLE, SPLIT)
+FORMAT_VERSION = 2
+CHANNELS_VERSION = 2  # the first version with a channel dimension; single-field files are still version 1
+FIELD, TIME, SPACE, SAMPLE, SPLIT, CHANNEL = "u", "t", "x", "sample", "split", "channel"
+_RESERVED = (FIELD, TIME, SPACE, SAMPLE, SPLIT, CHANNEL)
 _REQUIRED_ATTRS = ("format", "format_version", "equation", "boundary_condition")
 _READ_BLOCK_BYTES = 16 * 2**20  # validate() reads about this much at a time
 
@@ -67,7 +71,7 @@ def _axis_problem(values: np.ndarray, length: int) -> str | None:
 
 def _first_bad_sample(block: np.ndarray) -> int | None:
     """Index (within ``block``) of the first sample holding NaN or Inf, or None."""
-    bad = ~np.isfinite(block).reshape(block.shape[0], -1).all(axis=1)
+    bad = ~np.isfinite(block).all(axis=tuple(range(1, block.ndim)))
     return int(np.argmax(bad)) if bad.any() else None
 
 
@@ -84,12 +88,13 @@ class TrajectoryWriter:
         return self._field.shape[0]
 
     def write(self, block: ArrayLike) -> None:
-        """Append the next samples, a ``(n, t, x)`` array; checked finite after conversion to float32."""
+        """Append the next samples, ``(n, t, x)`` (``(n, t, channel, x)`` with channels); checked finite."""
         with np.errstate(over="ignore"):  # overflow to Inf is reported below
             block32 = np.asarray(block, dtype=np.float32)
-        _, n_times, n_x = self._field.shape
-        if block32.ndim != 3 or block32.shape[1:] != (n_times, n_x):
-            raise InputError(f"a block of samples must have shape (n, {n_times}, {n_x}), got {block32.shape}")
+        sample_shape = self._field.shape[1:]
+        if block32.ndim != self._field.ndim or block32.shape[1:] != sample_shape:
+            shape = ", ".join(map(str, ("n",) + sample_shape))
+            raise InputError(f"a block of samples must have shape ({shape}), got {block32.shape}")
         end = self.written + block32.shape[0]
         if end > self.n_samples:
             raise InputError(f"{end} samples written to a file declared with {self.n_samples}")
@@ -118,13 +123,15 @@ def trajectory_writer(
     seed: int | None = None,
     attrs: Mapping[str, Any] | None = None,
     compression: str | None = None,
+    channels: Sequence[str] | None = None,
 ) -> Iterator[TrajectoryWriter]:
     """Write a trajectory file of ``n_samples`` samples streamed in blocks: memory holds one block.
 
     Yields a :class:`TrajectoryWriter`; call ``writer.write(block)`` with consecutive blocks of
     samples until all ``n_samples`` are written. The file appears at ``path`` only if the block
     completes with every sample written; otherwise nothing is left behind. The other arguments
-    are those of :func:`write_trajectories`, all checked before anything is written.
+    are those of :func:`write_trajectories`, all checked before anything is written; with
+    ``channels`` the blocks are ``(n, t, channel, x)``.
     """
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
         raise InputError(f"a trajectory file needs at least one sample, got {n_samples!r}")
@@ -136,6 +143,11 @@ def trajectory_writer(
         if problem:
             raise InputError(f"coordinate {name} {problem}")
     n_times, n_x = axes[TIME].size, axes[SPACE].size
+    names = None if channels is None else list(channels)
+    if names is not None and not (
+        names and all(isinstance(n, str) and n.isidentifier() for n in names) and len(set(names)) == len(names)
+    ):
+        raise InputError(f"channels must be distinct identifiers, e.g. ['u', 'u_t'], got {channels!r}")
     coefs = {}
     for name, values in (coefficients or {}).items():
         array = np.asarray(values, dtype=np.float64)
@@ -158,7 +170,7 @@ def trajectory_writer(
         raise InputError(f"generator settings must be JSON-serialisable: {err}") from None
     root_attrs = {
         "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
+        "format_version": 1 if names is None else CHANNELS_VERSION,
         "equation": equation,
         "boundary_condition": boundary_condition,
         "generator": generator_json,
@@ -178,13 +190,17 @@ def trajectory_writer(
             TIME: f.create_dataset(TIME, data=axes[TIME]),
             SPACE: f.create_dataset(SPACE, data=axes[SPACE]),
         }
+        dims, sample_shape = (SAMPLE, TIME, SPACE), (n_times, n_x)
+        if names is not None:
+            scales[CHANNEL] = f.create_dataset(CHANNEL, data=np.array(names, dtype=h5py.string_dtype()))
+            dims, sample_shape = (SAMPLE, TIME, CHANNEL, SPACE), (n_times, len(names), n_x)
         for name, scale in scales.items():
             scale.make_scale(name)
         field = f.create_dataset(
-            FIELD, shape=(n_samples, n_times, n_x), dtype=np.float32, chunks=(1, n_times, n_x),
+            FIELD, shape=(n_samples, *sample_shape), dtype=np.float32, chunks=(1, *sample_shape),
             compression=compression,
         )
-        for dim, name in enumerate((SAMPLE, TIME, SPACE)):
+        for dim, name in enumerate(dims):
             field.dims[dim].attach_scale(scales[name])
         flags = f.create_dataset(SPLIT, data=split.astype(np.int8))
         flags.attrs.update(flag_values=np.array([0, 1], dtype=np.int8), flag_meanings="train test")
@@ -211,8 +227,12 @@ def write_trajectories(
     seed: int | None = None,
     attrs: Mapping[str, Any] | None = None,
     compression: str | None = None,
+    channels: Sequence[str] | None = None,
 ) -> Path:
     """Write trajectories ``u`` (sample, t, x) with their coordinates; the file appears only if complete.
+
+    A system of fields is ``u`` (sample, t, channel, x) with ``channels`` naming them, e.g.
+    ``["u", "u_t"]`` (format version 2); without ``channels`` the file is version 1, as before.
 
     ``coefficients`` are time-varying PDE coefficients over ``t`` (e.g. ``{"c": c_of_t}``),
     ``test_mask`` marks test samples (default: all train), ``generator`` records how the data was
@@ -222,17 +242,20 @@ def write_trajectories(
     """
     with np.errstate(over="ignore"):  # overflow to Inf is reported below
         u32 = np.asarray(u, dtype=np.float32)
-    if u32.ndim != 3 or 0 in u32.shape:
-        raise InputError(f"u must be a non-empty (sample, t, x) array, got shape {u32.shape}")
+    layout = "(sample, t, x)" if channels is None else "(sample, t, channel, x)"
+    if u32.ndim != 3 + (channels is not None) or 0 in u32.shape:
+        raise InputError(f"u must be a non-empty {layout} array, got shape {u32.shape}")
+    if channels is not None and u32.shape[2] != len(channels):
+        raise InputError(f"u has {u32.shape[2]} channels but {len(channels)} channel names were given")
     t, x = np.asarray(t, dtype=np.float64), np.asarray(x, dtype=np.float64)
-    for name, values, length in ((TIME, t, u32.shape[1]), (SPACE, x, u32.shape[2])):
+    for name, values, length in ((TIME, t, u32.shape[1]), (SPACE, x, u32.shape[-1])):
         problem = _axis_problem(values, length)
         if problem:
             raise InputError(f"coordinate {name} {problem}")
     with trajectory_writer(
         path, u32.shape[0], t, x, equation=equation, coefficients=coefficients, test_mask=test_mask,
         boundary_condition=boundary_condition, generator=generator, seed=seed, attrs=attrs,
-        compression=compression,
+        compression=compression, channels=channels,
     ) as writer:
         writer.write(u32)
     return Path(path)
@@ -263,8 +286,9 @@ class TrajectoryFile:
 
     Opening checks the schema (ranks, dtypes, coordinate lengths, increasing t); values are checked
     for NaN/Inf as they are read, and :meth:`validate` scans the whole field chunk by chunk.
-    ``f[i]``, ``f[a:b]`` and ``f[[i, j]]`` read samples as float32 ``(n, t, x)`` arrays; only
-    ``f[:]`` loads everything. Use as a context manager, or call :meth:`close`.
+    ``f[i]``, ``f[a:b]`` and ``f[[i, j]]`` read samples as float32 ``(n, t, x)`` arrays, or
+    ``(n, t, channel, x)`` for a file with channels (``channels`` names them; a single-field file
+    has ``channels == ("u",)``); only ``f[:]`` loads everything. Use as a context manager, or call :meth:`close`.
 
     PDEBench 1D files (``tensor``, ``x-coordinate``, ``t-coordinate``) are recognised by their
     ``tensor`` field; see ``datasets/README.md`` for how they map onto this interface, including
@@ -279,6 +303,8 @@ class TrajectoryFile:
     """``"physode"`` or ``"pdebench"``."""
     t: np.ndarray
     x: np.ndarray
+    channels: tuple[str, ...]
+    """Names of the fields; ``("u",)`` for a single-field (3-D) file."""
     coefficients: dict[str, np.ndarray]
     """Time-varying PDE coefficients over ``t``, e.g. ``{"c": c_of_t}``."""
     attrs: dict[str, Any]
@@ -341,9 +367,11 @@ class TrajectoryFile:
 
     def _check_field(self, name: str) -> None:
         field = self._field
-        if not isinstance(field, h5py.Dataset) or field.ndim != 3:
+        ranks = (3, 4) if name == FIELD else (3,)
+        if not isinstance(field, h5py.Dataset) or field.ndim not in ranks:
             shape = getattr(field, "shape", "a group")
-            self._fail(f"field {name!r} must be a 3-D (sample, t, x) dataset, got {shape}")
+            expected = "(sample, t, x) or (sample, t, channel, x)" if name == FIELD else "3-D (sample, t, x)"
+            self._fail(f"field {name!r} must be a {expected} dataset, got {shape}")
         if field.dtype != np.float32:
             self._fail(f"field {name!r} has dtype {field.dtype}; the format stores float32")
 
@@ -375,7 +403,10 @@ class TrajectoryFile:
                 "upgrade physode"
             )
         self._check_field(FIELD)
-        n_samples, n_times, n_x = self._field.shape
+        n_samples, n_times, n_x = self._field.shape[0], self._field.shape[1], self._field.shape[-1]
+        self.channels = (FIELD,)
+        if self._field.ndim == 4:
+            self.channels = self._channel_names(version)
         self.t = self._coordinate(TIME, n_times)
         self.x = self._coordinate(SPACE, n_x)
         for name in (SAMPLE, SPLIT):
@@ -401,6 +432,22 @@ class TrajectoryFile:
                 )
             self.coefficients[name] = values.astype(np.float64)
 
+    def _channel_names(self, version: int) -> tuple[str, ...]:
+        """The ``channel`` coordinate of a (sample, t, channel, x) field: distinct identifiers."""
+        if version < CHANNELS_VERSION:
+            self._fail(f"field {FIELD!r} has a channel axis, which format version {version} does not "
+                       f"have (channels came with version {CHANNELS_VERSION}); the file is damaged")
+        node = self._node(CHANNEL)
+        n_channels = self._field.shape[2]
+        if not (isinstance(node, h5py.Dataset) and node.shape == (n_channels,)
+                and h5py.check_string_dtype(node.dtype) is not None):
+            self._fail(f"{CHANNEL!r} must be a 1-D string dataset naming the {n_channels} channels of "
+                       f"{FIELD!r}")
+        names = tuple(str(name) for name in node.asstr()[()])
+        if len(set(names)) != len(names) or not all(name.isidentifier() for name in names):
+            self._fail(f"channel names {list(names)} must be distinct identifiers")
+        return names
+
     def _read_pdebench(self, test_fraction: float) -> None:
         """PDEBench 1D: drop the extra last t-coordinate entry; advection speed beta -> c = -beta."""
         self._check_field("tensor")
@@ -409,6 +456,7 @@ class TrajectoryFile:
         # t-coordinate has Nt + 1 entries: the snapshot times plus the end of the last interval,
         # which has no snapshot in `tensor`.
         self.t = self._coordinate("t-coordinate", n_times + 1)[:-1]
+        self.channels = ("u",)
         self.coefficients = {}
         if "beta" in self.attrs:  # PDEBench: u_t + beta u_x = 0, i.e. c = -beta in dz/dt = c dz/dx
             beta = self.attrs["beta"]
@@ -428,7 +476,7 @@ class TrajectoryFile:
             self._check_schema()
         if check_values:
             rows = self._field.chunks[0] if self._field.chunks else 1
-            per_row = self.n_times * self.n_x * self._field.dtype.itemsize
+            per_row = math.prod(self.sample_shape) * self._field.dtype.itemsize
             step = rows * max(1, _READ_BLOCK_BYTES // (rows * per_row))
             for start in range(0, self.n_samples, step):
                 self._checked(self._field[start : start + step], start)
@@ -445,7 +493,16 @@ class TrajectoryFile:
 
     @property
     def n_x(self) -> int:
-        return self._field.shape[2]
+        return self._field.shape[-1]
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.channels)
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """The shape of one sample: ``(t, x)``, or ``(t, channel, x)`` for a file with channels."""
+        return tuple(self._field.shape[1:])
 
     @property
     def train(self) -> np.ndarray:
@@ -461,7 +518,10 @@ class TrajectoryFile:
         return self.n_samples
 
     def __getitem__(self, index: int | slice | ArrayLike) -> np.ndarray:
-        """Read samples as float32: an int gives (t, x); a slice or index array gives (n, t, x)."""
+        """Read samples as float32: an int gives (t, x); a slice or index array gives (n, t, x).
+
+        A file with channels gives (t, channel, x) and (n, t, channel, x).
+        """
         if isinstance(index, (int, np.integer)):
             if not -self.n_samples <= index < self.n_samples:
                 raise IndexError(f"sample {index} out of range for {self.n_samples} samples")
@@ -479,7 +539,7 @@ class TrajectoryFile:
             raise IndexError(f"sample indices out of range for {self.n_samples} samples")
         # h5py reads only increasing, unique indices: read those, then restore the requested order.
         unique, inverse = np.unique(indices % self.n_samples, return_inverse=True)
-        block = self._field[unique] if unique.size else np.empty((0, self.n_times, self.n_x), np.float32)
+        block = self._field[unique] if unique.size else np.empty((0, *self.sample_shape), np.float32)
         return self._checked(block, unique)[inverse]
 
     def _checked(self, block: np.ndarray, origin: int | np.ndarray) -> np.ndarray:
@@ -520,5 +580,6 @@ class TrajectoryFile:
         return (
             f"TrajectoryFile({str(self.path)!r}, layout={self.layout}, samples={self.n_samples} "
             f"(train {len(self.train)}, test {len(self.test)}), t={self.n_times}, x={self.n_x}, "
+            f"channels: {', '.join(self.channels)}, "
             f"coefficients: {coefs})"
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from physode.cli_types import fraction, float_in, int_in, learning_rate, nonneg_float, positive_int, seed
+from physode.cli_types import fraction, float_in, int_in, learning_rate, positive_int, seed
 from physode.errors import InputError
 from physode.io import check_output
 from physode.problems.cifar10.data import default_data_root

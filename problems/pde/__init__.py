@@ -12,6 +12,7 @@ transport              u_t = c(t) u_x (the paper's task)       exact Fourier shi
 diffusion              u_t = nu(t) u_xx                        exact Fourier multiplier exp(-k^2 N(t))
 advection-diffusion    u_t = c(t) u_x + nu(t) u_xx             exact, exp(i k C(t) - k^2 N(t))
 advection              u_t + beta u_x = 0 (PDEBench's sign)    exact Fourier shift; PDEBench layout
+wave                   u_tt = c(t)^2 u_xx, channels (u, u_t)   exact per mode (constant c), Magnus-4
 burgers                u_t + u u_x = nu u_xx                   ETDRK4, 2/3-rule dealiasing
 fisher-kpp             u_t = D u_xx + r u (1 - u), u in [0,1]  ETDRK4
 allen-cahn             u_t = eps^2 u_xx + u - u^3, u in [-1,1] ETDRK4
@@ -69,6 +70,7 @@ from physode.problems.pde.initial_conditions import (
 )
 from physode.problems.pde.reaction_diffusion import simulate_allen_cahn, simulate_fisher_kpp
 from physode.problems.pde.transport import simulate_transport, simulate_transport_to_file
+from physode.problems.pde.wave import simulate_wave
 
 __all__ = [
     "COEFFICIENT_FAMILIES",
@@ -99,6 +101,7 @@ __all__ = [
     "simulate_fisher_kpp",
     "simulate_transport",
     "simulate_transport_to_file",
+    "simulate_wave",
     "write",
     "write_pdebench",
 ]

@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from physode.cli_types import float_in, fraction, int_in, positive_float, positive_int, seed
-from physode.errors import InputError
 from physode.io import check_output, make_test_mask, trajectory_writer
 from physode.io.trajectories import TrajectoryFile
-from physode.problems.pde import advection, advection_diffusion, burgers, reaction_diffusion, transport
+from physode.problems.pde import advection, advection_diffusion, burgers, reaction_diffusion, transport, wave
 from physode.problems.pde.coefficients import COEFFICIENT_SPEC_HELP
 from physode.problems.pde.domain import grid
 from physode.problems.pde.files import Trajectories, write, write_pdebench
@@ -90,6 +89,13 @@ def _transport(args: argparse.Namespace) -> Path:
     ))
 
 
+def _wave(args: argparse.Namespace) -> Path:
+    return _write(args, wave.simulate_wave(
+        args.samples, args.nx, _times(args), args.velocity, args.initial, args.seed, args.length,
+        args.initial_rate, _dt(args),
+    ))
+
+
 def _diffusion(args: argparse.Namespace) -> Path:
     return _stream(args, lambda n, u0: advection_diffusion.simulate_diffusion(
         n, args.nx, _times(args), _nu(args), u0, args.seed, args.length,
@@ -140,6 +146,7 @@ STREAMED = {"transport", "diffusion", "advection-diffusion", "advection"}
 
 SIMULATORS: dict[str, Callable[[argparse.Namespace], Path]] = {
     "transport": _transport,
+    "wave": _wave,
     "diffusion": _diffusion,
     "advection-diffusion": _advection_diffusion,
     "advection": _advection,
@@ -168,7 +175,9 @@ def _run_simulate(args: argparse.Namespace) -> int:
         print(
             f"wrote {path}: {args.pde} ({written.attrs.get('equation', '?')}); {written.n_samples} samples "
             f"(train {len(written.train)}, test {len(written.test)}) x {written.n_times} times in "
-            f"[0, {args.t_final:g}] x {written.n_x} points; time-varying coefficients: "
+            f"[0, {args.t_final:g}] x {written.n_x} points"
+            + (f" x channels {', '.join(written.channels)}" if written.n_channels > 1 else "")
+            + "; time-varying coefficients: "
             f"{coefficients}; initial {args.initial}, seed {args.seed}"
         )
     return 0
@@ -227,7 +236,7 @@ def _add_equation_options(parser: argparse.ArgumentParser) -> None:
         f"(default: {', '.join(f'{pde} {nu}' for pde, nu in DEFAULT_NU.items())})",
     )
     stiff = parser.add_argument_group(
-        "ETDRK4 options (burgers, fisher-kpp, allen-cahn)",
+        "ETDRK4 options (burgers, fisher-kpp, allen-cahn; --dt also for wave)",
         "fisher-kpp: u_t = D u_xx + r u (1 - u), initial states mapped onto [0, 1]; allen-cahn: "
         "u_t = eps^2 u_xx + u - u^3, initial states mapped onto [-1, 1]. A warning says when --nx "
         "does not resolve the solution.",
@@ -240,6 +249,17 @@ def _add_equation_options(parser: argparse.ArgumentParser) -> None:
     stiff.add_argument("--diffusivity", type=positive_float, default=0.001, help="fisher-kpp: D")
     stiff.add_argument("--rate", type=positive_float, default=5.0, help="fisher-kpp: growth rate r")
     stiff.add_argument("--epsilon", type=positive_float, default=0.02, help="allen-cahn: interface width eps")
+    second_order = parser.add_argument_group(
+        "wave options",
+        "wave: u_tt = c(t)^2 u_xx with c(t) from --velocity, stored as channels (u, u_t); exact "
+        "per Fourier mode for constant c, fourth-order Magnus steps of at most --dt otherwise "
+        "(default: a quarter cell at the largest |c|, at most 2e-3; ~1e-11).",
+    )
+    second_order.add_argument(
+        "--initial-rate", choices=list(wave.INITIAL_RATES), default="rest",
+        help="u_t at t = 0: rest (0: the profile splits into two halves) or transport (c(0) u_x: "
+        "moves like transport's u0(x + C(t)))",
+    )
     pdebench = parser.add_argument_group(
         "advection options",
         "advection: u_t + beta u_x = 0 (PDEBench's sign; c = -beta), exact. PDEBench's settings: "

@@ -28,7 +28,8 @@ from physode.version import __version__
 class Trajectories:
     """Simulated data and everything the trajectory file records about it.
 
-    ``u`` is float64 (sample, t, x); ``coefficients`` are time-varying PDE coefficients over ``t``
+    ``u`` is float64 (sample, t, x), or (sample, t, channel, x) for a system whose fields are named
+    by ``channels`` (the wave equation's ``("u", "u_t")``); ``coefficients`` are time-varying PDE coefficients over ``t``
     (stored as variables), ``parameters`` constant ones (stored as root attributes) and
     ``settings`` the generator settings (stored as JSON), enough to regenerate the data.
     """
@@ -40,6 +41,7 @@ class Trajectories:
     settings: dict[str, Any]
     coefficients: dict[str, np.ndarray] = field(default_factory=dict)
     parameters: dict[str, float] = field(default_factory=dict)
+    channels: tuple[str, ...] | None = None
 
 
 def write(
@@ -56,7 +58,7 @@ def write(
     return write_trajectories(
         path, data.u, data.t, data.x, equation=data.equation, coefficients=data.coefficients,
         test_mask=mask, generator=settings, seed=seed, attrs=data.parameters,
-        compression=compression,
+        compression=compression, channels=data.channels,
     )
 
 
@@ -66,6 +68,8 @@ def write_pdebench(path: str | os.PathLike[str], data: Trajectories, *, seed: in
     ``t-coordinate`` is PDEBench's ``arange(Nt + 1) * dt_save``; the constant parameters become
     root attributes (``beta``), and the generator settings are kept as JSON in ``generator``.
     """
+    if data.channels is not None:
+        raise InputError("the PDEBench 1D layout holds one field; write a system of fields in the physode layout")
     steps = np.diff(data.t)
     if len(data.t) < 2 or not np.allclose(steps, steps[0], rtol=1e-9, atol=0.0):
         raise InputError(

@@ -5,7 +5,8 @@ Given u(t0), a single-layer model predicts u at every stored time: ``du/dt = f(u
 weights are static (ANODE, Neural ODE) or evolve (ANODEV2). The code knows nothing about the PDE:
 it reads the field, the times and the grid through :class:`physode.io.TrajectoryFile`.
 
-- :mod:`.models`: :class:`ModelConfig`, :func:`build_model`, the learned velocity ``c_hat(t)``.
+- :mod:`.models`: :class:`ModelConfig`, :func:`build_model` (one field or C channels).
+- :mod:`.estimates`: the learned velocity ``c_hat(t)`` (transport) or wave speed (wave).
 - :mod:`.fit`: :func:`fit` (deterministic, resumable, checkpoints and JSON metrics).
 - :mod:`.evaluate`: PDEBench's :func:`nrmse`, :func:`evaluate_run`.
 - :mod:`.plot`: :func:`plot_runs`, the Figure-2-style comparison.
@@ -23,8 +24,8 @@ from physode.problems.pde1d.models import (
     TrajectoryModel,
     build_model,
     parameter_count,
-    velocity_estimate,
 )
+from physode.problems.pde1d.estimates import velocity_estimate, wave_speed_estimate
 from physode.problems.pde1d.plot import plot_runs
 from physode.problems.pde1d.quickstart import run_quickstart
 
@@ -45,4 +46,5 @@ __all__ = [
     "plot_runs",
     "run_quickstart",
     "velocity_estimate",
+    "wave_speed_estimate",
 ]

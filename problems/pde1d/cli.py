@@ -76,6 +76,11 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--eval-every", type=int_in(0, MAX_COUNT), default=_FIT.eval_every,
                        help="epochs between test metrics in metrics.jsonl (0: only at the end)")
     train.add_argument("--device", default="auto", help=_DEVICE_HELP)
+    train.add_argument("--cache-mb", type=float, default=_FIT.cache_mb,
+                       help="MiB of training samples kept in memory per process (the rest is read from "
+                            "the file as needed, so any file size trains in bounded memory)")
+    train.add_argument("--dtype", choices=["float32", "float64"], default=_FIT.dtype,
+                       help="precision of the weights and the solve (float64: runs agree to rounding)")
     _add_threads(train)
     add_progress_option(train)
     parser.set_defaults(func=_run_fit)
@@ -87,7 +92,7 @@ def _config(args: argparse.Namespace) -> FitConfig:
                         per_mode_reaction=args.per_mode_reaction, hidden=args.hidden)
     return FitConfig(model=model, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                      curriculum=args.curriculum, seed=args.seed, checkpoint_every=args.checkpoint_every,
-                     eval_every=args.eval_every, progress=args.progress)
+                     eval_every=args.eval_every, dtype=args.dtype, cache_mb=args.cache_mb, progress=args.progress)
 
 
 def _run_fit(args: argparse.Namespace) -> int:

@@ -24,8 +24,9 @@ from physode.io import TrajectoryFile, check_output
 from physode.problems.pde1d.models import TrajectoryModel, config_from_dict, parameter_count
 from physode.training import (
     CHECKPOINT,
-    METRICS,
+    DistContext,
     RunLock,
+    all_reduce_sum,
     check_format,
     load_checkpoint,
     resolve_device,
@@ -35,6 +36,7 @@ from physode.training import (
 FORMAT = "physode.pde1d/1"
 SUMMARY = "metrics.json"
 EVALUATION = "evaluation.json"
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def nrmse(pred: Tensor, true: Tensor) -> Tensor:
@@ -47,35 +49,58 @@ def nrmse(pred: Tensor, true: Tensor) -> Tensor:
     return torch.linalg.vector_norm(pred - true, dim=-1) / torch.linalg.vector_norm(true, dim=-1)
 
 
+def channel_weights(data: TrajectoryFile, indices: np.ndarray, n_samples: int = 64) -> Tensor:
+    """Loss weights of the channels, ``(C, 1)`` (the trailing 1 broadcasts over x): with several
+    fields, 1 / each channel's mean square over the first ``n_samples`` of ``indices``, so that a
+    channel of large magnitude (the wave's u_t ~ c k u) does not drown out the others in the loss
+    (as nRMSE scores each against its own norm). One field: weight 1, the plain mean squared error.
+    """
+    if data.n_channels == 1:
+        return torch.ones(1)
+    mean_square = np.square(data[indices[:n_samples]], dtype=np.float64).mean(axis=(0, 1, 3))
+    return torch.from_numpy(np.where(mean_square > 0, 1 / np.maximum(mean_square, 1e-300), 1.0))[:, None]
+
+
 @torch.no_grad()
 def evaluate_model(model: TrajectoryModel, data: TrajectoryFile, indices: np.ndarray,
-                   device: torch.device, batch_size: int = 256) -> dict[str, Any]:
+                   device: torch.device, batch_size: int = 256, ctx: DistContext | None = None) -> dict[str, Any]:
     """Roll ``model`` out from ``u(t0)`` of the samples ``indices`` and score every stored time.
 
     Returns ``nrmse``: nRMSE per sample and time averaged over samples and the predicted times
     ``t[1:]`` (``t[0]`` is the given input, error zero, and would only dilute the average);
     ``final_nrmse``: the same at the last time only; ``rmse``: root mean square error over
-    everything predicted; ``nrmse_per_time``: the sample mean at each time, ``t[0]`` included.
+    everything predicted; ``nrmse_per_time``: the sample mean at each time, ``t[0]`` included;
+    ``nrmse_per_channel``: ``nrmse`` of each channel. With channels, nRMSE is taken per channel
+    (each against its own norm, as PDEBench does) and averaged over them. Under a process group
+    (``ctx``) each rank scores its share of ``indices`` and the sums are combined.
     """
     if len(indices) == 0:
         raise InputError(f"{data.path}: no samples to evaluate on (the test split is empty); "
                          "write the file with a nonzero test fraction")
     times = data.t.tolist()
-    per_time = torch.zeros(len(times), dtype=torch.float64)
-    squared_error = 0.0
+    per_time = torch.zeros(len(times), data.n_channels, dtype=torch.float64, device=device)
+    squared_error = torch.zeros((), dtype=torch.float64, device=device)
     model.eval()
-    for block in data.iter_batches(batch_size, indices):
-        true = torch.from_numpy(block).to(device)
+    shard = indices if ctx is None else np.array_split(indices, ctx.world_size)[ctx.rank]
+    for block in data.iter_batches(batch_size, shard):
+        true = torch.from_numpy(block).to(device, model.layer.weight.dtype)
         pred = model(true[:, 0], times)
-        per_time += nrmse(pred, true).double().sum(0).cpu()
-        squared_error += (pred - true)[:, 1:].double().square().sum().item()
-    per_time /= len(indices)
-    n_predicted = len(indices) * (len(times) - 1) * data.n_x
+        per_time += nrmse(pred, true).double().reshape(len(block), len(times), -1).sum(0)
+        squared_error += (pred - true)[:, 1:].double().square().sum()
+    totals = all_reduce_sum(torch.cat([per_time.reshape(-1), squared_error[None]])).cpu()
+    per_time_channel = totals[:-1].reshape(len(times), -1) / len(indices)
+    # t[0] is the given input, reproduced exactly: its error is 0, also where a channel is all zero
+    # there (the wave's u_t at rest), which would make the relative error 0 / 0.
+    per_time_channel[0] = 0.0
+    per_time = per_time_channel.mean(-1)
+    n_predicted = len(indices) * (len(times) - 1) * data.n_channels * data.n_x
+    squared_error = totals[-1].item()
     return {
         "nrmse": per_time[1:].mean().item(),
         "final_nrmse": per_time[-1].item(),
         "rmse": math.sqrt(squared_error / n_predicted),
         "nrmse_per_time": per_time.tolist(),
+        "nrmse_per_channel": dict(zip(data.channels, per_time_channel[1:].mean(0).tolist())),
         "n_samples": len(indices),
     }
 
@@ -118,9 +143,11 @@ def load_run(run: str | os.PathLike[str], device: torch.device | str = "cpu") ->
     state = load_checkpoint(path, required={"format": str, "config": dict, "grid": dict, "data": dict,
                                             "model": dict})
     check_format(state, FORMAT, path, "a 1-D field fit", "pass a run directory written by `physode fit`")
+    grid = state["grid"]
     try:
-        model = TrajectoryModel(config_from_dict(state["config"]["model"]), int(state["grid"]["n_x"]),
-                                float(state["grid"]["dx"]))
+        model = TrajectoryModel(config_from_dict(state["config"]["model"]), int(grid["n_x"]), float(grid["dx"]),
+                                len(grid.get("channels", ["u"])))  # runs from before channels: one field
+        model.to(DTYPES[state["config"].get("dtype", "float32")])  # before loading: float64 weights stay exact
         model.load_state_dict(state["model"])
     except (RuntimeError, KeyError, TypeError, ValueError) as err:
         raise InputError(f"{path} does not fit its own model config ({one_line(err, 200)}); it was "
@@ -140,6 +167,10 @@ def check_grid(run: LoadedRun, data: TrajectoryFile) -> None:
             f"{data.path} has {data.n_x} points spaced {dx:.6g} but the model in {run.checkpoint} was "
             f"fit on {grid['n_x']} points spaced {grid['dx']:.6g}; evaluate it on data on the same grid"
         )
+    channels = list(grid.get("channels", ["u"]))
+    if list(data.channels) != channels:
+        raise InputError(f"{data.path} has channels {list(data.channels)} but the model in {run.checkpoint} "
+                         f"was fit to {channels}; evaluate it on data with the same fields")
 
 
 def evaluate_run(run: str | os.PathLike[str], data: str | os.PathLike[str] | None = None,

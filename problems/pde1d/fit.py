@@ -2,12 +2,17 @@
 
 Works on any file :class:`physode.io.TrajectoryFile` reads (physode format or PDEBench 1D): the
 model sees only the field, the times and the grid. Loss: mean squared error over the predicted
-times; reported: PDEBench's nRMSE on the file's test split (:mod:`.evaluate`).
+times (channels weighted by :func:`.evaluate.channel_weights`); reported: PDEBench's nRMSE.
 
 Training is deterministic for a given seed: the initial weights come from ``torch.manual_seed``,
 the batch order from a seeded generator saved in every checkpoint together with the weights,
 Adam's moments, the learning-rate schedule and the global RNGs. A run killed at any point and
 resumed from its last checkpoint therefore ends with exactly the metrics of an uninterrupted run.
+
+Under ``torchrun`` (gloo on CPU, NCCL on CUDA) each rank reads only its shard of every global batch
+through a bounded sample cache (:class:`TrainSplit`: files larger than memory train); gradients are
+summed with each rank's loss weighted by its share, so N processes take exactly one's steps, also
+for an uneven last batch (hence not DDP's mean). Rank 0 writes; evaluation splits the test set.
 
 Horizon curriculum: the error of a wrongly rotated Fourier mode is smallest when the mode is
 damped away, so a model fit to whole trajectories from the start falls into "predict zero" for
@@ -23,6 +28,7 @@ import dataclasses
 import math
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,27 +39,28 @@ import torch
 
 from physode.errors import InputError, TrainingDiverged
 from physode.io import TrajectoryFile, check_run_dir, file_fingerprint
-from physode.problems.pde1d.evaluate import FORMAT, SUMMARY, evaluate_model
+from physode.problems.pde1d.evaluate import DTYPES, FORMAT, SUMMARY, channel_weights, evaluate_model
 from physode.problems.pde1d.models import ModelConfig, TrajectoryModel, build_model, parameter_count
 from physode.training import (
     CHECKPOINT,
     METRICS,
+    DistContext,
     MetricsWriter,
+    all_reduce_sum,
+    close_distributed,
+    init_distributed,
     progress_bar,
     rank_zero_lock,
     read_metrics,
-    resolve_device,
     restore_training_state,
     resume_state,
     save_checkpoint,
     training_state,
     write_json,
 )
-from physode.resources import check_memory
 
 # Fields a resumed run may change; everything else must match its checkpoint.
-RESUMABLE_CHANGES = ("progress",)
-CACHE_LIMIT_BYTES = 256 * 2**20  # a train split up to this size is read once and kept in memory
+RESUMABLE_CHANGES = ("progress", "cache_mb")
 # Learning-rate warm-up (fraction of the steps): short, because the curriculum's first, shortest
 # horizons must be learned before the horizon grows (a long warm-up leaves them under-fit).
 WARMUP = 0.05
@@ -77,6 +84,8 @@ class FitConfig:
     checkpoint_every: int = 5  # epochs
     eval_every: int = 10  # epochs between test-metric records in metrics.jsonl (0: only at the end)
     eval_batch_size: int = 256
+    dtype: str = "float32"  # of the weights and the solve; float64 to check runs against each other
+    cache_mb: float = 256.0  # training samples kept in memory per process; the rest is read as needed
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -89,6 +98,10 @@ class FitConfig:
             raise InputError(f"--curriculum must be in [0, 1) (a fraction of the steps), got {self.curriculum}")
         if self.eval_every < 0:
             raise InputError(f"--eval-every must be >= 0, got {self.eval_every}")
+        if not (math.isfinite(self.cache_mb) and self.cache_mb >= 0):
+            raise InputError(f"--cache-mb must be a size in MiB >= 0, got {self.cache_mb}")
+        if self.dtype not in DTYPES:
+            raise InputError(f"--dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
 
 
 def horizon(step: int, total_steps: int, n_intervals: int, curriculum: float) -> int:
@@ -100,28 +113,50 @@ def horizon(step: int, total_steps: int, n_intervals: int, curriculum: float) ->
 
 
 class TrainSplit:
-    """The training samples of a file, in memory when small, otherwise read batch by batch."""
+    """The training samples of a file, read lazily through a least-recently-used cache of at most
+    ``cache_limit_bytes`` of samples: memory stays bounded whatever the file's size."""
 
-    def __init__(self, data: TrajectoryFile, cache_limit_bytes: int = CACHE_LIMIT_BYTES) -> None:
+    def __init__(self, data: TrajectoryFile, cache_limit_bytes: int) -> None:
         self.data = data
         self.indices = data.train
         if len(self.indices) == 0:
             raise InputError(f"{data.path}: the file has no training samples (all are marked test)")
-        size = len(self.indices) * data.n_times * data.n_x * 4
-        if size <= cache_limit_bytes:
-            check_memory(size, f"caching the {len(self.indices)} training samples of {data.path}",
-                         "free memory or fit a smaller file")
-        self.cache = data.batch(self.indices) if size <= cache_limit_bytes else None
+        self.capacity = max(1, cache_limit_bytes // (math.prod(data.sample_shape) * 4))
+        self.cache: OrderedDict[int, np.ndarray] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self.indices)
 
-    def batches(self, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
-        """Shuffled batches (float32, CPU); the order depends only on ``generator``."""
+    def read(self, positions: np.ndarray) -> torch.Tensor:
+        """Training samples ``positions`` (into the split) as float32, from the cache or the file."""
+        missing = sorted({int(i) for i in positions} - self.cache.keys())
+        if missing:
+            block = self.data[self.indices[missing]]
+            for position, sample in zip(missing, block):
+                self.cache[position] = sample.copy()  # a copy: a view would keep the whole block alive
+        for position in positions:
+            self.cache.move_to_end(int(position))
+        rows = [self.cache[int(i)] for i in positions]
+        while len(self.cache) > self.capacity:
+            self.cache.popitem(last=False)
+        return torch.from_numpy(np.stack(rows)) if rows else torch.empty(0, *self.data.sample_shape)
+
+    def batches(self, batch_size: int, generator: torch.Generator,
+                ctx: DistContext) -> Iterator[tuple[int, torch.Tensor]]:
+        """Shuffled global batches (the order depends only on ``generator``): their size and this rank's shard."""
         order = torch.randperm(len(self), generator=generator).numpy()
         for start in range(0, len(order), batch_size):
             chosen = order[start : start + batch_size]
-            yield self.cache[chosen] if self.cache is not None else self.data.batch(self.indices[chosen])
+            yield len(chosen), self.read(np.array_split(chosen, ctx.world_size)[ctx.rank])
+
+
+def _sum_gradients(model: torch.nn.Module) -> None:
+    """Sum every parameter's gradient over the ranks (one flat all-reduce; a no-op for one process)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in params]  # None: an empty shard
+    flat = all_reduce_sum(torch.cat([grad.ravel() for grad in grads]))
+    for p, grad in zip(params, flat.split([p.numel() for p in params])):
+        p.grad = grad.view_as(p)
 
 
 def _data_record(data: TrajectoryFile) -> dict[str, Any]:
@@ -139,7 +174,15 @@ def fit(data_path: str | os.PathLike[str], out: str | os.PathLike[str], config: 
     re-evaluated). Returns the final summary, also written to ``out/metrics.json``.
     """
     out = check_run_dir(out)
-    target = resolve_device(device)
+    ctx = init_distributed(device)
+    try:
+        return _open_and_fit(data_path, out, config, ctx, resume)
+    finally:
+        close_distributed()
+
+
+def _open_and_fit(data_path: str | os.PathLike[str], out: Path, config: FitConfig, ctx: DistContext,
+                  resume: bool) -> dict[str, Any]:
     with TrajectoryFile(data_path) as data:
         if data.n_times < 2:
             raise InputError(f"{data.path}: a fit needs at least two stored times, the file has {data.n_times}")
@@ -157,14 +200,18 @@ def fit(data_path: str | os.PathLike[str], out: str | os.PathLike[str], config: 
                           "generator": torch.Tensor, "rng": dict, "elapsed_s": float},
                 config=dataclasses.asdict(config), may_change=RESUMABLE_CHANGES, identity={"data": record},
             )
-            return _fit(config, data, record, out, target, state)
+            if ctx.distributed:  # every rank has read the checkpoint before rank 0 writes a new one
+                torch.distributed.barrier()
+            return _fit(config, data, record, out, ctx, state)
 
 
-def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: Path, device: torch.device,
+def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: Path, ctx: DistContext,
          state: dict[str, Any] | None) -> dict[str, Any]:
+    device = ctx.device
     torch.manual_seed(config.seed)
-    model = build_model(config.model, data.x).to(device)
-    train_split = TrainSplit(data)
+    model = build_model(config.model, data.x, data.n_channels).to(device, DTYPES[config.dtype])
+    train_split = TrainSplit(data, int(config.cache_mb * 2**20))
+    weight = channel_weights(data, train_split.indices).to(device, DTYPES[config.dtype])
     times = data.t.tolist()
     n_intervals = len(times) - 1
     steps_per_epoch = math.ceil(len(train_split) / config.batch_size)
@@ -181,25 +228,34 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
     def save(epoch: int) -> None:
         save_checkpoint(out / CHECKPOINT, {
             "format": FORMAT, "config": dataclasses.asdict(config), "data": record,
-            "grid": {"n_x": data.n_x, "dx": float(np.diff(data.x).mean())}, "epoch": epoch,
+            "grid": {"n_x": data.n_x, "dx": float(np.diff(data.x).mean()), "channels": list(data.channels)},
+            "epoch": epoch,
             **training_state(model, optimizer, scheduler, generator), "elapsed_s": elapsed,
         })
 
-    metrics = MetricsWriter(out / METRICS, keep_through=start)
+    metrics = MetricsWriter(out / METRICS, keep_through=start) if ctx.is_main else None
     last_saved = start
     with progress_bar(total=total_steps, initial=start * steps_per_epoch, unit="step", leave=False,
-                      desc=f"fit {config.model.variant}", enabled=config.progress) as bar:
+                      desc=f"fit {config.model.variant}", enabled=config.progress and ctx.is_main) as bar:
         for epoch in range(start + 1, config.epochs + 1):
             began = time.perf_counter()
             model.train()
             loss_sum, count = 0.0, 0
             step = (epoch - 1) * steps_per_epoch
-            for batch in train_split.batches(config.batch_size, generator):
+            for global_size, shard in train_split.batches(config.batch_size, generator, ctx):
                 h = horizon(step, total_steps, n_intervals, config.curriculum)
-                true = batch[:, : h + 1].to(device)
-                pred = model(true[:, 0], times[: h + 1])
-                loss = (pred[:, 1:] - true[:, 1:]).square().mean()
-                loss_value, scale = torch.stack([loss.detach(), true.square().mean()]).tolist()
+                # A rank may get none of a short last batch: it adds zero to the loss and the gradients.
+                shard_loss = torch.zeros((), device=device, dtype=DTYPES[config.dtype])
+                shard_scale = torch.zeros((), device=device, dtype=DTYPES[config.dtype])
+                if len(shard):
+                    true = shard[:, : h + 1].to(device, DTYPES[config.dtype])
+                    pred = model(true[:, 0], times[: h + 1])
+                    # This shard's part of the global batch's mean squared error; summed over ranks, the mean.
+                    squared = (pred[:, 1:] - true[:, 1:]).square() * weight
+                    shard_loss = squared.sum() / (global_size * true[0, 1:].numel())
+                    # The batch's weighted mean square (u(t0) included), the scale divergence is judged by.
+                    shard_scale = (true.square() * weight).sum() / (global_size * true[0].numel())
+                loss_value, scale = all_reduce_sum(torch.stack([shard_loss.detach(), shard_scale])).tolist()
                 if not math.isfinite(loss_value) or loss_value > DIVERGENCE_FACTOR * scale > 0:
                     kept = (f"the last good checkpoint (epoch {last_saved}) in {out} is kept" if last_saved
                             else "no checkpoint was written yet")
@@ -210,11 +266,14 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
                         "--lr or raise --steps-per-interval, then start a new --out"
                     )
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                if shard_loss.requires_grad:
+                    shard_loss.backward()
+                if ctx.distributed:
+                    _sum_gradients(model)
                 optimizer.step()
                 scheduler.step()
-                loss_sum += loss_value * len(batch)
-                count += len(batch)
+                loss_sum += loss_value * global_size
+                count += global_size
                 step += 1
                 bar.update()
                 bar.set_postfix(loss=f"{loss_value:.2e}", horizon=h, refresh=False)  # drawn with the next redraw
@@ -222,19 +281,23 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
             entry: dict[str, Any] = {"epoch": epoch, "step": step, "train_loss": loss_sum / count,
                                      "horizon": h, "lr": scheduler.get_last_lr()[0], "time_s": elapsed}
             if config.eval_every and epoch % config.eval_every == 0:
-                test = evaluate_model(model, data, data.test, device, config.eval_batch_size)
+                test = evaluate_model(model, data, data.test, device, config.eval_batch_size, ctx)
                 entry.update(test_nrmse=test["nrmse"], test_final_nrmse=test["final_nrmse"])
+            if metrics is None:
+                continue
             metrics.write(entry)  # before the checkpoint: a kill in between only repeats this record
             if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
                 save(epoch)
                 last_saved = epoch
-    return _summarise(model, config, data, record, out, device, elapsed)
+    return _summarise(model, config, data, record, out, ctx, elapsed)
 
 
 def _summarise(model: TrajectoryModel, config: FitConfig, data: TrajectoryFile, record: dict[str, Any],
-               out: Path, device: torch.device, elapsed: float) -> dict[str, Any]:
-    """Final test metrics of the fitted model, written to ``out/metrics.json``."""
-    test = evaluate_model(model, data, data.test, device, config.eval_batch_size)
+               out: Path, ctx: DistContext, elapsed: float) -> dict[str, Any]:
+    """Final test metrics of the fitted model, written to ``out/metrics.json`` by rank 0."""
+    test = evaluate_model(model, data, data.test, ctx.device, config.eval_batch_size, ctx)
+    if ctx.distributed:  # rank 0's last metrics record is written before anyone reads the history
+        torch.distributed.barrier()
     history = read_metrics(out / METRICS)
     summary = {
         "variant": config.model.variant, "layer": config.model.layer, "params": parameter_count(model),
@@ -243,6 +306,7 @@ def _summarise(model: TrajectoryModel, config: FitConfig, data: TrajectoryFile, 
         "train_loss": history[-1]["train_loss"] if history else None,
         "fit_time_s": elapsed, "data": record["path"], "n_test": test["n_samples"],
     }
-    write_json(out / SUMMARY, summary)
+    if ctx.is_main:
+        write_json(out / SUMMARY, summary)
     return summary
 

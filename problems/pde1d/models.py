@@ -1,9 +1,10 @@
 """Single-layer ODE models of a 1-D periodic field: u(t) from u(t0), one linear layer as the generator.
 
-The state is the field itself, ``u`` of shape ``(batch, Nx)``; the model integrates
-``du/dt = f(u; theta(t))`` from the data's first time over every stored time. ``f`` is one linear,
-translation-invariant layer, so it is fully described by its Fourier symbol ``sigma_k`` (the
-factor it multiplies the mode ``exp(i k x)`` by):
+The state is the field itself, ``u`` of shape ``(batch, Nx)``, or ``(batch, C, Nx)`` for a system
+of C fields (the wave equation's ``(u, u_t)``); the model integrates ``du/dt = f(u; theta(t))`` from
+the data's first time over every stored time. ``f`` is one linear, translation-invariant layer, so
+it is fully described by its Fourier symbol ``sigma_k`` (the factor it multiplies the mode
+``exp(i k x)`` by; for C fields a C x C matrix per mode, mixing the channels):
 
 - ``spectral`` (default): one complex multiplier per retained real-FFT mode. Any linear,
   constant-coefficient periodic PDE (advection ``i k c``, diffusion ``-nu k^2``, dispersion ...)
@@ -14,10 +15,9 @@ factor it multiplies the mode ``exp(i k x)`` by):
   Local and resolution-agnostic, but a ``K``-point stencil cannot match ``i k c`` at high
   wavenumbers (dispersion error ~ ``(k dx)^(K-1)``).
 
-Both layers store their weights in velocity units (the stencil acts on differences divided by
-``dx``, the multipliers are scaled by ``|k|``), so a weight of order one means a velocity of order
-one whatever the grid; without it Adam would need thousands of steps just to grow the weights to
-``c / dx``, and steps sized for the fast modes would swamp the slow ones.
+Both layers store their weights in velocity units (differences over ``dx``, multipliers scaled by
+``|k|``; channels: :class:`SpectralLayer`), so a weight of order one means a velocity of order one
+on any grid; otherwise Adam would need thousands of steps to grow weights to ``c / dx``.
 
 Variants (same layer, different time dependence of its weights):
 
@@ -90,48 +90,61 @@ class ModelConfig:
 
 
 # --------------------------------------------------------------------------------------------------
-# Layers: (batch, channels, Nx) -> (batch, Nx), each with its Fourier symbol
+# Layers: (batch, in channels, Nx) -> (batch, channels, Nx), each with its Fourier symbol
 # --------------------------------------------------------------------------------------------------
 
 
 class SpectralLayer(nn.Module):
-    """``f(u) = irfft(sum_c m_{k,c} rfft(u_c)_k)`` over the first ``modes`` modes.
+    """``f(u)_o = irfft(sum_i m_{k,o,i} rfft(u_i)_k)`` over the first ``modes`` modes.
 
-    The multipliers are stored in velocity units, ``m_k = |k| (a_k + i b_k)`` (mode 0 uses the
-    lowest nonzero ``|k|``): advection at speed ``c`` is ``b_k = c`` for every mode. Adam moves
-    every weight by about the learning rate per step, so this scaling lets all modes learn their
-    phase speed at the same pace; unscaled, low modes would be swamped by steps sized for high ones.
-    ``weight`` has shape ``(modes, channels, 2)`` (real, imaginary pairs), modes first so an
-    evolution operator's per-channel coefficients become per-mode ones.
+    A complex ``channels x in_channels`` matrix per mode (``extra`` inputs: Neural ODE's time).
+    Stored in velocity units, ``m_k = |k| (a_k + i b_k)`` (mode 0: the lowest nonzero ``|k|``), so
+    advection at speed ``c`` is ``b_k = c`` on every mode and Adam's equal steps move all modes'
+    phase speeds at the same pace. Entry ``(o, i)`` of C channels is scaled by ``|k|^(1 + o - i)``,
+    taking channel ``j`` as the ``j``-th time derivative of channel 0 (the wave's ``(u, u_t)``):
+    the wave generator ``[[0, 1], [-c^2 k^2, 0]]`` is the weights ``[[0, 1], [-c^2, 0]]`` on every
+    mode. ``weight``: ``(modes, in_channels, 2)`` (real, imaginary) for one field, so an evolution
+    operator's per-channel coefficients are per mode; ``(channels * in_channels, modes, 2)`` for C
+    fields, so they are per channel pair (ANODEV2 can then grow ``-c^2`` alone).
     """
 
-    def __init__(self, n_x: int, dx: float, modes: int | None = None, channels: int = 1,
-                 init_scale: float = 0.01) -> None:
+    def __init__(self, n_x: int, dx: float, modes: int | None = None, extra: int = 0,
+                 init_scale: float = 0.01, channels: int = 1) -> None:
         super().__init__()
         available = n_x // 2 + 1
         if modes is not None and modes > available:
             raise InputError(f"{modes} spectral modes requested but a grid of {n_x} points has {available}")
         self.n_x = n_x
         self.modes = available if modes is None else modes
+        self.channels, self.in_channels = channels, channels + extra
         k = 2 * math.pi * torch.fft.rfftfreq(n_x, d=dx, dtype=torch.float64)[: self.modes]
-        self.register_buffer("k_scale", k.clamp_min(2 * math.pi / (n_x * dx)).float(), persistent=False)
-        self.weight = nn.Parameter(init_scale * torch.randn(self.modes, channels, 2))
+        out, inputs = torch.arange(channels)[:, None], torch.arange(self.in_channels)
+        power = torch.where(inputs < channels, 1 + out - inputs, 1)  # extra inputs: velocity units
+        scale = k.clamp_min(2 * math.pi / (n_x * dx))[:, None, None] ** power  # (modes, C, C_in)
+        self.register_buffer("k_scale", scale.float(), persistent=False)
+        shape = (self.modes, self.in_channels) if channels == 1 else (channels * self.in_channels, self.modes)
+        self.weight = nn.Parameter(init_scale * torch.randn(*shape, 2))
+
+    def multipliers(self, weight: Tensor) -> Tensor:
+        """The complex matrices ``(..., modes, channels, in_channels)`` of weights like ``weight``."""
+        pairs = (weight if self.channels == 1 else weight.transpose(-3, -2)).unflatten(-2, (self.channels, -1))
+        return torch.complex(pairs[..., 0], pairs[..., 1]) * self.k_scale
 
     def forward(self, u: Tensor) -> Tensor:
-        spectrum = torch.fft.rfft(u, dim=-1)[..., : self.modes]  # (B, C, modes)
-        multiplier = torch.complex(self.weight[..., 0], self.weight[..., 1]).T * self.k_scale
-        return torch.fft.irfft((spectrum * multiplier).sum(1), n=self.n_x, dim=-1)
+        spectrum = torch.fft.rfft(u, dim=-1)[..., : self.modes]  # (B, C_in, modes)
+        mixed = torch.einsum("bim,moi->bom", spectrum, self.multipliers(self.weight))
+        return torch.fft.irfft(mixed, n=self.n_x, dim=-1)
 
     def symbol(self, weight: Tensor) -> Tensor:
-        """The symbol of channel 0 (the field) for weights ``(..., modes, C, 2)``: ``(..., n_x//2+1)``."""
-        sigma = torch.complex(weight[..., 0, 0], weight[..., 0, 1]) * self.k_scale
-        return F.pad(sigma, (0, self.n_x // 2 + 1 - self.modes))
+        """The symbol matrices for weights ``(..., *weight.shape)``: ``(..., n_x//2+1, C, C_in)``."""
+        return F.pad(self.multipliers(weight), (0, 0, 0, 0, 0, self.n_x // 2 + 1 - self.modes))
 
 
 class StencilLayer(nn.Module):
     """``f(u)_i = w_0 u_i + sum_{j != 0} w_j (u_{i+j} - u_i) / dx``: a periodic conv1d of odd width.
 
-    ``weight`` has shape ``(1, channels, width)``, offsets ``j = -h .. h`` along the last axis.
+    ``weight`` has shape ``(channels, in_channels, width)``, offsets ``j = -h .. h`` along the last
+    axis, one stencil per channel pair (the wave's ``u -> u_t`` one needs weights ~ ``c^2 / dx``).
     Written on differences, the off-centre weights are velocities (the first moment
     ``sum_j w_j j`` is the advection speed, ``dx/2`` times the second a diffusion coefficient) and the centre
     weight ``w_0`` is a reaction rate, so Adam's equal-sized steps mean comparable changes of the
@@ -140,13 +153,13 @@ class StencilLayer(nn.Module):
     times faster than the learned velocity changes, and fitting drifts into "damp everything".
     """
 
-    def __init__(self, n_x: int, dx: float, width: int = 7, channels: int = 1,
-                 init_scale: float = 0.01) -> None:
+    def __init__(self, n_x: int, dx: float, width: int = 7, extra: int = 0,
+                 init_scale: float = 0.01, channels: int = 1) -> None:
         super().__init__()
         if width > n_x:
             raise InputError(f"stencil width {width} exceeds the {n_x} grid points; lower --width")
         self.n_x, self.dx, self.half = n_x, dx, width // 2
-        self.weight = nn.Parameter(init_scale * torch.randn(1, channels, width))
+        self.weight = nn.Parameter(init_scale * torch.randn(channels, channels + extra, width))
 
     def kernel(self, weight: Tensor) -> Tensor:
         """The plain stencil ``k`` with ``f(u)_i = sum_j k_j u_{i+j}`` for weights ``(..., width)``."""
@@ -156,36 +169,36 @@ class StencilLayer(nn.Module):
 
     def forward(self, u: Tensor) -> Tensor:
         padded = F.pad(u, (self.half, self.half), mode="circular")
-        return F.conv1d(padded, self.kernel(self.weight))[:, 0]
+        return F.conv1d(padded, self.kernel(self.weight))
 
     def symbol(self, weight: Tensor) -> Tensor:
-        """Channel 0's symbol ``sum_j k_j exp(i k j dx)`` for weights ``(..., 1, C, width)``."""
+        """Symbols ``sum_j k_j exp(i k j dx)`` for weights ``(..., C, C_in, width)``: ``(..., n_x//2+1, C, C_in)``."""
         offsets = torch.arange(-self.half, self.half + 1, device=weight.device, dtype=weight.dtype)
         k_dx = 2 * math.pi * torch.fft.rfftfreq(self.n_x, device=weight.device, dtype=weight.dtype)
         phase = torch.polar(torch.ones_like(k_dx[:, None] * offsets), k_dx[:, None] * offsets)
-        return (phase * self.kernel(weight)[..., 0, 0, None, :]).sum(-1)
+        return (phase[:, None, None] * self.kernel(weight)[..., None, :, :, :]).sum(-1)
 
 
 class FieldOnly(nn.Module):
-    """``f(u)``: the layer applied to the field as its single channel."""
+    """``f(u)``: the layer applied to the fields ``(batch, C, Nx)``."""
 
     def __init__(self, layer: nn.Module) -> None:
         super().__init__()
         self.layer = layer
 
     def forward(self, u: Tensor) -> Tensor:
-        return self.layer(u[:, None])
+        return self.layer(u)
 
 
 class TimeConcat(nn.Module):
-    """``f(t, u)``: time concatenated to the field as a second, constant channel (Chen et al.)."""
+    """``f(t, u)``: time concatenated to the fields as one more, constant channel (Chen et al.)."""
 
     def __init__(self, layer: nn.Module) -> None:
         super().__init__()
         self.layer = layer
 
     def forward(self, t: float, u: Tensor) -> Tensor:
-        return self.layer(torch.stack([u, torch.full_like(u, t)], dim=1))
+        return self.layer(torch.cat([u, torch.full_like(u[:, :1], t)], dim=1))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -199,17 +212,16 @@ class TrajectoryModel(nn.Module):
     Args:
         config: the model description.
         n_x: grid points; ``dx``: grid spacing (uniform periodic grid).
-    """
+        channels: fields of the state (the data's channels)."""
 
-    def __init__(self, config: ModelConfig, n_x: int, dx: float) -> None:
+    def __init__(self, config: ModelConfig, n_x: int, dx: float, channels: int = 1) -> None:
         super().__init__()
         self.config = config
-        channels = 2 if config.variant == "neuralode" else 1
-        if config.layer == "spectral":
-            layer: nn.Module = SpectralLayer(n_x, dx, config.modes, channels, config.init_scale)
-        else:
-            layer = StencilLayer(n_x, dx, config.width, channels, config.init_scale)
-        self.layer = layer
+        self.channels = channels
+        extra = 1 if config.variant == "neuralode" else 0
+        self.layer = layer = (
+            SpectralLayer(n_x, dx, config.modes, extra, config.init_scale, channels) if config.layer == "spectral"
+            else StencilLayer(n_x, dx, config.width, extra, config.init_scale, channels))
         common = {"steps": config.steps_per_interval, "method": config.method}
         if config.variant == "anode":
             self.block = physode.ODEBlock(FieldOnly(layer), grad="checkpoint", **common)
@@ -219,9 +231,11 @@ class TrajectoryModel(nn.Module):
             if config.variant == "anodev2":
                 # Spectral modes are independent (no spatial axis): only reaction acts on them.
                 axes = () if config.layer == "spectral" else (-1,)
-                operator: physode.EvolutionOperator = physode.SpectralRDA(
-                    axes=axes, per_channel=config.per_mode_reaction
-                )
+                if channels > 1 and config.per_mode_reaction:
+                    raise InputError("--per-mode-reaction is for single-field data; with channels ANODEV2 "
+                                     "learns one reaction rate per channel pair (spectral) or output channel")
+                per_channel = config.per_mode_reaction or channels > 1
+                operator: physode.EvolutionOperator = physode.SpectralRDA(axes=axes, per_channel=per_channel)
             else:
                 operator = physode.Neural(hidden=config.hidden, time_input=True)
             self.block = physode.CoupledODEBlock(
@@ -229,8 +243,13 @@ class TrajectoryModel(nn.Module):
             )
 
     def forward(self, u0: Tensor, times: Sequence[float]) -> Tensor:
-        """Predicted fields ``(batch, len(times), Nx)``; index 0 is ``u0`` itself."""
-        return self.block(u0, times=times).transpose(0, 1)
+        """``(batch, len(times), Nx)`` from ``u0`` ``(batch, Nx)`` (index 0 is ``u0``); channels:
+        ``(batch, C, Nx) -> (batch, len(times), C, Nx)``, the data's layout either way."""
+        single = u0.ndim == 2
+        if u0.ndim not in (2, 3) or (1 if single else u0.shape[1]) != self.channels:
+            raise InputError(f"the model takes {self.channels} channel(s) (batch, C, Nx); got {tuple(u0.shape)}")
+        path = self.block(u0[:, None] if single else u0, times=times).transpose(0, 1)
+        return path[:, :, 0] if single else path
 
     def weights_at(self, times: Sequence[float]) -> Tensor:
         """The layer's applied weights theta(t) at the stored ``times``, stacked on dim 0.
@@ -247,7 +266,7 @@ class TrajectoryModel(nn.Module):
         return path
 
     def symbols(self, times: Sequence[float]) -> Tensor:
-        """Fourier symbol of the learned generator at ``times``: complex ``(len(times), Nx//2+1)``."""
+        """Fourier symbol of the learned generator at ``times``, ``(len(times), Nx//2+1, C, C_in)``."""
         return self.layer.symbol(self.weights_at(times))
 
 
@@ -256,8 +275,8 @@ def parameter_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def build_model(config: ModelConfig, x: np.ndarray) -> TrajectoryModel:
-    """A model for data on the uniform periodic grid ``x`` (spacing taken from it)."""
+def build_model(config: ModelConfig, x: np.ndarray, channels: int = 1) -> TrajectoryModel:
+    """A model for ``channels`` fields on the uniform periodic grid ``x`` (spacing taken from it)."""
     x = np.asarray(x, dtype=np.float64)
     if x.size < 4:
         raise InputError(f"the grid has {x.size} points; a 1-D field model needs at least 4")
@@ -267,7 +286,7 @@ def build_model(config: ModelConfig, x: np.ndarray) -> TrajectoryModel:
         raise InputError(
             "the x grid is not uniform; the spectral and stencil layers assume a uniform periodic grid"
         )
-    return TrajectoryModel(config, x.size, dx)
+    return TrajectoryModel(config, x.size, dx, channels)
 
 
 def config_from_dict(values: dict) -> ModelConfig:
@@ -277,18 +296,3 @@ def config_from_dict(values: dict) -> ModelConfig:
     if unknown:
         raise InputError(f"unknown model settings {sorted(unknown)}; known: {sorted(names)}")
     return ModelConfig(**values)
-
-
-def velocity_estimate(symbols: Tensor, n_x: int, dx: float, energy: Tensor) -> Tensor:
-    """c_hat(t): the pure-advection velocity closest to the learned generator on the excited modes.
-
-    Transport ``dz/dt = c dz/dx`` has the symbol ``i k c``. We fit ``Im sigma_k(t) = k c`` by
-    least squares weighted by ``energy`` (the data's power per mode, so modes the data never
-    excite, whose weights are untrained, do not count): ``c = sum e k Im(sigma) / sum e k^2``.
-    For a stencil with ``energy`` concentrated at low ``k`` this is the first moment of its
-    weights, ``sum_j w_j j`` (offsets ``j`` in cells); for spectral multipliers it averages
-    ``Im(m_k) / k`` (the imaginary weights ``b_k``) over the excited modes.
-    """
-    k = 2 * math.pi * torch.fft.rfftfreq(n_x, d=dx, dtype=torch.float64)
-    e = energy.to(torch.float64) * k.square()
-    return (symbols.imag.to(torch.float64) * k * energy.to(torch.float64)).sum(-1) / e.sum()

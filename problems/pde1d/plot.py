@@ -1,8 +1,9 @@
 """Figure 2 of the ANODEV2 rebuttal, for any fitted runs: ground truth vs predictions, and c_hat(t) vs c(t).
 
 One test sample is rolled out by every run and drawn at several stored times (the first panel is
-the given input ``u(t0)``). When the data file stores a velocity ``c`` (transport), a last panel
-compares it with the velocity each model has learned (:func:`.models.velocity_estimate`).
+the given input ``u(t0)``); of a system of fields, channel 0 (the wave's ``u``) is drawn. When the
+data file stores a velocity ``c``, a last panel compares it with the velocity each model has learned
+(transport: :func:`.estimates.velocity_estimate`; wave (u, u_t): :func:`.estimates.wave_speed_estimate`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import torch
 from physode.errors import InputError
 from physode.io import TrajectoryFile, atomic_path, check_output
 from physode.problems.pde1d.evaluate import check_grid, load_run
-from physode.problems.pde1d.models import velocity_estimate
+from physode.problems.pde1d.estimates import velocity_estimate, wave_speed_estimate
 
 TRUTH_COLOR = "C0"  # the paper: blue truth, orange ANODE, green ANODEV2
 # A fixed look per variant, so that curves lying on top of each other stay distinguishable.
@@ -29,7 +30,8 @@ def initial_energy(file: TrajectoryFile, indices: np.ndarray, batch_size: int = 
     """Mean power per real-FFT mode of the initial states ``u(t0)``: which modes the data excite."""
     total = np.zeros(file.n_x // 2 + 1)
     for block in file.iter_batches(batch_size, indices):
-        total += (np.abs(np.fft.rfft(block[:, 0].astype(np.float64), axis=-1)) ** 2).sum(0)
+        first = block[:, 0] if file.n_channels == 1 else block[:, 0, 0]  # u(t0) of the first field
+        total += (np.abs(np.fft.rfft(first.astype(np.float64), axis=-1)) ** 2).sum(0)
     return torch.from_numpy(total / len(indices))
 
 
@@ -65,10 +67,14 @@ def plot_runs(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str
         times = file.t.tolist()
         true = file.batch([test[sample]])[0].numpy()
         with torch.no_grad():
-            preds = [run.model(torch.from_numpy(true[None, 0]), times)[0].numpy() for run in loaded]
+            preds = [run.model(torch.from_numpy(true[None, 0]).to(run.model.layer.weight.dtype), times)[0].numpy()
+                     for run in loaded]
+        if file.n_channels > 1:  # draw the first field
+            true, preds = true[:, 0], [pred[:, 0] for pred in preds]
+        estimate = wave_speed_estimate if file.channels == ("u", "u_t") else velocity_estimate
         velocity = file.coefficients.get("c")
         energy = initial_energy(file, test)
-        x, dx, name = file.x, float(np.diff(file.x).mean()), file.path.name
+        x, dx, name, channel = file.x, float(np.diff(file.x).mean()), file.path.name, file.channels[0]
 
     shown = sorted(set(np.linspace(0, len(times) - 1, min(panels, len(times))).round().astype(int)))
     n_axes = len(shown) + (velocity is not None)
@@ -86,15 +92,15 @@ def plot_runs(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str
                 ax.plot(x, pred[index], **style)
         ax.set_title(f"t = {times[index]:.3g}" + (" (input)" if index == 0 else ""))
         ax.set_xlabel("x")
-        ax.set_ylabel("u")
+        ax.set_ylabel(channel)
     handles, labels = axes[min(1, len(shown) - 1)].get_legend_handles_labels()
     if velocity is not None:
         ax = axes[len(shown)]
         ax.plot(times, velocity, color=TRUTH_COLOR, lw=2.4)
         for run, style in zip(loaded, styles):
-            estimate = velocity_estimate(run.model.symbols(times).cpu(), len(x), dx, energy)
-            ax.plot(times, estimate.numpy(), **style)
-        ax.set_title("velocity: learned c_hat(t) vs true c(t)")
+            ax.plot(times, estimate(run.model.symbols(times).cpu(), len(x), dx, energy).numpy(), **style)
+        quantity = "wave speed" if estimate is wave_speed_estimate else "velocity"
+        ax.set_title(f"{quantity}: learned c_hat(t) vs true c(t)")
         ax.set_xlabel("t")
         ax.set_ylabel("c")
     for ax in axes[n_axes:]:
