@@ -21,7 +21,8 @@ from torch import Tensor
 
 from physode.errors import InputError
 from physode.io import TrajectoryFile, atomic_write_text
-from physode.problems.pde1d.models import TrajectoryModel, config_from_dict, parameter_count
+from physode.problems.pde1d.model_kinds import AnyModel, describe, rebuild
+from physode.problems.pde1d.models import parameter_count
 from physode.training import CHECKPOINT, METRICS, check_format, load_checkpoint, resolve_device
 
 FORMAT = "physode.pde1d/1"
@@ -40,7 +41,7 @@ def nrmse(pred: Tensor, true: Tensor) -> Tensor:
 
 
 @torch.no_grad()
-def evaluate_model(model: TrajectoryModel, data: TrajectoryFile, indices: np.ndarray,
+def evaluate_model(model: AnyModel, data: TrajectoryFile, indices: np.ndarray,
                    device: torch.device, batch_size: int = 256) -> dict[str, Any]:
     """Roll ``model`` out from ``u(t0)`` of the samples ``indices`` and score every stored time.
 
@@ -87,7 +88,7 @@ def checkpoint_path(run: str | os.PathLike[str]) -> Path:
 class LoadedRun:
     """A fitted model rebuilt from its checkpoint, with what it was fit to."""
 
-    model: TrajectoryModel
+    model: AnyModel
     state: dict[str, Any]
     checkpoint: Path
 
@@ -97,11 +98,12 @@ class LoadedRun:
 
     @property
     def label(self) -> str:
-        """The variant name as figures and tables show it, with a non-default layer."""
-        config = self.model.config
+        """The variant name as figures and tables show it, with a non-default model or layer."""
+        described = describe(self.model.config)
         name = {"anode": "ANODE", "neuralode": "Neural ODE", "anodev2": "ANODEV2",
-                "anodev2-neural": "ANODEV2-neural"}[config.variant]
-        return name if config.layer == "spectral" else f"{name} ({config.layer})"
+                "anodev2-neural": "ANODEV2-neural"}[described["variant"]]
+        detail = described.get("layer", described["model"])
+        return name if detail == "spectral" else f"{name} ({detail})"
 
 
 def load_run(run: str | os.PathLike[str], device: torch.device | str = "cpu") -> LoadedRun:
@@ -109,8 +111,7 @@ def load_run(run: str | os.PathLike[str], device: torch.device | str = "cpu") ->
     path = checkpoint_path(run)
     state = load_checkpoint(path, required=("format", "config", "grid", "data", "model"))
     check_format(state, FORMAT, path, "a 1-D field fit", "pass a run directory written by `physode fit`")
-    model = TrajectoryModel(config_from_dict(state["config"]["model"]), state["grid"]["n_x"],
-                            state["grid"]["dx"])
+    model = rebuild(state["config"]["model"], state["grid"]["n_x"], state["grid"]["dx"])
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as err:
@@ -145,7 +146,7 @@ def evaluate_run(run: str | os.PathLike[str], data: str | os.PathLike[str] | Non
         metrics = evaluate_model(loaded.model, file, file.test, target, batch_size)
     record = {
         "checkpoint": str(loaded.checkpoint), "data": str(data_path),
-        "variant": loaded.model.config.variant, "layer": loaded.model.config.layer,
+        **describe(loaded.model.config),
         "params": parameter_count(loaded.model), "epoch": loaded.state.get("epoch"), **metrics,
     }
     destination = loaded.checkpoint.parent / EVALUATION if out is None else Path(out)

@@ -18,7 +18,7 @@ import torch
 from physode.errors import InputError
 from physode.io import TrajectoryFile, atomic_path
 from physode.problems.pde1d.evaluate import check_grid, load_run
-from physode.problems.pde1d.models import velocity_estimate
+from physode.problems.pde1d.models import TrajectoryModel, velocity_estimate
 
 TRUTH_COLOR = "C0"  # the paper: blue truth, orange ANODE, green ANODEV2
 # A fixed look per variant, so that curves lying on top of each other stay distinguishable.
@@ -86,6 +86,8 @@ def plot_runs(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str
         ax = axes[len(shown)]
         ax.plot(times, velocity, color=TRUTH_COLOR, lw=2.4)
         for run, style in zip(loaded, styles):
+            if not isinstance(run.model, TrajectoryModel):  # a nonlinear model has no Fourier symbol
+                continue
             estimate = velocity_estimate(run.model.symbols(times).cpu(), len(x), dx, energy)
             ax.plot(times, estimate.numpy(), **style)
         ax.set_title("velocity: learned c_hat(t) vs true c(t)")
