@@ -79,7 +79,7 @@ def test_sigkilled_fourier_fit_resumes_exactly_and_evaluate_rebuilds_it(fisher_f
     loaded = load_run(killed)
     assert isinstance(loaded.model, FourierTrajectoryModel) and loaded.label == "ANODEV2 (fourier)"
     assert loaded.model.config == FourierModelConfig(width=8, modes=6, blocks=1)
-    assert evaluate_run(killed, device="cpu")["nrmse"] == summaries[0]["test_nrmse"]
+    assert evaluate_run(killed, device="cpu")["nrmse_predicted"] == summaries[0]["test_nrmse"]
     assert main(["plot", str(killed), "--out", str(tmp_path / "fig.png")]) == 0  # no velocity panel needed
 
 

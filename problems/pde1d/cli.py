@@ -158,8 +158,10 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     parser = problem_subparsers(subparsers, "evaluate", help="evaluate a checkpoint").add_parser(
         "pde1d", help="test nRMSE of a `physode fit` run",
         description="Roll the fitted model out on the test split of its data file (or --data) and report "
-        "PDEBench's nRMSE (mean over samples and predicted times, and at the final time). Prints the "
-        "metrics and writes them as JSON.",
+        "nRMSE over the predicted times (nrmse_predicted) and at the final time, and PDEBench's metrics "
+        "over every time index including the given one (pdebench: nRMSE, RMSE, cRMSE, bRMSE, fRMSE "
+        "low/mid/high, max error; batch means averaged over --batch-size blocks as PDEBench does). "
+        "Prints the metrics and writes them as JSON.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("run", type=Path, metavar="RUN", help="run directory or its checkpoint.pt")

@@ -1,8 +1,9 @@
-"""Fit a single-layer ODE model to a 1-D periodic trajectory file: given u(t0), predict u at every time.
+"""Fit an ODE model (:mod:`.model_kinds`) to a 1-D periodic trajectory file: given u(t0), predict u at every time.
 
 Works on any file :class:`physode.io.TrajectoryFile` reads (physode format or PDEBench 1D): the
 model sees only the field, the times and the grid. Loss: mean squared error over the predicted
-times; reported: PDEBench's nRMSE on the file's test split (:mod:`.evaluate`).
+times; reported on the file's test split (:mod:`.evaluate`): nRMSE over the predicted times
+(``test_nrmse``) and PDEBench's metrics (``test_pdebench``).
 
 Training is deterministic for a given seed: the initial weights come from ``torch.manual_seed``,
 the batch order from a seeded generator saved in every checkpoint together with the weights,
@@ -226,7 +227,7 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
                                      "horizon": h, "lr": scheduler.get_last_lr()[0], "time_s": elapsed}
             if config.eval_every and epoch % config.eval_every == 0:
                 test = evaluate_model(model, data, data.test, device, config.eval_batch_size)
-                entry.update(test_nrmse=test["nrmse"], test_final_nrmse=test["final_nrmse"])
+                entry.update(test_nrmse=test["nrmse_predicted"], test_final_nrmse=test["final_nrmse"])
             metrics.write(entry)  # before the checkpoint: a kill in between only repeats this record
             if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
                 save(epoch)
@@ -241,8 +242,9 @@ def _summarise(model: AnyModel, config: FitConfig, data: TrajectoryFile, record:
     history = read_metrics(out / METRICS)
     summary = {
         **describe(config.model), "params": parameter_count(model),
-        "epochs": config.epochs, "test_nrmse": test["nrmse"], "test_final_nrmse": test["final_nrmse"],
-        "test_rmse": test["rmse"], "nrmse_per_time": test["nrmse_per_time"],
+        "epochs": config.epochs, "test_nrmse": test["nrmse_predicted"], "test_final_nrmse": test["final_nrmse"],
+        "test_rmse": test["rmse_predicted"], "nrmse_per_time": test["nrmse_per_time"],
+        "test_pdebench": test["pdebench"],
         "train_loss": history[-1]["train_loss"] if history else None,
         "fit_time_s": elapsed, "data": record["path"], "n_test": test["n_samples"],
     }
