@@ -123,14 +123,20 @@ def test_parameter_groups_split_rates_from_the_network() -> None:
         ([*TINY, "--evolve", "linear"], "set linear=True"),
         ([*TINY, "--evolve", "lift"], "unknown weight group"),
         ([*TINY, "--linear-modes", "4"], "set linear=True"),
-        ([*TINY[:-2], "--blocks", "0"], "blocks must be an integer >= 1"),
-        ([*TINY, "--rate-lr", "-1"], "--rate-lr must be positive"),
+        ([*TINY[:-2], "--blocks", "0"], "argument --blocks: expected an integer in [1, 64], got 0"),
+        ([*TINY, "--rate-lr", "-1"], "argument --rate-lr: expected"),
+        ([*TINY, "--hidden-channels", "x"], "argument --hidden-channels: expected an integer"),
+        (["--model", "fno"], "invalid choice: 'fno'"),
         ([*TINY, "--method", "leapfrog"], "unknown method"),
     ],
 )
 def test_bad_fourier_options_are_one_line_errors(fisher_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture,
                                                  extra: list[str], match: str) -> None:
-    assert main(["fit", str(fisher_file), "--out", str(tmp_path / "run"), *extra, "--no-progress"]) == 2
+    try:
+        code = main(["fit", str(fisher_file), "--out", str(tmp_path / "run"), *extra, "--no-progress"])
+    except SystemExit as exit:  # argparse's own errors (types, choices)
+        code = exit.code
+    assert code == 2
     err = capsys.readouterr().err
     assert match in err and err.count("\n") == 1 and "Traceback" not in err, err
     assert not (tmp_path / "run").exists()

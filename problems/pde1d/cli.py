@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from physode.cli_types import positive_float, positive_int
 from physode.errors import InputError
 from physode.problems.pde1d.evaluate import evaluate_run
 from physode.problems.pde1d.fit import FitConfig, fit
@@ -83,7 +84,7 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--lr", type=float,
                        help=f"peak learning rate, one-cycle schedule (default: {_FIT.lr} linear, "
                             f"{FitConfig(model=_FOURIER).lr} fourier)")
-    train.add_argument("--rate-lr", type=float,
+    train.add_argument("--rate-lr", type=positive_float,
                        help=f"fourier: peak learning rate of the linear term and the weight evolution, "
                             f"velocities and rates of order one (default: {FitConfig(model=_FOURIER).rate_lr})")
     train.add_argument("--batch-size", type=int, default=_FIT.batch_size)
@@ -102,13 +103,13 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
 
 def _add_fourier_options(parser: argparse.ArgumentParser) -> None:
     fourier = parser.add_argument_group("fourier model (--model fourier)")
-    fourier.add_argument("--hidden-channels", type=int,
+    fourier.add_argument("--hidden-channels", type=positive_int(4096),
                          help=f"channels of the network's hidden layers (default: {_FOURIER.width})")
-    fourier.add_argument("--blocks", type=int, help=f"Fourier blocks (default: {_FOURIER.blocks})")
+    fourier.add_argument("--blocks", type=positive_int(64), help=f"Fourier blocks (default: {_FOURIER.blocks})")
     fourier.add_argument("--linear-term", action="store_true",
                          help="add a linear spectral term L u, exact for constant-coefficient linear "
                               "dynamics (advection, diffusion) that the network only approximates")
-    fourier.add_argument("--linear-modes", type=int,
+    fourier.add_argument("--linear-modes", type=positive_int(4096),
                          help="Fourier modes of the linear term; its high modes are stiff for RK4 "
                               "(default: min(--modes, 8))")
     fourier.add_argument("--evolve",
