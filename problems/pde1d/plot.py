@@ -73,6 +73,9 @@ def plot_runs(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str
     axes = axes.ravel()
     styles = [dict(zip(("color", "ls"), STYLES[run.model.config.variant]), lw=1.6, label=run.label)
               for run in loaded]
+    for run, style in zip(loaded, styles):
+        if not isinstance(run.model, TrajectoryModel):
+            style["ls"] = "-"  # the fourier model's variant keeps its colour; solid tells it from the linear one
     for ax, index in zip(axes, shown):
         ax.plot(x, true[index], color=TRUTH_COLOR, lw=2.4, label="ground truth")
         if index > 0:
