@@ -9,27 +9,34 @@ and a tool see every import.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from physode.errors import InputError
+from physode.cli_types import ArgumentParser
+from physode.errors import InputError, one_line, os_error_message
 from physode.problems.cifar10 import cli as cifar10_cli
 from physode.problems.pde import cli as pde_cli
 from physode.problems.pde1d import cli as pde1d_cli
 from physode.version import __version__
+
+DEBUG_ENV = "PHYSODE_DEBUG"
+"""Environment variable that, set to 1, shows tracebacks like ``--debug``."""
 
 # Modules that register sub-commands, in the order `physode --help` lists them.
 COMMANDS: tuple[ModuleType, ...] = (pde_cli, cifar10_cli, pde1d_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="physode",
         description="Coupled neural ODEs (ANODEV2) for learning physics. "
         "Run `physode quickstart` for the end-to-end demo.",
     )
     parser.add_argument("--version", action="version", version=f"physode {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help=f"show the traceback of an error instead of one line (or set {DEBUG_ENV}=1)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.register(subparsers)
@@ -38,15 +45,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # a bad argument, already reported in one line: return its status
+        if stop.code in (0, None):  # --help, --version
+            raise
+        return int(stop.code)
     if args.command is None:
         # No sub-command: run the main job on its embedded default.
         args = parser.parse_args(["quickstart", *(argv or [])])
+    if args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+        return int(args.func(args) or 0)
+    # Anything a user can fix is one line, no traceback: bad input (InputError, which covers
+    # malformed checkpoints and data files), and what the operating system refused (a missing or
+    # unwritable directory, a full disk).
     try:
         return int(args.func(args) or 0)
-    except InputError as err:  # bad input: one line, no traceback
-        print(f"physode {args.command}: error: {err}", file=sys.stderr)
-        return 2
+    except InputError as err:
+        message = one_line(err, limit=2000)
+    except OSError as err:
+        message = os_error_message(err)
+    except MemoryError:
+        message = "out of memory; lower the sizes asked for (samples, grid points, batch size)"
+    print(f"physode {args.command}: error: {message} (--debug shows the traceback)", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

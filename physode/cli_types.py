@@ -78,6 +78,10 @@ positive_float = float_in(0.0, low_open=True)
 """A finite float > 0 (learning rates, step sizes, lengths)."""
 nonneg_float = float_in(0.0)
 """A finite float >= 0 (weight decay, momentum's lower end, noise levels)."""
+MAX_LEARNING_RATE = 10.0
+"""Above this no optimizer here trains (SGD and Adam diverge at once); a typo like 1e30 is refused."""
+learning_rate = float_in(0.0, MAX_LEARNING_RATE, low_open=True)
+"""A learning rate: a finite float in (0, 10]."""
 fraction = float_in(0.0, 1.0, high_open=True)
 """A finite float in [0, 1) (test fractions, momentum)."""
 seed = int_in(0, SEED_MAX)

@@ -95,10 +95,10 @@ def test_pdebench_advection_layout_round_trips_through_the_pdebench_reader(tmp_p
     [
         (["diffusion", "--nu", "linear:c0=0.01,slope=-1"], "nu(t) = linear:c0=0.01,slope=-1.0 is negative"),
         (["burgers", "--nu", "sinusoidal:c0=1"], "nu must be a number"),
-        (["burgers", "--dt", "-1"], "dt must be positive"),
-        (["allen-cahn", "--epsilon", "0"], "epsilon must be positive"),
+        (["burgers", "--dt", "-1"], "--dt: expected a finite number > 0, got -1"),
+        (["allen-cahn", "--epsilon", "0"], "--epsilon: expected a finite number > 0, got 0"),
         (["fisher-kpp", "--rate", "50"], "r t_final = 50 > 30"),
-        (["advection", "--beta", "nan"], "beta must be finite"),
+        (["advection", "--beta", "nan"], "--beta: expected a finite number, got 'nan'"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(argv: list[str], message: str, tmp_path, capsys) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from physode.errors import InputError
-from physode.training.lock import LOCK_FILE, RunLock
+from physode.training.lock import LOCK_FILE, RunLock, rank_zero_lock
 
 FORK = multiprocessing.get_context("fork")  # children share this process's imports: no start-up time
 
@@ -59,3 +59,15 @@ def test_run_dir_that_is_a_file_is_one_input_error(tmp_path: Path) -> None:
     (tmp_path / "run").write_text("x")
     with pytest.raises(InputError, match="is a file"):
         RunLock(tmp_path / "run").acquire()
+
+
+def test_rank_zero_lock_locks_only_on_rank_zero(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with rank_zero_lock(tmp_path / "run", command="rank 0") as lock:
+        assert lock is not None and lock.held
+        monkeypatch.setenv("RANK", "1")  # another rank of the same run shares the directory
+        with rank_zero_lock(tmp_path / "run") as other:
+            assert other is None
+        monkeypatch.setenv("RANK", "0")  # a second run's rank 0 is refused
+        with pytest.raises(InputError, match="`rank 0`"):
+            with rank_zero_lock(tmp_path / "run"):
+                pass

@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     seed = args.seeds[0]
     for family, name in (("exponential", "figure2.png"), ("sinusoidal", "figure2_sinusoidal.png"),
                          ("constant", "figure2_constant.png")):
-        plot_runs([args.work / family / f"{v}_seed{seed}" for v in VARIANTS], args.out / name)
+        plot_runs([args.work / family / f"{v}_seed{seed}" for v in VARIANTS], args.out / name, overwrite=True)
     print(f"wrote {args.out / 'results.md'}, results.json and figure2*.png")
     return 0
 

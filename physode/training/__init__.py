@@ -19,16 +19,23 @@ from physode.training.distributed import (
     resolve_device,
     sync_batchnorm,
 )
-from physode.training.lock import RunLock
-from physode.training.metrics import MetricsWriter, non_finite_fields, read_metrics, strict_json, write_json
+from physode.training.lock import RunLock, rank_zero_lock
+from physode.training.metrics import (
+    MetricsWriter,
+    check_finite_metrics,
+    non_finite_fields,
+    read_metrics,
+    strict_json,
+    write_json,
+)
 from physode.training.progress import add_progress_option, progress_bar
 from physode.training.run_dir import CHECKPOINT, METRICS, check_format, resume_state
 
 __all__ = [
     "CHECKPOINT", "DistContext", "GlobalBatchNorm2d", "METRICS", "MetricsWriter", "RunLock",
-    "add_progress_option", "all_reduce_sum", "check_format", "close_distributed",
-    "init_distributed", "load_checkpoint", "non_finite_fields", "problem_subparsers",
-    "progress_bar", "read_metrics", "resolve_device", "restore_training_state", "resume_state",
+    "add_progress_option", "all_reduce_sum", "check_finite_metrics", "check_format", "close_distributed",
+    "init_distributed", "load_checkpoint", "non_finite_fields", "problem_subparsers", "progress_bar",
+    "rank_zero_lock", "read_metrics", "resolve_device", "restore_training_state", "resume_state",
     "rng_state", "save_checkpoint", "set_rng_state", "strict_json", "sync_batchnorm",
     "training_state", "write_json",
 ]

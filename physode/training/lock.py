@@ -9,12 +9,14 @@ command's error names the holder. In data-parallel runs only rank 0 takes the lo
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -93,3 +95,17 @@ class RunLock:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  traceback: TracebackType | None) -> None:
         self.release()
+
+
+@contextlib.contextmanager
+def rank_zero_lock(run_dir: str | os.PathLike[str], command: str | None = None) -> Iterator[RunLock | None]:
+    """:class:`RunLock` on ``run_dir`` in a single process or ``torchrun``'s rank 0; nothing on other ranks.
+
+    The ranks of one data-parallel run share its directory; rank 0 holds the lock for all of them.
+    Reads ``RANK`` (set by ``torchrun``), so it works before the process group is joined.
+    """
+    if int(os.environ.get("RANK", "0")) != 0:
+        yield None
+        return
+    with RunLock(run_dir, command) as lock:
+        yield lock

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from physode.errors import InputError
 from physode.io.atomic import atomic_write_text
 
 
@@ -50,6 +51,20 @@ def non_finite_fields(value: Any, prefix: str = "") -> list[str]:
     return [name for key, item in items for name in non_finite_fields(item, f"{prefix}.{key}" if prefix else key)]
 
 
+def check_finite_metrics(record: Any, where: str) -> None:
+    """Raise :class:`InputError` naming the NaN or infinite metrics in ``record`` (written to ``where``).
+
+    A command calls it after writing its metrics (as strict JSON, with null in their place), so a
+    diverged model or a degenerate data set ends in a non-zero exit instead of a silent success.
+    """
+    bad = non_finite_fields(record)
+    if bad:
+        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise InputError(f"{shown} {'is' if len(bad) == 1 else 'are'} NaN or infinite (null in {where}): the "
+                         "model diverged, or the data has an all-zero test field (a relative error is undefined "
+                         "there); check the data and retrain with a lower --lr")
+
+
 class MetricsWriter:
     """Append one JSON object per line to ``path``, flushed and fsynced so a kill loses no record.
 
@@ -78,7 +93,12 @@ class MetricsWriter:
 def read_metrics(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """All records of a JSON-lines file; a torn last line (killed mid-write) is ignored."""
     records = []
-    for line in Path(path).read_text().splitlines():
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not a JSON-lines metrics file (it is binary); pass a run's "
+                         "metrics.jsonl or its run directory") from None
+    for line in text.splitlines():
         try:
             records.append(json.loads(line))
         except json.JSONDecodeError:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from physode.errors import InputError
-from physode.training.checkpoint import load_checkpoint
+from physode.training.checkpoint import Schema, load_checkpoint
 
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.jsonl"
@@ -33,7 +33,7 @@ def resume_state(
     resume: bool,
     format: str,
     what: str,
-    required: tuple[str, ...],
+    required: Schema,
     config: Mapping[str, Any],
     may_change: Collection[str] = (),
     identity: Mapping[str, Any] | None = None,
@@ -43,7 +43,8 @@ def resume_state(
     A checkpoint is used only with ``resume``; it must hold the keys ``required`` and the
     ``format`` of this trainer (``what`` names it in errors). Its stored ``config`` must equal
     ``config`` except for the fields in ``may_change``, and each ``identity`` entry (e.g. the data
-    a fit was made on) must equal the checkpoint's entry of the same name.
+    a fit was made on, with its content fingerprint) must equal the checkpoint's entry of the same
+    name, on the entries and fields the checkpoint records.
     """
     out = Path(out)
     path = out / CHECKPOINT
@@ -51,13 +52,23 @@ def resume_state(
         return None
     if not resume:
         raise InputError(f"{out} already holds a run; pass --resume to continue it or choose a new --out")
-    state = load_checkpoint(path, required=("format", "config", *required))
+    schema = dict(required) if isinstance(required, Mapping) else dict.fromkeys(required, object)
+    state = load_checkpoint(path, required={"format": str, "config": dict, **schema})
     check_format(state, format, path, what, "choose a new --out")
     stored = state["config"]
     differs = [f"{key}={stored.get(key)!r} (now {value!r})" for key, value in config.items()
                if key not in may_change and stored.get(key) != value]
-    differs += [f"{key} {state.get(key)} (now {value})" for key, value in (identity or {}).items()
-                if state.get(key) != value]
+    for key, value in (identity or {}).items():
+        recorded = state.get(key)
+        if recorded is None:  # written before this entry existed
+            continue
+        if isinstance(recorded, Mapping) and isinstance(value, Mapping):
+            # Compare what the checkpoint records: one written before a field existed (say, the
+            # data's fingerprint) still resumes, on the fields it has.
+            differs += [f"{key}.{name} {recorded[name]} (now {value.get(name)})" for name in recorded
+                        if recorded[name] != value.get(name)]
+        elif recorded != value:
+            differs.append(f"{key} {recorded} (now {value})")
     if differs:
         raise InputError(f"cannot resume {path}: the run used {'; '.join(differs)}; repeat the original "
                          "options and inputs or start a new --out")

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import torch
 
+from physode.cli_types import fraction, float_in, int_in, learning_rate, nonneg_float, positive_int, seed
 from physode.errors import InputError
+from physode.io import check_output
 from physode.problems.cifar10.data import default_data_root
 from physode.problems.cifar10.figures import (
     kernel_trajectory,
@@ -19,9 +21,13 @@ from physode.problems.cifar10.figures import (
 )
 from physode.problems.cifar10.models import ARCHS, VARIANTS, build_model
 from physode.problems.cifar10.train import TrainConfig, evaluate, load_model, train
+from physode.resources import check_memory
 from physode.training import METRICS, add_progress_option, problem_subparsers, read_metrics
 
 _DEFAULTS = TrainConfig()
+MAX_COUNT = 10**6  # epochs, batch sizes, image counts: beyond this a run is a typo, not a plan
+MAX_TIMES = 1000  # plot-kernel: columns of one figure
+CURVE_FIELDS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -44,19 +50,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--download", action="store_true", help="fetch CIFAR-10 into --data-root (needs network)")
     parser.add_argument("--arch", default=_DEFAULTS.arch, help=f"one of {', '.join(ARCHS)}")
     parser.add_argument("--variant", default=_DEFAULTS.variant, help=f"one of {', '.join(VARIANTS)}")
-    parser.add_argument("--epochs", type=int, default=_DEFAULTS.epochs)
-    parser.add_argument("--batch-size", type=int, default=_DEFAULTS.batch_size, help="global batch size")
-    parser.add_argument("--lr", type=float, default=_DEFAULTS.lr)
-    parser.add_argument("--momentum", type=float, default=_DEFAULTS.momentum)
-    parser.add_argument("--weight-decay", type=float, default=_DEFAULTS.weight_decay)
-    parser.add_argument("--milestones", type=int, nargs="*", default=list(_DEFAULTS.milestones),
+    parser.add_argument("--epochs", type=positive_int(MAX_COUNT), default=_DEFAULTS.epochs)
+    parser.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_DEFAULTS.batch_size,
+                        help="global batch size")
+    parser.add_argument("--lr", type=learning_rate, default=_DEFAULTS.lr)
+    parser.add_argument("--momentum", type=fraction, default=_DEFAULTS.momentum, help="SGD momentum in [0, 1)")
+    parser.add_argument("--weight-decay", type=float_in(0.0, 1.0), default=_DEFAULTS.weight_decay,
+                        help="L2 penalty in [0, 1]")
+    parser.add_argument("--milestones", type=positive_int(MAX_COUNT), nargs="*", default=list(_DEFAULTS.milestones),
                         help="epochs after which the learning rate is multiplied by --gamma")
-    parser.add_argument("--gamma", type=float, default=_DEFAULTS.gamma)
-    parser.add_argument("--seed", type=int, default=_DEFAULTS.seed)
+    parser.add_argument("--gamma", type=float_in(0.0, 1.0, low_open=True), default=_DEFAULTS.gamma,
+                        help="learning-rate factor at each milestone, in (0, 1]")
+    parser.add_argument("--seed", type=seed, default=_DEFAULTS.seed)
     parser.add_argument("--no-augment", dest="augment", action="store_false", help="no random crop / flip")
-    parser.add_argument("--limit-train", type=int, help="use only the first N training images")
-    parser.add_argument("--limit-test", type=int, help="use only the first N test images")
-    parser.add_argument("--eval-batch-size", type=int, default=_DEFAULTS.eval_batch_size)
+    parser.add_argument("--limit-train", type=positive_int(MAX_COUNT), help="use only the first N training images")
+    parser.add_argument("--limit-test", type=positive_int(MAX_COUNT), help="use only the first N test images")
+    parser.add_argument("--eval-batch-size", type=positive_int(MAX_COUNT), default=_DEFAULTS.eval_batch_size)
     parser.add_argument("--amp", action=argparse.BooleanOptionalAction, help="bf16 autocast (default: on CUDA)")
     parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction,
                         help="channels-last memory format (default: on CUDA)")
@@ -68,8 +77,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "cifar10", help="test loss and accuracy of a CIFAR-10 checkpoint")
     _common(parser)
     parser.add_argument("--checkpoint", required=True, help="checkpoint.pt written by `physode train cifar10`")
-    parser.add_argument("--batch-size", type=int, default=_DEFAULTS.eval_batch_size)
-    parser.add_argument("--limit-test", type=int, help="use only the first N test images")
+    parser.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_DEFAULTS.eval_batch_size)
+    parser.add_argument("--limit-test", type=positive_int(MAX_COUNT), help="use only the first N test images")
     parser.set_defaults(func=_evaluate)
 
     parser = problem_subparsers(subparsers, "plot-kernel", help="plot an evolving weight over time").add_parser(
@@ -80,18 +89,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--checkpoint", help="checkpoint.pt of an anodev2-c1/-c2 run")
     source.add_argument("--arch", choices=list(ARCHS), help="plot a freshly initialised model of this arch")
     parser.add_argument("--variant", default="anodev2-c1", help="with --arch: anodev2-c1 or anodev2-c2")
-    parser.add_argument("--seed", type=int, default=0, help="with --arch: initialisation seed")
+    parser.add_argument("--seed", type=seed, default=0, help="with --arch: initialisation seed")
     parser.add_argument("--out", required=True, help="PNG file to write")
-    parser.add_argument("--position", type=int, default=0, help="which evolving ODE block (0 = first)")
+    parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    parser.add_argument("--position", type=int_in(0, MAX_COUNT), default=0, help="which evolving ODE block (0 = first)")
     parser.add_argument("--weight", help="which evolved parameter of the block (default: its first conv kernel)")
-    parser.add_argument("--times", type=int, default=6, help="number of equally spaced times in [0, 1]")
-    parser.add_argument("--kernels", type=int, default=3, help="how many (out, in) kernels to show")
+    parser.add_argument("--times", type=int_in(2, MAX_TIMES), default=6,
+                        help="number of equally spaced times in [0, 1]")
+    parser.add_argument("--kernels", type=positive_int(MAX_COUNT), default=3, help="how many (out, in) kernels to show")
     parser.set_defaults(func=_plot_kernel)
 
     parser = problem_subparsers(subparsers, "plot-curves", help="plot training curves").add_parser(
         "cifar10", help="loss and accuracy per epoch of one or more runs as a PNG")
     parser.add_argument("runs", nargs="+", help="run directories (or their metrics.jsonl files)")
     parser.add_argument("--out", required=True, help="PNG file to write")
+    parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     parser.set_defaults(func=_plot_curves)
 
 
@@ -110,8 +122,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _plot_kernel(args: argparse.Namespace) -> int:
-    if args.times < 2 or args.kernels < 1:
-        raise InputError(f"--times must be >= 2 and --kernels >= 1, got {args.times} and {args.kernels}")
+    check_output(args.out, overwrite=args.overwrite, inputs=[args.checkpoint] if args.checkpoint else [])
     if args.checkpoint:
         model, state = load_model(args.checkpoint)
         source = f"{state['config']['arch']} {state['config']['variant']}, epoch {state.get('epoch', '?')}"
@@ -120,6 +131,8 @@ def _plot_kernel(args: argparse.Namespace) -> int:
         model = build_model(args.arch, args.variant)
         source = f"{args.arch} {args.variant}, initialisation (seed {args.seed})"
     times = torch.linspace(0, 1, args.times).tolist()
+    largest = max((p.numel() for p in model.parameters()), default=0)
+    check_memory(args.times * largest * 4, f"the kernel trajectory at {args.times} times", "lower --times")
     name, trajectory = kernel_trajectory(model, times, args.position, args.weight)
     if trajectory.ndim != 5:
         raise InputError(f"--weight {name} has shape {tuple(trajectory.shape[1:])}, not a conv2d kernel; "
@@ -135,9 +148,16 @@ def _plot_curves(args: argparse.Namespace) -> int:
     for run, path in zip(args.runs, paths):
         if not path.is_file():
             raise InputError(f"{run} is neither a run directory with {METRICS} nor a metrics file; pass one of those")
+    check_output(args.out, overwrite=args.overwrite, inputs=paths)
     names = [path.parent.name for path in paths]  # run directory names, full paths if they clash
     labels = names if len(set(names)) == len(names) else [str(path.parent) for path in paths]
     runs = {label: read_metrics(path) for label, path in zip(labels, paths)}
+    for records, path in zip(runs.values(), paths):
+        lacking = next((r for r in records if not all(isinstance(r.get(k), (int, float)) for k in CURVE_FIELDS)),
+                       None)
+        if lacking is not None or not records:
+            raise InputError(f"{path} holds no CIFAR-10 training records ({', '.join(CURVE_FIELDS)}); pass the "
+                             "run directory of `physode train cifar10`")
     plot_training_curves(runs, args.out)
     print(json.dumps({"out": str(args.out), "runs": list(runs)}))
     return 0

@@ -8,7 +8,6 @@ loader workers, no host-to-device copies per step, and a run is reproducible fro
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import torch
 from torch.nn import functional as F
 
 from physode.errors import InputError
+from physode.io import file_fingerprint, load_array_pickle
 
 TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_FILE = "test_batch"
@@ -45,6 +45,16 @@ def locate(root: str | os.PathLike[str]) -> Path:
     return root
 
 
+def data_fingerprints(root: str | os.PathLike[str]) -> dict[str, str]:
+    """Content fingerprints of the batch files present in ``root`` (see :func:`locate`), by file name.
+
+    A checkpoint records them, so ``--resume`` notices when the data under the same path changed.
+    """
+    folder = locate(root)
+    return {name: file_fingerprint(folder / name) for name in (*TRAIN_FILES, TEST_FILE)
+            if (folder / name).is_file()}
+
+
 @dataclass(frozen=True)
 class Split:
     """Images (N, 3, 32, 32) uint8 and labels (N,) int64, on one device."""
@@ -65,13 +75,12 @@ class Split:
 
 def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     fix = "re-download it (--download) or copy an intact cifar-10-batches-py"
+    if not path.is_file():
+        raise InputError(f"CIFAR-10 file {path} is missing; {fix}")
+    batch = load_array_pickle(path)  # never runs code from the file; its errors name the file
     try:
-        with open(path, "rb") as handle:
-            batch = pickle.load(handle, encoding="bytes")
         data, labels = batch[b"data"], np.asarray(batch[b"labels"])
-    except FileNotFoundError as err:
-        raise InputError(f"CIFAR-10 file {path} is missing; {fix}") from err
-    except (pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError, AttributeError) as err:
+    except (KeyError, TypeError, ValueError, IndexError) as err:
         raise InputError(f"CIFAR-10 file {path} is truncated or corrupt ({type(err).__name__}); {fix}") from err
     if not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.shape == (10000, 3072)):
         shape = getattr(data, "shape", None)

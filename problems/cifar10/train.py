@@ -9,6 +9,7 @@ killed run resumed with ``resume=True`` produces exactly the metrics of an unint
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
 from collections.abc import Iterable
@@ -22,8 +23,9 @@ from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from physode.errors import InputError
-from physode.problems.cifar10.data import eval_batches, load_cifar10, train_batches
+from physode.errors import InputError, TrainingDiverged, one_line
+from physode.io import check_run_dir
+from physode.problems.cifar10.data import data_fingerprints, eval_batches, load_cifar10, train_batches
 from physode.problems.cifar10.models import build_model
 from physode.training import (
     CHECKPOINT,
@@ -36,6 +38,7 @@ from physode.training import (
     init_distributed,
     load_checkpoint,
     progress_bar,
+    rank_zero_lock,
     resolve_device,
     restore_training_state,
     resume_state,
@@ -74,10 +77,14 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
-                    "eval_batch_size": self.eval_batch_size}
+                    "eval_batch_size": self.eval_batch_size, "gamma": self.gamma}
         for name, value in positive.items():
-            if value <= 0:
-                raise InputError(f"--{name.replace('_', '-')} must be positive, got {value}")
+            if not (value > 0 and math.isfinite(value)):  # `value <= 0` would let NaN through
+                raise InputError(f"--{name.replace('_', '-')} must be positive and finite, got {value}")
+        for name in ("momentum", "weight_decay"):
+            value = getattr(self, name)
+            if not (value >= 0 and math.isfinite(value)):
+                raise InputError(f"--{name.replace('_', '-')} must be >= 0 and finite, got {value}")
         for name in ("limit_train", "limit_test"):
             value = getattr(self, name)
             if value is not None and value <= 0:
@@ -123,15 +130,18 @@ def train(config: TrainConfig, data_root: str | os.PathLike[str], out: str | os.
     global-batch BatchNorm, so N processes take the same steps as one. ``resume`` continues from
     ``out``'s checkpoint if there is one. Returns this process's metrics records.
     """
-    out = Path(out)
-    state = resume_state(out, resume=resume, format=FORMAT, what="CIFAR-10", required=("epoch", "model", "optimizer"),
-                         config=dataclasses.asdict(config), may_change=RESUMABLE_CHANGES)
-
-    ctx = init_distributed(device)
-    try:
-        return _train(config, ctx, Path(data_root), out, state, download)
-    finally:
-        close_distributed()
+    out = check_run_dir(out)
+    with rank_zero_lock(out, command="physode train cifar10"):  # one run per directory
+        state = resume_state(out, resume=resume, format=FORMAT, what="CIFAR-10",
+                             required={"epoch": int, "model": dict, "optimizer": dict, "scheduler": dict,
+                                       "generator": torch.Tensor, "rng": dict},
+                             config=dataclasses.asdict(config), may_change=RESUMABLE_CHANGES,
+                             identity={"data": data_fingerprints(data_root)})
+        ctx = init_distributed(device)
+        try:
+            return _train(config, ctx, Path(data_root), out, state, download)
+        finally:
+            close_distributed()
 
 
 def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
@@ -153,6 +163,7 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
     torch.manual_seed(config.seed)
     model = build_model(config.arch, config.variant)  # first: a bad name fails before the data loads
     train_set, test_set = load_cifar10(data_root, download=download)
+    data_record = data_fingerprints(data_root) if ctx.is_main else {}  # checked on --resume
     train_set = train_set.head(config.limit_train).to(ctx.device)
     test_set = test_set.head(config.limit_test).to(ctx.device)
     if ctx.distributed:
@@ -180,6 +191,13 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
                                     config.augment)
             fit = run_epoch(net, batches, ctx, amp, memory_format, optimizer, bar)
             seconds = time.perf_counter() - began
+        if not math.isfinite(fit["loss"]):  # every rank sees the same reduced loss and stops here
+            raise TrainingDiverged(
+                f"training diverged: the mean training loss of epoch {epoch} is {fit['loss']}; "
+                + (f"the last good checkpoint (epoch {epoch - 1}) in {out} is kept" if epoch > 1
+                   else "no checkpoint was written")
+                + ". Lower --lr (or raise --batch-size) and start a new --out"
+            )
         scheduler.step()
         test = run_epoch(net, eval_batches(test_set, config.eval_batch_size, ctx.rank, ctx.world_size),
                          ctx, amp, memory_format)
@@ -191,6 +209,7 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
             metrics.write(record)
             save_checkpoint(out / CHECKPOINT, {
                 "format": FORMAT, "config": dataclasses.asdict(config), "epoch": epoch,
+                "data": data_record,
                 **training_state(model, optimizer, scheduler, generator),
             })
             if config.progress:
@@ -202,14 +221,14 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
 def load_model(checkpoint: str | os.PathLike[str], device: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
     """The model stored in a training checkpoint, on ``device``, and the whole checkpoint dict
     (``config``, ``epoch``, ...)."""
-    state = load_checkpoint(checkpoint, required=("format", "config", "model"))
+    state = load_checkpoint(checkpoint, required={"format": str, "config": dict, "model": dict})
     check_format(state, FORMAT, Path(checkpoint), "CIFAR-10", "use a CIFAR-10 run")
     config = state["config"]
-    model = build_model(config["arch"], config["variant"]).to(device)
     try:
+        model = build_model(config["arch"], config["variant"]).to(device)
         model.load_state_dict(state["model"])
-    except RuntimeError as err:
-        raise InputError(f"{checkpoint} does not fit {config['arch']}/{config['variant']} ({str(err).splitlines()[0]}); "
+    except (RuntimeError, KeyError, TypeError) as err:
+        raise InputError(f"{checkpoint} does not fit {config.get('arch')}/{config.get('variant')} ({one_line(err)}); "
                          "it was written by an incompatible version") from err
     return model, state
 

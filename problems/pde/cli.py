@@ -10,22 +10,35 @@ its runner in ``SIMULATORS`` and its options in a group of :func:`_add_equation_
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from physode.cli_types import float_in, fraction, int_in, positive_float, positive_int, seed
 from physode.errors import InputError
+from physode.io import check_output, make_test_mask, trajectory_writer
 from physode.io.trajectories import TrajectoryFile
 from physode.problems.pde import advection, advection_diffusion, burgers, reaction_diffusion, transport
 from physode.problems.pde.coefficients import COEFFICIENT_SPEC_HELP
 from physode.problems.pde.decay import warn_if_decayed
+from physode.problems.pde.domain import grid
 from physode.problems.pde.files import Trajectories, write, write_pdebench
-from physode.problems.pde.initial_conditions import INITIAL_CONDITIONS
+from physode.problems.pde.initial_conditions import INITIAL_CONDITIONS, initial_state
+from physode.resources import check_memory
 
 # Defaults that depend on the PDE (the parser leaves --nu unset).
 DEFAULT_NU = {"diffusion": "0.01", "advection-diffusion": "0.01", "burgers": "0.03"}
+# Caps on sizes (typos like 1e11 fail at parse time); check_memory refuses most requests below them.
+MAX_SAMPLES = 10**8
+MAX_NX = 2**20
+MAX_NT = 10**6
+BLOCK_BYTES = 64 * 2**20
+"""Float64 trajectories simulated at once when streaming: peak memory does not grow with --samples."""
+# The exact solvers give each sample independently of the others, so they are simulated block by
+# block from initial states drawn up front; the ETDRK4 solvers pick one step for all samples and
+# hold the whole array (about three float64 copies while they run).
+IN_MEMORY_COPIES = 3
 
 
 def _times(args: argparse.Namespace) -> np.ndarray:
@@ -46,22 +59,47 @@ def _write(args: argparse.Namespace, data: Trajectories) -> Path:
     )
 
 
+def _samples_per_block(args: argparse.Namespace) -> int:
+    return max(1, BLOCK_BYTES // (args.nt * args.nx * 8))
+
+
+def _stream(args: argparse.Namespace, simulate: Callable[[int, np.ndarray], Trajectories]) -> Path:
+    """Write ``simulate(n, initial_states)`` block by block: memory holds one block, not the file.
+
+    The initial states of all samples are drawn at once (as the in-memory simulators draw them),
+    so the file equals the one an unblocked run writes.
+    """
+    u0 = initial_state(args.initial, args.samples, grid(args.nx, args.length), args.seed, args.length)
+    per_block = _samples_per_block(args)
+    first = simulate(min(per_block, args.samples), u0[:per_block])
+    settings = {**first.settings, "initial": args.initial, "n_samples": args.samples,
+                "seed": args.seed, "test_fraction": args.test_fraction}
+    mask = make_test_mask(args.samples, args.test_fraction, args.seed)
+    with trajectory_writer(args.out, args.samples, first.t, first.x, equation=first.equation,
+                           coefficients=first.coefficients, test_mask=mask, generator=settings, seed=args.seed,
+                           attrs=first.parameters, compression=args.compression) as writer:
+        writer.write(first.u)
+        for start in range(per_block, args.samples, per_block):
+            block = u0[start : start + per_block]
+            writer.write(simulate(len(block), block).u)
+    return args.out
+
+
 def _transport(args: argparse.Namespace) -> Path:
-    return _write(args, transport.simulate_transport(
-        args.samples, args.nx, _times(args), args.velocity, args.initial, args.seed, args.length,
+    return _stream(args, lambda n, u0: transport.simulate_transport(
+        n, args.nx, _times(args), args.velocity, u0, args.seed, args.length,
     ))
 
 
 def _diffusion(args: argparse.Namespace) -> Path:
-    return _write(args, advection_diffusion.simulate_diffusion(
-        args.samples, args.nx, _times(args), _nu(args), args.initial, args.seed, args.length,
+    return _stream(args, lambda n, u0: advection_diffusion.simulate_diffusion(
+        n, args.nx, _times(args), _nu(args), u0, args.seed, args.length,
     ))
 
 
 def _advection_diffusion(args: argparse.Namespace) -> Path:
-    return _write(args, advection_diffusion.simulate_advection_diffusion(
-        args.samples, args.nx, _times(args), args.velocity, _nu(args), args.initial, args.seed,
-        args.length,
+    return _stream(args, lambda n, u0: advection_diffusion.simulate_advection_diffusion(
+        n, args.nx, _times(args), args.velocity, _nu(args), u0, args.seed, args.length,
     ))
 
 
@@ -87,13 +125,19 @@ def _allen_cahn(args: argparse.Namespace) -> Path:
 
 
 def _advection(args: argparse.Namespace) -> Path:
-    pdebench = args.layout == "pdebench"
+    if args.layout == "physode":
+        return _stream(args, lambda n, u0: advection.simulate_advection(
+            n, args.nx, _times(args), args.beta, u0, args.seed, args.length,
+        ))
     data = advection.simulate_advection(
         args.samples, args.nx, _times(args), args.beta, args.initial, args.seed, args.length,
-        cell_centred=pdebench,
+        cell_centred=True,
     )
-    return write_pdebench(args.out, data, seed=args.seed) if pdebench else _write(args, data)
+    return write_pdebench(args.out, data, seed=args.seed)
 
+
+STREAMED = {"transport", "diffusion", "advection-diffusion", "advection"}
+"""PDEs whose samples are simulated and written block by block (advection: its physode layout)."""
 
 SIMULATORS: dict[str, Callable[[argparse.Namespace], Path]] = {
     "transport": _transport,
@@ -107,14 +151,18 @@ SIMULATORS: dict[str, Callable[[argparse.Namespace], Path]] = {
 
 
 def _run_simulate(args: argparse.Namespace) -> int:
-    if args.nt < 2:
-        raise InputError(f"--nt must be at least 2 (the initial state and one later time), got {args.nt}")
-    if not (math.isfinite(args.t_final) and args.t_final > 0):
-        raise InputError(f"--t-final must be positive and finite, got {args.t_final}")
     if args.out is None:
         args.out = Path("data") / f"{args.pde}.h5"
-    if args.out.exists() and not args.overwrite:
-        raise InputError(f"{args.out} exists; pass --overwrite to replace it or choose another --out")
+    check_output(args.out, overwrite=args.overwrite)
+    streamed = args.pde in STREAMED and not (args.pde == "advection" and args.layout == "pdebench")
+    per_sample = args.nt * args.nx * 8
+    if streamed:
+        block = min(args.samples, _samples_per_block(args))
+        needed = args.samples * args.nx * 8 + IN_MEMORY_COPIES * block * per_sample
+    else:
+        needed = IN_MEMORY_COPIES * args.samples * per_sample
+    check_memory(needed, f"simulating {args.samples} samples x {args.nt} times x {args.nx} points",
+                 "lower --samples, --nt or --nx")
     path = SIMULATORS[args.pde](args)
     with TrajectoryFile(path) as written:
         warn_if_decayed(args.pde, written)
@@ -141,14 +189,15 @@ def _add_simulate(subparsers: argparse._SubParsersAction) -> None:
         "--out", type=Path, default=None, help="output file (default: data/<pde>.h5)"
     )
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    parser.add_argument("--samples", type=int, default=256, help="number of trajectories")
-    parser.add_argument("--nx", type=int, default=128, help="grid points, x_j = j L / nx")
-    parser.add_argument("--nt", type=int, default=21, help="stored times, equally spaced, t_0 = 0")
-    parser.add_argument("--t-final", type=float, default=1.0, help="last stored time")
-    parser.add_argument("--length", type=float, default=1.0, help="domain length L (period)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the initial conditions and split")
+    parser.add_argument("--samples", type=positive_int(MAX_SAMPLES), default=256, help="number of trajectories")
+    parser.add_argument("--nx", type=positive_int(MAX_NX), default=128, help="grid points, x_j = j L / nx")
+    parser.add_argument("--nt", type=int_in(2, MAX_NT), default=21,
+                        help="stored times, equally spaced, t_0 = 0 (the initial state and later times)")
+    parser.add_argument("--t-final", type=positive_float, default=1.0, help="last stored time")
+    parser.add_argument("--length", type=positive_float, default=1.0, help="domain length L (period)")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the initial conditions and split")
     parser.add_argument(
-        "--test-fraction", type=float, default=0.2, help="fraction of samples marked as test"
+        "--test-fraction", type=fraction, default=0.2, help="fraction of samples marked as test"
     )
     parser.add_argument(
         "--compression", choices=["gzip", "lzf"], default=None, help="HDF5 compression of u"
@@ -186,20 +235,20 @@ def _add_equation_options(parser: argparse.ArgumentParser) -> None:
         "does not resolve the solution.",
     )
     stiff.add_argument(
-        "--dt", type=float, default=argparse.SUPPRESS,
+        "--dt", type=positive_float, default=argparse.SUPPRESS,
         help="largest internal time step, shortened to divide every output interval "
         "(default: 0.1 / largest rate of the nonlinear term, ~1e-8 time error)",
     )
-    stiff.add_argument("--diffusivity", type=float, default=0.001, help="fisher-kpp: D")
-    stiff.add_argument("--rate", type=float, default=5.0, help="fisher-kpp: growth rate r")
-    stiff.add_argument("--epsilon", type=float, default=0.02, help="allen-cahn: interface width eps")
+    stiff.add_argument("--diffusivity", type=positive_float, default=0.001, help="fisher-kpp: D")
+    stiff.add_argument("--rate", type=positive_float, default=5.0, help="fisher-kpp: growth rate r")
+    stiff.add_argument("--epsilon", type=positive_float, default=0.02, help="allen-cahn: interface width eps")
     pdebench = parser.add_argument_group(
         "advection options",
         "advection: u_t + beta u_x = 0 (PDEBench's sign; c = -beta), exact. PDEBench's settings: "
         "--layout pdebench --nx 1024 --nt 201 --t-final 2 --beta 0.1|0.4|1.0 (--test-fraction is "
         "ignored there: PDEBench files carry no split).",
     )
-    pdebench.add_argument("--beta", type=float, default=0.4, help="advection speed beta")
+    pdebench.add_argument("--beta", type=float_in(), default=0.4, help="advection speed beta")
     pdebench.add_argument(
         "--layout", choices=["physode", "pdebench"], default="physode",
         help="file layout: physode trajectories (x_j = j L / nx) or PDEBench 1D (tensor, "

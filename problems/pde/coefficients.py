@@ -18,7 +18,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 from physode.errors import InputError
-from physode.problems.pde.formulas import QuadratureCoefficient, coefficient_from_formula
+from physode.problems.pde.formulas import QuadratureCoefficient, coefficient_from_formula, shorten
 
 
 @runtime_checkable
@@ -233,6 +233,8 @@ def coefficient_from_spec(spec: str) -> TimeCoefficient:
             raise InputError(
                 f"coefficient {spec!r}: {item!r} is not key=value with key in {', '.join(names)}"
             )
+        if key in params:
+            raise InputError(f"coefficient {spec!r}: {key} is given twice; give each key once")
         params[key] = value.split("|") if key in cls.sequence_fields else value
     missing = [
         f.name for f in dataclasses.fields(cls) if f.name not in params and f.default is dataclasses.MISSING
@@ -271,7 +273,7 @@ def coefficient(name: str, value: CoefficientLike) -> TimeCoefficient:
     try:
         return as_coefficient(value)
     except InputError as err:
-        raise InputError(f"{name}(t) = {value!r}: {err}") from None
+        raise InputError(f"{name}(t) = {shorten(value) if isinstance(value, str) else repr(value)}: {err}") from None
 
 
 def sample(name: str, coef: TimeCoefficient, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

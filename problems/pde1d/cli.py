@@ -4,24 +4,25 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import torch
 
-from physode.cli_types import positive_float, positive_int
+from physode.cli_types import fraction, int_in, learning_rate, positive_int, seed
 from physode.errors import InputError
-from physode.problems.pde1d.evaluate import evaluate_run
+from physode.problems.pde1d.evaluate import SUMMARY, evaluate_run
 from physode.problems.pde1d.fit import FitConfig, fit
 from physode.problems.pde1d.fourier_model import FourierModelConfig
 from physode.problems.pde1d.model_kinds import MODEL_KINDS, AnyModelConfig
 from physode.problems.pde1d.models import LAYERS, VARIANTS, ModelConfig
 from physode.problems.pde1d.plot import plot_runs
 from physode.problems.pde1d.quickstart import QUICKSTART_DIR, format_table, run_quickstart
-from physode.training import add_progress_option, problem_subparsers
+from physode.training import add_progress_option, check_finite_metrics, problem_subparsers, strict_json
 
 _FIT, _MODEL, _FOURIER = FitConfig(), ModelConfig(), FourierModelConfig()
 _DEVICE_HELP = "auto (CUDA if present), cpu, cuda or cuda:N"
+MAX_COUNT = 10**6  # epochs, batch sizes, modes, widths: beyond this a run is a typo, not a plan
+MAX_STEPS_PER_INTERVAL = 10_000
 
 
 class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
@@ -34,15 +35,13 @@ class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
 
 def _add_threads(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--threads", type=int, default=1,
+        "--threads", type=positive_int(1024), default=1,
         help="CPU threads for torch's operations. Each solver step works on a few kilobytes, so more "
              "threads only add synchronisation: on a shared 2-core machine 2 threads ran 10x slower than 1",
     )
 
 
 def _set_threads(threads: int) -> None:
-    if threads < 1:
-        raise InputError(f"--threads must be >= 1, got {threads}")
     torch.set_num_threads(threads)
 
 
@@ -69,31 +68,34 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     model.add_argument("--layer", choices=LAYERS,
                        help=f"linear model: spectral: one complex multiplier per Fourier mode; stencil: "
                             f"periodic conv1d (default: {_MODEL.layer})")
-    model.add_argument("--modes", type=int,
+    model.add_argument("--modes", type=positive_int(MAX_COUNT),
                        help=f"Fourier modes kept (default: all for linear, {_FOURIER.modes} for fourier)")
-    model.add_argument("--width", type=int, help=f"linear model, stencil: width in points, odd (default: {_MODEL.width})")
-    model.add_argument("--steps-per-interval", type=int, default=_MODEL.steps_per_interval,
+    model.add_argument("--width", type=positive_int(MAX_COUNT),
+                       help=f"linear model, stencil: width in points, odd (default: {_MODEL.width})")
+    model.add_argument("--steps-per-interval", type=positive_int(MAX_STEPS_PER_INTERVAL),
+                       default=_MODEL.steps_per_interval,
                        help="solver steps between two stored times")
     model.add_argument("--method", default=_MODEL.method, help="Runge-Kutta method, e.g. euler, rk4")
     model.add_argument("--per-mode-reaction", action="store_true",
                        help="anodev2: one reaction rate per Fourier mode instead of one per layer")
-    model.add_argument("--hidden", type=int, default=_MODEL.hidden, help="anodev2-neural: width of q's MLP")
+    model.add_argument("--hidden", type=positive_int(MAX_COUNT), default=_MODEL.hidden,
+                       help="anodev2-neural: width of q's MLP")
     _add_fourier_options(parser)
     train = parser.add_argument_group("training")
-    train.add_argument("--epochs", type=int, default=_FIT.epochs)
-    train.add_argument("--lr", type=float,
+    train.add_argument("--epochs", type=positive_int(MAX_COUNT), default=_FIT.epochs)
+    train.add_argument("--lr", type=learning_rate,
                        help=f"peak learning rate, one-cycle schedule (default: {_FIT.lr} linear, "
                             f"{FitConfig(model=_FOURIER).lr} fourier)")
-    train.add_argument("--rate-lr", type=positive_float,
+    train.add_argument("--rate-lr", type=learning_rate,
                        help=f"fourier: peak learning rate of the linear term and the weight evolution, "
                             f"velocities and rates of order one (default: {FitConfig(model=_FOURIER).rate_lr})")
-    train.add_argument("--batch-size", type=int, default=_FIT.batch_size)
-    train.add_argument("--curriculum", type=float, default=_FIT.curriculum,
+    train.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_FIT.batch_size)
+    train.add_argument("--curriculum", type=fraction, default=_FIT.curriculum,
                        help="fraction of the steps over which the training horizon grows from the first "
                             "interval to all (0: always all)")
-    train.add_argument("--seed", type=int, default=_FIT.seed)
-    train.add_argument("--checkpoint-every", type=int, default=_FIT.checkpoint_every, help="epochs")
-    train.add_argument("--eval-every", type=int, default=_FIT.eval_every,
+    train.add_argument("--seed", type=seed, default=_FIT.seed)
+    train.add_argument("--checkpoint-every", type=positive_int(MAX_COUNT), default=_FIT.checkpoint_every, help="epochs")
+    train.add_argument("--eval-every", type=int_in(0, MAX_COUNT), default=_FIT.eval_every,
                        help="epochs between test metrics in metrics.jsonl (0: only at the end)")
     train.add_argument("--device", default="auto", help=_DEVICE_HELP)
     _add_threads(train)
@@ -103,13 +105,13 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
 
 def _add_fourier_options(parser: argparse.ArgumentParser) -> None:
     fourier = parser.add_argument_group("fourier model (--model fourier)")
-    fourier.add_argument("--hidden-channels", type=positive_int(4096),
+    fourier.add_argument("--hidden-channels", type=positive_int(MAX_COUNT),
                          help=f"channels of the network's hidden layers (default: {_FOURIER.width})")
-    fourier.add_argument("--blocks", type=positive_int(64), help=f"Fourier blocks (default: {_FOURIER.blocks})")
+    fourier.add_argument("--blocks", type=positive_int(MAX_COUNT), help=f"Fourier blocks (default: {_FOURIER.blocks})")
     fourier.add_argument("--linear-term", action="store_true",
                          help="add a linear spectral term L u, exact for constant-coefficient linear "
                               "dynamics (advection, diffusion) that the network only approximates")
-    fourier.add_argument("--linear-modes", type=positive_int(4096),
+    fourier.add_argument("--linear-modes", type=positive_int(MAX_COUNT),
                          help="Fourier modes of the linear term; its high modes are stiff for RK4 "
                               "(default: min(--modes, 8))")
     fourier.add_argument("--evolve",
@@ -152,6 +154,7 @@ def _run_fit(args: argparse.Namespace) -> int:
     summary = fit(args.data, args.out, _config(args), device=args.device, resume=args.resume)
     print(format_table([summary]))
     print(f"wrote {args.out}/metrics.json")
+    check_finite_metrics(summary, args.out / SUMMARY)
     return 0
 
 
@@ -168,14 +171,16 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("run", type=Path, metavar="RUN", help="run directory or its checkpoint.pt")
     parser.add_argument("--data", type=Path, help="trajectory file (default: the one the run was fit to)")
     parser.add_argument("--out", type=Path, help="metrics JSON (default: RUN/evaluation.json)")
-    parser.add_argument("--batch-size", type=int, default=_FIT.eval_batch_size)
+    parser.add_argument("--overwrite", action="store_true", help="replace the metrics JSON if it exists")
+    parser.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_FIT.eval_batch_size)
     parser.add_argument("--device", default="auto", help=_DEVICE_HELP)
     parser.set_defaults(func=_run_evaluate)
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    record = evaluate_run(args.run, args.data, args.device, args.batch_size, args.out)
-    print(json.dumps({k: v for k, v in record.items() if k != "nrmse_per_time"}))
+    record = evaluate_run(args.run, args.data, args.device, args.batch_size, args.out, overwrite=args.overwrite)
+    print(strict_json({k: v for k, v in record.items() if k != "nrmse_per_time"}))
+    check_finite_metrics(record, "the evaluation JSON")
     return 0
 
 
@@ -188,14 +193,17 @@ def _add_plot(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("runs", type=Path, nargs="+", metavar="RUN", help="run directories fit to the same file")
     parser.add_argument("--out", type=Path, required=True, help="PNG file")
+    parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     parser.add_argument("--data", type=Path, help="trajectory file (default: the one the runs were fit to)")
-    parser.add_argument("--sample", type=int, default=0, help="which test sample (position in the test split)")
-    parser.add_argument("--panels", type=int, default=6, help="number of snapshot times shown")
+    parser.add_argument("--sample", type=int_in(0, None), default=0,
+                        help="which test sample (position in the test split)")
+    parser.add_argument("--panels", type=positive_int(100), default=6, help="number of snapshot times shown")
     parser.set_defaults(func=_run_plot)
 
 
 def _run_plot(args: argparse.Namespace) -> int:
-    plot_runs(args.runs, args.out, data=args.data, sample=args.sample, panels=args.panels)
+    plot_runs(args.runs, args.out, data=args.data, sample=args.sample, panels=args.panels,
+              overwrite=args.overwrite)
     print(f"wrote {args.out}")
     return 0
 

@@ -9,7 +9,7 @@ enough to rebuild the model; the data file is only needed to compute errors.
 
 from __future__ import annotations
 
-import json
+import contextlib
 import math
 import os
 from dataclasses import dataclass
@@ -20,11 +20,19 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from physode.errors import InputError
-from physode.io import TrajectoryFile, atomic_write_text
+from physode.errors import InputError, one_line
+from physode.io import TrajectoryFile, check_output
 from physode.problems.pde1d.model_kinds import AnyModel, describe, rebuild
 from physode.problems.pde1d.models import parameter_count
-from physode.training import CHECKPOINT, METRICS, check_format, load_checkpoint, resolve_device
+from physode.training import (
+    CHECKPOINT,
+    METRICS,
+    RunLock,
+    check_format,
+    load_checkpoint,
+    resolve_device,
+    write_json,
+)
 from physode.trajectory_metrics import PDEBENCH_HIGH, pdebench_metrics
 
 FORMAT = "physode.pde1d/1"
@@ -125,14 +133,18 @@ class LoadedRun:
 def load_run(run: str | os.PathLike[str], device: torch.device | str = "cpu") -> LoadedRun:
     """Rebuild the model of a run directory or checkpoint on ``device``, in eval mode."""
     path = checkpoint_path(run)
-    state = load_checkpoint(path, required=("format", "config", "grid", "data", "model"))
+    state = load_checkpoint(path, required={"format": str, "config": dict, "grid": dict, "data": dict,
+                                            "model": dict})
     check_format(state, FORMAT, path, "a 1-D field fit", "pass a run directory written by `physode fit`")
-    model = rebuild(state["config"]["model"], state["grid"]["n_x"], state["grid"]["dx"])
     try:
+        model = rebuild(state["config"]["model"], int(state["grid"]["n_x"]), float(state["grid"]["dx"]))
         model.load_state_dict(state["model"])
-    except RuntimeError as err:
-        raise InputError(f"{path} does not fit its own model config ({str(err).splitlines()[0]}); it was "
+    except (RuntimeError, KeyError, TypeError, ValueError) as err:
+        raise InputError(f"{path} does not fit its own model config ({one_line(err, 200)}); it was "
                          "written by an incompatible version of physode") from None
+    if not isinstance(state["data"].get("path"), str):
+        raise InputError(f"{path} does not record the data file it was fit to; pass a run directory written "
+                         "by `physode fit`")
     return LoadedRun(model.to(device).eval(), state, path)
 
 
@@ -149,14 +161,27 @@ def check_grid(run: LoadedRun, data: TrajectoryFile) -> None:
 
 def evaluate_run(run: str | os.PathLike[str], data: str | os.PathLike[str] | None = None,
                  device: str = "auto", batch_size: int = 256,
-                 out: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """Test-split metrics of a fitted run, on its own data file or on ``data``; written to JSON.
+                 out: str | os.PathLike[str] | None = None, overwrite: bool = False) -> dict[str, Any]:
+    """Test-split metrics of a fitted run, on its own data file or on ``data``; written to strict JSON.
 
-    ``out`` defaults to ``evaluation.json`` beside the checkpoint. Returns the record written.
+    ``out`` defaults to ``evaluation.json`` beside the checkpoint; an existing ``out`` is replaced
+    only with ``overwrite``, and never when it is the checkpoint or the data. Writing into the run
+    directory holds its :class:`~physode.training.RunLock`. Returns the record written.
     """
     target = resolve_device(device)
     loaded = load_run(run, target)
     data_path = loaded.data_path if data is None else Path(data)
+    run_dir = loaded.checkpoint.parent
+    destination = run_dir / EVALUATION if out is None else Path(out)
+    check_output(destination, overwrite=overwrite, inputs=[loaded.checkpoint, data_path])
+    in_run_dir = destination.resolve().parent == run_dir.resolve()
+    with RunLock(run_dir, command="physode evaluate pde1d") if in_run_dir else contextlib.nullcontext():
+        record = _evaluate_loaded(loaded, data_path, target, batch_size)
+        write_json(destination, record)
+    return record
+
+
+def _evaluate_loaded(loaded: LoadedRun, data_path: Path, target: torch.device, batch_size: int) -> dict[str, Any]:
     with TrajectoryFile(data_path) as file:
         check_grid(loaded, file)
         metrics = evaluate_model(loaded.model, file, file.test, target, batch_size)
@@ -165,6 +190,4 @@ def evaluate_run(run: str | os.PathLike[str], data: str | os.PathLike[str] | Non
         **describe(loaded.model.config),
         "params": parameter_count(loaded.model), "epoch": loaded.state.get("epoch"), **metrics,
     }
-    destination = loaded.checkpoint.parent / EVALUATION if out is None else Path(out)
-    atomic_write_text(destination, json.dumps(record, indent=2) + "\n")
     return record

@@ -21,7 +21,6 @@ of what has already been learned.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import time
@@ -33,8 +32,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from physode.errors import InputError
-from physode.io import TrajectoryFile, atomic_write_text
+from physode.errors import InputError, TrainingDiverged
+from physode.io import TrajectoryFile, check_run_dir, file_fingerprint
 from physode.problems.pde1d.evaluate import FORMAT, SUMMARY, evaluate_model
 from physode.problems.pde1d.fourier_model import FourierModelConfig
 from physode.problems.pde1d.model_kinds import AnyModel, AnyModelConfig, build_for_grid, describe, parameter_groups
@@ -44,13 +43,16 @@ from physode.training import (
     METRICS,
     MetricsWriter,
     progress_bar,
+    rank_zero_lock,
     read_metrics,
     resolve_device,
     restore_training_state,
     resume_state,
     save_checkpoint,
     training_state,
+    write_json,
 )
+from physode.resources import check_memory
 
 # Fields a resumed run may change; everything else must match its checkpoint.
 RESUMABLE_CHANGES = ("progress",)
@@ -59,10 +61,11 @@ CACHE_LIMIT_BYTES = 256 * 2**20  # a train split up to this size is read once an
 # horizons must be learned before the horizon grows (a long warm-up leaves them under-fit).
 WARMUP = 0.05
 FOURIER_LR, RATE_LR = 3e-3, 0.03  # the fourier model's default peak learning rates (network, rates)
-
-
-class TrainingDiverged(InputError):
-    """The loss became NaN or infinite; the last good checkpoint is kept."""
+# A loss this many times the batch's mean square (u(t0) included, so decaying data do not trip it)
+# means the fit diverged: predicting zero scores below 1 and predicting u(t0) a few times the number
+# of intervals; the curriculum raises the loss as the horizon grows, but never anywhere near this.
+DIVERGENCE_FACTOR = 1e4
+MAX_SOLVER_STEPS = 10**6  # solver steps over all stored intervals; their times are a Python list
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,9 @@ class TrainSplit:
         if len(self.indices) == 0:
             raise InputError(f"{data.path}: the file has no training samples (all are marked test)")
         size = len(self.indices) * data.n_times * data.n_x * 4
+        if size <= cache_limit_bytes:
+            check_memory(size, f"caching the {len(self.indices)} training samples of {data.path}",
+                         "free memory or fit a smaller file")
         self.cache = data.batch(self.indices) if size <= cache_limit_bytes else None
 
     def __len__(self) -> int:
@@ -140,7 +146,8 @@ class TrainSplit:
 def _data_record(data: TrajectoryFile) -> dict[str, Any]:
     """What identifies the data a run was fit to (checked on resume, used by evaluate and plot)."""
     return {"path": str(data.path.resolve()), "n_samples": data.n_samples, "n_times": data.n_times,
-            "n_x": data.n_x, "n_train": len(data.train), "n_test": len(data.test)}
+            "n_x": data.n_x, "n_train": len(data.train), "n_test": len(data.test),
+            "fingerprint": file_fingerprint(data.path)}
 
 
 def fit(data_path: str | os.PathLike[str], out: str | os.PathLike[str], config: FitConfig = FitConfig(),
@@ -150,20 +157,26 @@ def fit(data_path: str | os.PathLike[str], out: str | os.PathLike[str], config: 
     ``resume`` continues the run in ``out`` from its checkpoint (a finished run is only
     re-evaluated). Returns the final summary, also written to ``out/metrics.json``.
     """
-    out = Path(out)
+    out = check_run_dir(out)
     target = resolve_device(device)
     with TrajectoryFile(data_path) as data:
         if data.n_times < 2:
             raise InputError(f"{data.path}: a fit needs at least two stored times, the file has {data.n_times}")
-        record = _data_record(data)
-        state = resume_state(
-            out, resume=resume, format=FORMAT, what="a 1-D field fit",
-            required=("data", "epoch", "model", "optimizer", "scheduler", "generator", "rng"),
-            config=dataclasses.asdict(config), may_change=RESUMABLE_CHANGES, identity={"data": record},
-        )
+        steps = (data.n_times - 1) * config.model.steps_per_interval
+        if steps > MAX_SOLVER_STEPS:
+            raise InputError(f"{data.n_times - 1} intervals x {config.model.steps_per_interval} steps per interval "
+                             f"= {steps} solver steps, more than {MAX_SOLVER_STEPS}; lower --steps-per-interval")
         if len(data.test) == 0:
             raise InputError(f"{data.path}: the file has no test samples; write it with a nonzero test fraction")
-        return _fit(config, data, record, out, target, state)
+        record = _data_record(data)
+        with rank_zero_lock(out, command=f"physode fit {data.path}"):
+            state = resume_state(
+                out, resume=resume, format=FORMAT, what="a 1-D field fit",
+                required={"data": dict, "epoch": int, "model": dict, "optimizer": dict, "scheduler": dict,
+                          "generator": torch.Tensor, "rng": dict, "elapsed_s": float},
+                config=dataclasses.asdict(config), may_change=RESUMABLE_CHANGES, identity={"data": record},
+            )
+            return _fit(config, data, record, out, target, state)
 
 
 def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: Path, device: torch.device,
@@ -205,11 +218,13 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
                 true = batch[:, : h + 1].to(device)
                 pred = model(true[:, 0], times[: h + 1])
                 loss = (pred[:, 1:] - true[:, 1:]).square().mean()
-                if not torch.isfinite(loss):
+                loss_value, scale = torch.stack([loss.detach(), true.square().mean()]).tolist()
+                if not math.isfinite(loss_value) or loss_value > DIVERGENCE_FACTOR * scale > 0:
                     kept = (f"the last good checkpoint (epoch {last_saved}) in {out} is kept" if last_saved
                             else "no checkpoint was written yet")
+                    ratio = f" ({loss_value / scale:.3g} x the data's mean square)" if scale > 0 else ""
                     raise TrainingDiverged(
-                        f"training diverged: the loss is {loss.item()} at epoch {epoch}, step {step + 1} "
+                        f"training diverged: the loss is {loss_value:.3g}{ratio} at epoch {epoch}, step {step + 1} "
                         f"(horizon {h} of {n_intervals} intervals); {kept}. Check the data's scale, lower "
                         "--lr or raise --steps-per-interval, then start a new --out"
                     )
@@ -217,11 +232,11 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
                 loss.backward()
                 optimizer.step()
                 scheduler.step()
-                loss_sum += loss.item() * len(batch)
+                loss_sum += loss_value * len(batch)
                 count += len(batch)
                 step += 1
                 bar.update()
-                bar.set_postfix(loss=f"{loss.item():.2e}", horizon=h, refresh=False)  # drawn with the next redraw
+                bar.set_postfix(loss=f"{loss_value:.2e}", horizon=h, refresh=False)  # drawn with the next redraw
             elapsed += time.perf_counter() - began
             entry: dict[str, Any] = {"epoch": epoch, "step": step, "train_loss": loss_sum / count,
                                      "horizon": h, "lr": scheduler.get_last_lr()[0], "time_s": elapsed}
@@ -248,6 +263,6 @@ def _summarise(model: AnyModel, config: FitConfig, data: TrajectoryFile, record:
         "train_loss": history[-1]["train_loss"] if history else None,
         "fit_time_s": elapsed, "data": record["path"], "n_test": test["n_samples"],
     }
-    atomic_write_text(out / SUMMARY, json.dumps(summary, indent=2) + "\n")
+    write_json(out / SUMMARY, summary)
     return summary
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from physode.errors import InputError
-from physode.io import TrajectoryFile, atomic_path
+from physode.io import TrajectoryFile, atomic_path, check_output
 from physode.problems.pde1d.evaluate import check_grid, load_run
 from physode.problems.pde1d.models import TrajectoryModel, velocity_estimate
 
@@ -34,8 +34,12 @@ def initial_energy(file: TrajectoryFile, indices: np.ndarray, batch_size: int = 
 
 
 def plot_runs(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str],
-              data: str | os.PathLike[str] | None = None, sample: int = 0, panels: int = 6) -> Path:
-    """Draw the comparison of ``runs`` (fit to the same file) for test sample ``sample`` into PNG ``out``."""
+              data: str | os.PathLike[str] | None = None, sample: int = 0, panels: int = 6,
+              overwrite: bool = False) -> Path:
+    """Draw the comparison of ``runs`` (fit to the same file) for test sample ``sample`` into PNG ``out``.
+
+    An existing ``out`` is replaced only with ``overwrite``, and never when it is one of the inputs.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -50,7 +54,9 @@ def plot_runs(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str
     if data is None and len(paths) > 1:
         raise InputError(f"the runs were fit to different files ({', '.join(map(str, sorted(paths)))}); "
                          "pass --data to choose the one to plot")
-    with TrajectoryFile(data if data is not None else paths.pop()) as file:
+    data_path = data if data is not None else paths.pop()
+    check_output(out, overwrite=overwrite, inputs=[data_path, *(run.checkpoint for run in loaded)])
+    with TrajectoryFile(data_path) as file:
         for run in loaded:
             check_grid(run, file)
         test = file.test

@@ -76,6 +76,6 @@ def run_quickstart(out: str | os.PathLike[str] = QUICKSTART_DIR, device: str = "
     report = "\n".join(lines)
     print(report)
     atomic_write_text(out / "results.md", report + "\n")
-    figure = plot_runs(run_dirs, out / "figure2.png")
+    figure = plot_runs(run_dirs, out / "figure2.png", overwrite=True)  # its own figure, redrawn on a rerun
     print(f"wrote {out / 'results.md'} and {figure}")
     return summaries
