@@ -83,10 +83,10 @@ def test_fit_evaluate_and_plot_a_wave_file(wave_file: Path, tmp_path: Path) -> N
         runs.append(tmp_path / variant)
     assert np.isfinite(summary["test_nrmse"])
     evaluated = evaluate_run(tmp_path / "anodev2", device="cpu")
-    assert evaluated["nrmse"] == pytest.approx(summary["test_nrmse"])
+    assert evaluated["nrmse_predicted"] == pytest.approx(summary["test_nrmse"])
     per_channel = evaluated["nrmse_per_channel"]
     assert set(per_channel) == {"u", "u_t"}
-    assert evaluated["nrmse"] == pytest.approx(np.mean(list(per_channel.values())))
+    assert evaluated["nrmse_predicted"] == pytest.approx(np.mean(list(per_channel.values())))
     out = tmp_path / "wave.png"
     assert main(["plot", *map(str, runs), "--out", str(out), "--panels", "3"]) == 0
     assert out.read_bytes()[:4] == b"\x89PNG"

@@ -60,7 +60,7 @@ def test_tiny_fit_writes_metrics_and_learns(transport_file: Path, tmp_path: Path
     assert summary["nrmse_per_time"][0] == 0.0  # t0 is the given input
     # Evaluating the checkpoint again gives the same numbers, and writes evaluation.json.
     evaluated = evaluate_run(tmp_path / "run", device="cpu")
-    assert evaluated["nrmse"] == summary["test_nrmse"]
+    assert evaluated["nrmse_predicted"] == summary["test_nrmse"]
     assert json.loads((tmp_path / "run" / EVALUATION).read_text())["final_nrmse"] == summary["test_final_nrmse"]
 
 
@@ -171,7 +171,9 @@ def test_evaluate_cli_prints_and_writes_json(transport_file: Path, tmp_path: Pat
     assert main(["evaluate", "pde1d", str(run / CHECKPOINT), "--data", str(transport_file), "--out", str(out)]) == 0
     printed = json.loads(capsys.readouterr().out)
     written = json.loads(out.read_text())
-    assert printed["nrmse"] == written["nrmse"] == json.loads((run / SUMMARY).read_text())["test_nrmse"]
+    summary = json.loads((run / SUMMARY).read_text())
+    assert printed["nrmse_predicted"] == written["nrmse_predicted"] == summary["test_nrmse"]
+    assert printed["pdebench"] == written["pdebench"] == summary["test_pdebench"]
     with TrajectoryFile(transport_file) as data:
         assert written["n_samples"] == len(data.test)
     other = simulate_transport_to_file(tmp_path / "other.h5", 8, 32, np.linspace(0.0, 0.3, 4), "constant:c0=1")

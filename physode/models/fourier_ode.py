@@ -36,7 +36,8 @@ EVOLVE_GROUPS = ("projection", "spectral", "pointwise", "linear")
 class FourierODEConfig:
     """What a :class:`FourierODE` is (with the channel count, every parameter shape follows).
 
-    ``width``, ``modes``, ``blocks``, ``linear``: the field (:class:`~physode.nn.fourier.FourierField`).
+    ``width``, ``modes``, ``blocks``, ``linear``, ``linear_modes``: the field
+    (:class:`~physode.nn.fourier.FourierField`).
     ``evolve``: the weight groups ``anodev2`` variants evolve (see the module docstring).
     ``steps_per_interval``: solver steps between two output times. ``hidden``: width of
     ``anodev2-neural``'s ``q``.
@@ -47,6 +48,7 @@ class FourierODEConfig:
     modes: int = 16
     blocks: int = 2
     linear: bool = False
+    linear_modes: int | None = None
     evolve: tuple[str, ...] = ("projection",)
     steps_per_interval: int = 2
     method: str = "rk4"
@@ -64,8 +66,12 @@ class FourierODEConfig:
             )
         if "linear" in groups and not self.linear:
             raise InputError("evolve includes 'linear' but the model has no linear term; set linear=True")
+        if self.linear_modes is not None and not self.linear:
+            raise InputError("linear_modes sets the modes of the linear term; set linear=True too")
         for name in ("width", "modes", "blocks", "steps_per_interval", "hidden"):
             check_steps(getattr(self, name), name=name)
+        if self.linear_modes is not None:
+            check_steps(self.linear_modes, name="linear_modes")
         get_method(self.method)  # an unknown method fails here, not mid-training
 
 
@@ -98,7 +104,7 @@ class FourierODE(nn.Module):
             raise InputError(f"variant {config.variant!r} has static weights: it takes no operator")
         self.field = FourierField(
             channels, width=config.width, modes=config.modes, blocks=config.blocks,
-            time_input=config.variant == "neuralode", linear=config.linear,
+            time_input=config.variant == "neuralode", linear=config.linear, linear_modes=config.linear_modes,
         )
         self.block = variant_block(
             config.variant, self.field, evolve=self.evolved_names() if coupled else (),

@@ -130,7 +130,10 @@ class FourierField(nn.Module):
         blocks: number of Fourier blocks.
         time_input: called as ``f(t, u)`` with time as an extra constant input channel
             (Neural ODE's concatenated time), else ``f(u)``.
-        linear: add the linear spectral term ``L u`` (over the same ``modes``).
+        linear: add the linear spectral term ``L u``.
+        linear_modes: real-FFT modes of ``L`` (default: ``modes``). Its high modes are the stiff
+            ones (a velocity-unit weight ``W`` gives rate ``2 pi k |W|``), so fewer modes let an
+            explicit stepper keep its step: RK4 is stable only while ``2 pi k |W| dt < 2.8``.
     """
 
     def __init__(
@@ -142,15 +145,18 @@ class FourierField(nn.Module):
         blocks: int = 2,
         time_input: bool = False,
         linear: bool = False,
+        linear_modes: int | None = None,
     ) -> None:
         super().__init__()
         _check_positive(channels=channels, width=width, modes=modes, blocks=blocks)
+        linear_modes = modes if linear_modes is None else linear_modes
+        _check_positive(linear_modes=linear_modes)
         self.channels, self.time_input = channels, time_input
         self.lift = PointwiseLinear(channels + time_input, width)
         self.blocks = nn.ModuleList(FourierBlock(width, modes) for _ in range(blocks))
         self.projection = PointwiseLinear(width, channels, zero=True)
         self.linear = (
-            SpectralConv1d(channels, channels, modes, velocity_units=True, init_std=0.01)
+            SpectralConv1d(channels, channels, linear_modes, velocity_units=True, init_std=0.01)
             if linear
             else None
         )

@@ -21,7 +21,9 @@ allen-cahn             u_t = eps^2 u_xx + u - u^3, u in [-1,1] ETDRK4
 Modules: :mod:`.coefficients` (c(t), nu(t) and their spec strings; :mod:`.formulas` for
 ``expr:``), :mod:`.initial_conditions`, :mod:`.domain` (grid and checks), :mod:`.spectral`
 (the exact propagator and ETDRK4), :mod:`.semilinear` (the stiff solve), :mod:`.files` (the one
-writer, physode and PDEBench layouts), one module per equation, and :mod:`.cli`.
+writer, physode and PDEBench layouts), :mod:`.decay` (the warning about trajectories that decay
+below 5% of their initial norm, where relative errors mean little), one module per equation, and
+:mod:`.cli`.
 
 Conventions: c(t) has the transport problem's sign (u_t = c u_x, profiles move left for c > 0);
 C(t), N(t) are the integrals of c, nu from 0. Time-varying coefficients are stored as variables

@@ -20,6 +20,7 @@ from physode.io import check_output, make_test_mask, trajectory_writer
 from physode.io.trajectories import TrajectoryFile
 from physode.problems.pde import advection, advection_diffusion, burgers, reaction_diffusion, transport, wave
 from physode.problems.pde.coefficients import COEFFICIENT_SPEC_HELP
+from physode.problems.pde.decay import warn_if_decayed
 from physode.problems.pde.domain import grid
 from physode.problems.pde.files import Trajectories, write, write_pdebench
 from physode.problems.pde.initial_conditions import INITIAL_CONDITIONS, initial_state
@@ -171,6 +172,7 @@ def _run_simulate(args: argparse.Namespace) -> int:
                  "lower --samples, --nt or --nx")
     path = SIMULATORS[args.pde](args)
     with TrajectoryFile(path) as written:
+        warn_if_decayed(args.pde, written)
         coefficients = ", ".join(sorted(written.coefficients)) or "none"
         print(
             f"wrote {path}: {args.pde} ({written.attrs.get('equation', '?')}); {written.n_samples} samples "

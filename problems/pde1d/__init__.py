@@ -1,12 +1,15 @@
 """Fit coupled neural ODEs to 1-D periodic trajectory files (any PDE written in the trajectory format).
 
-Given u(t0), a single-layer model predicts u at every stored time: ``du/dt = f(u; theta(t))`` with
-``f`` a linear, translation-invariant layer (spectral multipliers or a periodic stencil) whose
-weights are static (ANODE, Neural ODE) or evolve (ANODEV2). The code knows nothing about the PDE:
+Given u(t0), a model predicts u at every stored time: ``du/dt = f(u; theta(t))`` with ``f`` a
+linear, translation-invariant layer (spectral multipliers or a periodic stencil; ``--model linear``)
+or a Fourier-operator network (``--model fourier``), whose weights are static (ANODE, Neural ODE)
+or evolve (ANODEV2). The code knows nothing about the PDE:
 it reads the field, the times and the grid through :class:`physode.io.TrajectoryFile`.
 
 - :mod:`.models`: :class:`ModelConfig`, :func:`build_model` (one field or C channels).
 - :mod:`.estimates`: the learned velocity ``c_hat(t)`` (transport) or wave speed (wave).
+- :mod:`.fourier_model`: :class:`FourierModelConfig`, the nonlinear model.
+- :mod:`.model_kinds`: building, storing and rebuilding either kind.
 - :mod:`.fit`: :func:`fit` (deterministic, resumable, checkpoints and JSON metrics).
 - :mod:`.evaluate`: PDEBench's :func:`nrmse`, :func:`evaluate_run`.
 - :mod:`.plot`: :func:`plot_runs`, the Figure-2-style comparison.
@@ -17,6 +20,8 @@ Command line: ``physode fit``, ``physode evaluate pde1d``, ``physode plot``, ``p
 
 from physode.problems.pde1d.evaluate import evaluate_model, evaluate_run, load_run, nrmse
 from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, fit
+from physode.problems.pde1d.fourier_model import FourierModelConfig, FourierTrajectoryModel
+from physode.problems.pde1d.model_kinds import MODEL_KINDS
 from physode.problems.pde1d.models import (
     LAYERS,
     VARIANTS,
@@ -31,8 +36,11 @@ from physode.problems.pde1d.quickstart import run_quickstart
 
 __all__ = [
     "LAYERS",
+    "MODEL_KINDS",
     "VARIANTS",
     "FitConfig",
+    "FourierModelConfig",
+    "FourierTrajectoryModel",
     "ModelConfig",
     "TrainingDiverged",
     "TrajectoryModel",

@@ -1,4 +1,5 @@
-"""Errors of predicted trajectories (PDEBench's nRMSE) and loading / evaluating fitted runs.
+"""Errors of predicted trajectories (nRMSE over the predicted times, and PDEBench's metrics) and
+loading / evaluating fitted runs.
 
 A run directory (written by :func:`physode.problems.pde1d.fit.fit`) holds ``checkpoint.pt`` (model
 config, grid, weights, optimizer and RNG state, the data file it was fit to), ``metrics.jsonl``
@@ -7,6 +8,8 @@ enough to rebuild the model; the data file is only needed to compute errors.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import contextlib
 import math
@@ -21,7 +24,8 @@ from torch import Tensor
 
 from physode.errors import InputError, one_line
 from physode.io import TrajectoryFile, check_output
-from physode.problems.pde1d.models import TrajectoryModel, config_from_dict, parameter_count
+from physode.problems.pde1d.model_kinds import AnyModel, describe, rebuild
+from physode.problems.pde1d.models import parameter_count
 from physode.training import (
     CHECKPOINT,
     DistContext,
@@ -32,6 +36,7 @@ from physode.training import (
     resolve_device,
     write_json,
 )
+from physode.trajectory_metrics import PDEBENCH_HIGH, PDEBenchMetrics, pdebench_metrics
 
 FORMAT = "physode.pde1d/1"
 SUMMARY = "metrics.json"
@@ -62,17 +67,22 @@ def channel_weights(data: TrajectoryFile, indices: np.ndarray, n_samples: int = 
 
 
 @torch.no_grad()
-def evaluate_model(model: TrajectoryModel, data: TrajectoryFile, indices: np.ndarray,
+def evaluate_model(model: AnyModel, data: TrajectoryFile, indices: np.ndarray,
                    device: torch.device, batch_size: int = 256, ctx: DistContext | None = None) -> dict[str, Any]:
     """Roll ``model`` out from ``u(t0)`` of the samples ``indices`` and score every stored time.
 
-    Returns ``nrmse``: nRMSE per sample and time averaged over samples and the predicted times
-    ``t[1:]`` (``t[0]`` is the given input, error zero, and would only dilute the average);
-    ``final_nrmse``: the same at the last time only; ``rmse``: root mean square error over
-    everything predicted; ``nrmse_per_time``: the sample mean at each time, ``t[0]`` included;
-    ``nrmse_per_channel``: ``nrmse`` of each channel. With channels, nRMSE is taken per channel
-    (each against its own norm, as PDEBench does) and averaged over them. Under a process group
-    (``ctx``) each rank scores its share of ``indices`` and the sums are combined.
+    Returns ``nrmse_predicted``: nRMSE per sample and time averaged over samples and the predicted
+    times ``t[1:]`` only (``t[0]`` is the given input, error zero, and would only dilute the
+    average); ``final_nrmse``: the same at the last time only; ``rmse_predicted``: root mean square
+    error over everything predicted; ``nrmse_per_time``: the sample mean at each time, ``t[0]``
+    included; ``pdebench``: PDEBench's ``metric_func`` errors over every time index, ``t[0]``
+    included (:func:`physode.trajectory_metrics.pdebench_metrics`), averaged over blocks of
+    ``batch_size`` samples as PDEBench's evaluation averages its batches, with fRMSE unscaled
+    (``Lx = 1`` as PDEBench's training scripts pass, whatever the domain length); grids under
+    ``2 * PDEBENCH_HIGH`` points have no high fRMSE band: those fRMSEs are None. With channels,
+    nRMSE is taken per channel (each against its own norm, as PDEBench does) and averaged over
+    them; ``nrmse_per_channel`` gives each. Under a process group (``ctx``) each rank scores its
+    share of ``indices`` and the sums are combined.
     """
     if len(indices) == 0:
         raise InputError(f"{data.path}: no samples to evaluate on (the test split is empty); "
@@ -80,13 +90,19 @@ def evaluate_model(model: TrajectoryModel, data: TrajectoryFile, indices: np.nda
     times = data.t.tolist()
     per_time = torch.zeros(len(times), data.n_channels, dtype=torch.float64, device=device)
     squared_error = torch.zeros((), dtype=torch.float64, device=device)
+    banded = data.n_x // 2 + 1 > PDEBENCH_HIGH
+    pdebench = []
     model.eval()
     shard = indices if ctx is None else np.array_split(indices, ctx.world_size)[ctx.rank]
     for block in data.iter_batches(batch_size, shard):
-        true = torch.from_numpy(block).to(device, model.layer.weight.dtype)
+        true = torch.from_numpy(block).to(device, next(model.parameters()).dtype)
         pred = model(true[:, 0], times)
         per_time += nrmse(pred, true).double().reshape(len(block), len(times), -1).sum(0)
         squared_error += (pred - true)[:, 1:].double().square().sum()
+        # Bands 1, 2 on a small grid only let the other metrics through; its fRMSEs are dropped below.
+        bands = {} if banded else {"low": 1, "high": 2}
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 where a target is all zero: NaN -> null
+            pdebench.append(list(vars(pdebench_metrics(pred, true, **bands)).values()))
     totals = all_reduce_sum(torch.cat([per_time.reshape(-1), squared_error[None]])).cpu()
     per_time_channel = totals[:-1].reshape(len(times), -1) / len(indices)
     # t[0] is the given input, reproduced exactly: its error is 0, also where a channel is all zero
@@ -95,14 +111,27 @@ def evaluate_model(model: TrajectoryModel, data: TrajectoryFile, indices: np.nda
     per_time = per_time_channel.mean(-1)
     n_predicted = len(indices) * (len(times) - 1) * data.n_channels * data.n_x
     squared_error = totals[-1].item()
+    pdebench_mean = _mean_over_ranks(pdebench)
+    if not banded:
+        pdebench_mean.update(frmse_low=None, frmse_mid=None, frmse_high=None)
     return {
-        "nrmse": per_time[1:].mean().item(),
+        "nrmse_predicted": per_time[1:].mean().item(),
         "final_nrmse": per_time[-1].item(),
-        "rmse": math.sqrt(squared_error / n_predicted),
+        "rmse_predicted": math.sqrt(squared_error / n_predicted),
         "nrmse_per_time": per_time.tolist(),
         "nrmse_per_channel": dict(zip(data.channels, per_time_channel[1:].mean(0).tolist())),
         "n_samples": len(indices),
+        "pdebench": pdebench_mean,
     }
+
+
+def _mean_over_ranks(batches: list[list[float]]) -> dict[str, float]:
+    """PDEBench's batch values averaged over the batches of every rank (each scored its own)."""
+    names = [field.name for field in dataclasses.fields(PDEBenchMetrics)]
+    sums = torch.tensor([*np.sum(batches, axis=0), len(batches)] if batches else [0.0] * (len(names) + 1),
+                        dtype=torch.float64)
+    sums = all_reduce_sum(sums)
+    return dict(zip(names, (sums[:-1] / sums[-1]).tolist()))
 
 
 def checkpoint_path(run: str | os.PathLike[str]) -> Path:
@@ -120,7 +149,7 @@ def checkpoint_path(run: str | os.PathLike[str]) -> Path:
 class LoadedRun:
     """A fitted model rebuilt from its checkpoint, with what it was fit to."""
 
-    model: TrajectoryModel
+    model: AnyModel
     state: dict[str, Any]
     checkpoint: Path
 
@@ -130,11 +159,12 @@ class LoadedRun:
 
     @property
     def label(self) -> str:
-        """The variant name as figures and tables show it, with a non-default layer."""
-        config = self.model.config
+        """The variant name as figures and tables show it, with a non-default model or layer."""
+        described = describe(self.model.config)
         name = {"anode": "ANODE", "neuralode": "Neural ODE", "anodev2": "ANODEV2",
-                "anodev2-neural": "ANODEV2-neural"}[config.variant]
-        return name if config.layer == "spectral" else f"{name} ({config.layer})"
+                "anodev2-neural": "ANODEV2-neural"}[described["variant"]]
+        detail = described.get("layer", described["model"])
+        return name if detail == "spectral" else f"{name} ({detail})"
 
 
 def load_run(run: str | os.PathLike[str], device: torch.device | str = "cpu") -> LoadedRun:
@@ -145,8 +175,8 @@ def load_run(run: str | os.PathLike[str], device: torch.device | str = "cpu") ->
     check_format(state, FORMAT, path, "a 1-D field fit", "pass a run directory written by `physode fit`")
     grid = state["grid"]
     try:
-        model = TrajectoryModel(config_from_dict(state["config"]["model"]), int(grid["n_x"]), float(grid["dx"]),
-                                len(grid.get("channels", ["u"])))  # runs from before channels: one field
+        model = rebuild(state["config"]["model"], int(grid["n_x"]), float(grid["dx"]),
+                        len(grid.get("channels", ["u"])))  # runs from before channels: one field
         model.to(DTYPES[state["config"].get("dtype", "float32")])  # before loading: float64 weights stay exact
         model.load_state_dict(state["model"])
     except (RuntimeError, KeyError, TypeError, ValueError) as err:
@@ -201,7 +231,7 @@ def _evaluate_loaded(loaded: LoadedRun, data_path: Path, target: torch.device, b
         metrics = evaluate_model(loaded.model, file, file.test, target, batch_size)
     record = {
         "checkpoint": str(loaded.checkpoint), "data": str(data_path),
-        "variant": loaded.model.config.variant, "layer": loaded.model.config.layer,
+        **describe(loaded.model.config),
         "params": parameter_count(loaded.model), "epoch": loaded.state.get("epoch"), **metrics,
     }
     return record

@@ -1,8 +1,10 @@
-"""Fit a single-layer ODE model to a 1-D periodic trajectory file: given u(t0), predict u at every time.
+"""Fit an ODE model (:mod:`.model_kinds`) to a 1-D periodic trajectory file: given u(t0), predict u at every time.
 
 Works on any file :class:`physode.io.TrajectoryFile` reads (physode format or PDEBench 1D): the
 model sees only the field, the times and the grid. Loss: mean squared error over the predicted
-times (channels weighted by :func:`.evaluate.channel_weights`); reported: PDEBench's nRMSE.
+times (channels weighted by :func:`.evaluate.channel_weights`); reported on the file's test split
+(:mod:`.evaluate`): nRMSE over the predicted times (``test_nrmse``) and PDEBench's metrics
+(``test_pdebench``).
 
 Training is deterministic for a given seed: the initial weights come from ``torch.manual_seed``,
 the batch order from a seeded generator saved in every checkpoint together with the weights,
@@ -40,7 +42,9 @@ import torch
 from physode.errors import InputError, TrainingDiverged
 from physode.io import TrajectoryFile, check_run_dir, file_fingerprint
 from physode.problems.pde1d.evaluate import DTYPES, FORMAT, SUMMARY, channel_weights, evaluate_model
-from physode.problems.pde1d.models import ModelConfig, TrajectoryModel, build_model, parameter_count
+from physode.problems.pde1d.fourier_model import FourierModelConfig
+from physode.problems.pde1d.model_kinds import AnyModel, AnyModelConfig, build_for_grid, describe, parameter_groups
+from physode.problems.pde1d.models import ModelConfig, parameter_count
 from physode.training import (
     CHECKPOINT,
     METRICS,
@@ -64,6 +68,7 @@ RESUMABLE_CHANGES = ("progress", "cache_mb")
 # Learning-rate warm-up (fraction of the steps): short, because the curriculum's first, shortest
 # horizons must be learned before the horizon grows (a long warm-up leaves them under-fit).
 WARMUP = 0.05
+FOURIER_LR, RATE_LR = 3e-3, 0.03  # the fourier model's default peak learning rates (network, rates)
 # A loss this many times the batch's mean square (u(t0) included, so decaying data do not trip it)
 # means the fit diverged: predicting zero scores below 1 and predicting u(t0) a few times the number
 # of intervals; the curriculum raises the loss as the horizon grows, but never anywhere near this.
@@ -73,12 +78,17 @@ MAX_SOLVER_STEPS = 10**6  # solver steps over all stored intervals; their times 
 
 @dataclass(frozen=True)
 class FitConfig:
-    """A fitting run. The defaults fit the quickstart / benchmark transport data in 15-40 s on one core."""
+    """A fitting run. The defaults fit the quickstart / benchmark transport data in 15-40 s on one core.
 
-    model: ModelConfig = field(default_factory=ModelConfig)
+    ``lr``: peak learning rate (None: 0.03 for the linear layer, 3e-3 for the fourier model's
+    network). ``rate_lr``: the fourier model's linear term and weight evolution (None: 0.03).
+    """
+
+    model: AnyModelConfig = field(default_factory=ModelConfig)
     epochs: int = 60
     batch_size: int = 16
-    lr: float = 0.03
+    lr: float | None = None
+    rate_lr: float | None = None
     curriculum: float = 0.7  # fraction of all steps over which the horizon grows to every interval
     seed: int = 0
     checkpoint_every: int = 5  # epochs
@@ -92,8 +102,18 @@ class FitConfig:
         for name in ("epochs", "batch_size", "checkpoint_every", "eval_batch_size"):
             if getattr(self, name) < 1:
                 raise InputError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise InputError(f"--lr must be positive, got {self.lr}")
+        fourier = isinstance(self.model, FourierModelConfig)
+        if self.lr is None:
+            object.__setattr__(self, "lr", FOURIER_LR if fourier else 0.03)
+        if self.rate_lr is None and fourier:
+            object.__setattr__(self, "rate_lr", RATE_LR)
+        if self.rate_lr is not None and not fourier:
+            raise InputError("--rate-lr sets the fourier model's linear term and evolution rates; drop it "
+                             "for --model linear (its weights are all rates: --lr)")
+        for name in ("lr", "rate_lr"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise InputError(f"--{name.replace('_', '-')} must be positive, got {value}")
         if not 0.0 <= self.curriculum < 1.0:
             raise InputError(f"--curriculum must be in [0, 1) (a fraction of the steps), got {self.curriculum}")
         if self.eval_every < 0:
@@ -209,16 +229,16 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
          state: dict[str, Any] | None) -> dict[str, Any]:
     device = ctx.device
     torch.manual_seed(config.seed)
-    model = build_model(config.model, data.x, data.n_channels).to(device, DTYPES[config.dtype])
+    model = build_for_grid(config.model, data.x, data.n_channels).to(device, DTYPES[config.dtype])
     train_split = TrainSplit(data, int(config.cache_mb * 2**20))
     weight = channel_weights(data, train_split.indices).to(device, DTYPES[config.dtype])
     times = data.t.tolist()
     n_intervals = len(times) - 1
     steps_per_epoch = math.ceil(len(train_split) / config.batch_size)
     total_steps = config.epochs * steps_per_epoch
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=total_steps,
-                                                    pct_start=WARMUP)
+    optimizer = torch.optim.Adam(parameter_groups(model, config.lr, config.rate_lr))
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
+                                                    total_steps=total_steps, pct_start=WARMUP)
     generator = torch.Generator().manual_seed(config.seed)
     start, elapsed = 0, 0.0
     if state is not None:
@@ -282,7 +302,7 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
                                      "horizon": h, "lr": scheduler.get_last_lr()[0], "time_s": elapsed}
             if config.eval_every and epoch % config.eval_every == 0:
                 test = evaluate_model(model, data, data.test, device, config.eval_batch_size, ctx)
-                entry.update(test_nrmse=test["nrmse"], test_final_nrmse=test["final_nrmse"])
+                entry.update(test_nrmse=test["nrmse_predicted"], test_final_nrmse=test["final_nrmse"])
             if metrics is None:
                 continue
             metrics.write(entry)  # before the checkpoint: a kill in between only repeats this record
@@ -292,7 +312,7 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
     return _summarise(model, config, data, record, out, ctx, elapsed)
 
 
-def _summarise(model: TrajectoryModel, config: FitConfig, data: TrajectoryFile, record: dict[str, Any],
+def _summarise(model: AnyModel, config: FitConfig, data: TrajectoryFile, record: dict[str, Any],
                out: Path, ctx: DistContext, elapsed: float) -> dict[str, Any]:
     """Final test metrics of the fitted model, written to ``out/metrics.json`` by rank 0."""
     test = evaluate_model(model, data, data.test, ctx.device, config.eval_batch_size, ctx)
@@ -300,9 +320,10 @@ def _summarise(model: TrajectoryModel, config: FitConfig, data: TrajectoryFile, 
         torch.distributed.barrier()
     history = read_metrics(out / METRICS)
     summary = {
-        "variant": config.model.variant, "layer": config.model.layer, "params": parameter_count(model),
-        "epochs": config.epochs, "test_nrmse": test["nrmse"], "test_final_nrmse": test["final_nrmse"],
-        "test_rmse": test["rmse"], "nrmse_per_time": test["nrmse_per_time"],
+        **describe(config.model), "params": parameter_count(model),
+        "epochs": config.epochs, "test_nrmse": test["nrmse_predicted"], "test_final_nrmse": test["final_nrmse"],
+        "test_rmse": test["rmse_predicted"], "nrmse_per_time": test["nrmse_per_time"],
+        "test_pdebench": test["pdebench"],
         "train_loss": history[-1]["train_loss"] if history else None,
         "fit_time_s": elapsed, "data": record["path"], "n_test": test["n_samples"],
     }

@@ -20,6 +20,7 @@ from physode.errors import InputError
 from physode.io import TrajectoryFile, atomic_path, check_output
 from physode.problems.pde1d.evaluate import check_grid, load_run
 from physode.problems.pde1d.estimates import velocity_estimate, wave_speed_estimate
+from physode.problems.pde1d.models import TrajectoryModel
 
 TRUTH_COLOR = "C0"  # the paper: blue truth, orange ANODE, green ANODEV2
 # A fixed look per variant, so that curves lying on top of each other stay distinguishable.
@@ -67,7 +68,7 @@ def plot_runs(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str
         times = file.t.tolist()
         true = file.batch([test[sample]])[0].numpy()
         with torch.no_grad():
-            preds = [run.model(torch.from_numpy(true[None, 0]).to(run.model.layer.weight.dtype), times)[0].numpy()
+            preds = [run.model(torch.from_numpy(true[None, 0]).to(next(run.model.parameters()).dtype), times)[0].numpy()
                      for run in loaded]
         if file.n_channels > 1:  # draw the first field
             true, preds = true[:, 0], [pred[:, 0] for pred in preds]
@@ -85,6 +86,9 @@ def plot_runs(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str
     axes = axes.ravel()
     styles = [dict(zip(("color", "ls"), STYLES[run.model.config.variant]), lw=1.6, label=run.label)
               for run in loaded]
+    for run, style in zip(loaded, styles):
+        if not isinstance(run.model, TrajectoryModel):
+            style["ls"] = "-"  # the fourier model's variant keeps its colour; solid tells it from the linear one
     for ax, index in zip(axes, shown):
         ax.plot(x, true[index], color=TRUTH_COLOR, lw=2.4, label="ground truth")
         if index > 0:
@@ -98,6 +102,8 @@ def plot_runs(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str
         ax = axes[len(shown)]
         ax.plot(times, velocity, color=TRUTH_COLOR, lw=2.4)
         for run, style in zip(loaded, styles):
+            if not isinstance(run.model, TrajectoryModel):  # a nonlinear model has no Fourier symbol
+                continue
             ax.plot(times, estimate(run.model.symbols(times).cpu(), len(x), dx, energy).numpy(), **style)
         quantity = "wave speed" if estimate is wave_speed_estimate else "velocity"
         ax.set_title(f"{quantity}: learned c_hat(t) vs true c(t)")

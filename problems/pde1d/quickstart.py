@@ -45,11 +45,11 @@ def fit_variant(data: Path, out: Path, variant: str, config: FitConfig, device: 
 
 
 def format_table(summaries: Sequence[dict[str, Any]]) -> str:
-    """A markdown table of fit summaries: variant, layer, params, test nRMSE, final-time nRMSE, fit time."""
-    lines = ["| variant | layer | params | test nRMSE | final-time nRMSE | fit time (s) |",
+    """A markdown table of fit summaries: variant, model (the linear layer or fourier), params, test nRMSE, final-time nRMSE, fit time."""
+    lines = ["| variant | model | params | test nRMSE | final-time nRMSE | fit time (s) |",
              "|---|---|---:|---:|---:|---:|"]
     for s in summaries:
-        lines.append(f"| {s['variant']} | {s['layer']} | {s['params']} | {s['test_nrmse']:.3e} | "
+        lines.append(f"| {s['variant']} | {s.get('layer', s['model'])} | {s['params']} | {s['test_nrmse']:.3e} | "
                      f"{s['test_final_nrmse']:.3e} | {s['fit_time_s']:.1f} |")
     return "\n".join(lines)
 

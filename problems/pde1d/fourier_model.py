@@ -1,0 +1,78 @@
+"""The nonlinear model of ``physode fit --model fourier``: a Fourier-operator vector field.
+
+``du/dt = f(u; theta(t))`` with ``f`` a :class:`physode.nn.FourierField` (lift to ``width``
+channels, ``blocks`` Fourier blocks over the lowest ``modes`` modes with GELU, project back),
+integrated by RK4 over the stored times in one of the four variants of
+:class:`physode.models.FourierODE`. Unlike the single linear layer of :mod:`.models` it can
+represent nonlinear PDEs (Burgers, Fisher-KPP, Allen-Cahn); it costs ~20k parameters and minutes
+of CPU time where the linear layer costs dozens and seconds, so the linear layer stays the choice
+for linear, constant- or time-varying-coefficient dynamics.
+
+Defaults follow the phase-1 probe of issue 9 (width 32, 16 modes, 2 blocks, RK4 with 2 steps per
+stored interval, one-cycle Adam at 3e-3 with the horizon curriculum of :mod:`.fit`).
+
+The optional linear term ``L u`` (``linear``) and the weight evolution's rates are velocities and
+rates of order one, like the linear layer's weights; trained at the network's small learning rate
+they barely move, which is why phase 1 could not fit time-varying coefficients without giving them
+their own, larger one (:meth:`FourierTrajectoryModel.rate_parameters`, ``FitConfig.rate_lr``). The
+linear term keeps only its lowest ``linear_modes`` modes (default :data:`LINEAR_MODES`): its rate at
+mode ``k`` is ``2 pi k |W|``, and RK4 is stable only while that times the step stays below 2.8.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from torch import Tensor, nn
+
+from physode.errors import InputError
+from physode.models import FourierODE, FourierODEConfig
+from physode.nn.variants import COUPLED
+
+LINEAR_MODES = 8  # default cap of the linear term's modes (RK4 stability, see the module docstring)
+
+
+@dataclass(frozen=True)
+class FourierModelConfig(FourierODEConfig):
+    """A :class:`~physode.models.FourierODEConfig` for one solution field, with pde1d's defaults.
+
+    ``evolve`` (None): the projection, and the linear term when there is one.
+    ``linear_modes`` (None with ``linear``): ``min(modes, LINEAR_MODES)``.
+    ``kind`` names the model family in stored configs (linear-layer configs carry none).
+    """
+
+    variant: str = "anodev2"
+    evolve: tuple[str, ...] | None = None  # type: ignore[assignment]  # resolved in __post_init__
+    kind: str = field(default="fourier", init=False)
+
+    def __post_init__(self) -> None:
+        if self.evolve is not None and self.variant not in COUPLED:
+            raise InputError(f"variant {self.variant!r} has static weights; evolve applies to {', '.join(COUPLED)}")
+        if self.evolve is None:
+            object.__setattr__(self, "evolve", ("projection", "linear") if self.linear else ("projection",))
+        if self.linear and self.linear_modes is None:
+            object.__setattr__(self, "linear_modes", min(self.modes, LINEAR_MODES))
+        super().__post_init__()
+
+
+class FourierTrajectoryModel(nn.Module):
+    """``u(t0) -> u(t0), u(t1), ...`` in the file's layout: one field ``(batch, Nx) -> (batch, times,
+    Nx)``, C channels ``(batch, C, Nx) -> (batch, times, C, Nx)``."""
+
+    def __init__(self, config: FourierModelConfig, channels: int = 1) -> None:
+        super().__init__()
+        self.config = config
+        self.channels = channels
+        self.ode = FourierODE(config, channels=channels)
+
+    def forward(self, u0: Tensor, times: Sequence[float]) -> Tensor:
+        """Predicted fields at every time; index 0 is ``u0`` itself."""
+        if self.channels == 1:
+            return self.ode(u0[:, None], times)[:, :, 0]
+        return self.ode(u0, times)
+
+    def rate_parameters(self) -> list[nn.Parameter]:
+        """The linear term's multipliers and the weight evolution's parameters (own learning rate)."""
+        linear = [] if self.ode.field.linear is None else list(self.ode.field.linear.parameters())
+        return linear + list(self.ode.block.operators.parameters())

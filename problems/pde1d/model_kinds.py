@@ -1,0 +1,76 @@
+"""The model families of ``physode fit --model``: building, storing and rebuilding either kind.
+
+- ``linear`` (:mod:`.models`): one linear, translation-invariant layer (``--layer spectral`` or
+  ``stencil``); exact for linear constant- and time-varying-coefficient PDEs, dozens of weights.
+- ``fourier`` (:mod:`.fourier_model`): a Fourier-operator network as the vector field; represents
+  nonlinear PDEs, ~20k weights.
+
+A stored model config names its family in ``kind``; linear-layer configs, which predate the
+families, carry none.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Union
+
+import numpy as np
+from torch import nn
+
+from physode.errors import InputError
+from physode.problems.pde1d.fourier_model import FourierModelConfig, FourierTrajectoryModel
+from physode.problems.pde1d.models import ModelConfig, TrajectoryModel, build_model, config_from_dict
+
+MODEL_KINDS = ("linear", "fourier")
+AnyModelConfig = Union[ModelConfig, FourierModelConfig]
+AnyModel = Union[TrajectoryModel, FourierTrajectoryModel]
+
+
+def model_kind(config: AnyModelConfig) -> str:
+    """``"linear"`` or ``"fourier"``."""
+    return "fourier" if isinstance(config, FourierModelConfig) else "linear"
+
+
+def describe(config: AnyModelConfig) -> dict[str, str]:
+    """What tables and metrics name a model by: its kind, variant and (linear) layer."""
+    if isinstance(config, FourierModelConfig):
+        return {"model": "fourier", "variant": config.variant}
+    return {"model": "linear", "variant": config.variant, "layer": config.layer}
+
+
+def build_for_grid(config: AnyModelConfig, x: np.ndarray, channels: int = 1) -> AnyModel:
+    """A model of either kind for ``channels`` fields on the uniform periodic grid ``x``."""
+    if isinstance(config, ModelConfig):
+        return build_model(config, x, channels)
+    x = np.asarray(x, dtype=np.float64)
+    spacing = np.diff(x)
+    if x.size < 4 or not np.allclose(spacing, spacing.mean(), rtol=1e-6, atol=0.0):
+        raise InputError(f"the x grid ({x.size} points) is not a uniform periodic grid of at least 4 points; "
+                         "the fourier model's spectral convolutions assume one")
+    return FourierTrajectoryModel(config, channels)
+
+
+def rebuild(values: dict[str, Any], n_x: int, dx: float, channels: int = 1) -> AnyModel:
+    """The (untrained) model of a stored model config, for ``channels`` fields on a grid of ``n_x``
+    points spaced ``dx``."""
+    values = dict(values)
+    kind = values.pop("kind", "linear")
+    if kind == "linear":
+        return TrajectoryModel(config_from_dict(values), n_x, dx, channels)
+    if kind != "fourier":
+        raise InputError(f"unknown model kind {kind!r} in the stored config; known: {', '.join(MODEL_KINDS)}")
+    names = {f.name for f in dataclasses.fields(FourierModelConfig) if f.init}
+    unknown = set(values) - names
+    if unknown:
+        raise InputError(f"unknown fourier model settings {sorted(unknown)}; known: {sorted(names)}")
+    return FourierTrajectoryModel(FourierModelConfig(**values), channels)
+
+
+def parameter_groups(model: nn.Module, lr: float, rate_lr: float | None) -> list[dict[str, Any]]:
+    """Adam's parameter groups: the network at ``lr``, a fourier model's rates at ``rate_lr``."""
+    rates = model.rate_parameters() if isinstance(model, FourierTrajectoryModel) else []
+    network = [p for p in model.parameters() if all(p is not r for r in rates)]
+    groups = [{"params": network, "lr": lr}]
+    if rates:
+        groups.append({"params": rates, "lr": lr if rate_lr is None else rate_lr})
+    return groups
