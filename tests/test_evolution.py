@@ -98,7 +98,7 @@ def test_linear_latent_follows_a_sinusoid_through_zero_exactly() -> None:
         op.generator[0, 1, 0] = 1.0
         op.generator[0, 1, 2] = omega
         op.generator[0, 2, 1] = -omega
-        op.readout_tail.copy_(torch.tensor([[amplitude * omega, 0.0]], dtype=torch.float64))
+        op.readout_vector.copy_(torch.tensor([[1.0, amplitude * omega, 0.0]], dtype=torch.float64))
     # w(t) = w0 (1 + amplitude sin(omega t)): passes through zero and turns around.
     state = op.initial_state(torch.tensor([w0], dtype=torch.float64))
     euler = get_method("euler")  # unused: the propagator is exact
@@ -122,7 +122,7 @@ def test_linear_latent_starts_static_and_counts_parameters() -> None:
     theta = block.weight_trajectory([0.0, 0.5, 1.0])["conv.weight"]
     for th in theta:
         torch.testing.assert_close(th, f.conv.weight.detach())
-    assert sum(p.numel() for p in block.operators.parameters()) == 2 * (3 * 3 + 2)  # 2 channels
+    assert sum(p.numel() for p in block.operators.parameters()) == 2 * (3 * 3 + 3)  # 2 channels
 
 
 def test_galerkin_readout_is_the_basis_expansion() -> None:
@@ -132,7 +132,7 @@ def test_galerkin_readout_is_the_basis_expansion() -> None:
     with torch.no_grad():
         op.coefficients.copy_(torch.tensor([[0.5, -0.2, 0.1, 0.3]], dtype=torch.float64))
     t = 0.7
-    gain = 1 + 0.5 * math.sin(t) - 0.2 * (math.cos(t) - 1) + 0.1 * math.sin(2 * t) + 0.3 * (math.cos(2 * t) - 1)
+    gain = 0.5 - 0.2 * math.sin(t) + 0.1 * math.cos(t) + 0.3 * math.sin(2 * t)
     torch.testing.assert_close(op.readout(weight, t), weight * gain, rtol=1e-14, atol=0)
 
 

@@ -21,12 +21,12 @@ BASES = ("fourier", "polynomial")
 
 
 class Galerkin(EvolutionOperator):
-    """``w(t) = w0 * (1 + sum_j a_j phi_j(t))`` per weight group, ``phi_j(0) = 0``.
+    """``w(t) = w0 * sum_j a_j phi_j(t)`` per weight group.
 
-    ``fourier``: ``phi = sin(t), cos(t) - 1, sin(2t), cos(2t) - 1, ...``; ``polynomial``:
-    ``phi_j = t^(j+1)``. The coefficients ``a`` (``size`` per group) start at zero (static
-    weights). The state is ``w0`` itself (it does not move); the time dependence is all in the
-    read-out, defined for every ``t``, so there is nothing to discretize.
+    ``fourier``: ``phi = 1, sin(t), cos(t), sin(2t), cos(2t), ...``; ``polynomial``:
+    ``phi_j = t^j``. The coefficients ``a`` (``size`` per group) start at ``e_1`` (static
+    weights ``w0``). The state is ``w0`` itself (it does not move); the time dependence is all in
+    the read-out, defined for every ``t``, so there is nothing to discretize.
 
     Args:
         size: number of basis functions (coefficients per group).
@@ -46,17 +46,17 @@ class Galerkin(EvolutionOperator):
 
     def bind(self, weight: Tensor) -> None:
         groups = weight.shape[0] if self.per_channel and weight.ndim else 1
-        self.coefficients = nn.Parameter(
-            torch.zeros(groups, self.size, dtype=weight.dtype, device=weight.device)
-        )
+        coefficients = torch.zeros(groups, self.size, dtype=weight.dtype, device=weight.device)
+        coefficients[:, 0] = 1.0
+        self.coefficients = nn.Parameter(coefficients)
         self.group_view = (groups,) + (1,) * max(weight.ndim - 1, 0)
 
     def functions(self, t: float) -> list[float]:
         """``phi_j(t)``, ``j = 0 .. size - 1``."""
         if self.basis == "polynomial":
-            return [t ** (j + 1) for j in range(self.size)]
+            return [t**j for j in range(self.size)]
         return [
-            math.sin((j // 2 + 1) * t) if j % 2 == 0 else math.cos((j // 2 + 1) * t) - 1.0
+            math.cos((j + 1) // 2 * t) if j % 2 == 0 else math.sin((j + 1) // 2 * t)
             for j in range(self.size)
         ]
 
@@ -68,7 +68,7 @@ class Galerkin(EvolutionOperator):
 
     def readout(self, state: Tensor, t: float) -> Tensor:
         phi = torch.tensor(self.functions(t), dtype=state.dtype, device=state.device)
-        gain = 1 + self.coefficients.to(state.dtype) @ phi
+        gain = self.coefficients.to(state.dtype) @ phi
         return state * gain.view(self.group_view)
 
     def extra_repr(self) -> str:

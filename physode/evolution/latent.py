@@ -13,24 +13,28 @@ from physode.steppers import ButcherTableau
 class LinearLatent(EvolutionOperator):
     """Each weight group carries an ``m``-dimensional latent ``x`` with ``dx/dt = A x``.
 
-    The group's weights are read out linearly, ``w(t) = w0 * (r . x(t))`` with ``x(0) = e_1``
-    and ``r_1 = 1`` (so ``w(0) = w0``). ``A`` (``m x m``, any real matrix: complex-conjugate
-    eigenvalues give oscillations) and ``r_2..r_m`` are learned per group. ``r . x(t)`` is then
-    any sum of ``m`` exponential modes: damped or growing sinusoids, exponentials, polynomials
-    times them; each is represented exactly with ``m^2 + m - 1`` parameters per group. Unlike a
-    pointwise ``dw/dt = q(w)``, the weights can pass through zero and turn around, because the
-    state that carries the dynamics is the latent, not the weight.
+    The group's weights are read out linearly, ``w(t) = w0 * (r . x(t))`` with ``x(0) = e_1``.
+    ``A`` (``m x m``, any real matrix: complex-conjugate eigenvalues give oscillations) and ``r``
+    are learned per group. ``r . x(t)`` is then any sum of ``m`` exponential modes: damped or
+    growing sinusoids, exponentials, polynomials times them; each is represented exactly with
+    ``m^2 + m`` parameters per group. Unlike a pointwise ``dw/dt = q(w)``, the weights can start
+    at, pass through and leave zero, and turn around, because the state that carries the
+    dynamics is the latent, not the weight.
 
     The state is ``w0`` times the latent (shape ``(*weight.shape, m)``), which evolves by the same
     ``A``; a step of any length is the exact propagator ``exp(A dt)`` (``torch.linalg.matrix_exp``).
-    ``A`` starts at zero, so training starts from static weights (an ANODE block); ``r`` starts
-    at small random values so every latent direction receives a gradient.
+    ``A`` starts at zero and ``r`` at ``e_1`` plus small random values in its other entries (so
+    every latent direction receives a gradient): training starts from static weights ``w0``
+    (an ANODE block).
 
     Args:
         latent: the latent dimension ``m`` (3 holds a constant plus a sinusoid).
         per_channel: one ``(A, r)`` per output channel (the weight's first axis) instead of one
             per layer.
         readout_scale: standard deviation of the initial ``r_2..r_m``.
+
+    Example: ``m = 3``, ``A = [[0, 0, 0], [1, 0, w], [0, -w, 0]]`` gives ``x = (1, sin(w t)/w,
+    (cos(w t) - 1)/w)``, so ``r = (c0, a w, 0)`` reads out ``w0 (c0 + a sin(w t))``.
     """
 
     def __init__(self, latent: int = 3, *, per_channel: bool = False, readout_scale: float = 0.1) -> None:
@@ -46,19 +50,18 @@ class LinearLatent(EvolutionOperator):
         factory = {"dtype": weight.dtype, "device": weight.device}
         m = self.latent
         self.generator = nn.Parameter(torch.zeros(groups, m, m, **factory))
-        self.readout_tail = nn.Parameter(self.readout_scale * torch.randn(groups, m - 1, **factory))
+        readout = self.readout_scale * torch.randn(groups, m, **factory)
+        readout[:, 0] = 1.0
+        self.readout_vector = nn.Parameter(readout)
         # Groups lie along the weight's first axis; the rest broadcast.
         self.group_view = (groups,) + (1,) * max(weight.ndim - 1, 0)
 
     def initial_state(self, weight: Tensor) -> Tensor:
         return torch.cat([weight[..., None], weight.new_zeros(*weight.shape, self.latent - 1)], -1)
 
-    def _readout_vector(self) -> Tensor:
-        head = self.readout_tail.new_ones(self.readout_tail.shape[0], 1)
-        return torch.cat([head, self.readout_tail], dim=1).view(*self.group_view, self.latent)
-
     def readout(self, state: Tensor, t: float) -> Tensor:
-        return (state * self._readout_vector().to(state.dtype)).sum(-1)
+        r = self.readout_vector.to(state.dtype).view(*self.group_view, self.latent)
+        return (state * r).sum(-1)
 
     def _multiply(self, matrix: Tensor, state: Tensor) -> Tensor:
         matrix = matrix.to(state.dtype).view(*self.group_view, self.latent, self.latent)
