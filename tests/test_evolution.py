@@ -94,10 +94,8 @@ def test_linear_latent_follows_a_sinusoid_through_zero_exactly() -> None:
     op.bind(torch.ones(1, dtype=torch.float64))
     op.double()
     with torch.no_grad():
-        op.generator.zero_()
-        op.generator[0, 1, 0] = 1.0
-        op.generator[0, 1, 2] = omega
-        op.generator[0, 2, 1] = -omega
+        generator = torch.tensor([[0.0, 0.0, 0.0], [1.0, 0.0, omega], [0.0, -omega, 0.0]], dtype=torch.float64)
+        op.scaled_generator.copy_(generator / op.frequency)
         op.readout_vector.copy_(torch.tensor([[1.0, amplitude * omega, 0.0]], dtype=torch.float64))
     # w(t) = w0 (1 + amplitude sin(omega t)): passes through zero and turns around.
     state = op.initial_state(torch.tensor([w0], dtype=torch.float64))
@@ -122,7 +120,7 @@ def test_linear_latent_starts_static_and_counts_parameters() -> None:
     theta = block.weight_trajectory([0.0, 0.5, 1.0])["conv.weight"]
     for th in theta:
         torch.testing.assert_close(th, f.conv.weight.detach())
-    assert sum(p.numel() for p in block.operators.parameters()) == 2 * (3 * 3 + 3)  # 2 channels
+    assert sum(p.numel() for p in block.operators.parameters()) == 3 * 3 + 2 * 3  # A, r per channel
 
 
 def test_galerkin_readout_is_the_basis_expansion() -> None:

@@ -66,7 +66,7 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
                        help="anodev2: one reaction rate per Fourier mode instead of one per layer")
     model.add_argument("--hidden", type=int, default=_MODEL.hidden, help="anodev2-neural: width of q's MLP")
     model.add_argument("--latent", type=int, default=_MODEL.latent,
-                       help="anodev2-latent: latent dimension m (galerkin: m^2 + m basis functions)")
+                       help="anodev2-latent: latent dimension m (galerkin: as many parameters)")
     model.add_argument("--basis", choices=BASES, default=_MODEL.basis, help="galerkin: basis in t")
     train = parser.add_argument_group("training")
     train.add_argument("--epochs", type=int, default=_FIT.epochs)

@@ -214,7 +214,8 @@ class TrajectoryModel(nn.Module):
             self.block = physode.ODEBlock(TimeConcat(layer), grad="adjoint", time_input=True, **common)
         else:
             self.block = physode.CoupledODEBlock(
-                FieldOnly(layer), ["layer.weight"], evolution_operator(config), grad="checkpoint", **common
+                FieldOnly(layer), ["layer.weight"], evolution_operator(config, layer.weight.shape[0]),
+                grad="checkpoint", **common
             )
 
     def forward(self, u0: Tensor, times: Sequence[float]) -> Tensor:

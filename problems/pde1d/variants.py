@@ -10,17 +10,19 @@
   which follows an exponential velocity ``c0 exp(a t)`` exactly with ``rho = a``.
 - ``anodev2-neural``: ANODEV2 with a learned pointwise ``q(w, t)`` (:class:`physode.Neural`,
   time input on).
-- ``anodev2-latent``: ANODEV2 with :class:`physode.LinearLatent`: the layer's weights are
-  ``w0 (r . x(t))`` with a ``latent``-dimensional ``dx/dt = A x``, so a velocity that rises and
-  falls, switches or changes sign (any sum of damped sinusoids and exponentials) is in reach;
-  ``latent^2 + latent`` extra parameters.
-- ``galerkin``: the peer (Galerkin Neural ODEs): ``w0 (1 + sum_j a_j phi_j(t))`` in a
-  truncated ``basis`` in time with as many coefficients as ``anodev2-latent`` has extra
-  parameters.
+- ``anodev2-latent``: ANODEV2 with :class:`physode.LinearLatent`: each mode's weights are
+  ``w0_k (r_k . x(t))`` with one ``latent``-dimensional ``dx/dt = A x`` per layer, so a velocity
+  that rises and falls, switches or changes sign (any sum of damped sinusoids and exponentials)
+  is in reach. Per-mode read-outs let each mode also absorb the Runge-Kutta error of its own
+  phase speed, as a static multiplier does. ``latent^2 + modes * latent`` extra parameters.
+- ``galerkin``: the peer (Galerkin Neural ODEs): each mode's weights are
+  ``w0_k sum_j a_kj phi_j(t)`` in a truncated ``basis`` in time, with the fewest basis functions
+  that give at least ``anodev2-latent``'s extra parameters.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import physode
@@ -35,13 +37,13 @@ LABELS = {"anode": "ANODE", "neuralode": "Neural ODE", "anodev2": "ANODEV2",
           "anodev2-neural": "ANODEV2-neural", "anodev2-latent": "ANODEV2-latent", "galerkin": "Galerkin"}
 
 
-def latent_parameters(latent: int) -> int:
-    """Extra parameters of a :class:`physode.LinearLatent` group: ``A`` and ``r``."""
-    return latent * latent + latent
+def galerkin_size(latent: int, groups: int) -> int:
+    """Basis functions per group that match :class:`physode.LinearLatent`'s ``m^2 + groups m``."""
+    return latent + math.ceil(latent * latent / groups)
 
 
-def evolution_operator(config: ModelConfig) -> physode.EvolutionOperator:
-    """The evolution operator of a coupled variant."""
+def evolution_operator(config: ModelConfig, modes: int) -> physode.EvolutionOperator:
+    """The evolution operator of a coupled variant whose layer has ``modes`` output channels."""
     if config.variant == "anodev2":
         # Spectral modes are independent (no spatial axis): only reaction acts on them.
         axes = () if config.layer == "spectral" else (-1,)
@@ -49,5 +51,5 @@ def evolution_operator(config: ModelConfig) -> physode.EvolutionOperator:
     if config.variant == "anodev2-neural":
         return physode.Neural(hidden=config.hidden, time_input=True)
     if config.variant == "anodev2-latent":
-        return physode.LinearLatent(config.latent)
-    return physode.Galerkin(latent_parameters(config.latent), basis=config.basis)
+        return physode.LinearLatent(config.latent, per_channel=True)
+    return physode.Galerkin(galerkin_size(config.latent, modes), basis=config.basis, per_channel=True)
