@@ -9,6 +9,16 @@ cd "$(dirname "$0")/.."
 out=${OUT:-benchmarks/gpu-results}
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1
+# Install only what this machine lacks: torch is preinstalled, so only missing runtime
+# dependencies (without their dependencies, which could replace torch), then physode itself.
+installed=$(python3 -m pip list --format=freeze 2>/dev/null | cut -d= -f1 | tr 'A-Z_' 'a-z-')
+missing=""
+for package in numpy scipy h5py h5netcdf xarray matplotlib tqdm torchdiffeq; do
+    grep -qx "$package" <<<"$installed" || missing="$missing $package"
+done
+if [ -n "$missing" ]; then
+    python3 -m pip install -q --no-deps $missing || echo "gpu_check: could not install$missing" >&2
+fi
 python3 -m pip install -q --no-deps --no-build-isolation -e . >/dev/null
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu.txt"
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)" | tee -a "$out/gpu.txt"
@@ -25,3 +35,16 @@ run 100 benchmarks/core/ode_block.py --device cuda --batch 128 --out "$out/core"
 run 270 benchmarks/perf/perf.py --device cuda --repeats 5 --nt 2 10 50 --resnet-batch 256 --out "$out/perf"
 run 70 benchmarks/cifar10/throughput.py --device cuda --batch-size 256 --steps 20 --report "$out/cifar10_throughput.md"
 echo "gpu_check: done in $((SECONDS - start)) s" | tee -a "$out/gpu.txt"
+
+# CIFAR-10 quick protocol (benchmarks/cifar10/gpu_quick.py): every variant of ResNet-10 and
+# ResNet-4 on all 50,000 images, epochs fitted to a deadline. It gets what this 10-minute command
+# has left (580 s from the start, less 30 s for the interpreter and the write-out), at most 480 s;
+# run it alone for its full 8-minute protocol.
+quick_budget=$((580 - SECONDS - 30))
+if ((quick_budget > 480)); then quick_budget=480; fi
+if ((quick_budget >= 60)); then
+    run $((quick_budget + 30)) benchmarks/cifar10/gpu_quick.py --device cuda --budget-s "$quick_budget" --out "$out"
+else
+    echo "gpu_check: gpu_quick.py not run, only ${quick_budget} s of the 10 minutes left" | tee -a "$out/gpu.txt"
+fi
+echo "gpu_check: all done in $SECONDS s" | tee -a "$out/gpu.txt"

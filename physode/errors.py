@@ -1,9 +1,56 @@
-"""Errors physode raises for bad input.
+"""Errors physode raises for bad input, and one-line messages for the failures a user can fix.
 
 Every check of user input raises :class:`InputError` with one message that says what is wrong and
-how to fix it; the command line prints it as a single line without a traceback.
+how to fix it; the command line prints it as a single line without a traceback. Operating-system
+failures (permissions, missing directories, a full disk) reach the user through
+:func:`os_error_message`, also as one line.
 """
+
+from __future__ import annotations
+
+import errno
 
 
 class InputError(ValueError):
     """Bad user input (arguments, files, options): the message says what is wrong and the fix."""
+
+
+class TrainingDiverged(InputError):
+    """Training stopped on a non-finite or exploding loss; the last good checkpoint is kept."""
+
+
+_OS_FIXES = {
+    errno.EACCES: "check its permissions or choose another path",
+    errno.EPERM: "check its permissions or choose another path",
+    errno.EROFS: "the file system is read-only; choose another path",
+    errno.ENOSPC: "the disk is full; free space or choose another path",
+    errno.EDQUOT: "the disk quota is exceeded; free space or choose another path",
+    errno.ENOENT: "check the path",
+    errno.ENOTDIR: "a part of the path is a file, not a directory; check the path",
+    errno.EISDIR: "it is a directory; give a file path",
+    errno.ENAMETOOLONG: "choose a shorter name",
+    errno.EEXIST: "it already exists; choose another path",
+}
+
+
+def one_line(message: object, limit: int = 300) -> str:
+    """``message`` (an exception or text) on one line: whitespace runs and newlines become one space.
+
+    Library exceptions (torch's state-dict errors, pickle errors) span several lines; a command
+    prints at most ``limit`` characters of them.
+    """
+    text = " ".join(str(message).split()) or type(message).__name__
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
+def os_error_message(err: OSError) -> str:
+    """One line saying which file an operating-system error concerns, what happened and the fix.
+
+    E.g. ``/data/out.h5: Permission denied; check its permissions or choose another path``.
+    """
+    reason = err.strerror or one_line(err)
+    where = ""
+    if err.filename is not None:
+        where = f"{err.filename}" + (f" -> {err.filename2}" if err.filename2 is not None else "") + ": "
+    fix = _OS_FIXES.get(err.errno)
+    return f"{where}{reason}" + (f"; {fix}" if fix else "")

@@ -14,7 +14,7 @@ import torch
 from physode.cli import main
 from physode.problems.cifar10.models import build_model
 from physode.problems.cifar10.train import CHECKPOINT, METRICS, TrainConfig, train
-from physode.training import read_metrics
+from physode.training import load_checkpoint, read_metrics
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar-10-batches-py"
 REPO = Path(__file__).resolve().parents[1]
@@ -27,7 +27,7 @@ def _cli(out: Path, *extra: str) -> list[str]:
 
 
 def _model(out: Path) -> dict[str, torch.Tensor]:
-    return torch.load(out / CHECKPOINT, weights_only=True)["model"]
+    return load_checkpoint(out / CHECKPOINT)["model"]
 
 
 def _without_timing(records: list[dict]) -> list[dict]:
@@ -46,7 +46,7 @@ def test_resume_after_sigkill_reproduces_the_uninterrupted_run(tmp_path):
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait()
-    assert torch.load(killed / CHECKPOINT, weights_only=True)["epoch"] == 1
+    assert load_checkpoint(killed / CHECKPOINT)["epoch"] == 1
     assert main(_cli(killed, *options, "--resume")) == 0
 
     config = TrainConfig(arch="resnet4", epochs=3, batch_size=128, limit_train=1024, limit_test=256,

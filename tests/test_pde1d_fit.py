@@ -21,7 +21,7 @@ from physode.problems.pde1d.evaluate import CHECKPOINT, EVALUATION, METRICS, SUM
 from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, TrainSplit, fit
 from physode.problems.pde1d.models import ModelConfig
 from physode.problems.transport import simulate_to_file
-from physode.training import read_metrics
+from physode.training import load_checkpoint, read_metrics
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
@@ -90,7 +90,7 @@ def test_sigkilled_fit_resumes_to_the_metrics_of_an_uninterrupted_run(transport_
     finally:
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
-    stopped_at = torch.load(killed / CHECKPOINT, weights_only=True)["epoch"]
+    stopped_at = load_checkpoint(killed / CHECKPOINT)["epoch"]
     assert stopped_at < 40
     assert not (killed / SUMMARY).exists()
     assert main(["fit", str(transport_file), "--out", str(killed), *SMALL, "--resume"]) == 0
@@ -100,7 +100,7 @@ def test_sigkilled_fit_resumes_to_the_metrics_of_an_uninterrupted_run(transport_
     assert _without_timing(read_metrics(killed / METRICS)) == _without_timing(read_metrics(straight / METRICS))
     final = [json.loads((run / SUMMARY).read_text()) for run in (killed, straight)]
     assert _without_timing(final)[0] == _without_timing(final)[1]
-    resumed, reference = (torch.load(run / CHECKPOINT, weights_only=True)["model"] for run in (killed, straight))
+    resumed, reference = (load_checkpoint(run / CHECKPOINT)["model"] for run in (killed, straight))
     assert all(torch.equal(resumed[k], reference[k]) for k in reference)
 
 
@@ -116,7 +116,7 @@ def test_divergence_stops_with_a_clear_error_and_keeps_the_last_checkpoint(tmp_p
     config = _config(epochs=10, batch_size=12, checkpoint_every=1, eval_every=0, curriculum=0.9)
     with pytest.raises(TrainingDiverged, match=r"diverged: the loss is inf .* last good checkpoint \(epoch \d+\)"):
         fit(path, tmp_path / "run", config, device="cpu")
-    kept = torch.load(tmp_path / "run" / CHECKPOINT, weights_only=True)
+    kept = load_checkpoint(tmp_path / "run" / CHECKPOINT)
     assert 1 <= kept["epoch"] < 10
     assert all(torch.isfinite(p).all() for p in kept["model"].values())
 

@@ -17,7 +17,7 @@ import xarray as xr
 
 import physode
 from physode.errors import InputError
-from physode.io import TrajectoryFile, make_test_mask, write_trajectories
+from physode.io import TrajectoryFile, make_test_mask, trajectory_writer, write_trajectories
 
 N, NT, NX = 5, 4, 8
 
@@ -108,6 +108,31 @@ def _assign(name: str, index: tuple, value: float) -> Callable[[h5py.File], None
     return mutate
 
 
+def _elsewhere(kind: str, name: str) -> Callable[[h5py.File], None]:
+    """Make ``name`` take its values from another local file (``secret.h5``/``.bin`` beside it)."""
+    def mutate(f: h5py.File) -> None:
+        folder = Path(f.filename).parent
+        values = f[name][()]
+        with h5py.File(folder / "secret.h5", "w") as other:
+            other.create_dataset("d", data=values)
+        del f[name]
+        if kind == "external link":
+            f[name] = h5py.ExternalLink(str(folder / "secret.h5"), "/d")
+        elif kind == "soft link into a linked group":
+            f["g"] = h5py.ExternalLink(str(folder / "secret.h5"), "/")
+            f[name] = h5py.SoftLink("/g/d")
+        elif kind == "external storage":
+            (folder / "secret.bin").write_bytes(values.tobytes())
+            f.create_dataset(name, shape=values.shape, dtype=values.dtype,
+                             external=[(str(folder / "secret.bin"), 0, values.nbytes)])
+        elif kind == "virtual":
+            layout = h5py.VirtualLayout(shape=values.shape, dtype=values.dtype)
+            layout[...] = h5py.VirtualSource(str(folder / "secret.h5"), "d", shape=values.shape)
+            f.create_virtual_dataset(name, layout)
+
+    return mutate
+
+
 MALFORMED = {
     "missing field": (lambda f: f.__delitem__("u"), "missing field 'u'"),
     "wrong rank": (_replace("u", np.zeros((N, NT), np.float32)), "must be a 3-D"),
@@ -123,6 +148,19 @@ MALFORMED = {
     "split length": (_replace("split", np.zeros(N + 1, np.int8)), "'split' must be a 1-D integer"),
     "coefficient length": (_replace("c", np.ones(NT + 2)), "unexpected entry 'c'"),
     "coefficient NaN": (_assign("c", (0,), np.nan), "unexpected entry 'c'"),
+    "array format": (lambda f: f.attrs.__setitem__("format", ["physode-trajectories"] * 2), "not a physode-traj"),
+    "numeric format": (lambda f: f.attrs.__setitem__("format", 1), "not a physode-trajectories file"),
+    "array version": (lambda f: f.attrs.__setitem__("format_version", [1, 2]), "format_version is .*damaged"),
+    "text version": (lambda f: f.attrs.__setitem__("format_version", "1"), "format_version is '1', not a version"),
+    "zero version": (lambda f: f.attrs.__setitem__("format_version", 0), "format_version is 0, not a version"),
+    "external link field": (_elsewhere("external link", "u"), "'u' is an external link to .*secret.h5"),
+    "external link coordinate": (_elsewhere("external link", "x"), "'x' is an external link"),
+    "external link coefficient": (_elsewhere("external link", "c"), "'c' is an external link"),
+    "linked group": (_elsewhere("soft link into a linked group", "c"), "'c' resolves to another file"),
+    "external storage": (_elsewhere("external storage", "u"), "'u' keeps its values in external files"),
+    "external storage split": (_elsewhere("external storage", "split"), "'split' keeps its values in external"),
+    "virtual dataset": (_elsewhere("virtual", "u"), "'u' is a virtual dataset"),
+    "dangling soft link": (lambda f: f.__setitem__("c2", h5py.SoftLink("/nowhere")), "'c2' is a link to a missing"),
 }
 
 
@@ -134,7 +172,22 @@ def test_malformed_files_raise_one_clear_input_error(tmp_path: Path, data: dict,
         mutate(f)
     with pytest.raises(InputError, match=message) as err:
         TrajectoryFile(path)
-    assert str(path) in str(err.value)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_file_written_back_by_xarray_reads_again(tmp_path: Path, data: dict) -> None:
+    """xarray stores scalar attributes as one-element arrays: the round trip must still read."""
+    path = write(tmp_path / "traj.h5", data)
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        ds.to_netcdf(tmp_path / "again.h5", engine="h5netcdf")
+    with h5py.File(tmp_path / "again.h5") as f:
+        assert f.attrs["format_version"].shape == (1,)  # what made it fail before
+    with TrajectoryFile(path) as original, TrajectoryFile(tmp_path / "again.h5") as again:
+        np.testing.assert_array_equal(again[:], original[:])
+        np.testing.assert_array_equal(again.t, original.t)
+        np.testing.assert_array_equal(again.test, original.test)
+        np.testing.assert_array_equal(again.coefficients["c"], original.coefficients["c"])
+        assert again.attrs["seed"] == original.attrs["seed"] == 11
 
 
 def test_missing_and_non_hdf5_files(tmp_path: Path) -> None:
@@ -228,6 +281,19 @@ def test_pdebench_layout_reads_through_the_same_interface(tmp_path: Path) -> Non
         TrajectoryFile(path)
 
 
+@pytest.mark.parametrize("beta", ["fast", np.array([0.1, 0.2]), np.nan, True])
+def test_pdebench_beta_must_be_a_number(tmp_path: Path, beta: object) -> None:
+    path = tmp_path / "1D_Advection.hdf5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("tensor", data=np.zeros((2, 3, 4), np.float32))
+        f.create_dataset("x-coordinate", data=np.arange(4.0))
+        f.create_dataset("t-coordinate", data=np.arange(4.0))
+        f.attrs["beta"] = beta
+    with pytest.raises(InputError, match="beta .* expected a finite number") as err:
+        TrajectoryFile(path)
+    assert "\n" not in str(err.value)
+
+
 def test_make_test_mask_is_reproducible() -> None:
     mask = make_test_mask(50, 0.2, seed=3)
     assert mask.dtype == bool and mask.sum() == 10
@@ -237,3 +303,39 @@ def test_make_test_mask_is_reproducible() -> None:
     for bad in (-0.1, 1.0):
         with pytest.raises(InputError, match="test fraction"):
             make_test_mask(5, bad)
+
+
+def test_streamed_writes_equal_a_whole_write(tmp_path: Path, data: dict) -> None:
+    whole = write(tmp_path / "whole.h5", data)
+    with trajectory_writer(
+        tmp_path / "streamed.h5", N, data["t"], data["x"], equation="dz/dt = c(t) dz/dx",
+        coefficients={"c": data["c"]}, test_mask=data["test_mask"],
+        generator={"velocity": "exponential:c0=0.5,a=1.5"}, seed=11,
+    ) as writer:
+        for start in range(0, N, 2):
+            assert not (tmp_path / "streamed.h5").exists()  # nothing visible until complete
+            writer.write(data["u"][start : start + 2])
+    with TrajectoryFile(whole) as a, TrajectoryFile(tmp_path / "streamed.h5") as b:
+        np.testing.assert_array_equal(a[:], b[:])
+        np.testing.assert_array_equal(a.test, b.test)
+        assert a.attrs == b.attrs
+
+
+def _with_nan(u: np.ndarray) -> np.ndarray:
+    u = u.copy()
+    u[0, 0, 0] = np.nan
+    return u
+
+
+@pytest.mark.parametrize("blocks, message", [
+    (lambda u: [u[:2]], "only 2 of 5 samples were written"),
+    (lambda u: [u[:4], u[:2]], "6 samples written to a file declared with 5"),
+    (lambda u: [u[:2], _with_nan(u[3:])], "NaN or Inf .* in sample 2"),
+    (lambda u: [np.zeros((1, NT, NX + 1))], r"must have shape \(n, 4, 8\)"),
+])
+def test_incomplete_or_bad_streams_leave_nothing(tmp_path: Path, data: dict, blocks: Callable, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        with trajectory_writer(tmp_path / "out.h5", N, data["t"], data["x"], equation="e") as writer:
+            for block in blocks(data["u"]):
+                writer.write(block)
+    assert list(tmp_path.iterdir()) == []

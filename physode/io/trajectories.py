@@ -9,6 +9,7 @@ engine="h5netcdf")`` shows the dimensions (sample, t, x) with their coordinates.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -70,9 +71,42 @@ def _first_bad_sample(block: np.ndarray) -> int | None:
     return int(np.argmax(bad)) if bad.any() else None
 
 
-def write_trajectories(
+class TrajectoryWriter:
+    """Writes the samples of a trajectory file block by block, in order; see :func:`trajectory_writer`."""
+
+    def __init__(self, field: h5py.Dataset) -> None:
+        self._field = field
+        self.written = 0
+        """Samples written so far."""
+
+    @property
+    def n_samples(self) -> int:
+        return self._field.shape[0]
+
+    def write(self, block: ArrayLike) -> None:
+        """Append the next samples, a ``(n, t, x)`` array; checked finite after conversion to float32."""
+        with np.errstate(over="ignore"):  # overflow to Inf is reported below
+            block32 = np.asarray(block, dtype=np.float32)
+        _, n_times, n_x = self._field.shape
+        if block32.ndim != 3 or block32.shape[1:] != (n_times, n_x):
+            raise InputError(f"a block of samples must have shape (n, {n_times}, {n_x}), got {block32.shape}")
+        end = self.written + block32.shape[0]
+        if end > self.n_samples:
+            raise InputError(f"{end} samples written to a file declared with {self.n_samples}")
+        bad = _first_bad_sample(block32)
+        if bad is not None:
+            raise InputError(
+                f"u has NaN or Inf (after conversion to float32) in sample {self.written + bad}; "
+                "nothing was written"
+            )
+        self._field[self.written : end] = block32
+        self.written = end
+
+
+@contextlib.contextmanager
+def trajectory_writer(
     path: str | os.PathLike[str],
-    u: ArrayLike,
+    n_samples: int,
     t: ArrayLike,
     x: ArrayLike,
     *,
@@ -84,29 +118,24 @@ def write_trajectories(
     seed: int | None = None,
     attrs: Mapping[str, Any] | None = None,
     compression: str | None = None,
-) -> Path:
-    """Write trajectories ``u`` (sample, t, x) with their coordinates; the file appears only if complete.
+) -> Iterator[TrajectoryWriter]:
+    """Write a trajectory file of ``n_samples`` samples streamed in blocks: memory holds one block.
 
-    ``coefficients`` are time-varying PDE coefficients over ``t`` (e.g. ``{"c": c_of_t}``),
-    ``test_mask`` marks test samples (default: all train), ``generator`` records how the data was
-    made (stored as JSON), ``attrs`` adds root attributes, ``compression`` is ``None`` (default),
-    ``"gzip"`` or ``"lzf"``. Everything is checked before writing; ``u`` is stored as float32.
+    Yields a :class:`TrajectoryWriter`; call ``writer.write(block)`` with consecutive blocks of
+    samples until all ``n_samples`` are written. The file appears at ``path`` only if the block
+    completes with every sample written; otherwise nothing is left behind. The other arguments
+    are those of :func:`write_trajectories`, all checked before anything is written.
     """
-    with np.errstate(over="ignore"):  # overflow to Inf is reported below
-        u32 = np.asarray(u, dtype=np.float32)
-    if u32.ndim != 3 or 0 in u32.shape:
-        raise InputError(f"u must be a non-empty (sample, t, x) array, got shape {u32.shape}")
-    n_samples, n_times, n_x = u32.shape
-    bad = _first_bad_sample(u32)
-    if bad is not None:
-        raise InputError(
-            f"u has NaN or Inf (after conversion to float32) in sample {bad}; nothing was written"
-        )
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+        raise InputError(f"a trajectory file needs at least one sample, got {n_samples!r}")
     axes = {TIME: np.asarray(t, dtype=np.float64), SPACE: np.asarray(x, dtype=np.float64)}
-    for (name, values), length in zip(axes.items(), (n_times, n_x)):
-        problem = _axis_problem(values, length)
+    for name, values in axes.items():
+        if values.ndim != 1 or values.size == 0:
+            raise InputError(f"coordinate {name} must be a non-empty 1-D array, got shape {values.shape}")
+        problem = _axis_problem(values, values.size)
         if problem:
             raise InputError(f"coordinate {name} {problem}")
+    n_times, n_x = axes[TIME].size, axes[SPACE].size
     coefs = {}
     for name, values in (coefficients or {}).items():
         array = np.asarray(values, dtype=np.float64)
@@ -152,7 +181,8 @@ def write_trajectories(
         for name, scale in scales.items():
             scale.make_scale(name)
         field = f.create_dataset(
-            FIELD, data=u32, chunks=(1, n_times, n_x), compression=compression
+            FIELD, shape=(n_samples, n_times, n_x), dtype=np.float32, chunks=(1, n_times, n_x),
+            compression=compression,
         )
         for dim, name in enumerate((SAMPLE, TIME, SPACE)):
             field.dims[dim].attach_scale(scales[name])
@@ -161,14 +191,71 @@ def write_trajectories(
         flags.dims[0].attach_scale(scales[SAMPLE])
         for name, values in coefs.items():
             f.create_dataset(name, data=values).dims[0].attach_scale(scales[TIME])
+        writer = TrajectoryWriter(field)
+        yield writer
+        if writer.written != n_samples:
+            raise InputError(f"only {writer.written} of {n_samples} samples were written; nothing was written")
+
+
+def write_trajectories(
+    path: str | os.PathLike[str],
+    u: ArrayLike,
+    t: ArrayLike,
+    x: ArrayLike,
+    *,
+    equation: str,
+    coefficients: Mapping[str, ArrayLike] | None = None,
+    test_mask: ArrayLike | None = None,
+    boundary_condition: str = "periodic",
+    generator: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    attrs: Mapping[str, Any] | None = None,
+    compression: str | None = None,
+) -> Path:
+    """Write trajectories ``u`` (sample, t, x) with their coordinates; the file appears only if complete.
+
+    ``coefficients`` are time-varying PDE coefficients over ``t`` (e.g. ``{"c": c_of_t}``),
+    ``test_mask`` marks test samples (default: all train), ``generator`` records how the data was
+    made (stored as JSON), ``attrs`` adds root attributes, ``compression`` is ``None`` (default),
+    ``"gzip"`` or ``"lzf"``. Everything is checked before writing; ``u`` is stored as float32.
+    For data too large to hold at once, stream it with :func:`trajectory_writer`.
+    """
+    with np.errstate(over="ignore"):  # overflow to Inf is reported below
+        u32 = np.asarray(u, dtype=np.float32)
+    if u32.ndim != 3 or 0 in u32.shape:
+        raise InputError(f"u must be a non-empty (sample, t, x) array, got shape {u32.shape}")
+    t, x = np.asarray(t, dtype=np.float64), np.asarray(x, dtype=np.float64)
+    for name, values, length in ((TIME, t, u32.shape[1]), (SPACE, x, u32.shape[2])):
+        problem = _axis_problem(values, length)
+        if problem:
+            raise InputError(f"coordinate {name} {problem}")
+    with trajectory_writer(
+        path, u32.shape[0], t, x, equation=equation, coefficients=coefficients, test_mask=test_mask,
+        boundary_condition=boundary_condition, generator=generator, seed=seed, attrs=attrs,
+        compression=compression,
+    ) as writer:
+        writer.write(u32)
     return Path(path)
 
 
 def _decode(value: Any) -> Any:
-    """HDF5 attributes as plain Python values (bytes -> str, numpy scalars -> Python scalars)."""
+    """HDF5 attributes as plain Python values (bytes -> str, numpy scalars -> Python scalars).
+
+    A one-element array counts as its element: netCDF writers (xarray) store scalars that way.
+    """
+    if isinstance(value, np.ndarray) and value.shape == (1,):
+        value = value[0]
     if isinstance(value, bytes):
-        return value.decode()
+        try:
+            return value.decode()
+        except UnicodeDecodeError:
+            return value
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _number(value: Any) -> bool:
+    """True for a finite int or float (not a bool, a string or an array)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
 
 
 class TrajectoryFile:
@@ -182,6 +269,10 @@ class TrajectoryFile:
     PDEBench 1D files (``tensor``, ``x-coordinate``, ``t-coordinate``) are recognised by their
     ``tensor`` field; see ``datasets/README.md`` for how they map onto this interface, including
     ``pdebench_test_fraction`` (PDEBench's own loaders take the first 10% as the test set).
+
+    Only data stored in the file itself is read: external links, external storage and virtual
+    datasets, which make HDF5 read other files on this machine, are refused. A file written back
+    by xarray (``to_netcdf(engine="h5netcdf")``) reads like the original.
     """
 
     layout: str
@@ -207,10 +298,10 @@ class TrajectoryFile:
         try:
             self.attrs = {key: _decode(value) for key, value in self._file.attrs.items()}
             if FIELD in self._file:
-                self.layout, self._field = "physode", self._file[FIELD]
+                self.layout, self._field = "physode", self._node(FIELD)
                 self._check_schema()
             elif "tensor" in self._file:
-                self.layout, self._field = "pdebench", self._file["tensor"]
+                self.layout, self._field = "pdebench", self._node("tensor")
                 self._read_pdebench(pdebench_test_fraction)
             else:
                 self._fail(
@@ -226,6 +317,28 @@ class TrajectoryFile:
     def _fail(self, message: str) -> None:
         raise InputError(f"{self.path}: {message}")
 
+    def _node(self, name: str) -> h5py.Dataset | h5py.Group | None:
+        """The entry ``name`` (None if absent), refused if its data lives outside this file."""
+        fix = "physode reads only data stored in the file itself; copy the data into the file"
+        link = self._file.get(name, getlink=True)
+        if link is None:
+            return None
+        if isinstance(link, h5py.ExternalLink):
+            self._fail(f"entry {name!r} is an external link to {link.filename}; {fix}")
+        try:
+            node = self._file[name]
+        except KeyError:  # a soft link to nothing
+            self._fail(f"entry {name!r} is a link to a missing object; {fix}")
+        if node.file.filename != self._file.filename:  # reached through a link inside a group
+            self._fail(f"entry {name!r} resolves to another file ({node.file.filename}); {fix}")
+        if isinstance(node, h5py.Dataset):
+            if node.external:
+                self._fail(f"dataset {name!r} keeps its values in external files "
+                           f"({', '.join(str(entry[0]) for entry in node.external)}); {fix}")
+            if node.is_virtual:
+                self._fail(f"dataset {name!r} is a virtual dataset mapping other data; {fix}")
+        return node
+
     def _check_field(self, name: str) -> None:
         field = self._field
         if not isinstance(field, h5py.Dataset) or field.ndim != 3:
@@ -235,7 +348,7 @@ class TrajectoryFile:
             self._fail(f"field {name!r} has dtype {field.dtype}; the format stores float32")
 
     def _coordinate(self, name: str, length: int) -> np.ndarray:
-        node = self._file.get(name)
+        node = self._node(name)
         if not isinstance(node, h5py.Dataset):
             self._fail(f"missing coordinate dataset {name!r}")
         values = node[()]
@@ -247,15 +360,18 @@ class TrajectoryFile:
     def _check_schema(self) -> None:
         """The physode layout: required attributes, field, coordinates, split and coefficients."""
         missing = [key for key in _REQUIRED_ATTRS if key not in self.attrs]
-        if missing or self.attrs["format"] != FORMAT_NAME:
+        if missing or not (isinstance(self.attrs["format"], str) and self.attrs["format"] == FORMAT_NAME):
             self._fail(
                 f"not a {FORMAT_NAME} file (missing or wrong root attributes {missing or ['format']}); "
                 "write it with physode.io.write_trajectories"
             )
         version = self.attrs["format_version"]
-        if not isinstance(version, int) or version > FORMAT_VERSION:
+        if not (isinstance(version, int) and not isinstance(version, bool) and version >= 1):
+            self._fail(f"root attribute format_version is {version!r}, not a version number; the file is "
+                       "damaged — regenerate it")
+        if version > FORMAT_VERSION:
             self._fail(
-                f"format version {version!r} is not one this physode reads (1 .. {FORMAT_VERSION}); "
+                f"format version {version} is newer than this physode reads (1 .. {FORMAT_VERSION}); "
                 "upgrade physode"
             )
         self._check_field(FIELD)
@@ -263,7 +379,7 @@ class TrajectoryFile:
         self.t = self._coordinate(TIME, n_times)
         self.x = self._coordinate(SPACE, n_x)
         for name in (SAMPLE, SPLIT):
-            node = self._file.get(name)
+            node = self._node(name)
             if not (isinstance(node, h5py.Dataset) and node.shape == (n_samples,)
                     and np.issubdtype(node.dtype, np.integer)):
                 self._fail(f"{name!r} must be a 1-D integer dataset of length {n_samples}")
@@ -272,9 +388,10 @@ class TrajectoryFile:
             self._fail(f"{SPLIT!r} may hold only 0 (train) and 1 (test)")
         self._split = split.astype(bool)
         self.coefficients = {}
-        for name, node in self._file.items():
+        for name in self._file:
             if name in _RESERVED:
                 continue
+            node = self._node(name)
             values = node[()] if isinstance(node, h5py.Dataset) else None
             if (values is None or values.shape != (n_times,)
                     or not np.issubdtype(values.dtype, np.floating) or not np.all(np.isfinite(values))):
@@ -294,7 +411,10 @@ class TrajectoryFile:
         self.t = self._coordinate("t-coordinate", n_times + 1)[:-1]
         self.coefficients = {}
         if "beta" in self.attrs:  # PDEBench: u_t + beta u_x = 0, i.e. c = -beta in dz/dt = c dz/dx
-            self.coefficients["c"] = np.full(n_times, -float(self.attrs["beta"]))
+            beta = self.attrs["beta"]
+            if not _number(beta):
+                self._fail(f"attribute beta (the advection speed) is {beta!r}, expected a finite number")
+            self.coefficients["c"] = np.full(n_times, -float(beta))
         if not 0.0 <= test_fraction < 1.0:
             raise InputError(f"pdebench_test_fraction must be in [0, 1), got {test_fraction}")
         self._split = np.arange(n_samples) < int(n_samples * test_fraction)

@@ -1,4 +1,4 @@
-"""Problem-independent training utilities: checkpoints, exact resume, metrics, data parallel, CLI."""
+"""Problem-independent training utilities: checkpoints, exact resume, run locks, metrics, data parallel, CLI."""
 
 from physode.training.checkpoint import (
     load_checkpoint,
@@ -18,11 +18,12 @@ from physode.training.distributed import (
     resolve_device,
     sync_batchnorm,
 )
-from physode.training.metrics import MetricsWriter, read_metrics
+from physode.training.lock import RunLock
+from physode.training.metrics import MetricsWriter, non_finite_fields, read_metrics, strict_json, write_json
 
 __all__ = [
-    "DistContext", "GlobalBatchNorm2d", "MetricsWriter", "all_reduce_sum", "close_distributed",
-    "init_distributed", "load_checkpoint", "problem_subparsers", "read_metrics", "resolve_device",
-    "restore_training_state", "rng_state", "save_checkpoint", "set_rng_state", "sync_batchnorm",
-    "training_state",
+    "DistContext", "GlobalBatchNorm2d", "MetricsWriter", "RunLock", "all_reduce_sum", "close_distributed",
+    "init_distributed", "load_checkpoint", "non_finite_fields", "problem_subparsers", "read_metrics",
+    "resolve_device", "restore_training_state", "rng_state", "save_checkpoint", "set_rng_state",
+    "strict_json", "sync_batchnorm", "training_state", "write_json",
 ]

@@ -1,13 +1,53 @@
-"""Metrics as JSON lines: one self-describing record per epoch, readable while a run is going."""
+"""Metrics as strict JSON: one self-describing record per epoch, readable while a run is going.
+
+JSON has no NaN or Infinity (Python's ``json`` writes them, other readers reject the file), so a
+non-finite number is written as ``null``; :func:`non_finite_fields` tells the command which, so it
+can report them and exit non-zero.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from physode.io.atomic import atomic_write_text
+
+
+def _finite_or_null(value: Any) -> Any:
+    if isinstance(value, float):  # includes numpy.float64
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {key: _finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(item) for item in value]
+    return value
+
+
+def strict_json(value: Any, **dumps_kwargs: Any) -> str:
+    """``json.dumps`` that writes NaN and +-Infinity as ``null``, so any JSON reader accepts it."""
+    return json.dumps(_finite_or_null(value), allow_nan=False, **dumps_kwargs)
+
+
+def write_json(path: str | os.PathLike[str], value: Any) -> None:
+    """Write ``value`` to ``path`` atomically as indented strict JSON (see :func:`strict_json`)."""
+    atomic_write_text(path, strict_json(value, indent=2) + "\n")
+
+
+def non_finite_fields(value: Any, prefix: str = "") -> list[str]:
+    """Dotted names of the NaN or infinite numbers in ``value``, e.g. ``["test_nrmse", "per_t.3"]``."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [prefix or "value"]
+    if isinstance(value, Mapping):
+        items = ((str(key), item) for key, item in value.items())
+    elif isinstance(value, (list, tuple)):
+        items = ((str(i), item) for i, item in enumerate(value))
+    else:
+        return []
+    return [name for key, item in items for name in non_finite_fields(item, f"{prefix}.{key}" if prefix else key)]
 
 
 class MetricsWriter:
@@ -25,12 +65,12 @@ class MetricsWriter:
             records = []
         else:
             records = [r for r in records if r.get(key, keep_through + 1) <= keep_through]
-        atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in records))
+        atomic_write_text(self.path, "".join(strict_json(r) + "\n" for r in records))
 
     def write(self, record: dict[str, Any]) -> None:
-        """Append ``record`` (JSON-serialisable values) as one line."""
+        """Append ``record`` (JSON-serialisable values; NaN and Inf become null) as one line."""
         with open(self.path, "a") as handle:
-            handle.write(json.dumps(record) + "\n")
+            handle.write(strict_json(record) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
 

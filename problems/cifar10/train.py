@@ -94,9 +94,9 @@ def _autocast(device: torch.device, enabled: bool) -> torch.autocast:
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
 
 
-def _run_epoch(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]], ctx: DistContext,
-               amp: bool, memory_format: torch.memory_format,
-               optimizer: torch.optim.Optimizer | None = None, bar: tqdm | None = None) -> dict[str, float]:
+def run_epoch(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]], ctx: DistContext,
+              amp: bool, memory_format: torch.memory_format,
+              optimizer: torch.optim.Optimizer | None = None, bar: tqdm | None = None) -> dict[str, float]:
     """Train (given an optimizer) or evaluate over ``batches``; loss/accuracy summed over all ranks.
 
     Sums stay on the device so nothing synchronises per step; the bar shows images/s.
@@ -191,11 +191,11 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
             began = time.perf_counter()
             batches = train_batches(train_set, config.batch_size, generator, ctx.rank, ctx.world_size,
                                     config.augment)
-            fit = _run_epoch(net, batches, ctx, amp, memory_format, optimizer, bar)
+            fit = run_epoch(net, batches, ctx, amp, memory_format, optimizer, bar)
             seconds = time.perf_counter() - began
         scheduler.step()
-        test = _run_epoch(net, eval_batches(test_set, config.eval_batch_size, ctx.rank, ctx.world_size),
-                          ctx, amp, memory_format)
+        test = run_epoch(net, eval_batches(test_set, config.eval_batch_size, ctx.rank, ctx.world_size),
+                         ctx, amp, memory_format)
         record = {"epoch": epoch, "train_loss": fit["loss"], "train_acc": fit["acc"], "test_loss": test["loss"],
                   "test_acc": test["acc"], "lr": lr, "images_per_s": steps * config.batch_size / seconds,
                   "time_s": time.perf_counter() - began}
@@ -234,5 +234,5 @@ def evaluate(checkpoint: str | os.PathLike[str], data_root: str | os.PathLike[st
     target = resolve_device(device)
     model = load_model(checkpoint, target)[0]
     test_set = load_cifar10(data_root)[1].head(limit_test).to(target)
-    return _run_epoch(model, eval_batches(test_set, batch_size), DistContext(0, 1, target),
-                      amp=target.type == "cuda", memory_format=torch.contiguous_format)
+    return run_epoch(model, eval_batches(test_set, batch_size), DistContext(0, 1, target),
+                     amp=target.type == "cuda", memory_format=torch.contiguous_format)
