@@ -23,8 +23,8 @@ BASES = ("fourier", "polynomial")
 class Galerkin(EvolutionOperator):
     """``w(t) = w0 * sum_j a_j phi_j(t)`` per weight group.
 
-    ``fourier``: ``phi = 1, sin(t), cos(t), sin(2t), cos(2t), ...``; ``polynomial``:
-    ``phi_j = t^j``. The coefficients ``a`` (``size`` per group) start at ``e_1`` (static
+    ``fourier``: ``phi = 1, sin(f t), cos(f t), sin(2 f t), cos(2 f t), ...`` (torchdyn's basis
+    is ``f = 1``); ``polynomial``: ``phi_j = t^j``. The coefficients ``a`` (``size`` per group) start at ``e_1`` (static
     weights ``w0``). The state is ``w0`` itself (it does not move); the time dependence is all in
     the read-out, defined for every ``t``, so there is nothing to discretize.
 
@@ -32,9 +32,12 @@ class Galerkin(EvolutionOperator):
         size: number of basis functions (coefficients per group).
         basis: ``"fourier"`` or ``"polynomial"``.
         per_channel: one set of coefficients per output channel instead of one per layer.
+        frequency: ``f`` of the Fourier basis, in radians per unit time.
     """
 
-    def __init__(self, size: int = 8, *, basis: str = "fourier", per_channel: bool = False) -> None:
+    def __init__(
+        self, size: int = 8, *, basis: str = "fourier", per_channel: bool = False, frequency: float = 1.0
+    ) -> None:
         super().__init__()
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise InputError(f"basis size must be an integer >= 1, got {size!r}")
@@ -43,6 +46,9 @@ class Galerkin(EvolutionOperator):
         self.size = size
         self.basis = basis
         self.per_channel = per_channel
+        if not (math.isfinite(frequency) and frequency > 0):
+            raise InputError(f"frequency must be a positive number, got {frequency!r}")
+        self.frequency = float(frequency)
 
     def bind(self, weight: Tensor) -> None:
         groups = weight.shape[0] if self.per_channel and weight.ndim else 1
@@ -55,8 +61,9 @@ class Galerkin(EvolutionOperator):
         """``phi_j(t)``, ``j = 0 .. size - 1``."""
         if self.basis == "polynomial":
             return [t**j for j in range(self.size)]
+        phase = self.frequency * t
         return [
-            math.cos((j + 1) // 2 * t) if j % 2 == 0 else math.sin((j + 1) // 2 * t)
+            math.cos((j + 1) // 2 * phase) if j % 2 == 0 else math.sin((j + 1) // 2 * phase)
             for j in range(self.size)
         ]
 

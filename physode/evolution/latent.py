@@ -15,67 +15,74 @@ from physode.steppers import ButcherTableau
 class LinearLatent(EvolutionOperator):
     """The weight carries an ``m``-dimensional latent ``x`` with ``dx/dt = A x``, read out linearly.
 
-    ``w(t) = w0 * (r_g . x(t))`` with ``x(0) = e_1``, one read-out ``r_g`` per weight group (the
-    layer, or each output channel). ``A`` (``m x m``, any real matrix: complex-conjugate
-    eigenvalues give oscillations) and the ``r_g`` are learned. ``r_g . x(t)`` is any sum of the
-    ``m`` exponential modes of ``A``: damped or growing sinusoids, exponentials, polynomials times
-    them, each represented exactly, with ``m^2 + m`` parameters per layer (``m`` more per extra
-    group). Unlike a pointwise ``dw/dt = q(w)``, the weights can start
-    at, pass through and leave zero, and turn around, because the state that carries the
-    dynamics is the latent, not the weight.
+    ``w(t) = w0 * (r_g . x(t))``, one read-out ``r_g`` per weight group (the layer, or each output
+    channel). ``A`` is learned in real modal form: ``m - 2 p`` real modes ``dx_i/dt = lambda_i x_i``
+    and ``p = (m - 1) // 2`` oscillators, 2 x 2 blocks ``[[alpha_j, omega_j], [-omega_j, alpha_j]]``
+    (complex-conjugate eigenvalues ``alpha_j +- i omega_j``). ``x(0)`` is 1 on the real modes and
+    ``(0, 1)`` on each oscillator, so ``r_g . x(t)`` is any sum of exponentials and damped or
+    growing sinusoids, ``sum_i a_i e^(lambda_i t) + sum_j e^(alpha_j t) (b_j sin(omega_j t) +
+    c_j cos(omega_j t))``, each exact; a step of any length is the exact propagator
+    ``exp(A dt)`` (``torch.linalg.matrix_exp``). Any diagonalizable real ``A`` is one of these up
+    to a change of latent basis, which the read-out absorbs; the modal form leaves out those
+    redundant directions, which would otherwise let the dynamics drift where the data do not
+    constrain them. Unlike a pointwise ``dw/dt = q(w)``, the weights can start at, pass through
+    and leave zero, and turn around: the state that carries the dynamics is the latent.
 
-    The state is ``w0`` times the latent (shape ``(*weight.shape, m)``), which evolves by the same
-    ``A``; a step of any length is the exact propagator ``exp(A dt)`` (``torch.linalg.matrix_exp``).
-    ``A`` starts as a bank of oscillators driven by ``x_1``, so that ``x(t) = (1, sin(f t),
-    cos(f t) - 1, sin(2 f t), cos(2 f t) - 1, ...)`` (and ``t`` last when ``m`` is even), and
-    ``r`` at ``e_1``: training starts from static weights ``w0`` (an ANODE block), the read-out
-    first learns a Fourier expansion (a convex problem) and ``A`` then tunes its frequencies,
-    damping and growth. Starting ``A`` at zero instead leaves only the Taylor series of ``x`` at
-    reach, from which oscillations are hard to find.
+    Training starts from static weights ``w0`` (an ANODE block): ``lambda = alpha = 0``,
+    ``omega_j = j f``, ``r_g = e_1``; the read-out first sees a Fourier expansion in ``t`` and the
+    dynamics then tune its frequencies, growth and decay. Parameters: ``m`` for ``A`` and ``m``
+    per group.
+
+    The state is ``w0`` times the latent, shape ``(*weight.shape, m)``.
 
     Args:
-        latent: the latent dimension ``m`` (3 holds a constant plus a sinusoid).
+        latent: the latent dimension ``m`` (3: one exponential and one oscillator).
         per_channel: one read-out ``r_g`` per output channel (the weight's first axis) instead of
             one per layer; ``A`` is shared, so every channel draws on the same modes.
-        frequency: ``f``, the lowest initial frequency in radians per unit time (the default:
-            half a turn over a unit span), and the unit ``A`` is learned in: the parameter is
-            ``A / f``, so an optimizer step moves the frequencies by about ``f`` times its size.
-
-    Example: ``m = 3``, ``A = [[0, 0, 0], [1, 0, w], [0, -w, 0]]`` gives ``x = (1, sin(w t)/w,
-    (cos(w t) - 1)/w)``, so ``r = (c0, a w, 0)`` reads out ``w0 (c0 + a sin(w t))``.
+        frequency: ``f``, the lowest initial frequency in radians per unit time (default: half a
+            turn over a unit span), and the unit the rates are learned in (the parameters are
+            ``lambda / f``, ``alpha / f``, ``omega / f``).
     """
 
     def __init__(self, latent: int = 3, *, per_channel: bool = False, frequency: float = math.pi) -> None:
         super().__init__()
         if isinstance(latent, bool) or not isinstance(latent, int) or latent < 1:
             raise InputError(f"latent dimension must be an integer >= 1, got {latent!r}")
-        self.latent = latent
-        self.per_channel = per_channel
         if not (math.isfinite(frequency) and frequency > 0):
             raise InputError(f"frequency must be a positive number, got {frequency!r}")
+        self.latent = latent
+        self.oscillators = (latent - 1) // 2
+        self.per_channel = per_channel
         self.frequency = float(frequency)
 
     def bind(self, weight: Tensor) -> None:
         groups = weight.shape[0] if self.per_channel and weight.ndim else 1
         factory = {"dtype": weight.dtype, "device": weight.device}
-        m = self.latent
-        # A / f: x_j' = w (x_1 + x_{j+1}), x_{j+1}' = -w x_j with w = f, 2f, ...; x_m' = x_1.
-        scaled_generator = torch.zeros(m, m, **factory)
-        for j in range(1, m - 1, 2):
-            multiple = (j + 1) // 2
-            scaled_generator[j, 0] = scaled_generator[j, j + 1] = multiple
-            scaled_generator[j + 1, j] = -multiple
-        if m % 2 == 0:
-            scaled_generator[m - 1, 0] = 1.0 / self.frequency
-        self.scaled_generator = nn.Parameter(scaled_generator)
+        m, p = self.latent, self.oscillators
+        # Rates in units of the frequency: real modes' lambda, oscillators' alpha and omega.
+        self.scaled_rates = nn.Parameter(torch.zeros(m - 2 * p, **factory))
+        self.scaled_growth = nn.Parameter(torch.zeros(p, **factory))
+        self.scaled_frequencies = nn.Parameter(torch.arange(1, p + 1, **factory))
         readout = torch.zeros(groups, m, **factory)
         readout[:, 0] = 1.0
         self.readout_vector = nn.Parameter(readout)
+        start = torch.ones(m, **factory)
+        start[m - 2 * p :: 2] = 0.0  # each oscillator starts at (sin, cos) = (0, 1)
+        self.register_buffer("latent_start", start, persistent=False)
         # Groups lie along the weight's first axis; the rest broadcast.
         self.group_view = (groups,) + (1,) * max(weight.ndim - 1, 0)
 
+    @property
+    def generator(self) -> Tensor:
+        """``A``: the real modes, then the oscillators' 2 x 2 blocks, on the diagonal."""
+        f = self.frequency
+        blocks = [torch.diag(f * self.scaled_rates)]
+        for alpha, omega in zip(f * self.scaled_growth, f * self.scaled_frequencies):
+            blocks.append(torch.stack([torch.stack([alpha, omega]), torch.stack([-omega, alpha])]))
+        return torch.block_diag(*blocks)
+
     def initial_state(self, weight: Tensor) -> Tensor:
-        return torch.cat([weight[..., None], weight.new_zeros(*weight.shape, self.latent - 1)], -1)
+        return weight[..., None] * self.latent_start.to(weight.dtype)
 
     def readout(self, state: Tensor, t: float) -> Tensor:
         r = self.readout_vector.to(state.dtype).view(*self.group_view, self.latent)
@@ -84,11 +91,6 @@ class LinearLatent(EvolutionOperator):
     def _multiply(self, matrix: Tensor, state: Tensor) -> Tensor:
         return state @ matrix.to(state.dtype).T
 
-    @property
-    def generator(self) -> Tensor:
-        """``A``."""
-        return self.frequency * self.scaled_generator
-
     def rate(self, state: Tensor, t: float) -> Tensor:
         return self._multiply(self.generator, state)
 
@@ -96,4 +98,4 @@ class LinearLatent(EvolutionOperator):
         return self._multiply(torch.linalg.matrix_exp(self.generator * dt), state)
 
     def extra_repr(self) -> str:
-        return f"latent={self.latent}, per_channel={self.per_channel}"
+        return f"latent={self.latent}, per_channel={self.per_channel}, frequency={self.frequency:.4g}"

@@ -14,7 +14,7 @@
   ``w0_k (r_k . x(t))`` with one ``latent``-dimensional ``dx/dt = A x`` per layer, so a velocity
   that rises and falls, switches or changes sign (any sum of damped sinusoids and exponentials)
   is in reach. Per-mode read-outs let each mode also absorb the Runge-Kutta error of its own
-  phase speed, as a static multiplier does. ``latent^2 + modes * latent`` extra parameters.
+  phase speed, as a static multiplier does. ``latent * (modes + 1)`` extra parameters.
 - ``galerkin``: the peer (Galerkin Neural ODEs): each mode's weights are
   ``w0_k sum_j a_kj phi_j(t)`` in a truncated ``basis`` in time, with the fewest basis functions
   that give at least ``anodev2-latent``'s extra parameters.
@@ -38,8 +38,9 @@ LABELS = {"anode": "ANODE", "neuralode": "Neural ODE", "anodev2": "ANODEV2",
 
 
 def galerkin_size(latent: int, groups: int) -> int:
-    """Basis functions per group that match :class:`physode.LinearLatent`'s ``m^2 + groups m``."""
-    return latent + math.ceil(latent * latent / groups)
+    """Basis functions per group for at least :class:`physode.LinearLatent`'s parameters: ``m``
+    for its dynamics and ``m`` per group."""
+    return latent + math.ceil(latent / groups)
 
 
 def evolution_operator(config: ModelConfig, modes: int) -> physode.EvolutionOperator:
@@ -51,5 +52,7 @@ def evolution_operator(config: ModelConfig, modes: int) -> physode.EvolutionOper
     if config.variant == "anodev2-neural":
         return physode.Neural(hidden=config.hidden, time_input=True)
     if config.variant == "anodev2-latent":
-        return physode.LinearLatent(config.latent, per_channel=True)
-    return physode.Galerkin(galerkin_size(config.latent, modes), basis=config.basis, per_channel=True)
+        return physode.LinearLatent(config.latent, per_channel=True, frequency=math.pi)
+    # The same frequency unit as the latent's initial oscillators: the same initial Fourier basis.
+    size = galerkin_size(config.latent, modes)
+    return physode.Galerkin(size, basis=config.basis, per_channel=True, frequency=math.pi)
