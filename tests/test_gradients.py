@@ -233,21 +233,27 @@ def test_diffusion_warning_needs_spatial_axes() -> None:
         physode.CoupledODEBlock(nn.Linear(3, 3), ["weight"], physode.SpectralRDA(), grad="adjoint")
 
 
-def modify_in_place(block: nn.Module) -> None:
+def modify_parameter(block: nn.Module, z: torch.Tensor) -> None:
     with torch.no_grad():
         block.f.mix.weight.mul_(2.0)
 
 
-def switch_mode(block: nn.Module) -> None:
+def modify_input(block: nn.Module, z: torch.Tensor) -> None:
+    with torch.no_grad():
+        z.add_(1.0)
+
+
+def switch_mode(block: nn.Module, z: torch.Tensor) -> None:
     block.eval()
 
 
-@pytest.mark.parametrize("change", [modify_in_place, switch_mode])
+@pytest.mark.parametrize("change", [modify_parameter, modify_input, switch_mode])
 @pytest.mark.parametrize("grad", ["checkpoint", "recursive", "adjoint"])
 def test_changes_between_forward_and_backward_are_detected(grad: str, change) -> None:
     block = make_block("spectral" if grad != "adjoint" else "neural", "rk4", grad)
-    loss = block(torch.randn(2, 2, 5, dtype=torch.float64)).sum()
-    change(block)
+    z = torch.randn(2, 2, 5, dtype=torch.float64, requires_grad=True) * 1.0  # a non-leaf input
+    loss = block(z).sum()
+    change(block, z)
     with pytest.raises(RuntimeError, match="inplace operation|training mode changed"):
         loss.backward()
 
@@ -255,6 +261,6 @@ def test_changes_between_forward_and_backward_are_detected(grad: str, change) ->
 def test_backprop_raises_the_same_kind_of_error() -> None:
     block = make_block("spectral", "rk4", "backprop")
     loss = block(torch.randn(2, 2, 5, dtype=torch.float64)).sum()
-    modify_in_place(block)
+    modify_parameter(block, None)
     with pytest.raises(RuntimeError, match="inplace operation"):
         loss.backward()
