@@ -1,8 +1,6 @@
 """CIFAR-10 ODE variants: every arch x variant trains, stays within the paper's parameter overheads,
 checkpointed blocks give backprop's gradients and BatchNorm statistics, figures from the CLI."""
 
-from pathlib import Path
-
 import pytest
 import torch
 from torch.nn import functional as F
@@ -19,7 +17,6 @@ from physode.problems.cifar10.ode import StepBatchNorm2d
 from physode.problems.cifar10.protocol import accuracies_percent, finished_runs, run_protocol
 from physode.problems.cifar10.train import TrainConfig, train
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar-10-batches-py"
 ODE_VARIANTS = [v for v in VARIANTS if v != "baseline"]
 BASELINE = {"alexnet": 1_756_682, "resnet4": 7_706, "resnet10": 44_186}
 WIDTHS = {"alexnet": [64], "resnet4": [16], "resnet10": [16, 32]}
@@ -27,8 +24,8 @@ CONVS_PER_BLOCK = {"alexnet": 1, "resnet4": 2, "resnet10": 2}
 
 
 @pytest.fixture(scope="module")
-def real_batch():
-    train_set = load_cifar10(DATA)[0]
+def real_batch(cifar10_root):
+    train_set = load_cifar10(cifar10_root)[0]
     return normalize(train_set.images[:32]), train_set.labels[:32]
 
 
@@ -117,11 +114,11 @@ def test_kernel_trajectory_starts_at_the_kernel_and_moves_once_trained():
         kernel_trajectory(build_model("resnet4", "anode"), [0.0, 1.0])
 
 
-def test_plot_commands_write_pngs_from_a_checkpoint(tmp_path, capsys):
+def test_plot_commands_write_pngs_from_a_checkpoint(cifar10_root, tmp_path, capsys):
     run = tmp_path / "c1"
     config = TrainConfig(arch="resnet4", variant="anodev2-c1", epochs=1, batch_size=64, limit_train=64,
                          limit_test=64, progress=False)
-    train(config, DATA, run)
+    train(config, cifar10_root, run)
     assert main(["plot-kernel", "cifar10", "--checkpoint", str(run / "checkpoint.pt"),
                  "--out", str(tmp_path / "kernel.png"), "--times", "4", "--kernels", "2"]) == 0
     assert main(["plot-curves", "cifar10", str(run), "--out", str(tmp_path / "curves.png")]) == 0
@@ -142,11 +139,11 @@ def test_accuracy_table_has_the_papers_layout():
     assert baseline.startswith("| Baseline | - | - | 0 | 76.47 / 77.35 | 76.95 |")
 
 
-def test_protocol_skips_finished_runs_and_summarises_them(tmp_path):
+def test_protocol_skips_finished_runs_and_summarises_them(cifar10_root, tmp_path):
     base = TrainConfig(epochs=1, batch_size=64, limit_train=64, limit_test=100, progress=False)
-    first = run_protocol(base, ["resnet4"], ["baseline"], [0, 1], DATA, tmp_path)
+    first = run_protocol(base, ["resnet4"], ["baseline"], [0, 1], cifar10_root, tmp_path)
     stamps = {p: p.stat().st_mtime_ns for p in tmp_path.glob("*/checkpoint.pt")}
-    again = run_protocol(base, ["resnet4"], ["baseline"], [0, 1], DATA, tmp_path)
+    again = run_protocol(base, ["resnet4"], ["baseline"], [0, 1], cifar10_root, tmp_path)
     assert {p: p.stat().st_mtime_ns for p in tmp_path.glob("*/checkpoint.pt")} == stamps and len(stamps) == 2
     assert first == again == finished_runs(tmp_path, ["resnet4"], ["baseline"], [0, 1, 2], epochs=1)
     assert finished_runs(tmp_path, ["resnet4"], ["baseline"], [0, 1], epochs=2) == []
@@ -154,9 +151,9 @@ def test_protocol_skips_finished_runs_and_summarises_them(tmp_path):
 
 
 @pytest.mark.parametrize("variant", ["neuralode", "anodev2-c1"])
-def test_trains_with_the_cuda_defaults_bf16_and_channels_last(tmp_path, variant):
+def test_trains_with_the_cuda_defaults_bf16_and_channels_last(cifar10_root, tmp_path, variant):
     # Module.to(memory_format=channels_last) fails on SpectralRDA's 5-D velocity; train converts convs only.
     config = TrainConfig(arch="resnet4", variant=variant, epochs=1, batch_size=32, limit_train=64, limit_test=32,
                          amp=True, channels_last=True, progress=False)
-    (record,) = train(config, DATA, tmp_path)
+    (record,) = train(config, cifar10_root, tmp_path)
     assert torch.isfinite(torch.tensor(record["train_loss"]))

@@ -13,17 +13,16 @@ import torch
 
 from physode.cli import main
 from physode.problems.cifar10.models import build_model
-from physode.problems.cifar10.train import CHECKPOINT, METRICS, TrainConfig, train
-from physode.training import load_checkpoint, read_metrics
+from physode.problems.cifar10.train import TrainConfig, train
+from physode.training import CHECKPOINT, METRICS, load_checkpoint, read_metrics
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar-10-batches-py"
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 TIMING = ("images_per_s", "time_s")
 
 
-def _cli(out: Path, *extra: str) -> list[str]:
-    return ["train", "cifar10", "--data-root", str(DATA), "--out", str(out), "--no-progress", *extra]
+def _cli(data: Path, out: Path, *extra: str) -> list[str]:
+    return ["train", "cifar10", "--data-root", str(data), "--out", str(out), "--no-progress", *extra]
 
 
 def _model(out: Path) -> dict[str, torch.Tensor]:
@@ -34,11 +33,12 @@ def _without_timing(records: list[dict]) -> list[dict]:
     return [{k: v for k, v in r.items() if k not in TIMING} for r in records]
 
 
-def test_resume_after_sigkill_reproduces_the_uninterrupted_run(tmp_path):
+def test_resume_after_sigkill_reproduces_the_uninterrupted_run(cifar10_root, tmp_path):
     options = ["--arch", "resnet4", "--epochs", "3", "--batch-size", "128", "--limit-train", "1024",
                "--limit-test", "256", "--milestones", "1", "2", "--seed", "3"]
     killed = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "physode.cli", *_cli(killed, *options)], env=ENV, cwd=REPO)
+    argv = [sys.executable, "-m", "physode.cli", *_cli(cifar10_root, killed, *options)]
+    proc = subprocess.Popen(argv, env=ENV, cwd=REPO)
     try:
         while not (killed / CHECKPOINT).exists():
             assert proc.poll() is None, "training exited before its first checkpoint"
@@ -47,24 +47,25 @@ def test_resume_after_sigkill_reproduces_the_uninterrupted_run(tmp_path):
     finally:
         proc.wait()
     assert load_checkpoint(killed / CHECKPOINT)["epoch"] == 1
-    assert main(_cli(killed, *options, "--resume")) == 0
+    assert main(_cli(cifar10_root, killed, *options, "--resume")) == 0
 
     config = TrainConfig(arch="resnet4", epochs=3, batch_size=128, limit_train=1024, limit_test=256,
                          milestones=(1, 2), seed=3, progress=False)
-    straight = train(config, DATA, tmp_path / "straight")
+    straight = train(config, cifar10_root, tmp_path / "straight")
     assert _without_timing(read_metrics(killed / METRICS)) == _without_timing(straight)
     assert [r["lr"] for r in straight] == pytest.approx([0.1, 0.01, 0.001])
     resumed, reference = _model(killed), _model(tmp_path / "straight")
     assert all(torch.equal(resumed[k], reference[k]) for k in reference)
 
 
-def test_two_process_step_equals_single_process_step(tmp_path):
+def test_two_process_step_equals_single_process_step(cifar10_root, tmp_path):
     options = ["--arch", "resnet4", "--epochs", "1", "--batch-size", "256", "--limit-train", "256",
                "--limit-test", "100", "--device", "cpu"]
-    torchrun = Path(sys.executable).with_name("torchrun")
-    subprocess.run([str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "physode.cli",
-                    *_cli(tmp_path / "ddp", *options)], env=ENV, cwd=REPO, check=True, timeout=120)
-    assert main(_cli(tmp_path / "single", *options)) == 0
+    # torchrun's own module: a venv that reuses a system torch has no torchrun script beside python.
+    torchrun = [sys.executable, "-m", "torch.distributed.run"]
+    subprocess.run([*torchrun, "--standalone", "--nproc_per_node", "2", "-m", "physode.cli",
+                    *_cli(cifar10_root, tmp_path / "ddp", *options)], env=ENV, cwd=REPO, check=True, timeout=120)
+    assert main(_cli(cifar10_root, tmp_path / "single", *options)) == 0
     ddp, single = _model(tmp_path / "ddp"), _model(tmp_path / "single")
     assert set(ddp) == set(single)
     for name in single:
@@ -78,27 +79,28 @@ def test_two_process_step_equals_single_process_step(tmp_path):
 
 @pytest.mark.parametrize("command", ["evaluate", "resume"])
 def test_corrupt_checkpoint_is_one_line(tmp_path, capsys, command):
+    data = tmp_path / "no-data"  # the checkpoint is refused before any data is read
     run = tmp_path / "run"
     run.mkdir()
     (run / CHECKPOINT).write_bytes(b"PK\x03\x04 truncated zip")
     if command == "evaluate":
-        argv = ["evaluate", "cifar10", "--checkpoint", str(run / CHECKPOINT), "--data-root", str(DATA)]
+        argv = ["evaluate", "cifar10", "--checkpoint", str(run / CHECKPOINT), "--data-root", str(data)]
     else:
-        argv = _cli(run, "--resume")
+        argv = _cli(data, run, "--resume")
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "corrupt or truncated" in err and str(run / CHECKPOINT) in err
 
 
-def test_existing_run_needs_resume_and_evaluate_reads_it(tmp_path, capsys):
+def test_existing_run_needs_resume_and_evaluate_reads_it(cifar10_root, tmp_path, capsys):
     options = ["--arch", "resnet4", "--epochs", "1", "--batch-size", "128", "--limit-train", "128",
                "--limit-test", "200"]
-    assert main(_cli(tmp_path, *options)) == 0
-    assert main(_cli(tmp_path, *options)) == 2
+    assert main(_cli(cifar10_root, tmp_path, *options)) == 0
+    assert main(_cli(cifar10_root, tmp_path, *options)) == 2
     assert "pass --resume" in capsys.readouterr().err
-    assert main(_cli(tmp_path, *options, "--resume", "--lr", "0.2")) == 2
+    assert main(_cli(cifar10_root, tmp_path, *options, "--resume", "--lr", "0.2")) == 2
     assert "lr=0.1 (now 0.2)" in capsys.readouterr().err
-    assert main(["evaluate", "cifar10", "--checkpoint", str(tmp_path / CHECKPOINT), "--data-root", str(DATA),
+    assert main(["evaluate", "cifar10", "--checkpoint", str(tmp_path / CHECKPOINT), "--data-root", str(cifar10_root),
                  "--limit-test", "200"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["test_acc"] == read_metrics(tmp_path / METRICS)[0]["test_acc"]

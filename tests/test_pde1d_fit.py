@@ -17,11 +17,11 @@ import torch
 from physode.cli import main
 from physode.errors import InputError
 from physode.io import TrajectoryFile, write_trajectories
-from physode.problems.pde1d.evaluate import CHECKPOINT, EVALUATION, METRICS, SUMMARY, evaluate_run
+from physode.problems.pde import simulate_transport_to_file
+from physode.problems.pde1d.evaluate import EVALUATION, SUMMARY, evaluate_run
 from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, TrainSplit, fit
 from physode.problems.pde1d.models import ModelConfig
-from physode.problems.transport import simulate_to_file
-from physode.training import load_checkpoint, read_metrics
+from physode.training import CHECKPOINT, METRICS, load_checkpoint, read_metrics
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
@@ -32,7 +32,7 @@ SMALL = ["--epochs", "40", "--batch-size", "8", "--lr", "0.05", "--checkpoint-ev
 @pytest.fixture(scope="module")
 def transport_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("data") / "transport.h5"
-    return simulate_to_file(path, 40, 16, np.linspace(0.0, 0.3, 7), "exponential:c0=0.5,a=1.5",
+    return simulate_transport_to_file(path, 40, 16, np.linspace(0.0, 0.3, 7), "exponential:c0=0.5,a=1.5",
                             initial="fourier", seed=0, test_fraction=0.25)
 
 
@@ -162,6 +162,6 @@ def test_evaluate_cli_prints_and_writes_json(transport_file: Path, tmp_path: Pat
     assert printed["nrmse"] == written["nrmse"] == json.loads((run / SUMMARY).read_text())["test_nrmse"]
     with TrajectoryFile(transport_file) as data:
         assert written["n_samples"] == len(data.test)
-    other = simulate_to_file(tmp_path / "other.h5", 8, 32, np.linspace(0.0, 0.3, 4), "constant:c0=1")
+    other = simulate_transport_to_file(tmp_path / "other.h5", 8, 32, np.linspace(0.0, 0.3, 4), "constant:c0=1")
     with pytest.raises(InputError, match="same grid"):
         evaluate_run(run, other, device="cpu")

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from physode.errors import InputError
+from physode.problems.pde import Exponential, simulate_transport
 from physode.problems.pde1d.evaluate import nrmse
 from physode.problems.pde1d.fit import horizon
 from physode.problems.pde1d.models import (
@@ -19,7 +20,6 @@ from physode.problems.pde1d.models import (
     parameter_count,
     velocity_estimate,
 )
-from physode.problems.transport import Exponential, simulate
 
 NX = 32
 X = np.arange(NX) / NX
@@ -28,7 +28,7 @@ TIMES = np.linspace(0.0, 0.5, 6)
 
 
 def _transport(velocity: str | Exponential, n: int = 4) -> torch.Tensor:
-    u, *_ = simulate(n, NX, TIMES, velocity, initial="fourier", seed=1)
+    u = simulate_transport(n, NX, TIMES, velocity, initial="fourier", seed=1).u
     return torch.from_numpy(u)
 
 
@@ -72,8 +72,7 @@ def test_latent_variant_follows_a_velocity_that_changes_sign() -> None:
     # dw/dt = q(w) can follow (every weight would cross zero at once); the latent read-out
     # represents it exactly: w0 = 1, r = (0, 0.6, 0) reads out 0.6 sin(omega t).
     times = np.linspace(0.0, 1.0, 9)
-    u, *_ = simulate(4, NX, times, "sinusoidal:c0=0,amp=0.6,freq=1.0", initial="fourier", seed=1)
-    u = torch.from_numpy(u)
+    u = torch.from_numpy(simulate_transport(4, NX, times, "sinusoidal:c0=0,amp=0.6,freq=1.0", seed=1).u)
     model = build_model(ModelConfig(variant="anodev2-latent", steps_per_interval=32), X).double()
     _set_advection(model, 1.0)
     omega = 2 * math.pi

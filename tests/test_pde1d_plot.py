@@ -10,10 +10,10 @@ from matplotlib import image
 
 from physode.cli import main
 from physode.errors import InputError
+from physode.problems.pde import simulate_transport_to_file
 from physode.problems.pde1d.fit import FitConfig, fit
 from physode.problems.pde1d.models import ModelConfig
 from physode.problems.pde1d.plot import plot_runs
-from physode.problems.transport import simulate_to_file
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -21,7 +21,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
     root = tmp_path_factory.mktemp("plot")
-    data = simulate_to_file(root / "transport.h5", 12, 16, np.linspace(0.0, 0.3, 5), "exponential:c0=0.5,a=1.5",
+    data = simulate_transport_to_file(root / "transport.h5", 12, 16, np.linspace(0.0, 0.3, 5), "exponential:c0=0.5,a=1.5",
                             seed=0, test_fraction=0.25)
     dirs = []
     for variant in ("anode", "anodev2"):
@@ -46,7 +46,7 @@ def test_plot_input_errors(runs: tuple[Path, list[Path]], tmp_path: Path) -> Non
     data, dirs = runs
     with pytest.raises(InputError, match="out of range"):
         plot_runs(dirs, tmp_path / "fig.png", sample=99)
-    other = simulate_to_file(tmp_path / "other.h5", 12, 32, np.linspace(0.0, 0.3, 5), "constant:c0=1")
+    other = simulate_transport_to_file(tmp_path / "other.h5", 12, 32, np.linspace(0.0, 0.3, 5), "constant:c0=1")
     with pytest.raises(InputError, match="same grid"):
         plot_runs(dirs, tmp_path / "fig.png", data=other)
     with pytest.raises(InputError, match="does not exist"):

@@ -19,11 +19,10 @@ from pathlib import Path
 
 import torch
 from torch.nn import functional as F
-from tqdm import tqdm
 
 from physode.io import atomic_write_text
 from physode.problems.cifar10.models import ARCHS, VARIANTS, build_model
-from physode.training import resolve_device
+from physode.training import progress_bar, resolve_device
 
 
 def images_per_second(run: Callable[[], None], device: torch.device, images: int, steps: int, warmup: int) -> float:
@@ -77,7 +76,7 @@ def main() -> None:
     device = resolve_device(args.device)
 
     rates = {}
-    for arch, variant in tqdm([(a, v) for a in args.archs for v in args.variants], desc="throughput"):
+    for arch, variant in progress_bar([(a, v) for a in args.archs for v in args.variants], desc="throughput"):
         rates[arch, variant] = measure(arch, variant, device, args.batch_size, args.steps, args.warmup)
 
     header = ["variant"] + [f"{a} {kind}" for a in args.archs for kind in ("train img/s", "x baseline", "eval img/s")]

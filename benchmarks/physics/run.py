@@ -1,11 +1,11 @@
 """Physics benchmark: ANODE vs Neural ODE vs ANODEV2 on the physics zoo, PDE by PDE, plus PDEBench advection.
 
-Every PDE of :mod:`physode.problems.physics` (diffusion with nu(t), advection-diffusion with c(t),
+Every PDE of :mod:`physode.problems.pde` (diffusion with nu(t), advection-diffusion with c(t),
 Burgers, Fisher-KPP, Allen-Cahn) is simulated into a small trajectory file and fitted by the SAME
 generic 1-D code (:func:`physode.problems.pde1d.fit.fit`, nothing per PDE) for the variants anode,
 neuralode and anodev2 and seeds 0, 1, 2; the table reports PDEBench's test nRMSE (mean +- std over
 seeds), parameters and fit time. A second table fits PDEBench-layout advection files (written by
-:func:`physode.problems.physics.write_pdebench` with PDEBench's generation settings, read back
+:func:`physode.problems.pde.write_pdebench` with PDEBench's generation settings, read back
 through :class:`physode.io.TrajectoryFile`'s PDEBench reader). Writes ``results.md``,
 ``results.json`` and ``nrmse.png`` next to this script.
 
@@ -33,11 +33,10 @@ import numpy as np
 import torch
 
 from physode.io import TrajectoryFile, atomic_path, atomic_write_text
-from physode.problems import physics
+from physode.problems import pde
 from physode.problems.pde1d.fit import FitConfig, TrainingDiverged
 from physode.problems.pde1d.models import ModelConfig
 from physode.problems.pde1d.quickstart import fit_variant
-from physode.problems.transport.simulate import FourierSeries
 
 HERE = Path(__file__).resolve().parent
 
@@ -59,35 +58,35 @@ N_SAMPLES, NX, NT, DATA_SEED, TEST_FRACTION = 160, 64, 41, 0, 0.2
 # Linear PDEs: the transport benchmark's Fourier initial states (two sines, wavenumbers 1..8).
 # Nonlinear PDEs: wavenumbers 1..3, so that 64 points resolve the steepened / sharpened solutions
 # (with 1..8 every nonlinear file was flagged under-resolved: spectral tail 1e-2 .. 3e-1).
-SMOOTH = FourierSeries(max_wavenumber=3)
+SMOOTH = pde.FourierSeries(max_wavenumber=3)
 PDES: dict[str, dict[str, Any]] = {
     "diffusion": {
         "equation": "u_t = nu(t) u_xx", "coefficients": "nu(t) = 0.001 exp(1.5 t)", "t_final": 1.0,
         "initial": "fourier (k 1..8)",
-        "simulate": lambda t: physics.simulate_diffusion(N_SAMPLES, NX, t, nu="exponential:c0=0.001,a=1.5",
+        "simulate": lambda t: pde.simulate_diffusion(N_SAMPLES, NX, t, nu="exponential:c0=0.001,a=1.5",
                                                          seed=DATA_SEED),
     },
     "advection-diffusion": {
         "equation": "u_t = c(t) u_x + nu u_xx", "coefficients": "c(t) = 0.5 exp(1.5 t), nu = 0.001",
         "t_final": 1.0, "initial": "fourier (k 1..8)",
-        "simulate": lambda t: physics.simulate_advection_diffusion(
+        "simulate": lambda t: pde.simulate_advection_diffusion(
             N_SAMPLES, NX, t, velocity="exponential:c0=0.5,a=1.5", nu=0.001, seed=DATA_SEED),
     },
     "burgers": {
         "equation": "u_t + u u_x = nu u_xx", "coefficients": "nu = 0.05", "t_final": 0.5,
         "initial": "fourier (k 1..3)",
-        "simulate": lambda t: physics.simulate_burgers(N_SAMPLES, NX, t, nu=0.05, initial=SMOOTH, seed=DATA_SEED),
+        "simulate": lambda t: pde.simulate_burgers(N_SAMPLES, NX, t, nu=0.05, initial=SMOOTH, seed=DATA_SEED),
     },
     "fisher-kpp": {
         "equation": "u_t = D u_xx + r u (1 - u)", "coefficients": "D = 0.002, r = 5", "t_final": 1.0,
         "initial": "fourier (k 1..3) mapped onto [0, 1]",
-        "simulate": lambda t: physics.simulate_fisher_kpp(N_SAMPLES, NX, t, diffusivity=0.002, rate=5.0,
+        "simulate": lambda t: pde.simulate_fisher_kpp(N_SAMPLES, NX, t, diffusivity=0.002, rate=5.0,
                                                           initial=SMOOTH, seed=DATA_SEED),
     },
     "allen-cahn": {
         "equation": "u_t = eps^2 u_xx + u - u^3", "coefficients": "eps = 0.04", "t_final": 3.0,
         "initial": "fourier (k 1..3) mapped onto [-1, 1]",
-        "simulate": lambda t: physics.simulate_allen_cahn(N_SAMPLES, NX, t, epsilon=0.04, initial=SMOOTH,
+        "simulate": lambda t: pde.simulate_allen_cahn(N_SAMPLES, NX, t, epsilon=0.04, initial=SMOOTH,
                                                           seed=DATA_SEED),
     },
 }
@@ -106,7 +105,7 @@ def simulate(work: Path, name: str) -> tuple[Path, dict[str, Any]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tail is recorded and reported instead
         data = spec["simulate"](t)
-    path = physics.write(work / f"{name}.h5", data, seed=DATA_SEED, test_fraction=TEST_FRACTION)
+    path = pde.write(work / f"{name}.h5", data, seed=DATA_SEED, test_fraction=TEST_FRACTION)
     u = data.u
     change = np.linalg.norm(u[:, -1] - u[:, 0], axis=1) / np.linalg.norm(u[:, 0], axis=1)
     info = {key: spec[key] for key in ("equation", "coefficients", "t_final", "initial")}
@@ -116,11 +115,11 @@ def simulate(work: Path, name: str) -> tuple[Path, dict[str, Any]]:
 
 
 def simulate_pdebench(work: Path, beta: float) -> Path:
-    """PDEBench-layout advection file for ``beta``, written by the physics package's PDEBench writer."""
+    """PDEBench-layout advection file for ``beta``, written by the PDE package's PDEBench writer."""
     t = np.linspace(0.0, PDEBENCH["t_final"], PDEBENCH["nt"])
-    data = physics.simulate_advection(PDEBENCH["n_samples"], PDEBENCH["nx"], t, beta=beta, initial="fourier",
+    data = pde.simulate_advection(PDEBENCH["n_samples"], PDEBENCH["nx"], t, beta=beta, initial="fourier",
                                       seed=PDEBENCH["seed"], cell_centred=True)
-    path = physics.write_pdebench(work / f"1D_Advection_Sols_beta{beta}.hdf5", data, seed=PDEBENCH["seed"])
+    path = pde.write_pdebench(work / f"1D_Advection_Sols_beta{beta}.hdf5", data, seed=PDEBENCH["seed"])
     with TrajectoryFile(path) as f:  # the fit reads it back through the same reader
         assert f.layout == "pdebench", f.layout
         assert f.n_x == PDEBENCH["nx"] and f.n_times == PDEBENCH["nt"], (f.n_x, f.n_times)
@@ -183,7 +182,7 @@ def report(results: dict[str, Any], seeds: list[int], pdebench_seeds: list[int],
         "",
         f"Data: one file per PDE, {N_SAMPLES} samples ({n_test} test, seeded split), {NT} equally spaced "
         f"times on [0, T], {NX} points on the periodic [0, 1), data seed {DATA_SEED}, float64 reference "
-        "solvers of `physode.problems.physics`. Every PDE is fit by the same `pde1d` code with the same "
+        "solvers of `physode.problems.pde`. Every PDE is fit by the same `pde1d` code with the same "
         f"budget: {_budget(config)}. Seeds {seeds} (initial weights and batch order). nRMSE: PDEBench's "
         "(||pred - true||_2 / ||true||_2 over x, averaged over test samples and the predicted times), "
         "mean ± std over seeds. Change: mean ||u(T) - u(0)|| / ||u(0)|| of the data (how much happens). "
@@ -215,7 +214,7 @@ def report(results: dict[str, Any], seeds: list[int], pdebench_seeds: list[int],
             "",
             "## PDEBench advection (PDEBench layout, read back through the PDEBench reader)",
             "",
-            f"`u_t + beta u_x = 0` on [0, 1) written by `physics.write_pdebench` (`1D_Advection_Sols_beta*.hdf5`: "
+            f"`u_t + beta u_x = 0` on [0, 1) written by `pde.write_pdebench` (`1D_Advection_Sols_beta*.hdf5`: "
             f"`tensor`, cell-centred `x-coordinate`, `t-coordinate` with Nt + 1 entries, attribute `beta`) with "
             f"PDEBench's generation settings: sums of two sines ({pb['initial']}), Nx = {pb['nx']}, t in "
             f"[0, {pb['t_final']:g}]. Differences from PDEBench's files: {pb['n_samples']} samples instead of "

@@ -1,4 +1,5 @@
-"""Problem-independent training utilities: checkpoints, exact resume, run locks, metrics, data parallel, CLI."""
+"""Problem-independent training utilities: run directories, checkpoints, exact resume,
+metrics, progress bars, data parallel, CLI."""
 
 from physode.training.checkpoint import (
     load_checkpoint,
@@ -20,10 +21,14 @@ from physode.training.distributed import (
 )
 from physode.training.lock import RunLock
 from physode.training.metrics import MetricsWriter, non_finite_fields, read_metrics, strict_json, write_json
+from physode.training.progress import add_progress_option, progress_bar
+from physode.training.run_dir import CHECKPOINT, METRICS, check_format, resume_state
 
 __all__ = [
-    "DistContext", "GlobalBatchNorm2d", "MetricsWriter", "RunLock", "all_reduce_sum", "close_distributed",
-    "init_distributed", "load_checkpoint", "non_finite_fields", "problem_subparsers", "read_metrics",
-    "resolve_device", "restore_training_state", "rng_state", "save_checkpoint", "set_rng_state",
-    "strict_json", "sync_batchnorm", "training_state", "write_json",
+    "CHECKPOINT", "DistContext", "GlobalBatchNorm2d", "METRICS", "MetricsWriter", "RunLock",
+    "add_progress_option", "all_reduce_sum", "check_format", "close_distributed",
+    "init_distributed", "load_checkpoint", "non_finite_fields", "problem_subparsers",
+    "progress_bar", "read_metrics", "resolve_device", "restore_training_state", "resume_state",
+    "rng_state", "save_checkpoint", "set_rng_state", "strict_json", "sync_batchnorm",
+    "training_state", "write_json",
 ]

@@ -18,16 +18,16 @@ from physode.problems.cifar10.figures import (
     plot_training_curves,
 )
 from physode.problems.cifar10.models import ARCHS, VARIANTS, build_model
-from physode.problems.cifar10.train import METRICS, TrainConfig, evaluate, load_model, train
-from physode.training import problem_subparsers, read_metrics
+from physode.problems.cifar10.train import TrainConfig, evaluate, load_model, train
+from physode.training import METRICS, add_progress_option, problem_subparsers, read_metrics
 
 _DEFAULTS = TrainConfig()
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-root", default=default_data_root(),
-                        help="folder with the python-pickle CIFAR-10 batches (default: $PHYSODE_DATA or "
-                             "./data/cifar-10-batches-py)")
+                        help="the python-pickle CIFAR-10 folder (cifar-10-batches-py) or a folder containing it "
+                             "(default: $PHYSODE_DATA, else ./data)")
     parser.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:N")
 
 
@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction,
                         help="channels-last memory format (default: on CUDA)")
     parser.add_argument("--deterministic", action="store_true", help="deterministic CUDA kernels (slower)")
-    parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    add_progress_option(parser)
     parser.set_defaults(func=_train)
 
     parser = problem_subparsers(subparsers, "evaluate", help="evaluate a checkpoint").add_parser(

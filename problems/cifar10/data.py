@@ -29,8 +29,20 @@ STD = (0.2023, 0.1994, 0.2010)
 
 
 def default_data_root() -> Path:
-    """``$PHYSODE_DATA`` if set, else ``./data/cifar-10-batches-py``."""
-    return Path(os.environ.get("PHYSODE_DATA", Path("data") / FOLDER))
+    """``$PHYSODE_DATA`` if set, else ``./data`` (either may hold ``cifar-10-batches-py``, see :func:`locate`)."""
+    return Path(os.environ.get("PHYSODE_DATA", "data"))
+
+
+def locate(root: str | os.PathLike[str]) -> Path:
+    """The ``cifar-10-batches-py`` folder meant by ``root``: ``root`` itself or its subfolder of that name.
+
+    ``--data-root`` and ``$PHYSODE_DATA`` may name the folder holding the batches (``test_batch``,
+    ``data_batch_1`` ...) or a folder containing ``cifar-10-batches-py``.
+    """
+    root = Path(root)
+    if not (root / TEST_FILE).exists() and (root / FOLDER).is_dir():
+        return root / FOLDER
+    return root
 
 
 @dataclass(frozen=True)
@@ -82,31 +94,34 @@ def _read_split(root: Path, files: tuple[str, ...], per_class: int) -> Split:
     return Split(torch.from_numpy(images), torch.from_numpy(labels))
 
 
-def _download(root: Path) -> None:
+def _download(root: Path) -> Path:
+    """Download into ``root`` (named cifar-10-batches-py) or into its subfolder of that name."""
     from torchvision.datasets import CIFAR10
 
-    if root.name != FOLDER:
-        raise InputError(f"--download needs a --data-root ending in {FOLDER} (got {root}); torchvision extracts there")
+    folder = root if root.name == FOLDER else root / FOLDER
     try:
-        CIFAR10(str(root.parent), train=True, download=True)
+        CIFAR10(str(folder.parent), train=True, download=True)  # torchvision extracts to parent/FOLDER
     except (OSError, RuntimeError) as err:  # URLError is an OSError; RuntimeError: bad archive
-        raise InputError(f"downloading CIFAR-10 into {root.parent} failed ({err}); check the network or "
+        raise InputError(f"downloading CIFAR-10 into {folder.parent} failed ({err}); check the network or "
                          f"copy {FOLDER} there by hand") from err
+    return folder
 
 
 def load_cifar10(root: str | os.PathLike[str], download: bool = False) -> tuple[Split, Split]:
     """Read and validate the python-pickle CIFAR-10 in ``root``; returns (train, test) on the CPU.
 
+    ``root`` is the ``cifar-10-batches-py`` folder or a folder containing it (:func:`locate`).
+
     Checks every batch's shape, dtype and labels, and the 5,000 / 1,000 per-class counts, so a
     wrong directory or a damaged file fails here with one message naming the file.
     """
-    root = Path(root)
+    root = locate(root)
     if download and not (root / TEST_FILE).exists():
-        _download(root)
+        root = _download(root)
     if not root.is_dir() or not (root / TEST_FILE).exists():
         raise InputError(
             f"{root} is not a CIFAR-10 directory (no {TEST_FILE}); pass --data-root pointing at "
-            f"{FOLDER}, set PHYSODE_DATA, or add --download"
+            f"{FOLDER} or the folder containing it, set PHYSODE_DATA, or add --download"
         )
     return _read_split(root, TRAIN_FILES, 5000), _read_split(root, (TEST_FILE,), 1000)
 

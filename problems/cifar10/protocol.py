@@ -13,10 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm import tqdm
 
-from physode.problems.cifar10.train import CHECKPOINT, METRICS, TrainConfig, train
-from physode.training import read_metrics
+from physode.problems.cifar10.train import TrainConfig, train
+from physode.training import CHECKPOINT, METRICS, progress_bar, read_metrics
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ def run_protocol(base: TrainConfig, archs: Sequence[str], variants: Sequence[str
     index, count = shard
     jobs = [(a, v, s) for a in archs for v in variants for s in seeds][index::count]
     results = []
-    for arch, variant, seed in tqdm(jobs, desc="runs", unit="run"):
+    for arch, variant, seed in progress_bar(jobs, desc="runs", unit="run"):
         config = dataclasses.replace(base, arch=arch, variant=variant, seed=seed)
         path = run_dir(out, arch, variant, seed)
         if not _finished_records(path, config.epochs):

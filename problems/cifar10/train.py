@@ -26,21 +26,24 @@ from physode.errors import InputError
 from physode.problems.cifar10.data import eval_batches, load_cifar10, train_batches
 from physode.problems.cifar10.models import build_model
 from physode.training import (
+    CHECKPOINT,
     DistContext,
+    METRICS,
     MetricsWriter,
     all_reduce_sum,
+    check_format,
     close_distributed,
     init_distributed,
     load_checkpoint,
+    progress_bar,
     resolve_device,
     restore_training_state,
+    resume_state,
     save_checkpoint,
-    training_state,
     sync_batchnorm,
+    training_state,
 )
 
-CHECKPOINT = "checkpoint.pt"
-METRICS = "metrics.jsonl"
 FORMAT = "physode.cifar10/1"
 # Fields a resumed run may change; everything else must match the checkpoint.
 RESUMABLE_CHANGES = ("epochs", "progress")
@@ -79,15 +82,6 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise InputError(f"--{name.replace('_', '-')} must be positive, got {value}")
-
-
-def _check_resumable(stored: dict[str, Any], config: TrainConfig, path: Path) -> None:
-    wanted = dataclasses.asdict(config)
-    differs = [f"{k}={stored.get(k)!r} (now {v!r})" for k, v in wanted.items()
-               if k not in RESUMABLE_CHANGES and stored.get(k) != v]
-    if differs:
-        raise InputError(f"cannot resume {path}: the run used {', '.join(differs)}; "
-                         "repeat the original options or start a new --out")
 
 
 def _autocast(device: torch.device, enabled: bool) -> torch.autocast:
@@ -130,15 +124,8 @@ def train(config: TrainConfig, data_root: str | os.PathLike[str], out: str | os.
     ``out``'s checkpoint if there is one. Returns this process's metrics records.
     """
     out = Path(out)
-    ckpt_path = out / CHECKPOINT
-    state = None
-    if ckpt_path.exists():
-        if not resume:
-            raise InputError(f"{out} already holds a run; pass --resume to continue it or choose a new --out")
-        state = load_checkpoint(ckpt_path, required=("format", "config", "epoch", "model", "optimizer"))
-        if state["format"] != FORMAT:
-            raise InputError(f"{ckpt_path} is a {state['format']!r} checkpoint, not CIFAR-10; use a CIFAR-10 run")
-        _check_resumable(state["config"], config, ckpt_path)
+    state = resume_state(out, resume=resume, format=FORMAT, what="CIFAR-10", required=("epoch", "model", "optimizer"),
+                         config=dataclasses.asdict(config), may_change=RESUMABLE_CHANGES)
 
     ctx = init_distributed(device)
     try:
@@ -186,8 +173,8 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
     for epoch in range(start + 1, config.epochs + 1):
         lr = optimizer.param_groups[0]["lr"]
         steps = len(train_set) // config.batch_size
-        with tqdm(total=steps * config.batch_size, unit="img", unit_scale=True, leave=False,
-                  desc=f"epoch {epoch}/{config.epochs}", disable=not (config.progress and ctx.is_main)) as bar:
+        with progress_bar(total=steps * config.batch_size, unit="img", unit_scale=True, leave=False,
+                          desc=f"epoch {epoch}/{config.epochs}", enabled=config.progress and ctx.is_main) as bar:
             began = time.perf_counter()
             batches = train_batches(train_set, config.batch_size, generator, ctx.rank, ctx.world_size,
                                     config.augment)
@@ -216,8 +203,7 @@ def load_model(checkpoint: str | os.PathLike[str], device: str | torch.device = 
     """The model stored in a training checkpoint, on ``device``, and the whole checkpoint dict
     (``config``, ``epoch``, ...)."""
     state = load_checkpoint(checkpoint, required=("format", "config", "model"))
-    if state["format"] != FORMAT:
-        raise InputError(f"{checkpoint} is a {state['format']!r} checkpoint, not CIFAR-10; use a CIFAR-10 run")
+    check_format(state, FORMAT, Path(checkpoint), "CIFAR-10", "use a CIFAR-10 run")
     config = state["config"]
     model = build_model(config["arch"], config["variant"]).to(device)
     try:

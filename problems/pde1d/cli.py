@@ -16,7 +16,7 @@ from physode.problems.pde1d.models import LAYERS, VARIANTS, ModelConfig
 from physode.problems.pde1d.variants import BASES
 from physode.problems.pde1d.plot import plot_runs
 from physode.problems.pde1d.quickstart import QUICKSTART_DIR, format_table, run_quickstart
-from physode.training import problem_subparsers
+from physode.training import add_progress_option, problem_subparsers
 
 _FIT, _MODEL = FitConfig(), ModelConfig()
 _DEVICE_HELP = "auto (CUDA if present), cpu, cuda or cuda:N"
@@ -81,7 +81,7 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
                        help="epochs between test metrics in metrics.jsonl (0: only at the end)")
     train.add_argument("--device", default="auto", help=_DEVICE_HELP)
     _add_threads(train)
-    train.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    add_progress_option(train)
     parser.set_defaults(func=_run_fit)
 
 
@@ -157,7 +157,7 @@ def _add_quickstart(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=Path(QUICKSTART_DIR), help="output directory")
     parser.add_argument("--device", default="auto", help=_DEVICE_HELP)
     _add_threads(parser)
-    parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    add_progress_option(parser)
     parser.set_defaults(func=_run_quickstart)
 
 

@@ -23,11 +23,9 @@ from physode.errors import InputError
 from physode.io import TrajectoryFile, atomic_write_text
 from physode.problems.pde1d.models import TrajectoryModel, config_from_dict, parameter_count
 from physode.problems.pde1d.variants import LABELS
-from physode.training import load_checkpoint, resolve_device
+from physode.training import CHECKPOINT, METRICS, check_format, load_checkpoint, resolve_device
 
 FORMAT = "physode.pde1d/1"
-CHECKPOINT = "checkpoint.pt"
-METRICS = "metrics.jsonl"
 SUMMARY = "metrics.json"
 EVALUATION = "evaluation.json"
 
@@ -110,9 +108,7 @@ def load_run(run: str | os.PathLike[str], device: torch.device | str = "cpu") ->
     """Rebuild the model of a run directory or checkpoint on ``device``, in eval mode."""
     path = checkpoint_path(run)
     state = load_checkpoint(path, required=("format", "config", "grid", "data", "model"))
-    if state["format"] != FORMAT:
-        raise InputError(f"{path} is a {state['format']!r} checkpoint, not a 1-D field fit; pass a "
-                         "run directory written by `physode fit`")
+    check_format(state, FORMAT, path, "a 1-D field fit", "pass a run directory written by `physode fit`")
     model = TrajectoryModel(config_from_dict(state["config"]["model"]), state["grid"]["n_x"],
                             state["grid"]["dx"])
     try:

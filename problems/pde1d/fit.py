@@ -31,24 +31,20 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from physode.errors import InputError
 from physode.io import TrajectoryFile, atomic_write_text
-from physode.problems.pde1d.evaluate import (
-    CHECKPOINT,
-    FORMAT,
-    METRICS,
-    SUMMARY,
-    evaluate_model,
-)
+from physode.problems.pde1d.evaluate import FORMAT, SUMMARY, evaluate_model
 from physode.problems.pde1d.models import ModelConfig, TrajectoryModel, build_model, parameter_count
 from physode.training import (
+    CHECKPOINT,
+    METRICS,
     MetricsWriter,
-    load_checkpoint,
+    progress_bar,
     read_metrics,
     resolve_device,
     restore_training_state,
+    resume_state,
     save_checkpoint,
     training_state,
 )
@@ -122,18 +118,6 @@ class TrainSplit:
             yield self.cache[chosen] if self.cache is not None else self.data.batch(self.indices[chosen])
 
 
-def _check_resumable(state: dict[str, Any], config: FitConfig, data_record: dict[str, Any], path: Path) -> None:
-    wanted = dataclasses.asdict(config)
-    stored = state["config"]
-    differs = [f"{k}={stored.get(k)!r} (now {v!r})" for k, v in wanted.items()
-               if k not in RESUMABLE_CHANGES and stored.get(k) != v]
-    if state["data"] != data_record:
-        differs.append(f"data {state['data']} (now {data_record})")
-    if differs:
-        raise InputError(f"cannot resume {path}: the run used {'; '.join(differs)}; repeat the original "
-                         "options and data file or start a new --out")
-
-
 def _data_record(data: TrajectoryFile) -> dict[str, Any]:
     """What identifies the data a run was fit to (checked on resume, used by evaluate and plot)."""
     return {"path": str(data.path.resolve()), "n_samples": data.n_samples, "n_times": data.n_times,
@@ -149,21 +133,15 @@ def fit(data_path: str | os.PathLike[str], out: str | os.PathLike[str], config: 
     """
     out = Path(out)
     target = resolve_device(device)
-    ckpt_path = out / CHECKPOINT
     with TrajectoryFile(data_path) as data:
         if data.n_times < 2:
             raise InputError(f"{data.path}: a fit needs at least two stored times, the file has {data.n_times}")
         record = _data_record(data)
-        state = None
-        if ckpt_path.exists():
-            if not resume:
-                raise InputError(f"{out} already holds a run; pass --resume to continue it or choose a new --out")
-            state = load_checkpoint(ckpt_path, required=("format", "config", "data", "epoch", "model",
-                                                         "optimizer", "scheduler", "generator", "rng"))
-            if state["format"] != FORMAT:
-                raise InputError(f"{ckpt_path} is a {state['format']!r} checkpoint, not a 1-D field fit; "
-                                 "choose a new --out")
-            _check_resumable(state, config, record, ckpt_path)
+        state = resume_state(
+            out, resume=resume, format=FORMAT, what="a 1-D field fit",
+            required=("data", "epoch", "model", "optimizer", "scheduler", "generator", "rng"),
+            config=dataclasses.asdict(config), may_change=RESUMABLE_CHANGES, identity={"data": record},
+        )
         if len(data.test) == 0:
             raise InputError(f"{data.path}: the file has no test samples; write it with a nonzero test fraction")
         return _fit(config, data, record, out, target, state)
@@ -196,8 +174,8 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
 
     metrics = MetricsWriter(out / METRICS, keep_through=start)
     last_saved = start
-    with tqdm(total=total_steps, initial=start * steps_per_epoch, unit="step", leave=False,
-              desc=f"fit {config.model.variant}", disable=not config.progress) as bar:
+    with progress_bar(total=total_steps, initial=start * steps_per_epoch, unit="step", leave=False,
+                      desc=f"fit {config.model.variant}", enabled=config.progress) as bar:
         for epoch in range(start + 1, config.epochs + 1):
             began = time.perf_counter()
             model.train()
@@ -224,7 +202,7 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
                 count += len(batch)
                 step += 1
                 bar.update()
-                bar.set_postfix(loss=f"{loss.item():.2e}", horizon=h)
+                bar.set_postfix(loss=f"{loss.item():.2e}", horizon=h, refresh=False)  # drawn with the next redraw
             elapsed += time.perf_counter() - began
             entry: dict[str, Any] = {"epoch": epoch, "step": step, "train_loss": loss_sum / count,
                                      "horizon": h, "lr": scheduler.get_last_lr()[0], "time_s": elapsed}

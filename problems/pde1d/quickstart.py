@@ -20,7 +20,7 @@ import numpy as np
 from physode.io import atomic_write_text
 from physode.problems.pde1d.fit import FitConfig, fit
 from physode.problems.pde1d.plot import plot_runs
-from physode.problems.transport import simulate_to_file
+from physode.problems.pde.transport import simulate_transport_to_file
 
 QUICKSTART_DIR = "physode-quickstart"
 # 41 stored times: the highest mode of the data (wavenumber 8) turns by at most ~0.6 rad per interval
@@ -32,7 +32,7 @@ VARIANTS = ("anode", "neuralode", "anodev2")
 
 def simulate_dataset(path: Path, velocity: str, settings: dict[str, Any] = DATA) -> Path:
     """The quickstart / benchmark transport data with ``velocity`` (deterministic: same file every time)."""
-    return simulate_to_file(
+    return simulate_transport_to_file(
         path, settings["n_samples"], settings["nx"], np.linspace(0.0, settings["t_final"], settings["nt"]),
         velocity, settings["initial"], settings["seed"], test_fraction=settings["test_fraction"],
     )

@@ -11,18 +11,19 @@ import xarray as xr
 
 from physode.cli import main
 from physode.errors import InputError
-from physode.problems.transport import (
+from physode.problems.pde import (
+    COEFFICIENT_FAMILIES,
     INITIAL_CONDITIONS,
-    VELOCITY_FAMILIES,
     Constant,
     Exponential,
+    FourierSeries,
     Linear,
     PiecewiseConstant,
-    QuadratureVelocity,
+    QuadratureCoefficient,
     Sinusoidal,
-    simulate,
-    velocity_from_formula,
-    velocity_from_spec,
+    coefficient_from_formula,
+    coefficient_from_spec,
+    simulate_transport,
 )
 
 TIMES = np.linspace(0.0, 1.3, 7)
@@ -37,7 +38,8 @@ def test_single_mode_under_exponential_velocity_is_exact() -> None:
     length, nx, m, c0, a = 2.0, 64, 3, 0.7, 1.5
     x = np.arange(nx) * length / nx
     z0 = np.sin(2 * np.pi * m * x / length)
-    u, x_out, t, c = simulate(1, nx, TIMES, Exponential(c0=c0, a=a), initial=z0[None], length=length)
+    data = simulate_transport(1, nx, TIMES, Exponential(c0=c0, a=a), initial=z0[None], length=length)
+    u, x_out, t, c = data.u, data.x, data.t, data.coefficients["c"]
     shift = c0 * (np.exp(a * TIMES) - 1) / a
     assert not np.allclose(np.mod(shift[1:] * m / length, 1.0), 0.0)  # not whole periods
     expected = np.sin(2 * np.pi * m * (x[None, :] + shift[:, None]) / length)
@@ -54,7 +56,7 @@ def test_gaussian_initial_condition_moves_along_characteristics() -> None:
     centres, widths = (0.2, 0.9), (0.05, 0.08)
     z0 = np.stack([periodic_gaussian(x, c, w, length) for c, w in zip(centres, widths)])
     velocity = Sinusoidal(c0=0.3, amp=1.1, freq=0.7, phase=0.4)
-    u, *_ = simulate(2, nx, TIMES, velocity, initial=z0)
+    u = simulate_transport(2, nx, TIMES, velocity, initial=z0).u
     shifted = x[None, :] + velocity.C(TIMES)[:, None]
     for sample, (c, w) in enumerate(zip(centres, widths)):
         assert np.max(np.abs(u[sample] - periodic_gaussian(shifted, c, w, length))) < 1e-12
@@ -64,7 +66,8 @@ def test_gaussian_initial_condition_moves_along_characteristics() -> None:
 def test_builtin_initial_conditions_are_resolved_so_the_shift_is_exact(name: str) -> None:
     nx, length, seed = 96, 1.5, 4
     velocity = Linear(c0=-0.4, slope=2.3)
-    u, x, t, _ = simulate(5, nx, TIMES, velocity, initial=name, seed=seed, length=length)
+    data = simulate_transport(5, nx, TIMES, velocity, initial=name, seed=seed, length=length)
+    u, x, t = data.u, data.x, data.t
     profile = INITIAL_CONDITIONS[name].draw(np.random.default_rng(seed), 5, length, nx)
     exact = profile(x[None, :] + velocity.C(t)[:, None])
     assert np.max(np.abs(u - exact)) < 1e-12
@@ -72,9 +75,9 @@ def test_builtin_initial_conditions_are_resolved_so_the_shift_is_exact(name: str
 
 
 def test_same_seed_same_data_other_seed_other_data() -> None:
-    first = simulate(4, 32, TIMES, "constant:c0=1", initial="windowed", seed=7)[0]
-    np.testing.assert_array_equal(first, simulate(4, 32, TIMES, "constant:c0=1", "windowed", 7)[0])
-    assert not np.allclose(first, simulate(4, 32, TIMES, "constant:c0=1", "windowed", 8)[0])
+    first = simulate_transport(4, 32, TIMES, "constant:c0=1", initial="windowed", seed=7).u
+    np.testing.assert_array_equal(first, simulate_transport(4, 32, TIMES, "constant:c0=1", "windowed", 7).u)
+    assert not np.allclose(first, simulate_transport(4, 32, TIMES, "constant:c0=1", "windowed", 8).u)
 
 
 @pytest.mark.parametrize(
@@ -92,23 +95,23 @@ def test_same_seed_same_data_other_seed_other_data() -> None:
 )
 def test_closed_form_C_is_the_integral_of_c(velocity) -> None:  # noqa: N802
     t = np.array([0.0, 0.1, 0.3, 0.45, 0.6, 1.0, 1.7])
-    by_quadrature = QuadratureVelocity(lambda s: float(velocity.c(np.array(s)))).C(t)
+    by_quadrature = QuadratureCoefficient(lambda s: float(velocity.c(np.array(s)))).C(t)
     np.testing.assert_allclose(velocity.C(t), by_quadrature, rtol=1e-11, atol=1e-12)
-    assert velocity_from_spec(velocity.spec) == velocity
+    assert coefficient_from_spec(velocity.spec) == velocity
 
 
 def test_piecewise_velocity_values_and_breakpoints() -> None:
-    velocity = velocity_from_spec("piecewise:times=0.3|0.6,values=1|-1|0.5")
+    velocity = coefficient_from_spec("piecewise:times=0.3|0.6,values=1|-1|0.5")
     np.testing.assert_array_equal(velocity.c(np.array([0.0, 0.3, 0.59, 0.6, 2.0])), [1, -1, -1, 0.5, 0.5])
     np.testing.assert_allclose(velocity.C(np.array([0.3, 0.6, 1.0])), [0.3, 0.0, 0.2], atol=1e-15)
 
 
 def test_formula_velocity_matches_its_closed_form() -> None:
-    velocity = velocity_from_spec("expr:0.5+sin(3*t)")
+    velocity = coefficient_from_spec("expr:0.5+sin(3*t)")
     t = np.array([0.0, 0.4, 1.0, 2.5])
     np.testing.assert_allclose(velocity.c(t), 0.5 + np.sin(3 * t), rtol=1e-15)
     np.testing.assert_allclose(velocity.C(t), 0.5 * t + (1 - np.cos(3 * t)) / 3, rtol=1e-12, atol=1e-14)
-    assert velocity_from_formula("maximum(t, 0.5) * pi").c(np.array([0.0]))[0] == 0.5 * math.pi
+    assert coefficient_from_formula("maximum(t, 0.5) * pi").c(np.array([0.0]))[0] == 0.5 * math.pi
 
 
 @pytest.mark.parametrize(
@@ -127,13 +130,13 @@ def test_formula_velocity_matches_its_closed_form() -> None:
 )
 def test_unsafe_or_invalid_formulas_are_rejected(formula: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
-        velocity_from_formula(formula)
+        coefficient_from_formula(formula)
 
 
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("warp:c0=1", "unknown velocity"),
+        ("warp:c0=1", "unknown coefficient"),
         ("exponential:b=1", "not key=value with key in c0, a"),
         ("exponential:c0=fast", "is not a number"),
         ("constant:c0=nan", "must be finite"),
@@ -146,7 +149,7 @@ def test_unsafe_or_invalid_formulas_are_rejected(formula: str, message: str) -> 
 )
 def test_bad_velocities_raise_input_error(spec: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
-        simulate(2, 8, TIMES, spec)
+        simulate_transport(2, 8, TIMES, spec)
 
 
 @pytest.mark.parametrize(
@@ -165,19 +168,18 @@ def test_bad_velocities_raise_input_error(spec: str, message: str) -> None:
 def test_bad_simulation_inputs_raise_input_error(kwargs: dict, message: str) -> None:
     arguments = {"n_samples": 2, "nx": 8, "times": TIMES, "velocity": "constant"} | kwargs
     with pytest.raises(InputError, match=message):
-        simulate(**arguments)
+        simulate_transport(**arguments)
 
 
 def test_fourier_modes_must_stay_below_nyquist() -> None:
-    from physode.problems.transport import FourierSeries
 
     with pytest.raises(InputError, match="Nyquist"):
-        simulate(2, 8, TIMES, "constant", initial=FourierSeries(max_wavenumber=4))
-    assert simulate(2, 4, TIMES, "constant")[0].shape == (2, len(TIMES), 4)  # default adapts
+        simulate_transport(2, 8, TIMES, "constant", initial=FourierSeries(max_wavenumber=4))
+    assert simulate_transport(2, 4, TIMES, "constant").u.shape == (2, len(TIMES), 4)  # default adapts
 
 
 def test_velocity_families_are_listed_for_the_cli() -> None:
-    assert set(VELOCITY_FAMILIES) == {"constant", "linear", "exponential", "sinusoidal", "piecewise"}
+    assert set(COEFFICIENT_FAMILIES) == {"constant", "linear", "exponential", "sinusoidal", "piecewise"}
 
 
 def test_cli_writes_a_file_that_xarray_opens(tmp_path, capsys) -> None:
@@ -188,7 +190,8 @@ def test_cli_writes_a_file_that_xarray_opens(tmp_path, capsys) -> None:
             "--test-fraction", "0.5"]
     assert main(argv) == 0
     assert "wrote" in capsys.readouterr().out
-    u, x, t, c = simulate(6, 16, np.linspace(0, 0.8, 5), velocity, seed=3)
+    data = simulate_transport(6, 16, np.linspace(0, 0.8, 5), velocity, seed=3)
+    u, x, t, c = data.u, data.x, data.t, data.coefficients["c"]
     with xr.open_dataset(out, engine="h5netcdf") as ds:
         assert ds["u"].dims == ("sample", "t", "x")
         np.testing.assert_array_equal(ds["u"].values, u.astype(np.float32))

@@ -9,64 +9,29 @@ N(t) = int_0^t nu. With the cumulative integrals in closed form (or by adaptive 
 formulas) the solution is exact in time for any nu(t), c(t), and exact in space for the
 trigonometric interpolant of the initial state: no time step, no truncation error.
 
-Coefficients use the transport problem's spec strings (``sinusoidal:c0=0.01,amp=0.005,freq=2``,
-``expr:0.01*(1+t)``, ...; see :data:`VELOCITY_SPEC_HELP`) or a plain number for a constant.
+Coefficients use the spec strings of :mod:`.coefficients` (``sinusoidal:c0=0.01,amp=0.005,freq=2``,
+``expr:0.01*(1+t)``, ...; see :data:`~.coefficients.COEFFICIENT_SPEC_HELP`) or a plain number for a constant.
 nu(t) must be >= 0: diffusion backwards in time is ill-posed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from numpy.typing import ArrayLike
 
 from physode.errors import InputError
-from physode.problems.physics.common import Trajectories, initial_state, setup
-from physode.problems.physics.spectral import wavenumbers
-from physode.problems.transport.simulate import (
-    Constant,
-    InitialCondition,
-    Velocity,
-    as_velocity,
-)
+from physode.problems.pde.coefficients import CoefficientLike, TimeCoefficient, coefficient, sample
+from physode.problems.pde.domain import setup
+from physode.problems.pde.files import Trajectories
+from physode.problems.pde.initial_conditions import InitialCondition, initial_state
+from physode.problems.pde.spectral import propagate
 
 DIFFUSION_EQUATION = "u_t = nu(t) u_xx"
 ADVECTION_DIFFUSION_EQUATION = "u_t = c(t) u_x + nu(t) u_xx"
 SOLVER = "exact: Fourier multiplier exp(i k C(t) - k^2 N(t)), C, N = integrals of c, nu; float64"
 
-Coefficient = Velocity | str | float | Callable[[float], float]
-"""A time-varying coefficient: a transport velocity object, a spec string, a number or a function."""
 
-
-def coefficient(name: str, value: Coefficient) -> Velocity:
-    """A coefficient with its exact integral from a number, a spec string, a function or an object.
-
-    Spec strings are the transport velocity specs; errors name the coefficient (e.g. ``nu``).
-    """
-    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
-        return Constant(c0=float(value))
-    if isinstance(value, str):
-        try:
-            return Constant(c0=float(value))
-        except ValueError:
-            pass
-    try:
-        return as_velocity(value)
-    except InputError as err:
-        raise InputError(f"{name}(t) = {value!r}: {err}") from None
-
-
-def _sample(name: str, coef: Velocity, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The coefficient and its integral at ``t``, checked finite."""
-    values, integral = coef.c(t), coef.C(t)
-    finite = np.isfinite(values) & np.isfinite(integral)
-    if not finite.all():
-        raise InputError(f"{name}(t) = {coef.spec} is NaN or infinite at t={t[~finite][0]}; fix it")
-    return values, integral
-
-
-def _check_nonnegative(name: str, coef: Velocity, t_final: float) -> None:
+def _check_nonnegative(name: str, coef: TimeCoefficient, t_final: float) -> None:
     """nu(t) >= 0 on a fine grid of [0, t_final]: backward diffusion would amplify noise without bound."""
     probe = np.linspace(0.0, t_final, 4097)
     values = coef.c(probe)
@@ -78,24 +43,12 @@ def _check_nonnegative(name: str, coef: Velocity, t_final: float) -> None:
         )
 
 
-def propagate(u0: np.ndarray, shifts: np.ndarray, spreads: np.ndarray, length: float) -> np.ndarray:
-    """Exact solution of u_t = c u_x + nu u_xx: ``(n, nx)`` states at C(t) = ``shifts``, N(t) = ``spreads``.
-
-    Returns ``(n, len(shifts), nx)``. As in the transport problem, the Nyquist mode of an even grid
-    keeps only the real part of its phase rotation (resolved data has none).
-    """
-    nx = u0.shape[-1]
-    k = wavenumbers(nx, length)
-    multiplier = np.exp(1j * np.multiply.outer(shifts, k) - np.multiply.outer(spreads, k**2))
-    return np.fft.irfft(np.fft.rfft(u0, axis=-1)[:, None, :] * multiplier, n=nx, axis=-1)
-
-
 def simulate_advection_diffusion(
     n_samples: int,
     nx: int,
     times: ArrayLike,
-    velocity: Coefficient = 0.0,
-    nu: Coefficient = 0.01,
+    velocity: CoefficientLike = 0.0,
+    nu: CoefficientLike = 0.01,
     initial: str | InitialCondition | np.ndarray = "fourier",
     seed: int = 0,
     length: float = 1.0,
@@ -107,8 +60,8 @@ def simulate_advection_diffusion(
     x, t = setup(n_samples, nx, times, length)
     c_coef, nu_coef = coefficient("c", velocity), coefficient("nu", nu)
     _check_nonnegative("nu", nu_coef, t[-1])
-    c_values, shifts = _sample("c", c_coef, t)
-    nu_values, spreads = _sample("nu", nu_coef, t)
+    c_values, shifts = sample("c", c_coef, t)
+    nu_values, spreads = sample("nu", nu_coef, t)
     u0 = initial_state(initial, n_samples, x, seed, length)
     settings = {
         "pde": "advection-diffusion", "velocity": c_coef.spec, "nu": nu_coef.spec,
@@ -125,7 +78,7 @@ def simulate_diffusion(
     n_samples: int,
     nx: int,
     times: ArrayLike,
-    nu: Coefficient = 0.01,
+    nu: CoefficientLike = 0.01,
     initial: str | InitialCondition | np.ndarray = "fourier",
     seed: int = 0,
     length: float = 1.0,

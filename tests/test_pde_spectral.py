@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from physode.errors import InputError
-from physode.problems.physics.spectral import (
+from physode.problems.pde.spectral import (
     dealias_mask,
     derivative_wavenumbers,
     etdrk4_coefficients,

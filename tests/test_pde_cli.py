@@ -1,4 +1,4 @@
-"""`physode simulate <pde>` for the physics zoo: files xarray opens, regeneration, PDEBench layout, errors."""
+"""`physode simulate <pde>` for every PDE: files xarray opens, regeneration, PDEBench layout, errors."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import xarray as xr
 
 from physode.cli import main
 from physode.io import TrajectoryFile
-from physode.problems.physics import (
+from physode.problems.pde import (
     simulate_advection,
     simulate_advection_diffusion,
     simulate_allen_cahn,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from physode.errors import InputError
-from physode.problems.physics import simulate_allen_cahn, simulate_fisher_kpp
+from physode.problems.pde import simulate_allen_cahn, simulate_fisher_kpp
 
 TIMES = np.array([0.0, 0.5, 1.0])
 CASES = {  # simulator, its parameters, the interval of its initial state

@@ -1,12 +1,13 @@
-"""Pseudo-spectral building blocks on a periodic 1D grid: wavenumbers, dealiasing, ETDRK4.
+"""Pseudo-spectral building blocks on a periodic 1D grid: wavenumbers, the exact propagator, ETDRK4.
 
 Every solver of this package works on real FFT coefficients v = rfft(u) (float64 / complex128) of a
-whole batch of samples at once, shape ``(n_samples, nx // 2 + 1)``: the linear part of the PDE is
-a diagonal multiplier ``linear[k]`` and the nonlinear part a function ``N(v)`` evaluated on the
-grid. Stiff problems are advanced with ETDRK4 (Cox & Matthews 2002), whose phi-function
-coefficients are computed by the contour integral of Kassam & Trefethen (2005) so that they stay
-accurate where h L is tiny (the naive formulas cancel catastrophically there).
-"""
+whole batch of samples at once, shape ``(n_samples, nx // 2 + 1)``. Linear PDEs with coefficients
+constant in space (transport, advection, diffusion) are solved exactly by :func:`propagate`. For
+the others the linear part is a diagonal multiplier ``linear[k]`` and the nonlinear part a
+function ``N(v)`` evaluated on the grid; these stiff problems are advanced with ETDRK4 (Cox &
+Matthews 2002), whose phi-function coefficients are computed by the contour integral of Kassam &
+Trefethen (2005) so that they stay accurate where h L is tiny (the naive formulas cancel
+catastrophically there)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm import tqdm
-
 from physode.errors import InputError
+from physode.training.progress import progress_bar
 
 NonlinearTerm = Callable[[np.ndarray], np.ndarray]
 """N(v): the nonlinear part of dv/dt = L v + N(v), on rfft coefficients ``(n, nx // 2 + 1)``."""
@@ -47,6 +47,24 @@ def dealias_mask(nx: int) -> np.ndarray:
     2 K - nx, which stays outside the kept range exactly when 3 K < nx.
     """
     return 3 * np.arange(nx // 2 + 1) < nx
+
+
+def propagate(
+    u0: np.ndarray, shifts: np.ndarray, spreads: np.ndarray | None = None, length: float = 1.0
+) -> np.ndarray:
+    """Exact solution of u_t = c(t) u_x + nu(t) u_xx for ``(n, nx)`` states u0: ``(n, len(shifts), nx)``.
+
+    ``shifts`` are C(t) = int_0^t c and ``spreads`` N(t) = int_0^t nu at the output times (none:
+    pure transport, u0(x + C(t))). Every Fourier mode is multiplied by exp(i k C - k^2 N); this is
+    exact for the trigonometric interpolant of u0. For even nx the Nyquist mode cannot be shifted
+    unambiguously and keeps only the real part of its rotation (resolved data has none).
+    """
+    nx = u0.shape[-1]
+    k = wavenumbers(nx, length)
+    exponent = 1j * np.multiply.outer(shifts, k)
+    if spreads is not None:
+        exponent = exponent - np.multiply.outer(spreads, k**2)
+    return np.fft.irfft(np.fft.rfft(u0, axis=-1)[:, None, :] * np.exp(exponent), n=nx, axis=-1)
 
 
 @dataclass(frozen=True)
@@ -133,7 +151,7 @@ def integrate_etdrk4(
     v = np.fft.rfft(u0, axis=-1)
     cache: dict[float, ETDRK4Coefficients] = {}
     counts = substeps(times, max_step)
-    bar = tqdm(total=int(counts.sum()), desc=label, unit="step", disable=not progress, leave=False)
+    bar = progress_bar(total=int(counts.sum()), desc=label, unit="step", enabled=progress, leave=False)
     with bar, np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported below
         for i, (count, interval) in enumerate(zip(counts, np.diff(times)), start=1):
             h = float(interval / count)

@@ -1,13 +1,14 @@
-"""A zoo of 1D periodic PDEs with float64 reference solvers that write trajectory files.
+"""The PDE problems: a zoo of 1D periodic PDEs with float64 reference solvers that write trajectory files.
 
 Every PDE lives on x in [0, L) with period L (``--length``, default 1), grid x_j = j L / Nx, and is
-solved for a whole batch of seeded initial states at once (the transport problem's families:
+solved for a whole batch of seeded initial states at once (:mod:`.initial_conditions`:
 ``fourier`` sums of sines, ``gaussian`` bumps, ``windowed`` smoothed top-hats). Results go to the
 physode trajectory format (``datasets/README.md``) through ``physode simulate <pde>``:
 
 =====================  ======================================  =====================================
 ``<pde>``              equation                                solver
 =====================  ======================================  =====================================
+transport              u_t = c(t) u_x (the paper's task)       exact Fourier shift exp(i k C(t))
 diffusion              u_t = nu(t) u_xx                        exact Fourier multiplier exp(-k^2 N(t))
 advection-diffusion    u_t = c(t) u_x + nu(t) u_xx             exact, exp(i k C(t) - k^2 N(t))
 advection              u_t + beta u_x = 0 (PDEBench's sign)    exact Fourier shift; PDEBench layout
@@ -15,6 +16,11 @@ burgers                u_t + u u_x = nu u_xx                   ETDRK4, 2/3-rule 
 fisher-kpp             u_t = D u_xx + r u (1 - u), u in [0,1]  ETDRK4
 allen-cahn             u_t = eps^2 u_xx + u - u^3, u in [-1,1] ETDRK4
 =====================  ======================================  =====================================
+
+Modules: :mod:`.coefficients` (c(t), nu(t) and their spec strings; :mod:`.formulas` for
+``expr:``), :mod:`.initial_conditions`, :mod:`.domain` (grid and checks), :mod:`.spectral`
+(the exact propagator and ETDRK4), :mod:`.semilinear` (the stiff solve), :mod:`.files` (the one
+writer, physode and PDEBench layouts), one module per equation, and :mod:`.cli`.
 
 Conventions: c(t) has the transport problem's sign (u_t = c u_x, profiles move left for c > 0);
 C(t), N(t) are the integrals of c, nu from 0. Time-varying coefficients are stored as variables
@@ -32,25 +38,67 @@ against an exact solution (Fourier, Cole-Hopf) or a much finer reference: spectr
 x and fourth order in t for ETDRK4.
 """
 
-from physode.problems.physics.advection import simulate_advection, write_pdebench
-from physode.problems.physics.advection_diffusion import (
-    coefficient,
+from physode.problems.pde.advection import simulate_advection
+from physode.problems.pde.advection_diffusion import (
     simulate_advection_diffusion,
     simulate_diffusion,
 )
-from physode.problems.physics.burgers import simulate_burgers
-from physode.problems.physics.common import Trajectories, write
-from physode.problems.physics.reaction_diffusion import simulate_allen_cahn, simulate_fisher_kpp
+from physode.problems.pde.burgers import simulate_burgers
+from physode.problems.pde.coefficients import (
+    COEFFICIENT_FAMILIES,
+    COEFFICIENT_SPEC_HELP,
+    CoefficientLike,
+    Constant,
+    Exponential,
+    Linear,
+    PiecewiseConstant,
+    Sinusoidal,
+    TimeCoefficient,
+    as_coefficient,
+    coefficient,
+    coefficient_from_spec,
+)
+from physode.problems.pde.files import Trajectories, write, write_pdebench
+from physode.problems.pde.formulas import QuadratureCoefficient, coefficient_from_formula
+from physode.problems.pde.initial_conditions import (
+    INITIAL_CONDITIONS,
+    FourierSeries,
+    GaussianBumps,
+    InitialCondition,
+    Windowed,
+)
+from physode.problems.pde.reaction_diffusion import simulate_allen_cahn, simulate_fisher_kpp
+from physode.problems.pde.transport import simulate_transport, simulate_transport_to_file
 
 __all__ = [
+    "COEFFICIENT_FAMILIES",
+    "COEFFICIENT_SPEC_HELP",
+    "CoefficientLike",
+    "Constant",
+    "Exponential",
+    "FourierSeries",
+    "GaussianBumps",
+    "INITIAL_CONDITIONS",
+    "InitialCondition",
+    "Linear",
+    "PiecewiseConstant",
+    "QuadratureCoefficient",
+    "Sinusoidal",
+    "TimeCoefficient",
     "Trajectories",
+    "Windowed",
+    "as_coefficient",
     "coefficient",
+    "coefficient_from_formula",
+    "coefficient_from_spec",
     "simulate_advection",
     "simulate_advection_diffusion",
     "simulate_allen_cahn",
     "simulate_burgers",
     "simulate_diffusion",
     "simulate_fisher_kpp",
+    "simulate_transport",
+    "simulate_transport_to_file",
     "write",
     "write_pdebench",
 ]

@@ -16,9 +16,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from physode.problems.physics.common import Trajectories, initial_state, positive, setup, solve_semilinear
-from physode.problems.physics.spectral import dealias_mask, derivative_wavenumbers, wavenumbers
-from physode.problems.transport.simulate import InitialCondition
+from physode.problems.pde.domain import positive, setup
+from physode.problems.pde.files import Trajectories
+from physode.problems.pde.initial_conditions import InitialCondition, initial_state
+from physode.problems.pde.semilinear import solve_semilinear
+from physode.problems.pde.spectral import dealias_mask, derivative_wavenumbers, wavenumbers
 
 EQUATION = "u_t + u u_x = nu u_xx"
 

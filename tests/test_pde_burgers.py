@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from physode.errors import InputError
-from physode.problems.physics import simulate_burgers
+from physode.problems.pde import simulate_burgers
 
 NU, FINAL = 0.05, 0.5
 MODES = ((1, 0.9, 0.3), (2, 0.3, 1.0))  # (wavenumber n, amplitude, phase) of phi

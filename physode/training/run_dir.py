@@ -1,0 +1,64 @@
+"""Run directories: where a trainer keeps its checkpoint and metrics, and when it may continue a run.
+
+A run directory holds ``checkpoint.pt`` (the last atomically written training state) and
+``metrics.jsonl`` (one JSON record per epoch). A trainer asked to write into a directory that
+already holds a checkpoint refuses unless told to resume; resuming is refused too when the
+checkpoint belongs to another trainer or was written with different settings, so a resumed run
+always continues the run it claims to. Every refusal is one :class:`InputError` naming the fix.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import Any
+
+from physode.errors import InputError
+from physode.training.checkpoint import load_checkpoint
+
+CHECKPOINT = "checkpoint.pt"
+METRICS = "metrics.jsonl"
+
+
+def check_format(state: Mapping[str, Any], expected: str, path: Path, what: str, fix: str) -> None:
+    """Refuse a checkpoint written by another trainer: ``what`` names the right kind, ``fix`` the remedy."""
+    if state["format"] != expected:
+        raise InputError(f"{path} is a {state['format']!r} checkpoint, not {what}; {fix}")
+
+
+def resume_state(
+    out: str | os.PathLike[str],
+    *,
+    resume: bool,
+    format: str,
+    what: str,
+    required: tuple[str, ...],
+    config: Mapping[str, Any],
+    may_change: Collection[str] = (),
+    identity: Mapping[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """The checkpoint to continue from in the run directory ``out``, or None for a new run.
+
+    A checkpoint is used only with ``resume``; it must hold the keys ``required`` and the
+    ``format`` of this trainer (``what`` names it in errors). Its stored ``config`` must equal
+    ``config`` except for the fields in ``may_change``, and each ``identity`` entry (e.g. the data
+    a fit was made on) must equal the checkpoint's entry of the same name.
+    """
+    out = Path(out)
+    path = out / CHECKPOINT
+    if not path.exists():
+        return None
+    if not resume:
+        raise InputError(f"{out} already holds a run; pass --resume to continue it or choose a new --out")
+    state = load_checkpoint(path, required=("format", "config", *required))
+    check_format(state, format, path, what, "choose a new --out")
+    stored = state["config"]
+    differs = [f"{key}={stored.get(key)!r} (now {value!r})" for key, value in config.items()
+               if key not in may_change and stored.get(key) != value]
+    differs += [f"{key} {state.get(key)} (now {value})" for key, value in (identity or {}).items()
+                if state.get(key) != value]
+    if differs:
+        raise InputError(f"cannot resume {path}: the run used {'; '.join(differs)}; repeat the original "
+                         "options and inputs or start a new --out")
+    return state

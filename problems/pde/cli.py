@@ -1,0 +1,210 @@
+"""``physode simulate <pde>``: the one command that simulates every PDE of the package.
+
+``SIMULATORS`` is the zoo's registry: one runner per equation, each turning the parsed arguments
+into a file. The options all PDEs share (``--out``, ``--samples``, ``--nx``, ``--nt``,
+``--t-final``, ``--length``, ``--seed``, ``--test-fraction``, ``--compression``, ``--velocity``,
+``--initial``) come first; each family of equations adds its own argument group. To add a PDE, put
+its runner in ``SIMULATORS`` and its options in a group of :func:`_add_equation_options`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from physode.errors import InputError
+from physode.io.trajectories import TrajectoryFile
+from physode.problems.pde import advection, advection_diffusion, burgers, reaction_diffusion, transport
+from physode.problems.pde.coefficients import COEFFICIENT_SPEC_HELP
+from physode.problems.pde.files import Trajectories, write, write_pdebench
+from physode.problems.pde.initial_conditions import INITIAL_CONDITIONS
+
+# Defaults that depend on the PDE (the parser leaves --nu unset).
+DEFAULT_NU = {"diffusion": "0.01", "advection-diffusion": "0.01", "burgers": "0.03"}
+
+
+def _times(args: argparse.Namespace) -> np.ndarray:
+    return np.linspace(0.0, args.t_final, args.nt)
+
+
+def _nu(args: argparse.Namespace) -> str:
+    return getattr(args, "nu", DEFAULT_NU[args.pde])
+
+
+def _dt(args: argparse.Namespace) -> float | None:
+    return getattr(args, "dt", None)
+
+
+def _write(args: argparse.Namespace, data: Trajectories) -> Path:
+    return write(
+        args.out, data, seed=args.seed, test_fraction=args.test_fraction, compression=args.compression
+    )
+
+
+def _transport(args: argparse.Namespace) -> Path:
+    return _write(args, transport.simulate_transport(
+        args.samples, args.nx, _times(args), args.velocity, args.initial, args.seed, args.length,
+    ))
+
+
+def _diffusion(args: argparse.Namespace) -> Path:
+    return _write(args, advection_diffusion.simulate_diffusion(
+        args.samples, args.nx, _times(args), _nu(args), args.initial, args.seed, args.length,
+    ))
+
+
+def _advection_diffusion(args: argparse.Namespace) -> Path:
+    return _write(args, advection_diffusion.simulate_advection_diffusion(
+        args.samples, args.nx, _times(args), args.velocity, _nu(args), args.initial, args.seed,
+        args.length,
+    ))
+
+
+def _burgers(args: argparse.Namespace) -> Path:
+    return _write(args, burgers.simulate_burgers(  # nu: a constant; a spec is rejected as not a number
+        args.samples, args.nx, _times(args), _nu(args), args.initial, args.seed, args.length, _dt(args),
+        progress=True,
+    ))
+
+
+def _fisher_kpp(args: argparse.Namespace) -> Path:
+    return _write(args, reaction_diffusion.simulate_fisher_kpp(
+        args.samples, args.nx, _times(args), args.diffusivity, args.rate, args.initial, args.seed,
+        args.length, _dt(args), progress=True,
+    ))
+
+
+def _allen_cahn(args: argparse.Namespace) -> Path:
+    return _write(args, reaction_diffusion.simulate_allen_cahn(
+        args.samples, args.nx, _times(args), args.epsilon, args.initial, args.seed, args.length,
+        _dt(args), progress=True,
+    ))
+
+
+def _advection(args: argparse.Namespace) -> Path:
+    pdebench = args.layout == "pdebench"
+    data = advection.simulate_advection(
+        args.samples, args.nx, _times(args), args.beta, args.initial, args.seed, args.length,
+        cell_centred=pdebench,
+    )
+    return write_pdebench(args.out, data, seed=args.seed) if pdebench else _write(args, data)
+
+
+SIMULATORS: dict[str, Callable[[argparse.Namespace], Path]] = {
+    "transport": _transport,
+    "diffusion": _diffusion,
+    "advection-diffusion": _advection_diffusion,
+    "advection": _advection,
+    "burgers": _burgers,
+    "fisher-kpp": _fisher_kpp,
+    "allen-cahn": _allen_cahn,
+}
+
+
+def _run_simulate(args: argparse.Namespace) -> int:
+    if args.nt < 2:
+        raise InputError(f"--nt must be at least 2 (the initial state and one later time), got {args.nt}")
+    if not (math.isfinite(args.t_final) and args.t_final > 0):
+        raise InputError(f"--t-final must be positive and finite, got {args.t_final}")
+    if args.out is None:
+        args.out = Path("data") / f"{args.pde}.h5"
+    if args.out.exists() and not args.overwrite:
+        raise InputError(f"{args.out} exists; pass --overwrite to replace it or choose another --out")
+    path = SIMULATORS[args.pde](args)
+    with TrajectoryFile(path) as written:
+        coefficients = ", ".join(sorted(written.coefficients)) or "none"
+        print(
+            f"wrote {path}: {args.pde} ({written.attrs.get('equation', '?')}); {written.n_samples} samples "
+            f"(train {len(written.train)}, test {len(written.test)}) x {written.n_times} times in "
+            f"[0, {args.t_final:g}] x {written.n_x} points; time-varying coefficients: "
+            f"{coefficients}; initial {args.initial}, seed {args.seed}"
+        )
+    return 0
+
+
+def _add_simulate(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "simulate",
+        help="generate a dataset of exact PDE trajectories (HDF5)",
+        description="Simulate a PDE for many seeded random initial conditions and write the "
+        "trajectories to one HDF5 file (format: datasets/README.md; opens with xarray).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("pde", choices=sorted(SIMULATORS), help="which PDE to simulate")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="output file (default: data/<pde>.h5)"
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    parser.add_argument("--samples", type=int, default=256, help="number of trajectories")
+    parser.add_argument("--nx", type=int, default=128, help="grid points, x_j = j L / nx")
+    parser.add_argument("--nt", type=int, default=21, help="stored times, equally spaced, t_0 = 0")
+    parser.add_argument("--t-final", type=float, default=1.0, help="last stored time")
+    parser.add_argument("--length", type=float, default=1.0, help="domain length L (period)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the initial conditions and split")
+    parser.add_argument(
+        "--test-fraction", type=float, default=0.2, help="fraction of samples marked as test"
+    )
+    parser.add_argument(
+        "--compression", choices=["gzip", "lzf"], default=None, help="HDF5 compression of u"
+    )
+    transport = parser.add_argument_group("transport options (dz/dt = c(t) dz/dx, periodic)")
+    transport.add_argument(
+        "--velocity", default="exponential:c0=0.5,a=1.5", help=f"velocity c(t): {COEFFICIENT_SPEC_HELP}"
+    )
+    transport.add_argument(
+        "--initial", choices=list(INITIAL_CONDITIONS), default="fourier",
+        help="initial conditions: random sines (PDEBench-style), Gaussian bumps or sharp windows",
+    )
+    _add_equation_options(parser)
+    parser.set_defaults(func=_run_simulate)
+
+
+def _add_equation_options(parser: argparse.ArgumentParser) -> None:
+    """The argument groups of the equations beyond transport."""
+    linear = parser.add_argument_group(
+        "diffusion, advection-diffusion, burgers options",
+        "diffusion: u_t = nu(t) u_xx; advection-diffusion: u_t = c(t) u_x + nu(t) u_xx with c(t) "
+        "from --velocity (transport's sign: c > 0 moves profiles left); both exact in Fourier "
+        "space. burgers: u_t + u u_x = nu u_xx, pseudo-spectral ETDRK4, 2/3-rule dealiasing.",
+    )
+    linear.add_argument(
+        "--nu", default=argparse.SUPPRESS,  # the default depends on the PDE
+        help="viscosity / diffusivity: a number, or for diffusion and advection-diffusion a "
+        "time-varying nu(t) >= 0 written like --velocity, e.g. sinusoidal:c0=0.01,amp=0.005 "
+        f"(default: {', '.join(f'{pde} {nu}' for pde, nu in DEFAULT_NU.items())})",
+    )
+    stiff = parser.add_argument_group(
+        "ETDRK4 options (burgers, fisher-kpp, allen-cahn)",
+        "fisher-kpp: u_t = D u_xx + r u (1 - u), initial states mapped onto [0, 1]; allen-cahn: "
+        "u_t = eps^2 u_xx + u - u^3, initial states mapped onto [-1, 1]. A warning says when --nx "
+        "does not resolve the solution.",
+    )
+    stiff.add_argument(
+        "--dt", type=float, default=argparse.SUPPRESS,
+        help="largest internal time step, shortened to divide every output interval "
+        "(default: 0.1 / largest rate of the nonlinear term, ~1e-8 time error)",
+    )
+    stiff.add_argument("--diffusivity", type=float, default=0.001, help="fisher-kpp: D")
+    stiff.add_argument("--rate", type=float, default=5.0, help="fisher-kpp: growth rate r")
+    stiff.add_argument("--epsilon", type=float, default=0.02, help="allen-cahn: interface width eps")
+    pdebench = parser.add_argument_group(
+        "advection options",
+        "advection: u_t + beta u_x = 0 (PDEBench's sign; c = -beta), exact. PDEBench's settings: "
+        "--layout pdebench --nx 1024 --nt 201 --t-final 2 --beta 0.1|0.4|1.0 (--test-fraction is "
+        "ignored there: PDEBench files carry no split).",
+    )
+    pdebench.add_argument("--beta", type=float, default=0.4, help="advection speed beta")
+    pdebench.add_argument(
+        "--layout", choices=["physode", "pdebench"], default="physode",
+        help="file layout: physode trajectories (x_j = j L / nx) or PDEBench 1D (tensor, "
+        "x-coordinate at cell centres, t-coordinate with nt + 1 entries, attribute beta)",
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``physode simulate`` to the ``physode`` command line."""
+    _add_simulate(subparsers)
