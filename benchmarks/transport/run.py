@@ -7,7 +7,7 @@ Adam) for each seed, and the test nRMSE is summarised as mean +- std over seeds.
 table varies the model (a 7-point stencil instead of spectral multipliers, a finer solver). Writes ``results.md``,
 ``results.json`` and the Figure-2-style PNGs next to this script.
 
-    OMP_NUM_THREADS=1 nice python benchmarks/transport/run.py            # about 20 min on one core
+    OMP_NUM_THREADS=1 nice python benchmarks/transport/run.py            # about 30 min on one quiet core
 
 Fits live in ``--work`` and resume, so an interrupted benchmark continues where it stopped.
 """
