@@ -17,6 +17,7 @@ from physode.problems.pde1d.model_kinds import MODEL_KINDS, AnyModelConfig
 from physode.problems.pde1d.models import LAYERS, VARIANTS, ModelConfig
 from physode.problems.pde1d.plot import plot_runs
 from physode.problems.pde1d.quickstart import QUICKSTART_DIR, format_table, run_quickstart
+from physode.problems.pde1d.variants import BASES
 from physode.training import add_progress_option, check_finite_metrics, problem_subparsers, strict_json
 
 _FIT, _MODEL, _FOURIER = FitConfig(), ModelConfig(), FourierModelConfig()
@@ -64,7 +65,9 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     model.add_argument("--variant", choices=VARIANTS, default=_MODEL.variant,
                        help="anode: static weights; neuralode: static, adjoint gradients, time as input; "
                             "anodev2: weights evolve by spectral reaction-diffusion-advection; "
-                            "anodev2-neural: weights evolve by a learned q(w, t)")
+                            "anodev2-neural: weights evolve by a learned q(w, t); anodev2-latent (linear model): "
+                            "weights read out of a linear latent ODE (oscillations, sign changes); galerkin "
+                            "(linear model): weights expanded in a basis in t (the peer)")
     model.add_argument("--layer", choices=LAYERS,
                        help=f"linear model: spectral: one complex multiplier per Fourier mode; stencil: "
                             f"periodic conv1d (default: {_MODEL.layer})")
@@ -80,6 +83,10 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
                        help="anodev2: one reaction rate per Fourier mode instead of one per layer")
     model.add_argument("--hidden", type=positive_int(MAX_COUNT), default=_MODEL.hidden,
                        help="anodev2-neural: width of q's MLP")
+    model.add_argument("--latent", type=positive_int(MAX_COUNT),
+                       help=f"linear model, anodev2-latent: latent dimension m (galerkin: as many parameters; "
+                            f"default: {_MODEL.latent})")
+    model.add_argument("--basis", choices=BASES, help=f"linear model, galerkin: basis in t (default: {_MODEL.basis})")
     _add_fourier_options(parser)
     train = parser.add_argument_group("training")
     train.add_argument("--epochs", type=positive_int(MAX_COUNT), default=_FIT.epochs)
@@ -126,7 +133,8 @@ def _add_fourier_options(parser: argparse.ArgumentParser) -> None:
 
 def _model_config(args: argparse.Namespace) -> AnyModelConfig:
     """The model options as a config; an option of the other model kind is an error, not ignored."""
-    linear_only = {"--layer": args.layer, "--width": args.width, "--per-mode-reaction": args.per_mode_reaction}
+    linear_only = {"--layer": args.layer, "--width": args.width, "--per-mode-reaction": args.per_mode_reaction,
+                   "--latent": args.latent, "--basis": args.basis}
     fourier_only = {"--hidden-channels": args.hidden_channels, "--blocks": args.blocks,
                     "--linear-term": args.linear_term, "--linear-modes": args.linear_modes, "--evolve": args.evolve}
     other = "linear" if args.model == "fourier" else "fourier"
@@ -138,7 +146,8 @@ def _model_config(args: argparse.Namespace) -> AnyModelConfig:
     common = {"variant": args.variant, "steps_per_interval": args.steps_per_interval, "method": args.method,
               "hidden": args.hidden}
     if args.model == "linear":
-        given = {"layer": args.layer, "modes": args.modes, "width": args.width}
+        given = {"layer": args.layer, "modes": args.modes, "width": args.width, "latent": args.latent,
+                 "basis": args.basis}
         return ModelConfig(**common, per_mode_reaction=args.per_mode_reaction,
                            **{k: v for k, v in given.items() if v is not None})
     evolve = None if args.evolve is None else tuple(group.strip() for group in args.evolve.split(","))

@@ -26,6 +26,7 @@ from physode.errors import InputError, one_line
 from physode.io import TrajectoryFile, check_output
 from physode.problems.pde1d.model_kinds import AnyModel, describe, rebuild
 from physode.problems.pde1d.models import parameter_count
+from physode.problems.pde1d.variants import LABELS
 from physode.training import (
     CHECKPOINT,
     DistContext,
@@ -161,8 +162,7 @@ class LoadedRun:
     def label(self) -> str:
         """The variant name as figures and tables show it, with a non-default model or layer."""
         described = describe(self.model.config)
-        name = {"anode": "ANODE", "neuralode": "Neural ODE", "anodev2": "ANODEV2",
-                "anodev2-neural": "ANODEV2-neural"}[described["variant"]]
+        name = LABELS[described["variant"]]
         detail = described.get("layer", described["model"])
         return name if detail == "spectral" else f"{name} ({detail})"
 
