@@ -19,7 +19,8 @@ from physode.errors import InputError
 from physode.io import TrajectoryFile, write_trajectories
 from physode.problems.pde import simulate_transport_to_file
 from physode.problems.pde1d.evaluate import EVALUATION, SUMMARY, evaluate_run
-from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, TrainSplit, fit
+from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, fit
+from physode.problems.pde1d.samples import TrainSplit
 from physode.problems.pde1d.models import ModelConfig
 from physode.training import CHECKPOINT, METRICS, DistContext, load_checkpoint, read_metrics
 

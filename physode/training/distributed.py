@@ -79,6 +79,16 @@ def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
+def all_reduce_gradients(model: nn.Module) -> None:
+    """Sum every parameter's gradient over the ranks in one flat all-reduce (a no-op for one
+    process); a parameter without a gradient (a rank with an empty shard) contributes zeros."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in params]
+    flat = all_reduce_sum(torch.cat([grad.ravel() for grad in grads]))
+    for p, grad in zip(params, flat.split([p.numel() for p in params])):
+        p.grad = grad.view_as(p)
+
+
 class GlobalBatchNorm2d(nn.BatchNorm2d):
     """BatchNorm2d whose training statistics span the global batch of all ranks, on any backend.
 

@@ -30,8 +30,6 @@ import dataclasses
 import math
 import os
 import time
-from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,11 +43,13 @@ from physode.problems.pde1d.evaluate import DTYPES, FORMAT, SUMMARY, channel_wei
 from physode.problems.pde1d.fourier_model import FourierModelConfig
 from physode.problems.pde1d.model_kinds import AnyModel, AnyModelConfig, build_for_grid, describe, parameter_groups
 from physode.problems.pde1d.models import ModelConfig, parameter_count
+from physode.problems.pde1d.samples import TrainSplit
 from physode.training import (
     CHECKPOINT,
     METRICS,
     DistContext,
     MetricsWriter,
+    all_reduce_gradients,
     all_reduce_sum,
     close_distributed,
     init_distributed,
@@ -130,53 +130,6 @@ def horizon(step: int, total_steps: int, n_intervals: int, curriculum: float) ->
     if step >= ramp:
         return n_intervals
     return min(n_intervals, max(1, math.ceil(n_intervals ** (step / ramp))))
-
-
-class TrainSplit:
-    """The training samples of a file, read lazily through a least-recently-used cache of at most
-    ``cache_limit_bytes`` of samples: memory stays bounded whatever the file's size."""
-
-    def __init__(self, data: TrajectoryFile, cache_limit_bytes: int) -> None:
-        self.data = data
-        self.indices = data.train
-        if len(self.indices) == 0:
-            raise InputError(f"{data.path}: the file has no training samples (all are marked test)")
-        self.capacity = max(1, cache_limit_bytes // (math.prod(data.sample_shape) * 4))
-        self.cache: OrderedDict[int, np.ndarray] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def read(self, positions: np.ndarray) -> torch.Tensor:
-        """Training samples ``positions`` (into the split) as float32, from the cache or the file."""
-        missing = sorted({int(i) for i in positions} - self.cache.keys())
-        if missing:
-            block = self.data[self.indices[missing]]
-            for position, sample in zip(missing, block):
-                self.cache[position] = sample.copy()  # a copy: a view would keep the whole block alive
-        for position in positions:
-            self.cache.move_to_end(int(position))
-        rows = [self.cache[int(i)] for i in positions]
-        while len(self.cache) > self.capacity:
-            self.cache.popitem(last=False)
-        return torch.from_numpy(np.stack(rows)) if rows else torch.empty(0, *self.data.sample_shape)
-
-    def batches(self, batch_size: int, generator: torch.Generator,
-                ctx: DistContext) -> Iterator[tuple[int, torch.Tensor]]:
-        """Shuffled global batches (the order depends only on ``generator``): their size and this rank's shard."""
-        order = torch.randperm(len(self), generator=generator).numpy()
-        for start in range(0, len(order), batch_size):
-            chosen = order[start : start + batch_size]
-            yield len(chosen), self.read(np.array_split(chosen, ctx.world_size)[ctx.rank])
-
-
-def _sum_gradients(model: torch.nn.Module) -> None:
-    """Sum every parameter's gradient over the ranks (one flat all-reduce; a no-op for one process)."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in params]  # None: an empty shard
-    flat = all_reduce_sum(torch.cat([grad.ravel() for grad in grads]))
-    for p, grad in zip(params, flat.split([p.numel() for p in params])):
-        p.grad = grad.view_as(p)
 
 
 def _data_record(data: TrajectoryFile) -> dict[str, Any]:
@@ -289,7 +242,7 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
                 if shard_loss.requires_grad:
                     shard_loss.backward()
                 if ctx.distributed:
-                    _sum_gradients(model)
+                    all_reduce_gradients(model)
                 optimizer.step()
                 scheduler.step()
                 loss_sum += loss_value * global_size
