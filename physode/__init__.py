@@ -20,9 +20,9 @@ from physode.gradients import (
     GradientStrategy,
     Recursive,
 )
-from physode.integrate import odeint
+from physode.integrate import ODESolution, odeint, odesolve
 from physode.nn import CoupledODEBlock, ODEBlock
-from physode.steppers import ButcherTableau
+from physode.steppers import ButcherTableau, StepSizeController
 
 __all__ = [
     "Adjoint",
@@ -36,9 +36,12 @@ __all__ = [
     "GradientStrategy",
     "Neural",
     "ODEBlock",
+    "ODESolution",
     "Recursive",
     "SpectralRDA",
     "Static",
+    "StepSizeController",
     "__version__",
     "odeint",
+    "odesolve",
 ]

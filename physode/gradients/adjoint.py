@@ -28,7 +28,7 @@ from physode.gradients.base import (
     restored,
     run_forward,
 )
-from physode.steppers import ButcherTableau, get_method
+from physode.steppers import ButcherTableau, StepSizeController, get_method, integrate_adaptive
 
 
 class Adjoint(GradientStrategy):
@@ -36,29 +36,40 @@ class Adjoint(GradientStrategy):
 
     Args:
         method: stepper for the reverse solve; defaults to the forward solve's method.
+        controller: step the reverse solve adaptively between output times with this controller
+            (the method must be an embedded pair) instead of on the forward grid.
     """
 
     name = "adjoint"
 
-    def __init__(self, method: str | ButcherTableau | None = None) -> None:
+    def __init__(
+        self, method: str | ButcherTableau | None = None, controller: StepSizeController | None = None
+    ) -> None:
         self.method = None if method is None else get_method(method)
+        self.controller = controller
 
     def integrate(self, solve: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:
         if not torch.is_grad_enabled():
             return run_forward(solve, y0)[0]
-        return _AdjointSolve.apply(solve, self.method or solve.tableau, len(y0), *y0, *params)
+        tableau = self.method or solve.tableau
+        return _AdjointSolve.apply(solve, tableau, self.controller, len(y0), *y0, *params)
 
     def __repr__(self) -> str:
-        return f"Adjoint(method={self.method.name if self.method else None!r})"
+        return f"Adjoint(method={self.method.name if self.method else None!r}, controller={self.controller})"
 
 
 class _AdjointSolve(torch.autograd.Function):
     @staticmethod
     def forward(
-        ctx: Any, solve: DiscreteSolve, tableau: ButcherTableau, n_state: int, *inputs: Tensor
+        ctx: Any,
+        solve: DiscreteSolve,
+        tableau: ButcherTableau,
+        controller: StepSizeController | None,
+        n_state: int,
+        *inputs: Tensor,
     ) -> State:
         y0, params = inputs[:n_state], inputs[n_state:]
-        ctx.solve, ctx.tableau, ctx.params = solve, tableau, params
+        ctx.solve, ctx.tableau, ctx.controller, ctx.params = solve, tableau, controller, params
         ctx.rng = RandomState(y0)
         ctx.autocast = AutocastState()
         outputs, final = run_forward(solve, y0)
@@ -95,13 +106,27 @@ class _AdjointSolve(torch.autograd.Function):
 
         adj_y = tuple(output_grads.add(adj_y, solve.n_steps))
         with replayed(ctx.rng, ctx.autocast), restored(solve.buffers()):
-            for n in reversed(range(solve.n_steps)):
-                grid = solve.reverse_grid(n)
-                for hi, lo in zip(reversed(grid[1:]), reversed(grid[:-1])):
-                    s = ctx.tableau.step(augmented, hi, lo - hi, (*y, *adj_y, *adj_p))
-                    y, adj_y, adj_p = s[:k], s[k : 2 * k], s[2 * k :]
-                adj_y = tuple(output_grads.add(adj_y, n))
+            for lo, grid in reversed(_reverse_segments(solve, ctx.controller)):
+                s = (*y, *adj_y, *adj_p)
+                if ctx.controller is None:
+                    for hi_t, lo_t in zip(reversed(grid[1:]), reversed(grid[:-1])):
+                        s = ctx.tableau.step(augmented, hi_t, lo_t - hi_t, s)
+                else:  # its own adaptive reverse solve
+                    s = integrate_adaptive(augmented, ctx.tableau, grid[::-1], s, ctx.controller).states[-1]
+                y, adj_y, adj_p = s[:k], s[k : 2 * k], s[2 * k :]
+                adj_y = tuple(output_grads.add(adj_y, lo))
         grads_p = iter(adj_p)
         param_grads = [next(grads_p) if p.requires_grad else None for p in ctx.params]
-        y_grads = [a if need else None for a, need in zip(adj_y, ctx.needs_input_grad[3 : 3 + k])]
-        return (None, None, None, *y_grads, *param_grads)
+        y_grads = [a if need else None for a, need in zip(adj_y, ctx.needs_input_grad[4 : 4 + k])]
+        return (None, None, None, None, *y_grads, *param_grads)
+
+
+def _reverse_segments(
+    solve: DiscreteSolve, controller: StepSizeController | None
+) -> list[tuple[int, Sequence[float]]]:
+    """The reverse solve's pieces as (grid index of the lower end, ascending times): each forward
+    step on its reverse grid, or with a controller, each stretch between output times."""
+    if controller is None:
+        return [(n, solve.reverse_grid(n)) for n in range(solve.n_steps)]
+    bounds = sorted({0, *solve.outputs, solve.n_steps})
+    return [(lo, (solve.times[lo], solve.times[hi])) for lo, hi in zip(bounds, bounds[1:])]
