@@ -17,9 +17,15 @@ from torch import Tensor, nn
 
 from physode.errors import InputError
 from physode.gradients import Adjoint, Backprop, GradientStrategy, get_gradient
-from physode.gradients.base import DiscreteSolve, State
+from physode.gradients.base import DiscreteSolve, State, restored
 from physode.grids import as_times, grid_with_step_size
-from physode.steppers import ButcherTableau, StepSizeController, get_method, integrate_adaptive
+from physode.steppers import (
+    AdaptiveSolution,
+    ButcherTableau,
+    StepSizeController,
+    get_method,
+    integrate_adaptive,
+)
 
 
 class _FunctionSolve(DiscreteSolve):
@@ -61,6 +67,40 @@ class ODESolution:
     nfe: int
     n_accepted: int
     n_rejected: int
+
+
+def adaptive_controller(
+    tableau: ButcherTableau, rtol: float | None, atol: float | None, steps: int = 1, weight_steps: int | None = None
+) -> StepSizeController | None:
+    """The controller a block asks for with ``rtol``/``atol`` (``None``: fixed steps)."""
+    if rtol is None and atol is None:
+        return None
+    if not tableau.embedded:
+        raise InputError(
+            f"rtol/atol need an adaptive method, but {tableau.name!r} has no error estimate: "
+            "use method='dopri5' or 'bosh3', or drop the tolerances"
+        )
+    if steps != 1 or weight_steps is not None:
+        raise InputError("steps/weight_steps set fixed grids: give them or rtol/atol, not both")
+    defaults = StepSizeController()
+    return StepSizeController(defaults.rtol if rtol is None else rtol, defaults.atol if atol is None else atol)
+
+
+def accepted_grid(
+    dynamics: DiscreteSolve,
+    times: Sequence[float],
+    y0: tuple[Tensor, ...],
+    tableau: ButcherTableau,
+    controller: StepSizeController,
+) -> AdaptiveSolution:
+    """Search the accepted grid of ``dynamics.vector_field`` through ``times`` without a graph and
+    without side effects (module buffers restored, the caller's RNG stream untouched), for a
+    gradient strategy to run the discrete solve on."""
+    devices = sorted({t.device.index or 0 for t in y0 if t.is_cuda})
+    with torch.no_grad(), torch.random.fork_rng(devices=devices), restored(dynamics.buffers()):
+        found = integrate_adaptive(dynamics.vector_field, tableau, times, y0, controller)
+    found.states = []  # the replay recomputes them with the strategy's graph
+    return found
 
 
 def odesolve(
@@ -124,22 +164,19 @@ def odesolve(
         nfe = tableau.stages * solve.n_steps
         return ODESolution(ys, tuple(grid), nfe, solve.n_steps, 0)
     if controller is None:
-        defaults = StepSizeController()
-        controller = StepSizeController(
-            defaults.rtol if rtol is None else rtol, defaults.atol if atol is None else atol
-        )
+        controller = adaptive_controller(tableau, rtol, atol) or StepSizeController()
     elif rtol is not None or atol is not None:
         raise InputError("give either rtol/atol or a controller (which has its own), not both")
-    # Backprop differentiates the recorded steps themselves: their sizes are Python floats, so
-    # the graph is exactly that of the accepted discrete solve. The others replay the grid.
-    taped = isinstance(strategy, Backprop) or not torch.is_grad_enabled()
-    with torch.set_grad_enabled(taped and torch.is_grad_enabled()):
+    # Backprop differentiates the search itself: its step sizes are Python floats, so the graph
+    # is exactly that of the accepted discrete solve. The others replay the accepted grid.
+    if isinstance(strategy, Backprop) or not torch.is_grad_enabled():
         found = integrate_adaptive(func, tableau, times, y0, controller)
-    if taped:
         ys = torch.stack(found.states)
     else:
         if isinstance(strategy, Adjoint) and strategy.controller is None:
             strategy = Adjoint(strategy.method, controller=controller)
+        dynamics = _FunctionSolve(func, times, range(len(times)), tableau)
+        found = accepted_grid(dynamics, times, (y0,), tableau, controller)
         solve = _FunctionSolve(func, found.grid, found.outputs, tableau)
         ys = strategy.integrate(solve, (y0,), params)[0]
     return ODESolution(ys, tuple(found.grid), found.nfe, found.n_accepted, found.n_rejected)
@@ -169,4 +206,4 @@ def odeint(
     ).ys
 
 
-__all__ = ["ODESolution", "odeint", "odesolve"]
+__all__ = ["ODESolution", "accepted_grid", "adaptive_controller", "odeint", "odesolve"]

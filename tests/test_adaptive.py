@@ -194,3 +194,46 @@ def test_fourth_order_conditions_are_checked() -> None:
     with pytest.raises(InputError, match=r"order-4 condition sum\(b \* c \* A\(c\)\) = 1/8"):
         # Declared 4th order but a 3rd-order tableau (Kutta's third-order method padded).
         physode.ButcherTableau("k3", 4, a=((), (0.5,), (-1.0, 2.0)), b=(1 / 6, 2 / 3, 1 / 6), c=(0.0, 0.5, 1.0))
+
+
+# Blocks: the same adaptive stepping, passed through.
+
+
+def conv_branch() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(2, 2, 3, padding=1), nn.BatchNorm2d(2), nn.Tanh(), nn.Conv2d(2, 2, 3, padding=1)).double()
+
+
+@pytest.mark.parametrize("grad", ["checkpoint", "recursive"])
+def test_adaptive_block_gradients_equal_backprop(grad: str) -> None:
+    x = torch.randn(2, 2, 5, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    results = []
+    for strategy in ("backprop", grad):
+        block = physode.ODEBlock(conv_branch(), method="dopri5", grad=strategy, rtol=1e-6, atol=1e-8)
+        out = block(x, times=[0.0, 0.5, 1.0])
+        out.square().sum().backward()
+        results.append((out.detach(), [p.grad for p in block.parameters()], block.f[1].running_mean.clone(), block.stats))
+    (out_b, g_b, m_b, stats_b), (out_o, g_o, m_o, stats_o) = results
+    assert torch.equal(out_b, out_o) and torch.equal(m_b, m_o)
+    assert stats_b.grid == stats_o.grid and stats_b.n_accepted > 2 and stats_b.nfe > 6 * stats_b.n_accepted
+    for a, b in zip(g_b, g_o):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_adaptive_coupled_block_steps_the_weights_on_the_accepted_grid() -> None:
+    block = physode.CoupledODEBlock(conv_branch(), ["0.weight"], physode.SpectralRDA(v=0.3, rho=0.2), method="bosh3", rtol=1e-5, atol=1e-7)
+    x = torch.randn(2, 2, 5, 5, dtype=torch.float64)
+    out = block(x)
+    fixed = physode.CoupledODEBlock(block.f, ["0.weight"], physode.SpectralRDA(v=0.3, rho=0.2), method="bosh3", steps=40)
+    fixed.operators.load_state_dict(block.operators.state_dict())
+    torch.testing.assert_close(out, fixed(x), rtol=1e-4, atol=1e-5)  # both near the exact flow
+    assert gradcheck_block_input(block, x)
+    with pytest.raises(InputError, match="no error estimate"):
+        physode.ODEBlock(conv_branch(), method="rk4", rtol=1e-6)
+    with pytest.raises(InputError, match="not both"):
+        physode.ODEBlock(conv_branch(), method="dopri5", steps=4, rtol=1e-6)
+
+
+def gradcheck_block_input(block: nn.Module, x: torch.Tensor) -> bool:
+    block.eval()  # fixed BatchNorm statistics: a deterministic function for gradcheck
+    return torch.autograd.gradcheck(lambda z: block(z).sum(), (x.clone().requires_grad_(),), atol=1e-6, fast_mode=True)

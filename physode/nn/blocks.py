@@ -28,7 +28,8 @@ from physode.gradients import GradientStrategy, get_gradient
 from physode.gradients.adjoint import Adjoint
 from physode.gradients.base import DiscreteSolve, State
 from physode.grids import as_times, check_steps, subdivide
-from physode.steppers import ButcherTableau, get_method
+from physode.integrate import accepted_grid, adaptive_controller
+from physode.steppers import AdaptiveSolution, ButcherTableau, get_method
 
 
 class CoupledODEBlock(nn.Module):
@@ -48,6 +49,9 @@ class CoupledODEBlock(nn.Module):
         grad: ``"checkpoint"`` (exact, low memory), ``"backprop"`` or ``"adjoint"``.
         kernel: time kernel ``K``; default :class:`~physode.evolution.Dirac` (``theta = w``).
         time_input: call ``f(t, z)`` instead of ``f(z)``.
+        rtol, atol: step adaptively with an embedded pair (``method="dopri5"`` or ``"bosh3"``)
+            instead of ``steps`` equal steps; each forward pass first finds the accepted grid
+            (without a graph, statistics in ``self.stats``), then the gradient strategy runs on it.
     """
 
     def __init__(
@@ -63,6 +67,8 @@ class CoupledODEBlock(nn.Module):
         grad: str | GradientStrategy = "checkpoint",
         kernel: TimeKernel | None = None,
         time_input: bool = False,
+        rtol: float | None = None,
+        atol: float | None = None,
     ) -> None:
         super().__init__()
         self.f = f
@@ -97,6 +103,11 @@ class CoupledODEBlock(nn.Module):
         self.method = get_method(method)
         self.grad = get_gradient(grad)
         self.time_input = time_input
+        self.controller = adaptive_controller(self.method, rtol, atol, steps, weight_steps)
+        if self.controller is not None and isinstance(self.grad, Adjoint) and self.grad.controller is None:
+            self.grad = Adjoint(self.grad.method, controller=self.controller)
+        #: The last adaptive forward pass's search: nfe, accepted and rejected steps, grid.
+        self.stats: AdaptiveSolution | None = None
         if isinstance(self.grad, Adjoint) and not all(
             op.reverse_time_well_posed for op in self.operators
         ):
@@ -109,8 +120,8 @@ class CoupledODEBlock(nn.Module):
 
     def forward(self, z: Tensor, times: Tensor | Sequence[float] | None = None) -> Tensor:
         """``z(t1)``; or, given increasing ``times``, ``z`` at each of them, stacked on dim 0."""
-        solve = self._solve(times)
         state0 = (z, *self._initial_weight_state())
+        solve = self._solve(times, state0)
         zs = self.grad.integrate(solve, state0, self._trained_params())[0]
         return zs[-1] if times is None else zs
 
@@ -135,8 +146,14 @@ class CoupledODEBlock(nn.Module):
         thetas = [path.theta_at(t) for t in sample_times]
         return {name: torch.stack([th[i] for th in thetas]) for i, name in enumerate(self.evolved)}
 
-    def _solve(self, times: Tensor | Sequence[float] | None) -> _CoupledSolve:
+    def _solve(self, times: Tensor | Sequence[float] | None, state0: State | None = None) -> _CoupledSolve:
         out_times = [0.0, self.t1] if times is None else as_times(times, name="times")
+        if self.controller is not None:
+            if state0 is None:
+                raise InputError("an adaptive block's grid depends on its input: use fixed steps for weight_trajectory")
+            dynamics = _CoupledSolve(self, out_times, range(len(out_times)), out_times)
+            self.stats = accepted_grid(dynamics, out_times, state0, self.method, self.controller)
+            return _CoupledSolve(self, self.stats.grid, self.stats.outputs, self.stats.grid)
         grid, outputs = subdivide(out_times, self.steps)
         weight_grid = grid if self.weight_steps is None else subdivide(out_times, self.weight_steps)[0]
         return _CoupledSolve(self, grid, outputs, weight_grid)
@@ -156,6 +173,7 @@ class CoupledODEBlock(nn.Module):
         return (
             f"evolve={list(self.evolved)}, t1={self.t1}, steps={self.steps}, "
             f"weight_steps={self.weight_steps}, method={self.method.name!r}, grad={self.grad!r}"
+            + ("" if self.controller is None else f", rtol={self.controller.rtol}, atol={self.controller.atol}")
         )
 
 
@@ -164,7 +182,7 @@ class ODEBlock(CoupledODEBlock):
 
     Args:
         f: the residual branch, called as ``f(z)`` (or ``f(t, z)`` with ``time_input``).
-        t1, steps, method, grad, time_input: as for :class:`CoupledODEBlock`.
+        t1, steps, method, grad, time_input, rtol, atol: as for :class:`CoupledODEBlock`.
     """
 
     def __init__(
@@ -176,8 +194,12 @@ class ODEBlock(CoupledODEBlock):
         method: str | ButcherTableau = "euler",
         grad: str | GradientStrategy = "checkpoint",
         time_input: bool = False,
+        rtol: float | None = None,
+        atol: float | None = None,
     ) -> None:
-        super().__init__(f, (), t1=t1, steps=steps, method=method, grad=grad, time_input=time_input)
+        super().__init__(
+            f, (), t1=t1, steps=steps, method=method, grad=grad, time_input=time_input, rtol=rtol, atol=atol
+        )
 
 
 class _CoupledSolve(DiscreteSolve):

@@ -229,3 +229,4 @@ def integrate_adaptive(
     solution.nfe = calls
     solution.next_step = dt
     return solution
+
