@@ -59,6 +59,16 @@ def test_solution_statistics_and_exact_output_times() -> None:
     torch.testing.assert_close(bosh3.ys, solution.ys, rtol=1e-3, atol=1e-3)
 
 
+def test_pi_control_rejects_fewer_steps_than_integral_control() -> None:
+    y0 = torch.tensor([1.0, 1.0], dtype=torch.float64)
+    runs = {
+        beta: physode.odesolve(lotka_volterra, y0, T, method="dopri5", controller=StepSizeController(1e-7, 1e-9, beta=beta))
+        for beta in (0.0, 0.04)
+    }
+    assert runs[0.04].n_rejected < runs[0.0].n_rejected
+    torch.testing.assert_close(runs[0.04].ys, runs[0.0].ys, rtol=1e-5, atol=1e-6)
+
+
 def test_float32_adaptive_keeps_dtype() -> None:
     ys = physode.odeint(lotka_volterra, torch.ones(3, 2), T, method="dopri5", rtol=1e-5, atol=1e-6)
     assert ys.dtype == torch.float32 and ys.shape == (len(T), 3, 2)

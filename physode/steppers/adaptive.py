@@ -19,19 +19,26 @@ from torch import Tensor
 from physode.errors import InputError, SolverError
 from physode.steppers.tableau import Y, ButcherTableau, _combine, error_ratio
 
+#: Largest factor a step is stretched by to land on a requested time instead of stopping short.
+STRETCH = 1.1
 #: Smallest step, relative to ``|t|``, that still moves ``t`` by several units of round-off.
 _RELATIVE_FLOOR = 16 * torch.finfo(torch.float64).eps
 
 
 @dataclass(frozen=True)
 class StepSizeController:
-    """PI step-size control (Hairer & Wanner, DOPRI5's controller; ``beta = 0`` is plain I).
+    """PI step-size control (Hairer & Wanner II.4, DOPRI5's controller).
+
+    The next step is ``dt * safety * ratio^-(1/k - 0.75 beta) * previous_ratio^beta`` (bounded by
+    ``min_factor``, ``max_factor``), ``k`` the order of the error estimate plus one. ``beta = 0``
+    is integral control, the default of torchdiffeq and diffrax; Hairer's stabilised PI control
+    (``beta = 0.04``) rejects fewer steps at the cost of slower step growth.
 
     Args:
         rtol, atol: a step is accepted when ``RMS(err / (atol + rtol max(|y0|, |y1|))) <= 1``.
         safety: fraction of the optimal step taken.
         min_factor, max_factor: bounds of the step-size change per step.
-        beta: the PI controller's memory of the previous error (damps step-size oscillation).
+        beta: the proportional term's weight (memory of the previous error ratio).
         first_step: initial step; by default Hairer's selection from two evaluations of ``f``.
         dt_min: smallest step before the solve gives up (always at least round-off in ``t``).
         max_steps: most trial steps (accepted and rejected) before the solve gives up.
@@ -42,7 +49,7 @@ class StepSizeController:
     safety: float = 0.9
     min_factor: float = 0.2
     max_factor: float = 10.0
-    beta: float = 0.04
+    beta: float = 0.0
     first_step: float | None = None
     dt_min: float = 0.0
     max_steps: int = 100_000
@@ -184,7 +191,8 @@ def integrate_adaptive(
                 )
             trials += 1
             end = t + direction * dt
-            clipped = direction * (end - target) >= 0
+            # Hit the target exactly; stretch a step by up to STRETCH rather than leave a sliver.
+            clipped = direction * (t + direction * STRETCH * dt - target) >= 0
             if clipped:
                 end = target
             else:
