@@ -297,7 +297,7 @@ def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, adap
     lines = [
         "# physode vs torchdiffeq: time, memory and gradient error per training step",
         "",
-        f"Command: `python benchmarks/perf/perf.py{'' if device == 'cpu' else ' --device ' + device}` "
+        f"Command: `python benchmarks/perf/perf.py{''.join(' ' + a for a in sys.argv[1:])}` "
         f"(device `{device}`, torch {torch.__version__}, {args.threads} threads, method `{args.method}`, "
         f"median of {args.repeats} steps, every row a fresh process; peak memory = "
         + peak_memory_note(device)

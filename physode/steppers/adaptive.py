@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 from physode.errors import InputError, SolverError
-from physode.steppers.tableau import Y, ButcherTableau, _combine, error_ratio
+from physode.steppers.tableau import Y, ButcherTableau, _combine
 
 #: Largest factor a step is stretched by to land on a requested time instead of stopping short.
 STRETCH = 1.1
@@ -104,36 +104,43 @@ class AdaptiveSolution:
     nfe: int = 0
     n_accepted: int = 0
     n_rejected: int = 0
-    #: The step the controller proposes next (a reverse solve can start from it).
-    next_step: float = field(default=0.0, repr=False)
 
 
 def _flat(y: Y) -> tuple[Tensor, ...]:
     return (y,) if isinstance(y, Tensor) else tuple(y)
 
 
-def _scaled_rms(values: Y, reference: Y, rtol: float, atol: float) -> float:
+def _scaled_rms(values: Y, references: Sequence[Y], rtol: float, atol: float) -> float:
+    """Hairer's norm: the RMS over every element of ``values / (atol + rtol max_r |r|)``."""
     total, count = 0.0, 0
     with torch.no_grad():
-        for v, r in zip(_flat(values), _flat(reference)):
-            total += (v / (atol + rtol * r.abs())).double().square().sum().item()
+        for v, *refs in zip(_flat(values), *(_flat(r) for r in references)):
+            magnitude = refs[0].abs() if len(refs) == 1 else torch.maximum(refs[0].abs(), refs[1].abs())
+            total += (v / (atol + rtol * magnitude)).double().square().sum().item()
             count += v.numel()
     return math.sqrt(total / max(count, 1))
 
 
 def initial_step(
-    func: Callable[[float, Y], Y], t0: float, y0: Y, f0: Y, error_order: int, controller: StepSizeController
+    func: Callable[[float, Y], Y],
+    t0: float,
+    y0: Y,
+    f0: Y,
+    direction: float,
+    error_order: int,
+    controller: StepSizeController,
 ) -> float:
     """Hairer, Norsett & Wanner (II.4): a first step from ``f`` at ``t0`` and after a small
-    explicit Euler step (one extra evaluation of ``func``); positive, direction not included."""
+    explicit Euler step in ``direction`` (+1 or -1; one more evaluation of ``func``); returns
+    the step's magnitude."""
     rtol, atol = controller.rtol, controller.atol
-    d0 = _scaled_rms(y0, y0, rtol, atol)
-    d1 = _scaled_rms(f0, y0, rtol, atol)
+    d0 = _scaled_rms(y0, (y0,), rtol, atol)
+    d1 = _scaled_rms(f0, (y0,), rtol, atol)
     h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
     with torch.no_grad():
-        f1 = func(t0 + h0, _combine(y0, h0, (1.0,), (f0,)))
+        f1 = func(t0 + direction * h0, _combine(y0, direction * h0, (1.0,), (f0,)))
         difference = _combine(f1, -1.0, (1.0,), (f0,))
-    d2 = _scaled_rms(difference, y0, rtol, atol) / h0
+    d2 = _scaled_rms(difference, (y0,), rtol, atol) / h0
     if max(d1, d2) <= 1e-15:
         h1 = max(1e-6, h0 * 1e-3)
     else:
@@ -147,7 +154,6 @@ def integrate_adaptive(
     times: Sequence[float],
     y0: Y,
     controller: StepSizeController,
-    first_step: float | None = None,
 ) -> AdaptiveSolution:
     """Integrate ``dy/dt = func(t, y)`` through ``times`` (increasing or decreasing) adaptively.
 
@@ -175,7 +181,7 @@ def integrate_adaptive(
 
     t, y = times[0], y0
     k0 = counted(t, y)
-    dt = first_step or controller.first_step or initial_step(counted, t, y, k0, error_order, controller)
+    dt = controller.first_step or initial_step(counted, t, y, k0, direction, error_order, controller)
     dt = min(dt, abs(times[-1] - times[0]))
     solution = AdaptiveSolution(states=[y0], grid=[t], outputs=[0])
     previous_ratio = 1e-4
@@ -213,7 +219,8 @@ def integrate_adaptive(
             slopes = tableau.slopes(counted, t, h, y, first=k0)
             y_next = _combine(y, h, tableau.b, slopes)
             with torch.no_grad():
-                ratio = error_ratio(tableau.error_estimate(h, slopes), y, y_next, controller.rtol, controller.atol)
+                error = tableau.error_estimate(h, slopes)
+            ratio = _scaled_rms(error, (y, y_next), controller.rtol, controller.atol)
             if not ratio <= 1.0:  # also NaN
                 solution.n_rejected += 1
                 dt = controller.rejected(abs(h), ratio, error_order)
@@ -235,6 +242,5 @@ def integrate_adaptive(
         solution.states.append(y)
         solution.outputs.append(len(solution.grid) - 1)
     solution.nfe = calls
-    solution.next_step = dt
     return solution
 

@@ -16,7 +16,6 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import TypeVar
 
-import torch
 from torch import Tensor
 
 from physode.errors import InputError
@@ -196,20 +195,6 @@ def _condition_text(label: str, tree: Tree) -> str:
 
     body = factors(tree)
     return f"sum({label}{' * ' + body if body else ''}) = {Fraction(1, _density(tree))}"
-
-
-def error_ratio(error: Y, y0: Y, y1: Y, rtol: float, atol: float) -> float:
-    """RMS of ``error / (atol + rtol max(|y0|, |y1|))`` over every element (Hairer's norm)."""
-    parts = (error,) if isinstance(error, Tensor) else error
-    starts = (y0,) if isinstance(y0, Tensor) else y0
-    ends = (y1,) if isinstance(y1, Tensor) else y1
-    total, count = 0.0, 0
-    with torch.no_grad():
-        for e, a, b in zip(parts, starts, ends):
-            scale = atol + rtol * torch.maximum(a.abs(), b.abs())
-            total += (e / scale).double().square().sum().item()
-            count += e.numel()
-    return math.sqrt(total / max(count, 1))
 
 
 EULER = ButcherTableau("euler", 1, a=((),), b=(1.0,), c=(0.0,))
