@@ -24,6 +24,7 @@ PROBLEMS = {
 }
 IMPLEMENTATIONS = ("physode-backprop", "physode-checkpoint", "physode-recursive", "physode-adjoint", "tdq-odeint", "tdq-adjoint")
 LV_TIMES = torch.linspace(0.0, 10.0, 11)
+REFERENCE = "reference"  # physode backprop in float64 at the reference tolerance
 
 
 class LotkaVolterra(nn.Module):
@@ -91,12 +92,13 @@ def solve(impl: str, func: Counted, y0: torch.Tensor, times: torch.Tensor, rtol:
 def worker(args, device: torch.device, measure_training_step) -> tuple[dict, torch.Tensor]:
     """One implementation on one problem: figures and the gradient (for the error column)."""
     rtol, atol, tight = PROBLEMS[args.model]
-    if args.dtype == "float64":  # the reference
-        rtol = atol = tight
+    impl = args.impl
+    if impl == REFERENCE:
+        impl, rtol, atol = "physode-backprop", tight, tight
     func, y0, times, probe = setup(args.model, getattr(torch, args.dtype), device)
 
     def loss() -> torch.Tensor:
-        return (solve(args.impl, func, y0, times, rtol, atol) * probe).sum()
+        return (solve(impl, func, y0, times, rtol, atol) * probe).sum()
 
     def step() -> None:
         func.zero_grad(set_to_none=True)
@@ -131,7 +133,7 @@ def run(args, tmp, measure) -> list[dict]:
     rows = []
     for problem in PROBLEMS:
         dtype = "float64" if problem == "lotka-volterra" else "float32"
-        reference = measure(args, tmp, model=problem, impl="physode-backprop", dtype="float64")["grad"]
+        reference = measure(args, tmp, model=problem, impl=REFERENCE, dtype="float64")["grad"]
         for impl in IMPLEMENTATIONS:
             figures = measure(args, tmp, model=problem, impl=impl, dtype=dtype)
             grad = figures.pop("grad")

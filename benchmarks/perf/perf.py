@@ -34,6 +34,8 @@ sys.path.insert(0, str(HERE.parent))
 import adaptive  # noqa: E402
 from harness import measure_training_step, peak_memory_note, run_isolated, save_report  # noqa: E402
 
+from physode.io import atomic_write_text
+
 STEPS = (2, 5, 10, 20, 50)
 PHYSODE = ("backprop", "checkpoint", "recursive", "adjoint")
 REVOLVE = "recursive-8"  # Recursive(snapshots=8), at the largest Nt of the conv block
@@ -41,6 +43,7 @@ TORCHDIFFEQ = ("tdq-odeint", "tdq-adjoint")
 BATCHES = {"conv": (8, 32), "transport": (32, 256)}
 SWEEP_BATCH = {"conv": 32, "transport": 256}  # the batch of the Nt sweep
 BATCH_SWEEP_STEPS = 10  # the Nt of the batch sweep
+SECTIONS = ("fixed", "resnet", "adaptive")
 
 
 def branch(model: str) -> nn.Module:
@@ -196,6 +199,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--nt", type=int, nargs="+", default=list(STEPS), help="step counts of the sweep")
     parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS),
+                        help="measure only these sections; the others come from OUT/results.json of an earlier run")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     for name in ("model", "weights", "impl", "dtype", "json-out", "grad-out"):
         parser.add_argument(f"--{name}", help=argparse.SUPPRESS)
@@ -206,33 +211,52 @@ def main() -> None:
         worker(args)
         return
 
-    rows = []
+    # Raw figures of every section are kept in results.json; --sections re-measures some of them.
+    saved = json.loads((args.out / "results.json").read_text()) if set(args.sections) != set(SECTIONS) else {}
+    command = "python benchmarks/perf/perf.py" + "".join(" " + a for a in sys.argv[1:])
+    results = {"commands": saved.get("commands", {})}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        for model in ("conv", "transport"):
-            configs = [(SWEEP_BATCH[model], n) for n in args.nt]
-            configs += [(b, BATCH_SWEEP_STEPS) for b in BATCHES[model] if b != SWEEP_BATCH[model]]
-            for batch, steps in configs:
-                for weights in ("static", "anodev2"):
-                    common = {"model": model, "weights": weights, "steps": steps, "batch": batch}
-                    reference = measure(args, tmp, **common, impl="backprop", dtype="float64")["grad"]
-                    impls = PHYSODE + (TORCHDIFFEQ if weights == "static" else ())
-                    impls += (REVOLVE,) if model == "conv" and steps == max(args.nt) and batch == SWEEP_BATCH[model] else ()
-                    for impl in impls:
-                        figures = measure(args, tmp, **common, impl=impl, dtype="float32")
-                        grad = figures.pop("grad")
-                        figures["grad_error"] = ((grad - reference).norm() / reference.norm()).item()
-                        rows.append({**common, "impl": impl, **figures})
-                        print(f"{model:9s} {weights:7s} B={batch:3d} Nt={steps:2d} {impl:11s} "
-                              f"{figures['time_ms']:9.1f} ms {figures['peak_mib']:8.1f} MiB "
-                              f"err {figures['grad_error']:.1e}", flush=True)
-        resnet = {
-            variant: measure(args, tmp, model=f"resnet10:{variant}", batch=args.resnet_batch)
-            for variant in ("baseline", "anodev2-c1", "anodev2-c1+recursive", "evolution-share")
-        }
-        print("resnet10", json.dumps(resnet), flush=True)
-        adaptive_rows = adaptive.run(args, tmp, measure)
-    write_results(args, rows, resnet, adaptive_rows, float64_equality())
+        for section, run in (("fixed", measure_fixed), ("resnet", measure_resnet), ("adaptive", adaptive.run)):
+            if section in args.sections:
+                results[section] = run(args, tmp, measure)
+                results["commands"][section] = command
+            else:
+                results[section] = saved[section]
+    atomic_write_text(args.out / "results.json", json.dumps(results, indent=1) + "\n")
+    write_results(args, results, float64_equality())
+
+
+def measure_fixed(args: argparse.Namespace, tmp: Path, measure) -> list[dict]:
+    """The fixed-step sweep: every implementation on both blocks over Nt and a second batch."""
+    rows = []
+    for model in ("conv", "transport"):
+        configs = [(SWEEP_BATCH[model], n) for n in args.nt]
+        configs += [(b, BATCH_SWEEP_STEPS) for b in BATCHES[model] if b != SWEEP_BATCH[model]]
+        for batch, steps in configs:
+            for weights in ("static", "anodev2"):
+                common = {"model": model, "weights": weights, "steps": steps, "batch": batch}
+                reference = measure(args, tmp, **common, impl="backprop", dtype="float64")["grad"]
+                impls = PHYSODE + (TORCHDIFFEQ if weights == "static" else ())
+                impls += (REVOLVE,) if model == "conv" and steps == max(args.nt) and batch == SWEEP_BATCH[model] else ()
+                for impl in impls:
+                    figures = measure(args, tmp, **common, impl=impl, dtype="float32")
+                    grad = figures.pop("grad")
+                    figures["grad_error"] = ((grad - reference).norm() / reference.norm()).item()
+                    rows.append({**common, "impl": impl, **figures})
+                    print(f"{model:9s} {weights:7s} B={batch:3d} Nt={steps:2d} {impl:11s} "
+                          f"{figures['time_ms']:9.1f} ms {figures['peak_mib']:8.1f} MiB "
+                          f"err {figures['grad_error']:.1e}", flush=True)
+    return rows
+
+
+def measure_resnet(args: argparse.Namespace, tmp: Path, measure) -> dict:
+    resnet = {
+        variant: measure(args, tmp, model=f"resnet10:{variant}", batch=args.resnet_batch)
+        for variant in ("baseline", "anodev2-c1", "anodev2-c1+recursive", "evolution-share")
+    }
+    print("resnet10", json.dumps(resnet), flush=True)
+    return resnet
 
 
 def float64_equality() -> float:
@@ -251,11 +275,14 @@ def float64_equality() -> float:
     return worst
 
 
-def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, adaptive_rows: list[dict], f64_diff: float) -> None:
+def write_results(args: argparse.Namespace, results: dict, f64_diff: float) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    rows, resnet, adaptive_rows = results["fixed"], results["resnet"], results["adaptive"]
+    nt = sorted({r["steps"] for r in rows if r["batch"] == SWEEP_BATCH[r["model"]]})
 
     def find(**keys) -> dict:
         return next(r for r in rows if all(r[k] == v for k, v in keys.items()))
@@ -268,16 +295,25 @@ def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, adap
     time_ratio = max(r["time_ms"] / same_config(r, "backprop")["time_ms"] for r in checkpoints)
     worst = max(checkpoints, key=lambda r: r["time_ms"] / same_config(r, "backprop")["time_ms"])
     # The floor of an exact checkpoint: backprop plus one forward without a graph.
-    floors = {id(r): 1 + same_config(r, "backprop")["forward_ms"] / same_config(r, "backprop")["time_ms"] for r in checkpoints}
-    excess = max(r["time_ms"] / same_config(r, "backprop")["time_ms"] - floors[id(r)] for r in checkpoints)
+    floors = {
+        id(r): 1 + same_config(r, "backprop")["forward_ms"] / same_config(r, "backprop")["time_ms"]
+        for r in checkpoints
+        if "forward_ms" in same_config(r, "backprop")
+    }
+    excess = max((r["time_ms"] / same_config(r, "backprop")["time_ms"] - floors[id(r)] for r in checkpoints if id(r) in floors), default=None)
+    floor_note = (
+        f", where backprop + one no-grad forward is {floors[id(worst)]:.2f}x); largest excess over that floor, any config: {excess:+.2f}x"
+        if id(worst) in floors and excess is not None
+        else "; the floor, backprop + one no-grad forward, was not timed in this run)"
+    )
     revolve = [r for r in rows if r["impl"] == REVOLVE]
     revolve_time = max(r["time_ms"] / same_config(r, "backprop")["time_ms"] for r in revolve)
     revolve_memory = max(r["peak_mib"] / same_config(r, "backprop")["peak_mib"] for r in revolve)
     vs_adjoint = max(r["time_ms"] / same_config(r, "tdq-adjoint")["time_ms"] for r in static_checkpoints)
     vs_odeint = max(r["time_ms"] / same_config(r, "tdq-odeint")["time_ms"] for r in static_checkpoints)
     flat = {
-        (model, weights): find(model=model, weights=weights, steps=max(args.nt), batch=SWEEP_BATCH[model], impl="checkpoint")["peak_mib"]
-        / find(model=model, weights=weights, steps=min(args.nt), batch=SWEEP_BATCH[model], impl="checkpoint")["peak_mib"]
+        (model, weights): find(model=model, weights=weights, steps=max(nt), batch=SWEEP_BATCH[model], impl="checkpoint")["peak_mib"]
+        / find(model=model, weights=weights, steps=min(nt), batch=SWEEP_BATCH[model], impl="checkpoint")["peak_mib"]
         for model in ("conv", "transport")
         for weights in ("static", "anodev2")
     }
@@ -297,7 +333,7 @@ def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, adap
     lines = [
         "# physode vs torchdiffeq: time, memory and gradient error per training step",
         "",
-        f"Command: `python benchmarks/perf/perf.py{''.join(' ' + a for a in sys.argv[1:])}` "
+        "Commands: " + "; ".join(f"{section}: `{cmd}`" for section, cmd in results["commands"].items()) + " "
         f"(device `{device}`, torch {torch.__version__}, {args.threads} threads, method `{args.method}`, "
         f"median of {args.repeats} steps, every row a fresh process; peak memory = "
         + peak_memory_note(device)
@@ -309,17 +345,16 @@ def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, adap
         "|---|---|---|",
         f"| checkpoint (and recursive) gradients equal backprop to float64 round-off | max rel. diff {f64_diff:.1e} "
         f"(float32 errors: checkpoint max {ours_err:.1e}, torchdiffeq adjoint max {tdq_err:.1e}) | {verdict(f64_diff < 1e-12)} |",
-        f"| checkpoint peak memory flat (within 10%) from Nt={min(args.nt)} to Nt={max(args.nt)}, conv block | "
-        f"peak({max(args.nt)})/peak({min(args.nt)}) = {flat_conv:.2f} "
+        f"| checkpoint peak memory flat (within 10%) from Nt={min(nt)} to Nt={max(nt)}, conv block | "
+        f"peak({max(nt)})/peak({min(nt)}) = {flat_conv:.2f} "
         f"(transport: {max(v for (m, _), v in flat.items() if m == 'transport'):.2f}) | {verdict(flat_conv <= 1.10)} |",
         f"| ResNet-10 ANODEV2 config-one step memory <= 1.25x baseline step | {memory_ratio:.2f}x "
         f"({resnet['anodev2-c1']['peak_mib']:.0f} vs {resnet['baseline']['peak_mib']:.0f} MiB, batch {args.resnet_batch}); "
         f"with `recursive` gradients {recursive_ratio:.2f}x at {resnet['anodev2-c1+recursive']['time_ms'] / resnet['anodev2-c1']['time_ms']:.2f}x the time "
         f"| {verdict(memory_ratio <= 1.25)} |",
         f"| checkpoint step time <= 1.4x backprop (every config) | worst {time_ratio:.2f}x ({worst['model']} {worst['weights']} "
-        f"B={worst['batch']} Nt={worst['steps']}, where backprop + one no-grad forward is {floors[id(worst)]:.2f}x); "
-        f"largest excess over that floor, any config: {excess:+.2f}x | {verdict(time_ratio <= 1.4)} |",
-        f"| recursive with 8 snapshots (Revolve) at Nt={max(args.nt)}, conv block: <= 1.8x backprop time at <= 15% of its peak memory | "
+        f"B={worst['batch']} Nt={worst['steps']}{floor_note} | {verdict(time_ratio <= 1.4)} |",
+        f"| recursive with 8 snapshots (Revolve) at Nt={max(nt)}, conv block: <= 1.8x backprop time at <= 15% of its peak memory | "
         f"worst {revolve_time:.2f}x time, {100 * revolve_memory:.0f}% memory | {verdict(revolve_time <= 1.8 and revolve_memory <= 0.15)} |",
         f"| checkpoint faster than torchdiffeq odeint_adjoint (every config) | worst ratio {vs_adjoint:.2f} | {verdict(vs_adjoint < 1.0)} |",
         f"| checkpoint no slower than torchdiffeq odeint (every config) | worst ratio {vs_odeint:.2f} | {verdict(vs_odeint <= 1.0)} |",
@@ -352,7 +387,7 @@ def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, adap
         for ax in axes[row]:
             ax.set_xlabel("Nt")
             ax.set_xscale("log")
-            ax.set_xticks(args.nt, [str(n) for n in args.nt])
+            ax.set_xticks(nt, [str(n) for n in nt])
             ax.minorticks_off()
     axes[0, 0].legend(fontsize=8)
     for col, problem in enumerate(adaptive.PROBLEMS):
