@@ -32,7 +32,7 @@ run() {
 
 start=$SECONDS
 run 100 benchmarks/core/ode_block.py --device cuda --batch 128 --out "$out/core"
-run 270 benchmarks/perf/perf.py --device cuda --repeats 5 --nt 2 10 50 --resnet-batch 256 --out "$out/perf"
+run 300 benchmarks/perf/perf.py --device cuda --repeats 3 --nt 2 50 --resnet-batch 256 --out "$out/perf"  # fixed, interleaved ratios, Revolve, ResNet-10, adaptive
 run 70 benchmarks/cifar10/throughput.py --device cuda --batch-size 256 --steps 20 --report "$out/cifar10_throughput.md"
 echo "gpu_check: done in $((SECONDS - start)) s" | tee -a "$out/gpu.txt"
 

@@ -22,9 +22,9 @@ from physode.gradients import (
     GradientStrategy,
     Recursive,
 )
-from physode.integrate import odeint
+from physode.integrate import ODESolution, odeint, odesolve
 from physode.nn import CoupledODEBlock, ODEBlock
-from physode.steppers import ButcherTableau
+from physode.steppers import ButcherTableau, StepSizeController
 
 __all__ = [
     "Adjoint",
@@ -40,9 +40,12 @@ __all__ = [
     "LinearLatent",
     "Neural",
     "ODEBlock",
+    "ODESolution",
     "Recursive",
     "SpectralRDA",
     "Static",
+    "StepSizeController",
     "__version__",
     "odeint",
+    "odesolve",
 ]

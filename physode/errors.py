@@ -15,6 +15,11 @@ class InputError(ValueError):
     """Bad user input (arguments, files, options): the message says what is wrong and the fix."""
 
 
+class SolverError(InputError):
+    """An adaptive solve could not reach the end of its span (step size underflow, too many
+    steps): the message says at which ``t`` and what to change."""
+
+
 class TrainingDiverged(InputError):
     """Training stopped on a non-finite or exploding loss; the last good checkpoint is kept."""
 

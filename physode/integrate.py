@@ -1,16 +1,31 @@
-"""``odeint``: the torchdiffeq-familiar functional entry point."""
+"""``odeint`` and ``odesolve``: the torchdiffeq-familiar functional entry points.
+
+A fixed-step method steps on the given times (or a grid of at most ``step_size``). An embedded
+pair (``"dopri5"``, ``"bosh3"``) without ``step_size`` steps adaptively: the forward pass records
+the accepted grid, and the gradient is that of the accepted discrete solve (``backprop``
+differentiates the recorded steps themselves; ``checkpoint`` and ``recursive`` replay the grid;
+``adjoint`` runs its own adaptive reverse-time solve at the same tolerances).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+import torch
 from torch import Tensor, nn
 
 from physode.errors import InputError
-from physode.gradients import GradientStrategy, get_gradient
-from physode.gradients.base import ContinuousDynamics, DiscreteSolve, State
+from physode.gradients import Adjoint, Backprop, GradientStrategy, get_gradient
+from physode.gradients.base import ContinuousDynamics, DiscreteSolve, State, restored
 from physode.grids import as_times, grid_with_step_size
-from physode.steppers import ButcherTableau, get_method
+from physode.steppers import (
+    AdaptiveSolution,
+    ButcherTableau,
+    StepSizeController,
+    get_method,
+    integrate_adaptive,
+)
 
 
 class _FunctionSolve(DiscreteSolve, ContinuousDynamics):
@@ -49,6 +64,142 @@ class _FunctionSolve(DiscreteSolve, ContinuousDynamics):
         return tuple(m.training for m in self.func.modules()) if isinstance(self.func, nn.Module) else ()
 
 
+@dataclass(frozen=True)
+class ODESolution:
+    """The result of :func:`odesolve`."""
+
+    #: ``y`` at each requested time, shape ``(len(t), *y0.shape)``.
+    ys: Tensor
+    #: The grid the solution was stepped on (for an adaptive solve: the accepted steps).
+    grid: tuple[float, ...]
+    #: Evaluations of ``func`` by the forward solve (adaptive: trial steps and first-step
+    #: selection; a strategy's replay of the accepted grid is not counted).
+    nfe: int
+    n_accepted: int
+    n_rejected: int
+
+
+def adaptive_controller(
+    tableau: ButcherTableau, rtol: float | None, atol: float | None, steps: int = 1, weight_steps: int | None = None
+) -> StepSizeController | None:
+    """The controller a block asks for with ``rtol``/``atol`` (``None``: fixed steps)."""
+    if rtol is None and atol is None:
+        return None
+    if not tableau.embedded:
+        raise InputError(
+            f"rtol/atol need an adaptive method, but {tableau.name!r} has no error estimate: "
+            "use method='dopri5' or 'bosh3', or drop the tolerances"
+        )
+    if steps != 1 or weight_steps is not None:
+        raise InputError("steps/weight_steps set fixed grids: give them or rtol/atol, not both")
+    defaults = StepSizeController()
+    return StepSizeController(defaults.rtol if rtol is None else rtol, defaults.atol if atol is None else atol)
+
+
+def accepted_grid(
+    solve: DiscreteSolve,
+    times: Sequence[float],
+    y0: tuple[Tensor, ...],
+    tableau: ButcherTableau,
+    controller: StepSizeController,
+) -> AdaptiveSolution:
+    """Search the accepted grid of ``solve``'s continuous dynamics through ``times`` without a
+    graph and without side effects (module buffers restored, the caller's RNG stream untouched),
+    for a gradient strategy to run the discrete solve on."""
+    dynamics = solve.dynamics()
+    if dynamics is None:
+        raise InputError(
+            "adaptive stepping controls the error of continuous dynamics, and this solve has none "
+            "(e.g. sigma re-applied after every weight step): use fixed steps"
+        )
+    devices = sorted({t.device.index or 0 for t in y0 if t.is_cuda})
+    with torch.no_grad(), torch.random.fork_rng(devices=devices), restored(solve.buffers()):
+        found = integrate_adaptive(dynamics.vector_field, tableau, times, y0, controller)
+    found.states = []  # the replay recomputes them with the strategy's graph
+    return found
+
+
+def odesolve(
+    func: Callable[[float, Tensor], Tensor],
+    y0: Tensor,
+    t: Tensor | Sequence[float],
+    *,
+    method: str | ButcherTableau = "rk4",
+    grad: str | GradientStrategy = "backprop",
+    step_size: float | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    controller: StepSizeController | None = None,
+    params: Sequence[Tensor] | None = None,
+) -> ODESolution:
+    """Solve ``dy/dt = func(t, y)``, ``y(t[0]) = y0``; return ``y`` at each ``t`` and statistics.
+
+    Args:
+        func: the vector field, called as ``func(t, y)`` with ``t`` a Python float.
+        y0: initial state, any shape, dtype and device.
+        t: strictly increasing output times; the first is the initial time.
+        method: ``"euler"``, ``"midpoint"``, ``"heun"``, ``"rk4"`` (fixed steps), ``"bosh3"``,
+            ``"dopri5"`` (adaptive unless ``step_size`` is given) or a ``ButcherTableau``.
+        grad: ``"backprop"``, ``"checkpoint"``, ``"recursive"``, ``"adjoint"`` or a
+            ``GradientStrategy``.
+        step_size: largest fixed step; by default one step per interval of ``t`` (fixed-step
+            methods) or adaptive steps (embedded pairs).
+        rtol, atol: tolerances of adaptive stepping (defaults ``1e-7``, ``1e-9``, as
+            torchdiffeq's); shorthand for ``controller=StepSizeController(rtol, atol)``.
+        controller: full control of adaptive stepping (first step, ``dt_min``, ``max_steps``).
+        params: tensors to differentiate with respect to under ``checkpoint``, ``recursive`` and
+            ``adjoint``; defaults to ``func.parameters()`` when ``func`` is an ``nn.Module``.
+            (``backprop`` reaches every tensor ``func`` uses.)
+
+    Raises:
+        InputError: bad arguments, e.g. tolerances for a method without an error estimate.
+        SolverError: an adaptive solve could not reach ``t[-1]``; the message names where.
+    """
+    if not isinstance(y0, Tensor):
+        raise InputError(f"y0 must be a torch.Tensor, got {type(y0).__name__}")
+    if not y0.is_floating_point():
+        raise InputError(f"y0 must be floating point, got dtype {y0.dtype}")
+    times = as_times(t)
+    tableau = get_method(method)
+    strategy = get_gradient(grad)
+    if params is None:
+        params = tuple(func.parameters()) if isinstance(func, nn.Module) else ()
+    params = tuple(p for p in params if p.requires_grad)
+    tolerances = rtol is not None or atol is not None or controller is not None
+    if tolerances and not tableau.embedded:
+        raise InputError(
+            f"rtol/atol/controller need an adaptive method, but {tableau.name!r} has no error "
+            "estimate: use method='dopri5' or 'bosh3', or drop the tolerances"
+        )
+    if tolerances and step_size:
+        raise InputError("give either step_size (fixed steps) or rtol/atol (adaptive), not both")
+    if not tableau.embedded or step_size:
+        grid, outputs = grid_with_step_size(times, step_size) if step_size else (times, range(len(times)))
+        solve = _FunctionSolve(func, grid, list(outputs), tableau)
+        strategy.check(solve)
+        ys = strategy.integrate(solve, (y0,), params)[0]
+        nfe = tableau.stages * solve.n_steps
+        return ODESolution(ys, tuple(grid), nfe, solve.n_steps, 0)
+    if controller is None:
+        controller = adaptive_controller(tableau, rtol, atol) or StepSizeController()
+    elif rtol is not None or atol is not None:
+        raise InputError("give either rtol/atol or a controller (which has its own), not both")
+    # Backprop differentiates the search itself: its step sizes are Python floats, so the graph
+    # is exactly that of the accepted discrete solve. The others replay the accepted grid.
+    if isinstance(strategy, Backprop) or not torch.is_grad_enabled():
+        found = integrate_adaptive(func, tableau, times, y0, controller)
+        ys = torch.stack(found.states)
+    else:
+        if isinstance(strategy, Adjoint) and strategy.controller is None:
+            strategy = Adjoint(strategy.method, controller=controller)
+        dynamics = _FunctionSolve(func, times, range(len(times)), tableau)
+        found = accepted_grid(dynamics, times, (y0,), tableau, controller)
+        solve = _FunctionSolve(func, found.grid, found.outputs, tableau)
+        strategy.check(solve)
+        ys = strategy.integrate(solve, (y0,), params)[0]
+    return ODESolution(ys, tuple(found.grid), found.nfe, found.n_accepted, found.n_rejected)
+
+
 def odeint(
     func: Callable[[float, Tensor], Tensor],
     y0: Tensor,
@@ -57,37 +208,20 @@ def odeint(
     method: str | ButcherTableau = "rk4",
     grad: str | GradientStrategy = "backprop",
     step_size: float | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    controller: StepSizeController | None = None,
     params: Sequence[Tensor] | None = None,
 ) -> Tensor:
-    """Solve ``dy/dt = func(t, y)``, ``y(t[0]) = y0`` on a fixed grid; return ``y`` at each ``t``.
+    """``y`` at each ``t``, shape ``(len(t), *y0.shape)``: :func:`odesolve` without statistics.
 
-    Args:
-        func: the vector field, called as ``func(t, y)`` with ``t`` a Python float.
-        y0: initial state, any shape, dtype and device.
-        t: strictly increasing output times; the first is the initial time.
-        method: ``"euler"``, ``"midpoint"``, ``"heun"``, ``"rk4"`` or a ``ButcherTableau``.
-        grad: ``"backprop"``, ``"checkpoint"``, ``"adjoint"`` or a ``GradientStrategy``.
-        step_size: largest step; by default one step per interval of ``t``.
-        params: tensors to differentiate with respect to under ``checkpoint``/``adjoint``;
-            defaults to ``func.parameters()`` when ``func`` is an ``nn.Module``. (``backprop``
-            reaches every tensor ``func`` uses.)
-
-    Returns:
-        A tensor of shape ``(len(t), *y0.shape)``.
+    Fixed steps with ``"euler"``, ``"midpoint"``, ``"heun"``, ``"rk4"``; adaptive steps with
+    ``"dopri5"`` or ``"bosh3"`` and ``rtol``/``atol``. See :func:`odesolve` for every argument.
     """
-    if not isinstance(y0, Tensor):
-        raise InputError(f"y0 must be a torch.Tensor, got {type(y0).__name__}")
-    if not y0.is_floating_point():
-        raise InputError(f"y0 must be floating point, got dtype {y0.dtype}")
-    times = as_times(t)
-    grid, outputs = grid_with_step_size(times, step_size) if step_size else (times, range(len(times)))
-    strategy = get_gradient(grad)
-    if params is None:
-        params = tuple(func.parameters()) if isinstance(func, nn.Module) else ()
-    params = tuple(p for p in params if p.requires_grad)
-    solve = _FunctionSolve(func, grid, list(outputs), get_method(method))
-    strategy.check(solve)
-    return strategy.integrate(solve, (y0,), params)[0]
+    return odesolve(
+        func, y0, t, method=method, grad=grad, step_size=step_size, rtol=rtol, atol=atol,
+        controller=controller, params=params,
+    ).ys
 
 
-__all__ = ["odeint"]
+__all__ = ["ODESolution", "accepted_grid", "adaptive_controller", "odeint", "odesolve"]

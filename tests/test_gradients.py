@@ -63,7 +63,7 @@ def test_gradcheck(method: str, grad: str, operator: str) -> None:
         # The adjoint differentiates the continuous problem: its error shrinks like dt^order, so
         # it is checked on a fine grid with a tolerance above that discretization error.
         order = METHODS[method].order
-        block = make_block(operator, method, grad, steps={1: 400, 2: 40, 4: 10}[order])
+        block = make_block(operator, method, grad, steps={1: 400, 2: 40, 3: 15, 4: 10, 5: 6}[order])
         assert gradcheck_block(block, atol=1e-3, rtol=1e-3, fast_mode=True)
     else:
         assert gradcheck_block(make_block(operator, method, grad))

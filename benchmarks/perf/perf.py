@@ -6,8 +6,10 @@ method and step count by physode (`backprop`, `checkpoint`, `recursive`, `adjoin
 ANODEV2 evolving weights) and by torchdiffeq (`odeint`, `odeint_adjoint`; static weights: it has
 no weight evolution). Per configuration, in a fresh subprocess: median time of a training step
 (forward + backward), peak memory, and the gradient's relative error against float64 backprop.
-Also measured: the memory of a ResNet-10 ANODEV2 (config one) training step against the
-baseline's, and the share of that step spent evolving the weights.
+Also measured: Revolve (`recursive` with 8 snapshots) at the largest Nt, the memory of a
+ResNet-10 ANODEV2 (config one) training step against the baseline's, the share of that step spent
+evolving the weights, and adaptive stepping side by side with torchdiffeq (`adaptive.py`:
+dopri5 on Lotka-Volterra and a conv ODE block, NFE, time, memory, gradient error).
 
     pip install -e ".[bench]"                 # torchdiffeq, benchmark-only
     python benchmarks/perf/perf.py            # writes results.md and results.png here
@@ -18,8 +20,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import torch
@@ -29,14 +34,19 @@ import physode
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from harness import measure_training_step, peak_memory_note, run_isolated, save_report  # noqa: E402
+import adaptive  # noqa: E402
+from harness import measure_training_step, peak_memory_note, run_isolated, save_report, synchronize  # noqa: E402
+
+from physode.io import atomic_write_text
 
 STEPS = (2, 5, 10, 20, 50)
 PHYSODE = ("backprop", "checkpoint", "recursive", "adjoint")
+REVOLVE = "recursive-8"  # Recursive(snapshots=8), at the largest Nt of the conv block
 TORCHDIFFEQ = ("tdq-odeint", "tdq-adjoint")
 BATCHES = {"conv": (8, 32), "transport": (32, 256)}
 SWEEP_BATCH = {"conv": 32, "transport": 256}  # the batch of the Nt sweep
 BATCH_SWEEP_STEPS = 10  # the Nt of the batch sweep
+SECTIONS = ("fixed", "ratios", "resnet", "adaptive")
 
 
 def branch(model: str) -> nn.Module:
@@ -75,7 +85,8 @@ class _TimeIgnoring(nn.Module):
 def make_solver(model: str, weights: str, impl: str, steps: int, method: str):
     """A module mapping z0 -> z(1) for one implementation."""
     f = branch(model)
-    if impl in PHYSODE:
+    if impl in PHYSODE or impl == REVOLVE:
+        impl = physode.Recursive(snapshots=8) if impl == REVOLVE else impl
         if weights == "static":
             return physode.ODEBlock(f, steps=steps, method=method, grad=impl)
         operator = physode.SpectralRDA(diffusion=False, v=0.1, rho=0.1)  # adjoint-safe (no diffusion)
@@ -104,6 +115,14 @@ def worker(args: argparse.Namespace) -> None:
     if args.model.startswith("resnet10"):
         Path(args.json_out).write_text(json.dumps(resnet_worker(args, device)))
         return
+    if args.impl and args.impl.startswith("ratios"):
+        Path(args.json_out).write_text(json.dumps(ratios_worker(args, device)))
+        return
+    if args.model in adaptive.PROBLEMS:
+        figures, grad = adaptive.worker(args, device, measure_training_step)
+        torch.save(grad, args.grad_out)
+        Path(args.json_out).write_text(json.dumps(figures))
+        return
     dtype = getattr(torch, args.dtype)
     block = make_solver(args.model, args.weights, args.impl, args.steps, args.method).to(device=device, dtype=dtype)
     x = inputs(args.model, args.batch).to(device=device, dtype=dtype)
@@ -115,6 +134,49 @@ def worker(args: argparse.Namespace) -> None:
     figures = measure_training_step(step, device, args.repeats)
     torch.save(torch.cat([p.grad.flatten().double().cpu() for p in block.parameters()]), args.grad_out)
     Path(args.json_out).write_text(json.dumps(figures))
+
+
+def ratios_worker(args: argparse.Namespace, device: torch.device) -> dict:
+    """Time ratios to backprop, interleaved in one process so that load on the machine cancels.
+
+    Each round times training steps of backprop, checkpoint (and Revolve where it is measured)
+    and forward passes without a graph (checkpoint's floor: backprop plus one of those); each
+    ratio is of the fastest rounds.
+    """
+    x = inputs(args.model, args.batch).to(device)
+    impls = ["backprop", "checkpoint"] + ([REVOLVE] if args.impl == "ratios+revolve" else [])
+    blocks = {impl: make_solver(args.model, args.weights, impl, args.steps, args.method).to(device) for impl in impls}
+
+    def step(block: nn.Module) -> None:
+        block.zero_grad(set_to_none=True)
+        block(x).square().mean().backward()
+
+    def forward() -> None:
+        with torch.no_grad():
+            blocks["backprop"](x)
+
+    timers = {impl: (lambda b=block: step(b)) for impl, block in blocks.items()} | {"forward": forward}
+
+    def clock(timer, calls: int) -> float:
+        synchronize(device)
+        start = time.perf_counter()
+        for _ in range(calls):
+            timer()
+        synchronize(device)
+        return (time.perf_counter() - start) / calls
+
+    # Tiny steps are repeated within a round (at least ~50 ms) so that timer resolution and
+    # scheduler hiccups do not dominate; the fastest round is the least disturbed by other load.
+    for timer in timers.values():  # warm-up (first calls initialise lazily)
+        clock(timer, 2)
+    calls = {name: max(1, round(0.05 / clock(timer, 1))) for name, timer in timers.items()}
+    best = {name: float("inf") for name in timers}
+    for _ in range(args.repeats):
+        for name, timer in timers.items():
+            best[name] = min(best[name], clock(timer, calls[name]))
+    out = {name: best[name] / best["backprop"] for name in timers if name != "backprop"}
+    out["floor"] = 1 + out.pop("forward")
+    return out
 
 
 def resnet_worker(args: argparse.Namespace, device: torch.device) -> dict:
@@ -149,8 +211,6 @@ def resnet_worker(args: argparse.Namespace, device: torch.device) -> dict:
     for _ in range(2 * args.repeats):
         for name, net in (("evolving", evolving), ("frozen", frozen)):
             times[name].append(measure_training_step(stepper(net), device, 1)["time_ms"])
-    import statistics
-
     evolving_ms, frozen_ms = (statistics.median(times[k]) for k in ("evolving", "frozen"))
     return {"time_ms": evolving_ms, "frozen_ms": frozen_ms, "share": (evolving_ms - frozen_ms) / evolving_ms}
 
@@ -178,6 +238,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--nt", type=int, nargs="+", default=list(STEPS), help="step counts of the sweep")
     parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS),
+                        help="measure only these sections; the others come from OUT/results.json of an earlier run")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     for name in ("model", "weights", "impl", "dtype", "json-out", "grad-out"):
         parser.add_argument(f"--{name}", help=argparse.SUPPRESS)
@@ -188,31 +250,74 @@ def main() -> None:
         worker(args)
         return
 
-    rows = []
+    # Raw figures of every section are kept in results.json; --sections re-measures some of them.
+    saved = json.loads((args.out / "results.json").read_text()) if set(args.sections) != set(SECTIONS) else {}
+    command = "python benchmarks/perf/perf.py" + "".join(" " + a for a in sys.argv[1:])
+    results = {"commands": saved.get("commands", {})}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        for model in ("conv", "transport"):
-            configs = [(SWEEP_BATCH[model], n) for n in args.nt]
-            configs += [(b, BATCH_SWEEP_STEPS) for b in BATCHES[model] if b != SWEEP_BATCH[model]]
-            for batch, steps in configs:
-                for weights in ("static", "anodev2"):
-                    common = {"model": model, "weights": weights, "steps": steps, "batch": batch}
-                    reference = measure(args, tmp, **common, impl="backprop", dtype="float64")["grad"]
-                    impls = PHYSODE + (TORCHDIFFEQ if weights == "static" else ())
-                    for impl in impls:
-                        figures = measure(args, tmp, **common, impl=impl, dtype="float32")
-                        grad = figures.pop("grad")
-                        figures["grad_error"] = ((grad - reference).norm() / reference.norm()).item()
-                        rows.append({**common, "impl": impl, **figures})
-                        print(f"{model:9s} {weights:7s} B={batch:3d} Nt={steps:2d} {impl:11s} "
-                              f"{figures['time_ms']:9.1f} ms {figures['peak_mib']:8.1f} MiB "
-                              f"err {figures['grad_error']:.1e}", flush=True)
-        resnet = {
-            variant: measure(args, tmp, model=f"resnet10:{variant}", batch=args.resnet_batch)
-            for variant in ("baseline", "anodev2-c1", "anodev2-c1+recursive", "evolution-share")
-        }
-        print("resnet10", json.dumps(resnet), flush=True)
-    write_results(args, rows, resnet, float64_equality())
+        sections = (("fixed", measure_fixed), ("ratios", measure_ratios), ("resnet", measure_resnet), ("adaptive", adaptive.run))
+        for section, run in sections:
+            if section in args.sections:
+                results[section] = run(args, tmp, measure)
+                results["commands"][section] = command
+            else:
+                results[section] = saved[section]
+    atomic_write_text(args.out / "results.json", json.dumps(results, indent=1) + "\n")
+    write_results(args, results, float64_equality())
+
+
+def measure_fixed(args: argparse.Namespace, tmp: Path, measure) -> list[dict]:
+    """The fixed-step sweep: every implementation on both blocks over Nt and a second batch."""
+    rows = []
+    for model in ("conv", "transport"):
+        configs = [(SWEEP_BATCH[model], n) for n in args.nt]
+        configs += [(b, BATCH_SWEEP_STEPS) for b in BATCHES[model] if b != SWEEP_BATCH[model]]
+        for batch, steps in configs:
+            for weights in ("static", "anodev2"):
+                common = {"model": model, "weights": weights, "steps": steps, "batch": batch}
+                reference = measure(args, tmp, **common, impl="backprop", dtype="float64")["grad"]
+                impls = PHYSODE + (TORCHDIFFEQ if weights == "static" else ())
+                impls += (REVOLVE,) if model == "conv" and steps == max(args.nt) and batch == SWEEP_BATCH[model] else ()
+                for impl in impls:
+                    figures = measure(args, tmp, **common, impl=impl, dtype="float32")
+                    grad = figures.pop("grad")
+                    figures["grad_error"] = ((grad - reference).norm() / reference.norm()).item()
+                    rows.append({**common, "impl": impl, **figures})
+                    print(f"{model:9s} {weights:7s} B={batch:3d} Nt={steps:2d} {impl:11s} "
+                          f"{figures['time_ms']:9.1f} ms {figures['peak_mib']:8.1f} MiB "
+                          f"err {figures['grad_error']:.1e}", flush=True)
+    return rows
+
+
+def measure_ratios(args: argparse.Namespace, tmp: Path, measure) -> list[dict]:
+    """Checkpoint's (and Revolve's) time over backprop's, interleaved, for every configuration."""
+    rows = []
+    for model in ("conv", "transport"):
+        configs = [(SWEEP_BATCH[model], n) for n in args.nt]
+        configs += [(b, BATCH_SWEEP_STEPS) for b in BATCHES[model] if b != SWEEP_BATCH[model]]
+        for batch, steps in configs:
+            for weights in ("static", "anodev2"):
+                revolve = model == "conv" and steps == max(args.nt) and batch == SWEEP_BATCH[model]
+                common = {"model": model, "weights": weights, "steps": steps, "batch": batch}
+                impl = "ratios+revolve" if revolve else "ratios"
+                json_out = tmp / "ratios.json"
+                options = [f"--{k}={v}" for k, v in {**common, "impl": impl}.items()]
+                options += ["--device", args.device, "--threads", str(args.threads), "--method", args.method]
+                options += ["--repeats", str(max(args.repeats, 5)), "--json-out", str(json_out)]
+                subprocess.run([sys.executable, __file__, "--worker", *options], check=True)
+                rows.append({**common, **json.loads(json_out.read_text())})
+                print("ratios", json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def measure_resnet(args: argparse.Namespace, tmp: Path, measure) -> dict:
+    resnet = {
+        variant: measure(args, tmp, model=f"resnet10:{variant}", batch=args.resnet_batch)
+        for variant in ("baseline", "anodev2-c1", "anodev2-c1+recursive", "evolution-share")
+    }
+    print("resnet10", json.dumps(resnet), flush=True)
+    return resnet
 
 
 def float64_equality() -> float:
@@ -231,11 +336,14 @@ def float64_equality() -> float:
     return worst
 
 
-def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, f64_diff: float) -> None:
+def write_results(args: argparse.Namespace, results: dict, f64_diff: float) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    rows, resnet, adaptive_rows = results["fixed"], results["resnet"], results["adaptive"]
+    nt = sorted({r["steps"] for r in rows if r["batch"] == SWEEP_BATCH[r["model"]]})
 
     def find(**keys) -> dict:
         return next(r for r in rows if all(r[k] == v for k, v in keys.items()))
@@ -245,12 +353,18 @@ def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, f64_
 
     checkpoints = [r for r in rows if r["impl"] == "checkpoint"]
     static_checkpoints = [r for r in checkpoints if r["weights"] == "static"]
-    time_ratio = max(r["time_ms"] / same_config(r, "backprop")["time_ms"] for r in checkpoints)
+    # Time ratios to backprop from the interleaved section (load on the machine cancels).
+    ratios = results["ratios"]
+    worst = max(ratios, key=lambda r: r["checkpoint"])
+    time_ratio = worst["checkpoint"]
+    excess = max(r["checkpoint"] - r["floor"] for r in ratios)
+    revolve_time = max(r[REVOLVE] for r in ratios if REVOLVE in r)
+    revolve_memory = max(r["peak_mib"] / same_config(r, "backprop")["peak_mib"] for r in rows if r["impl"] == REVOLVE)
     vs_adjoint = max(r["time_ms"] / same_config(r, "tdq-adjoint")["time_ms"] for r in static_checkpoints)
     vs_odeint = max(r["time_ms"] / same_config(r, "tdq-odeint")["time_ms"] for r in static_checkpoints)
     flat = {
-        (model, weights): find(model=model, weights=weights, steps=max(args.nt), batch=SWEEP_BATCH[model], impl="checkpoint")["peak_mib"]
-        / find(model=model, weights=weights, steps=min(args.nt), batch=SWEEP_BATCH[model], impl="checkpoint")["peak_mib"]
+        (model, weights): find(model=model, weights=weights, steps=max(nt), batch=SWEEP_BATCH[model], impl="checkpoint")["peak_mib"]
+        / find(model=model, weights=weights, steps=min(nt), batch=SWEEP_BATCH[model], impl="checkpoint")["peak_mib"]
         for model in ("conv", "transport")
         for weights in ("static", "anodev2")
     }
@@ -264,11 +378,13 @@ def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, f64_
     def verdict(ok: bool) -> str:
         return "**met**" if ok else "**not met**"
 
+    adaptive_targets, adaptive_table = adaptive.report(adaptive_rows, verdict)
+
     device = args.device
     lines = [
         "# physode vs torchdiffeq: time, memory and gradient error per training step",
         "",
-        f"Command: `python benchmarks/perf/perf.py{'' if device == 'cpu' else ' --device ' + device}` "
+        "Commands: " + "; ".join(f"{section}: `{cmd}`" for section, cmd in results["commands"].items()) + " "
         f"(device `{device}`, torch {torch.__version__}, {args.threads} threads, method `{args.method}`, "
         f"median of {args.repeats} steps, every row a fresh process; peak memory = "
         + peak_memory_note(device)
@@ -280,20 +396,41 @@ def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, f64_
         "|---|---|---|",
         f"| checkpoint (and recursive) gradients equal backprop to float64 round-off | max rel. diff {f64_diff:.1e} "
         f"(float32 errors: checkpoint max {ours_err:.1e}, torchdiffeq adjoint max {tdq_err:.1e}) | {verdict(f64_diff < 1e-12)} |",
-        f"| checkpoint peak memory flat (within 10%) from Nt={min(args.nt)} to Nt={max(args.nt)}, conv block | "
-        f"peak({max(args.nt)})/peak({min(args.nt)}) = {flat_conv:.2f} "
+        f"| checkpoint peak memory flat (within 10%) from Nt={min(nt)} to Nt={max(nt)}, conv block | "
+        f"peak({max(nt)})/peak({min(nt)}) = {flat_conv:.2f} "
         f"(transport: {max(v for (m, _), v in flat.items() if m == 'transport'):.2f}) | {verdict(flat_conv <= 1.10)} |",
         f"| ResNet-10 ANODEV2 config-one step memory <= 1.25x baseline step | {memory_ratio:.2f}x "
         f"({resnet['anodev2-c1']['peak_mib']:.0f} vs {resnet['baseline']['peak_mib']:.0f} MiB, batch {args.resnet_batch}); "
         f"with `recursive` gradients {recursive_ratio:.2f}x at {resnet['anodev2-c1+recursive']['time_ms'] / resnet['anodev2-c1']['time_ms']:.2f}x the time "
         f"| {verdict(memory_ratio <= 1.25)} |",
-        f"| checkpoint step time <= 1.4x backprop (every config) | worst {time_ratio:.2f}x | {verdict(time_ratio <= 1.4)} |",
+        f"| checkpoint step time <= 1.4x backprop (every config; interleaved) | worst {time_ratio:.2f}x ({worst['model']} {worst['weights']} "
+        f"B={worst['batch']} Nt={worst['steps']}, where backprop + one no-grad forward is {worst['floor']:.2f}x); "
+        f"largest excess over that floor, any config: {excess:+.2f}x | {verdict(time_ratio <= 1.4)} |",
+        f"| recursive with 8 snapshots (Revolve) at Nt={max(nt)}, conv block: <= 1.8x backprop time (interleaved) at <= 15% of its peak memory | "
+        f"worst {revolve_time:.2f}x time, {100 * revolve_memory:.0f}% memory | {verdict(revolve_time <= 1.8 and revolve_memory <= 0.15)} |",
         f"| checkpoint faster than torchdiffeq odeint_adjoint (every config) | worst ratio {vs_adjoint:.2f} | {verdict(vs_adjoint < 1.0)} |",
         f"| checkpoint no slower than torchdiffeq odeint (every config) | worst ratio {vs_odeint:.2f} | {verdict(vs_odeint <= 1.0)} |",
         f"| SpectralRDA evolution < 3% of a ResNet-10 ANODEV2 training step | {100 * share:.1f}% "
         f"({resnet['evolution-share']['time_ms']:.0f} ms vs {resnet['evolution-share']['frozen_ms']:.0f} ms frozen) | {verdict(share < 0.03)} |",
+        *adaptive_targets,
+        "",
+        "## Time over backprop, interleaved",
+        "",
+        "Each configuration in one process: rounds of one backprop step, one checkpoint step (and one Revolve step), "
+        "one forward pass without a graph; ratios of the fastest rounds (the least disturbed by other load on the machine). "
+        "Floor: backprop + one no-grad forward, what an exact recompute cannot avoid.",
+        "",
+        "| model | weights | batch | Nt | checkpoint / backprop | floor | recursive-8 / backprop |",
+        "|---|---|---:|---:|---:|---:|---:|",
+        *(
+            f"| {r['model']} | {r['weights']} | {r['batch']} | {r['steps']} | {r['checkpoint']:.2f} | {r['floor']:.2f} | "
+            + (f"{r[REVOLVE]:.2f} |" if REVOLVE in r else "|")
+            for r in ratios
+        ),
         "",
         "## All configurations",
+        "",
+        "Each row a fresh process (times from separate processes drift with the load on the machine).",
         "",
         "| model | weights | batch | Nt | implementation | time/step (ms) | x checkpoint | peak (MiB) | grad rel. error |",
         "|---|---|---:|---:|---|---:|---:|---:|---:|",
@@ -304,8 +441,9 @@ def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, f64_
             f"| {r['model']} | {r['weights']} | {r['batch']} | {r['steps']} | {r['impl']} | {r['time_ms']:.1f} | "
             f"{ratio:.2f} | {r['peak_mib']:.1f} | {r['grad_error']:.1e} |"
         )
+    lines += ["", *adaptive_table]
 
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8))
+    fig, axes = plt.subplots(3, 2, figsize=(12, 12))
     for row, model in enumerate(("conv", "transport")):
         for impl in PHYSODE + TORCHDIFFEQ:
             sel = [r for r in rows if r["model"] == model and r["weights"] == "static" and r["impl"] == impl and r["batch"] == SWEEP_BATCH[model]]
@@ -317,9 +455,17 @@ def write_results(args: argparse.Namespace, rows: list[dict], resnet: dict, f64_
         for ax in axes[row]:
             ax.set_xlabel("Nt")
             ax.set_xscale("log")
-            ax.set_xticks(args.nt, [str(n) for n in args.nt])
+            ax.set_xticks(nt, [str(n) for n in nt])
             ax.minorticks_off()
     axes[0, 0].legend(fontsize=8)
+    for col, problem in enumerate(adaptive.PROBLEMS):
+        sel = [r for r in adaptive_rows if r["problem"] == problem]
+        ax = axes[2, col]
+        ax.bar(range(len(sel)), [r["time_ms"] for r in sel], color=["C0" if r["impl"].startswith("physode") else "C1" for r in sel])
+        ax.set_xticks(range(len(sel)), [r["impl"] for r in sel], rotation=30, ha="right", fontsize=8)
+        for i, r in enumerate(sel):
+            ax.annotate(f"NFE {r['nfe_forward']}+{r['nfe_backward']}", (i, r["time_ms"]), ha="center", va="bottom", fontsize=7)
+        ax.set_title(f"adaptive dopri5, {problem}: time per training step (ms)")
     save_report(args.out, lines, fig)
 
 

@@ -3,7 +3,7 @@
 - :class:`Backprop`: autograd through every step (reference; memory grows with steps).
 - :class:`Checkpoint`: ANODE's exact discretize-then-optimize gradient, storing only the input.
 - :class:`Adjoint`: the continuous adjoint of Neural ODE (approximate, O(1) memory in steps).
-- :class:`Recursive`: exact like ``Checkpoint``, reversing step by step from O(log N) snapshots
+- :class:`Recursive`: exact like ``Checkpoint``, Revolve's binomial checkpointing from a few snapshots
   (long horizons).
 """
 

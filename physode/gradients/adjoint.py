@@ -38,7 +38,7 @@ from physode.gradients.base import (
     restored,
     run_forward,
 )
-from physode.steppers import ButcherTableau, get_method
+from physode.steppers import ButcherTableau, StepSizeController, get_method, integrate_adaptive
 
 
 class Adjoint(GradientStrategy):
@@ -46,12 +46,17 @@ class Adjoint(GradientStrategy):
 
     Args:
         method: stepper for the reverse solve; defaults to the forward solve's method.
+        controller: step the reverse solve adaptively between output times with this controller
+            (the method must be an embedded pair) instead of on the forward grid.
     """
 
     name = "adjoint"
 
-    def __init__(self, method: str | ButcherTableau | None = None) -> None:
+    def __init__(
+        self, method: str | ButcherTableau | None = None, controller: StepSizeController | None = None
+    ) -> None:
         self.method = None if method is None else get_method(method)
+        self.controller = controller
 
     def check(self, solve: DiscreteSolve) -> None:
         dynamics = _dynamics(solve)
@@ -68,10 +73,10 @@ class Adjoint(GradientStrategy):
         if not torch.is_grad_enabled():
             return run_forward(solve, y0)[0]
         tableau = self.method or dynamics.tableau
-        return _AdjointSolve.apply(solve, dynamics, tableau, len(y0), *y0, *params)
+        return _AdjointSolve.apply(solve, dynamics, tableau, self.controller, len(y0), *y0, *params)
 
     def __repr__(self) -> str:
-        return f"Adjoint(method={self.method.name if self.method else None!r})"
+        return f"Adjoint(method={self.method.name if self.method else None!r}, controller={self.controller})"
 
 
 def _dynamics(solve: DiscreteSolve) -> ContinuousDynamics:
@@ -92,11 +97,13 @@ class _AdjointSolve(torch.autograd.Function):
         solve: DiscreteSolve,
         dynamics: ContinuousDynamics,
         tableau: ButcherTableau,
+        controller: StepSizeController | None,
         n_state: int,
         *inputs: Tensor,
     ) -> State:
         y0, params = inputs[:n_state], inputs[n_state:]
         ctx.solve, ctx.dynamics, ctx.tableau, ctx.params = solve, dynamics, tableau, params
+        ctx.controller = controller
         ctx.unchanged = UnchangedSinceForward(solve, inputs)
         ctx.rng = RandomState(y0)
         ctx.autocast = AutocastState()
@@ -142,14 +149,28 @@ class _AdjointSolve(torch.autograd.Function):
 
         adj_y = tuple(output_grads.add(adj_y, solve.n_steps))
         with replayed(ctx.rng, ctx.autocast), restored(solve.buffers()):
-            for n in reversed(range(solve.n_steps)):
-                y = stored.get(n + 1, y)  # restart from the forward state where it was kept
-                grid = dynamics.reverse_grid(n)
-                for hi, lo in zip(reversed(grid[1:]), reversed(grid[:-1])):
-                    s = ctx.tableau.step(augmented, hi, lo - hi, (*y, *adj_y, *adj_p))
-                    y, adj_y, adj_p = s[:k], s[k : 2 * k], s[2 * k :]
-                adj_y = tuple(output_grads.add(adj_y, n))
+            for lo, hi, grid in reversed(_reverse_segments(solve, dynamics, ctx.controller)):
+                y = stored.get(hi, y)  # restart from the forward state where it was kept
+                s = (*y, *adj_y, *adj_p)
+                if ctx.controller is None:
+                    for hi_t, lo_t in zip(reversed(grid[1:]), reversed(grid[:-1])):
+                        s = ctx.tableau.step(augmented, hi_t, lo_t - hi_t, s)
+                else:  # its own adaptive reverse solve
+                    s = integrate_adaptive(augmented, ctx.tableau, grid[::-1], s, ctx.controller).states[-1]
+                y, adj_y, adj_p = s[:k], s[k : 2 * k], s[2 * k :]
+                adj_y = tuple(output_grads.add(adj_y, lo))
         grads_p = iter(adj_p)
         param_grads = [next(grads_p) if p.requires_grad else None for p in ctx.params]
-        y_grads = [a if need else None for a, need in zip(adj_y, ctx.needs_input_grad[4 : 4 + k])]
-        return (None, None, None, None, *y_grads, *param_grads)
+        y_grads = [a if need else None for a, need in zip(adj_y, ctx.needs_input_grad[5 : 5 + k])]
+        return (None, None, None, None, None, *y_grads, *param_grads)
+
+
+def _reverse_segments(
+    solve: DiscreteSolve, dynamics: ContinuousDynamics, controller: StepSizeController | None
+) -> list[tuple[int, int, Sequence[float]]]:
+    """The reverse solve's pieces as (grid indices of the lower and upper end, ascending times):
+    each forward step on its reverse grid, or with a controller, each stretch between outputs."""
+    if controller is None:
+        return [(n, n + 1, dynamics.reverse_grid(n)) for n in range(solve.n_steps)]
+    bounds = sorted({0, *solve.outputs, solve.n_steps})
+    return [(lo, hi, (solve.times[lo], solve.times[hi])) for lo, hi in zip(bounds, bounds[1:])]

@@ -1,17 +1,27 @@
-"""Recursive (binomial, revolve-style) checkpointing for long horizons.
+"""Binomial checkpointing (Griewank's Revolve) for long horizons.
 
-Like :class:`~physode.gradients.Checkpoint`, the forward pass stores only the solve's input and
-gradients are exactly those of back-propagation through the discrete solver. Backward does not
-rebuild the whole trajectory's graph: it reverses the steps one at a time, each from a snapshot
-of the state, by recursive bisection. With ``N`` steps it keeps at most ``ceil(log2 N)`` snapshots
-and one step's graph alive, and recomputes ``O(N log N)`` steps. With a smaller ``snapshots``
-budget, the deepest segments are reversed by recomputing from their start (more compute, the
-same exact gradients).
+Like :class:`~physode.gradients.Checkpoint`, gradients are exactly those of back-propagation
+through the discrete solver, but backward never holds more than one step's graph: it reverses
+the steps one at a time, each from a stored state (a snapshot), recomputing states in between.
+With ``s`` snapshot slots, Revolve's binomial schedule places them so that reversing ``N`` steps
+costs the fewest step evaluations possible (Griewank 1992; Griewank & Walther 2000):
+
+    t(N, s) = r N - C(s + r + 1, r - 1),   r the smallest integer with C(s + r + 1, r) >= N,
+
+counting the forward sweep (here ``s + 1`` states are stored: the input and ``s`` snapshots). So
+with ``r`` repetitions each step is evaluated about ``r + 1`` times in all (``r`` untaped, one
+taped) while only ``s + 1`` states and one step's graph are kept: for ``N = 50``, ``s = 8`` gives
+``r = 2`` (89 untaped evaluations for 50 steps). The default ``s = ceil(log2 N)`` costs 2.1
+untaped evaluations per step at ``N = 50``, 3.5 at ``N = 1000``, 4.5 at ``N = 10^4``. The forward pass runs the schedule's first
+sweep: it places the first snapshots and tapes the last step (the first to be reversed).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import torch
@@ -33,12 +43,33 @@ from physode.gradients.base import (
 )
 
 
+def optimal_evaluations(steps: int, snapshots: int) -> int:
+    """Griewank's ``t(N, s)``: the fewest untaped step evaluations (the forward sweep included)
+    that reverse ``steps`` steps from a stored start with ``snapshots`` more states."""
+    stored = snapshots + 1  # Revolve counts the start as a checkpoint
+    repetitions = 0
+    while math.comb(stored + repetitions, stored) < steps:
+        repetitions += 1
+    return repetitions * steps - math.comb(stored + repetitions, stored + 1)
+
+
+@lru_cache(maxsize=4096)
+def optimal_split(steps: int, snapshots: int) -> int:
+    """How far to advance before placing the next snapshot (``snapshots >= 1``, ``steps >= 2``):
+    minimises ``m + t(steps - m, snapshots - 1) + t(m, snapshots)``, Revolve's recurrence."""
+    return min(
+        range(1, steps),
+        key=lambda m: m + optimal_evaluations(steps - m, snapshots - 1) + optimal_evaluations(m, snapshots),
+    )
+
+
 class Recursive(GradientStrategy):
-    """Exact gradients with O(log N) stored states.
+    """Exact gradients from ``snapshots`` stored states by Revolve's binomial schedule.
 
     Args:
-        snapshots: most states kept at once during backward (besides the input); default
-            unlimited, which bisection keeps below ``ceil(log2 N)``.
+        snapshots: states kept besides the input; default ``ceil(log2 N)`` for ``N`` steps
+            (O(log N) memory at a few evaluations per step). ``0`` recomputes every step from
+            the input (quadratic work, no extra memory).
     """
 
     name = "recursive"
@@ -50,8 +81,17 @@ class Recursive(GradientStrategy):
         if not valid:
             raise InputError(f"snapshots must be an integer >= 0 or None, got {snapshots!r}")
         self.snapshots = snapshots
-        #: Most snapshots held at once by the last backward pass (for tests and benchmarks).
+        #: Counters of the last solve, for tests and benchmarks: most snapshots held at once,
+        #: untaped step evaluations (forward sweep included), taped step evaluations.
         self.peak_snapshots = 0
+        self.untaped_steps = 0
+        self.taped_steps = 0
+
+    def budget(self, n_steps: int) -> int:
+        """The snapshot slots used for ``n_steps`` steps."""
+        if self.snapshots is not None:
+            return self.snapshots
+        return math.ceil(math.log2(n_steps)) if n_steps > 1 else 0
 
     def integrate(self, solve: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:
         if not torch.is_grad_enabled():
@@ -62,106 +102,156 @@ class Recursive(GradientStrategy):
         return f"Recursive(snapshots={self.snapshots})"
 
 
+@dataclass
+class _Snapshot:
+    """A stored state: its grid index, the RNG state there, and the slots left to reverse the
+    segment that starts at it."""
+
+    index: int
+    state: State
+    rng: RandomState
+    free: int
+
+
 class _Reverser:
-    """Reverses steps ``[a, b)`` given the state at ``a``; accumulates the adjoint."""
+    """Runs the schedule: advances without a graph, reverses single steps with one."""
 
-    def __init__(
-        self, ctx: Any, solve: DiscreteSolve, grad_outputs: Sequence[Tensor | None]
-    ) -> None:
+    def __init__(self, strategy: Recursive, solve: DiscreteSolve, params: Sequence[Tensor]) -> None:
+        self.strategy = strategy
         self.solve = solve
-        self.params = [p for p in ctx.params if p.requires_grad]
-        self.output_grads = OutputGradients(solve, grad_outputs)
+        self.params = [p for p in params if p.requires_grad]
         self.param_grads: list[Tensor | None] = [None] * len(self.params)
+        self.output_grads: OutputGradients | None = None
         self.live = 0
-        self.peak = 0
 
-    def advance(
-        self, state: State, rng: RandomState, a: int, b: int
-    ) -> tuple[State, RandomState]:
+    def advance(self, state: State, rng: RandomState, a: int, b: int) -> tuple[State, RandomState]:
         """The state at ``b`` from the state at ``a`` (no graph), and the RNG state there."""
         rng.restore()
         with torch.no_grad():
             for n in range(a, b):
                 state = self.solve.step(n, state)
+        self.strategy.untaped_steps += b - a
         return state, RandomState(state)
 
-    def reverse_step(
-        self, n: int, state: State, rng: RandomState, adjoint: list[Tensor | None]
-    ) -> list[Tensor | None]:
-        """Back-propagate ``adjoint`` (at ``n + 1``) through step ``n``."""
-        rng.restore()
+    def tape(self, n: int, state: State) -> tuple[State, State]:
+        """Step ``n`` with its graph: the detached inputs and the outputs."""
+        self.strategy.taped_steps += 1
         with torch.enable_grad():
             x = requires_grad_copy(state)
-            out = self.solve.step(n, x)
+            return x, self.solve.step(n, x)
+
+    def back_propagate(self, x: State, out: State, adjoint: list[Tensor | None]) -> list[Tensor | None]:
+        """The adjoint at a taped step's input from the adjoint at its output."""
         pairs = [(o, g) for o, g in zip(out, adjoint) if g is not None and o.requires_grad]
         if not pairs:
-            return [None] * len(state)
-        wrt = [*x, *self.params]
-        grads = torch.autograd.grad(
-            [o for o, _ in pairs], wrt, [g for _, g in pairs], allow_unused=True
-        )
+            return [None] * len(x)
+        grads = torch.autograd.grad([o for o, _ in pairs], [*x, *self.params], [g for _, g in pairs], allow_unused=True)
         for i, g in enumerate(grads[len(x) :]):
             if g is not None:
                 self.param_grads[i] = g if self.param_grads[i] is None else self.param_grads[i] + g
         return list(grads[: len(x)])
 
-    def reverse(
-        self,
-        a: int,
-        b: int,
-        state: State,
-        rng: RandomState,
-        adjoint: list[Tensor | None],
-        budget: int | None,
-    ) -> list[Tensor | None]:
-        """Adjoint at ``a`` from the adjoint at ``b``, holding at most ``budget`` more snapshots."""
-        if b - a == 1:
-            return self.output_grads.add(self.reverse_step(a, state, rng, adjoint), a)
-        if budget == 0:
-            # No snapshot left: recompute each step of the segment from its start.
-            for n in reversed(range(a, b)):
-                mid_state, mid_rng = self.advance(state, rng, a, n)
-                adjoint = self.output_grads.add(self.reverse_step(n, mid_state, mid_rng, adjoint), n)
+    def reverse_step(self, n: int, state: State, rng: RandomState, adjoint: list[Tensor | None]) -> list[Tensor | None]:
+        rng.restore()
+        adjoint = self.back_propagate(*self.tape(n, state), adjoint)
+        return self.output_grads.add(adjoint, n)
+
+    def reverse(self, a: int, b: int, state: State, rng: RandomState, adjoint: list[Tensor | None], free: int) -> list[Tensor | None]:
+        """Adjoint at ``a`` from the adjoint at ``b``, with ``free`` snapshot slots."""
+        if a == b:
             return adjoint
-        m = (a + b) // 2
+        if b - a == 1:
+            return self.reverse_step(a, state, rng, adjoint)
+        if free == 0:
+            for n in reversed(range(a, b)):
+                adjoint = self.reverse_step(n, *self.advance(state, rng, a, n), adjoint)
+            return adjoint
+        m = a + optimal_split(b - a, free)
         mid_state, mid_rng = self.advance(state, rng, a, m)
-        self.live += 1
-        self.peak = max(self.peak, self.live)
-        left_budget = None if budget is None else budget - 1
-        adjoint = self.reverse(m, b, mid_state, mid_rng, adjoint, left_budget)
+        self.hold(1)
+        adjoint = self.reverse(m, b, mid_state, mid_rng, adjoint, free - 1)
         del mid_state
-        self.live -= 1
-        return self.reverse(a, m, state, rng, adjoint, budget)
+        self.hold(-1)
+        return self.reverse(a, m, state, rng, adjoint, free)
+
+    def hold(self, change: int) -> None:
+        self.live += change
+        self.strategy.peak_snapshots = max(self.strategy.peak_snapshots, self.live)
 
 
 class _RecursiveSolve(torch.autograd.Function):
     @staticmethod
-    def forward(
-        ctx: Any, strategy: Recursive, solve: DiscreteSolve, n_state: int, *inputs: Tensor
-    ) -> State:
+    def forward(ctx: Any, strategy: Recursive, solve: DiscreteSolve, n_state: int, *inputs: Tensor) -> State:
         y0, params = inputs[:n_state], inputs[n_state:]
+        strategy.peak_snapshots = strategy.untaped_steps = strategy.taped_steps = 0
         ctx.strategy, ctx.solve, ctx.params = strategy, solve, params
         ctx.unchanged = UnchangedSinceForward(solve, inputs)
         ctx.rng = RandomState(y0)
         ctx.autocast = AutocastState()
         ctx.save_for_backward(*y0)
-        return run_forward(solve, y0)[0]
+        kept, ctx.snapshots, ctx.last = _first_sweep(_Reverser(strategy, solve, params), y0, ctx.rng)
+        return tuple(torch.stack(parts) for parts in zip(*kept))
 
     @staticmethod
     def backward(ctx: Any, *grad_outputs: Tensor | None) -> tuple[Tensor | None, ...]:
         ctx.unchanged.check()
         solve: DiscreteSolve = ctx.solve
+        reverser = _Reverser(ctx.strategy, solve, ctx.params)
+        reverser.output_grads = OutputGradients(solve, grad_outputs)
         y0 = tuple(ctx.saved_tensors)
-        reverser = _Reverser(ctx, solve, grad_outputs)
+        # Snapshots are released as the reversal passes them; a repeated backward (retain_graph)
+        # runs the first sweep again.
+        snapshots, last = ctx.snapshots, ctx.last
+        ctx.snapshots = ctx.last = None
         adjoint = reverser.output_grads.add([None] * len(y0), solve.n_steps)
+        end = solve.n_steps - 1
         with replayed(ctx.rng, ctx.autocast), restored(solve.buffers()):
-            adjoint = reverser.reverse(
-                0, solve.n_steps, y0, ctx.rng, adjoint, ctx.strategy.snapshots
-            )
-        ctx.strategy.peak_snapshots = reverser.peak
+            if snapshots is None:
+                _, snapshots, last = _first_sweep(reverser, y0, ctx.rng)
+            reverser.live = len(snapshots) - 1
+            adjoint = reverser.output_grads.add(reverser.back_propagate(*last, adjoint), end)
+            del last
+            # The last segment's first sweep and taped step happened in the first sweep; then
+            # each segment of the descent, innermost first, with the slots it was planned with.
+            while snapshots:
+                snap = snapshots.pop()
+                state = y0 if snap.index == 0 else snap.state
+                adjoint = reverser.reverse(snap.index, end, state, snap.rng, adjoint, snap.free)
+                end = snap.index
+                if snapshots:
+                    reverser.hold(-1)
         grads_p = iter(reverser.param_grads)
         param_grads = [next(grads_p) if p.requires_grad else None for p in ctx.params]
-        y_grads = [
-            g if need else None for g, need in zip(adjoint, ctx.needs_input_grad[3 : 3 + len(y0)])
-        ]
+        y_grads = [g if need else None for g, need in zip(adjoint, ctx.needs_input_grad[3 : 3 + len(y0)])]
         return (None, None, None, *y_grads, *param_grads)
+
+
+def _first_sweep(
+    reverser: _Reverser, y0: State, rng: RandomState
+) -> tuple[list[State], list[_Snapshot], tuple[State, State]]:
+    """The schedule's first sweep: the outputs on the way, the snapshots of its deepest descent
+    (the input's placeholder first), and the taped last step (the first one backward reverses)."""
+    solve = reverser.solve
+    n_steps = solve.n_steps
+    budget = reverser.strategy.budget(n_steps)
+    plan = {}
+    index, free = 0, budget
+    while free > 0 and n_steps - index > 1:
+        index, free = index + optimal_split(n_steps - index, free), free - 1
+        plan[index] = free
+    snapshots = [_Snapshot(0, (), rng, budget)]  # the input itself is saved for backward
+    wanted = set(solve.outputs)
+    kept: list[State] = []
+    state = y0
+    for n in range(n_steps):
+        if n in wanted:
+            kept.append(state)
+        if n in plan:
+            snapshots.append(_Snapshot(n, state, RandomState(state), plan[n]))
+            reverser.hold(1)
+        if n < n_steps - 1:
+            state = solve.step(n, state)
+    reverser.strategy.untaped_steps += n_steps - 1
+    last = reverser.tape(n_steps - 1, state)
+    kept.append(tuple(o.detach() for o in last[1]))
+    return kept, snapshots, last

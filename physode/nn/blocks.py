@@ -27,10 +27,11 @@ from torch.func import functional_call
 
 from physode.errors import InputError
 from physode.evolution import Dirac, EvolutionOperator, SpectralRDA, TimeKernel
-from physode.gradients import GradientStrategy, get_gradient
+from physode.gradients import Adjoint, GradientStrategy, get_gradient
 from physode.gradients.base import ContinuousDynamics, DiscreteSolve, State
 from physode.grids import as_times, check_steps, subdivide
-from physode.steppers import ButcherTableau, get_method
+from physode.integrate import accepted_grid, adaptive_controller
+from physode.steppers import AdaptiveSolution, ButcherTableau, get_method
 
 ALIGNMENTS = ("stage", "endpoints")
 
@@ -88,6 +89,9 @@ class CoupledODEBlock(nn.Module):
             ``"endpoints"`` (step ``n`` of ``steps`` the weights at ``t0 + n (t1 - t0)/(steps - 1)``
             for each output interval ``[t0, t1]``, ``w0`` and ``w1`` included: the paper's
             configuration two; one step applies ``w0``).
+        rtol, atol: step adaptively with an embedded pair (``method="dopri5"`` or ``"bosh3"``)
+            instead of ``steps`` equal steps; each forward pass first finds the accepted grid
+            (without a graph, statistics in ``self.stats``), then the gradient strategy runs on it.
     """
 
     def __init__(
@@ -104,6 +108,8 @@ class CoupledODEBlock(nn.Module):
         kernel: TimeKernel | None = None,
         time_input: bool = False,
         alignment: str = "stage",
+        rtol: float | None = None,
+        atol: float | None = None,
     ) -> None:
         super().__init__()
         self.f = f
@@ -141,12 +147,23 @@ class CoupledODEBlock(nn.Module):
         if alignment not in ALIGNMENTS:
             raise InputError(f"unknown alignment {alignment!r}: choose one of {list(ALIGNMENTS)}")
         self.alignment = alignment
-        self.grad.check(self._solve(None))  # refuse (or warn about) the strategy now, not mid-fit
+        self.controller = adaptive_controller(self.method, rtol, atol, steps, weight_steps)
+        if self.controller is not None and alignment != "stage":
+            raise InputError("alignment='endpoints' places the weights on a fixed grid: use fixed steps "
+                             "(drop rtol/atol) or alignment='stage'")
+        if self.controller is not None and isinstance(self.grad, Adjoint) and self.grad.controller is None:
+            self.grad = Adjoint(self.grad.method, controller=self.controller)
+        #: The last adaptive forward pass's search: nfe, accepted and rejected steps, grid.
+        self.stats: AdaptiveSolution | None = None
+        # Refuse (or warn about) the strategy now, not mid-fit; the fixed grid stands in for an
+        # adaptive one (the same dynamics).
+        self.grad.check(self._solve(self._output_times(None)))
 
     def forward(self, z: Tensor, times: Tensor | Sequence[float] | None = None) -> Tensor:
         """``z(t1)``; or, given increasing ``times``, ``z`` at each of them, stacked on dim 0."""
-        solve = self._solve(times)
-        state0 = CoupledState(z, self._initial_weight_state(solve.times[0]))
+        out_times = self._output_times(times)
+        state0 = CoupledState(z, self._initial_weight_state(out_times[0]))
+        solve = self._solve(out_times, state0)
         zs = self.grad.integrate(solve, state0.flat(), self._trained_params())[0]
         return zs[-1] if times is None else zs
 
@@ -161,7 +178,9 @@ class CoupledODEBlock(nn.Module):
         ``[0, t1]``) by default, or ``forward(z, times=output_times)``. For figures such as a
         kernel evolving in depth; ``times`` must lie within that span.
         """
-        solve = self._solve(output_times)
+        if self.controller is not None:
+            raise InputError("an adaptive block's grid depends on its input: use fixed steps for weight_trajectory")
+        solve = self._solve(self._output_times(output_times))
         sample_times = [float(t) for t in times]
         start, end = solve.weight_grid[0], solve.weight_grid[-1]
         outside = [t for t in sample_times if not start - solve.eps <= t <= end + solve.eps]
@@ -171,8 +190,16 @@ class CoupledODEBlock(nn.Module):
         thetas = [path.theta_at(t) for t in sample_times]
         return {name: torch.stack([th[i] for th in thetas]) for i, name in enumerate(self.evolved)}
 
-    def _solve(self, times: Tensor | Sequence[float] | None) -> _CoupledSolve:
-        out_times = [0.0, self.t1] if times is None else as_times(times, name="times")
+    def _output_times(self, times: Tensor | Sequence[float] | None) -> list[float]:
+        return [0.0, self.t1] if times is None else as_times(times, name="times")
+
+    def _solve(self, out_times: list[float], state0: CoupledState | None = None) -> _CoupledSolve:
+        """The solve through ``out_times``: on the fixed grids, or with rtol/atol and an input
+        ``state0``, on the grid an adaptive search accepts (its statistics in ``self.stats``)."""
+        if self.controller is not None and state0 is not None:
+            search = _CoupledSolve(self, out_times, out_times, range(len(out_times)), out_times)
+            self.stats = accepted_grid(search, out_times, state0.flat(), self.method, self.controller)
+            return _CoupledSolve(self, out_times, self.stats.grid, self.stats.outputs, self.stats.grid)
         grid, outputs = subdivide(out_times, self.steps)
         weight_grid = grid if self.weight_steps is None else subdivide(out_times, self.weight_steps)[0]
         return _CoupledSolve(self, out_times, grid, outputs, weight_grid)
@@ -197,6 +224,7 @@ class CoupledODEBlock(nn.Module):
             f"evolve={list(self.evolved)}, t1={self.t1}, steps={self.steps}, "
             f"weight_steps={self.weight_steps}, method={self.method.name!r}, grad={self.grad!r}"
             + (f", alignment={self.alignment!r}" if self.alignment != "stage" else "")
+            + ("" if self.controller is None else f", rtol={self.controller.rtol}, atol={self.controller.atol}")
         )
 
 
@@ -205,7 +233,7 @@ class ODEBlock(CoupledODEBlock):
 
     Args:
         f: the residual branch, called as ``f(z)`` (or ``f(t, z)`` with ``time_input``).
-        t1, steps, method, grad, time_input: as for :class:`CoupledODEBlock`.
+        t1, steps, method, grad, time_input, rtol, atol: as for :class:`CoupledODEBlock`.
     """
 
     def __init__(
@@ -217,8 +245,12 @@ class ODEBlock(CoupledODEBlock):
         method: str | ButcherTableau = "euler",
         grad: str | GradientStrategy = "checkpoint",
         time_input: bool = False,
+        rtol: float | None = None,
+        atol: float | None = None,
     ) -> None:
-        super().__init__(f, (), t1=t1, steps=steps, method=method, grad=grad, time_input=time_input)
+        super().__init__(
+            f, (), t1=t1, steps=steps, method=method, grad=grad, time_input=time_input, rtol=rtol, atol=atol
+        )
 
 
 class _CoupledSolve(DiscreteSolve):

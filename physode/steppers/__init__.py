@@ -1,6 +1,10 @@
-"""Time steppers: explicit Runge-Kutta methods defined by their Butcher tableaus."""
+"""Time steppers: explicit Runge-Kutta methods defined by their Butcher tableaus, and adaptive
+stepping with embedded pairs."""
 
+from physode.steppers.adaptive import AdaptiveSolution, StepSizeController, integrate_adaptive
 from physode.steppers.tableau import (
+    BOSH3,
+    DOPRI5,
     EULER,
     HEUN,
     METHODS,
@@ -10,4 +14,17 @@ from physode.steppers.tableau import (
     get_method,
 )
 
-__all__ = ["EULER", "HEUN", "METHODS", "MIDPOINT", "RK4", "ButcherTableau", "get_method"]
+__all__ = [
+    "BOSH3",
+    "DOPRI5",
+    "EULER",
+    "HEUN",
+    "METHODS",
+    "MIDPOINT",
+    "RK4",
+    "AdaptiveSolution",
+    "ButcherTableau",
+    "StepSizeController",
+    "get_method",
+    "integrate_adaptive",
+]
