@@ -183,7 +183,7 @@ def report(results: dict[str, Any], seeds: list[int], pdebench_seeds: list[int],
         f"Data: one file per PDE, {N_SAMPLES} samples ({n_test} test, seeded split), {NT} equally spaced "
         f"times on [0, T], {NX} points on the periodic [0, 1), data seed {DATA_SEED}, float64 reference "
         "solvers of `physode.problems.pde`. Every PDE is fit by the same `pde1d` code with the same "
-        f"budget: {_budget(config)}. Seeds {seeds} (initial weights and batch order). nRMSE: PDEBench's "
+        f"budget: {_budget(config)}. Seeds {seeds} (initial weights and batch order). nRMSE over the predicted times "
         "(||pred - true||_2 / ||true||_2 over x, averaged over test samples and the predicted times), "
         "mean ± std over seeds. Change: mean ||u(T) - u(0)|| / ||u(0)|| of the data (how much happens). "
         "Tail: the solver's spectral tail (resolution; < 1e-4 is about 1e-6 error).",
@@ -270,7 +270,7 @@ def plot(results: dict[str, Any], out: Path) -> Path:
         ax.bar(xs, means, width, yerr=stds, capsize=2, label=variant, color=f"C{i + 1}")
     ax.set_yscale("log")
     ax.set_xticks(range(len(groups)), [label for label, _ in groups], fontsize=8)
-    ax.set_ylabel("test nRMSE (PDEBench), mean ± std over seeds")
+    ax.set_ylabel("test nRMSE (predicted times), mean ± std over seeds")
     ax.set_title("Single-layer ODE models on the physics zoo (same fit code, same budget per table)")
     ax.grid(axis="y", which="both", alpha=0.3)
     ax.legend()

@@ -91,7 +91,7 @@ def report(results: dict[str, Any], seeds: list[int]) -> str:
         f"{config['batch_size']}, peak lr {config['lr']} (one-cycle Adam), horizon curriculum over "
         f"{config['curriculum']:.0%} of the steps, spectral layer, RK4 with "
         f"{config['model']['steps_per_interval']} steps per stored interval. Seeds {seeds}: "
-        "initial weights and batch order. nRMSE: PDEBench's, on the test split, mean +- std over seeds.",
+        "initial weights and batch order. nRMSE over the predicted times, on the test split, mean +- std over seeds.",
         "",
         "| velocity c(t) | variant | params | test nRMSE | final-time nRMSE | fit time (s) |",
         "|---|---|---:|---:|---:|---:|",
