@@ -11,7 +11,7 @@ it reads the field, the times and the grid through :class:`physode.io.Trajectory
 - :mod:`.fourier_model`: :class:`FourierModelConfig`, the nonlinear model.
 - :mod:`.model_kinds`: building, storing and rebuilding either kind.
 - :mod:`.fit`: :func:`fit` (deterministic, resumable, checkpoints and JSON metrics).
-- :mod:`.evaluate`: PDEBench's :func:`nrmse`, :func:`evaluate_run`.
+- :mod:`.evaluate`: the per-sample, per-time :func:`nrmse`, :func:`evaluate_run`.
 - :mod:`.plot`: :func:`plot_runs`, the Figure-2-style comparison.
 - :mod:`.quickstart`: :func:`run_quickstart`, the end-to-end transport demo.
 
