@@ -11,7 +11,7 @@ import torch
 
 from physode.errors import InputError
 from physode.problems.pde1d.evaluate import evaluate_run
-from physode.problems.pde1d.fit import FitConfig, fit
+from physode.problems.pde1d.fit import LOSSES, FitConfig, fit
 from physode.problems.pde1d.models import LAYERS, VARIANTS, ModelConfig
 from physode.problems.pde1d.plot import plot_runs
 from physode.problems.pde1d.quickstart import QUICKSTART_DIR, format_table, run_quickstart
@@ -65,6 +65,11 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     train = parser.add_argument_group("training")
     train.add_argument("--epochs", type=int, default=_FIT.epochs)
     train.add_argument("--lr", type=float, default=_FIT.lr, help="peak learning rate (one-cycle schedule)")
+    train.add_argument("--evolution-lr", type=float, default=_FIT.evolution_lr,
+                       help="anodev2: peak learning rate of the evolution rates (default: --lr); rates of "
+                            "order one next to small weights need a larger one, e.g. 0.1 with --lr 0.01")
+    train.add_argument("--loss", choices=LOSSES, default=_FIT.loss,
+                       help="mse, or relative: each state's squared error over its squared norm (nRMSE^2)")
     train.add_argument("--batch-size", type=int, default=_FIT.batch_size)
     train.add_argument("--curriculum", type=float, default=_FIT.curriculum,
                        help="fraction of the steps over which the training horizon grows from the first "
@@ -83,7 +88,8 @@ def _config(args: argparse.Namespace) -> FitConfig:
     model = ModelConfig(variant=args.variant, layer=args.layer, modes=args.modes, width=args.width,
                         steps_per_interval=args.steps_per_interval, method=args.method,
                         per_mode_reaction=args.per_mode_reaction, hidden=args.hidden)
-    return FitConfig(model=model, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+    return FitConfig(model=model, epochs=args.epochs, lr=args.lr, evolution_lr=args.evolution_lr, loss=args.loss,
+                     batch_size=args.batch_size,
                      curriculum=args.curriculum, seed=args.seed, checkpoint_every=args.checkpoint_every,
                      eval_every=args.eval_every, progress=args.progress)
 

@@ -55,6 +55,22 @@ CACHE_LIMIT_BYTES = 256 * 2**20  # a train split up to this size is read once an
 # Learning-rate warm-up (fraction of the steps): short, because the curriculum's first, shortest
 # horizons must be learned before the horizon grows (a long warm-up leaves them under-fit).
 WARMUP = 0.05
+LOSSES = ("mse", "relative")
+
+
+def trajectory_loss(pred: torch.Tensor, true: torch.Tensor, kind: str) -> torch.Tensor:
+    """Training loss over ``(batch, times, ...)`` predicted states.
+
+    ``relative`` divides each state's squared error by the true state's squared norm, the square of
+    the nRMSE the fit is scored on. On decaying data (diffusion) plain MSE all but ignores the late,
+    small states, so the late-time dynamics (a growing nu(t)) go unlearned while nRMSE weighs them
+    as much as the early ones.
+    """
+    error = (pred - true).square()
+    if kind == "mse":
+        return error.mean()
+    dims = tuple(range(2, pred.ndim))
+    return (error.sum(dims) / true.square().sum(dims).clamp_min(1e-12)).mean()
 
 
 class TrainingDiverged(InputError):
@@ -70,6 +86,8 @@ class FitConfig:
     batch_size: int = 16
     lr: float = 0.03
     curriculum: float = 0.7  # fraction of all steps over which the horizon grows to every interval
+    evolution_lr: float | None = None  # peak learning rate of ANODEV2's evolution rates (None: lr)
+    loss: str = "mse"  # "mse", or "relative": squared error / squared norm of the true state, per time
     seed: int = 0
     checkpoint_every: int = 5  # epochs
     eval_every: int = 10  # epochs between test-metric records in metrics.jsonl (0: only at the end)
@@ -84,6 +102,10 @@ class FitConfig:
             raise InputError(f"--lr must be positive, got {self.lr}")
         if not 0.0 <= self.curriculum < 1.0:
             raise InputError(f"--curriculum must be in [0, 1) (a fraction of the steps), got {self.curriculum}")
+        if self.evolution_lr is not None and not (math.isfinite(self.evolution_lr) and self.evolution_lr > 0):
+            raise InputError(f"--evolution-lr must be positive, got {self.evolution_lr}")
+        if self.loss not in LOSSES:
+            raise InputError(f"--loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         if self.eval_every < 0:
             raise InputError(f"--eval-every must be >= 0, got {self.eval_every}")
 
@@ -94,6 +116,22 @@ def horizon(step: int, total_steps: int, n_intervals: int, curriculum: float) ->
     if step >= ramp:
         return n_intervals
     return min(n_intervals, max(1, math.ceil(n_intervals ** (step / ramp))))
+
+
+def parameter_groups(model: TrajectoryModel, config: FitConfig) -> list[dict[str, Any]]:
+    """The layer's weights at ``lr``; the evolution operator's rates at ``evolution_lr``.
+
+    An evolution rate (ANODEV2's reaction ``rho``, e.g. the 1.5 of ``nu0 exp(1.5 t)``) is of order
+    one while a layer weight may be 0.01 (a small diffusivity in velocity units). One learning
+    rate cannot serve both within a few hundred steps: sized for the weights, the rate cannot travel
+    its distance (Adam moves a parameter by at most about the summed learning rates), and the fit
+    settles in the valley where larger static weights mimic a smaller growth.
+    """
+    rates = [p for name, p in model.named_parameters() if name.startswith("block.operators.")]
+    weights = [p for name, p in model.named_parameters() if not name.startswith("block.operators.")]
+    if config.evolution_lr is None or not rates:
+        return [{"params": weights + rates, "lr": config.lr}]
+    return [{"params": weights, "lr": config.lr}, {"params": rates, "lr": config.evolution_lr}]
 
 
 class TrainSplit:
@@ -156,9 +194,10 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
     n_intervals = len(times) - 1
     steps_per_epoch = math.ceil(len(train_split) / config.batch_size)
     total_steps = config.epochs * steps_per_epoch
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=total_steps,
-                                                    pct_start=WARMUP)
+    groups = parameter_groups(model, config)
+    optimizer = torch.optim.Adam(groups)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g["lr"] for g in groups],
+                                                    total_steps=total_steps, pct_start=WARMUP)
     generator = torch.Generator().manual_seed(config.seed)
     start, elapsed = 0, 0.0
     if state is not None:
@@ -185,7 +224,7 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
                 h = horizon(step, total_steps, n_intervals, config.curriculum)
                 true = batch[:, : h + 1].to(device)
                 pred = model(true[:, 0], times[: h + 1])
-                loss = (pred[:, 1:] - true[:, 1:]).square().mean()
+                loss = trajectory_loss(pred[:, 1:], true[:, 1:], config.loss)
                 if not torch.isfinite(loss):
                     kept = (f"the last good checkpoint (epoch {last_saved}) in {out} is kept" if last_saved
                             else "no checkpoint was written yet")
