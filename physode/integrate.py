@@ -8,13 +8,14 @@ from torch import Tensor, nn
 
 from physode.errors import InputError
 from physode.gradients import GradientStrategy, get_gradient
-from physode.gradients.base import DiscreteSolve, State
+from physode.gradients.base import ContinuousDynamics, DiscreteSolve, State
 from physode.grids import as_times, grid_with_step_size
 from physode.steppers import ButcherTableau, get_method
 
 
-class _FunctionSolve(DiscreteSolve):
-    """``dy/dt = func(t, y)`` on a fixed grid with an explicit Runge-Kutta method."""
+class _FunctionSolve(DiscreteSolve, ContinuousDynamics):
+    """``dy/dt = func(t, y)`` on a fixed grid with an explicit Runge-Kutta method (a solve that
+    is also its own continuous dynamics)."""
 
     def __init__(
         self,
@@ -32,11 +33,20 @@ class _FunctionSolve(DiscreteSolve):
         t = self.times[n]
         return (self.tableau.step(self.func, t, self.times[n + 1] - t, state[0]),)
 
+    def dynamics(self) -> ContinuousDynamics:
+        return self
+
     def vector_field(self, t: float, state: State) -> State:
         return (self.func(t, state[0]),)
 
+    def reverse_grid(self, n: int) -> Sequence[float]:
+        return (self.times[n], self.times[n + 1])
+
     def buffers(self) -> Sequence[Tensor]:
         return tuple(self.func.buffers()) if isinstance(self.func, nn.Module) else ()
+
+    def training_modes(self) -> tuple[bool, ...]:
+        return tuple(m.training for m in self.func.modules()) if isinstance(self.func, nn.Module) else ()
 
 
 def odeint(
@@ -76,6 +86,7 @@ def odeint(
         params = tuple(func.parameters()) if isinstance(func, nn.Module) else ()
     params = tuple(p for p in params if p.requires_grad)
     solve = _FunctionSolve(func, grid, list(outputs), get_method(method))
+    strategy.check(solve)
     return strategy.integrate(solve, (y0,), params)[0]
 
 

@@ -47,12 +47,13 @@ def test_every_variant_trains_a_step_within_the_paper_overhead(arch, variant):
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
 
 
-@pytest.mark.parametrize("variant,kind,steps,weight_steps,evolved", [
-    ("neuralode", Adjoint, 2, None, 0), ("anode", Checkpoint, 2, None, 0),
-    ("anodev2-c1", Checkpoint, 5, None, 2), ("anodev2-c2", Checkpoint, 2, 10, 2)])
-def test_variants_are_the_papers_configurations(variant, kind, steps, weight_steps, evolved):
+@pytest.mark.parametrize("variant,kind,steps,weight_steps,evolved,alignment", [
+    ("neuralode", Adjoint, 2, None, 0, "stage"), ("anode", Checkpoint, 2, None, 0, "stage"),
+    ("anodev2-c1", Checkpoint, 5, None, 2, "stage"), ("anodev2-c2", Checkpoint, 2, 10, 2, "endpoints")])
+def test_variants_are_the_papers_configurations(variant, kind, steps, weight_steps, evolved, alignment):
     (block,) = [m for m in build_model("resnet4", variant).modules() if isinstance(m, physode.CoupledODEBlock)]
     assert isinstance(block.grad, kind) and block.steps == steps and block.weight_steps == weight_steps
+    assert block.alignment == alignment  # config two applies w0 and w1 (the paper's first and last)
     assert len(block.evolved) == evolved and all(name.endswith("weight") for name in block.evolved)
     assert all(len(norm.stats) == steps for norm in block.modules() if isinstance(norm, StepBatchNorm2d))
 

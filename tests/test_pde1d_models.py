@@ -44,7 +44,7 @@ def test_every_variant_runs_forward_and_backward(variant: str, layer: str) -> No
     grads = {name: p.grad for name, p in model.named_parameters()}
     assert all(g is not None and torch.isfinite(g).all() for g in grads.values()), grads
     assert grads["layer.weight"].abs().sum() > 0
-    if variant == "anodev2":  # the evolution's own coefficients are trained too
+    if variant in ("anodev2", "anodev2-latent"):  # the evolution's own coefficients are trained too
         assert any(name.startswith("block.operators") and g.abs().sum() > 0 for name, g in grads.items())
 
 
@@ -61,6 +61,27 @@ def test_parameter_budgets() -> None:
     assert counts["anodev2-neural", "spectral"] == 2 * modes + (2 * hidden + hidden) + (hidden + 1)
     per_mode = build_model(ModelConfig(variant="anodev2", per_mode_reaction=True), X)
     assert parameter_count(per_mode) == 3 * modes
+    # The oscillating operator: A (a rate, an oscillator's growth and frequency) and a read-out per
+    # mode; its peer at least as many.
+    assert counts["anodev2-latent", "spectral"] == 2 * modes + 3 + 3 * modes
+    assert counts["galerkin", "spectral"] == 2 * modes + 4 * modes
+
+
+def test_latent_variant_follows_a_velocity_that_changes_sign() -> None:
+    # c(t) = 0.6 sin(2 pi t) starts at zero and changes sign at t = 0.5, which no pointwise
+    # dw/dt = q(w) can follow (every weight would cross zero at once); the latent read-out
+    # represents it exactly: w0 = 1, r = (0, 0.6, 0) reads out 0.6 sin(omega t).
+    times = np.linspace(0.0, 1.0, 9)
+    u = torch.from_numpy(simulate_transport(4, NX, times, "sinusoidal:c0=0,amp=0.6,freq=1.0", seed=1).u)
+    model = build_model(ModelConfig(variant="anodev2-latent", steps_per_interval=32), X).double()
+    _set_advection(model, 1.0)
+    omega = 2 * math.pi
+    operator = model.block.operators[0]
+    with torch.no_grad():
+        operator.scaled_frequencies.fill_(omega / operator.frequency)
+        operator.readout_vector.copy_(torch.tensor([[0.0, 0.6, 0.0]], dtype=torch.float64))
+        error = nrmse(model(u[:, 0], times.tolist()), u)
+    assert error[1:].max() < 1e-4
 
 
 def _set_advection(model: torch.nn.Module, c: float) -> None:

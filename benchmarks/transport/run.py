@@ -1,6 +1,6 @@
-"""Transport benchmark: ANODE vs Neural ODE vs ANODEV2 (SpectralRDA) vs ANODEV2-neural on three velocities.
+"""Transport benchmark: ANODE, Neural ODE, the ANODEV2 operators and the Galerkin peer on four velocities.
 
-For each velocity family (constant, exponential, sinusoidal) one dataset is simulated exactly
+For each velocity family (constant, exponential, sinusoidal, a smoothed switch) one dataset is simulated exactly
 (the quickstart's sizes: 160 samples, 41 times on [0, 1], 64 points, Fourier initial conditions),
 every variant is fit with the same budget (the default ``FitConfig``: 60 epochs, batch 16, one-cycle
 Adam) for each seed, and the test nRMSE is summarised as mean +- std over seeds. A second, smaller
@@ -37,7 +37,10 @@ FAMILIES = {
     "constant": "constant:c0=0.7",
     "exponential": "exponential:c0=0.5,a=1.5",
     "sinusoidal": "sinusoidal:c0=0.8,amp=0.6,freq=1.0",
+    "piecewise": "expr:0.7+0.4*tanh(10*(t-0.5))",  # a smoothed switch from 0.3 to 1.1 at t = 0.5
 }
+FIGURES = {"exponential": "figure2.png", "sinusoidal": "figure2_sinusoidal.png",
+           "constant": "figure2_constant.png", "piecewise": "figure2_piecewise.png"}
 # Variations of the default model, seed 0: the stencil layer, and a finer solver for ANODEV2.
 VARIATIONS = (
     ("constant", "anode", "stencil", {"layer": "stencil", "width": 7}),
@@ -50,14 +53,16 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
-def benchmark(work: Path, seeds: list[int], device: str, progress: bool) -> dict[str, Any]:
+def benchmark(work: Path, families: list[str], seeds: list[int], variants: list[str], variations: bool,
+              device: str, progress: bool) -> dict[str, Any]:
     """Every family x variant x seed with the default budget, plus the variations (seed 0)."""
     config = dataclasses.replace(FitConfig(), progress=progress)
-    results: dict[str, Any] = {"data": DATA, "families": FAMILIES, "config": dataclasses.asdict(config),
-                               "runs": [], "variations": []}
-    for family, velocity in FAMILIES.items():
+    results: dict[str, Any] = {"data": DATA, "families": {f: FAMILIES[f] for f in families},
+                               "config": dataclasses.asdict(config), "variants": variants, "runs": [],
+                               "variations": []}
+    for family, velocity in results["families"].items():
         data = simulate_dataset(work / f"{family}.h5", velocity)
-        for variant in VARIANTS:
+        for variant in variants:
             for seed in seeds:
                 began = time.perf_counter()
                 summary = fit_variant(data, work / family / f"{variant}_seed{seed}", variant,
@@ -65,7 +70,7 @@ def benchmark(work: Path, seeds: list[int], device: str, progress: bool) -> dict
                 results["runs"].append({"family": family, "seed": seed, **summary})
                 print(f"{family:12s} {variant:15s} seed {seed}: test nRMSE {summary['test_nrmse']:.3e} "
                       f"({summary['fit_time_s']:.1f} s fit, {time.perf_counter() - began:.1f} s wall)", flush=True)
-    for family, variant, name, changes in VARIATIONS:
+    for family, variant, name, changes in VARIATIONS if variations else ():
         varied = dataclasses.replace(config, model=ModelConfig(**changes))
         summary = fit_variant(work / f"{family}.h5", work / family / f"{variant}_{name}", variant, varied, device)
         results["variations"].append({"family": family, "changes": changes, **summary})
@@ -92,7 +97,7 @@ def report(results: dict[str, Any], seeds: list[int]) -> str:
         "|---|---|---:|---:|---:|---:|",
     ]
     for family, velocity in results["families"].items():
-        for variant in VARIANTS:
+        for variant in results["variants"]:
             runs = [r for r in results["runs"] if r["family"] == family and r["variant"] == variant]
             if not runs:
                 continue
@@ -107,6 +112,12 @@ def report(results: dict[str, Any], seeds: list[int]) -> str:
     if ("exponential", "anode") in by and ("exponential", "anodev2") in by:
         ratio = statistics.fmean(by["exponential", "anode"]) / statistics.fmean(by["exponential", "anodev2"])
         lines += ["", f"Exponential c(t): ANODEV2's mean test nRMSE is {ratio:.0f}x lower than ANODE's."]
+    peer = [(family, statistics.fmean(by[family, "anodev2-latent"]), statistics.fmean(by[family, "galerkin"]))
+            for family in results["families"] if (family, "anodev2-latent") in by and (family, "galerkin") in by]
+    if peer:
+        lines += ["", "ANODEV2-latent vs the Galerkin peer (mean test nRMSE): " + "; ".join(
+            f"{family} {latent:.2e} vs {galerkin:.2e} ({'at or below' if latent <= galerkin else 'ABOVE'})"
+            for family, latent, galerkin in peer) + "."]
     if results["variations"]:
         lines += ["", "Variations of the default model (seed 0, same budget): the 7-point periodic stencil "
                   "instead of spectral multipliers, and 4 instead of 2 RK4 steps per stored interval.", "",
@@ -132,20 +143,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "physode-transport-benchmark",
                         help="data files and run directories (reused: finished fits are not repeated)")
     parser.add_argument("--out", type=Path, default=HERE, help="where results.md/json and the figures go")
+    parser.add_argument("--families", nargs="+", choices=list(FAMILIES), default=list(FAMILIES))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    parser.add_argument("--no-variations", dest="variations", action="store_false",
+                        help="skip the table of model variations (stencil layer, finer solver)")
     parser.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    results = benchmark(args.work, args.seeds, args.device, args.progress)
+    results = benchmark(args.work, args.families, args.seeds, args.variants, args.variations, args.device,
+                        args.progress)
     text = report(results, args.seeds)
     print(text)
     atomic_write_text(args.out / "results.md", text)
     atomic_write_text(args.out / "results.json", json.dumps(results, indent=1) + "\n")
     seed = args.seeds[0]
-    for family, name in (("exponential", "figure2.png"), ("sinusoidal", "figure2_sinusoidal.png"),
-                         ("constant", "figure2_constant.png")):
-        plot_runs([args.work / family / f"{v}_seed{seed}" for v in VARIANTS], args.out / name)
+    for family in args.families:
+        plot_runs([args.work / family / f"{v}_seed{seed}" for v in args.variants], args.out / FIGURES[family])
     print(f"wrote {args.out / 'results.md'}, results.json and figure2*.png")
     return 0
 

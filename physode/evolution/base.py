@@ -1,4 +1,11 @@
-"""Evolution operators ``q(w; p)``: how a block's weights move in time, ``dw/dt = q(w; p)``."""
+"""Evolution operators: how a block's weights move in time, as continuous-time systems.
+
+An operator evolves a state ``s(t)`` that starts from the weight (``s(0) = initial_state(w0)``),
+by the ODE ``ds/dt = rate(s, t)``; the weight the block applies at time ``t`` is read out of it,
+``w(t) = readout(s(t), t)``. A step of any length is the flow of that one ODE over the step,
+exact (a propagator) or by a consistent Runge-Kutta method, so ``w(t)`` is defined for every
+``t`` and does not depend on the weight grid beyond discretization error.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +19,15 @@ class EvolutionOperator(nn.Module):
 
     Subclasses define the continuous rate :meth:`rate`; the discrete map :meth:`step` defaults to
     one step of the block's Runge-Kutta method and may be overridden by an exact propagator.
+    The state defaults to the weight itself (:meth:`initial_state`, :meth:`readout` the
+    identity); an operator may carry more (e.g. a latent state) and read the weight out of it.
     The block calls :meth:`bind` once with the weight the operator will evolve, so parameters can
     be sized for it (a copy of the operator is bound to each evolved weight).
     """
 
+    #: Whether :meth:`step` is the (exact or consistently discretized) flow of :meth:`rate`.
+    #: Without consistent dynamics the continuous adjoint refuses the operator.
+    has_dynamics: bool = True
     #: Whether integrating the evolution backwards in time is well posed (the adjoint does).
     reverse_time_well_posed: bool = True
     #: Whether the weights stay constant (``q = 0``): lets the block skip all evolution work.
@@ -24,13 +36,21 @@ class EvolutionOperator(nn.Module):
     def bind(self, weight: Tensor) -> None:
         """Create parameters sized for ``weight``; called once, before the first step."""
 
-    def rate(self, w: Tensor, t: float) -> Tensor:
-        """``q(w; p)`` at time ``t``."""
+    def initial_state(self, weight: Tensor) -> Tensor:
+        """The state at the block's start, from the weight parameter ``w0``."""
+        return weight
+
+    def readout(self, state: Tensor, t: float) -> Tensor:
+        """The weight ``w(t)`` the block applies, read out of the state at time ``t``."""
+        return state
+
+    def rate(self, state: Tensor, t: float) -> Tensor:
+        """``ds/dt`` at time ``t``."""
         raise NotImplementedError
 
-    def step(self, w: Tensor, t: float, dt: float, method: ButcherTableau) -> Tensor:
-        """Advance ``w`` from ``t`` to ``t + dt`` (``dt`` may be a fraction of a grid step)."""
-        return method.step(lambda s, x: self.rate(x, s), t, dt, w)
+    def step(self, state: Tensor, t: float, dt: float, method: ButcherTableau) -> Tensor:
+        """Advance the state from ``t`` to ``t + dt`` (``dt`` may be a fraction of a grid step)."""
+        return method.step(lambda s, x: self.rate(x, s), t, dt, state)
 
 
 class Static(EvolutionOperator):
@@ -38,8 +58,8 @@ class Static(EvolutionOperator):
 
     is_static = True
 
-    def rate(self, w: Tensor, t: float) -> Tensor:
-        return w.new_zeros(()).expand_as(w)
+    def rate(self, state: Tensor, t: float) -> Tensor:
+        return state.new_zeros(()).expand_as(state)
 
-    def step(self, w: Tensor, t: float, dt: float, method: ButcherTableau) -> Tensor:
-        return w
+    def step(self, state: Tensor, t: float, dt: float, method: ButcherTableau) -> Tensor:
+        return state

@@ -37,10 +37,10 @@ class Neural(EvolutionOperator):
     def bind(self, weight: Tensor) -> None:
         self.net.to(dtype=weight.dtype, device=weight.device)
 
-    def rate(self, w: Tensor, t: float) -> Tensor:
+    def rate(self, state: Tensor, t: float) -> Tensor:
         if not self.pointwise:
-            return self.net(t, w) if self.time_input else self.net(w)
-        x = w.reshape(-1, 1)
+            return self.net(t, state) if self.time_input else self.net(state)
+        x = state.reshape(-1, 1)
         if self.time_input:
             x = torch.cat([x, torch.full_like(x, t)], dim=1)
-        return self.net(x).reshape(w.shape)
+        return self.net(x).reshape(state.shape)

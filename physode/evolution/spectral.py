@@ -17,18 +17,30 @@ SIGMAS = {"identity": lambda x: x, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
 
 
 class SpectralRDA(EvolutionOperator):
-    """``dw/dt = sigma(tau Lap w + v . grad w + rho w)`` over the weight's spatial axes.
+    """``dw/dt = tau Lap w + v . grad w + rho w`` over the weight's spatial axes; ``theta = sigma(w)``.
 
-    One step of length ``dt`` is the exact Fourier propagator followed by ``sigma`` (Eq. 9)::
+    The weight evolves by a linear reaction-diffusion-advection equation (ANODEV2 Eq. 8), whose
+    flow over any ``dt`` is the exact Fourier propagator::
 
-        w <- sigma(IFFT(exp((-tau |k|^2 + i k.v + rho) dt) * FFT(w)))
+        w(t + dt) = IFFT(exp((-tau |k|^2 + i k.v + rho) dt) * FFT(w(t)))
+
+    and the block applies ``sigma(w(t))``: ``sigma`` is a read-out of the continuous path, so the
+    applied weights, the block's output and its gradients do not depend on ``weight_steps`` (to
+    round-off: the propagator is exact).
+
+    With ``sigma_each_step=True``, ``sigma`` is instead applied to the propagated weights after
+    every weight step (the paper's Eq. 9, literally), ``w <- sigma(propagate(w, dt))``, and the
+    block applies that ``w``. This depends on the weight grid: the same span with more steps
+    applies ``sigma`` more often (``w(1)`` shrinks as ``weight_steps`` grows), it is not the flow of
+    any one ODE, and so ``grad="adjoint"`` refuses it. Kept for reproducing the paper.
 
     The weight is viewed as a periodic signal with unit spacing along its spatial axes (the
     ``kh x kw`` axes of a conv2d kernel, the ``k`` axis of a conv1d kernel), so ``k`` ranges over
     ``2 pi fftfreq(n)``. Real FFTs are used throughout.
 
     Args:
-        sigma: ``"identity"`` (the linear, exactly integrable case), ``"tanh"`` or ``"sigmoid"``.
+        sigma: the read-out ``"identity"``, ``"tanh"`` or ``"sigmoid"``.
+        sigma_each_step: apply ``sigma`` after every weight step (Eq. 9; grid-dependent).
         axes: spatial axes of the weight; default: every axis after the first two
             (``(out, in, *kernel)``), or none for a 2-D weight (then only reaction acts).
         per_channel: one ``(tau, v, rho)`` per output channel instead of one per layer.
@@ -42,6 +54,7 @@ class SpectralRDA(EvolutionOperator):
         self,
         *,
         sigma: str = "identity",
+        sigma_each_step: bool = False,
         axes: Sequence[int] | None = None,
         per_channel: bool = False,
         diffusion: bool = True,
@@ -60,12 +73,13 @@ class SpectralRDA(EvolutionOperator):
                 "ill-posed backward heat equation; pass diffusion=False for no diffusion"
             )
         self.sigma = sigma
+        self.sigma_each_step = sigma_each_step
+        # Eq. 9's per-step sigma has no continuous dynamics (identity sigma: the two agree).
+        self.has_dynamics = not sigma_each_step or sigma == "identity"
         self.axes = None if axes is None else tuple(axes)
         self.per_channel = per_channel
         self.diffusion, self.advection, self.reaction = diffusion, advection, reaction
         self.init = {"tau": float(tau), "v": float(v), "rho": float(rho)}
-        # Reverse time turns diffusion into anti-diffusion: the adjoint's reverse solve blows up.
-        self.reverse_time_well_posed = not diffusion
 
     def bind(self, weight: Tensor) -> None:
         ndim = weight.ndim
@@ -81,6 +95,8 @@ class SpectralRDA(EvolutionOperator):
                 "no spatial axes (pass axes=...) and reaction is off"
             )
         self.spatial_axes = axes
+        # Reverse time turns diffusion into anti-diffusion: the adjoint's reverse solve blows up.
+        self.reverse_time_well_posed = not (self.diffusion and axes)
         self.spatial_sizes = tuple(weight.shape[a] for a in axes)
         # Coefficients are stored flat, one per layer or per output channel, and viewed to
         # broadcast against the weight in `exponent` (flat storage also keeps `.to(memory_format)`
@@ -149,13 +165,18 @@ class SpectralRDA(EvolutionOperator):
         w_hat = torch.fft.rfftn(w, dim=self.spatial_axes)
         return torch.fft.irfftn(w_hat * symbol, s=self.spatial_sizes, dim=self.spatial_axes)
 
-    def step(self, w: Tensor, t: float, dt: float, method: ButcherTableau) -> Tensor:
-        return SIGMAS[self.sigma](self._apply_symbol(w, torch.exp(self.exponent() * dt)))
+    def step(self, state: Tensor, t: float, dt: float, method: ButcherTableau) -> Tensor:
+        w = self._apply_symbol(state, torch.exp(self.exponent() * dt))
+        return SIGMAS[self.sigma](w) if self.sigma_each_step else w
 
-    def rate(self, w: Tensor, t: float) -> Tensor:
-        return SIGMAS[self.sigma](self._apply_symbol(w, self.exponent()))
+    def rate(self, state: Tensor, t: float) -> Tensor:
+        return self._apply_symbol(state, self.exponent())
+
+    def readout(self, state: Tensor, t: float) -> Tensor:
+        return state if self.sigma_each_step else SIGMAS[self.sigma](state)
 
     def extra_repr(self) -> str:
         flags = {"diffusion": self.diffusion, "advection": self.advection, "reaction": self.reaction}
         terms = [name for name, on in flags.items() if on]
-        return f"sigma={self.sigma!r}, terms={terms}, per_channel={self.per_channel}"
+        each = ", sigma_each_step=True" if self.sigma_each_step else ""
+        return f"sigma={self.sigma!r}{each}, terms={terms}, per_channel={self.per_channel}"

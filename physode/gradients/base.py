@@ -1,9 +1,10 @@
 """What a gradient strategy differentiates: a discretized solve, step by step.
 
 A :class:`DiscreteSolve` is an initial-value problem already put on a time grid: the discrete
-forward map as a sequence of steps, plus the continuous vector field it discretizes. Gradient
-strategies only see this interface, so every strategy works with every stepper and every
-evolution operator without special cases.
+forward map as a sequence of steps, which every strategy differentiates. A solve may also offer
+the :class:`ContinuousDynamics` its steps discretize; only the continuous adjoint needs them, and
+a solve without consistent dynamics (e.g. a nonlinearity re-applied after every step) offers
+none, so the adjoint refuses it instead of differentiating a different problem.
 """
 
 from __future__ import annotations
@@ -20,6 +21,27 @@ from physode.steppers import ButcherTableau
 State = tuple[Tensor, ...]
 
 
+class ContinuousDynamics(abc.ABC):
+    """The ODE ``dy/dt = F(t, y)`` whose discretization a :class:`DiscreteSolve` is.
+
+    Its flow over a step must be what the solve's step computes, exactly or up to the
+    discretization error of a consistent method; the continuous adjoint integrates it backwards.
+    """
+
+    #: Method the continuous adjoint integrates its reverse-time equations with by default.
+    tableau: ButcherTableau
+    #: Whether integrating the dynamics backwards in time is well posed.
+    reverse_time_well_posed: bool = True
+
+    @abc.abstractmethod
+    def vector_field(self, t: float, state: State) -> State:
+        """``dy/dt`` at time ``t``."""
+
+    @abc.abstractmethod
+    def reverse_grid(self, n: int) -> Sequence[float]:
+        """Times at which the adjoint's reverse solve steps through step ``n`` (ascending)."""
+
+
 class DiscreteSolve(abc.ABC):
     """A discretized initial-value problem ``y(t_0) = y0 -> y(t_n)`` on a fixed grid.
 
@@ -32,8 +54,6 @@ class DiscreteSolve(abc.ABC):
     times: Sequence[float]
     #: Grid indices whose states are returned, in increasing order.
     outputs: Sequence[int]
-    #: Method the continuous adjoint integrates its reverse-time equations with.
-    tableau: ButcherTableau
 
     @property
     def n_steps(self) -> int:
@@ -43,16 +63,16 @@ class DiscreteSolve(abc.ABC):
     def step(self, n: int, state: State) -> State:
         """The discrete forward map of step ``n``."""
 
-    @abc.abstractmethod
-    def vector_field(self, t: float, state: State) -> State:
-        """The continuous dynamics ``dy/dt`` this solve discretizes (used by the adjoint)."""
-
-    def reverse_grid(self, n: int) -> Sequence[float]:
-        """Times at which the adjoint's reverse solve steps through step ``n`` (ascending)."""
-        return (self.times[n], self.times[n + 1])
+    def dynamics(self) -> ContinuousDynamics | None:
+        """The continuous dynamics the steps discretize, or ``None`` when there are none."""
+        return None
 
     def buffers(self) -> Sequence[Tensor]:
         """Mutable module state (e.g. BatchNorm running statistics) a recompute must not touch."""
+        return ()
+
+    def training_modes(self) -> tuple[bool, ...]:
+        """The train/eval mode of every module the steps run (a recompute must see the same)."""
         return ()
 
 
@@ -64,6 +84,9 @@ class GradientStrategy(abc.ABC):
     @abc.abstractmethod
     def integrate(self, solve: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:
         """Integrate and return each state component stacked over ``solve.outputs``."""
+
+    def check(self, solve: DiscreteSolve) -> None:
+        """Refuse (``InputError``) or warn about a solve this strategy cannot differentiate well."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -162,3 +185,37 @@ class OutputGradients:
             a if g is None else (g[i] if a is None else a + g[i])
             for a, g in zip(adjoint, self.grad_outputs)
         ]
+
+
+class UnchangedSinceForward:
+    """Guards a recompute: what it reads must be as the forward pass left it.
+
+    Strategies that recompute in backward would otherwise silently differentiate a changed map
+    when a parameter or input is modified in place, or a module switches train/eval mode, between
+    forward and backward. Autograd raises for its own saved tensors; this raises the same kind
+    of error for the tensors and modes a recompute reads.
+    """
+
+    def __init__(self, solve: DiscreteSolve, tensors: Sequence[Tensor]) -> None:
+        self.solve = solve
+        self.tensors = tuple(tensors)
+        self.versions = [t._version for t in self.tensors]
+        self.modes = solve.training_modes()
+
+    def check(self) -> None:
+        """Raise ``RuntimeError`` if a tensor was modified in place or a mode changed."""
+        for tensor, version in zip(self.tensors, self.versions):
+            if tensor._version != version:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: [{tensor.type()} {list(tensor.shape)}] is at version "
+                    f"{tensor._version}; expected version {version} instead (physode recomputes "
+                    "the solve in backward: do not modify its parameters or inputs in place "
+                    "before backward)"
+                )
+        if self.solve.training_modes() != self.modes:
+            raise RuntimeError(
+                "a module's training mode changed between forward and backward (train()/eval() "
+                "was called): physode recomputes the solve in backward and would differentiate "
+                "a different map; call backward before switching modes"
+            )

@@ -20,6 +20,7 @@ from physode.gradients.base import (
     GradientStrategy,
     RandomState,
     State,
+    UnchangedSinceForward,
     replayed,
     requires_grad_copy,
     restored,
@@ -43,6 +44,7 @@ class _CheckpointedSolve(torch.autograd.Function):
     def forward(ctx: Any, solve: DiscreteSolve, n_state: int, *inputs: Tensor) -> State:
         y0, params = inputs[:n_state], inputs[n_state:]
         ctx.solve = solve
+        ctx.unchanged = UnchangedSinceForward(solve, inputs)
         ctx.params = params  # parameters live in the module anyway: nothing new is kept alive
         ctx.rng = RandomState(y0)
         ctx.autocast = AutocastState()
@@ -51,6 +53,7 @@ class _CheckpointedSolve(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: Any, *grad_outputs: Tensor) -> tuple[Tensor | None, ...]:
+        ctx.unchanged.check()
         solve: DiscreteSolve = ctx.solve
         y0 = ctx.saved_tensors
         # Buffers are restored only after the backward sweep: BatchNorm saves them for backward.

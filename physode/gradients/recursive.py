@@ -25,6 +25,7 @@ from physode.gradients.base import (
     OutputGradients,
     RandomState,
     State,
+    UnchangedSinceForward,
     replayed,
     requires_grad_copy,
     restored,
@@ -140,6 +141,7 @@ class _RecursiveSolve(torch.autograd.Function):
     ) -> State:
         y0, params = inputs[:n_state], inputs[n_state:]
         ctx.strategy, ctx.solve, ctx.params = strategy, solve, params
+        ctx.unchanged = UnchangedSinceForward(solve, inputs)
         ctx.rng = RandomState(y0)
         ctx.autocast = AutocastState()
         ctx.save_for_backward(*y0)
@@ -147,6 +149,7 @@ class _RecursiveSolve(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: Any, *grad_outputs: Tensor | None) -> tuple[Tensor | None, ...]:
+        ctx.unchanged.check()
         solve: DiscreteSolve = ctx.solve
         y0 = tuple(ctx.saved_tensors)
         reverser = _Reverser(ctx, solve, grad_outputs)

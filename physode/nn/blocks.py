@@ -1,22 +1,25 @@
 """ODE blocks: a residual branch ``f`` turned into ``dz/dt = f(z, theta(t))``.
 
 :class:`CoupledODEBlock` is ANODEV2: chosen parameters of ``f`` evolve in time by their own ODE
-``dw/dt = q(w; p)`` and ``f`` is applied with the evolved values (``torch.func.functional_call``),
-so an existing residual branch becomes a coupled block without being rewritten.
-:class:`ODEBlock` is the static special case (Neural ODE / ANODE).
+and ``f`` is applied with the evolved values (``torch.func.functional_call``), so an existing
+residual branch becomes a coupled block without being rewritten. :class:`ODEBlock` is the static
+special case (Neural ODE / ANODE).
 
 The activation ``z`` and the weights may live on different grids (``steps`` and
-``weight_steps``): each stage of the ``z`` stepper sees ``theta`` at its own stage time, obtained
-by evolving the weights from the last point of their grid by the remaining fraction of a step.
-Equal grids give configuration one of the paper, ``steps=2, weight_steps=10`` configuration two.
+``weight_steps``). The weights follow one continuous path ``theta(t)``, evaluated anywhere by
+evolving from the last point of their grid by the remaining fraction of a step. Which of its
+values a ``z`` step applies is the ``alignment``: ``"stage"`` (each stage of the ``z`` stepper sees
+``theta`` at its own stage time) or ``"endpoints"`` (the paper's configuration two: ``z`` step
+``n`` applies ``theta`` at the ``n``-th of ``steps`` evenly spaced points of the span, ``w0`` to
+``w1``).
 """
 
 from __future__ import annotations
 
 import bisect
 import copy
-import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
@@ -25,10 +28,43 @@ from torch.func import functional_call
 from physode.errors import InputError
 from physode.evolution import Dirac, EvolutionOperator, SpectralRDA, TimeKernel
 from physode.gradients import GradientStrategy, get_gradient
-from physode.gradients.adjoint import Adjoint
-from physode.gradients.base import DiscreteSolve, State
+from physode.gradients.base import ContinuousDynamics, DiscreteSolve, State
 from physode.grids import as_times, check_steps, subdivide
 from physode.steppers import ButcherTableau, get_method
+
+ALIGNMENTS = ("stage", "endpoints")
+
+
+@dataclass(frozen=True)
+class WeightState:
+    """The evolving part of a coupled block's state.
+
+    ``evolved``: each evolved weight's operator state (the weight itself, or e.g. a latent);
+    ``memory``: the applied weights ``theta`` when the time kernel has memory (else empty).
+    """
+
+    evolved: tuple[Tensor, ...]
+    memory: tuple[Tensor, ...] = ()
+
+
+@dataclass(frozen=True)
+class CoupledState:
+    """A coupled block's state: the activation ``z`` and the weights.
+
+    Gradient strategies see a flat tuple of tensors; :meth:`flat` and :meth:`from_flat` are the
+    one place that converts.
+    """
+
+    z: Tensor
+    weights: WeightState
+
+    def flat(self) -> State:
+        return (self.z, *self.weights.evolved, *self.weights.memory)
+
+    @staticmethod
+    def from_flat(state: State, n_evolved: int) -> CoupledState:
+        evolved, memory = state[1 : 1 + n_evolved], state[1 + n_evolved :]
+        return CoupledState(state[0], WeightState(tuple(evolved), tuple(memory)))
 
 
 class CoupledODEBlock(nn.Module):
@@ -48,6 +84,10 @@ class CoupledODEBlock(nn.Module):
         grad: ``"checkpoint"`` (exact, low memory), ``"backprop"`` or ``"adjoint"``.
         kernel: time kernel ``K``; default :class:`~physode.evolution.Dirac` (``theta = w``).
         time_input: call ``f(t, z)`` instead of ``f(z)``.
+        alignment: which weights a ``z`` step applies: ``"stage"`` (each stage its own time's) or
+            ``"endpoints"`` (step ``n`` of ``steps`` the weights at ``t0 + n (t1 - t0)/(steps - 1)``
+            for each output interval ``[t0, t1]``, ``w0`` and ``w1`` included: the paper's
+            configuration two; one step applies ``w0``).
     """
 
     def __init__(
@@ -63,6 +103,7 @@ class CoupledODEBlock(nn.Module):
         grad: str | GradientStrategy = "checkpoint",
         kernel: TimeKernel | None = None,
         time_input: bool = False,
+        alignment: str = "stage",
     ) -> None:
         super().__init__()
         self.f = f
@@ -97,21 +138,16 @@ class CoupledODEBlock(nn.Module):
         self.method = get_method(method)
         self.grad = get_gradient(grad)
         self.time_input = time_input
-        if isinstance(self.grad, Adjoint) and not all(
-            op.reverse_time_well_posed for op in self.operators
-        ):
-            warnings.warn(
-                "the adjoint integrates the weight evolution backwards in time, which is ill-posed "
-                "with diffusion (anti-diffusion amplifies high wavenumbers): its gradients may be "
-                "inaccurate or blow up; use grad='checkpoint' for exact gradients",
-                stacklevel=2,
-            )
+        if alignment not in ALIGNMENTS:
+            raise InputError(f"unknown alignment {alignment!r}: choose one of {list(ALIGNMENTS)}")
+        self.alignment = alignment
+        self.grad.check(self._solve(None))  # refuse (or warn about) the strategy now, not mid-fit
 
     def forward(self, z: Tensor, times: Tensor | Sequence[float] | None = None) -> Tensor:
         """``z(t1)``; or, given increasing ``times``, ``z`` at each of them, stacked on dim 0."""
         solve = self._solve(times)
-        state0 = (z, *self._initial_weight_state())
-        zs = self.grad.integrate(solve, state0, self._trained_params())[0]
+        state0 = CoupledState(z, self._initial_weight_state(solve.times[0]))
+        zs = self.grad.integrate(solve, state0.flat(), self._trained_params())[0]
         return zs[-1] if times is None else zs
 
     def weight_trajectory(
@@ -131,7 +167,7 @@ class CoupledODEBlock(nn.Module):
         outside = [t for t in sample_times if not start - solve.eps <= t <= end + solve.eps]
         if outside:
             raise InputError(f"times {outside} lie outside the block's span [{start}, {end}]")
-        path = _WeightPath(solve, 0, self._initial_weight_state())
+        path = _WeightPath(solve, 0, self._initial_weight_state(start))
         thetas = [path.theta_at(t) for t in sample_times]
         return {name: torch.stack([th[i] for th in thetas]) for i, name in enumerate(self.evolved)}
 
@@ -139,12 +175,16 @@ class CoupledODEBlock(nn.Module):
         out_times = [0.0, self.t1] if times is None else as_times(times, name="times")
         grid, outputs = subdivide(out_times, self.steps)
         weight_grid = grid if self.weight_steps is None else subdivide(out_times, self.weight_steps)[0]
-        return _CoupledSolve(self, grid, outputs, weight_grid)
+        return _CoupledSolve(self, out_times, grid, outputs, weight_grid)
 
-    def _initial_weight_state(self) -> list[Tensor]:
+    def _initial_weight_state(self, t0: float) -> WeightState:
         named = dict(self.f.named_parameters())
-        weights = [named[name] for name in self.evolved]
-        return weights + (weights if self.kernel.has_memory else [])
+        evolved = tuple(
+            op.initial_state(named[name]) for name, op in zip(self.evolved, self.operators)
+        )
+        if not self.kernel.has_memory:
+            return WeightState(evolved)
+        return WeightState(evolved, tuple(op.readout(s, t0) for op, s in zip(self.operators, evolved)))
 
     def _trained_params(self) -> tuple[Tensor, ...]:
         evolved = {f"f.{name}" for name in self.evolved}
@@ -156,6 +196,7 @@ class CoupledODEBlock(nn.Module):
         return (
             f"evolve={list(self.evolved)}, t1={self.t1}, steps={self.steps}, "
             f"weight_steps={self.weight_steps}, method={self.method.name!r}, grad={self.grad!r}"
+            + (f", alignment={self.alignment!r}" if self.alignment != "stage" else "")
         )
 
 
@@ -181,11 +222,12 @@ class ODEBlock(CoupledODEBlock):
 
 
 class _CoupledSolve(DiscreteSolve):
-    """The block's solve; state ``(z, w_1..w_m[, theta_1..theta_m])``."""
+    """The block's solve; its flat state is :meth:`CoupledState.flat`."""
 
     def __init__(
         self,
         block: CoupledODEBlock,
+        output_times: Sequence[float],
         grid: Sequence[float],
         outputs: Sequence[int],
         weight_grid: Sequence[float],
@@ -195,11 +237,14 @@ class _CoupledSolve(DiscreteSolve):
         self.outputs = outputs
         self.weight_grid = weight_grid
         self.tableau = block.method
-        self.n_weights = len(block.evolved)
+        self.n_evolved = len(block.evolved)
         # Grid points of the two grids are compared with a tolerance: subdividing one interval
         # into different step counts rounds differently.
         self.eps = 1e-9 * (grid[-1] - grid[0])
         self.all_static = all(op.is_static for op in block.operators) and not block.kernel.has_memory
+        self.applied_times = (
+            _endpoint_times(output_times, block.steps) if block.alignment == "endpoints" else None
+        )
 
     def weight_index(self, t: float) -> int:
         """Index of the last weight-grid point at or before ``t``."""
@@ -213,76 +258,117 @@ class _CoupledSolve(DiscreteSolve):
         return functional_call(block.f, dict(zip(block.evolved, thetas)), args)
 
     def step(self, n: int, state: State) -> State:
-        z, weights = state[0], state[1:]
+        current = CoupledState.from_flat(state, self.n_evolved)
         t0, t1 = self.times[n], self.times[n + 1]
         if self.all_static:
-            thetas = weights
-            z = self.tableau.step(lambda t, x: self.apply_f(t, x, thetas), t0, t1 - t0, z)
-            return (z, *weights)
-        path = _WeightPath(self, self.weight_index(t0), weights)
-        z = self.tableau.step(lambda t, x: self.apply_f(t, x, path.theta_at(t)), t0, t1 - t0, z)
-        return (z, *path.state_at_grid(self.weight_index(t1)))
+            thetas = current.weights.evolved
+            z = self.tableau.step(lambda t, x: self.apply_f(t, x, thetas), t0, t1 - t0, current.z)
+            return CoupledState(z, current.weights).flat()
+        path = _WeightPath(self, self.weight_index(t0), current.weights)
 
-    def vector_field(self, t: float, state: State) -> State:
-        m = self.n_weights
-        z, weights, memory = state[0], state[1 : 1 + m], state[1 + m :]
-        block = self.block
-        thetas = memory if block.kernel.has_memory else weights
-        rates = [op.rate(w, t) for op, w in zip(block.operators, weights)]
-        memory_rates = [block.kernel.rate(th, w) for th, w in zip(memory, weights)]
-        return (self.apply_f(t, z, thetas), *rates, *memory_rates)
+        def rate(t: float, z: Tensor) -> Tensor:
+            # "endpoints": every stage of step n applies the weights of one time.
+            applied = t if self.applied_times is None else self.applied_times[n]
+            return self.apply_f(t, z, path.theta_at(applied))
 
-    def reverse_grid(self, n: int) -> Sequence[float]:
-        t0, t1 = self.times[n], self.times[n + 1]
-        inner = [s for s in self.weight_grid if t0 + self.eps < s < t1 - self.eps]
-        return [t0, *inner, t1]
+        z = self.tableau.step(rate, t0, t1 - t0, current.z)
+        return CoupledState(z, path.state_at_grid(self.weight_index(t1))).flat()
+
+    def dynamics(self) -> ContinuousDynamics | None:
+        if not all(op.has_dynamics for op in self.block.operators):
+            return None
+        return _CoupledDynamics(self)
 
     def buffers(self) -> Sequence[Tensor]:
         return tuple(self.block.f.buffers())
+
+    def training_modes(self) -> tuple[bool, ...]:
+        return tuple(m.training for m in self.block.modules())
+
+
+class _CoupledDynamics(ContinuousDynamics):
+    """``dz/dt = f(z, theta)``, each operator's ``ds/dt``, the kernel's ``dtheta/dt``."""
+
+    def __init__(self, solve: _CoupledSolve) -> None:
+        self.solve = solve
+        self.tableau = solve.tableau
+        self.reverse_time_well_posed = all(
+            op.reverse_time_well_posed for op in solve.block.operators
+        )
+
+    def vector_field(self, t: float, state: State) -> State:
+        solve = self.solve
+        block = solve.block
+        current = CoupledState.from_flat(state, solve.n_evolved)
+        evolved, memory = current.weights.evolved, current.weights.memory
+        readouts = [op.readout(s, t) for op, s in zip(block.operators, evolved)]
+        thetas = memory if block.kernel.has_memory else readouts
+        rates = tuple(op.rate(s, t) for op, s in zip(block.operators, evolved))
+        memory_rates = tuple(block.kernel.rate(th, w) for th, w in zip(memory, readouts))
+        return CoupledState(solve.apply_f(t, current.z, thetas), WeightState(rates, memory_rates)).flat()
+
+    def reverse_grid(self, n: int) -> Sequence[float]:
+        solve = self.solve
+        t0, t1 = solve.times[n], solve.times[n + 1]
+        inner = [s for s in solve.weight_grid if t0 + solve.eps < s < t1 - solve.eps]
+        return [t0, *inner, t1]
+
+
+def _endpoint_times(output_times: Sequence[float], steps: int) -> list[float]:
+    """Per ``z`` step: the ``n``-th of ``steps`` evenly spaced points of its output interval,
+    both ends included (one step: the start)."""
+    applied = []
+    for a, b in zip(output_times, output_times[1:]):
+        if steps == 1:
+            applied.append(a)
+            continue
+        applied.extend(a + (b - a) * j / (steps - 1) for j in range(steps - 1))
+        applied.append(b)  # exact endpoint
+    return applied
 
 
 class _WeightPath:
     """The weight state along the weight grid from a starting grid point, computed on demand.
 
     ``theta_at(t)`` evolves from the last grid point at or before ``t`` by the remaining
-    fraction of a step, so every stage of the ``z`` stepper sees the weights at its own time.
+    fraction of a step: the same continuous path whatever the grid (exactly, for an exact
+    propagator).
     """
 
-    def __init__(self, solve: _CoupledSolve, start: int, state: Sequence[Tensor]) -> None:
+    def __init__(self, solve: _CoupledSolve, start: int, state: WeightState) -> None:
         self.solve = solve
         self.start = start
-        self.states: list[Sequence[Tensor]] = [state]  # states at grid points start, start+1, ...
-        self.partial: dict[float, list[Tensor]] = {}
+        self.states: list[WeightState] = [state]  # states at grid points start, start+1, ...
+        self.partial: dict[float, tuple[Tensor, ...]] = {}
 
-    def state_at_grid(self, index: int) -> Sequence[Tensor]:
+    def state_at_grid(self, index: int) -> WeightState:
         while self.start + len(self.states) - 1 < index:
             j = self.start + len(self.states) - 1
             grid = self.solve.weight_grid
             self.states.append(self._advance(self.states[-1], grid[j], grid[j + 1] - grid[j]))
         return self.states[index - self.start]
 
-    def theta_at(self, t: float) -> list[Tensor]:
+    def theta_at(self, t: float) -> tuple[Tensor, ...]:
         if t not in self.partial:
             j = self.solve.weight_index(t)
             state = self.state_at_grid(j)
             gap = t - self.solve.weight_grid[j]
             if gap > self.solve.eps:
                 state = self._advance(state, self.solve.weight_grid[j], gap)
-            self.partial[t] = self._thetas(state)
+            self.partial[t] = self._thetas(state, t)
         return self.partial[t]
 
-    def _thetas(self, state: Sequence[Tensor]) -> list[Tensor]:
-        m = self.solve.n_weights
-        return list(state[m:] if self.solve.block.kernel.has_memory else state[:m])
+    def _thetas(self, state: WeightState, t: float) -> tuple[Tensor, ...]:
+        if self.solve.block.kernel.has_memory:
+            return state.memory
+        return tuple(op.readout(s, t) for op, s in zip(self.solve.block.operators, state.evolved))
 
-    def _advance(self, state: Sequence[Tensor], t: float, dt: float) -> list[Tensor]:
+    def _advance(self, state: WeightState, t: float, dt: float) -> WeightState:
         block = self.solve.block
-        m = self.solve.n_weights
-        weights = [
-            op.step(w, t, dt, block.method) for op, w in zip(block.operators, state[:m])
-        ]
-        memory = [
-            block.kernel.advance(th, w0, w1, dt)
-            for th, w0, w1 in zip(state[m:], state[:m], weights)
-        ]
-        return weights + memory
+        operators = block.operators
+        evolved = tuple(op.step(s, t, dt, block.method) for op, s in zip(operators, state.evolved))
+        memory = tuple(
+            block.kernel.advance(th, op.readout(s0, t), op.readout(s1, t + dt), dt)
+            for th, op, s0, s1 in zip(state.memory, operators, state.evolved, evolved)
+        )
+        return WeightState(evolved, memory)

@@ -129,7 +129,8 @@ VARIANTS: dict[str, Callable[..., BlockFactory]] = {
     "neuralode": lambda steps=2, grad="adjoint": static_variant(steps, grad),
     "anode": lambda steps=2, grad="checkpoint": static_variant(steps, grad),
     "anodev2-c1": lambda steps=5, weight_steps=None, **rda: coupled_variant(steps, weight_steps, **rda),
-    "anodev2-c2": lambda steps=2, weight_steps=10, **rda: coupled_variant(steps, weight_steps, **rda),
+    "anodev2-c2": lambda steps=2, weight_steps=10, alignment="endpoints", **rda: coupled_variant(
+        steps, weight_steps, alignment=alignment, **rda),
 }
 """Variant name -> function of the variant's options returning its block factory (defaults: the paper's)."""
 

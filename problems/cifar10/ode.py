@@ -132,15 +132,18 @@ def static_variant(steps: int = 2, grad: str = "checkpoint") -> Callable[[nn.Mod
 
 
 def coupled_variant(steps: int = 5, weight_steps: int | None = None, sigma: str = "identity",
-                    per_channel: bool = True, grad: str = "checkpoint") -> Callable[[nn.Module], nn.Module]:
+                    per_channel: bool = True, grad: str = "checkpoint",
+                    alignment: str = "stage") -> Callable[[nn.Module], nn.Module]:
     """ANODEV2: the branch's conv kernels evolve by spectral RDA; config one ``weight_steps=None``
-    (weights on the z grid), config two e.g. ``steps=2, weight_steps=10``."""
+    (weights on the z grid), config two ``steps=2, weight_steps=10, alignment="endpoints"`` (the
+    z steps apply w0 and w1, the first and last weights of the evolution)."""
     _check_steps(steps=steps, weight_steps=weight_steps)
     operator = physode.SpectralRDA(sigma=sigma, per_channel=per_channel)  # each evolved weight gets a copy
 
     def block(branch: nn.Module) -> nn.Module:
         f = time_branch(branch, steps, time_channel=False)
         return physode.CoupledODEBlock(f, conv_weight_names(f), operator, t1=T1, steps=steps,
-                                       weight_steps=weight_steps, grad=grad, time_input=True)
+                                       weight_steps=weight_steps, grad=grad, time_input=True,
+                                       alignment=alignment)
 
     return block

@@ -13,6 +13,7 @@ from physode.errors import InputError
 from physode.problems.pde1d.evaluate import evaluate_run
 from physode.problems.pde1d.fit import LOSSES, FitConfig, fit
 from physode.problems.pde1d.models import LAYERS, VARIANTS, ModelConfig
+from physode.problems.pde1d.variants import BASES
 from physode.problems.pde1d.plot import plot_runs
 from physode.problems.pde1d.quickstart import QUICKSTART_DIR, format_table, run_quickstart
 from physode.training import add_progress_option, problem_subparsers
@@ -51,7 +52,9 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     model.add_argument("--variant", choices=VARIANTS, default=_MODEL.variant,
                        help="anode: static weights; neuralode: static, adjoint gradients, time as input; "
                             "anodev2: weights evolve by spectral reaction-diffusion-advection; "
-                            "anodev2-neural: weights evolve by a learned q(w, t)")
+                            "anodev2-neural: weights evolve by a learned q(w, t); anodev2-latent: weights "
+                            "read out of a linear latent ODE (oscillations, sign changes); galerkin: weights "
+                            "expanded in a basis in t (the peer)")
     model.add_argument("--layer", choices=LAYERS, default=_MODEL.layer,
                        help="spectral: one complex multiplier per Fourier mode; stencil: periodic conv1d")
     model.add_argument("--modes", type=int, default=_MODEL.modes, help="Fourier modes kept (default: all)")
@@ -62,6 +65,9 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     model.add_argument("--per-mode-reaction", action="store_true",
                        help="anodev2: one reaction rate per Fourier mode instead of one per layer")
     model.add_argument("--hidden", type=int, default=_MODEL.hidden, help="anodev2-neural: width of q's MLP")
+    model.add_argument("--latent", type=int, default=_MODEL.latent,
+                       help="anodev2-latent: latent dimension m (galerkin: as many parameters)")
+    model.add_argument("--basis", choices=BASES, default=_MODEL.basis, help="galerkin: basis in t")
     train = parser.add_argument_group("training")
     train.add_argument("--epochs", type=int, default=_FIT.epochs)
     train.add_argument("--lr", type=float, default=_FIT.lr, help="peak learning rate (one-cycle schedule)")
@@ -87,7 +93,8 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
 def _config(args: argparse.Namespace) -> FitConfig:
     model = ModelConfig(variant=args.variant, layer=args.layer, modes=args.modes, width=args.width,
                         steps_per_interval=args.steps_per_interval, method=args.method,
-                        per_mode_reaction=args.per_mode_reaction, hidden=args.hidden)
+                        per_mode_reaction=args.per_mode_reaction, hidden=args.hidden, latent=args.latent,
+                        basis=args.basis)
     return FitConfig(model=model, epochs=args.epochs, lr=args.lr, evolution_lr=args.evolution_lr, loss=args.loss,
                      batch_size=args.batch_size,
                      curriculum=args.curriculum, seed=args.seed, checkpoint_every=args.checkpoint_every,

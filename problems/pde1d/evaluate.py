@@ -22,6 +22,7 @@ from torch import Tensor
 from physode.errors import InputError
 from physode.io import TrajectoryFile, atomic_write_text
 from physode.problems.pde1d.models import TrajectoryModel, config_from_dict, parameter_count
+from physode.problems.pde1d.variants import LABELS
 from physode.training import CHECKPOINT, METRICS, check_format, load_checkpoint, resolve_device
 
 FORMAT = "physode.pde1d/1"
@@ -99,8 +100,7 @@ class LoadedRun:
     def label(self) -> str:
         """The variant name as figures and tables show it, with a non-default layer."""
         config = self.model.config
-        name = {"anode": "ANODE", "neuralode": "Neural ODE", "anodev2": "ANODEV2",
-                "anodev2-neural": "ANODEV2-neural"}[config.variant]
+        name = LABELS[config.variant]
         return name if config.layer == "spectral" else f"{name} ({config.layer})"
 
 

@@ -19,18 +19,7 @@ Both layers store their weights in velocity units (the stencil acts on differenc
 one whatever the grid; without it Adam would need thousands of steps just to grow the weights to
 ``c / dx``, and steps sized for the fast modes would swamp the slow ones.
 
-Variants (same layer, different time dependence of its weights):
-
-- ``anode``: static weights, exact checkpointed gradients (ANODE).
-- ``neuralode``: static weights, continuous-adjoint gradients, time concatenated to the input as
-  an extra channel (Chen et al.'s ConcatConv). For a translation-invariant linear layer the time
-  channel is a constant field, so it only adds ``t * sum(w_t)``: a bias growing in time.
-- ``anodev2``: ANODEV2 with :class:`physode.SpectralRDA` evolution of the weights (identity
-  sigma). For the stencil the RDA acts along the stencil axis; spectral multipliers have no spatial
-  axis (modes are independent), so only reaction acts: ``theta(t) = theta0 exp(rho (t - t0))``,
-  which follows an exponential velocity ``c0 exp(a t)`` exactly with ``rho = a``.
-- ``anodev2-neural``: ANODEV2 with a learned pointwise ``q(w, t)`` (:class:`physode.Neural`,
-  time input on).
+Variants (same layer, different time dependence of its weights): :mod:`.variants`.
 """
 
 from __future__ import annotations
@@ -47,9 +36,9 @@ from torch.nn import functional as F
 
 import physode
 from physode.errors import InputError
+from physode.problems.pde1d.variants import BASES, STATIC, VARIANTS, evolution_operator
 from physode.steppers import get_method
 
-VARIANTS = ("anode", "neuralode", "anodev2", "anodev2-neural")
 LAYERS = ("spectral", "stencil")
 
 
@@ -61,6 +50,8 @@ class ModelConfig:
     ``width``: points of the stencil (odd). ``steps_per_interval``: solver steps between two
     stored times. ``per_mode_reaction``: ANODEV2 learns one reaction rate per spectral mode
     (per output channel) instead of one per layer. ``hidden``: width of anodev2-neural's q.
+    ``latent``: anodev2-latent's latent dimension (and so galerkin's basis size).
+    ``basis``: galerkin's basis in time.
     """
 
     variant: str = "anodev2"
@@ -71,6 +62,8 @@ class ModelConfig:
     method: str = "rk4"
     per_mode_reaction: bool = False
     hidden: int = 16
+    latent: int = 3
+    basis: str = "fourier"
     init_scale: float = 0.01
 
     def __post_init__(self) -> None:
@@ -86,6 +79,10 @@ class ModelConfig:
             raise InputError(f"steps per interval must be >= 1, got {self.steps_per_interval}")
         if self.hidden < 1:
             raise InputError(f"hidden width must be >= 1, got {self.hidden}")
+        if self.latent < 1:
+            raise InputError(f"latent dimension must be >= 1, got {self.latent}")
+        if self.basis not in BASES:
+            raise InputError(f"unknown basis {self.basis!r}; choose one of {', '.join(BASES)}")
         get_method(self.method)  # an unknown method fails here, not mid-training
 
 
@@ -216,16 +213,9 @@ class TrajectoryModel(nn.Module):
         elif config.variant == "neuralode":
             self.block = physode.ODEBlock(TimeConcat(layer), grad="adjoint", time_input=True, **common)
         else:
-            if config.variant == "anodev2":
-                # Spectral modes are independent (no spatial axis): only reaction acts on them.
-                axes = () if config.layer == "spectral" else (-1,)
-                operator: physode.EvolutionOperator = physode.SpectralRDA(
-                    axes=axes, per_channel=config.per_mode_reaction
-                )
-            else:
-                operator = physode.Neural(hidden=config.hidden, time_input=True)
             self.block = physode.CoupledODEBlock(
-                FieldOnly(layer), ["layer.weight"], operator, grad="checkpoint", **common
+                FieldOnly(layer), ["layer.weight"], evolution_operator(config, layer.weight.shape[0]),
+                grad="checkpoint", **common
             )
 
     def forward(self, u0: Tensor, times: Sequence[float]) -> Tensor:
@@ -240,7 +230,7 @@ class TrajectoryModel(nn.Module):
         """
         weight = self.layer.weight.detach()
         times = [float(t) for t in times]
-        if self.config.variant in ("anode", "neuralode") or len(times) < 2:
+        if self.config.variant in STATIC or len(times) < 2:
             return weight.expand(len(times), *weight.shape)
         with torch.no_grad():
             (path,) = self.block.weight_trajectory(times, output_times=times).values()

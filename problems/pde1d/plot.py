@@ -22,7 +22,8 @@ from physode.problems.pde1d.models import velocity_estimate
 
 TRUTH_COLOR = "C0"  # the paper: blue truth, orange ANODE, green ANODEV2
 # A fixed look per variant, so that curves lying on top of each other stay distinguishable.
-STYLES = {"anode": ("C1", "--"), "anodev2": ("C2", "--"), "neuralode": ("C3", ":"), "anodev2-neural": ("C4", "-.")}
+STYLES = {"anode": ("C1", "--"), "anodev2": ("C2", "--"), "neuralode": ("C3", ":"), "anodev2-neural": ("C4", "-."),
+          "anodev2-latent": ("C5", "--"), "galerkin": ("C6", ":")}
 
 
 def initial_energy(file: TrajectoryFile, indices: np.ndarray, batch_size: int = 256) -> torch.Tensor:

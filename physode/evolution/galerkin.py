@@ -1,0 +1,82 @@
+"""Weights expanded in a truncated basis in time (Galerkin Neural ODEs, Massaroli et al. 2020).
+
+Not an evolution by an ODE: the peer that answers whether evolving weights by dynamics beats
+expanding them in a fixed basis. The bases are torchdyn's (``torchdyn.nn.galerkin``) ``Fourier``
+(``cos(n t)``, ``sin(n t)``) and ``Polynomial`` (``t^n``), implemented here: torchdyn itself
+pulls in pytorch-lightning, ipykernel and pinned torchcde/poethepoet.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from physode.errors import InputError
+from physode.evolution.base import EvolutionOperator
+from physode.steppers import ButcherTableau
+
+BASES = ("fourier", "polynomial")
+
+
+class Galerkin(EvolutionOperator):
+    """``w(t) = w0 * sum_j a_j phi_j(t)`` per weight group.
+
+    ``fourier``: ``phi = 1, sin(f t), cos(f t), sin(2 f t), cos(2 f t), ...`` (torchdyn's basis
+    is ``f = 1``); ``polynomial``: ``phi_j = t^j``. The coefficients ``a`` (``size`` per group) start at ``e_1`` (static
+    weights ``w0``). The state is ``w0`` itself (it does not move); the time dependence is all in
+    the read-out, defined for every ``t``, so there is nothing to discretize.
+
+    Args:
+        size: number of basis functions (coefficients per group).
+        basis: ``"fourier"`` or ``"polynomial"``.
+        per_channel: one set of coefficients per output channel instead of one per layer.
+        frequency: ``f`` of the Fourier basis, in radians per unit time.
+    """
+
+    def __init__(
+        self, size: int = 8, *, basis: str = "fourier", per_channel: bool = False, frequency: float = 1.0
+    ) -> None:
+        super().__init__()
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise InputError(f"basis size must be an integer >= 1, got {size!r}")
+        if basis not in BASES:
+            raise InputError(f"unknown basis {basis!r}: choose one of {list(BASES)}")
+        self.size = size
+        self.basis = basis
+        self.per_channel = per_channel
+        if not (math.isfinite(frequency) and frequency > 0):
+            raise InputError(f"frequency must be a positive number, got {frequency!r}")
+        self.frequency = float(frequency)
+
+    def bind(self, weight: Tensor) -> None:
+        groups = weight.shape[0] if self.per_channel and weight.ndim else 1
+        coefficients = torch.zeros(groups, self.size, dtype=weight.dtype, device=weight.device)
+        coefficients[:, 0] = 1.0
+        self.coefficients = nn.Parameter(coefficients)
+        self.group_view = (groups,) + (1,) * max(weight.ndim - 1, 0)
+
+    def functions(self, t: float) -> list[float]:
+        """``phi_j(t)``, ``j = 0 .. size - 1``."""
+        if self.basis == "polynomial":
+            return [t**j for j in range(self.size)]
+        phase = self.frequency * t
+        return [
+            math.cos((j + 1) // 2 * phase) if j % 2 == 0 else math.sin((j + 1) // 2 * phase)
+            for j in range(self.size)
+        ]
+
+    def rate(self, state: Tensor, t: float) -> Tensor:
+        return state.new_zeros(()).expand_as(state)
+
+    def step(self, state: Tensor, t: float, dt: float, method: ButcherTableau) -> Tensor:
+        return state
+
+    def readout(self, state: Tensor, t: float) -> Tensor:
+        phi = torch.tensor(self.functions(t), dtype=state.dtype, device=state.device)
+        gain = self.coefficients.to(state.dtype) @ phi
+        return state * gain.view(self.group_view)
+
+    def extra_repr(self) -> str:
+        return f"size={self.size}, basis={self.basis!r}, per_channel={self.per_channel}"

@@ -1,0 +1,101 @@
+"""Weights read out of a linear latent system: coefficients that oscillate, switch sign, decay."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from physode.errors import InputError
+from physode.evolution.base import EvolutionOperator
+from physode.steppers import ButcherTableau
+
+
+class LinearLatent(EvolutionOperator):
+    """The weight carries an ``m``-dimensional latent ``x`` with ``dx/dt = A x``, read out linearly.
+
+    ``w(t) = w0 * (r_g . x(t))``, one read-out ``r_g`` per weight group (the layer, or each output
+    channel). ``A`` is learned in real modal form: ``m - 2 p`` real modes ``dx_i/dt = lambda_i x_i``
+    and ``p = (m - 1) // 2`` oscillators, 2 x 2 blocks ``[[alpha_j, omega_j], [-omega_j, alpha_j]]``
+    (complex-conjugate eigenvalues ``alpha_j +- i omega_j``). ``x(0)`` is 1 on the real modes and
+    ``(0, 1)`` on each oscillator, so ``r_g . x(t)`` is any sum of exponentials and damped or
+    growing sinusoids, ``sum_i a_i e^(lambda_i t) + sum_j e^(alpha_j t) (b_j sin(omega_j t) +
+    c_j cos(omega_j t))``, each exact; a step of any length is the exact propagator
+    ``exp(A dt)`` (``torch.linalg.matrix_exp``). Any diagonalizable real ``A`` is one of these up
+    to a change of latent basis, which the read-out absorbs; the modal form leaves out those
+    redundant directions, which would otherwise let the dynamics drift where the data do not
+    constrain them. Unlike a pointwise ``dw/dt = q(w)``, the weights can start at, pass through
+    and leave zero, and turn around: the state that carries the dynamics is the latent.
+
+    Training starts from static weights ``w0`` (an ANODE block): ``lambda = alpha = 0``,
+    ``omega_j = j f``, ``r_g = e_1``; the read-out first sees a Fourier expansion in ``t`` and the
+    dynamics then tune its frequencies, growth and decay. Parameters: ``m`` for ``A`` and ``m``
+    per group.
+
+    The state is ``w0`` times the latent, shape ``(*weight.shape, m)``.
+
+    Args:
+        latent: the latent dimension ``m`` (3: one exponential and one oscillator).
+        per_channel: one read-out ``r_g`` per output channel (the weight's first axis) instead of
+            one per layer; ``A`` is shared, so every channel draws on the same modes.
+        frequency: ``f``, the lowest initial frequency in radians per unit time (default: half a
+            turn over a unit span), and the unit the rates are learned in (the parameters are
+            ``lambda / f``, ``alpha / f``, ``omega / f``).
+    """
+
+    def __init__(self, latent: int = 3, *, per_channel: bool = False, frequency: float = math.pi) -> None:
+        super().__init__()
+        if isinstance(latent, bool) or not isinstance(latent, int) or latent < 1:
+            raise InputError(f"latent dimension must be an integer >= 1, got {latent!r}")
+        if not (math.isfinite(frequency) and frequency > 0):
+            raise InputError(f"frequency must be a positive number, got {frequency!r}")
+        self.latent = latent
+        self.oscillators = (latent - 1) // 2
+        self.per_channel = per_channel
+        self.frequency = float(frequency)
+
+    def bind(self, weight: Tensor) -> None:
+        groups = weight.shape[0] if self.per_channel and weight.ndim else 1
+        factory = {"dtype": weight.dtype, "device": weight.device}
+        m, p = self.latent, self.oscillators
+        # Rates in units of the frequency: real modes' lambda, oscillators' alpha and omega.
+        self.scaled_rates = nn.Parameter(torch.zeros(m - 2 * p, **factory))
+        self.scaled_growth = nn.Parameter(torch.zeros(p, **factory))
+        self.scaled_frequencies = nn.Parameter(torch.arange(1, p + 1, **factory))
+        readout = torch.zeros(groups, m, **factory)
+        readout[:, 0] = 1.0
+        self.readout_vector = nn.Parameter(readout)
+        start = torch.ones(m, **factory)
+        start[m - 2 * p :: 2] = 0.0  # each oscillator starts at (sin, cos) = (0, 1)
+        self.register_buffer("latent_start", start, persistent=False)
+        # Groups lie along the weight's first axis; the rest broadcast.
+        self.group_view = (groups,) + (1,) * max(weight.ndim - 1, 0)
+
+    @property
+    def generator(self) -> Tensor:
+        """``A``: the real modes, then the oscillators' 2 x 2 blocks, on the diagonal."""
+        f = self.frequency
+        blocks = [torch.diag(f * self.scaled_rates)]
+        for alpha, omega in zip(f * self.scaled_growth, f * self.scaled_frequencies):
+            blocks.append(torch.stack([torch.stack([alpha, omega]), torch.stack([-omega, alpha])]))
+        return torch.block_diag(*blocks)
+
+    def initial_state(self, weight: Tensor) -> Tensor:
+        return weight[..., None] * self.latent_start.to(weight.dtype)
+
+    def readout(self, state: Tensor, t: float) -> Tensor:
+        r = self.readout_vector.to(state.dtype).view(*self.group_view, self.latent)
+        return (state * r).sum(-1)
+
+    def _multiply(self, matrix: Tensor, state: Tensor) -> Tensor:
+        return state @ matrix.to(state.dtype).T
+
+    def rate(self, state: Tensor, t: float) -> Tensor:
+        return self._multiply(self.generator, state)
+
+    def step(self, state: Tensor, t: float, dt: float, method: ButcherTableau) -> Tensor:
+        return self._multiply(torch.linalg.matrix_exp(self.generator * dt), state)
+
+    def extra_repr(self) -> str:
+        return f"latent={self.latent}, per_channel={self.per_channel}, frequency={self.frequency:.4g}"
