@@ -20,8 +20,10 @@ from physode.io import TrajectoryFile, write_trajectories
 from physode.problems.pde import simulate_transport_to_file
 from physode.problems.pde1d.evaluate import EVALUATION, SUMMARY, evaluate_run
 from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, fit
+from physode.problems.pde1d.loss import trajectory_loss
+from physode.problems.pde1d.model_kinds import parameter_groups
 from physode.problems.pde1d.samples import TrainSplit
-from physode.problems.pde1d.models import ModelConfig
+from physode.problems.pde1d.models import ModelConfig, build_model
 from physode.training import CHECKPOINT, METRICS, DistContext, load_checkpoint, read_metrics
 
 REPO = Path(__file__).resolve().parents[1]
@@ -180,3 +182,26 @@ def test_evaluate_cli_prints_and_writes_json(transport_file: Path, tmp_path: Pat
     other = simulate_transport_to_file(tmp_path / "other.h5", 8, 32, np.linspace(0.0, 0.3, 4), "constant:c0=1")
     with pytest.raises(InputError, match="same grid"):
         evaluate_run(run, other, device="cpu")
+
+
+def test_relative_loss_is_the_mean_squared_nrmse_of_each_state() -> None:
+    true = torch.tensor([[[3.0, 4.0], [0.0, 0.5]]])  # (batch 1, 2 times, 2 points): norms 5 and 0.5
+    pred = true + torch.tensor([[[0.0, 1.0], [0.5, 0.0]]])
+    assert trajectory_loss(pred, true, "mse").item() == pytest.approx((1.0 + 0.25) / 4)
+    assert trajectory_loss(pred, true, "relative").item() == pytest.approx((1.0 / 25 + 0.25 / 0.25) / 2)
+
+
+def test_evolution_rates_get_their_own_learning_rate(transport_file: Path, tmp_path: Path) -> None:
+    with TrajectoryFile(transport_file) as data:
+        model = build_model(ModelConfig(variant="anodev2"), data.x)
+    groups = parameter_groups(model, 0.01, 0.2)
+    assert [g["lr"] for g in groups] == [0.01, 0.2]
+    assert [p is model.layer.weight for p in groups[0]["params"]] == [True]
+    assert len(groups[1]["params"]) == 1 and groups[1]["params"][0] is not model.layer.weight
+    assert len(parameter_groups(model, 0.01, None)) == 1  # default: one rate for all
+    summary = fit(transport_file, tmp_path / "run", _config(lr=0.01, rate_lr=0.2, loss="relative"), device="cpu")
+    assert np.isfinite(summary["test_nrmse"])
+    with pytest.raises(InputError, match="--loss"):
+        FitConfig(loss="l1")
+    with pytest.raises(InputError, match="--rate-lr"):
+        FitConfig(rate_lr=0.0)

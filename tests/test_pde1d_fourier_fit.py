@@ -118,7 +118,6 @@ def test_parameter_groups_split_rates_from_the_network() -> None:
         (["--model", "fourier", "--width", "5", "--per-mode-reaction"], "--width, --per-mode-reaction only apply"),
         (["--linear-term"], "--linear-term only applies to --model fourier"),
         (["--hidden-channels", "8", "--evolve", "linear"], "only apply to --model fourier"),
-        (["--rate-lr", "0.1"], "--rate-lr sets the fourier model's"),
         ([*TINY, "--variant", "anode", "--evolve", "projection"], "static weights; evolve applies"),
         ([*TINY, "--evolve", "linear"], "set linear=True"),
         ([*TINY, "--evolve", "lift"], "unknown weight group"),

@@ -11,7 +11,7 @@ import torch
 from physode.cli_types import fraction, int_in, learning_rate, positive_int, seed
 from physode.errors import InputError
 from physode.problems.pde1d.evaluate import SUMMARY, evaluate_run
-from physode.problems.pde1d.fit import FitConfig, fit
+from physode.problems.pde1d.fit import LOSSES, FitConfig, fit
 from physode.problems.pde1d.fourier_model import FourierModelConfig
 from physode.problems.pde1d.model_kinds import MODEL_KINDS, AnyModelConfig
 from physode.problems.pde1d.models import LAYERS, VARIANTS, ModelConfig
@@ -94,8 +94,12 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
                        help=f"peak learning rate, one-cycle schedule (default: {_FIT.lr} linear, "
                             f"{FitConfig(model=_FOURIER).lr} fourier)")
     train.add_argument("--rate-lr", type=learning_rate,
-                       help=f"fourier: peak learning rate of the linear term and the weight evolution, "
-                            f"velocities and rates of order one (default: {FitConfig(model=_FOURIER).rate_lr})")
+                       help=f"peak learning rate of the rates of order one: ANODEV2's evolution parameters "
+                            f"and the fourier model's linear term (default: --lr for linear, "
+                            f"{FitConfig(model=_FOURIER).rate_lr} for fourier; e.g. 0.1 with --lr 0.01 for a "
+                            f"growing nu(t))")
+    train.add_argument("--loss", choices=LOSSES, default=_FIT.loss,
+                       help="mse, or relative: each state's squared error over its squared norm (nRMSE^2)")
     train.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_FIT.batch_size)
     train.add_argument("--curriculum", type=fraction, default=_FIT.curriculum,
                        help="fraction of the steps over which the training horizon grows from the first "
@@ -157,7 +161,7 @@ def _model_config(args: argparse.Namespace) -> AnyModelConfig:
 
 
 def _config(args: argparse.Namespace) -> FitConfig:
-    return FitConfig(model=_model_config(args), epochs=args.epochs, lr=args.lr, rate_lr=args.rate_lr,
+    return FitConfig(model=_model_config(args), epochs=args.epochs, lr=args.lr, rate_lr=args.rate_lr, loss=args.loss,
                      batch_size=args.batch_size,
                      curriculum=args.curriculum, seed=args.seed, checkpoint_every=args.checkpoint_every,
                      eval_every=args.eval_every, dtype=args.dtype, cache_mb=args.cache_mb, progress=args.progress)

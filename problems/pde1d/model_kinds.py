@@ -67,10 +67,19 @@ def rebuild(values: dict[str, Any], n_x: int, dx: float, channels: int = 1) -> A
 
 
 def parameter_groups(model: nn.Module, lr: float, rate_lr: float | None) -> list[dict[str, Any]]:
-    """Adam's parameter groups: the network at ``lr``, a fourier model's rates at ``rate_lr``."""
-    rates = model.rate_parameters() if isinstance(model, FourierTrajectoryModel) else []
-    network = [p for p in model.parameters() if all(p is not r for r in rates)]
-    groups = [{"params": network, "lr": lr}]
-    if rates:
-        groups.append({"params": rates, "lr": lr if rate_lr is None else rate_lr})
-    return groups
+    """Adam's parameter groups: the weights at ``lr``, the rates of order one at ``rate_lr``.
+
+    The rates are ANODEV2's evolution parameters (e.g. the reaction 1.5 of ``nu0 exp(1.5 t)``) and
+    a fourier model's linear term. Next to weights of 0.01 (a small diffusivity in velocity units)
+    one learning rate cannot serve both within a few hundred steps: sized for the weights, a rate
+    cannot travel its distance (Adam moves a parameter by about its summed learning rates) and the
+    fit settles where larger static weights mimic a smaller growth. ``rate_lr=None``: one group.
+    """
+    if isinstance(model, FourierTrajectoryModel):
+        rates = model.rate_parameters()
+    else:
+        rates = [p for name, p in model.named_parameters() if name.startswith("block.operators.")]
+    weights = [p for p in model.parameters() if all(p is not r for r in rates)]
+    if rate_lr is None or not rates:
+        return [{"params": weights + rates, "lr": lr}]
+    return [{"params": weights, "lr": lr}, {"params": rates, "lr": rate_lr}]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import physode
 from physode.errors import InputError
-from physode.evolution.galerkin import BASES
+from physode.evolution.galerkin import BASES  # re-exported: the galerkin variant's choices
 
 if TYPE_CHECKING:
     from physode.problems.pde1d.models import ModelConfig
