@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -267,47 +268,47 @@ def main() -> None:
     write_results(args, results, float64_equality())
 
 
-def measure_fixed(args: argparse.Namespace, tmp: Path, measure) -> list[dict]:
-    """The fixed-step sweep: every implementation on both blocks over Nt and a second batch."""
-    rows = []
+def sweep(args: argparse.Namespace) -> Iterator[tuple[dict, bool]]:
+    """The fixed-step configurations (both blocks over Nt and a second batch, static and
+    anodev2 weights), each with whether it is the one the Revolve rows run on."""
     for model in ("conv", "transport"):
         configs = [(SWEEP_BATCH[model], n) for n in args.nt]
         configs += [(b, BATCH_SWEEP_STEPS) for b in BATCHES[model] if b != SWEEP_BATCH[model]]
         for batch, steps in configs:
+            revolve = model == "conv" and steps == max(args.nt) and batch == SWEEP_BATCH[model]
             for weights in ("static", "anodev2"):
-                common = {"model": model, "weights": weights, "steps": steps, "batch": batch}
-                reference = measure(args, tmp, **common, impl="backprop", dtype="float64")["grad"]
-                impls = PHYSODE + (TORCHDIFFEQ if weights == "static" else ())
-                impls += (REVOLVE,) if model == "conv" and steps == max(args.nt) and batch == SWEEP_BATCH[model] else ()
-                for impl in impls:
-                    figures = measure(args, tmp, **common, impl=impl, dtype="float32")
-                    grad = figures.pop("grad")
-                    figures["grad_error"] = ((grad - reference).norm() / reference.norm()).item()
-                    rows.append({**common, "impl": impl, **figures})
-                    print(f"{model:9s} {weights:7s} B={batch:3d} Nt={steps:2d} {impl:11s} "
-                          f"{figures['time_ms']:9.1f} ms {figures['peak_mib']:8.1f} MiB "
-                          f"err {figures['grad_error']:.1e}", flush=True)
+                yield {"model": model, "weights": weights, "steps": steps, "batch": batch}, revolve
+
+
+def measure_fixed(args: argparse.Namespace, tmp: Path, measure) -> list[dict]:
+    """The fixed-step sweep: every implementation on both blocks over Nt and a second batch."""
+    rows = []
+    for common, revolve in sweep(args):
+        reference = measure(args, tmp, **common, impl="backprop", dtype="float64")["grad"]
+        impls = PHYSODE + (TORCHDIFFEQ if common["weights"] == "static" else ()) + ((REVOLVE,) if revolve else ())
+        for impl in impls:
+            figures = measure(args, tmp, **common, impl=impl, dtype="float32")
+            grad = figures.pop("grad")
+            figures["grad_error"] = ((grad - reference).norm() / reference.norm()).item()
+            rows.append({**common, "impl": impl, **figures})
+            print(f"{common['model']:9s} {common['weights']:7s} B={common['batch']:3d} Nt={common['steps']:2d} "
+                  f"{impl:11s} {figures['time_ms']:9.1f} ms {figures['peak_mib']:8.1f} MiB "
+                  f"err {figures['grad_error']:.1e}", flush=True)
     return rows
 
 
 def measure_ratios(args: argparse.Namespace, tmp: Path, measure) -> list[dict]:
     """Checkpoint's (and Revolve's) time over backprop's, interleaved, for every configuration."""
     rows = []
-    for model in ("conv", "transport"):
-        configs = [(SWEEP_BATCH[model], n) for n in args.nt]
-        configs += [(b, BATCH_SWEEP_STEPS) for b in BATCHES[model] if b != SWEEP_BATCH[model]]
-        for batch, steps in configs:
-            for weights in ("static", "anodev2"):
-                revolve = model == "conv" and steps == max(args.nt) and batch == SWEEP_BATCH[model]
-                common = {"model": model, "weights": weights, "steps": steps, "batch": batch}
-                impl = "ratios+revolve" if revolve else "ratios"
-                json_out = tmp / "ratios.json"
-                options = [f"--{k}={v}" for k, v in {**common, "impl": impl}.items()]
-                options += ["--device", args.device, "--threads", str(args.threads), "--method", args.method]
-                options += ["--repeats", str(max(args.repeats, 5)), "--json-out", str(json_out)]
-                subprocess.run([sys.executable, __file__, "--worker", *options], check=True)
-                rows.append({**common, **json.loads(json_out.read_text())})
-                print("ratios", json.dumps(rows[-1]), flush=True)
+    for common, revolve in sweep(args):
+        impl = "ratios+revolve" if revolve else "ratios"
+        json_out = tmp / "ratios.json"
+        options = [f"--{k}={v}" for k, v in {**common, "impl": impl}.items()]
+        options += ["--device", args.device, "--threads", str(args.threads), "--method", args.method]
+        options += ["--repeats", str(max(args.repeats, 5)), "--json-out", str(json_out)]
+        subprocess.run([sys.executable, __file__, "--worker", *options], check=True)
+        rows.append({**common, **json.loads(json_out.read_text())})
+        print("ratios", json.dumps(rows[-1]), flush=True)
     return rows
 
 
