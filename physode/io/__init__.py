@@ -4,10 +4,10 @@ from physode.io.atomic import atomic_path, atomic_write_text
 from physode.io.fingerprint import file_fingerprint
 from physode.io.outputs import check_output, check_run_dir
 from physode.io.safe_pickle import load_array_pickle
+from physode.io.trajectory_file import TrajectoryFile
 from physode.io.trajectories import (
     FORMAT_NAME,
     FORMAT_VERSION,
-    TrajectoryFile,
     TrajectoryWriter,
     make_test_mask,
     trajectory_writer,

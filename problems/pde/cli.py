@@ -17,7 +17,7 @@ import numpy as np
 
 from physode.cli_types import float_in, fraction, int_in, positive_float, positive_int, seed
 from physode.io import check_output, make_test_mask, trajectory_writer
-from physode.io.trajectories import TrajectoryFile
+from physode.io.trajectory_file import TrajectoryFile
 from physode.problems.pde import advection, advection_diffusion, burgers, reaction_diffusion, transport, wave
 from physode.problems.pde.coefficients import COEFFICIENT_SPEC_HELP
 from physode.problems.pde.decay import warn_if_decayed
