@@ -16,56 +16,21 @@ values a ``z`` step applies is the ``alignment``: ``"stage"`` (each stage of the
 
 from __future__ import annotations
 
-import bisect
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
-from torch.func import functional_call
 
 from physode.errors import InputError
 from physode.evolution import Dirac, EvolutionOperator, SpectralRDA, TimeKernel
 from physode.gradients import Adjoint, GradientStrategy, get_gradient
-from physode.gradients.base import ContinuousDynamics, DiscreteSolve, State
 from physode.grids import as_times, check_steps, subdivide
 from physode.integrate import accepted_grid, adaptive_controller
+from physode.nn.coupled_solve import CoupledSolve, CoupledState, WeightPath, WeightState
 from physode.steppers import AdaptiveSolution, ButcherTableau, get_method
 
 ALIGNMENTS = ("stage", "endpoints")
-
-
-@dataclass(frozen=True)
-class WeightState:
-    """The evolving part of a coupled block's state.
-
-    ``evolved``: each evolved weight's operator state (the weight itself, or e.g. a latent);
-    ``memory``: the applied weights ``theta`` when the time kernel has memory (else empty).
-    """
-
-    evolved: tuple[Tensor, ...]
-    memory: tuple[Tensor, ...] = ()
-
-
-@dataclass(frozen=True)
-class CoupledState:
-    """A coupled block's state: the activation ``z`` and the weights.
-
-    Gradient strategies see a flat tuple of tensors; :meth:`flat` and :meth:`from_flat` are the
-    one place that converts.
-    """
-
-    z: Tensor
-    weights: WeightState
-
-    def flat(self) -> State:
-        return (self.z, *self.weights.evolved, *self.weights.memory)
-
-    @staticmethod
-    def from_flat(state: State, n_evolved: int) -> CoupledState:
-        evolved, memory = state[1 : 1 + n_evolved], state[1 + n_evolved :]
-        return CoupledState(state[0], WeightState(tuple(evolved), tuple(memory)))
 
 
 class CoupledODEBlock(nn.Module):
@@ -186,23 +151,23 @@ class CoupledODEBlock(nn.Module):
         outside = [t for t in sample_times if not start - solve.eps <= t <= end + solve.eps]
         if outside:
             raise InputError(f"times {outside} lie outside the block's span [{start}, {end}]")
-        path = _WeightPath(solve, 0, self._initial_weight_state(start))
+        path = WeightPath(solve, 0, self._initial_weight_state(start))
         thetas = [path.theta_at(t) for t in sample_times]
         return {name: torch.stack([th[i] for th in thetas]) for i, name in enumerate(self.evolved)}
 
     def _output_times(self, times: Tensor | Sequence[float] | None) -> list[float]:
         return [0.0, self.t1] if times is None else as_times(times, name="times")
 
-    def _solve(self, out_times: list[float], state0: CoupledState | None = None) -> _CoupledSolve:
+    def _solve(self, out_times: list[float], state0: CoupledState | None = None) -> CoupledSolve:
         """The solve through ``out_times``: on the fixed grids, or with rtol/atol and an input
         ``state0``, on the grid an adaptive search accepts (its statistics in ``self.stats``)."""
         if self.controller is not None and state0 is not None:
-            search = _CoupledSolve(self, out_times, out_times, range(len(out_times)), out_times)
+            search = CoupledSolve(self, out_times, out_times, range(len(out_times)), out_times)
             self.stats = accepted_grid(search, out_times, state0.flat(), self.method, self.controller)
-            return _CoupledSolve(self, out_times, self.stats.grid, self.stats.outputs, self.stats.grid)
+            return CoupledSolve(self, out_times, self.stats.grid, self.stats.outputs, self.stats.grid)
         grid, outputs = subdivide(out_times, self.steps)
         weight_grid = grid if self.weight_steps is None else subdivide(out_times, self.weight_steps)[0]
-        return _CoupledSolve(self, out_times, grid, outputs, weight_grid)
+        return CoupledSolve(self, out_times, grid, outputs, weight_grid)
 
     def _initial_weight_state(self, t0: float) -> WeightState:
         named = dict(self.f.named_parameters())
@@ -251,156 +216,3 @@ class ODEBlock(CoupledODEBlock):
         super().__init__(
             f, (), t1=t1, steps=steps, method=method, grad=grad, time_input=time_input, rtol=rtol, atol=atol
         )
-
-
-class _CoupledSolve(DiscreteSolve):
-    """The block's solve; its flat state is :meth:`CoupledState.flat`."""
-
-    def __init__(
-        self,
-        block: CoupledODEBlock,
-        output_times: Sequence[float],
-        grid: Sequence[float],
-        outputs: Sequence[int],
-        weight_grid: Sequence[float],
-    ) -> None:
-        self.block = block
-        self.times = grid
-        self.outputs = outputs
-        self.weight_grid = weight_grid
-        self.tableau = block.method
-        self.n_evolved = len(block.evolved)
-        # Grid points of the two grids are compared with a tolerance: subdividing one interval
-        # into different step counts rounds differently.
-        self.eps = 1e-9 * (grid[-1] - grid[0])
-        self.all_static = all(op.is_static for op in block.operators) and not block.kernel.has_memory
-        self.applied_times = (
-            _endpoint_times(output_times, block.steps) if block.alignment == "endpoints" else None
-        )
-
-    def weight_index(self, t: float) -> int:
-        """Index of the last weight-grid point at or before ``t``."""
-        return bisect.bisect_right(self.weight_grid, t + self.eps) - 1
-
-    def apply_f(self, t: float, z: Tensor, thetas: Sequence[Tensor]) -> Tensor:
-        block = self.block
-        args = (t, z) if block.time_input else (z,)
-        if not thetas:
-            return block.f(*args)
-        return functional_call(block.f, dict(zip(block.evolved, thetas)), args)
-
-    def step(self, n: int, state: State) -> State:
-        current = CoupledState.from_flat(state, self.n_evolved)
-        t0, t1 = self.times[n], self.times[n + 1]
-        if self.all_static:
-            thetas = current.weights.evolved
-            z = self.tableau.step(lambda t, x: self.apply_f(t, x, thetas), t0, t1 - t0, current.z)
-            return CoupledState(z, current.weights).flat()
-        path = _WeightPath(self, self.weight_index(t0), current.weights)
-
-        def rate(t: float, z: Tensor) -> Tensor:
-            # "endpoints": every stage of step n applies the weights of one time.
-            applied = t if self.applied_times is None else self.applied_times[n]
-            return self.apply_f(t, z, path.theta_at(applied))
-
-        z = self.tableau.step(rate, t0, t1 - t0, current.z)
-        return CoupledState(z, path.state_at_grid(self.weight_index(t1))).flat()
-
-    def dynamics(self) -> ContinuousDynamics | None:
-        if not all(op.has_dynamics for op in self.block.operators):
-            return None
-        return _CoupledDynamics(self)
-
-    def buffers(self) -> Sequence[Tensor]:
-        return tuple(self.block.f.buffers())
-
-    def training_modes(self) -> tuple[bool, ...]:
-        return tuple(m.training for m in self.block.modules())
-
-
-class _CoupledDynamics(ContinuousDynamics):
-    """``dz/dt = f(z, theta)``, each operator's ``ds/dt``, the kernel's ``dtheta/dt``."""
-
-    def __init__(self, solve: _CoupledSolve) -> None:
-        self.solve = solve
-        self.tableau = solve.tableau
-        self.reverse_time_well_posed = all(
-            op.reverse_time_well_posed for op in solve.block.operators
-        )
-
-    def vector_field(self, t: float, state: State) -> State:
-        solve = self.solve
-        block = solve.block
-        current = CoupledState.from_flat(state, solve.n_evolved)
-        evolved, memory = current.weights.evolved, current.weights.memory
-        readouts = [op.readout(s, t) for op, s in zip(block.operators, evolved)]
-        thetas = memory if block.kernel.has_memory else readouts
-        rates = tuple(op.rate(s, t) for op, s in zip(block.operators, evolved))
-        memory_rates = tuple(block.kernel.rate(th, w) for th, w in zip(memory, readouts))
-        return CoupledState(solve.apply_f(t, current.z, thetas), WeightState(rates, memory_rates)).flat()
-
-    def reverse_grid(self, n: int) -> Sequence[float]:
-        solve = self.solve
-        t0, t1 = solve.times[n], solve.times[n + 1]
-        inner = [s for s in solve.weight_grid if t0 + solve.eps < s < t1 - solve.eps]
-        return [t0, *inner, t1]
-
-
-def _endpoint_times(output_times: Sequence[float], steps: int) -> list[float]:
-    """Per ``z`` step: the ``n``-th of ``steps`` evenly spaced points of its output interval,
-    both ends included (one step: the start)."""
-    applied = []
-    for a, b in zip(output_times, output_times[1:]):
-        if steps == 1:
-            applied.append(a)
-            continue
-        applied.extend(a + (b - a) * j / (steps - 1) for j in range(steps - 1))
-        applied.append(b)  # exact endpoint
-    return applied
-
-
-class _WeightPath:
-    """The weight state along the weight grid from a starting grid point, computed on demand.
-
-    ``theta_at(t)`` evolves from the last grid point at or before ``t`` by the remaining
-    fraction of a step: the same continuous path whatever the grid (exactly, for an exact
-    propagator).
-    """
-
-    def __init__(self, solve: _CoupledSolve, start: int, state: WeightState) -> None:
-        self.solve = solve
-        self.start = start
-        self.states: list[WeightState] = [state]  # states at grid points start, start+1, ...
-        self.partial: dict[float, tuple[Tensor, ...]] = {}
-
-    def state_at_grid(self, index: int) -> WeightState:
-        while self.start + len(self.states) - 1 < index:
-            j = self.start + len(self.states) - 1
-            grid = self.solve.weight_grid
-            self.states.append(self._advance(self.states[-1], grid[j], grid[j + 1] - grid[j]))
-        return self.states[index - self.start]
-
-    def theta_at(self, t: float) -> tuple[Tensor, ...]:
-        if t not in self.partial:
-            j = self.solve.weight_index(t)
-            state = self.state_at_grid(j)
-            gap = t - self.solve.weight_grid[j]
-            if gap > self.solve.eps:
-                state = self._advance(state, self.solve.weight_grid[j], gap)
-            self.partial[t] = self._thetas(state, t)
-        return self.partial[t]
-
-    def _thetas(self, state: WeightState, t: float) -> tuple[Tensor, ...]:
-        if self.solve.block.kernel.has_memory:
-            return state.memory
-        return tuple(op.readout(s, t) for op, s in zip(self.solve.block.operators, state.evolved))
-
-    def _advance(self, state: WeightState, t: float, dt: float) -> WeightState:
-        block = self.solve.block
-        operators = block.operators
-        evolved = tuple(op.step(s, t, dt, block.method) for op, s in zip(operators, state.evolved))
-        memory = tuple(
-            block.kernel.advance(th, op.readout(s0, t), op.readout(s1, t + dt), dt)
-            for th, op, s0, s1 in zip(state.memory, operators, state.evolved, evolved)
-        )
-        return WeightState(evolved, memory)
