@@ -10,16 +10,7 @@ from physode.errors import InputError
 from physode.grids import subdivide
 from physode.steppers import get_method
 
-
-class Scale(nn.Module):
-    """f(z) = theta * z: the linear coupled system of the closed-form tests."""
-
-    def __init__(self, theta0: float) -> None:
-        super().__init__()
-        self.theta = nn.Parameter(torch.tensor([theta0], dtype=torch.float64))
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.theta * z
+from fields import Scale
 
 
 def reaction_block(w0: float, rho: float, steps: int, method: str, grad: str = "checkpoint"):

@@ -11,6 +11,8 @@ import physode
 from physode.errors import InputError
 from physode.steppers import get_method
 
+from fields import Scale
+
 
 class PeriodicConv(nn.Module):
     def __init__(self) -> None:
@@ -20,17 +22,6 @@ class PeriodicConv(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.mix(torch.tanh(self.conv(z)).transpose(1, 2)).transpose(1, 2)
-
-
-class Scale(nn.Module):
-    """f(z) = theta * z."""
-
-    def __init__(self, theta0: float) -> None:
-        super().__init__()
-        self.theta = nn.Parameter(torch.tensor([theta0], dtype=torch.float64))
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.theta * z
 
 
 def run_block(operator_factory, weight_steps: int, **options):
