@@ -124,6 +124,30 @@ def test_galerkin_readout_is_the_basis_expansion() -> None:
     torch.testing.assert_close(op.readout(weight, t), weight * gain, rtol=1e-14, atol=0)
 
 
+def test_coefficients_per_entry_of_any_channel_axis() -> None:
+    """per_channel groups along ``channel_axis``: here the last axis, each entry its own gain/rate."""
+    weight = torch.randn(5, 1, 2, dtype=torch.float64)
+    galerkin = physode.Galerkin(2, per_channel=True, channel_axis=-1)
+    galerkin.bind(weight)
+    with torch.no_grad():
+        galerkin.coefficients.copy_(torch.tensor([[1.0, 0.0], [0.0, 2.0]], dtype=torch.float64))
+    gain = torch.tensor([1.0, 2.0 * math.sin(0.3)], dtype=torch.float64)
+    torch.testing.assert_close(galerkin.readout(weight, 0.3), weight * gain, rtol=1e-14, atol=0)
+    latent = physode.LinearLatent(3, per_channel=True, channel_axis=-1)
+    latent.bind(weight)
+    assert latent.readout_vector.shape == (2, 3)
+    rda = physode.SpectralRDA(axes=(), per_channel=True, channel_axis=2)
+    rda.bind(weight)
+    with torch.no_grad():
+        rda.rho.copy_(torch.tensor([0.0, 1.0]))
+    moved = rda.readout(rda.step(weight, 0.0, 0.5, get_method("rk4")), 0.5)
+    torch.testing.assert_close(moved, weight * torch.tensor([1.0, math.exp(0.5)], dtype=torch.float64))
+    with pytest.raises(InputError, match="spatial axes"):
+        physode.SpectralRDA(axes=(-1,), per_channel=True, channel_axis=-1).bind(weight)
+    with pytest.raises(InputError, match="out of range"):
+        physode.Galerkin(2, per_channel=True, channel_axis=3).bind(weight)
+
+
 def test_bad_operator_arguments() -> None:
     with pytest.raises(InputError, match="latent dimension"):
         physode.LinearLatent(0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ from physode.io import TrajectoryFile, write_trajectories
 from physode.problems.pde import simulate_transport_to_file
 from physode.problems.pde1d.evaluate import EVALUATION, SUMMARY, evaluate_run
 from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, fit
+from physode.problems.pde1d.fourier_model import FourierModelConfig
 from physode.problems.pde1d.loss import trajectory_loss
 from physode.problems.pde1d.model_kinds import parameter_groups
 from physode.problems.pde1d.samples import TrainSplit
@@ -29,7 +31,7 @@ from physode.training import CHECKPOINT, METRICS, DistContext, load_checkpoint, 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
 SMALL = ["--epochs", "40", "--batch-size", "8", "--lr", "0.05", "--checkpoint-every", "1",
-         "--eval-every", "10", "--seed", "3", "--no-progress", "--device", "cpu"]
+         "--eval-every", "10", "--polish", "30", "--seed", "3", "--no-progress", "--device", "cpu"]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +43,7 @@ def transport_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _config(**changes: object) -> FitConfig:
     return FitConfig(**{"epochs": 4, "batch_size": 8, "lr": 0.05, "checkpoint_every": 2, "eval_every": 2,
-                        "progress": False, **changes})
+                        "polish": 0, "progress": False, **changes})
 
 
 def _without_timing(records: list[dict]) -> list[dict]:
@@ -58,7 +60,7 @@ def test_tiny_fit_writes_metrics_and_learns(transport_file: Path, tmp_path: Path
     assert "test_nrmse" in records[1] and "test_nrmse" not in records[0]
     on_disk = json.loads((tmp_path / "run" / SUMMARY).read_text())
     assert on_disk == summary
-    assert summary["variant"] == "anodev2" and summary["params"] == 2 * 9 + 1 and summary["n_test"] == 10
+    assert summary["variant"] == "anodev2" and summary["params"] == 2 * 9 + 2 and summary["n_test"] == 10
     assert 0 < summary["test_nrmse"] < 1 and len(summary["nrmse_per_time"]) == 7
     assert summary["nrmse_per_time"][0] == 0.0  # t0 is the given input
     # Evaluating the checkpoint again gives the same numbers, and writes evaluation.json.
@@ -117,6 +119,49 @@ def test_sigkilled_fit_resumes_to_the_metrics_of_an_uninterrupted_run(transport_
     assert _without_timing(final)[0] == _without_timing(final)[1]
     resumed, reference = (load_checkpoint(run / CHECKPOINT)["model"] for run in (killed, straight))
     assert all(torch.equal(resumed[k], reference[k]) for k in reference)
+
+
+def test_polish_takes_the_fit_below_adam_alone_and_is_recorded(transport_file: Path, tmp_path: Path) -> None:
+    config = _config(model=ModelConfig(variant="anodev2"), epochs=6)
+    adam = fit(transport_file, tmp_path / "adam", config, device="cpu")
+    polished = fit(transport_file, tmp_path / "polished", dataclasses.replace(config, polish=60), device="cpu")
+    assert polished["test_nrmse"] < 0.3 * adam["test_nrmse"]
+    records = read_metrics(tmp_path / "polished" / METRICS)
+    assert _without_timing(records[:-1]) == _without_timing(read_metrics(tmp_path / "adam" / METRICS))
+    last = records[-1]
+    assert last["phase"] == "polish" and last["kept"] and 1 < last["evaluations"] <= 60
+    assert last["train_loss"] < 0.1 * last["train_loss_before"] and polished["train_loss"] == last["train_loss"]
+    assert last["step"] == records[-2]["step"] + 1 and last["epoch"] == 6
+    assert load_checkpoint(tmp_path / "polished" / CHECKPOINT)["polished"] is True
+    with pytest.raises(InputError, match="--polish"):
+        FitConfig(polish=-1)
+    assert FitConfig().polish > 0 and FitConfig(model=FourierModelConfig()).polish == 0
+
+
+def test_a_fit_killed_during_its_polish_resumes_to_the_result_of_an_uninterrupted_run(
+        transport_file: Path, tmp_path: Path) -> None:
+    """SIGKILL once the last Adam checkpoint is on disk, i.e. during the (deterministic) polish."""
+    options = [*SMALL[2:], "--epochs", "3", "--variant", "anodev2-latent", "--dtype", "float64", "--polish", "400"]
+    killed = tmp_path / "killed"
+    command = [sys.executable, "-m", "physode.cli", "fit", str(transport_file), "--out", str(killed), *options]
+    proc = subprocess.Popen(command, env=ENV, cwd=REPO, stdout=subprocess.DEVNULL)
+    try:
+        while True:
+            assert proc.poll() is None, "the fit ended before it was killed during its polish"
+            if (killed / CHECKPOINT).exists() and load_checkpoint(killed / CHECKPOINT)["epoch"] == 3:
+                break
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert load_checkpoint(killed / CHECKPOINT)["polished"] is False and not (killed / SUMMARY).exists()
+    assert main(["fit", str(transport_file), "--out", str(killed), *options, "--resume"]) == 0
+    straight = tmp_path / "straight"
+    assert main(["fit", str(transport_file), "--out", str(straight), *options]) == 0
+    records = [_without_timing(read_metrics(run / METRICS)) for run in (killed, straight)]
+    assert records[0] == records[1] and records[0][-1]["phase"] == "polish"
+    final = [json.loads((run / SUMMARY).read_text()) for run in (killed, straight)]
+    assert _without_timing(final)[0] == _without_timing(final)[1]
 
 
 def test_divergence_stops_with_a_clear_error_and_keeps_the_last_checkpoint(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from physode.errors import InputError
-from physode.problems.pde import Exponential, simulate_transport
+from physode.problems.pde import Exponential, simulate_advection_diffusion, simulate_transport
 from physode.problems.pde1d.evaluate import nrmse
 from physode.problems.pde1d.fit import horizon
 from physode.problems.pde1d.models import (
@@ -54,17 +54,17 @@ def test_parameter_budgets() -> None:
               for v in VARIANTS for layer in LAYERS}
     assert counts["anode", "spectral"] == 2 * modes
     assert counts["neuralode", "spectral"] == 4 * modes  # the time channel has its own multipliers
-    assert counts["anodev2", "spectral"] == 2 * modes + 1  # one reaction rate
+    assert counts["anodev2", "spectral"] == 2 * modes + 2  # a reaction rate for the real, one for the imaginary parts
     assert counts["anode", "stencil"] == 7
     assert counts["anodev2", "stencil"] == 7 + 3  # tau, v, rho
     hidden = ModelConfig().hidden
     assert counts["anodev2-neural", "spectral"] == 2 * modes + (2 * hidden + hidden) + (hidden + 1)
     per_mode = build_model(ModelConfig(variant="anodev2", per_mode_reaction=True), X)
     assert parameter_count(per_mode) == 3 * modes
-    # The oscillating operator: A (a rate, an oscillator's growth and frequency) and a read-out per
-    # mode; its peer at least as many.
-    assert counts["anodev2-latent", "spectral"] == 2 * modes + 3 + 3 * modes
-    assert counts["galerkin", "spectral"] == 2 * modes + 4 * modes
+    # The oscillating operator: A (a rate, an oscillator's growth and frequency) and a read-out for
+    # the real and one for the imaginary parts; its peer at least as many (5 basis functions each).
+    assert counts["anodev2-latent", "spectral"] == 2 * modes + 3 + 3 * 2
+    assert counts["galerkin", "spectral"] == 2 * modes + 5 * 2
 
 
 def test_latent_variant_follows_a_velocity_that_changes_sign() -> None:
@@ -121,6 +121,26 @@ def test_anodev2_reaction_follows_exponential_velocity_from_the_first_time() -> 
     _set_advection(static, c0)
     with torch.no_grad():
         assert nrmse(static(u[:, 0], TIMES.tolist()), u).mean() > 100 * error.mean()
+
+
+def test_anodev2_reaction_is_exact_for_growing_advection_beside_constant_diffusion() -> None:
+    """One reaction rate per component: the imaginary parts (advection c0 exp(a t)) grow, the
+    real ones (diffusion -nu k^2) stay; a single rate for both could not be exact."""
+    c0, a, nu = 0.5, 1.5, 0.01
+    modes = np.arange(1, 6)  # resolved: no content at the Nyquist mode, which carries no phase
+    u0 = np.stack([np.cos(2 * np.pi * np.outer(X, modes) + phase).sum(-1) / modes.size
+                   for phase in np.random.default_rng(1).uniform(0, 2 * np.pi, (4, modes.size))])
+    u = torch.from_numpy(simulate_advection_diffusion(4, NX, TIMES, Exponential(c0=c0, a=a), nu, initial=u0).u)
+    model = build_model(ModelConfig(variant="anodev2", steps_per_interval=16), X).double()
+    k = 2 * math.pi * torch.fft.rfftfreq(NX, d=DX, dtype=torch.float64)
+    with torch.no_grad():
+        model.layer.weight.zero_()
+        model.layer.weight[1:, 0, 0] = -nu * k[1:]  # velocity units: |k| a_k = -nu k^2
+        model.layer.weight[1:, 0, 1] = c0
+        model.block.operators[0].rho.copy_(torch.tensor([0.0, a]))
+        assert nrmse(model(u[:, 0], TIMES.tolist()), u)[1:].max() < 1e-5
+        model.block.operators[0].rho.fill_(a)  # both components growing: wrong
+        assert nrmse(model(u[:, 0], TIMES.tolist()), u)[1:].max() > 1e-2
 
 
 def test_stencil_symbol_and_first_moment() -> None:

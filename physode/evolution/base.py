@@ -11,7 +11,20 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from physode.errors import InputError
 from physode.steppers import ButcherTableau
+
+
+def group_shape(weight: Tensor, per_channel: bool, channel_axis: int) -> tuple[int, ...]:
+    """The shape of an operator's coefficients, broadcast against ``weight``: one per entry of
+    ``channel_axis`` with ``per_channel`` (all ones elsewhere), else one for the whole weight."""
+    shape = [1] * weight.ndim
+    if per_channel and weight.ndim:
+        if not -weight.ndim <= channel_axis < weight.ndim:
+            raise InputError(f"channel_axis {channel_axis} is out of range for a weight of shape "
+                             f"{tuple(weight.shape)}")
+        shape[channel_axis] = weight.shape[channel_axis]
+    return tuple(shape)
 
 
 class EvolutionOperator(nn.Module):

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from physode.errors import InputError
-from physode.evolution.base import EvolutionOperator
+from physode.evolution.base import EvolutionOperator, group_shape
 from physode.steppers import ButcherTableau
 
 BASES = ("fourier", "polynomial")
@@ -31,12 +31,15 @@ class Galerkin(EvolutionOperator):
     Args:
         size: number of basis functions (coefficients per group).
         basis: ``"fourier"`` or ``"polynomial"``.
-        per_channel: one set of coefficients per output channel instead of one per layer.
+        per_channel: one set of coefficients per output channel (each entry of the weight's
+            ``channel_axis``) instead of one per layer.
+        channel_axis: the weight's axis of channels (default: the first, ``(out, in, ...)``).
         frequency: ``f`` of the Fourier basis, in radians per unit time.
     """
 
     def __init__(
-        self, size: int = 8, *, basis: str = "fourier", per_channel: bool = False, frequency: float = 1.0
+        self, size: int = 8, *, basis: str = "fourier", per_channel: bool = False, channel_axis: int = 0,
+        frequency: float = 1.0,
     ) -> None:
         super().__init__()
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
@@ -46,16 +49,16 @@ class Galerkin(EvolutionOperator):
         self.size = size
         self.basis = basis
         self.per_channel = per_channel
+        self.channel_axis = channel_axis
         if not (math.isfinite(frequency) and frequency > 0):
             raise InputError(f"frequency must be a positive number, got {frequency!r}")
         self.frequency = float(frequency)
 
     def bind(self, weight: Tensor) -> None:
-        groups = weight.shape[0] if self.per_channel and weight.ndim else 1
-        coefficients = torch.zeros(groups, self.size, dtype=weight.dtype, device=weight.device)
+        self.group_view = group_shape(weight, self.per_channel, self.channel_axis)
+        coefficients = torch.zeros(math.prod(self.group_view), self.size, dtype=weight.dtype, device=weight.device)
         coefficients[:, 0] = 1.0
         self.coefficients = nn.Parameter(coefficients)
-        self.group_view = (groups,) + (1,) * max(weight.ndim - 1, 0)
 
     def functions(self, t: float) -> list[float]:
         """``phi_j(t)``, ``j = 0 .. size - 1``."""

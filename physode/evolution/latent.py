@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from physode.errors import InputError
-from physode.evolution.base import EvolutionOperator
+from physode.evolution.base import EvolutionOperator, group_shape
 from physode.steppers import ButcherTableau
 
 
@@ -37,14 +37,17 @@ class LinearLatent(EvolutionOperator):
 
     Args:
         latent: the latent dimension ``m`` (3: one exponential and one oscillator).
-        per_channel: one read-out ``r_g`` per output channel (the weight's first axis) instead of
-            one per layer; ``A`` is shared, so every channel draws on the same modes.
+        per_channel: one read-out ``r_g`` per output channel (each entry of the weight's
+            ``channel_axis``) instead of one per layer; ``A`` is shared, so every channel draws on
+            the same modes.
+        channel_axis: the weight's axis of channels (default: the first, ``(out, in, ...)``).
         frequency: ``f``, the lowest initial frequency in radians per unit time (default: half a
             turn over a unit span), and the unit the rates are learned in (the parameters are
             ``lambda / f``, ``alpha / f``, ``omega / f``).
     """
 
-    def __init__(self, latent: int = 3, *, per_channel: bool = False, frequency: float = math.pi) -> None:
+    def __init__(self, latent: int = 3, *, per_channel: bool = False, channel_axis: int = 0,
+                 frequency: float = math.pi) -> None:
         super().__init__()
         if isinstance(latent, bool) or not isinstance(latent, int) or latent < 1:
             raise InputError(f"latent dimension must be an integer >= 1, got {latent!r}")
@@ -53,10 +56,12 @@ class LinearLatent(EvolutionOperator):
         self.latent = latent
         self.oscillators = (latent - 1) // 2
         self.per_channel = per_channel
+        self.channel_axis = channel_axis
         self.frequency = float(frequency)
 
     def bind(self, weight: Tensor) -> None:
-        groups = weight.shape[0] if self.per_channel and weight.ndim else 1
+        self.group_view = group_shape(weight, self.per_channel, self.channel_axis)
+        groups = math.prod(self.group_view)
         factory = {"dtype": weight.dtype, "device": weight.device}
         m, p = self.latent, self.oscillators
         # Rates in units of the frequency: real modes' lambda, oscillators' alpha and omega.
@@ -69,8 +74,6 @@ class LinearLatent(EvolutionOperator):
         start = torch.ones(m, **factory)
         start[m - 2 * p :: 2] = 0.0  # each oscillator starts at (sin, cos) = (0, 1)
         self.register_buffer("latent_start", start, persistent=False)
-        # Groups lie along the weight's first axis; the rest broadcast.
-        self.group_view = (groups,) + (1,) * max(weight.ndim - 1, 0)
 
     @property
     def generator(self) -> Tensor:

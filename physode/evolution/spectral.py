@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from physode.errors import InputError
-from physode.evolution.base import EvolutionOperator
+from physode.evolution.base import EvolutionOperator, group_shape
 from physode.steppers import ButcherTableau
 
 SIGMAS = {"identity": lambda x: x, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
@@ -43,7 +43,9 @@ class SpectralRDA(EvolutionOperator):
         sigma_each_step: apply ``sigma`` after every weight step (Eq. 9; grid-dependent).
         axes: spatial axes of the weight; default: every axis after the first two
             (``(out, in, *kernel)``), or none for a 2-D weight (then only reaction acts).
-        per_channel: one ``(tau, v, rho)`` per output channel instead of one per layer.
+        per_channel: one ``(tau, v, rho)`` per output channel (each entry of the weight's
+            ``channel_axis``, which must not be a spatial axis) instead of one per layer.
+        channel_axis: the weight's axis of channels (default: the first, ``(out, in, *kernel)``).
         diffusion, advection, reaction: which terms exist (and are learned).
         tau: initial diffusion coefficient, ``> 0``; kept ``>= 0`` by a softplus.
         v: initial advection velocity (each spatial axis).
@@ -57,6 +59,7 @@ class SpectralRDA(EvolutionOperator):
         sigma_each_step: bool = False,
         axes: Sequence[int] | None = None,
         per_channel: bool = False,
+        channel_axis: int = 0,
         diffusion: bool = True,
         advection: bool = True,
         reaction: bool = True,
@@ -78,6 +81,7 @@ class SpectralRDA(EvolutionOperator):
         self.has_dynamics = not sigma_each_step or sigma == "identity"
         self.axes = None if axes is None else tuple(axes)
         self.per_channel = per_channel
+        self.channel_axis = channel_axis
         self.diffusion, self.advection, self.reaction = diffusion, advection, reaction
         self.init = {"tau": float(tau), "v": float(v), "rho": float(rho)}
 
@@ -101,8 +105,11 @@ class SpectralRDA(EvolutionOperator):
         # Coefficients are stored flat, one per layer or per output channel, and viewed to
         # broadcast against the weight in `exponent` (flat storage also keeps `.to(memory_format)`
         # on the model away from them).
-        channels = weight.shape[0] if self.per_channel else 1
-        self.coefficient_shape = (channels,) + (1,) * (ndim - 1)
+        self.coefficient_shape = group_shape(weight, self.per_channel, self.channel_axis)
+        if self.per_channel and self.channel_axis % ndim in axes:
+            raise InputError(f"channel_axis {self.channel_axis} is one of the spatial axes {axes}; "
+                             "coefficients per channel need a channel axis that is not evolved spatially")
+        channels = math.prod(self.coefficient_shape)
         factory = {"dtype": weight.dtype, "device": weight.device}
         tau0 = self.init["tau"]
         self.raw_tau = (

@@ -80,7 +80,8 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
                        help="solver steps between two stored times")
     model.add_argument("--method", default=_MODEL.method, help="Runge-Kutta method, e.g. euler, rk4")
     model.add_argument("--per-mode-reaction", action="store_true",
-                       help="anodev2: one reaction rate per Fourier mode instead of one per layer")
+                       help="anodev2: one reaction rate per Fourier mode instead of one for the real and one for the "
+                            "imaginary parts of the multipliers")
     model.add_argument("--hidden", type=positive_int(MAX_COUNT), default=_MODEL.hidden,
                        help="anodev2-neural: width of q's MLP")
     model.add_argument("--latent", type=positive_int(MAX_COUNT),
@@ -101,6 +102,10 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--loss", choices=LOSSES, default=_FIT.loss,
                        help="mse, or relative: each state's squared error over its squared norm (nRMSE^2)")
     train.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_FIT.batch_size)
+    train.add_argument("--polish", type=int_in(0, MAX_COUNT),
+                       help=f"after Adam, at most this many full-batch L-BFGS loss evaluations (one pass over "
+                            f"the training set each), which take small models to what they can represent "
+                            f"(default: {_FIT.polish} linear, {FitConfig(model=_FOURIER).polish} fourier; 0: none)")
     train.add_argument("--curriculum", type=fraction, default=_FIT.curriculum,
                        help="fraction of the steps over which the training horizon grows from the first "
                             "interval to all (0: always all)")
@@ -162,7 +167,7 @@ def _model_config(args: argparse.Namespace) -> AnyModelConfig:
 
 def _config(args: argparse.Namespace) -> FitConfig:
     return FitConfig(model=_model_config(args), epochs=args.epochs, lr=args.lr, rate_lr=args.rate_lr, loss=args.loss,
-                     batch_size=args.batch_size,
+                     batch_size=args.batch_size, polish=args.polish,
                      curriculum=args.curriculum, seed=args.seed, checkpoint_every=args.checkpoint_every,
                      eval_every=args.eval_every, dtype=args.dtype, cache_mb=args.cache_mb, progress=args.progress)
 

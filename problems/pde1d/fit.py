@@ -44,6 +44,7 @@ from physode.problems.pde1d.fourier_model import FourierModelConfig
 from physode.problems.pde1d.model_kinds import AnyModel, AnyModelConfig, build_for_grid, describe, parameter_groups
 from physode.problems.pde1d.models import ModelConfig, parameter_count
 from physode.problems.pde1d.loss import LOSSES, trajectory_loss
+from physode.problems.pde1d.polish import polish
 from physode.problems.pde1d.samples import TrainSplit
 from physode.training import (
     CHECKPOINT,
@@ -70,6 +71,7 @@ RESUMABLE_CHANGES = ("progress", "cache_mb")
 # horizons must be learned before the horizon grows (a long warm-up leaves them under-fit).
 WARMUP = 0.05
 FOURIER_LR, RATE_LR = 3e-3, 0.03  # the fourier model's default peak learning rates (network, rates)
+POLISH = 200  # the linear model's default L-BFGS loss evaluations after Adam (most fits stop earlier)
 # A loss this many times the batch's mean square (u(t0) included, so decaying data do not trip it)
 # means the fit diverged: predicting zero scores below 1 and predicting u(t0) a few times the number
 # of intervals; the curriculum raises the loss as the horizon grows, but never anywhere near this.
@@ -85,6 +87,8 @@ class FitConfig:
     network). ``rate_lr``: peak learning rate of the rates of order one — ANODEV2's evolution
     parameters, and the fourier model's linear term (None: ``lr`` for the linear layer, 0.03 for the
     fourier model); see :func:`.model_kinds.parameter_groups`. ``loss``: see :func:`trajectory_loss`.
+    ``polish``: full-batch L-BFGS loss evaluations after Adam (:mod:`.polish`; None: :data:`POLISH` for the
+    linear model, whose every iteration is one cheap pass over the training set, 0 for the fourier model).
     """
 
     model: AnyModelConfig = field(default_factory=ModelConfig)
@@ -94,6 +98,7 @@ class FitConfig:
     rate_lr: float | None = None
     curriculum: float = 0.7  # fraction of all steps over which the horizon grows to every interval
     loss: str = "mse"  # "mse", or "relative": squared error / squared norm of the true state, per time
+    polish: int | None = None  # L-BFGS loss evaluations after Adam (None: POLISH for linear, 0 for fourier)
     seed: int = 0
     checkpoint_every: int = 5  # epochs
     eval_every: int = 10  # epochs between test-metric records in metrics.jsonl (0: only at the end)
@@ -111,6 +116,10 @@ class FitConfig:
             object.__setattr__(self, "lr", FOURIER_LR if fourier else 0.03)
         if self.rate_lr is None and fourier:
             object.__setattr__(self, "rate_lr", RATE_LR)
+        if self.polish is None:
+            object.__setattr__(self, "polish", 0 if fourier else POLISH)
+        if self.polish < 0:
+            raise InputError(f"--polish must be >= 0 (L-BFGS loss evaluations), got {self.polish}")
         for name in ("lr", "rate_lr"):
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value > 0):
@@ -196,20 +205,23 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
                                                     total_steps=total_steps, pct_start=WARMUP)
     generator = torch.Generator().manual_seed(config.seed)
-    start, elapsed = 0, 0.0
+    start, elapsed, polished = 0, 0.0, False
     if state is not None:
         restore_training_state(state, model, optimizer, scheduler, generator)
-        start, elapsed = state["epoch"], state["elapsed_s"]
+        start, elapsed, polished = state["epoch"], state["elapsed_s"], bool(state.get("polished", False))
 
     def save(epoch: int) -> None:
         save_checkpoint(out / CHECKPOINT, {
             "format": FORMAT, "config": dataclasses.asdict(config), "data": record,
             "grid": {"n_x": data.n_x, "dx": float(np.diff(data.x).mean()), "channels": list(data.channels)},
-            "epoch": epoch,
+            "epoch": epoch, "polished": polished,
             **training_state(model, optimizer, scheduler, generator), "elapsed_s": elapsed,
         })
 
-    metrics = MetricsWriter(out / METRICS, keep_through=start) if ctx.is_main else None
+    # Records are keyed by optimizer step; the polish's one record (step total + 1) is kept on resume
+    # only if the checkpoint was written after it.
+    metrics = (MetricsWriter(out / METRICS, keep_through=start * steps_per_epoch + polished, key="step")
+               if ctx.is_main else None)
     last_saved = start
     with progress_bar(total=total_steps, initial=start * steps_per_epoch, unit="step", leave=False,
                       desc=f"fit {config.model.variant}", enabled=config.progress and ctx.is_main) as bar:
@@ -264,6 +276,24 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
             if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
                 save(epoch)
                 last_saved = epoch
+    if config.polish and not polished:
+        began = time.perf_counter()
+        with progress_bar(total=config.polish, unit="eval", leave=False, desc=f"polish {config.model.variant}",
+                          enabled=config.progress and ctx.is_main) as bar:
+            def shown(loss: float) -> None:
+                bar.update()
+                bar.set_postfix(loss=f"{loss:.2e}", refresh=False)
+            result = polish(model, train_split, times, budget=config.polish, kind=config.loss, weight=weight,
+                            ctx=ctx, chunk=config.eval_batch_size, dtype=DTYPES[config.dtype], on_evaluation=shown)
+        elapsed += time.perf_counter() - began
+        polished = True
+        test = evaluate_model(model, data, data.test, device, config.eval_batch_size, ctx)
+        if metrics is not None:
+            metrics.write({"epoch": config.epochs, "step": total_steps + 1, "phase": "polish",
+                           "train_loss": result.loss_after, "train_loss_before": result.loss_before,
+                           "evaluations": result.evaluations, "kept": result.kept, "time_s": elapsed,
+                           "test_nrmse": test["nrmse_predicted"], "test_final_nrmse": test["final_nrmse"]})
+            save(config.epochs)
     return _summarise(model, config, data, record, out, ctx, elapsed)
 
 

@@ -49,7 +49,7 @@ class ModelConfig:
     ``modes``: real-FFT modes the spectral layer keeps (None: all, up to Nyquist).
     ``width``: points of the stencil (odd). ``steps_per_interval``: solver steps between two
     stored times. ``per_mode_reaction``: ANODEV2 learns one reaction rate per spectral mode
-    (per output channel) instead of one per layer. ``hidden``: width of anodev2-neural's q.
+    instead of one per component (:func:`.variants.weight_groups`). ``hidden``: width of anodev2-neural's q.
     ``latent``: anodev2-latent's latent dimension (and so galerkin's basis size).
     ``basis``: galerkin's basis in time.
     """
@@ -100,8 +100,7 @@ class SpectralLayer(nn.Module):
     phase speeds at the same pace. Entry ``(o, i)`` of C channels is scaled by ``|k|^(1 + o - i)``,
     taking channel ``j`` as the ``j``-th time derivative of channel 0 (the wave's ``(u, u_t)``):
     the wave generator ``[[0, 1], [-c^2 k^2, 0]]`` is the weights ``[[0, 1], [-c^2, 0]]`` on every
-    mode. ``weight``: ``(modes, in_channels, 2)`` (real, imaginary) for one field, so an evolution
-    operator's per-channel coefficients are per mode; ``(channels * in_channels, modes, 2)`` for C
+    mode. ``weight``: ``(modes, in_channels, 2)`` (real, imaginary) for one field; ``(channels * in_channels, modes, 2)`` for C
     fields, so they are per channel pair (ANODEV2 can then grow ``-c^2`` alone).
     """
 
@@ -226,7 +225,7 @@ class TrajectoryModel(nn.Module):
             self.block = physode.ODEBlock(TimeConcat(layer), grad="adjoint", time_input=True, **common)
         else:
             self.block = physode.CoupledODEBlock(
-                FieldOnly(layer), ["layer.weight"], evolution_operator(config, layer.weight.shape[0], channels),
+                FieldOnly(layer), ["layer.weight"], evolution_operator(config, layer.weight.shape, channels),
                 grad="checkpoint", **common
             )
 
