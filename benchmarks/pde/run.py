@@ -71,11 +71,13 @@ BATCH = 16
 
 @dataclass(frozen=True)
 class Exact:
-    """The linear spectral ANODEV2 weights of ``u_t = c(t) u_x + nu(t) u_xx`` with c, nu ~ exp(rate t)."""
+    """The linear spectral ANODEV2 weights of ``u_t = c(t) u_x + nu(t) u_xx`` with ``c = c0 exp(c_rate t)``
+    and ``nu = nu0 exp(nu_rate t)``: the imaginary parts' and the real parts' reaction rates."""
 
     c0: float = 0.0
     nu0: float = 0.0
-    rate: float = 0.0
+    c_rate: float = 0.0
+    nu_rate: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -98,15 +100,20 @@ def _transport(velocity: str) -> Callable[[], pde.Trajectories]:
     return lambda: pde.simulate_transport(N_SAMPLES, NX, _times(1.0), velocity, seed=DATA_SEED)
 
 
+def _wave(velocity: str) -> Callable[[], pde.Trajectories]:
+    return lambda: pde.simulate_wave(120, NX, _times(1.0, 21), velocity, seed=DATA_SEED)
+
+
 LATENT = ("fno", "fno-ar", "anode", "anodev2", "anodev2-latent")
+WAVE = ("fno", "anode", "anodev2", "anodev2-latent")
 ROWS: dict[str, Row] = {
     "diffusion": Row("diffusion u_t = nu(t) u_xx, nu = 0.001 exp(1.5 t)", lambda: pde.simulate_diffusion(
         N_SAMPLES, NX, _times(1.0), nu="exponential:c0=0.001,a=1.5", initial=SMOOTH, seed=DATA_SEED),
-        time_varying=True, exact=Exact(nu0=0.001, rate=1.5)),
+        time_varying=True, exact=Exact(nu0=0.001, nu_rate=1.5)),
     "advection-diffusion": Row("advection-diffusion u_t = c(t) u_x + nu u_xx, c = 0.5 exp(1.5 t), nu = 0.001",
         lambda: pde.simulate_advection_diffusion(N_SAMPLES, NX, _times(1.0), velocity="exponential:c0=0.5,a=1.5",
                                                  nu=0.001, initial=SMOOTH, seed=DATA_SEED),
-        time_varying=True, models=LATENT + FOURIER_MODELS),
+        time_varying=True, exact=Exact(c0=0.5, nu0=0.001, c_rate=1.5), models=LATENT + FOURIER_MODELS),
     "burgers": Row("burgers u_t + u u_x = nu u_xx, nu = 0.05", lambda: pde.simulate_burgers(
         N_SAMPLES, NX, _times(0.15), nu=0.05, initial=SMOOTH, seed=DATA_SEED)),  # T 0.5: norms fall to 1e-4
     "fisher-kpp": Row("fisher-kpp u_t = D u_xx + r u (1 - u), D = 0.002, r = 5", lambda: pde.simulate_fisher_kpp(
@@ -114,7 +121,7 @@ ROWS: dict[str, Row] = {
     "allen-cahn": Row("allen-cahn u_t = eps^2 u_xx + u - u^3, eps = 0.04", lambda: pde.simulate_allen_cahn(
         N_SAMPLES, NX, _times(3.0), epsilon=0.04, initial=SMOOTH, seed=DATA_SEED)),
     "transport-exp": Row("transport u_t = c(t) u_x, c = 0.5 exp(1.5 t)", _transport("exponential:c0=0.5,a=1.5"),
-                         time_varying=True, exact=Exact(c0=0.5, rate=1.5), steps=4, models=LATENT),
+                         time_varying=True, exact=Exact(c0=0.5, c_rate=1.5), steps=4, models=LATENT),
     "transport-sin": Row("transport u_t = c(t) u_x, c = 0.8 + 0.6 sin(2 pi t)",
                          _transport("sinusoidal:c0=0.8,amp=0.6,freq=1.0"), time_varying=True, steps=4,
                          models=LATENT),
@@ -134,8 +141,13 @@ ROWS: dict[str, Row] = {
         100, 512, _times(0.1), nu=0.01, initial="fourier", seed=DATA_SEED), pdebench=True),
     "extrapolation": Row("transport c = 0.5 exp(1.5 t): fit t <= 0.5, score t in (0.5, 1]",
                          _transport("exponential:c0=0.5,a=1.5"), time_varying=True,
-                         exact=Exact(c0=0.5, rate=1.5), extrapolate=True, steps=4,
+                         exact=Exact(c0=0.5, c_rate=1.5), extrapolate=True, steps=4,
                          models=("fno-ar", "anode", "anodev2")),
+    # Two channels (u, u_t), 21 times; RK4 4 steps: the fastest excited mode turns c k dt ~ 0.3 a step.
+    "wave-exp": Row("wave u_tt = c(t)^2 u_xx, c = 0.5 exp(1.5 t), channels (u, u_t)",
+                    _wave("exponential:c0=0.5,a=1.5"), time_varying=True, steps=4, models=WAVE),
+    "wave-sin": Row("wave u_tt = c(t)^2 u_xx, c = 0.8 + 0.6 sin(2 pi t), channels (u, u_t)",
+                    _wave("sinusoidal:c0=0.8,amp=0.6,freq=1.0"), time_varying=True, steps=4, models=WAVE),
 }
 
 
@@ -150,8 +162,10 @@ def write_row(work: Path, name: str) -> tuple[Path, Path, dict[str, Any]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the spectral tail and the norm decay are recorded instead
         data = row.simulate()
-    norms = np.linalg.norm(data.u, axis=-1) / np.linalg.norm(data.u[:, :1], axis=-1)
-    info = {"label": row.label, "n_samples": data.u.shape[0], "nt": data.u.shape[1], "nx": data.u.shape[2],
+    flat = data.u.reshape(*data.u.shape[:2], -1)  # (sample, time, [channel x] x): u_t(0) may be zero
+    norms = np.linalg.norm(flat, axis=-1) / np.linalg.norm(flat[:, :1], axis=-1)
+    info = {"label": row.label, "n_samples": data.u.shape[0], "nt": data.u.shape[1], "nx": data.u.shape[-1],
+            "channels": 1 if data.u.ndim == 3 else data.u.shape[2],
             "t_final": float(data.t[-1]), "spectral_tail": data.parameters.get("spectral_tail"),
             "min_norm_ratio": float(norms.min()), "below_min_norm": int((norms.min(1) < MIN_NORM).sum())}
     if row.pdebench:
@@ -231,27 +245,34 @@ def fit_fno(split: Split, epochs: int, seed: int, autoregressive: bool) -> tuple
     n_train = len(split.train_times) - 1
     if not autoregressive and len(split.times) != len(split.train_times):
         return None, 0, 0.0  # u0 -> fixed output times cannot predict times it has no channel for
-    model = FNO(n_modes=(16,), hidden_channels=32, in_channels=1, out_channels=1 if autoregressive else n_train,
-                n_layers=4)
+    single = split.test.ndim == 3  # (sample, time, x); fields: (sample, time, channel, x)
+    channels = 1 if single else split.test.shape[2]
+    model = FNO(n_modes=(16,), hidden_channels=32, in_channels=channels,
+                out_channels=channels * (1 if autoregressive else n_train), n_layers=4)
 
-    def rollout(u0: torch.Tensor, steps: int) -> torch.Tensor:
-        frames, u = [u0], u0[:, None]
+    def fields(u: torch.Tensor) -> torch.Tensor:
+        return u[:, :, None] if single else u  # (sample, time, channel, x)
+
+    def predict(u0: torch.Tensor, steps: int) -> torch.Tensor:
+        """Every time from ``u0`` (sample, channel, x): rolled out, or all at once (direct)."""
+        if not autoregressive:
+            return torch.cat([u0[:, None], model(u0).unflatten(1, (steps, channels))], 1)
+        frames = [u0]
         for _ in range(steps):
-            u = model(u)
-            frames.append(u[:, 0])
+            frames.append(model(frames[-1]))
         return torch.stack(frames, dim=1)
 
     def loss_of(batch: torch.Tensor, step: int) -> torch.Tensor:
+        batch = fields(batch)
+        pred = predict(batch[:, 0], n_train)[:, 1:]
         if autoregressive:  # PDEBench: loss summed over the rolled-out steps, gradients through them
-            pred = rollout(batch[:, 0], n_train)[:, 1:]
-            return (pred - batch[:, 1:]).square().mean(dim=(0, 2)).sum()
-        return (model(batch[:, :1]) - batch[:, 1:]).square().mean()
+            return (pred - batch[:, 1:]).square().mean(dim=(0, 2, 3)).sum()
+        return (pred - batch[:, 1:]).square().mean()
 
     fit_s = train_loop(model, split, epochs, seed, [{"params": list(model.parameters()), "lr": 3e-3}], loss_of)
     with torch.no_grad():
-        u0 = split.test[:, 0]
-        pred = rollout(u0, len(split.times) - 1) if autoregressive else torch.cat([u0[:, None], model(u0[:, None])], 1)
-    return pred, real_parameters(model), fit_s
+        pred = predict(fields(split.test)[:, 0], len(split.times) - 1)
+    return (pred[:, :, 0] if single else pred), real_parameters(model), fit_s
 
 
 def fit_fourier(split: Split, epochs: int, seed: int, variant: str) -> tuple[torch.Tensor, int, float]:
@@ -297,7 +318,7 @@ def exact_floor(exact: Exact, steps: int, split: Split) -> float:
     model = build_model(ModelConfig(variant="anodev2", steps_per_interval=steps), split.x)
     k = 2 * math.pi * torch.fft.rfftfreq(split.x.size, d=float(np.diff(split.x).mean()), dtype=torch.float64)
     with torch.no_grad():
-        scale = model.layer.k_scale.double()  # weights are stored in velocity units m_k / |k|
+        scale = model.layer.k_scale.double()[:, 0, 0]  # weights are stored in velocity units m_k / |k|
         model.layer.weight.zero_()
         model.layer.weight[:, 0, 0] = (-exact.nu0 * k.square() / scale).float()[: model.layer.modes]
         model.layer.weight[1:, 0, 1] = exact.c0
@@ -306,7 +327,7 @@ def exact_floor(exact: Exact, steps: int, split: Split) -> float:
         power = torch.fft.rfft(split.test[:, 0].double(), dim=-1).abs().square().mean(0)
         model.layer.weight[power < 1e-12 * power.max()] = 0.0
         (rho,) = [p for n, p in model.named_parameters() if n.endswith("rho")]
-        rho.fill_(exact.rate)
+        rho.copy_(torch.tensor([exact.nu_rate, exact.c_rate]))  # (real, imaginary) parts
         pred = model(split.test[:, 0], split.times)
     return nrmse_predicted_times(pred.numpy(), split.test.numpy())
 
@@ -415,8 +436,8 @@ def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             need = 3.0 if info["time_varying"] or info["extrapolate"] else 1.0
             row.update(best_physode=best_p, best_fno=best_f, ratio=ratio, ratio_target=need, met=ratio >= need)
             if info["time_varying"]:
-                pairs = [(a, b) for a, b in (("anode", "anodev2"), ("fourier-anode", "fourier-anodev2"))
-                         if a in models and b in models]
+                pairs = [(a, b) for a, b in (("anode", "anodev2"), ("anode", "anodev2-latent"),
+                                             ("fourier-anode", "fourier-anodev2")) if a in models and b in models]
                 row["anodev2_over_anode"] = {
                     b: models[a]["test_nrmse"] / models[b]["test_nrmse"] for a, b in pairs}
         table[name] = row
