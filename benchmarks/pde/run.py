@@ -16,6 +16,9 @@ scored on the same test samples by the same code (:mod:`physode.trajectory_metri
 - ``fourier-anode``, ``fourier-anodev2``: :class:`physode.models.FourierODE` (2 Fourier blocks, width 32,
   16 modes, with the linear spectral term), the same curriculum and one-cycle schedule.
 
+The wave rows (two channels, (u, u_t)) also get a Figure-2-style plot, ``wave-exp.png`` and
+``wave-sin.png``: channel u of a test sample and the wave speed read off each linear model.
+
 Columns: params, test nRMSE over the scored times (``nrmse_predicted_times``), PDEBench's nRMSE
 (``pdebench_metrics``, every time index incl. the given frame), final-time nRMSE, fit time. Rows whose
 true dynamics a linear physode model represents exactly also get the discretization floor: that
@@ -55,6 +58,7 @@ from physode.problems import pde
 from physode.problems.pde1d.evaluate import load_run
 from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, fit
 from physode.problems.pde1d.models import ModelConfig, build_model
+from physode.problems.pde1d.plot import plot_runs
 from physode.trajectory_metrics import nrmse_predicted_times, pdebench_metrics
 
 HERE = Path(__file__).resolve().parent
@@ -501,6 +505,7 @@ def plot(results: dict[str, Any], work: Path, plot_row: str) -> None:
     import matplotlib.pyplot as plt
 
     summary = results["summary"]
+    seed = results["seeds"][0]
     names = list(summary)
     fig, ax = plt.subplots(figsize=(max(8, 1.1 * len(names)), 4.5))
     width = 0.8 / len(MODELS)
@@ -514,11 +519,15 @@ def plot(results: dict[str, Any], work: Path, plot_row: str) -> None:
     fig.tight_layout()
     fig.savefig(HERE / "nrmse.png", dpi=120)
     plt.close(fig)
+    # Figure 2 of the wave rows: channel u and the learned wave speed against c(t), from the seed's fits.
+    for name in (n for n in ("wave-exp", "wave-sin") if n in summary):
+        runs = [run for model_name in LINEAR_MODELS if (run := work / name / f"{model_name}_seed{seed}").is_dir()]
+        if runs:
+            plot_runs(runs, HERE / f"{name}.png", panels=5, overwrite=True)
     true_path = work / plot_row / "true.npy"
     if not true_path.exists():
         return
     true = np.load(true_path)
-    seed = results["seeds"][0]
     preds = {m: np.load(p) for m in MODELS if (p := work / plot_row / f"{m}_seed{seed}_pred.npy").exists()}
     info = results["rows"][plot_row]
     times = np.linspace(0.0, info["t_final"], info["nt"])
