@@ -129,7 +129,7 @@ def test_polish_takes_the_fit_below_adam_alone_and_is_recorded(transport_file: P
     records = read_metrics(tmp_path / "polished" / METRICS)
     assert _without_timing(records[:-1]) == _without_timing(read_metrics(tmp_path / "adam" / METRICS))
     last = records[-1]
-    assert last["phase"] == "polish" and last["kept"] and 1 < last["evaluations"] <= 60
+    assert last["phase"] == "polish" and not last["overflowed"] and 1 < last["evaluations"] <= 60
     assert last["train_loss"] < 0.1 * last["train_loss_before"] and polished["train_loss"] == last["train_loss"]
     assert last["step"] == records[-2]["step"] + 1 and last["epoch"] == 6
     assert load_checkpoint(tmp_path / "polished" / CHECKPOINT)["polished"] is True

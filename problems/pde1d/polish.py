@@ -30,13 +30,14 @@ HISTORY = 50  # curvature pairs kept: more than the linear models' parameters' w
 
 @dataclass(frozen=True)
 class PolishResult:
-    """What a polish did: the full-horizon training loss before and after, the loss evaluations
-    spent, and whether the result was kept (a non-finite or higher loss restores the weights)."""
+    """What a polish did: the full-horizon training loss before and after (the best evaluated, whose
+    weights the model keeps), the loss evaluations spent, and whether the line search stopped on
+    an overflow (a direction along which the loss is flat; the best weights are kept all the same)."""
 
     loss_before: float
     loss_after: float
     evaluations: int
-    kept: bool
+    overflowed: bool
 
 
 def training_loss(model: nn.Module, split: TrainSplit, times: Sequence[float], kind: str, weight: Tensor | float,
@@ -66,28 +67,32 @@ def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budge
     ``on_evaluation(loss)`` is called after each evaluation (progress). Stops early when the loss
     or the step stops changing (L-BFGS's tolerances)."""
     params = [p for p in model.parameters() if p.requires_grad]
-    saved = [p.detach().clone() for p in params]
+    best = {"loss": math.inf, "weights": [p.detach().clone() for p in params]}
+    losses: list[float] = []
     optimizer = torch.optim.LBFGS(params, lr=1.0, max_iter=budget, max_eval=budget,
                                   history_size=HISTORY,
                                   line_search_fn="strong_wolfe")
-    evaluations = 0
 
     def closure() -> Tensor:
-        nonlocal evaluations
         optimizer.zero_grad(set_to_none=False)
         loss = training_loss(model, split, times, kind, weight, ctx, chunk, dtype)
-        evaluations += 1
-        on_evaluation(loss.item())
+        value = loss.item()
+        losses.append(value)
+        if value < best["loss"]:  # NaN never is: a diverging trial step is not kept
+            best.update(loss=value, weights=[p.detach().clone() for p in params])
+        on_evaluation(value)
         return loss
 
     model.train()
-    before = optimizer.step(closure).item()  # the first evaluation is at the starting weights
-    after = training_loss(model, split, times, kind, weight, ctx, chunk, dtype).item()  # at the final weights
+    overflowed = False
+    try:
+        optimizer.step(closure)
+    except RuntimeError as err:  # the line search extrapolated a step past the float range
+        if "overflow" not in str(err):
+            raise
+        overflowed = True
     model.zero_grad(set_to_none=True)
-    kept = math.isfinite(after) and after <= before
-    if not kept:
-        with torch.no_grad():
-            for p, value in zip(params, saved):
-                p.copy_(value)
-        after = before
-    return PolishResult(before, after, evaluations, kept)
+    with torch.no_grad():
+        for p, value in zip(params, best["weights"]):
+            p.copy_(value)
+    return PolishResult(losses[0], best["loss"], len(losses), overflowed)
