@@ -99,6 +99,18 @@ def test_fourier_options_reach_the_model(fisher_file: Path, tmp_path: Path) -> N
     assert len(groups[1]["params"]) == n_rates == 3  # L's multipliers and one rate vector per evolved weight
 
 
+@pytest.mark.parametrize("variant", ["anode", "neuralode"])
+def test_static_fourier_runs_with_a_linear_term_rebuild_and_polish(variant: str, fisher_file: Path,
+                                                                   tmp_path: Path) -> None:
+    """A stored config carries the resolved evolve default; a static variant must rebuild from it."""
+    argv = ["fit", str(fisher_file), "--out", str(tmp_path / "run"), *TINY, "--variant", variant,
+            "--linear-term", "--epochs", "1", "--polish", "3", "--no-progress", "--device", "cpu"]
+    assert main(argv) == 0
+    assert load_run(tmp_path / "run").model.config.variant == variant
+    last = read_metrics(tmp_path / "run" / METRICS)[-1]
+    assert last["phase"] == "polish" and last["evaluations"] <= 3 and last["train_loss"] <= last["train_loss_before"]
+
+
 def test_parameter_groups_split_rates_from_the_network() -> None:
     from physode.problems.pde1d.model_kinds import parameter_groups
 

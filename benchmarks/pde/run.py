@@ -13,8 +13,9 @@ scored on the same test samples by the same code (:mod:`physode.trajectory_metri
 - ``anode``, ``anodev2``, ``anodev2-latent``: physode's linear spectral models (:mod:`physode.problems.pde1d`,
   fit by its :func:`~physode.problems.pde1d.fit.fit`; RK4 with 2 steps per stored interval, 4
   where ``k c dt`` is large: transport, PDEBench advection beta 1).
-- ``fourier-anode``, ``fourier-anodev2``: :class:`physode.models.FourierODE` (2 Fourier blocks, width 32,
-  16 modes, with the linear spectral term), the same curriculum and one-cycle schedule.
+- ``fourier-anode``, ``fourier-anodev2``: ``physode fit --model fourier`` (2 Fourier blocks, width 32,
+  16 modes, with the linear spectral term), the same curriculum and one-cycle schedule, optionally
+  ``--epochs polish=N`` full-batch L-BFGS loss evaluations after Adam.
 
 The wave rows (two channels, (u, u_t)) also get a Figure-2-style plot, ``wave-exp.png`` and
 ``wave-sin.png``: channel u of a test sample and the wave speed read off each linear model.
@@ -53,10 +54,10 @@ import numpy as np
 import torch
 
 from physode.io import TrajectoryFile, atomic_write_text
-from physode.models import FourierODE, FourierODEConfig
 from physode.problems import pde
 from physode.problems.pde1d.evaluate import load_run
 from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, fit
+from physode.problems.pde1d.fourier_model import FourierModelConfig
 from physode.problems.pde1d.models import ModelConfig, build_model
 from physode.problems.pde1d.plot import plot_runs
 from physode.trajectory_metrics import nrmse_predicted_times, pdebench_metrics
@@ -69,7 +70,8 @@ FNO_MODELS = ("fno", "fno-ar")
 LINEAR_MODELS = ("anode", "anodev2", "anodev2-latent")
 FOURIER_MODELS = ("fourier-anode", "fourier-anodev2")
 MODELS = FNO_MODELS + LINEAR_MODELS + FOURIER_MODELS
-EPOCHS = {"fno": 150, "fno-ar": 10, "linear": 60, "fourier": 30}
+# "polish": the Fourier-ODE's L-BFGS loss evaluations after Adam (the linear models take pde1d's default).
+EPOCHS = {"fno": 150, "fno-ar": 10, "linear": 60, "fourier": 30, "polish": 0}
 BATCH = 16
 
 
@@ -214,12 +216,6 @@ def one_cycle(model: torch.nn.Module, groups: list[dict[str, Any]], total: int) 
         optimizer, max_lr=[g["lr"] for g in groups], total_steps=total, pct_start=0.05)
 
 
-def curriculum_horizon(step: int, total: int, n_intervals: int) -> int:
-    """pde1d's geometric horizon curriculum (first 70% of the steps)."""
-    ramp = 0.7 * total
-    return n_intervals if step >= ramp else min(n_intervals, max(1, math.ceil(n_intervals ** (step / ramp))))
-
-
 def real_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters() if p.requires_grad)
 
@@ -279,27 +275,11 @@ def fit_fno(split: Split, epochs: int, seed: int, autoregressive: bool) -> tuple
     return (pred[:, :, 0] if single else pred), real_parameters(model), fit_s
 
 
-def fit_fourier(split: Split, epochs: int, seed: int, variant: str) -> tuple[torch.Tensor, int, float]:
-    torch.manual_seed(seed)
-    evolve = ("projection", "linear") if variant == "anodev2" else ("projection",)
-    model = FourierODE(FourierODEConfig(variant=variant, width=32, modes=16, blocks=2, linear=True, evolve=evolve),
-                       channels=1)
-    # The linear term and the evolution rates are velocities / rates of order one: a larger rate.
-    fast = [p for n, p in model.named_parameters() if n.startswith(("field.linear.", "block.operators."))]
-    slow = [p for p in model.parameters() if all(p is not q for q in fast)]
-    n_intervals = len(split.train_times) - 1
-    total = epochs * math.ceil(len(split.train) / BATCH)
-
-    def loss_of(batch: torch.Tensor, step: int) -> torch.Tensor:
-        h = curriculum_horizon(step, total, n_intervals)
-        pred = model(batch[:, :1], split.train_times[: h + 1])[:, 1:, 0]
-        return (pred - batch[:, 1 : h + 1]).square().mean()
-
-    fit_s = train_loop(model, split, epochs, seed, [{"params": slow, "lr": 3e-3}, {"params": fast, "lr": 3e-2}],
-                       loss_of)
-    with torch.no_grad():
-        pred = model(split.test[:, :1], split.times)[:, :, 0]
-    return pred, real_parameters(model), fit_s
+def fourier_fit_config(variant: str, epochs: int, seed: int, polish: int) -> FitConfig:
+    # The linear term and the evolution rates train at their own 3e-2 (see pde1d.model_kinds.parameter_groups).
+    model = FourierModelConfig(variant=variant, width=32, modes=16, blocks=2, linear=True)
+    return FitConfig(model=model, epochs=epochs, lr=3e-3, rate_lr=3e-2, polish=polish, seed=seed, eval_every=0,
+                     progress=False)
 
 
 def linear_fit_config(variant: str, steps: int, epochs: int, seed: int) -> FitConfig:
@@ -308,9 +288,9 @@ def linear_fit_config(variant: str, steps: int, epochs: int, seed: int) -> FitCo
                      rate_lr=0.1, seed=seed, eval_every=0, progress=False)
 
 
-def fit_linear(train_path: Path, run_dir: Path, split: Split, steps: int, epochs: int, seed: int,
-               variant: str) -> tuple[torch.Tensor, int, float]:
-    summary = fit(train_path, run_dir, linear_fit_config(variant, steps, epochs, seed), device="cpu", resume=True)
+def fit_physode(train_path: Path, run_dir: Path, split: Split, config: FitConfig) -> tuple[torch.Tensor, int, float]:
+    """A physode model of either family fit by ``physode fit``'s own code (resumes in ``run_dir``)."""
+    summary = fit(train_path, run_dir, config, device="cpu", resume=True)
     model = load_run(run_dir).model
     with torch.no_grad():
         pred = model(split.test[:, 0], split.times)
@@ -362,11 +342,11 @@ def run_fit(work: Path, name: str, model_name: str, seed: int, epochs: dict[str,
     try:
         if model_name in FNO_MODELS:
             pred, params, fit_s = fit_fno(split, epochs[model_name], seed, autoregressive=model_name == "fno-ar")
-        elif model_name in FOURIER_MODELS:
-            pred, params, fit_s = fit_fourier(split, epochs["fourier"], seed, model_name.removeprefix("fourier-"))
         else:
-            pred, params, fit_s = fit_linear(paths[0], work / name / f"{model_name}_seed{seed}", split,
-                                             ROWS[name].steps, epochs["linear"], seed, model_name)
+            config = (fourier_fit_config(model_name.removeprefix("fourier-"), epochs["fourier"], seed, epochs["polish"])
+                      if model_name in FOURIER_MODELS
+                      else linear_fit_config(model_name, ROWS[name].steps, epochs["linear"], seed))
+            pred, params, fit_s = fit_physode(paths[0], work / name / f"{model_name}_seed{seed}", split, config)
     except TrainingDiverged as err:
         result = {"model": model_name, "seed": seed, "diverged": str(err), "test_nrmse": float("nan")}
     else:

@@ -10,6 +10,7 @@ import torch
 
 from physode.cli_types import fraction, int_in, learning_rate, positive_int, seed
 from physode.errors import InputError
+from physode.nn.variants import COUPLED
 from physode.problems.pde1d.evaluate import SUMMARY, evaluate_run
 from physode.problems.pde1d.fit import LOSSES, FitConfig, fit
 from physode.problems.pde1d.fourier_model import FourierModelConfig
@@ -159,6 +160,8 @@ def _model_config(args: argparse.Namespace) -> AnyModelConfig:
                  "basis": args.basis}
         return ModelConfig(**common, per_mode_reaction=args.per_mode_reaction,
                            **{k: v for k, v in given.items() if v is not None})
+    if args.evolve is not None and args.variant not in COUPLED:
+        raise InputError(f"--evolve: variant {args.variant!r} has static weights; evolve applies to {', '.join(COUPLED)}")
     evolve = None if args.evolve is None else tuple(group.strip() for group in args.evolve.split(","))
     given = {"width": args.hidden_channels, "modes": args.modes, "blocks": args.blocks,
              "linear_modes": args.linear_modes, "evolve": evolve}

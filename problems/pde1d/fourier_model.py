@@ -47,10 +47,12 @@ class FourierModelConfig(FourierODEConfig):
     kind: str = field(default="fourier", init=False)
 
     def __post_init__(self) -> None:
-        if self.evolve is not None and self.variant not in COUPLED:
+        default = ("projection", "linear") if self.linear else ("projection",)
+        # A stored config carries the resolved default, also for the static variants.
+        if self.evolve is not None and tuple(self.evolve) != default and self.variant not in COUPLED:
             raise InputError(f"variant {self.variant!r} has static weights; evolve applies to {', '.join(COUPLED)}")
         if self.evolve is None:
-            object.__setattr__(self, "evolve", ("projection", "linear") if self.linear else ("projection",))
+            object.__setattr__(self, "evolve", default)
         if self.linear and self.linear_modes is None:
             object.__setattr__(self, "linear_modes", min(self.modes, LINEAR_MODES))
         super().__post_init__()
