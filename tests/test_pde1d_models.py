@@ -61,10 +61,10 @@ def test_parameter_budgets() -> None:
     assert counts["anodev2-neural", "spectral"] == 2 * modes + (2 * hidden + hidden) + (hidden + 1)
     per_mode = build_model(ModelConfig(variant="anodev2", per_mode_reaction=True), X)
     assert parameter_count(per_mode) == 3 * modes
-    # The oscillating operator: A (a rate, an oscillator's growth and frequency) and a read-out for
-    # the real and one for the imaginary parts; its peer at least as many (5 basis functions each).
-    assert counts["anodev2-latent", "spectral"] == 2 * modes + 3 + 3 * 2
-    assert counts["galerkin", "spectral"] == 2 * modes + 5 * 2
+    # The oscillating operator (latent 5): A (a rate, two oscillators' growth and frequency) and a
+    # read-out for the real and one for the imaginary parts; its peer at least as many (8 basis functions each).
+    assert counts["anodev2-latent", "spectral"] == 2 * modes + 5 + 5 * 2
+    assert counts["galerkin", "spectral"] == 2 * modes + 8 * 2
 
 
 def test_latent_variant_follows_a_velocity_that_changes_sign() -> None:
@@ -73,7 +73,7 @@ def test_latent_variant_follows_a_velocity_that_changes_sign() -> None:
     # represents it exactly: w0 = 1, r = (0, 0.6, 0) reads out 0.6 sin(omega t).
     times = np.linspace(0.0, 1.0, 9)
     u = torch.from_numpy(simulate_transport(4, NX, times, "sinusoidal:c0=0,amp=0.6,freq=1.0", seed=1).u)
-    model = build_model(ModelConfig(variant="anodev2-latent", steps_per_interval=32), X).double()
+    model = build_model(ModelConfig(variant="anodev2-latent", latent=3, steps_per_interval=32), X).double()
     _set_advection(model, 1.0)
     omega = 2 * math.pi
     operator = model.block.operators[0]
