@@ -23,7 +23,7 @@ from physode.training import CHECKPOINT, METRICS, load_checkpoint
 
 # 19 training samples in global batches of 6: the last batch (1 sample) leaves rank 1 without any.
 FIT = ["--variant", "anodev2", "--epochs", "2", "--batch-size", "6", "--eval-every", "1", "--no-progress",
-       "--device", "cpu", "--lr", "0.05", "--checkpoint-every", "1", "--dtype", "float64"]
+       "--device", "cpu", "--lr", "0.05", "--checkpoint-every", "1", "--dtype", "float64", "--polish", "15"]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,8 @@ def test_two_gloo_processes_take_the_single_process_steps(wave_file: Path, tmp_p
           "--out", str(tmp_path / "two"), *FIT], tmp_path)
     records = [[json.loads(line) for line in (tmp_path / run / METRICS).read_text().splitlines()]
                for run in ("one", "two")]
-    assert [r["epoch"] for r in records[1]] == [1, 2]  # rank 0 alone wrote the metrics
+    # Rank 0 alone wrote the metrics: two epochs, then the polish (full-batch L-BFGS over both shards).
+    assert [(r["epoch"], r.get("phase")) for r in records[1]] == [(1, None), (2, None), (2, "polish")]
     for single, double in zip(*records, strict=True):
         for key in ("train_loss", "test_nrmse", "test_final_nrmse"):
             assert double[key] == pytest.approx(single[key], rel=1e-9, abs=1e-12), key  # asked: 1e-6
