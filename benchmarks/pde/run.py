@@ -455,14 +455,15 @@ def report(results: dict[str, Any], command: str) -> str:
         "the linear ANODEV2 with the exact weights and the row's RK4 steps per interval (column steps), on rows "
         "it represents exactly; a fit can go below it (learned multipliers absorb part of the RK4 error).",
         "",
-        "| row | min norm | model | params | test nRMSE | PDEBench nRMSE | final nRMSE | fit (s) |",
-        "|---|---:|---|---:|---:|---:|---:|---:|",
+        "| row | min norm | model | params | seeds | test nRMSE | PDEBench nRMSE | final nRMSE | fit (s) |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, row in summary.items():
         info = results["rows"][name]
         for model_name, m in row["models"].items():
             lines.append(
-                f"| {name} | {info['min_norm_ratio']:.2f} | {model_name} | {m['params']} | {fmt(m['test_nrmse'])} ± "
+                f"| {name} | {info['min_norm_ratio']:.2f} | {model_name} | {m['params']} | {m['seeds']} | "
+                f"{fmt(m['test_nrmse'])} ± "
                 f"{m['test_nrmse_std']:.0e} | {fmt(m['pdebench_nrmse'])} | {fmt(m['final_nrmse'])} | "
                 f"{m['fit_time_s']:.0f} |")
     lines += ["", "## Targets per row", "",
