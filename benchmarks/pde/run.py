@@ -10,7 +10,8 @@ scored on the same test samples by the same code (:mod:`physode.trajectory_metri
   mode does (rolled out from the given frames over the training horizon, loss summed over the
   rollout, gradients through it), but with a window of ONE given frame (PDEBench: 10) so it sees
   exactly what the ODE models see.
-- ``anode``, ``anodev2``, ``anodev2-latent``: physode's linear spectral models (:mod:`physode.problems.pde1d`,
+- ``anode``, ``anodev2``, ``anodev2-latent``, ``galerkin`` (physode's implementation of the Galerkin-ODE
+  peer, on the wave rows): physode's linear spectral models (:mod:`physode.problems.pde1d`,
   fit by its :func:`~physode.problems.pde1d.fit.fit`; RK4 with 2 steps per stored interval, 4
   where ``k c dt`` is large: transport, PDEBench advection beta 1).
 - ``fourier-anode``, ``fourier-anodev2``: ``physode fit --model fourier`` (2 Fourier blocks, width 32,
@@ -67,7 +68,7 @@ N_SAMPLES, NX, NT, DATA_SEED, TEST_FRACTION = 160, 64, 41, 0, 0.2
 SMOOTH = pde.FourierSeries(max_wavenumber=3)  # 64 points resolve the nonlinear solutions; norms stay >= 5%
 MIN_NORM = 0.05  # every stored state keeps this fraction of its initial norm (checked, reported)
 FNO_MODELS = ("fno", "fno-ar")
-LINEAR_MODELS = ("anode", "anodev2", "anodev2-latent")
+LINEAR_MODELS = ("anode", "anodev2", "anodev2-latent", "galerkin")
 FOURIER_MODELS = ("fourier-anode", "fourier-anodev2")
 MODELS = FNO_MODELS + LINEAR_MODELS + FOURIER_MODELS
 # "polish": the Fourier-ODE's L-BFGS loss evaluations after Adam (the linear models take pde1d's default).
@@ -111,7 +112,7 @@ def _wave(velocity: str) -> Callable[[], pde.Trajectories]:
 
 
 LATENT = ("fno", "fno-ar", "anode", "anodev2", "anodev2-latent")
-WAVE = ("fno", "anode", "anodev2", "anodev2-latent")
+WAVE = ("fno", "anode", "anodev2", "anodev2-latent", "galerkin")
 ROWS: dict[str, Row] = {
     "diffusion": Row("diffusion u_t = nu(t) u_xx, nu = 0.001 exp(1.5 t)", lambda: pde.simulate_diffusion(
         N_SAMPLES, NX, _times(1.0), nu="exponential:c0=0.001,a=1.5", initial=SMOOTH, seed=DATA_SEED),
