@@ -11,7 +11,7 @@ scored on the same test samples by the same code (:mod:`physode.trajectory_metri
   rollout, gradients through it), but with a window of ONE given frame (PDEBench: 10) so it sees
   exactly what the ODE models see.
 - ``anode``, ``anodev2``, ``anodev2-latent``, ``galerkin`` (physode's implementation of the Galerkin-ODE
-  peer, on the wave rows): physode's linear spectral models (:mod:`physode.problems.pde1d`,
+  peer, on the wave and transport rows): physode's linear spectral models (:mod:`physode.problems.pde1d`,
   fit by its :func:`~physode.problems.pde1d.fit.fit`; RK4 with 2 steps per stored interval, 4
   where ``k c dt`` is large: transport, PDEBench advection beta 1).
 - ``fourier-anode``, ``fourier-anodev2``: ``physode fit --model fourier`` (2 Fourier blocks, width 32,
@@ -111,7 +111,7 @@ def _wave(velocity: str) -> Callable[[], pde.Trajectories]:
     return lambda: pde.simulate_wave(120, NX, _times(1.0), velocity, initial=SMOOTH, seed=DATA_SEED)
 
 
-LATENT = ("fno", "fno-ar", "anode", "anodev2", "anodev2-latent")
+LATENT = ("fno", "fno-ar", "anode", "anodev2", "anodev2-latent", "galerkin")
 WAVE = ("fno", "anode", "anodev2", "anodev2-latent", "galerkin")
 ROWS: dict[str, Row] = {
     "diffusion": Row("diffusion u_t = nu(t) u_xx, nu = 0.001 exp(1.5 t)", lambda: pde.simulate_diffusion(
@@ -398,7 +398,9 @@ def benchmark(work: Path, rows: list[str], models: list[str], seeds: list[int], 
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+    """Mean and sample standard deviation; NaN where a value is undefined (PDEBench's nRMSE of a zero field)."""
+    array = np.asarray(values, dtype=float)
+    return float(array.mean()), (float(array.std(ddof=1)) if array.size > 1 else 0.0)
 
 
 def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
