@@ -409,10 +409,11 @@ def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for name, info in results["rows"].items():
         models: dict[str, dict[str, Any]] = {}
         for model_name in MODELS:
-            runs = [r for r in results["runs"] if r["row"] == name and r["model"] == model_name]
+            every = [r for r in results["runs"] if r["row"] == name and r["model"] == model_name]
+            runs = [r for r in every if "diverged" not in r]  # a diverged fit is counted, not averaged
             if not runs:
                 continue
-            entry = {"seeds": len(runs), "params": runs[0].get("params"),
+            entry = {"seeds": len(runs), "diverged": len(every) - len(runs), "params": runs[0].get("params"),
                      "fit_time_s": statistics.fmean(r.get("fit_time_s", math.nan) for r in runs)}
             for key in ("test_nrmse", "pdebench_nrmse", "final_nrmse"):
                 entry[key], entry[key + "_std"] = mean_std([r.get(key, math.nan) for r in runs])
@@ -465,7 +466,8 @@ def report(results: dict[str, Any], command: str) -> str:
         info = results["rows"][name]
         for model_name, m in row["models"].items():
             lines.append(
-                f"| {name} | {info['min_norm_ratio']:.2f} | {model_name} | {m['params']} | {m['seeds']} | "
+                f"| {name} | {info['min_norm_ratio']:.2f} | {model_name} | {m['params']} | {m['seeds']}"
+                f"{f' (+{d} diverged)' if (d := m.get('diverged')) else ''} | "
                 f"{fmt(m['test_nrmse'])} ± "
                 f"{m['test_nrmse_std']:.0e} | {fmt(m['pdebench_nrmse'])} | {fmt(m['final_nrmse'])} | "
                 f"{m['fit_time_s']:.0f} |")
