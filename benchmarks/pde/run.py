@@ -57,7 +57,7 @@ import torch
 from physode.io import TrajectoryFile, atomic_write_text
 from physode.problems import pde
 from physode.problems.pde1d.evaluate import load_run
-from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, fit
+from physode.problems.pde1d.fit import POLISH, FitConfig, TrainingDiverged, fit
 from physode.problems.pde1d.fourier_model import FourierModelConfig
 from physode.problems.pde1d.models import ModelConfig, build_model
 from physode.problems.pde1d.plot import plot_runs
@@ -452,7 +452,9 @@ def report(results: dict[str, Any], command: str) -> str:
         "",
         f"Budget: the same epochs per model family, not the same wall clock: FNO direct {ep['fno']} epochs, "
         f"FNO autoregressive {ep['fno-ar']} epochs (each epoch rolls out the whole horizon), linear physode "
-        f"{ep['linear']} epochs, Fourier-ODE physode {ep['fourier']} epochs; batch {BATCH}, one-cycle Adam. "
+        f"{ep['linear']} epochs then at most {POLISH} full-batch L-BFGS loss evaluations (`physode fit`'s polish), "
+        f"Fourier-ODE physode {ep['fourier']} epochs then {ep['polish']} L-BFGS evaluations; batch {BATCH}, "
+        "one-cycle Adam. "
         "Metrics (all models, same code, `physode.trajectory_metrics`): test nRMSE = `nrmse_predicted_times` "
         "(scored times, given frame excluded), PDEBench nRMSE = `pdebench_metrics(...).nrmse` (all time "
         "indices incl. the given frame, as PDEBench's metric code), final = nRMSE at the last time. Floor: "
