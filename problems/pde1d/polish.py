@@ -28,6 +28,11 @@ from physode.training import DistContext, all_reduce_gradients, all_reduce_sum
 HISTORY = 50  # curvature pairs kept: more than the linear models' parameters' worth of directions
 
 
+class _BudgetSpent(Exception):
+    """Raised by the loss closure once the evaluation budget is spent (L-BFGS's own max_eval is
+    checked only between line searches, so it can overrun by a few evaluations)."""
+
+
 @dataclass(frozen=True)
 class PolishResult:
     """What a polish did: the full-horizon training loss before and after (the best evaluated, whose
@@ -74,6 +79,8 @@ def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budge
                                   line_search_fn="strong_wolfe")
 
     def closure() -> Tensor:
+        if len(losses) >= budget:
+            raise _BudgetSpent
         optimizer.zero_grad(set_to_none=False)
         loss = training_loss(model, split, times, kind, weight, ctx, chunk, dtype)
         value = loss.item()
@@ -87,6 +94,8 @@ def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budge
     overflowed = False
     try:
         optimizer.step(closure)
+    except _BudgetSpent:
+        pass
     except RuntimeError as err:  # the line search extrapolated a step past the float range
         if "overflow" not in str(err):
             raise
