@@ -2,10 +2,8 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,9 +14,10 @@ from physode.problems.cifar10.models import build_model
 from physode.problems.cifar10.train import TrainConfig, train
 from physode.training import CHECKPOINT, METRICS, load_checkpoint, read_metrics
 
+from killed_runs import sigkill_when, without_timing
+
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
-TIMING = ("images_per_s", "time_s")
 
 
 def _cli(data: Path, out: Path, *extra: str) -> list[str]:
@@ -29,30 +28,19 @@ def _model(out: Path) -> dict[str, torch.Tensor]:
     return load_checkpoint(out / CHECKPOINT)["model"]
 
 
-def _without_timing(records: list[dict]) -> list[dict]:
-    return [{k: v for k, v in r.items() if k not in TIMING} for r in records]
-
-
 def test_resume_after_sigkill_reproduces_the_uninterrupted_run(cifar10_root, tmp_path):
     options = ["--arch", "resnet4", "--epochs", "3", "--batch-size", "128", "--limit-train", "1024",
                "--limit-test", "256", "--milestones", "1", "2", "--seed", "3"]
     killed = tmp_path / "killed"
     argv = [sys.executable, "-m", "physode.cli", *_cli(cifar10_root, killed, *options)]
-    proc = subprocess.Popen(argv, env=ENV, cwd=REPO)
-    try:
-        while not (killed / CHECKPOINT).exists():
-            assert proc.poll() is None, "training exited before its first checkpoint"
-            time.sleep(0.01)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait()
+    sigkill_when(argv, (killed / CHECKPOINT).exists, "its first checkpoint", cwd=REPO, env=ENV)
     assert load_checkpoint(killed / CHECKPOINT)["epoch"] == 1
     assert main(_cli(cifar10_root, killed, *options, "--resume")) == 0
 
     config = TrainConfig(arch="resnet4", epochs=3, batch_size=128, limit_train=1024, limit_test=256,
                          milestones=(1, 2), seed=3, progress=False)
     straight = train(config, cifar10_root, tmp_path / "straight")
-    assert _without_timing(read_metrics(killed / METRICS)) == _without_timing(straight)
+    assert without_timing(read_metrics(killed / METRICS)) == without_timing(straight)
     assert [r["lr"] for r in straight] == pytest.approx([0.1, 0.01, 0.001])
     resumed, reference = _model(killed), _model(tmp_path / "straight")
     assert all(torch.equal(resumed[k], reference[k]) for k in reference)

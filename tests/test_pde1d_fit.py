@@ -5,10 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +25,8 @@ from physode.problems.pde1d.samples import TrainSplit
 from physode.problems.pde1d.models import ModelConfig, build_model
 from physode.training import CHECKPOINT, METRICS, DistContext, load_checkpoint, read_metrics
 
+from killed_runs import sigkill_when, without_timing
+
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
 SMALL = ["--epochs", "40", "--batch-size", "8", "--lr", "0.05", "--checkpoint-every", "1",
@@ -44,10 +43,6 @@ def transport_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _config(**changes: object) -> FitConfig:
     return FitConfig(**{"epochs": 4, "batch_size": 8, "lr": 0.05, "checkpoint_every": 2, "eval_every": 2,
                         "polish": 0, "progress": False, **changes})
-
-
-def _without_timing(records: list[dict]) -> list[dict]:
-    return [{k: v for k, v in r.items() if k not in ("time_s", "fit_time_s")} for r in records]
 
 
 def test_tiny_fit_writes_metrics_and_learns(transport_file: Path, tmp_path: Path) -> None:
@@ -98,15 +93,7 @@ def test_streamed_cached_and_sharded_training_batches_agree(transport_file: Path
 def test_sigkilled_fit_resumes_to_the_metrics_of_an_uninterrupted_run(transport_file: Path, tmp_path: Path) -> None:
     killed = tmp_path / "killed"
     command = [sys.executable, "-m", "physode.cli", "fit", str(transport_file), "--out", str(killed), *SMALL]
-    proc = subprocess.Popen(command, env=ENV, cwd=REPO, stdout=subprocess.DEVNULL)
-    try:
-        while not (killed / CHECKPOINT).exists():
-            assert proc.poll() is None, "the fit exited before its first checkpoint"
-            time.sleep(0.005)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    sigkill_when(command, (killed / CHECKPOINT).exists, "its first checkpoint", cwd=REPO, env=ENV)
     stopped_at = load_checkpoint(killed / CHECKPOINT)["epoch"]
     assert stopped_at < 40
     assert not (killed / SUMMARY).exists()
@@ -114,9 +101,9 @@ def test_sigkilled_fit_resumes_to_the_metrics_of_an_uninterrupted_run(transport_
 
     straight = tmp_path / "straight"
     assert main(["fit", str(transport_file), "--out", str(straight), *SMALL]) == 0
-    assert _without_timing(read_metrics(killed / METRICS)) == _without_timing(read_metrics(straight / METRICS))
+    assert without_timing(read_metrics(killed / METRICS)) == without_timing(read_metrics(straight / METRICS))
     final = [json.loads((run / SUMMARY).read_text()) for run in (killed, straight)]
-    assert _without_timing(final)[0] == _without_timing(final)[1]
+    assert without_timing(final)[0] == without_timing(final)[1]
     resumed, reference = (load_checkpoint(run / CHECKPOINT)["model"] for run in (killed, straight))
     assert all(torch.equal(resumed[k], reference[k]) for k in reference)
 
@@ -127,7 +114,7 @@ def test_polish_takes_the_fit_below_adam_alone_and_is_recorded(transport_file: P
     polished = fit(transport_file, tmp_path / "polished", dataclasses.replace(config, polish=60), device="cpu")
     assert polished["test_nrmse"] < 0.3 * adam["test_nrmse"]
     records = read_metrics(tmp_path / "polished" / METRICS)
-    assert _without_timing(records[:-1]) == _without_timing(read_metrics(tmp_path / "adam" / METRICS))
+    assert without_timing(records[:-1]) == without_timing(read_metrics(tmp_path / "adam" / METRICS))
     last = records[-1]
     assert last["phase"] == "polish" and not last["overflowed"] and 1 < last["evaluations"] <= 60
     assert last["train_loss"] < 0.1 * last["train_loss_before"] and polished["train_loss"] == last["train_loss"]
@@ -144,24 +131,16 @@ def test_a_fit_killed_during_its_polish_resumes_to_the_result_of_an_uninterrupte
     options = [*SMALL[2:], "--epochs", "3", "--variant", "anodev2-latent", "--dtype", "float64", "--polish", "400"]
     killed = tmp_path / "killed"
     command = [sys.executable, "-m", "physode.cli", "fit", str(transport_file), "--out", str(killed), *options]
-    proc = subprocess.Popen(command, env=ENV, cwd=REPO, stdout=subprocess.DEVNULL)
-    try:
-        while True:
-            assert proc.poll() is None, "the fit ended before it was killed during its polish"
-            if (killed / CHECKPOINT).exists() and load_checkpoint(killed / CHECKPOINT)["epoch"] == 3:
-                break
-            time.sleep(0.005)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait()
+    sigkill_when(command, lambda: (killed / CHECKPOINT).exists() and load_checkpoint(killed / CHECKPOINT)["epoch"] == 3,
+                 "its polish (after the last Adam checkpoint)", cwd=REPO, env=ENV)
     assert load_checkpoint(killed / CHECKPOINT)["polished"] is False and not (killed / SUMMARY).exists()
     assert main(["fit", str(transport_file), "--out", str(killed), *options, "--resume"]) == 0
     straight = tmp_path / "straight"
     assert main(["fit", str(transport_file), "--out", str(straight), *options]) == 0
-    records = [_without_timing(read_metrics(run / METRICS)) for run in (killed, straight)]
+    records = [without_timing(read_metrics(run / METRICS)) for run in (killed, straight)]
     assert records[0] == records[1] and records[0][-1]["phase"] == "polish"
     final = [json.loads((run / SUMMARY).read_text()) for run in (killed, straight)]
-    assert _without_timing(final)[0] == _without_timing(final)[1]
+    assert without_timing(final)[0] == without_timing(final)[1]
 
 
 def test_divergence_stops_with_a_clear_error_and_keeps_the_last_checkpoint(tmp_path: Path) -> None:

@@ -9,10 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +22,8 @@ from physode.problems.pde1d.evaluate import SUMMARY, evaluate_run, load_run
 from physode.problems.pde1d.fit import FitConfig, fit
 from physode.problems.pde1d.fourier_model import FourierModelConfig, FourierTrajectoryModel
 from physode.training import CHECKPOINT, METRICS, load_checkpoint, read_metrics
+
+from killed_runs import sigkill_when, without_timing
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
@@ -45,30 +44,18 @@ def fisher_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return fisher_kpp_file(tmp_path_factory.mktemp("data") / "fisher.h5", 24, np.linspace(0.0, 0.4, 5))
 
 
-def _without_timing(records: list[dict]) -> list[dict]:
-    return [{k: v for k, v in r.items() if k not in ("time_s", "fit_time_s")} for r in records]
-
-
 def test_sigkilled_fourier_fit_resumes_exactly_and_evaluate_rebuilds_it(fisher_file: Path, tmp_path: Path) -> None:
     killed = tmp_path / "killed"
     command = [sys.executable, "-m", "physode.cli", "fit", str(fisher_file), "--out", str(killed), *SMALL]
-    proc = subprocess.Popen(command, env=ENV, cwd=REPO, stdout=subprocess.DEVNULL)
-    try:
-        while not (killed / CHECKPOINT).exists():
-            assert proc.poll() is None, "the fit exited before its first checkpoint"
-            time.sleep(0.005)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    sigkill_when(command, (killed / CHECKPOINT).exists, "its first checkpoint", cwd=REPO, env=ENV)
     assert load_checkpoint(killed / CHECKPOINT)["epoch"] < 6 and not (killed / SUMMARY).exists()
     assert main(["fit", str(fisher_file), "--out", str(killed), *SMALL, "--resume"]) == 0
 
     straight = tmp_path / "straight"
     assert main(["fit", str(fisher_file), "--out", str(straight), *SMALL]) == 0
-    assert _without_timing(read_metrics(killed / METRICS)) == _without_timing(read_metrics(straight / METRICS))
+    assert without_timing(read_metrics(killed / METRICS)) == without_timing(read_metrics(straight / METRICS))
     summaries = [json.loads((run / SUMMARY).read_text()) for run in (killed, straight)]
-    assert _without_timing(summaries)[0] == _without_timing(summaries)[1]
+    assert without_timing(summaries)[0] == without_timing(summaries)[1]
     assert summaries[0]["model"] == "fourier" and summaries[0]["variant"] == "anodev2"
     assert "layer" not in summaries[0]
 
