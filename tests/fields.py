@@ -1,4 +1,4 @@
-"""Residual branches shared by the block tests."""
+"""Residual branches shared by the block, gradient and evolution tests."""
 
 import torch
 from torch import nn
@@ -13,3 +13,15 @@ class Scale(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.theta * z
+
+
+class PeriodicConv(nn.Module):
+    """A residual branch: circular conv1d, tanh, then a channel mix."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(2, 2, 3, padding=1, padding_mode="circular")
+        self.mix = nn.Linear(2, 2, bias=False)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.mix(torch.tanh(self.conv(z)).transpose(1, 2)).transpose(1, 2)

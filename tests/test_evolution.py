@@ -5,23 +5,12 @@ import math
 
 import pytest
 import torch
-from torch import nn
 
 import physode
 from physode.errors import InputError
 from physode.steppers import get_method
 
-from fields import Scale
-
-
-class PeriodicConv(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv = nn.Conv1d(2, 2, 3, padding=1, padding_mode="circular")
-        self.mix = nn.Linear(2, 2, bias=False)
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.mix(torch.tanh(self.conv(z)).transpose(1, 2)).transpose(1, 2)
+from fields import PeriodicConv, Scale
 
 
 def run_block(operator_factory, weight_steps: int, **options):

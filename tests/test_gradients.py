@@ -10,23 +10,13 @@ import physode
 from physode.errors import InputError
 from physode.steppers import METHODS
 
+from fields import PeriodicConv
+
 OPERATORS = {
     "static": lambda: physode.Static(),
     "spectral": lambda: physode.SpectralRDA(tau=0.05, v=0.3, rho=0.2),
     "neural": lambda: physode.Neural(hidden=4),
 }
-
-
-class PeriodicConv(nn.Module):
-    """A residual branch: circular conv1d, tanh, then a channel mix."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv = nn.Conv1d(2, 2, 3, padding=1, padding_mode="circular")
-        self.mix = nn.Linear(2, 2, bias=False)
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.mix(torch.tanh(self.conv(z)).transpose(1, 2)).transpose(1, 2)
 
 
 def make_block(operator: str, method: str, grad: str, steps: int = 3, weight_steps: int | None = None):
