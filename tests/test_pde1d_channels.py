@@ -15,7 +15,8 @@ from physode.io import TrajectoryFile
 from physode.problems.pde import simulate_transport_to_file, simulate_wave, write
 from physode.problems.pde1d.estimates import wave_speed_estimate
 from physode.problems.pde1d.evaluate import channel_weights, evaluate_run, nrmse
-from physode.problems.pde1d.fit import FitConfig, fit
+from physode.problems.pde1d.fit import fit
+from physode.problems.pde1d.fit_config import FitConfig
 from physode.problems.pde1d.models import LAYERS, VARIANTS, ModelConfig, build_model
 
 NX = 32

@@ -17,7 +17,8 @@ from physode.errors import InputError
 from physode.io import TrajectoryFile, write_trajectories
 from physode.problems.pde import simulate_transport_to_file
 from physode.problems.pde1d.evaluate import EVALUATION, SUMMARY, evaluate_run
-from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, fit
+from physode.problems.pde1d.fit import TrainingDiverged, fit
+from physode.problems.pde1d.fit_config import FitConfig
 from physode.problems.pde1d.fourier_model import FourierModelConfig
 from physode.problems.pde1d.loss import trajectory_loss
 from physode.problems.pde1d.model_kinds import parameter_groups

@@ -19,7 +19,8 @@ import torch
 from physode.cli import main
 from physode.problems.pde import simulate_fisher_kpp, write
 from physode.problems.pde1d.evaluate import SUMMARY, evaluate_run, load_run
-from physode.problems.pde1d.fit import FitConfig, fit
+from physode.problems.pde1d.fit import fit
+from physode.problems.pde1d.fit_config import FitConfig
 from physode.problems.pde1d.fourier_model import FourierModelConfig, FourierTrajectoryModel
 from physode.training import CHECKPOINT, METRICS, load_checkpoint, read_metrics
 

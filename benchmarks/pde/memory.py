@@ -37,7 +37,8 @@ TARGET = 1.2
 CHILD = """
 import json, resource, sys, time
 began = time.perf_counter()
-from physode.problems.pde1d.fit import FitConfig, fit
+from physode.problems.pde1d.fit import fit
+from physode.problems.pde1d.fit_config import FitConfig
 from physode.problems.pde1d.models import ModelConfig
 args = json.loads(sys.argv[1])
 if args["data"] is not None:

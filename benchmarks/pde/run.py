@@ -57,7 +57,8 @@ import torch
 from physode.io import TrajectoryFile, atomic_write_text
 from physode.problems import pde
 from physode.problems.pde1d.evaluate import load_run
-from physode.problems.pde1d.fit import POLISH, FitConfig, TrainingDiverged, fit
+from physode.problems.pde1d.fit import TrainingDiverged, fit
+from physode.problems.pde1d.fit_config import POLISH, FitConfig
 from physode.problems.pde1d.fourier_model import FourierModelConfig
 from physode.problems.pde1d.models import ModelConfig, build_model
 from physode.problems.pde1d.plot import plot_runs

@@ -34,7 +34,8 @@ import torch
 
 from physode.io import TrajectoryFile, atomic_path, atomic_write_text
 from physode.problems import pde
-from physode.problems.pde1d.fit import FitConfig, TrainingDiverged
+from physode.problems.pde1d.fit import TrainingDiverged
+from physode.problems.pde1d.fit_config import FitConfig
 from physode.problems.pde1d.models import ModelConfig
 from physode.problems.pde1d.quickstart import fit_variant
 

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 
 from physode.io import atomic_write_text
-from physode.problems.pde1d.fit import FitConfig
+from physode.problems.pde1d.fit_config import FitConfig
 from physode.problems.pde1d.models import VARIANTS, ModelConfig
 from physode.problems.pde1d.plot import plot_runs
 from physode.problems.pde1d.quickstart import DATA, fit_variant, simulate_dataset

@@ -10,7 +10,9 @@ it reads the field, the times and the grid through :class:`physode.io.Trajectory
 - :mod:`.estimates`: the learned velocity ``c_hat(t)`` (transport) or wave speed (wave).
 - :mod:`.fourier_model`: :class:`FourierModelConfig`, the nonlinear model.
 - :mod:`.model_kinds`: building, storing and rebuilding either kind.
+- :mod:`.fit_config`: :class:`FitConfig`, what a fit run is (budget, learning rates, polish).
 - :mod:`.fit`: :func:`fit` (deterministic, resumable, checkpoints and JSON metrics).
+- :mod:`.polish`: the full-batch L-BFGS after Adam.
 - :mod:`.evaluate`: the per-sample, per-time :func:`nrmse`, :func:`evaluate_run`.
 - :mod:`.plot`: :func:`plot_runs`, the Figure-2-style comparison.
 - :mod:`.quickstart`: :func:`run_quickstart`, the end-to-end transport demo.
@@ -19,7 +21,8 @@ Command line: ``physode fit``, ``physode evaluate pde1d``, ``physode plot``, ``p
 """
 
 from physode.problems.pde1d.evaluate import evaluate_model, evaluate_run, load_run, nrmse
-from physode.problems.pde1d.fit import FitConfig, TrainingDiverged, fit
+from physode.problems.pde1d.fit import TrainingDiverged, fit
+from physode.problems.pde1d.fit_config import FitConfig
 from physode.problems.pde1d.fourier_model import FourierModelConfig, FourierTrajectoryModel
 from physode.problems.pde1d.model_kinds import MODEL_KINDS
 from physode.problems.pde1d.models import (

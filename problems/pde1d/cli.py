@@ -12,8 +12,10 @@ from physode.cli_types import fraction, int_in, learning_rate, positive_int, see
 from physode.errors import InputError
 from physode.nn.variants import COUPLED
 from physode.problems.pde1d.evaluate import SUMMARY, evaluate_run
-from physode.problems.pde1d.fit import LOSSES, FitConfig, fit
+from physode.problems.pde1d.fit import fit
+from physode.problems.pde1d.fit_config import FitConfig
 from physode.problems.pde1d.fourier_model import FourierModelConfig
+from physode.problems.pde1d.loss import LOSSES
 from physode.problems.pde1d.model_kinds import MODEL_KINDS, AnyModelConfig
 from physode.problems.pde1d.models import LAYERS, VARIANTS, ModelConfig
 from physode.problems.pde1d.plot import plot_runs

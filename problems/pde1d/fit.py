@@ -30,7 +30,6 @@ import dataclasses
 import math
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +39,10 @@ import torch
 from physode.errors import InputError, TrainingDiverged
 from physode.io import TrajectoryFile, check_run_dir, file_fingerprint
 from physode.problems.pde1d.evaluate import DTYPES, FORMAT, SUMMARY, channel_weights, evaluate_model
-from physode.problems.pde1d.fourier_model import FourierModelConfig
-from physode.problems.pde1d.model_kinds import AnyModel, AnyModelConfig, build_for_grid, describe, parameter_groups
-from physode.problems.pde1d.models import ModelConfig, parameter_count
-from physode.problems.pde1d.loss import LOSSES, trajectory_loss
+from physode.problems.pde1d.fit_config import FitConfig
+from physode.problems.pde1d.model_kinds import AnyModel, build_for_grid, describe, parameter_groups
+from physode.problems.pde1d.models import parameter_count
+from physode.problems.pde1d.loss import trajectory_loss
 from physode.problems.pde1d.polish import polish
 from physode.problems.pde1d.samples import TrainSplit
 from physode.training import (
@@ -70,70 +69,11 @@ RESUMABLE_CHANGES = ("progress", "cache_mb")
 # Learning-rate warm-up (fraction of the steps): short, because the curriculum's first, shortest
 # horizons must be learned before the horizon grows (a long warm-up leaves them under-fit).
 WARMUP = 0.05
-FOURIER_LR, RATE_LR = 3e-3, 0.03  # the fourier model's default peak learning rates (network, rates)
-POLISH = 200  # the linear model's default L-BFGS loss evaluations after Adam (most fits stop earlier)
 # A loss this many times the batch's mean square (u(t0) included, so decaying data do not trip it)
 # means the fit diverged: predicting zero scores below 1 and predicting u(t0) a few times the number
 # of intervals; the curriculum raises the loss as the horizon grows, but never anywhere near this.
 DIVERGENCE_FACTOR = 1e4
 MAX_SOLVER_STEPS = 10**6  # solver steps over all stored intervals; their times are a Python list
-
-
-@dataclass(frozen=True)
-class FitConfig:
-    """A fitting run. The defaults fit the quickstart / benchmark transport data in 15-40 s on one core.
-
-    ``lr``: peak learning rate (None: 0.03 for the linear layer, 3e-3 for the fourier model's
-    network). ``rate_lr``: peak learning rate of the rates of order one — ANODEV2's evolution
-    parameters, and the fourier model's linear term (None: ``lr`` for the linear layer, 0.03 for the
-    fourier model); see :func:`.model_kinds.parameter_groups`. ``loss``: see :func:`trajectory_loss`.
-    ``polish``: full-batch L-BFGS loss evaluations after Adam (:mod:`.polish`; None: :data:`POLISH` for the
-    linear model, whose every iteration is one cheap pass over the training set, 0 for the fourier model).
-    """
-
-    model: AnyModelConfig = field(default_factory=ModelConfig)
-    epochs: int = 60
-    batch_size: int = 16
-    lr: float | None = None
-    rate_lr: float | None = None
-    curriculum: float = 0.7  # fraction of all steps over which the horizon grows to every interval
-    loss: str = "mse"  # "mse", or "relative": squared error / squared norm of the true state, per time
-    polish: int | None = None  # L-BFGS loss evaluations after Adam (None: POLISH for linear, 0 for fourier)
-    seed: int = 0
-    checkpoint_every: int = 5  # epochs
-    eval_every: int = 10  # epochs between test-metric records in metrics.jsonl (0: only at the end)
-    eval_batch_size: int = 256
-    dtype: str = "float32"  # of the weights and the solve; float64 to check runs against each other
-    cache_mb: float = 256.0  # training samples kept in memory per process; the rest is read as needed
-    progress: bool = True
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "checkpoint_every", "eval_batch_size"):
-            if getattr(self, name) < 1:
-                raise InputError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
-        fourier = isinstance(self.model, FourierModelConfig)
-        if self.lr is None:
-            object.__setattr__(self, "lr", FOURIER_LR if fourier else 0.03)
-        if self.rate_lr is None and fourier:
-            object.__setattr__(self, "rate_lr", RATE_LR)
-        if self.polish is None:
-            object.__setattr__(self, "polish", 0 if fourier else POLISH)
-        if self.polish < 0:
-            raise InputError(f"--polish must be >= 0 (L-BFGS loss evaluations), got {self.polish}")
-        for name in ("lr", "rate_lr"):
-            value = getattr(self, name)
-            if value is not None and not (math.isfinite(value) and value > 0):
-                raise InputError(f"--{name.replace('_', '-')} must be positive, got {value}")
-        if not 0.0 <= self.curriculum < 1.0:
-            raise InputError(f"--curriculum must be in [0, 1) (a fraction of the steps), got {self.curriculum}")
-        if self.loss not in LOSSES:
-            raise InputError(f"--loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
-        if self.eval_every < 0:
-            raise InputError(f"--eval-every must be >= 0, got {self.eval_every}")
-        if not (math.isfinite(self.cache_mb) and self.cache_mb >= 0):
-            raise InputError(f"--cache-mb must be a size in MiB >= 0, got {self.cache_mb}")
-        if self.dtype not in DTYPES:
-            raise InputError(f"--dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
 
 
 def horizon(step: int, total_steps: int, n_intervals: int, curriculum: float) -> int:
@@ -276,6 +216,7 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
             if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
                 save(epoch)
                 last_saved = epoch
+    test = None  # the final model's test metrics, once computed
     if config.polish and not polished:
         began = time.perf_counter()
         with progress_bar(total=config.polish, unit="eval", leave=False, desc=f"polish {config.model.variant}",
@@ -294,13 +235,15 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
                            "evaluations": result.evaluations, "overflowed": result.overflowed, "time_s": elapsed,
                            "test_nrmse": test["nrmse_predicted"], "test_final_nrmse": test["final_nrmse"]})
             save(config.epochs)
-    return _summarise(model, config, data, record, out, ctx, elapsed)
+    return _summarise(model, config, data, record, out, ctx, elapsed, test)
 
 
 def _summarise(model: AnyModel, config: FitConfig, data: TrajectoryFile, record: dict[str, Any],
-               out: Path, ctx: DistContext, elapsed: float) -> dict[str, Any]:
-    """Final test metrics of the fitted model, written to ``out/metrics.json`` by rank 0."""
-    test = evaluate_model(model, data, data.test, ctx.device, config.eval_batch_size, ctx)
+               out: Path, ctx: DistContext, elapsed: float, test: dict[str, Any] | None) -> dict[str, Any]:
+    """Final test metrics of the fitted model (``test``, evaluated here if None), written to
+    ``out/metrics.json`` by rank 0."""
+    if test is None:
+        test = evaluate_model(model, data, data.test, ctx.device, config.eval_batch_size, ctx)
     if ctx.distributed:  # rank 0's last metrics record is written before anyone reads the history
         torch.distributed.barrier()
     history = read_metrics(out / METRICS)

@@ -1,7 +1,7 @@
 """The end-to-end demo: exponential-velocity transport, ANODE vs Neural ODE vs ANODEV2, table and figure.
 
 ``physode quickstart`` (or plain ``physode``) simulates dz/dt = c(t) dz/dx with
-c(t) = 0.5 exp(1.5 t), fits each variant with the default :class:`~.fit.FitConfig`, prints a
+c(t) = 0.5 exp(1.5 t), fits each variant with the default :class:`~.fit_config.FitConfig`, prints a
 comparison table and draws the Figure-2-style PNG. A static-weight block can only learn one
 velocity, the ANODEV2 block's reaction term grows its weights like c(t). Finished fits are reused
 when it is run again (each fit resumes from its checkpoint).
@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from physode.io import atomic_write_text
-from physode.problems.pde1d.fit import FitConfig, fit
+from physode.problems.pde1d.fit import fit
+from physode.problems.pde1d.fit_config import FitConfig
 from physode.problems.pde1d.plot import plot_runs
 from physode.problems.pde.transport import simulate_transport_to_file
 

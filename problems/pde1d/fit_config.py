@@ -1,0 +1,73 @@
+"""What a ``physode fit`` run is: :class:`FitConfig`, its defaults and their checks."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from physode.errors import InputError
+from physode.problems.pde1d.evaluate import DTYPES
+from physode.problems.pde1d.fourier_model import FourierModelConfig
+from physode.problems.pde1d.loss import LOSSES
+from physode.problems.pde1d.model_kinds import AnyModelConfig
+from physode.problems.pde1d.models import ModelConfig
+
+FOURIER_LR, RATE_LR = 3e-3, 0.03  # the fourier model's default peak learning rates (network, rates)
+POLISH = 200  # the linear model's default L-BFGS loss evaluations after Adam (most fits stop earlier)
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """A fitting run. The defaults fit the quickstart / benchmark transport data in 15-40 s on one core.
+
+    ``lr``: peak learning rate (None: 0.03 for the linear layer, 3e-3 for the fourier model's
+    network). ``rate_lr``: peak learning rate of the rates of order one — ANODEV2's evolution
+    parameters, and the fourier model's linear term (None: ``lr`` for the linear layer, 0.03 for the
+    fourier model); see :func:`.model_kinds.parameter_groups`. ``loss``: see :func:`trajectory_loss`.
+    ``polish``: full-batch L-BFGS loss evaluations after Adam (:mod:`.polish`; None: :data:`POLISH` for the
+    linear model, whose every iteration is one cheap pass over the training set, 0 for the fourier model).
+    """
+
+    model: AnyModelConfig = field(default_factory=ModelConfig)
+    epochs: int = 60
+    batch_size: int = 16
+    lr: float | None = None
+    rate_lr: float | None = None
+    curriculum: float = 0.7  # fraction of all steps over which the horizon grows to every interval
+    loss: str = "mse"  # "mse", or "relative": squared error / squared norm of the true state, per time
+    polish: int | None = None  # L-BFGS loss evaluations after Adam (None: POLISH for linear, 0 for fourier)
+    seed: int = 0
+    checkpoint_every: int = 5  # epochs
+    eval_every: int = 10  # epochs between test-metric records in metrics.jsonl (0: only at the end)
+    eval_batch_size: int = 256
+    dtype: str = "float32"  # of the weights and the solve; float64 to check runs against each other
+    cache_mb: float = 256.0  # training samples kept in memory per process; the rest is read as needed
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "checkpoint_every", "eval_batch_size"):
+            if getattr(self, name) < 1:
+                raise InputError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
+        fourier = isinstance(self.model, FourierModelConfig)
+        if self.lr is None:
+            object.__setattr__(self, "lr", FOURIER_LR if fourier else 0.03)
+        if self.rate_lr is None and fourier:
+            object.__setattr__(self, "rate_lr", RATE_LR)
+        if self.polish is None:
+            object.__setattr__(self, "polish", 0 if fourier else POLISH)
+        if self.polish < 0:
+            raise InputError(f"--polish must be >= 0 (L-BFGS loss evaluations), got {self.polish}")
+        for name in ("lr", "rate_lr"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise InputError(f"--{name.replace('_', '-')} must be positive, got {value}")
+        if not 0.0 <= self.curriculum < 1.0:
+            raise InputError(f"--curriculum must be in [0, 1) (a fraction of the steps), got {self.curriculum}")
+        if self.loss not in LOSSES:
+            raise InputError(f"--loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if self.eval_every < 0:
+            raise InputError(f"--eval-every must be >= 0, got {self.eval_every}")
+        if not (math.isfinite(self.cache_mb) and self.cache_mb >= 0):
+            raise InputError(f"--cache-mb must be a size in MiB >= 0, got {self.cache_mb}")
+        if self.dtype not in DTYPES:
+            raise InputError(f"--dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
