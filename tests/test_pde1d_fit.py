@@ -224,6 +224,12 @@ def test_evolution_rates_get_their_own_learning_rate(transport_file: Path, tmp_p
     assert [p is model.layer.weight for p in groups[0]["params"]] == [True]
     assert len(groups[1]["params"]) == 1 and groups[1]["params"][0] is not model.layer.weight
     assert len(parameter_groups(model, 0.01, None)) == 1  # default: one rate for all
+    latent = build_model(ModelConfig(variant="anodev2-latent"), data.x)
+    (operator,) = latent.block.operators
+    weights, rates = parameter_groups(latent, 0.01, 0.2)
+    generator = {id(p) for p in operator.generator_parameters()}
+    assert generator and generator <= {id(p) for p in weights["params"]}  # A's rates stay with the weights
+    assert {id(p) for p in rates["params"]} == {id(operator.readout_vector)}
     summary = fit(transport_file, tmp_path / "run", _config(lr=0.01, rate_lr=0.2, loss="relative"), device="cpu")
     assert np.isfinite(summary["test_nrmse"])
     with pytest.raises(InputError, match="--loss"):

@@ -75,6 +75,14 @@ class LinearLatent(EvolutionOperator):
         start[m - 2 * p :: 2] = 0.0  # each oscillator starts at (sin, cos) = (0, 1)
         self.register_buffer("latent_start", start, persistent=False)
 
+    def generator_parameters(self) -> list[nn.Parameter]:
+        """The parameters of ``A`` (rates, growth, frequencies), as opposed to the read-outs.
+
+        They set the phase of every basis function, ``omega t``: a step in them moves the whole
+        read-out basis at once, so they want a smaller learning rate than the read-outs (see
+        ``physode fit``'s parameter groups)."""
+        return [self.scaled_rates, self.scaled_growth, self.scaled_frequencies]
+
     @property
     def generator(self) -> Tensor:
         """``A``: the real modes, then the oscillators' 2 x 2 blocks, on the diagonal."""
