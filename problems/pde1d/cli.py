@@ -99,6 +99,7 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
                             f"{FitConfig(model=_FOURIER).lr} fourier)")
     train.add_argument("--rate-lr", type=learning_rate,
                        help=f"peak learning rate of the rates of order one: ANODEV2's evolution parameters "
+                            f"(anodev2-latent: its read-outs; its frequencies and rates stay at --lr) "
                             f"and the fourier model's linear term (default: --lr for linear, "
                             f"{FitConfig(model=_FOURIER).rate_lr} for fourier; e.g. 0.1 with --lr 0.01 for a "
                             f"growing nu(t))")
