@@ -236,3 +236,21 @@ def test_evolution_rates_get_their_own_learning_rate(transport_file: Path, tmp_p
         FitConfig(loss="l1")
     with pytest.raises(InputError, match="--rate-lr"):
         FitConfig(rate_lr=0.0)
+
+
+def test_resume_ignores_settings_the_variant_does_not_use(transport_file: Path, tmp_path: Path) -> None:
+    # An anode run does not use the latent dimension: a changed default of it must not refuse the
+    # resume; a setting the variant does use still must.
+    run = tmp_path / "run"
+    fit(transport_file, run, _config(model=ModelConfig(variant="anode", latent=5), epochs=2), device="cpu")
+    again = fit(transport_file, run, _config(model=ModelConfig(variant="anode", latent=9, hidden=4), epochs=2),
+                device="cpu", resume=True)
+    assert np.isfinite(again["test_nrmse"])
+    with pytest.raises(InputError, match="cannot resume"):
+        fit(transport_file, run, _config(model=ModelConfig(variant="anode", steps_per_interval=3), epochs=2),
+            device="cpu", resume=True)
+    latent = tmp_path / "latent"
+    fit(transport_file, latent, _config(model=ModelConfig(variant="anodev2-latent", latent=3), epochs=2), device="cpu")
+    with pytest.raises(InputError, match="latent"):
+        fit(transport_file, latent, _config(model=ModelConfig(variant="anodev2-latent", latent=5), epochs=2),
+            device="cpu", resume=True)

@@ -98,6 +98,7 @@ class Row:
     pdebench: bool = False  # written in PDEBench's layout (test split: its reader's first 10%)
     extrapolate: bool = False  # fit on t <= T/2, score on (T/2, T]
     steps: int = 2  # the linear models' RK4 steps per stored interval (more where k c dt is large)
+    latent: int = ModelConfig.latent  # anodev2-latent's latent dimension (and so galerkin's basis size)
     models: tuple[str, ...] = ("fno", "fno-ar", "anode", "anodev2", "fourier-anode", "fourier-anodev2")
 
 
@@ -162,7 +163,8 @@ ROWS: dict[str, Row] = {
     "wave-exp": Row("wave u_tt = c(t)^2 u_xx, c = 0.5 exp(1.5 t), channels (u, u_t)",
                     _wave("exponential:c0=0.5,a=1.5"), time_varying=True, steps=4, models=WAVE),
     "wave-sin": Row("wave u_tt = c(t)^2 u_xx, c = 0.8 + 0.6 sin(2 pi t), channels (u, u_t)",
-                    _wave("sinusoidal:c0=0.8,amp=0.6,freq=1.0"), time_varying=True, steps=4, models=WAVE),
+                    _wave("sinusoidal:c0=0.8,amp=0.6,freq=1.0"), time_varying=True, steps=4, models=WAVE,
+                    latent=9),  # c^2 = 0.82 + 0.96 sin(2 pi t) - 0.18 cos(4 pi t): oscillators up to 4 pi
 }
 
 
@@ -293,7 +295,7 @@ def fourier_fit_config(variant: str, epochs: int, seed: int, polish: int) -> Fit
 
 def linear_fit_config(variant: str, row: Row, epochs: int, seed: int) -> FitConfig:
     # lr 0.01 for the multipliers, 0.1 for the evolution rates (see pde1d.model_kinds.parameter_groups).
-    return FitConfig(model=ModelConfig(variant=variant, steps_per_interval=row.steps),
+    return FitConfig(model=ModelConfig(variant=variant, steps_per_interval=row.steps, latent=row.latent),
                      epochs=epochs, lr=0.01, rate_lr=0.1, seed=seed, eval_every=0, progress=False)
 
 

@@ -27,6 +27,12 @@ def check_format(state: Mapping[str, Any], expected: str, path: Path, what: str,
         raise InputError(f"{path} is a {state['format']!r} checkpoint, not {what}; {fix}")
 
 
+def _differs(stored: Any, value: Any) -> bool:
+    if isinstance(stored, Mapping) and isinstance(value, Mapping):
+        return any(stored.get(name) != setting for name, setting in value.items())
+    return stored != value
+
+
 def resume_state(
     out: str | os.PathLike[str],
     *,
@@ -42,7 +48,8 @@ def resume_state(
 
     A checkpoint is used only with ``resume``; it must hold the keys ``required`` and the
     ``format`` of this trainer (``what`` names it in errors). Its stored ``config`` must equal
-    ``config`` except for the fields in ``may_change``, and each ``identity`` entry (e.g. the data
+    ``config`` except for the fields in ``may_change`` (a nested mapping, such as a model's settings,
+    on the fields ``config`` names: a caller leaves out those that do not shape the run), and each ``identity`` entry (e.g. the data
     a fit was made on, with its content fingerprint) must equal the checkpoint's entry of the same
     name, on the entries and fields the checkpoint records.
     """
@@ -57,7 +64,7 @@ def resume_state(
     check_format(state, format, path, what, "choose a new --out")
     stored = state["config"]
     differs = [f"{key}={stored.get(key)!r} (now {value!r})" for key, value in config.items()
-               if key not in may_change and stored.get(key) != value]
+               if key not in may_change and _differs(stored.get(key), value)]
     for key, value in (identity or {}).items():
         recorded = state.get(key)
         if recorded is None:  # written before this entry existed

@@ -41,7 +41,7 @@ from physode.io import TrajectoryFile, check_run_dir, file_fingerprint
 from physode.problems.pde1d.evaluate import DTYPES, FORMAT, SUMMARY, channel_weights, evaluate_model
 from physode.problems.pde1d.fit_config import FitConfig
 from physode.problems.pde1d.model_kinds import AnyModel, build_for_grid, describe, parameter_groups
-from physode.problems.pde1d.models import parameter_count
+from physode.problems.pde1d.models import ModelConfig, parameter_count, shaping_settings
 from physode.problems.pde1d.loss import trajectory_loss
 from physode.problems.pde1d.polish import polish
 from physode.problems.pde1d.samples import TrainSplit
@@ -106,6 +106,14 @@ def fit(data_path: str | os.PathLike[str], out: str | os.PathLike[str], config: 
         close_distributed()
 
 
+def _compared(config: FitConfig) -> dict[str, Any]:
+    """The settings a resume must repeat: the linear model's on the fields that shape it."""
+    settings = dataclasses.asdict(config)
+    if isinstance(config.model, ModelConfig):
+        settings["model"] = shaping_settings(config.model)
+    return settings
+
+
 def _open_and_fit(data_path: str | os.PathLike[str], out: Path, config: FitConfig, ctx: DistContext,
                   resume: bool) -> dict[str, Any]:
     with TrajectoryFile(data_path) as data:
@@ -123,7 +131,7 @@ def _open_and_fit(data_path: str | os.PathLike[str], out: Path, config: FitConfi
                 out, resume=resume, format=FORMAT, what="a 1-D field fit",
                 required={"data": dict, "epoch": int, "model": dict, "optimizer": dict, "scheduler": dict,
                           "generator": torch.Tensor, "rng": dict, "elapsed_s": float},
-                config=dataclasses.asdict(config), may_change=RESUMABLE_CHANGES, identity={"data": record},
+                config=_compared(config), may_change=RESUMABLE_CHANGES, identity={"data": record},
             )
             if ctx.distributed:  # every rank has read the checkpoint before rank 0 writes a new one
                 torch.distributed.barrier()
