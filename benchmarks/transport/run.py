@@ -8,7 +8,7 @@ each seed, and the test nRMSE is summarised as mean +- std over seeds. A second,
 model (a larger latent, a coarser solver, a smaller latent). Writes ``results.md``, ``results.json`` and the Figure-2-style
 PNGs next to this script.
 
-    OMP_NUM_THREADS=1 nice python benchmarks/transport/run.py            # about 30 min on one quiet core
+    OMP_NUM_THREADS=1 nice python benchmarks/transport/run.py            # about 1.5 hours on one quiet core
 
 Fits live in ``--work`` and resume, so an interrupted benchmark continues where it stopped.
 """
