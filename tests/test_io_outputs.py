@@ -25,6 +25,9 @@ FORK = multiprocessing.get_context("fork")
 
 def _write_until_signalled(path: Path, mode: str, writing: multiprocessing.synchronize.Event) -> None:
     """Stop mid-write, holding the temporary file open, until a signal arrives."""
+    # Under nohup (a detached test run) SIGHUP arrives ignored, and an ignored signal stays ignored:
+    # start from the default disposition, as a program attached to a terminal has.
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
     if mode == "own-handler":  # a program that handles SIGTERM itself by exiting
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(3))
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:

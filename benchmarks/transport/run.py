@@ -53,6 +53,8 @@ VARIATIONS = (
     ("piecewise", "anodev2-latent", "latent9", {"latent": 9}),
     ("piecewise", "galerkin", "latent9", {"latent": 9}),
     ("sinusoidal", "anodev2-latent", "latent9", {"latent": 9}),
+    ("piecewise", "anodev2-latent", "latent7", {"latent": 7}),
+    ("sinusoidal", "anodev2-latent", "latent7", {"latent": 7}),
     ("exponential", "anodev2", "steps2", {"steps_per_interval": 2}),
     ("exponential", "anodev2-latent", "steps2", {"steps_per_interval": 2}),
     ("sinusoidal", "anodev2-latent", "latent3", {"latent": 3, "steps_per_interval": 2}),
