@@ -54,7 +54,7 @@ class ModelConfig:
     ``latent``: anodev2-latent's latent dimension (and so galerkin's basis size); 5, one exponential
     and two oscillators at pi and 2 pi: the read-out starts from a Fourier bank over a full turn. A
     larger latent buys shapes at the cost of conditioning (transport benchmark: 9 takes a tanh switch
-    in c(t) from 8.2e-2 to 2.6e-2 test nRMSE and a sinusoid from 4.7e-3 to 1.3e-2).
+    in c(t) from 8.2e-2 to 2.6e-2 test nRMSE and a sinusoid from 3.1e-3 to 1.3e-2).
     ``basis``: galerkin's basis in time.
     """
 
