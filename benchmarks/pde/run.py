@@ -68,7 +68,6 @@ from physode.trajectory_metrics import nrmse_predicted_times, pdebench_metrics
 HERE = Path(__file__).resolve().parent
 N_SAMPLES, NX, NT, DATA_SEED, TEST_FRACTION = 160, 64, 41, 0, 0.2
 SMOOTH = pde.FourierSeries(max_wavenumber=3)  # 64 points resolve the nonlinear solutions; norms stay >= 5%
-MIN_NORM = DECAY_FLOOR  # every stored state keeps this fraction of its channel's largest norm (reported)
 FNO_MODELS = ("fno", "fno-ar")
 LINEAR_MODELS = ("anode", "anodev2", "anodev2-latent", "galerkin")
 FOURIER_MODELS = ("fourier-anode", "fourier-anodev2")
@@ -186,7 +185,7 @@ def write_row(work: Path, name: str) -> tuple[Path, Path, dict[str, Any]]:
     info = {"label": row.label, "n_samples": data.u.shape[0], "nt": data.u.shape[1], "nx": data.u.shape[-1],
             "channels": 1 if data.u.ndim == 3 else data.u.shape[2],
             "t_final": float(data.t[-1]), "spectral_tail": data.parameters.get("spectral_tail"),
-            "min_norm_ratio": float(ratios.min()), "below_min_norm": int((ratios < MIN_NORM).sum())}
+            "min_norm_ratio": float(ratios.min()), "below_min_norm": int((ratios < DECAY_FLOOR).sum())}
     if row.pdebench:
         beta = data.parameters.get("beta")
         stem = f"1D_Advection_Sols_beta{beta}" if beta is not None else f"1D_Burgers_Sols_Nu{data.parameters['nu']}"

@@ -5,8 +5,8 @@ For each velocity family (constant, exponential, sinusoidal, a smoothed switch) 
 every variant is fit with the same budget (``FitConfig``'s 60 epochs, batch 16, one-cycle Adam at the PDE
 benchmark's learning rates, then the L-BFGS polish; RK4 with :data:`STEPS` steps per stored interval) for
 each seed, and the test nRMSE is summarised as mean +- std over seeds. A second, smaller table varies the
-model (a larger latent, a coarser solver, a smaller latent). Writes ``results.md``, ``results.json`` and the Figure-2-style
-PNGs next to this script.
+model (a larger latent, a coarser solver, a smaller latent). Writes ``results.md``, ``results.json``
+and the Figure-2-style PNGs next to this script.
 
     OMP_NUM_THREADS=1 nice python benchmarks/transport/run.py            # about 1.5 hours on one quiet core
 
@@ -48,7 +48,8 @@ STEPS = 4
 # The PDE benchmark's learning rates: 0.01 for the multipliers, 0.1 for the evolution's read-outs and rates.
 LR, RATE_LR = 0.01, 0.1
 # Variations of the default model, seed 0: larger latents (oscillators up to 4 pi or 3 pi; galerkin's basis
-# grows with it), the coarser solver, the smaller latent (one oscillator, which must find 2 pi). (The 7-point stencil layer, at the previous budget: `git show aecd134:benchmarks/transport/results.md`.)
+# grows with it), the coarser solver, the smaller latent (one oscillator, which must find 2 pi). The 7-point
+# stencil layer, at the previous budget: `git show aecd134:benchmarks/transport/results.md`.
 VARIATIONS = (
     ("piecewise", "anodev2-latent", "latent9", {"latent": 9}),
     ("piecewise", "galerkin", "latent9", {"latent": 9}),
@@ -134,9 +135,9 @@ def report(results: dict[str, Any], seeds: list[int]) -> str:
             for family, latent, galerkin in peer) + "."]
     if results["variations"]:
         lines += ["", "Variations of the default model (seed 0, same budget): a 9- or 7-dimensional latent "
-                  f"(oscillators at pi .. 4 pi or 3 pi; Galerkin's basis grows with it), 2 instead of {STEPS} RK4 steps "
-                  "per stored interval, a 3-dimensional latent (one oscillator, starting at pi); each change "
-                  "as listed.", "",
+                  "(oscillators at pi .. 4 pi or 3 pi; Galerkin's basis grows with it), "
+                  f"2 instead of {STEPS} RK4 steps per stored interval, a 3-dimensional latent (one oscillator, "
+                  "starting at pi); each change as listed.", "",
                   "| velocity | variant | model change | params | test nRMSE | final-time nRMSE | fit time (s) |",
                   "|---|---|---|---:|---:|---:|---:|"]
         shown = []

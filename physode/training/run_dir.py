@@ -49,9 +49,9 @@ def resume_state(
     A checkpoint is used only with ``resume``; it must hold the keys ``required`` and the
     ``format`` of this trainer (``what`` names it in errors). Its stored ``config`` must equal
     ``config`` except for the fields in ``may_change`` (a nested mapping, such as a model's settings,
-    on the fields ``config`` names: a caller leaves out those that do not shape the run), and each ``identity`` entry (e.g. the data
-    a fit was made on, with its content fingerprint) must equal the checkpoint's entry of the same
-    name, on the entries and fields the checkpoint records.
+    on the fields ``config`` names: a caller leaves out those that do not shape the run), and each
+    ``identity`` entry (e.g. the data a fit was made on, with its content fingerprint) must equal the
+    checkpoint's entry of the same name, on the entries and fields the checkpoint records.
     """
     out = Path(out)
     path = out / CHECKPOINT

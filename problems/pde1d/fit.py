@@ -41,10 +41,11 @@ from physode.io import TrajectoryFile, check_run_dir, file_fingerprint
 from physode.problems.pde1d.evaluate import DTYPES, FORMAT, SUMMARY, channel_weights, evaluate_model
 from physode.problems.pde1d.fit_config import FitConfig
 from physode.problems.pde1d.model_kinds import AnyModel, build_for_grid, describe, parameter_groups
-from physode.problems.pde1d.models import ModelConfig, parameter_count, shaping_settings
+from physode.problems.pde1d.models import ModelConfig, parameter_count
 from physode.problems.pde1d.loss import trajectory_loss
 from physode.problems.pde1d.polish import polish
 from physode.problems.pde1d.samples import TrainSplit
+from physode.problems.pde1d.variants import shaping_settings
 from physode.training import (
     CHECKPOINT,
     METRICS,

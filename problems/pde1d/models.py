@@ -28,7 +28,6 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
@@ -278,23 +277,6 @@ def build_model(config: ModelConfig, x: np.ndarray, channels: int = 1) -> Trajec
             "the x grid is not uniform; the spectral and stencil layers assume a uniform periodic grid"
         )
     return TrajectoryModel(config, x.size, dx, channels)
-
-
-def shaping_settings(config: ModelConfig) -> dict[str, Any]:
-    """The settings that shape this model. Those its variant and layer ignore (an anode run's
-    ``latent``) are left out, so that a changed default of one does not refuse a resume."""
-    ignored = set()
-    if config.variant not in ("anodev2-latent", "galerkin"):
-        ignored.add("latent")
-    if config.variant != "galerkin":
-        ignored.add("basis")
-    if config.variant != "anodev2-neural":
-        ignored.add("hidden")
-    if config.variant != "anodev2":
-        ignored.add("per_mode_reaction")
-    if config.layer != "stencil":
-        ignored.add("width")
-    return {name: value for name, value in dataclasses.asdict(config).items() if name not in ignored}
 
 
 def config_from_dict(values: dict) -> ModelConfig:

@@ -24,9 +24,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import physode
 from physode.errors import InputError
@@ -39,6 +40,9 @@ STATIC = ("anode", "neuralode")
 VARIANTS = (*STATIC, "anodev2", "anodev2-neural", "anodev2-latent", "galerkin")
 LABELS = {"anode": "ANODE", "neuralode": "Neural ODE", "anodev2": "ANODEV2",
           "anodev2-neural": "ANODEV2-neural", "anodev2-latent": "ANODEV2-latent", "galerkin": "Galerkin"}
+# The model settings only some variants read (in :func:`evolution_operator`); the others shape every model.
+VARIANT_SETTINGS = {"anodev2": ("per_mode_reaction",), "anodev2-neural": ("hidden",),
+                    "anodev2-latent": ("latent",), "galerkin": ("latent", "basis")}
 
 
 def galerkin_size(latent: int, groups: int) -> int:
@@ -80,3 +84,14 @@ def evolution_operator(config: ModelConfig, weight_shape: Sequence[int], channel
     # The same frequency unit as the latent's initial oscillators: the same initial Fourier basis.
     size = galerkin_size(config.latent, weight_shape[groups["channel_axis"]])
     return physode.Galerkin(size, basis=config.basis, frequency=math.pi, **groups)
+
+
+def shaping_settings(config: ModelConfig) -> dict[str, Any]:
+    """The settings that shape this model. Those its variant and layer ignore (an anode run's
+    ``latent``, a spectral layer's stencil ``width``) are left out, so that a changed default of one
+    does not refuse a resume."""
+    ignored = {name for names in VARIANT_SETTINGS.values() for name in names}
+    ignored -= set(VARIANT_SETTINGS.get(config.variant, ()))
+    if config.layer != "stencil":
+        ignored.add("width")
+    return {name: value for name, value in dataclasses.asdict(config).items() if name not in ignored}
