@@ -44,7 +44,8 @@ args = json.loads(sys.argv[1])
 if args["data"] is not None:
     model = ModelConfig(variant="anodev2", steps_per_interval=1, modes=16)
     config = FitConfig(model=model, epochs=args["epochs"], batch_size=args["batch"], curriculum=0.0,
-                       eval_every=0, checkpoint_every=args["epochs"], cache_mb=args["cache_mb"], progress=False)
+                       eval_every=0, checkpoint_every=args["epochs"], cache_mb=args["cache_mb"], progress=False,
+                       polish=2)  # two full-batch polish passes (chunked like the batches), not the default 200
     fit(args["data"], args["out"], config, device="cpu")
 print(json.dumps({"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "seconds": time.perf_counter() - began}))
