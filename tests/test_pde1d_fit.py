@@ -123,7 +123,33 @@ def test_polish_takes_the_fit_below_adam_alone_and_is_recorded(transport_file: P
     assert load_checkpoint(tmp_path / "polished" / CHECKPOINT)["polished"] is True
     with pytest.raises(InputError, match="--polish"):
         FitConfig(polish=-1)
-    assert FitConfig().polish > 0 and FitConfig(model=FourierModelConfig()).polish == 0
+    assert FitConfig().polish is None and FitConfig(model=FourierModelConfig()).polish == 0
+
+
+@pytest.mark.parametrize("latent", [5, 60])
+def test_the_default_polish_budget_is_200_evaluations_or_2_per_parameter(
+        transport_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, latent: int) -> None:
+    budgets = []
+    real_polish = fit.__globals__["polish"]
+
+    def recorded(*args: object, budget: int, **kwargs: object) -> object:
+        budgets.append(budget)
+        return real_polish(*args, budget=2, **kwargs)  # the budget is what is checked; two evaluations do
+
+    monkeypatch.setitem(fit.__globals__, "polish", recorded)
+    summary = fit(transport_file, tmp_path / "run", _config(model=ModelConfig(variant="galerkin", latent=latent),
+                                                            epochs=1, polish=None), device="cpu")
+    assert budgets == [max(200, 2 * summary["params"])]
+    assert (budgets[0] > 200) == (latent == 60)
+
+
+def test_a_finished_adam_phase_resumes_into_a_polish_with_the_budget_given_now(
+        transport_file: Path, tmp_path: Path) -> None:
+    config = _config(model=ModelConfig(variant="anodev2"), epochs=2)
+    fit(transport_file, tmp_path / "run", config, device="cpu")
+    fit(transport_file, tmp_path / "run", dataclasses.replace(config, polish=3), device="cpu", resume=True)
+    last = read_metrics(tmp_path / "run" / METRICS)[-1]
+    assert last["phase"] == "polish" and 1 < last["evaluations"] <= 3
 
 
 def test_a_fit_killed_during_its_polish_resumes_to_the_result_of_an_uninterrupted_run(

@@ -59,7 +59,7 @@ from physode.problems import pde
 from physode.problems.pde.decay import DECAY_FLOOR, smallest_norm_ratios
 from physode.problems.pde1d.evaluate import load_run
 from physode.problems.pde1d.fit import TrainingDiverged, fit
-from physode.problems.pde1d.fit_config import POLISH, FitConfig
+from physode.problems.pde1d.fit_config import POLISH, POLISH_PER_PARAMETER, FitConfig
 from physode.problems.pde1d.fourier_model import FourierModelConfig
 from physode.problems.pde1d.models import ModelConfig, build_model
 from physode.problems.pde1d.plot import plot_runs
@@ -460,7 +460,8 @@ def report(results: dict[str, Any], command: str) -> str:
         "",
         f"Budget: the same epochs per model family, not the same wall clock: FNO direct {ep['fno']} epochs, "
         f"FNO autoregressive {ep['fno-ar']} epochs (each epoch rolls out the whole horizon), linear physode "
-        f"{ep['linear']} epochs then at most {POLISH} full-batch L-BFGS loss evaluations (`physode fit`'s polish), "
+        f"{ep['linear']} epochs then at most {POLISH} full-batch L-BFGS loss evaluations, or {POLISH_PER_PARAMETER} per "
+        "parameter if more (`physode fit`'s polish), "
         f"Fourier-ODE physode {ep['fourier']} epochs then {ep['polish']} L-BFGS evaluations; batch {BATCH}, "
         "one-cycle Adam. "
         "Metrics (all models, same code, `physode.trajectory_metrics`): test nRMSE = `nrmse_predicted_times` "

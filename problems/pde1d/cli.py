@@ -13,7 +13,7 @@ from physode.errors import InputError
 from physode.nn.variants import COUPLED
 from physode.problems.pde1d.evaluate import SUMMARY, evaluate_run
 from physode.problems.pde1d.fit import fit
-from physode.problems.pde1d.fit_config import FitConfig
+from physode.problems.pde1d.fit_config import POLISH, POLISH_PER_PARAMETER, FitConfig
 from physode.problems.pde1d.fourier_model import FourierModelConfig
 from physode.problems.pde1d.loss import LOSSES
 from physode.problems.pde1d.model_kinds import MODEL_KINDS, AnyModelConfig
@@ -109,7 +109,8 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--polish", type=int_in(0, MAX_COUNT),
                        help=f"after Adam, at most this many full-batch L-BFGS loss evaluations (one pass over "
                             f"the training set each), which take small models to what they can represent "
-                            f"(default: {_FIT.polish} linear, {FitConfig(model=_FOURIER).polish} fourier; 0: none)")
+                            f"(default: linear {POLISH} or {POLISH_PER_PARAMETER} per parameter if more, fourier "
+                            f"{FitConfig(model=_FOURIER).polish}; 0: none)")
     train.add_argument("--curriculum", type=fraction, default=_FIT.curriculum,
                        help="fraction of the steps over which the training horizon grows from the first "
                             "interval to all (0: always all)")

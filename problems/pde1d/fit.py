@@ -39,7 +39,7 @@ import torch
 from physode.errors import InputError, TrainingDiverged
 from physode.io import TrajectoryFile, check_run_dir, file_fingerprint
 from physode.problems.pde1d.evaluate import DTYPES, FORMAT, SUMMARY, channel_weights, evaluate_model
-from physode.problems.pde1d.fit_config import FitConfig
+from physode.problems.pde1d.fit_config import FitConfig, default_polish
 from physode.problems.pde1d.model_kinds import AnyModel, build_for_grid, describe, parameter_groups
 from physode.problems.pde1d.models import ModelConfig, parameter_count
 from physode.problems.pde1d.loss import trajectory_loss
@@ -65,8 +65,9 @@ from physode.training import (
     write_json,
 )
 
-# Fields a resumed run may change; everything else must match its checkpoint.
-RESUMABLE_CHANGES = ("progress", "cache_mb")
+# Fields a resumed run may change; everything else must match its checkpoint. The polish budget may:
+# a polish not yet finished runs from its start with the budget given now, one finished stays.
+RESUMABLE_CHANGES = ("progress", "cache_mb", "polish")
 # Learning-rate warm-up (fraction of the steps): short, because the curriculum's first, shortest
 # horizons must be learned before the horizon grows (a long warm-up leaves them under-fit).
 WARMUP = 0.05
@@ -226,14 +227,15 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
                 save(epoch)
                 last_saved = epoch
     test = None  # the final model's test metrics, once computed
-    if config.polish and not polished:
+    budget = default_polish(parameter_count(model)) if config.polish is None else config.polish
+    if budget and not polished:
         began = time.perf_counter()
-        with progress_bar(total=config.polish, unit="eval", leave=False, desc=f"polish {config.model.variant}",
+        with progress_bar(total=budget, unit="eval", leave=False, desc=f"polish {config.model.variant}",
                           enabled=config.progress and ctx.is_main) as bar:
             def shown(loss: float) -> None:
                 bar.update()
                 bar.set_postfix(loss=f"{loss:.2e}", refresh=False)
-            result = polish(model, train_split, times, budget=config.polish, kind=config.loss, weight=weight,
+            result = polish(model, train_split, times, budget=budget, kind=config.loss, weight=weight,
                             ctx=ctx, chunk=config.batch_size, dtype=DTYPES[config.dtype], on_evaluation=shown)
         elapsed += time.perf_counter() - began
         polished = True

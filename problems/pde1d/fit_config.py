@@ -13,7 +13,16 @@ from physode.problems.pde1d.model_kinds import AnyModelConfig
 from physode.problems.pde1d.models import ModelConfig
 
 FOURIER_LR, RATE_LR = 3e-3, 0.03  # the fourier model's default peak learning rates (network, rates)
-POLISH = 200  # the linear model's default L-BFGS loss evaluations after Adam (most fits stop earlier)
+# The linear model's default L-BFGS budget after Adam: POLISH loss evaluations, or POLISH_PER_PARAMETER per
+# trainable parameter if that is more. On a quadratic, L-BFGS with exact line searches is conjugate
+# gradients, which needs one iteration per direction it resolves (at most one per parameter), and a
+# strong-Wolfe line search takes one or two evaluations. Most fits stop well before either.
+POLISH, POLISH_PER_PARAMETER = 200, 2
+
+
+def default_polish(parameters: int) -> int:
+    """The linear model's default polish budget for a model with ``parameters`` trainable parameters."""
+    return max(POLISH, POLISH_PER_PARAMETER * parameters)
 
 
 @dataclass(frozen=True)
@@ -24,8 +33,9 @@ class FitConfig:
     network). ``rate_lr``: peak learning rate of the rates of order one — ANODEV2's evolution
     parameters, and the fourier model's linear term (None: ``lr`` for the linear layer, 0.03 for the
     fourier model); see :func:`.model_kinds.parameter_groups`. ``loss``: see :func:`trajectory_loss`.
-    ``polish``: full-batch L-BFGS loss evaluations after Adam (:mod:`.polish`; None: :data:`POLISH` for the
-    linear model, whose every iteration is one cheap pass over the training set, 0 for the fourier model).
+    ``polish``: full-batch L-BFGS loss evaluations after Adam (:mod:`.polish`; None: :func:`default_polish`
+    of the model's parameters for the linear model, whose every iteration is one cheap pass over the
+    training set, 0 for the fourier model).
     """
 
     model: AnyModelConfig = field(default_factory=ModelConfig)
@@ -35,7 +45,7 @@ class FitConfig:
     rate_lr: float | None = None
     curriculum: float = 0.7  # fraction of all steps over which the horizon grows to every interval
     loss: str = "mse"  # "mse", or "relative": squared error / squared norm of the true state, per time
-    polish: int | None = None  # L-BFGS loss evaluations after Adam (None: POLISH for linear, 0 for fourier)
+    polish: int | None = None  # L-BFGS loss evaluations after Adam (None: default_polish for linear, 0 for fourier)
     seed: int = 0
     checkpoint_every: int = 5  # epochs
     eval_every: int = 10  # epochs between test-metric records in metrics.jsonl (0: only at the end)
@@ -53,9 +63,9 @@ class FitConfig:
             object.__setattr__(self, "lr", FOURIER_LR if fourier else 0.03)
         if self.rate_lr is None and fourier:
             object.__setattr__(self, "rate_lr", RATE_LR)
-        if self.polish is None:
-            object.__setattr__(self, "polish", 0 if fourier else POLISH)
-        if self.polish < 0:
+        if self.polish is None and fourier:
+            object.__setattr__(self, "polish", 0)
+        if self.polish is not None and self.polish < 0:
             raise InputError(f"--polish must be >= 0 (L-BFGS loss evaluations), got {self.polish}")
         for name in ("lr", "rate_lr"):
             value = getattr(self, name)
