@@ -140,6 +140,7 @@ def test_the_default_polish_budget_is_200_evaluations_or_2_per_parameter(
     summary = fit(transport_file, tmp_path / "run", _config(model=ModelConfig(variant="galerkin", latent=latent),
                                                             epochs=1, polish=None), device="cpu")
     assert budgets == [max(200, 2 * summary["params"])]
+    assert read_metrics(tmp_path / "run" / METRICS)[-1]["budget"] == budgets[0]  # what a user reads back
     assert (budgets[0] > 200) == (latent == 60)
 
 

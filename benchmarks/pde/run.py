@@ -316,7 +316,6 @@ def fit_physode(train_path: Path, run_dir: Path, split: Split, config: FitConfig
 def exact_floor(exact: Exact, steps: int, split: Split) -> float:
     """Test nRMSE of the linear ANODEV2 with the exact weights: the discretization floor of its steps."""
     model = build_model(ModelConfig(variant="anodev2", steps_per_interval=steps), split.x, 2 if exact.wave else 1)
-    k = 2 * math.pi * torch.fft.rfftfreq(split.x.size, d=float(np.diff(split.x).mean()), dtype=torch.float64)
     # Modes the data never excite stay zero: i k c there can lie outside RK4's stability region, and
     # round-off would grow; a fit leaves them near zero too.
     first = split.test[:, 0].double()
@@ -334,6 +333,7 @@ def exact_floor(exact: Exact, steps: int, split: Split) -> float:
             weight[:, ~excited] = 0.0
             rho.copy_(torch.tensor([0.0, 0.0, 2 * exact.c_rate, 0.0]))  # one rate per channel pair
         else:
+            k = 2 * math.pi * torch.fft.rfftfreq(split.x.size, d=float(np.diff(split.x).mean()), dtype=torch.float64)
             scale = model.layer.k_scale.double()[:, 0, 0]  # weights are stored in velocity units m_k / |k|
             weight[:, 0, 0] = (-exact.nu0 * k.square() / scale).float()[: model.layer.modes]
             weight[1:, 0, 1] = exact.c0
