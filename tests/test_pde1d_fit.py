@@ -22,6 +22,7 @@ from physode.problems.pde1d.fit_config import FitConfig
 from physode.problems.pde1d.fourier_model import FourierModelConfig
 from physode.problems.pde1d.loss import trajectory_loss
 from physode.problems.pde1d.model_kinds import parameter_groups
+from physode.problems.pde1d.polish import polish
 from physode.problems.pde1d.samples import TrainSplit
 from physode.problems.pde1d.models import ModelConfig, build_model
 from physode.training import CHECKPOINT, METRICS, DistContext, load_checkpoint, read_metrics
@@ -124,6 +125,28 @@ def test_polish_takes_the_fit_below_adam_alone_and_is_recorded(transport_file: P
     with pytest.raises(InputError, match="--polish"):
         FitConfig(polish=-1)
     assert FitConfig().polish is None and FitConfig(model=FourierModelConfig()).polish == 0
+
+
+def test_the_polish_does_not_depend_on_the_loss_units(transport_file: Path) -> None:
+    """L-BFGS's tolerances are absolute; the polish divides the loss by its first value, so the same
+    fit with its loss in units 1e-10 smaller takes the same steps (absolute tolerances stop it at once:
+    every gradient entry is below 1e-7 there)."""
+    one = DistContext(0, 1, torch.device("cpu"))
+    with TrajectoryFile(transport_file) as data:
+        split = TrainSplit(data, 2**30)
+        runs = []
+        for weight in (1.0, 1e-10):
+            torch.manual_seed(0)
+            model = build_model(ModelConfig(variant="anodev2"), data.x).double()
+            result = polish(model, split, data.t.tolist(), budget=40, kind="mse", weight=weight, ctx=one,
+                            chunk=8, dtype=torch.float64)
+            runs.append((result, [p.detach().clone() for p in model.parameters()]))
+    (plain, plain_weights), (small, small_weights) = runs
+    assert plain.evaluations == small.evaluations > 10
+    assert small.loss_after < 0.2 * small.loss_before  # it went as far as the plain one
+    assert small.loss_after / small.loss_before == pytest.approx(plain.loss_after / plain.loss_before, rel=1e-6)
+    for a, b in zip(plain_weights, small_weights, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-10)
 
 
 @pytest.mark.parametrize("latent", [5, 60])

@@ -8,6 +8,11 @@ after 60 epochs, 3e-2 after 240); full-batch L-BFGS with a strong-Wolfe line sea
 uses the curvature Adam ignores, takes the same fit to 5e-3 in seconds. For the dozens of weights
 of a linear layer each iteration is one pass over the training set. It is deterministic (no
 sampling), so a run killed during it and resumed repeats it exactly.
+
+L-BFGS's stopping tolerances are absolute (a loss change below 1e-9, a gradient entry below 1e-7), so
+L-BFGS sees the loss divided by its value where the polish begins: the tolerances become relative, and
+a fit whose loss is already 1e-8 is polished as far as one at 1e-1 (measured: the transport sinusoid's
+latent-9 fit stopped after 76 evaluations at 1.3e-2 test nRMSE; relative, it runs on to 6.2e-3).
 """
 
 from __future__ import annotations
@@ -36,8 +41,9 @@ class _BudgetSpent(Exception):
 @dataclass(frozen=True)
 class PolishResult:
     """What a polish did: the full-horizon training loss before and after (the best evaluated, whose
-    weights the model keeps), the loss evaluations spent, and whether the line search stopped on
-    an overflow (a direction along which the loss is flat; the best weights are kept all the same)."""
+    weights the model keeps; in the loss's own units, not L-BFGS's scaled ones), the loss evaluations
+    spent, and whether the line search stopped on an overflow (a direction along which the loss is
+    flat; the best weights are kept all the same)."""
 
     loss_before: float
     loss_after: float
@@ -70,10 +76,12 @@ def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budge
     evaluations (each one pass over the training set, as costly as an epoch of Adam's steps or less).
 
     ``on_evaluation(loss)`` is called after each evaluation (progress). Stops early when the loss
-    or the step stops changing (L-BFGS's tolerances)."""
+    or the step stops changing relative to the loss where the polish begins (L-BFGS's tolerances,
+    applied to the loss divided by that value), so the result does not depend on the loss's units."""
     params = [p for p in model.parameters() if p.requires_grad]
     best = {"loss": math.inf, "weights": [p.detach().clone() for p in params]}
     losses: list[float] = []
+    scale: list[float] = []  # the first loss, once evaluated: L-BFGS sees loss / scale
     optimizer = torch.optim.LBFGS(params, lr=1.0, max_iter=budget, max_eval=budget,
                                   history_size=HISTORY,
                                   line_search_fn="strong_wolfe")
@@ -84,11 +92,16 @@ def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budge
         optimizer.zero_grad(set_to_none=False)
         loss = training_loss(model, split, times, kind, weight, ctx, chunk, dtype)
         value = loss.item()
+        if not scale:
+            scale.append(value if math.isfinite(value) and value > 0 else 1.0)
+        for p in params:
+            if p.grad is not None:
+                p.grad.div_(scale[0])
         losses.append(value)
         if value < best["loss"]:  # NaN never is: a diverging trial step is not kept
             best.update(loss=value, weights=[p.detach().clone() for p in params])
         on_evaluation(value)
-        return loss
+        return loss / scale[0]
 
     model.train()
     overflowed = False
