@@ -60,6 +60,10 @@ def test_exact_spectral_weights_reproduce_the_wave_equation() -> None:
     energy = torch.ones(NX // 2 + 1)
     c_hat = wave_speed_estimate(model.symbols(TIMES.tolist()), NX, 1 / NX, energy)
     torch.testing.assert_close(c_hat, torch.full((6,), speed, dtype=torch.float64))
+    with torch.no_grad():  # u -> u_t with the wrong sign: no wave, so no speed (NaN, not a speed of 0)
+        weight[2, :, 0] = speed**2
+    assert model.symbols(TIMES.tolist()).isfinite().all()
+    assert wave_speed_estimate(model.symbols(TIMES.tolist()), NX, 1 / NX, energy).isnan().all()
 
 
 def test_per_mode_reaction_is_refused_for_channels() -> None:

@@ -31,7 +31,9 @@ model with the exact weights and the row's steps, evaluated by the same code.
 
 Each finished fit is cached in ``--work`` (JSON), so an interrupted run continues, and two processes
 with disjoint ``--rows`` and one ``--work`` can share the load; a last run over all rows then only
-writes the report.
+writes the report. ``--reuse benchmarks/pde/results.json`` lets the committed report's runs stand in for
+fits not in ``--work``, so a part can be refit and the report rewritten without the rest; the report
+marks the reused physode fits made with an earlier polish.
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ MODELS = FNO_MODELS + LINEAR_MODELS + FOURIER_MODELS
 # "polish": the Fourier-ODE's L-BFGS loss evaluations after Adam (the linear models take pde1d's default).
 EPOCHS = {"fno": 150, "fno-ar": 10, "linear": 60, "fourier": 30, "polish": 0}
 BATCH = 16
+# Recorded with every physode fit: its polish's L-BFGS tolerances are relative to the loss where it begins
+# (since 25d7ab6). A reused result without it was fit with absolute ones and is marked in the report.
+POLISH_TOLERANCES = "relative"
 
 
 @dataclass(frozen=True)
@@ -359,10 +364,13 @@ def score(pred: torch.Tensor, split: Split, extrapolate: bool) -> dict[str, floa
 
 
 def run_fit(work: Path, name: str, model_name: str, seed: int, epochs: dict[str, int], paths: tuple[Path, Path],
-            split: Split, keep_prediction: bool, cached_only: bool) -> dict[str, Any] | None:
+            split: Split, keep_prediction: bool, cached_only: bool,
+            reused: dict[tuple[str, str, int], dict[str, Any]]) -> dict[str, Any] | None:
     cache = work / name / f"{model_name}_seed{seed}.json"
     if cache.exists():
         return json.loads(cache.read_text())
+    if (name, model_name, seed) in reused:
+        return reused[name, model_name, seed]
     if cached_only:
         return None
     torch.manual_seed(seed)
@@ -381,6 +389,8 @@ def run_fit(work: Path, name: str, model_name: str, seed: int, epochs: dict[str,
             return None
         result = {"model": model_name, "seed": seed, "params": params, "fit_time_s": round(fit_s, 2),
                   **score(pred.float(), split, ROWS[name].extrapolate)}
+        if model_name not in FNO_MODELS:
+            result["polish_tolerances"] = POLISH_TOLERANCES
         if keep_prediction:
             np.save(work / name / f"{model_name}_seed{seed}_pred.npy", pred.numpy()[:4])
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -390,8 +400,21 @@ def run_fit(work: Path, name: str, model_name: str, seed: int, epochs: dict[str,
     return result
 
 
+def reused_runs(path: Path | None, epochs: dict[str, int]) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """The runs of an earlier report's results.json, keyed by (row, model, seed), to stand in for fits
+    not in ``--work`` (their run directories gone). Refused unless it had the same epochs."""
+    if path is None:
+        return {}
+    earlier = json.loads(path.read_text())
+    if earlier["epochs"] != epochs:
+        sys.exit(f"--reuse {path}: its runs had epochs {earlier['epochs']}, this run {epochs}; "
+                 "pass the same --epochs")
+    return {(r["row"], r["model"], r["seed"]): {k: v for k, v in r.items() if k != "row"} for r in earlier["runs"]}
+
+
 def benchmark(work: Path, rows: list[str], models: list[str], seeds: list[int], epochs: dict[str, int],
-              plot_row: str, cached_only: bool = False) -> dict[str, Any]:
+              plot_row: str, cached_only: bool = False,
+              reused: dict[tuple[str, str, int], dict[str, Any]] | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {"rows": {}, "runs": [], "seeds": seeds, "epochs": epochs}
     for name in rows:
         train_path, full_path, info = write_row(work, name)
@@ -408,7 +431,8 @@ def benchmark(work: Path, rows: list[str], models: list[str], seeds: list[int], 
         for model_name in [m for m in row.models if m in models]:
             for seed in seeds:
                 result = run_fit(work, name, model_name, seed, epochs, (train_path, full_path), split,
-                                 keep_prediction=name == plot_row and seed == seeds[0], cached_only=cached_only)
+                                 keep_prediction=name == plot_row and seed == seeds[0], cached_only=cached_only,
+                                 reused=reused or {})
                 if result is not None:
                     results["runs"].append({"row": name, **result})
     return results
@@ -436,7 +460,9 @@ def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             if not runs:
                 continue
             entry = {"seeds": len(runs), "diverged": len(every) - len(runs), "params": runs[0].get("params"),
-                     "fit_time_s": statistics.fmean(r.get("fit_time_s", math.nan) for r in runs)}
+                     "fit_time_s": statistics.fmean(r.get("fit_time_s", math.nan) for r in runs),
+                     "absolute_polish": model_name not in FNO_MODELS and any(
+                         r.get("polish_tolerances") != POLISH_TOLERANCES for r in runs)}
             for key in ("test_nrmse", "pdebench_nrmse", "final_nrmse"):
                 entry[key], entry[key + "_std"] = mean_std([r.get(key, math.nan) for r in runs])
             models[model_name] = entry
@@ -492,10 +518,13 @@ def report(results: dict[str, Any], command: str) -> str:
         for model_name, m in row["models"].items():
             lines.append(
                 f"| {name} | {info['min_norm_ratio']:.2f} | {model_name} | {m['params']} | {m['seeds']}"
-                f"{f' (+{d} diverged)' if (d := m.get('diverged')) else ''} | "
+                f"{f' (+{d} diverged)' if (d := m.get('diverged')) else ''}{' †' if m.get('absolute_polish') else ''} | "
                 f"{fmt(m['test_nrmse'])} ± "
                 f"{m['test_nrmse_std']:.0e} | {fmt(m['pdebench_nrmse'])} | {fmt(m['final_nrmse'])} | "
                 f"{m['fit_time_s']:.0f} |")
+    if any(m.get("absolute_polish") for row in summary.values() for m in row["models"].values()):
+        lines += ["", "† fit with the earlier polish, whose L-BFGS stopping tolerances were absolute (before "
+                  "25d7ab6), reused from the previous report (`--reuse`): not refit for CPU time."]
     lines += ["", "## Targets per row", "",
               "| row | dynamics | steps | floor | physode best | FNO best | FNO / physode | target | met | "
               "ANODE / ANODEV2 (same network) |", "|---|---|---:|---:|---|---|---:|---:|---|---|"]
@@ -544,6 +573,8 @@ def plot(results: dict[str, Any], work: Path, plot_row: str) -> None:
         return
     true = np.load(true_path)
     preds = {m: np.load(p) for m in MODELS if (p := work / plot_row / f"{m}_seed{seed}_pred.npy").exists()}
+    if not preds:  # the row's fits were reused, not run here: the committed figure stays
+        return
     info = results["rows"][plot_row]
     times = np.linspace(0.0, info["t_final"], info["nt"])
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
@@ -571,6 +602,8 @@ def main() -> None:
     parser.add_argument("--no-report", action="store_true", help="only fit (a share of the rows)")
     parser.add_argument("--cached-only", action="store_true",
                         help="fit nothing: report the fits cached in --work (e.g. after processes shared the rows)")
+    parser.add_argument("--reuse", type=Path, default=None,
+                        help="an earlier report's results.json: its runs stand in for fits not cached in --work")
     args = parser.parse_args()
     rows = [r for r in args.rows.split(",") if r]
     models = [m for m in args.models.split(",") if m]
@@ -588,7 +621,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     results = benchmark(work, rows, models, [int(s) for s in args.seeds.split(",")], epochs, args.plot_row,
-                        args.cached_only)
+                        args.cached_only, reused_runs(args.reuse, epochs))
     results["wall_s"] = time.perf_counter() - began
     if args.no_report:
         return

@@ -30,9 +30,10 @@ def wave_speed_estimate(symbols: Tensor, n_x: int, dx: float, energy: Tensor) ->
 
     The wave equation's ``u -> u_t`` entry is ``-c^2 k^2``; the least-squares fit over the excited
     modes (weights ``energy``) is ``c^2 = -sum e k^2 Re(sigma_10) / sum e k^4``, and ``c_hat`` its
-    square root (0 where the fit is not positive).
+    square root; NaN where the fit is not positive (a generator that is no wave there has no speed to
+    draw, and a plot leaves a gap rather than a line at 0).
     """
     k = 2 * math.pi * torch.fft.rfftfreq(n_x, d=dx, dtype=torch.float64)
     e = energy.to(torch.float64)
     squared = -(symbols[..., 1, 0].real.to(torch.float64) * k.square() * e).sum(-1) / (e * k**4).sum()
-    return squared.clamp_min(0).sqrt()
+    return torch.where(squared > 0, squared, torch.nan).sqrt()
