@@ -77,9 +77,10 @@ MODELS = FNO_MODELS + LINEAR_MODELS + FOURIER_MODELS
 # "polish": the Fourier-ODE's L-BFGS loss evaluations after Adam (the linear models take pde1d's default).
 EPOCHS = {"fno": 150, "fno-ar": 10, "linear": 60, "fourier": 30, "polish": 0}
 BATCH = 16
-# Recorded with every physode fit: its polish's L-BFGS tolerances are relative to the loss where it begins
-# (since 25d7ab6). A reused result without it was fit with absolute ones and is marked in the report.
-POLISH_TOLERANCES = "relative"
+# Recorded with every physode fit: its polish computes in float64 with L-BFGS tolerances relative to the loss
+# where it begins (since 604afd4). A reused result without it had the float32, absolute-tolerance polish and
+# is marked in the report.
+POLISH_METHOD = "float64, relative tolerances"
 
 
 @dataclass(frozen=True)
@@ -390,7 +391,7 @@ def run_fit(work: Path, name: str, model_name: str, seed: int, epochs: dict[str,
         result = {"model": model_name, "seed": seed, "params": params, "fit_time_s": round(fit_s, 2),
                   **score(pred.float(), split, ROWS[name].extrapolate)}
         if model_name not in FNO_MODELS:
-            result["polish_tolerances"] = POLISH_TOLERANCES
+            result["polish"] = POLISH_METHOD
         if keep_prediction:
             np.save(work / name / f"{model_name}_seed{seed}_pred.npy", pred.numpy()[:4])
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -461,8 +462,8 @@ def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 continue
             entry = {"seeds": len(runs), "diverged": len(every) - len(runs), "params": runs[0].get("params"),
                      "fit_time_s": statistics.fmean(r.get("fit_time_s", math.nan) for r in runs),
-                     "absolute_polish": model_name not in FNO_MODELS and any(
-                         r.get("polish_tolerances") != POLISH_TOLERANCES for r in runs)}
+                     "earlier_polish": model_name not in FNO_MODELS and any(
+                         r.get("polish") != POLISH_METHOD for r in runs)}
             for key in ("test_nrmse", "pdebench_nrmse", "final_nrmse"):
                 entry[key], entry[key + "_std"] = mean_std([r.get(key, math.nan) for r in runs])
             models[model_name] = entry
@@ -518,13 +519,13 @@ def report(results: dict[str, Any], command: str) -> str:
         for model_name, m in row["models"].items():
             lines.append(
                 f"| {name} | {info['min_norm_ratio']:.2f} | {model_name} | {m['params']} | {m['seeds']}"
-                f"{f' (+{d} diverged)' if (d := m.get('diverged')) else ''}{' †' if m.get('absolute_polish') else ''} | "
+                f"{f' (+{d} diverged)' if (d := m.get('diverged')) else ''}{' †' if m.get('earlier_polish') else ''} | "
                 f"{fmt(m['test_nrmse'])} ± "
                 f"{m['test_nrmse_std']:.0e} | {fmt(m['pdebench_nrmse'])} | {fmt(m['final_nrmse'])} | "
                 f"{m['fit_time_s']:.0f} |")
-    if any(m.get("absolute_polish") for row in summary.values() for m in row["models"].values()):
-        lines += ["", "† fit with the earlier polish, whose L-BFGS stopping tolerances were absolute (before "
-                  "25d7ab6), reused from the previous report (`--reuse`): not refit for CPU time."]
+    if any(m.get("earlier_polish") for row in summary.values() for m in row["models"].values()):
+        lines += ["", "† fit with the earlier polish (float32, absolute L-BFGS tolerances; before 604afd4), "
+                  "reused from the previous report (`--reuse`): not refit for CPU time."]
     lines += ["", "## Targets per row", "",
               "| row | dynamics | steps | floor | physode best | FNO best | FNO / physode | target | met | "
               "ANODE / ANODEV2 (same network) |", "|---|---|---:|---:|---|---|---:|---:|---|---|"]
