@@ -139,7 +139,7 @@ def test_the_polish_does_not_depend_on_the_loss_units(transport_file: Path) -> N
             torch.manual_seed(0)
             model = build_model(ModelConfig(variant="anodev2"), data.x).double()
             result = polish(model, split, data.t.tolist(), budget=40, kind="mse", weight=weight, ctx=one,
-                            chunk=8)
+                            chunk=8, dtype=torch.float64)
             runs.append((result, [p.detach().clone() for p in model.parameters()]))
     (plain, plain_weights), (small, small_weights) = runs
     assert plain.evaluations == small.evaluations > 10
@@ -147,25 +147,6 @@ def test_the_polish_does_not_depend_on_the_loss_units(transport_file: Path) -> N
     assert small.loss_after / small.loss_before == pytest.approx(plain.loss_after / plain.loss_before, rel=1e-6)
     for a, b in zip(plain_weights, small_weights, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-10)
-
-
-def test_the_polish_computes_in_float64_and_hands_the_model_back_in_its_dtype(transport_file: Path) -> None:
-    """A float32 model and its float64 copy take the same polish (in float32 the line search's steps
-    would drift apart from float64's within a few iterations), and the float32 one stays float32."""
-    one = DistContext(0, 1, torch.device("cpu"))
-    with TrajectoryFile(transport_file) as data:
-        split = TrainSplit(data, 2**30)
-        torch.manual_seed(0)
-        single = build_model(ModelConfig(variant="anodev2"), data.x)
-        double = build_model(ModelConfig(variant="anodev2"), data.x).double()
-        double.load_state_dict(single.state_dict())
-        results = [polish(model, split, data.t.tolist(), budget=60, kind="mse", weight=1.0, ctx=one, chunk=8)
-                   for model in (single, double)]
-    assert results[0] == results[1] and results[0].evaluations > 30
-    for a, b in zip(single.parameters(), double.parameters(), strict=True):
-        assert a.dtype == torch.float32 and b.dtype == torch.float64
-        torch.testing.assert_close(a, b.float(), rtol=0, atol=0)
-    assert all(b.dtype == torch.float32 for b in single.buffers() if b.is_floating_point())
 
 
 @pytest.mark.parametrize("latent", [5, 60])

@@ -236,7 +236,7 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
                 bar.update()
                 bar.set_postfix(loss=f"{loss:.2e}", refresh=False)
             result = polish(model, train_split, times, budget=budget, kind=config.loss, weight=weight,
-                            ctx=ctx, chunk=config.batch_size, on_evaluation=shown)
+                            ctx=ctx, chunk=config.batch_size, dtype=DTYPES[config.dtype], on_evaluation=shown)
         elapsed += time.perf_counter() - began
         polished = True
         test = evaluate_model(model, data, data.test, device, config.eval_batch_size, ctx)

@@ -13,10 +13,6 @@ L-BFGS's stopping tolerances are absolute (a loss change below 1e-9, a gradient 
 L-BFGS sees the loss divided by its value where the polish begins: the tolerances become relative, and
 a fit whose loss is already 1e-8 is polished as far as one at 1e-1 (measured: the transport sinusoid's
 latent-9 fit stopped after 76 evaluations at 1.3e-2 test nRMSE; relative, it runs on to 6.2e-3).
-It computes in float64 whatever the model's dtype, and hands the weights back in it: near a minimum the
-float32 loss resolves changes of about 1e-7 of itself, below which the line search's steps are noise
-(measured: the transport switch's Galerkin fit stopped at 1.0e-2 test nRMSE in float32; the same polish
-continued in float64 reached 3.6e-3).
 """
 
 from __future__ import annotations
@@ -35,7 +31,6 @@ from physode.problems.pde1d.samples import TrainSplit
 from physode.training import DistContext, all_reduce_gradients, all_reduce_sum
 
 HISTORY = 50  # curvature pairs kept: more than the linear models' parameters' worth of directions
-DTYPE = torch.float64  # of the polish's loss, gradients and line search, whatever the model's dtype
 
 
 class _BudgetSpent(Exception):
@@ -75,27 +70,14 @@ def training_loss(model: nn.Module, split: TrainSplit, times: Sequence[float], k
 
 
 def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budget: int, kind: str,
-           weight: Tensor | float, ctx: DistContext, chunk: int,
+           weight: Tensor | float, ctx: DistContext, chunk: int, dtype: torch.dtype,
            on_evaluation: Callable[[float], None] = lambda loss: None) -> PolishResult:
     """L-BFGS on the full-horizon training loss (:func:`training_loss`), at most ``budget`` loss
     evaluations (each one pass over the training set, as costly as an epoch of Adam's steps or less).
 
     ``on_evaluation(loss)`` is called after each evaluation (progress). Stops early when the loss
     or the step stops changing relative to the loss where the polish begins (L-BFGS's tolerances,
-    applied to the loss divided by that value), so the result does not depend on the loss's units.
-    Computes in float64 (:data:`DTYPE`); the model is handed back in its own dtype."""
-    trained = next(model.parameters()).dtype
-    model.to(DTYPE)
-    try:
-        return _polish(model, split, times, budget, kind, weight.to(DTYPE) if isinstance(weight, Tensor) else weight,
-                       ctx, chunk, on_evaluation)
-    finally:
-        model.to(trained)
-
-
-def _polish(model: nn.Module, split: TrainSplit, times: Sequence[float], budget: int, kind: str,
-            weight: Tensor | float, ctx: DistContext, chunk: int,
-            on_evaluation: Callable[[float], None]) -> PolishResult:
+    applied to the loss divided by that value), so the result does not depend on the loss's units."""
     params = [p for p in model.parameters() if p.requires_grad]
     best = {"loss": math.inf, "weights": [p.detach().clone() for p in params]}
     losses: list[float] = []
@@ -108,7 +90,7 @@ def _polish(model: nn.Module, split: TrainSplit, times: Sequence[float], budget:
         if len(losses) >= budget:
             raise _BudgetSpent
         optimizer.zero_grad(set_to_none=False)
-        loss = training_loss(model, split, times, kind, weight, ctx, chunk, DTYPE)
+        loss = training_loss(model, split, times, kind, weight, ctx, chunk, dtype)
         value = loss.item()
         if not scale:
             scale.append(value if math.isfinite(value) and value > 0 else 1.0)
