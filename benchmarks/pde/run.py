@@ -77,10 +77,9 @@ MODELS = FNO_MODELS + LINEAR_MODELS + FOURIER_MODELS
 # "polish": the Fourier-ODE's L-BFGS loss evaluations after Adam (the linear models take pde1d's default).
 EPOCHS = {"fno": 150, "fno-ar": 10, "linear": 60, "fourier": 30, "polish": 0}
 BATCH = 16
-# Recorded with every physode fit: its polish computes in float64 with L-BFGS tolerances relative to the loss
-# where it begins (since 604afd4). A reused result without it had the float32, absolute-tolerance polish and
-# is marked in the report.
-POLISH_METHOD = "float64, relative tolerances"
+# Recorded with every physode fit: its polish's L-BFGS tolerances are relative to the loss where it begins
+# (since 25d7ab6). A reused result without it had the absolute-tolerance polish and is marked in the report.
+POLISH_METHOD = "relative tolerances"
 
 
 @dataclass(frozen=True)
@@ -524,7 +523,7 @@ def report(results: dict[str, Any], command: str) -> str:
                 f"{m['test_nrmse_std']:.0e} | {fmt(m['pdebench_nrmse'])} | {fmt(m['final_nrmse'])} | "
                 f"{m['fit_time_s']:.0f} |")
     if any(m.get("earlier_polish") for row in summary.values() for m in row["models"].values()):
-        lines += ["", "† fit with the earlier polish (float32, absolute L-BFGS tolerances; before 604afd4), "
+        lines += ["", "† fit with the earlier polish (absolute L-BFGS tolerances; before 25d7ab6), "
                   "reused from the previous report (`--reuse`): not refit for CPU time."]
     lines += ["", "## Targets per row", "",
               "| row | dynamics | steps | floor | physode best | FNO best | FNO / physode | target | met | "
