@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from physode.io import atomic_write_text
-from physode.problems.pde1d.fit_config import FitConfig
+from physode.problems.pde1d.fit_config import POLISH, POLISH_PER_PARAMETER, FitConfig
 from physode.problems.pde1d.models import VARIANTS, ModelConfig
 from physode.problems.pde1d.plot import plot_runs
 from physode.problems.pde1d.quickstart import DATA, fit_variant, simulate_dataset
@@ -95,6 +95,8 @@ def report(results: dict[str, Any], seeds: list[int]) -> str:
     """The markdown tables: per family and variant, mean +- std over seeds; then the layer check."""
     data = results["data"]
     config = results["config"]
+    budget = (config["polish"] if config["polish"] is not None
+              else f"{POLISH} (or {POLISH_PER_PARAMETER} per parameter if more)")
     lines = [
         "# Transport benchmark: dz/dt = c(t) dz/dx",
         "",
@@ -103,8 +105,9 @@ def report(results: dict[str, Any], seeds: list[int]) -> str:
         f"conditions, data seed {data['seed']}. Budget per fit: {config['epochs']} epochs, batch "
         f"{config['batch_size']}, peak lr {config['lr']} (the evolution's read-outs and rates: "
         f"{config['rate_lr']}; one-cycle Adam), horizon curriculum over "
-        f"{config['curriculum']:.0%} of the steps, then at most {config['polish']} full-batch L-BFGS loss "
-        f"evaluations (the polish), spectral layer, RK4 with "
+        f"{config['curriculum']:.0%} of the steps, then at most "
+        f"{budget} full-batch L-BFGS loss evaluations (the polish, tolerances relative to its starting loss), "
+        "spectral layer, RK4 with "
         f"{config['model']['steps_per_interval']} steps per stored interval. Seeds {seeds}: "
         "initial weights and batch order. nRMSE over the predicted times, on the test split, mean +- std over seeds.",
         "",
