@@ -80,8 +80,7 @@ def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budge
     applied to the loss divided by that value), so the result does not depend on the loss's units."""
     params = [p for p in model.parameters() if p.requires_grad]
     best = {"loss": math.inf, "weights": [p.detach().clone() for p in params]}
-    losses: list[float] = []
-    scale: list[float] = []  # the first loss, once evaluated: L-BFGS sees loss / scale
+    losses: list[float] = []  # L-BFGS sees each loss divided by the first (1 if that is not positive)
     optimizer = torch.optim.LBFGS(params, lr=1.0, max_iter=budget, max_eval=budget,
                                   history_size=HISTORY,
                                   line_search_fn="strong_wolfe")
@@ -92,16 +91,15 @@ def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budge
         optimizer.zero_grad(set_to_none=False)
         loss = training_loss(model, split, times, kind, weight, ctx, chunk, dtype)
         value = loss.item()
-        if not scale:
-            scale.append(value if math.isfinite(value) and value > 0 else 1.0)
+        losses.append(value)
+        scale = losses[0] if math.isfinite(losses[0]) and losses[0] > 0 else 1.0
         for p in params:
             if p.grad is not None:
-                p.grad.div_(scale[0])
-        losses.append(value)
+                p.grad.div_(scale)
         if value < best["loss"]:  # NaN never is: a diverging trial step is not kept
             best.update(loss=value, weights=[p.detach().clone() for p in params])
         on_evaluation(value)
-        return loss / scale[0]
+        return loss / scale
 
     model.train()
     overflowed = False
