@@ -28,6 +28,7 @@ from typing import Any
 import torch
 
 from physode.io import atomic_write_text
+from physode.problems.pde1d.fit import TrainingDiverged
 from physode.problems.pde1d.fit_config import POLISH, POLISH_PER_PARAMETER, FitConfig
 from physode.problems.pde1d.models import VARIANTS, ModelConfig
 from physode.problems.pde1d.plot import plot_runs
@@ -77,8 +78,14 @@ def benchmark(work: Path, families: list[str], seeds: list[int], variants: list[
         for variant in variants:
             for seed in seeds:
                 began = time.perf_counter()
-                summary = fit_variant(data, work / family / f"{variant}_seed{seed}", variant,
-                                      dataclasses.replace(config, seed=seed), device)
+                try:
+                    summary = fit_variant(data, work / family / f"{variant}_seed{seed}", variant,
+                                          dataclasses.replace(config, seed=seed), device)
+                except TrainingDiverged as err:  # a result of the benchmark (reported), not a crash of it
+                    print(f"{family:12s} {variant:15s} seed {seed}: DIVERGED ({err})", flush=True)
+                    results["runs"].append({"family": family, "seed": seed, "variant": variant,
+                                            "diverged": str(err)})
+                    continue
                 results["runs"].append({"family": family, "seed": seed, **summary})
                 print(f"{family:12s} {variant:15s} seed {seed}: test nRMSE {summary['test_nrmse']:.3e} "
                       f"({summary['fit_time_s']:.1f} s fit, {time.perf_counter() - began:.1f} s wall)", flush=True)
@@ -116,16 +123,24 @@ def report(results: dict[str, Any], seeds: list[int]) -> str:
     ]
     for family, velocity in results["families"].items():
         for variant in results["variants"]:
-            runs = [r for r in results["runs"] if r["family"] == family and r["variant"] == variant]
+            tried = [r for r in results["runs"] if r["family"] == family and r["variant"] == variant]
+            runs = [r for r in tried if "diverged" not in r]
+            diverged = len(tried) - len(runs)
+            if diverged and not runs:
+                lines.append(f"| {family} `{velocity}` | {variant} | | diverged ({diverged} of {len(tried)} seeds) "
+                             "| | |")
+                continue
             if not runs:
                 continue
             nrmse, nrmse_std = mean_std([r["test_nrmse"] for r in runs])
             final, final_std = mean_std([r["test_final_nrmse"] for r in runs])
             fit_time = statistics.fmean(r["fit_time_s"] for r in runs)
             lines.append(f"| {family} `{velocity}` | {variant} | {runs[0]['params']} | "
-                         f"{nrmse:.2e} ± {nrmse_std:.1e} | {final:.2e} ± {final_std:.1e} | {fit_time:.1f} |")
-    by = {(r["family"], r["variant"]): [] for r in results["runs"]}
-    for r in results["runs"]:
+                         f"{nrmse:.2e} ± {nrmse_std:.1e}{f' ({diverged} seeds diverged)' if diverged else ''} | "
+                         f"{final:.2e} ± {final_std:.1e} | {fit_time:.1f} |")
+    finished = [r for r in results["runs"] if "diverged" not in r]
+    by = {(r["family"], r["variant"]): [] for r in finished}
+    for r in finished:
         by[r["family"], r["variant"]].append(r["test_nrmse"])
     if ("exponential", "anode") in by and ("exponential", "anodev2") in by:
         ratio = statistics.fmean(by["exponential", "anode"]) / statistics.fmean(by["exponential", "anodev2"])
@@ -143,7 +158,7 @@ def report(results: dict[str, Any], seeds: list[int]) -> str:
                   "|---|---|---|---:|---:|---:|---:|"]
         shown = []
         for varied in results["variations"]:
-            default = next(r for r in results["runs"] if r["family"] == varied["family"]
+            default = next(r for r in finished if r["family"] == varied["family"]
                            and r["variant"] == varied["variant"] and r["seed"] == seeds[0])
             rows = [(varied, json.dumps(varied["changes"]))]
             if default not in shown:  # each default once, above its variations
@@ -178,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_text(args.out / "results.json", json.dumps(results, indent=1) + "\n")
     seed = args.seeds[0]
     for family in args.families:
-        plot_runs([args.work / family / f"{v}_seed{seed}" for v in args.variants], args.out / FIGURES[family],
+        fitted = [v for v in args.variants if any(r["family"] == family and r["variant"] == v and r["seed"] == seed
+                                                  and "diverged" not in r for r in results["runs"])]
+        plot_runs([args.work / family / f"{v}_seed{seed}" for v in fitted], args.out / FIGURES[family],
                   overwrite=True)
     print(f"wrote {args.out / 'results.md'}, results.json and figure2*.png")
     return 0
