@@ -108,6 +108,7 @@ class Row:
     extrapolate: bool = False  # fit on t <= T/2, score on (T/2, T]
     steps: int = 2  # the linear models' RK4 steps per stored interval (more where k c dt is large)
     latent: int = ModelConfig.latent  # anodev2-latent's latent dimension (and so galerkin's basis size)
+    dtype: str = "float32"  # the linear physode models' weights and solve (FitConfig.dtype)
     models: tuple[str, ...] = ("fno", "fno-ar", "anode", "anodev2", "fourier-anode", "fourier-anodev2")
 
 
@@ -149,7 +150,10 @@ ROWS: dict[str, Row] = {
                          models=LATENT),
     "transport-piecewise": Row("transport u_t = c(t) u_x, c = 0.7 + 0.4 tanh(10 (t - 0.5))",
                                _transport("expr:0.7+0.4*tanh(10*(t-0.5))"), time_varying=True, target=3.0, steps=4,
-                               models=LATENT, latent=9),  # a switch wants harmonics: latent 5 8.2e-2, 9 2.6e-2
+                               models=LATENT, latent=9,  # a switch wants harmonics: latent 5 8.2e-2, 9 2.6e-2
+                               # float32 round-off stops the polish at ~1e-2 (the same Galerkin fit continued
+                               # in float64: 3.6e-3).
+                               dtype="float64"),
     "pdebench-advection-0.1": Row("PDEBench advection u_t + beta u_x = 0, beta = 0.1", lambda: pde.simulate_advection(
         100, 256, _times(2.0), beta=0.1, initial="fourier", seed=DATA_SEED, cell_centred=True),
         pdebench=True, exact=Exact(c0=-0.1), models=("fno", "fno-ar", "anode", "anodev2")),
@@ -306,7 +310,7 @@ def fourier_fit_config(variant: str, epochs: int, seed: int, polish: int) -> Fit
 def linear_fit_config(variant: str, row: Row, epochs: int, seed: int) -> FitConfig:
     # lr 0.01 for the multipliers, 0.1 for the evolution rates (see pde1d.model_kinds.parameter_groups).
     return FitConfig(model=ModelConfig(variant=variant, steps_per_interval=row.steps, latent=row.latent),
-                     epochs=epochs, lr=0.01, rate_lr=0.1, seed=seed, eval_every=0, progress=False)
+                     epochs=epochs, lr=0.01, rate_lr=0.1, seed=seed, eval_every=0, progress=False, dtype=row.dtype)
 
 
 def fit_physode(train_path: Path, run_dir: Path, split: Split, config: FitConfig) -> tuple[torch.Tensor, int, float]:
@@ -314,7 +318,7 @@ def fit_physode(train_path: Path, run_dir: Path, split: Split, config: FitConfig
     summary = fit(train_path, run_dir, config, device="cpu", resume=True)
     model = load_run(run_dir).model
     with torch.no_grad():
-        pred = model(split.test[:, 0], split.times)
+        pred = model(split.test[:, 0].to(next(model.parameters()).dtype), split.times)
     return pred, summary["params"], summary["fit_time_s"]
 
 
@@ -366,10 +370,12 @@ def score(pred: torch.Tensor, split: Split, extrapolate: bool) -> dict[str, floa
 def run_fit(work: Path, name: str, model_name: str, seed: int, epochs: dict[str, int], paths: tuple[Path, Path],
             split: Split, keep_prediction: bool, cached_only: bool,
             reused: dict[tuple[str, str, int], dict[str, Any]]) -> dict[str, Any] | None:
-    cache = work / name / f"{model_name}_seed{seed}.json"
+    dtype = ROWS[name].dtype if model_name in LINEAR_MODELS else "float32"
+    run_name = f"{model_name}_seed{seed}" + ("" if dtype == "float32" else f"_{dtype}")  # never resumes another dtype
+    cache = work / name / f"{run_name}.json"
     if cache.exists():
         return json.loads(cache.read_text())
-    if (name, model_name, seed) in reused:
+    if (name, model_name, seed) in reused and reused[name, model_name, seed].get("dtype", "float32") == dtype:
         return reused[name, model_name, seed]
     if cached_only:
         return None
@@ -381,7 +387,7 @@ def run_fit(work: Path, name: str, model_name: str, seed: int, epochs: dict[str,
             config = (fourier_fit_config(model_name.removeprefix("fourier-"), epochs["fourier"], seed, epochs["polish"])
                       if model_name in FOURIER_MODELS
                       else linear_fit_config(model_name, ROWS[name], epochs["linear"], seed))
-            pred, params, fit_s = fit_physode(paths[0], work / name / f"{model_name}_seed{seed}", split, config)
+            pred, params, fit_s = fit_physode(paths[0], work / name / run_name, split, config)
     except TrainingDiverged as err:
         result = {"model": model_name, "seed": seed, "diverged": str(err), "test_nrmse": float("nan")}
     else:
@@ -390,7 +396,7 @@ def run_fit(work: Path, name: str, model_name: str, seed: int, epochs: dict[str,
         result = {"model": model_name, "seed": seed, "params": params, "fit_time_s": round(fit_s, 2),
                   **score(pred.float(), split, ROWS[name].extrapolate)}
         if model_name not in FNO_MODELS:
-            result["polish"] = POLISH_METHOD
+            result.update(polish=POLISH_METHOD, dtype=dtype)
         if keep_prediction:
             np.save(work / name / f"{model_name}_seed{seed}_pred.npy", pred.numpy()[:4])
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -460,6 +466,7 @@ def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             if not runs:
                 continue
             entry = {"seeds": len(runs), "diverged": len(every) - len(runs), "params": runs[0].get("params"),
+                     "dtype": runs[0].get("dtype", "float32"),
                      "fit_time_s": statistics.fmean(r.get("fit_time_s", math.nan) for r in runs),
                      "earlier_polish": model_name not in FNO_MODELS and any(
                          r.get("polish") != POLISH_METHOD for r in runs)}
@@ -517,7 +524,8 @@ def report(results: dict[str, Any], command: str) -> str:
         info = results["rows"][name]
         for model_name, m in row["models"].items():
             lines.append(
-                f"| {name} | {info['min_norm_ratio']:.2f} | {model_name} | {m['params']} | {m['seeds']}"
+                f"| {name} | {info['min_norm_ratio']:.2f} | {model_name}"
+                f"{f' ({dt})' if (dt := m.get('dtype', 'float32')) != 'float32' else ''} | {m['params']} | {m['seeds']}"
                 f"{f' (+{d} diverged)' if (d := m.get('diverged')) else ''}{' †' if m.get('earlier_polish') else ''} | "
                 f"{fmt(m['test_nrmse'])} ± "
                 f"{m['test_nrmse_std']:.0e} | {fmt(m['pdebench_nrmse'])} | {fmt(m['final_nrmse'])} | "
