@@ -8,7 +8,7 @@ each seed, and the test nRMSE is summarised as mean +- std over seeds. A second,
 model (the latent dimension on the sinusoid). Writes ``results.md``, ``results.json``
 and the Figure-2-style PNGs next to this script.
 
-    OMP_NUM_THREADS=1 nice python benchmarks/transport/run.py            # about 1.5 hours on one quiet core
+    OMP_NUM_THREADS=1 nice python benchmarks/transport/run.py            # many CPU hours: the polish dominates
 
 Fits live in ``--work`` and resume, so an interrupted benchmark continues where it stopped.
 """
@@ -129,11 +129,10 @@ def report(results: dict[str, Any], seeds: list[int]) -> str:
             tried = [r for r in results["runs"] if r["family"] == family and r["variant"] == variant]
             runs = [r for r in tried if "diverged" not in r]
             diverged = len(tried) - len(runs)
-            if diverged and not runs:
-                lines.append(f"| {family} `{velocity}` | {variant} | | diverged ({diverged} of {len(tried)} seeds) "
-                             "| | |")
-                continue
             if not runs:
+                if tried:
+                    lines.append(f"| {family} `{velocity}` | {variant} | | diverged ({diverged} of {len(tried)} "
+                                 "seeds) | | |")
                 continue
             nrmse, nrmse_std = mean_std([r["test_nrmse"] for r in runs])
             final, final_std = mean_std([r["test_final_nrmse"] for r in runs])
