@@ -22,7 +22,7 @@ from physode.problems.pde1d.fit_config import FitConfig
 from physode.problems.pde1d.fourier_model import FourierModelConfig
 from physode.problems.pde1d.loss import trajectory_loss
 from physode.problems.pde1d.model_kinds import parameter_groups
-from physode.problems.pde1d.polish import polish
+from physode.problems.pde1d.polish import polish, training_loss
 from physode.problems.pde1d.samples import TrainSplit
 from physode.problems.pde1d.models import ModelConfig, build_model
 from physode.training import CHECKPOINT, METRICS, DistContext, load_checkpoint, read_metrics
@@ -147,6 +147,26 @@ def test_the_polish_does_not_depend_on_the_loss_units(transport_file: Path) -> N
     assert small.loss_after / small.loss_before == pytest.approx(plain.loss_after / plain.loss_before, rel=1e-6)
     for a, b in zip(plain_weights, small_weights, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-10)
+
+
+def test_a_polish_that_stops_early_restarts_once_and_ends_when_the_restart_gains_nothing(
+        transport_file: Path) -> None:
+    """ANODE (constant multipliers) cannot follow c(t): L-BFGS reaches its best constant velocity well
+    before the budget and stops on its tolerances. The polish restarts it from the best weights with a
+    fresh history; the restart gains less than RESTART_MIN_GAIN, so the polish ends there, keeping the
+    best loss it evaluated."""
+    one = DistContext(0, 1, torch.device("cpu"))
+    with TrajectoryFile(transport_file) as data:
+        split = TrainSplit(data, 2**30)
+        torch.manual_seed(0)
+        model = build_model(ModelConfig(variant="anode"), data.x).double()
+        evaluated: list[float] = []
+        result = polish(model, split, data.t.tolist(), budget=400, kind="mse", weight=1.0, ctx=one, chunk=8,
+                        dtype=torch.float64, on_evaluation=evaluated.append)
+        kept = training_loss(model, split, data.t.tolist(), "mse", 1.0, one, 8, torch.float64).item()
+    assert result.restarts == 1 and 10 < result.evaluations == len(evaluated) < 400 and not result.overflowed
+    assert result.loss_after == min(evaluated) == pytest.approx(kept, rel=1e-12)
+    assert result.loss_after < 0.5 * result.loss_before
 
 
 @pytest.mark.parametrize("latent", [5, 60])

@@ -243,7 +243,7 @@ def _fit(config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: P
         if metrics is not None:
             metrics.write({"epoch": config.epochs, "step": total_steps + 1, "phase": "polish",
                            "train_loss": result.loss_after, "train_loss_before": result.loss_before,
-                           "budget": budget, "evaluations": result.evaluations,
+                           "budget": budget, "evaluations": result.evaluations, "restarts": result.restarts,
                            "overflowed": result.overflowed, "time_s": elapsed,
                            "test_nrmse": test["nrmse_predicted"], "test_final_nrmse": test["final_nrmse"]})
             save(config.epochs)

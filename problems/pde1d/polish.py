@@ -13,6 +13,13 @@ L-BFGS's stopping tolerances are absolute (a loss change below 1e-9, a gradient 
 L-BFGS sees the loss divided by its value where the polish begins: the tolerances become relative, and
 a fit whose loss is already 1e-8 is polished as far as one at 1e-1 (measured: the transport sinusoid's
 latent-9 fit stopped after 76 evaluations at 1.3e-2 test nRMSE; relative, it runs on to 6.2e-3).
+
+L-BFGS can also stop on those tolerances long before the model's floor: its line search returns
+tiny steps once the curvature pairs it keeps describe a part of the path already left behind. While
+budget remains, the polish then restarts it from the best weights with an empty history, the loss
+divided by its value there, until a restart gains less than :data:`RESTART_MIN_GAIN` (measured, the
+transport switch's Galerkin fit in float64: the first run stops after 197 evaluations at 1.0e-2 test
+nRMSE, training loss 6.4e-5; restarted, 200 more reach 3.6e-3, loss 7.7e-6).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from physode.problems.pde1d.samples import TrainSplit
 from physode.training import DistContext, all_reduce_gradients, all_reduce_sum
 
 HISTORY = 50  # curvature pairs kept: more than the linear models' parameters' worth of directions
+RESTART_MIN_GAIN = 0.01  # a restart that lowers the loss by less than this fraction ends the polish
 
 
 class _BudgetSpent(Exception):
@@ -42,12 +50,13 @@ class _BudgetSpent(Exception):
 class PolishResult:
     """What a polish did: the full-horizon training loss before and after (the best evaluated, whose
     weights the model keeps; in the loss's own units, not L-BFGS's scaled ones), the loss evaluations
-    spent, and whether the line search stopped on an overflow (a direction along which the loss is
-    flat; the best weights are kept all the same)."""
+    spent, how often L-BFGS was restarted, and whether the line search stopped on an overflow (a
+    direction along which the loss is flat; the best weights are kept all the same)."""
 
     loss_before: float
     loss_after: float
     evaluations: int
+    restarts: int
     overflowed: bool
 
 
@@ -75,24 +84,25 @@ def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budge
     """L-BFGS on the full-horizon training loss (:func:`training_loss`), at most ``budget`` loss
     evaluations (each one pass over the training set, as costly as an epoch of Adam's steps or less).
 
-    ``on_evaluation(loss)`` is called after each evaluation (progress). Stops early when the loss
-    or the step stops changing relative to the loss where the polish begins (L-BFGS's tolerances,
-    applied to the loss divided by that value), so the result does not depend on the loss's units."""
+    ``on_evaluation(loss)`` is called after each evaluation (progress). An L-BFGS run stops when the
+    loss or the step stops changing relative to the loss where the run begins (L-BFGS's tolerances,
+    applied to the loss divided by that value), so the result does not depend on the loss's units;
+    it is restarted with an empty history while restarts gain (see the module docstring)."""
     params = [p for p in model.parameters() if p.requires_grad]
     best = {"loss": math.inf, "weights": [p.detach().clone() for p in params]}
-    losses: list[float] = []  # L-BFGS sees each loss divided by the first (1 if that is not positive)
-    optimizer = torch.optim.LBFGS(params, lr=1.0, max_iter=budget, max_eval=budget,
-                                  history_size=HISTORY,
-                                  line_search_fn="strong_wolfe")
+    losses: list[float] = []
+    scale = 1.0  # L-BFGS sees the loss divided by its value where the current run began (1 if not positive)
 
     def closure() -> Tensor:
+        nonlocal scale
         if len(losses) >= budget:
             raise _BudgetSpent
         optimizer.zero_grad(set_to_none=False)
         loss = training_loss(model, split, times, kind, weight, ctx, chunk, dtype)
         value = loss.item()
+        if len(losses) == run_began:
+            scale = value if math.isfinite(value) and value > 0 else 1.0
         losses.append(value)
-        scale = losses[0] if math.isfinite(losses[0]) and losses[0] > 0 else 1.0
         for p in params:
             if p.grad is not None:
                 p.grad.div_(scale)
@@ -103,16 +113,29 @@ def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budge
 
     model.train()
     overflowed = False
-    try:
-        optimizer.step(closure)
-    except _BudgetSpent:
-        pass
-    except RuntimeError as err:  # the line search extrapolated a step past the float range
-        if "overflow" not in str(err):
-            raise
-        overflowed = True
+    runs = 0
+    while len(losses) < budget:
+        runs += 1
+        run_began, loss_at_start = len(losses), best["loss"]
+        with torch.no_grad():  # each run starts from the best weights evaluated so far
+            for p, value in zip(params, best["weights"]):
+                p.copy_(value)
+        remaining = budget - run_began
+        optimizer = torch.optim.LBFGS(params, lr=1.0, max_iter=remaining, max_eval=remaining,
+                                      history_size=HISTORY, line_search_fn="strong_wolfe")
+        try:
+            optimizer.step(closure)
+        except _BudgetSpent:
+            break
+        except RuntimeError as err:  # the line search extrapolated a step past the float range
+            if "overflow" not in str(err):
+                raise
+            overflowed = True
+            break
+        if not best["loss"] < (1 - RESTART_MIN_GAIN) * loss_at_start:
+            break
     model.zero_grad(set_to_none=True)
     with torch.no_grad():
         for p, value in zip(params, best["weights"]):
             p.copy_(value)
-    return PolishResult(losses[0], best["loss"], len(losses), overflowed)
+    return PolishResult(losses[0], best["loss"], len(losses), max(runs - 1, 0), overflowed)
