@@ -75,11 +75,16 @@ LINEAR_MODELS = ("anode", "anodev2", "anodev2-latent", "galerkin")
 FOURIER_MODELS = ("fourier-anode", "fourier-anodev2")
 MODELS = FNO_MODELS + LINEAR_MODELS + FOURIER_MODELS
 # "polish": the Fourier-ODE's L-BFGS loss evaluations after Adam (the linear models take pde1d's default).
+FOURIER_STEPS = FourierModelConfig.steps_per_interval
 EPOCHS = {"fno": 150, "fno-ar": 10, "linear": 60, "fourier": 30, "polish": 0}
 BATCH = 16
-# Recorded with every physode fit: its polish's L-BFGS tolerances are relative to the loss where it begins
-# (since 25d7ab6). A reused result without it had the absolute-tolerance polish and is marked in the report.
-POLISH_METHOD = "relative tolerances"
+# Recorded with every physode fit: its polish's L-BFGS tolerances are relative to the loss where a run begins
+# (since 25d7ab6), and a run that stops on them is restarted while that gains. A reused result fit with an
+# earlier polish is marked in the report (the key: the polish it recorded; none before 25d7ab6).
+POLISH_METHOD = "relative tolerances, restarts"
+EARLIER_POLISHES = {None: ("†", "absolute L-BFGS tolerances, before 25d7ab6"),
+                    "relative tolerances": ("‡", "relative tolerances but no restarts: an L-BFGS run that "
+                                                 "stopped on its tolerances ended the polish")}
 # The RK4 steps of rows whose steps changed since results.json entries began recording them (`fit_settings`).
 STEPS_BEFORE_RECORDED = {"extrapolation": 4}
 
@@ -112,6 +117,7 @@ class Row:
     latent: int = ModelConfig.latent  # anodev2-latent's latent dimension (and so galerkin's basis size)
     dtype: str = "float32"  # the linear physode models' weights and solve (FitConfig.dtype)
     polish: int | None = None  # the linear models' L-BFGS budget (None: physode fit's default)
+    fourier_steps: int = FOURIER_STEPS  # the Fourier-ODE models' RK4 steps per stored interval
     models: tuple[str, ...] = ("fno", "fno-ar", "anode", "anodev2", "fourier-anode", "fourier-anodev2")
 
 
@@ -155,7 +161,8 @@ ROWS: dict[str, Row] = {
                                _transport("expr:0.7+0.4*tanh(10*(t-0.5))"), time_varying=True, target=3.0, steps=4,
                                models=LATENT, latent=9,  # a switch wants harmonics: latent 5 8.2e-2, 9 2.6e-2
                                # In float32 the polish's line search overflows (Galerkin: 0.29); in float64
-                               # Galerkin's uses all 200 evaluations (1.0e-2), and 191 more reached 3.6e-3.
+                               # Galerkin's first L-BFGS run stops after 197 evaluations (1.0e-2), a restart's
+                               # 200 more reach 3.6e-3: the default budget (200) leaves no room for restarts.
                                dtype="float64", polish=600),
     "pdebench-advection-0.1": Row("PDEBench advection u_t + beta u_x = 0, beta = 0.1", lambda: pde.simulate_advection(
         100, 256, _times(2.0), beta=0.1, initial="fourier", seed=DATA_SEED, cell_centred=True),
@@ -166,8 +173,11 @@ ROWS: dict[str, Row] = {
     "pdebench-advection-1.0": Row("PDEBench advection u_t + beta u_x = 0, beta = 1.0", lambda: pde.simulate_advection(
         100, 256, _times(2.0, 101), beta=1.0, initial="fourier", seed=DATA_SEED, cell_centred=True),
         pdebench=True, exact=Exact(c0=-1.0), steps=4, models=("fno", "fno-ar", "anode", "anodev2")),
+    # One RK4 step per stored interval (dt 2.5e-3): the field's fastest rates, the 16 modes' and the linear
+    # term's 8, stay well inside RK4's stability region, and at 512 points a step costs what an epoch does
+    # at 64, so the budget buys twice the epochs' worth of steps.
     "pdebench-burgers": Row("PDEBench Burgers u_t + u u_x = nu u_xx, nu = 0.01", lambda: pde.simulate_burgers(
-        100, 512, _times(0.1), nu=0.01, initial="fourier", seed=DATA_SEED), pdebench=True),
+        100, 512, _times(0.1), nu=0.01, initial="fourier", seed=DATA_SEED), pdebench=True, fourier_steps=1),
     "extrapolation": Row("transport c = 0.5 exp(1.5 t): fit t <= 0.5, score t in (0.5, 1]",
                          _transport("exponential:c0=0.5,a=1.5"), time_varying=True, target=3.0,
                          # 8 steps: at 4 the floor (1.5e-3) is above the 1e-3 target of an exact model. float64:
@@ -304,9 +314,10 @@ def fit_fno(split: Split, epochs: int, seed: int, autoregressive: bool) -> tuple
     return (pred[:, :, 0] if single else pred), real_parameters(model), fit_s
 
 
-def fourier_fit_config(variant: str, epochs: int, seed: int, polish: int) -> FitConfig:
+def fourier_fit_config(variant: str, row: Row, epochs: int, seed: int, polish: int) -> FitConfig:
     # The linear term and the evolution rates train at their own 3e-2 (see pde1d.model_kinds.parameter_groups).
-    model = FourierModelConfig(variant=variant, width=32, modes=16, blocks=2, linear=True)
+    model = FourierModelConfig(variant=variant, width=32, modes=16, blocks=2, linear=True,
+                               steps_per_interval=row.fourier_steps)
     # eval_every=epochs: metrics.jsonl has the test nRMSE before the polish as well as after it.
     return FitConfig(model=model, epochs=epochs, lr=3e-3, rate_lr=3e-2, polish=polish, seed=seed, eval_every=epochs,
                      progress=False)
@@ -376,29 +387,41 @@ def score(pred: torch.Tensor, split: Split, extrapolate: bool) -> dict[str, floa
 def fit_settings(name: str, model_name: str) -> dict[str, Any]:
     """What a reused result must have been fit with to stand for this row's model now."""
     row = ROWS[name]
-    return {"dtype": row.dtype, "steps": row.steps, "polish_budget": row.polish} if model_name in LINEAR_MODELS else {}
+    if model_name in LINEAR_MODELS:
+        return {"dtype": row.dtype, "steps": row.steps, "polish_budget": row.polish}
+    return {"steps": row.fourier_steps} if model_name in FOURIER_MODELS else {}
 
 
-def recorded_settings(name: str, result: dict[str, Any]) -> dict[str, Any]:
+def recorded_settings(name: str, model_name: str, result: dict[str, Any]) -> dict[str, Any]:
     """The settings a result was fit with; one from before they were recorded had float32, the default polish
-    budget and the row's steps then."""
+    budget and the row's steps then (the Fourier-ODE: its default steps)."""
+    if model_name in FOURIER_MODELS:
+        return {"steps": FOURIER_STEPS} | result
     return {"dtype": "float32", "steps": STEPS_BEFORE_RECORDED.get(name, ROWS[name].steps),
             "polish_budget": None} | result
+
+
+def run_name(model_name: str, seed: int, settings: dict[str, Any]) -> str:
+    """Named by the settings that differ from the defaults, so that no fit resumes one with other settings
+    (a linear model's steps changed only with a row's data, which has its own directory)."""
+    suffix = "" if settings.get("dtype", "float32") == "float32" else f"_{settings['dtype']}"
+    if settings.get("polish_budget") is not None:
+        suffix += f"_polish{settings['polish_budget']}"
+    if model_name in FOURIER_MODELS and settings["steps"] != FOURIER_STEPS:
+        suffix += f"_steps{settings['steps']}"
+    return f"{model_name}_seed{seed}{suffix}"
 
 
 def run_fit(work: Path, name: str, model_name: str, seed: int, epochs: dict[str, int], paths: tuple[Path, Path],
             split: Split, keep_prediction: bool, cached_only: bool,
             reused: dict[tuple[str, str, int], dict[str, Any]]) -> dict[str, Any] | None:
     settings = fit_settings(name, model_name)
-    # Named by the settings that differ from the defaults, so that no fit resumes one with other settings.
-    run_name = f"{model_name}_seed{seed}" + ("" if settings.get("dtype", "float32") == "float32"
-                                             else f"_{settings['dtype']}") + (
-        "" if settings.get("polish_budget") is None else f"_polish{settings['polish_budget']}")
-    cache = work / name / f"{run_name}.json"
+    run = run_name(model_name, seed, settings)
+    cache = work / name / f"{run}.json"
     if cache.exists():
         return json.loads(cache.read_text())
     earlier = reused.get((name, model_name, seed))
-    if earlier is not None and all(recorded_settings(name, earlier)[k] == v for k, v in settings.items()):
+    if earlier is not None and all(recorded_settings(name, model_name, earlier)[k] == v for k, v in settings.items()):
         return earlier  # a reused entry with other settings is refit
     if cached_only:
         return None
@@ -407,10 +430,11 @@ def run_fit(work: Path, name: str, model_name: str, seed: int, epochs: dict[str,
         if model_name in FNO_MODELS:
             pred, params, fit_s = fit_fno(split, epochs[model_name], seed, autoregressive=model_name == "fno-ar")
         else:
-            config = (fourier_fit_config(model_name.removeprefix("fourier-"), epochs["fourier"], seed, epochs["polish"])
+            config = (fourier_fit_config(model_name.removeprefix("fourier-"), ROWS[name], epochs["fourier"], seed,
+                                         epochs["polish"])
                       if model_name in FOURIER_MODELS
                       else linear_fit_config(model_name, ROWS[name], epochs["linear"], seed))
-            pred, params, fit_s = fit_physode(paths[0], work / name / run_name, split, config)
+            pred, params, fit_s = fit_physode(paths[0], work / name / run, split, config)
     except TrainingDiverged as err:
         result = {"model": model_name, "seed": seed, "diverged": str(err), "test_nrmse": float("nan")}
     else:
@@ -478,6 +502,16 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     return float(array.mean()), (float(array.std(ddof=1)) if array.size > 1 else 0.0)
 
 
+def changed_settings(model_name: str, result: dict[str, Any]) -> str:
+    """The settings of a fit that differ from its family's defaults, for the table."""
+    changed = [result["dtype"]] if result.get("dtype", "float32") != "float32" else []
+    if (budget := result.get("polish_budget")) is not None:
+        changed.append(f"polish {budget}")
+    if model_name in FOURIER_MODELS and (steps := result.get("steps", FOURIER_STEPS)) != FOURIER_STEPS:
+        changed.append(f"{steps} step{'s' if steps > 1 else ''}")
+    return ", ".join(changed)
+
+
 def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Per row: mean metrics per model, physode's best, FNO's best, the ratio and the targets."""
     table: dict[str, dict[str, Any]] = {}
@@ -489,12 +523,10 @@ def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             if not runs:
                 continue
             entry = {"seeds": len(runs), "diverged": len(every) - len(runs), "params": runs[0].get("params"),
-                     "changed": ", ".join(  # the settings that differ from the linear models' defaults
-                         ([runs[0]["dtype"]] if runs[0].get("dtype", "float32") != "float32" else []) +
-                         ([f"polish {b}"] if (b := runs[0].get("polish_budget")) is not None else [])),
+                     "changed": changed_settings(model_name, runs[0]),
                      "fit_time_s": statistics.fmean(r.get("fit_time_s", math.nan) for r in runs),
-                     "earlier_polish": model_name not in FNO_MODELS and any(
-                         r.get("polish") != POLISH_METHOD for r in runs)}
+                     "earlier_polish": "" if model_name in FNO_MODELS else "".join(sorted(
+                         {EARLIER_POLISHES[r.get("polish")][0] for r in runs if r.get("polish") != POLISH_METHOD}))}
             for key in ("test_nrmse", "pdebench_nrmse", "final_nrmse"):
                 entry[key], entry[key + "_std"] = mean_std([r.get(key, math.nan) for r in runs])
             models[model_name] = entry
@@ -551,13 +583,16 @@ def report(results: dict[str, Any], command: str) -> str:
             lines.append(
                 f"| {name} | {info['min_norm_ratio']:.2f} | {model_name}"
                 f"{f' ({changed})' if (changed := m.get('changed')) else ''} | {m['params']} | {m['seeds']}"
-                f"{f' (+{d} diverged)' if (d := m.get('diverged')) else ''}{' †' if m.get('earlier_polish') else ''} | "
+                f"{f' (+{d} diverged)' if (d := m.get('diverged')) else ''}"
+                f"{f' {earlier}' if (earlier := m.get('earlier_polish')) else ''} | "
                 f"{fmt(m['test_nrmse'])} ± "
                 f"{m['test_nrmse_std']:.0e} | {fmt(m['pdebench_nrmse'])} | {fmt(m['final_nrmse'])} | "
                 f"{m['fit_time_s']:.0f} |")
-    if any(m.get("earlier_polish") for row in summary.values() for m in row["models"].values()):
-        lines += ["", "† fit with the earlier polish (absolute L-BFGS tolerances; before 25d7ab6), "
-                  "reused from the previous report (`--reuse`): not refit for CPU time."]
+    marks = "".join(m.get("earlier_polish", "") for row in summary.values() for m in row["models"].values())
+    for mark, method in EARLIER_POLISHES.values():
+        if mark in marks:
+            lines += ["", f"{mark} fit with an earlier polish ({method}), reused from the previous report "
+                          "(`--reuse`): not refit for CPU time."]
     lines += ["", "## Targets per row", "",
               "| row | dynamics | steps | floor | physode best | FNO best | FNO / physode | target | met | "
               "ANODE / ANODEV2 (same network) |", "|---|---|---:|---:|---|---|---:|---:|---|---|"]
