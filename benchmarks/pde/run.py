@@ -75,7 +75,8 @@ LINEAR_MODELS = ("anode", "anodev2", "anodev2-latent", "galerkin")
 FOURIER_MODELS = ("fourier-anode", "fourier-anodev2")
 MODELS = FNO_MODELS + LINEAR_MODELS + FOURIER_MODELS
 # "polish": the Fourier-ODE's L-BFGS loss evaluations after Adam (the linear models take pde1d's default).
-FOURIER_STEPS = FourierModelConfig.steps_per_interval
+FOURIER_STEPS, FOURIER_WIDTH = 2, 32  # the Fourier-ODE's RK4 steps per stored interval and channels
+MODES = 16  # the Fourier layers' modes, FNO's and the Fourier-ODE's
 EPOCHS = {"fno": 150, "fno-ar": 10, "linear": 60, "fourier": 30, "polish": 0}
 BATCH = 16
 # Recorded with every physode fit: its polish's L-BFGS tolerances are relative to the loss where a run begins
@@ -118,6 +119,8 @@ class Row:
     dtype: str = "float32"  # the linear physode models' weights and solve (FitConfig.dtype)
     polish: int | None = None  # the linear models' L-BFGS budget (None: physode fit's default)
     fourier_steps: int = FOURIER_STEPS  # the Fourier-ODE models' RK4 steps per stored interval
+    fourier_width: int = FOURIER_WIDTH  # the Fourier-ODE models' channels
+    modes: int = MODES  # the Fourier layers' modes, FNO's and the Fourier-ODE's alike
     models: tuple[str, ...] = ("fno", "fno-ar", "anode", "anodev2", "fourier-anode", "fourier-anodev2")
 
 
@@ -173,11 +176,13 @@ ROWS: dict[str, Row] = {
     "pdebench-advection-1.0": Row("PDEBench advection u_t + beta u_x = 0, beta = 1.0", lambda: pde.simulate_advection(
         100, 256, _times(2.0, 101), beta=1.0, initial="fourier", seed=DATA_SEED, cell_centred=True),
         pdebench=True, exact=Exact(c0=-1.0), steps=4, models=("fno", "fno-ar", "anode", "anodev2")),
-    # One RK4 step per stored interval (dt 2.5e-3): the field's fastest rates, the 16 modes' and the linear
-    # term's 8, stay well inside RK4's stability region, and at 512 points a step costs what an epoch does
-    # at 64, so the budget buys twice the epochs' worth of steps.
+    # nu 0.01 carries the energy of wavenumbers <= 8 up to ~30 (the Fourier-ODE at 16 modes: 2.9e-2, 69% of
+    # its error energy above wavenumber 8): 32 modes, for FNO too. One RK4 step per stored interval (dt 2.5e-3) keeps the field's fastest
+    # rates well inside RK4's stability region (2 steps: the same 3.3e-2 after Adam) at half the cost. Width 64:
+    # at 32 the fit is under-fit (train 2.1e-2, test 1.9e-2); after 20 epochs width 64 3.6e-2, 32 6.8e-2.
     "pdebench-burgers": Row("PDEBench Burgers u_t + u u_x = nu u_xx, nu = 0.01", lambda: pde.simulate_burgers(
-        100, 512, _times(0.1), nu=0.01, initial="fourier", seed=DATA_SEED), pdebench=True, fourier_steps=1),
+        100, 512, _times(0.1), nu=0.01, initial="fourier", seed=DATA_SEED), pdebench=True, fourier_steps=1,
+        modes=32, fourier_width=64),
     "extrapolation": Row("transport c = 0.5 exp(1.5 t): fit t <= 0.5, score t in (0.5, 1]",
                          _transport("exponential:c0=0.5,a=1.5"), time_varying=True, target=3.0,
                          # 8 steps: at 4 the floor (1.5e-3) is above the 1e-3 target of an exact model. float64:
@@ -277,7 +282,8 @@ def train_loop(model: torch.nn.Module, split: Split, epochs: int, seed: int, lr_
     return time.perf_counter() - began
 
 
-def fit_fno(split: Split, epochs: int, seed: int, autoregressive: bool) -> tuple[torch.Tensor | None, int, float]:
+def fit_fno(split: Split, epochs: int, seed: int, autoregressive: bool,
+            modes: int) -> tuple[torch.Tensor | None, int, float]:
     from neuralop.models import FNO
 
     torch.manual_seed(seed)
@@ -286,7 +292,7 @@ def fit_fno(split: Split, epochs: int, seed: int, autoregressive: bool) -> tuple
         return None, 0, 0.0  # u0 -> fixed output times cannot predict times it has no channel for
     single = split.test.ndim == 3  # (sample, time, x); fields: (sample, time, channel, x)
     channels = 1 if single else split.test.shape[2]
-    model = FNO(n_modes=(16,), hidden_channels=32, in_channels=channels,
+    model = FNO(n_modes=(modes,), hidden_channels=32, in_channels=channels,
                 out_channels=channels * (1 if autoregressive else n_train), n_layers=4)
 
     def fields(u: torch.Tensor) -> torch.Tensor:
@@ -316,7 +322,7 @@ def fit_fno(split: Split, epochs: int, seed: int, autoregressive: bool) -> tuple
 
 def fourier_fit_config(variant: str, row: Row, epochs: int, seed: int, polish: int) -> FitConfig:
     # The linear term and the evolution rates train at their own 3e-2 (see pde1d.model_kinds.parameter_groups).
-    model = FourierModelConfig(variant=variant, width=32, modes=16, blocks=2, linear=True,
+    model = FourierModelConfig(variant=variant, width=row.fourier_width, modes=row.modes, blocks=2, linear=True,
                                steps_per_interval=row.fourier_steps)
     # eval_every=epochs: metrics.jsonl has the test nRMSE before the polish as well as after it.
     return FitConfig(model=model, epochs=epochs, lr=3e-3, rate_lr=3e-2, polish=polish, seed=seed, eval_every=epochs,
@@ -389,14 +395,18 @@ def fit_settings(name: str, model_name: str) -> dict[str, Any]:
     row = ROWS[name]
     if model_name in LINEAR_MODELS:
         return {"dtype": row.dtype, "steps": row.steps, "polish_budget": row.polish}
-    return {"steps": row.fourier_steps} if model_name in FOURIER_MODELS else {}
+    if model_name in FOURIER_MODELS:
+        return {"steps": row.fourier_steps, "width": row.fourier_width, "modes": row.modes}
+    return {"modes": row.modes}  # FNO
 
 
 def recorded_settings(name: str, model_name: str, result: dict[str, Any]) -> dict[str, Any]:
     """The settings a result was fit with; one from before they were recorded had float32, the default polish
     budget and the row's steps then (the Fourier-ODE: its default steps)."""
     if model_name in FOURIER_MODELS:
-        return {"steps": FOURIER_STEPS} | result
+        return {"steps": FOURIER_STEPS, "width": FOURIER_WIDTH, "modes": MODES} | result
+    if model_name in FNO_MODELS:
+        return {"modes": MODES} | result
     return {"dtype": "float32", "steps": STEPS_BEFORE_RECORDED.get(name, ROWS[name].steps),
             "polish_budget": None} | result
 
@@ -409,6 +419,10 @@ def run_name(model_name: str, seed: int, settings: dict[str, Any]) -> str:
         suffix += f"_polish{settings['polish_budget']}"
     if model_name in FOURIER_MODELS and settings["steps"] != FOURIER_STEPS:
         suffix += f"_steps{settings['steps']}"
+    if model_name in FOURIER_MODELS and settings["width"] != FOURIER_WIDTH:
+        suffix += f"_width{settings['width']}"
+    if settings.get("modes", MODES) != MODES:
+        suffix += f"_modes{settings['modes']}"
     return f"{model_name}_seed{seed}{suffix}"
 
 
@@ -428,7 +442,8 @@ def run_fit(work: Path, name: str, model_name: str, seed: int, epochs: dict[str,
     torch.manual_seed(seed)
     try:
         if model_name in FNO_MODELS:
-            pred, params, fit_s = fit_fno(split, epochs[model_name], seed, autoregressive=model_name == "fno-ar")
+            pred, params, fit_s = fit_fno(split, epochs[model_name], seed, autoregressive=model_name == "fno-ar",
+                                          modes=settings["modes"])
         else:
             config = (fourier_fit_config(model_name.removeprefix("fourier-"), ROWS[name], epochs["fourier"], seed,
                                          epochs["polish"])
@@ -442,8 +457,9 @@ def run_fit(work: Path, name: str, model_name: str, seed: int, epochs: dict[str,
             return None
         result = {"model": model_name, "seed": seed, "params": params, "fit_time_s": round(fit_s, 2),
                   **score(pred.float(), split, ROWS[name].extrapolate)}
+        result.update(settings)
         if model_name not in FNO_MODELS:
-            result.update(polish=POLISH_METHOD, **settings)
+            result["polish"] = POLISH_METHOD
         if keep_prediction:
             np.save(work / name / f"{model_name}_seed{seed}_pred.npy", pred.numpy()[:4])
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -509,6 +525,10 @@ def changed_settings(model_name: str, result: dict[str, Any]) -> str:
         changed.append(f"polish {budget}")
     if model_name in FOURIER_MODELS and (steps := result.get("steps", FOURIER_STEPS)) != FOURIER_STEPS:
         changed.append(f"{steps} step{'s' if steps > 1 else ''}")
+    if model_name in FOURIER_MODELS and (width := result.get("width", FOURIER_WIDTH)) != FOURIER_WIDTH:
+        changed.append(f"width {width}")
+    if (modes := result.get("modes", MODES)) != MODES:
+        changed.append(f"{modes} modes")
     return ", ".join(changed)
 
 
