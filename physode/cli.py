@@ -18,14 +18,14 @@ from physode.cli_types import ArgumentParser
 from physode.errors import InputError, one_line, os_error_message
 from physode.problems.cifar10 import cli as cifar10_cli
 from physode.problems.pde import cli as pde_cli
-from physode.problems.pde1d import cli as pde1d_cli
+from physode.problems.fitting import cli as fitting_cli
 from physode.version import __version__
 
 DEBUG_ENV = "PHYSODE_DEBUG"
 """Environment variable that, set to 1, shows tracebacks like ``--debug``."""
 
 # Modules that register sub-commands, in the order `physode --help` lists them.
-COMMANDS: tuple[ModuleType, ...] = (pde_cli, cifar10_cli, pde1d_cli)
+COMMANDS: tuple[ModuleType, ...] = (pde_cli, cifar10_cli, fitting_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:

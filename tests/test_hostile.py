@@ -21,9 +21,9 @@ import pytest
 from physode.cli import main
 from physode.problems.cifar10.data import FOLDER, TEST_FILE, TRAIN_FILES
 from physode.problems.pde import simulate_transport_to_file
-from physode.problems.pde1d.fit import fit
-from physode.problems.pde1d.fit_config import FitConfig
-from physode.problems.pde1d.models import ModelConfig
+from physode.problems.fitting.fit import fit
+from physode.problems.fitting.fit_config import FitConfig
+from physode.problems.fitting.models import ModelConfig
 from physode.training import save_checkpoint
 from physode.training.lock import LOCK_FILE
 

@@ -37,9 +37,9 @@ TARGET = 1.2
 CHILD = """
 import json, resource, sys, time
 began = time.perf_counter()
-from physode.problems.pde1d.fit import fit
-from physode.problems.pde1d.fit_config import FitConfig
-from physode.problems.pde1d.models import ModelConfig
+from physode.problems.fitting.fit import fit
+from physode.problems.fitting.fit_config import FitConfig
+from physode.problems.fitting.models import ModelConfig
 args = json.loads(sys.argv[1])
 if args["data"] is not None:
     model = ModelConfig(variant="anodev2", steps_per_interval=1, modes=16)

@@ -11,8 +11,8 @@ scored on the same test samples by the same code (:mod:`physode.trajectory_metri
   rollout, gradients through it), but with a window of ONE given frame (PDEBench: 10) so it sees
   exactly what the ODE models see.
 - ``anode``, ``anodev2``, ``anodev2-latent``, ``galerkin`` (physode's implementation of the Galerkin-ODE
-  peer, on the wave and transport rows): physode's linear spectral models (:mod:`physode.problems.pde1d`,
-  fit by its :func:`~physode.problems.pde1d.fit.fit`; RK4 with 2 steps per stored interval, 4
+  peer, on the wave and transport rows): physode's linear spectral models (:mod:`physode.problems.fitting`,
+  fit by its :func:`~physode.problems.fitting.fit.fit`; RK4 with 2 steps per stored interval, 4
   where ``k c dt`` is large: transport, PDEBench advection beta 1).
 - ``fourier-anode``, ``fourier-anodev2``: ``physode fit --model fourier`` (2 Fourier blocks, width 32,
   16 modes, with the linear spectral term), the same curriculum and one-cycle schedule, optionally
@@ -59,12 +59,12 @@ import torch
 from physode.io import TrajectoryFile, atomic_write_text
 from physode.problems import pde
 from physode.problems.pde.decay import DECAY_FLOOR, smallest_norm_ratios
-from physode.problems.pde1d.evaluate import load_run
-from physode.problems.pde1d.fit import TrainingDiverged, fit
-from physode.problems.pde1d.fit_config import POLISH, POLISH_PER_PARAMETER, FitConfig
-from physode.problems.pde1d.fourier_model import FourierModelConfig
-from physode.problems.pde1d.models import ModelConfig, build_model
-from physode.problems.pde1d.plot import plot_runs
+from physode.problems.fitting.evaluate import load_run
+from physode.problems.fitting.fit import TrainingDiverged, fit
+from physode.problems.fitting.fit_config import POLISH, POLISH_PER_PARAMETER, FitConfig
+from physode.problems.fitting.fourier_model import FourierModelConfig
+from physode.problems.fitting.models import ModelConfig, build_model
+from physode.problems.fitting.plot import plot_runs
 from physode.trajectory_metrics import nrmse_predicted_times, pdebench_metrics
 
 HERE = Path(__file__).resolve().parent
@@ -74,7 +74,7 @@ FNO_MODELS = ("fno", "fno-ar")
 LINEAR_MODELS = ("anode", "anodev2", "anodev2-latent", "galerkin")
 FOURIER_MODELS = ("fourier-anode", "fourier-anodev2")
 MODELS = FNO_MODELS + LINEAR_MODELS + FOURIER_MODELS
-# "polish": the Fourier-ODE's L-BFGS loss evaluations after Adam (the linear models take pde1d's default).
+# "polish": the Fourier-ODE's L-BFGS loss evaluations after Adam (the linear models take the fitting package's default).
 FOURIER_STEPS, FOURIER_WIDTH = 2, 32  # the Fourier-ODE's RK4 steps per stored interval and channels
 MODES = 16  # the Fourier layers' modes, FNO's and the Fourier-ODE's
 EPOCHS = {"fno": 150, "fno-ar": 10, "linear": 60, "fourier": 30, "polish": 0}
@@ -321,7 +321,7 @@ def fit_fno(split: Split, epochs: int, seed: int, autoregressive: bool,
 
 
 def fourier_fit_config(variant: str, row: Row, epochs: int, seed: int, polish: int) -> FitConfig:
-    # The linear term and the evolution rates train at their own 3e-2 (see pde1d.model_kinds.parameter_groups).
+    # The linear term and the evolution rates train at their own 3e-2 (see fitting.model_kinds.parameter_groups).
     model = FourierModelConfig(variant=variant, width=row.fourier_width, modes=row.modes, blocks=2, linear=True,
                                steps_per_interval=row.fourier_steps)
     # eval_every=epochs: metrics.jsonl has the test nRMSE before the polish as well as after it.
@@ -330,7 +330,7 @@ def fourier_fit_config(variant: str, row: Row, epochs: int, seed: int, polish: i
 
 
 def linear_fit_config(variant: str, row: Row, epochs: int, seed: int) -> FitConfig:
-    # lr 0.01 for the multipliers, 0.1 for the evolution rates (see pde1d.model_kinds.parameter_groups).
+    # lr 0.01 for the multipliers, 0.1 for the evolution rates (see fitting.model_kinds.parameter_groups).
     return FitConfig(model=ModelConfig(variant=variant, steps_per_interval=row.steps, latent=row.latent),
                      epochs=epochs, lr=0.01, rate_lr=0.1, seed=seed, eval_every=0, progress=False, dtype=row.dtype,
                      polish=row.polish)

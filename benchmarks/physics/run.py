@@ -2,7 +2,7 @@
 
 Every PDE of :mod:`physode.problems.pde` (diffusion with nu(t), advection-diffusion with c(t),
 Burgers, Fisher-KPP, Allen-Cahn) is simulated into a small trajectory file and fitted by the SAME
-generic 1-D code (:func:`physode.problems.pde1d.fit.fit`, nothing per PDE) for the variants anode,
+generic 1-D code (:func:`physode.problems.fitting.fit.fit`, nothing per PDE) for the variants anode,
 neuralode and anodev2 and seeds 0, 1, 2; the table reports PDEBench's test nRMSE (mean +- std over
 seeds), parameters and fit time. A second table fits PDEBench-layout advection files (written by
 :func:`physode.problems.pde.write_pdebench` with PDEBench's generation settings, read back
@@ -34,10 +34,10 @@ import torch
 
 from physode.io import TrajectoryFile, atomic_path, atomic_write_text
 from physode.problems import pde
-from physode.problems.pde1d.fit import TrainingDiverged
-from physode.problems.pde1d.fit_config import FitConfig
-from physode.problems.pde1d.models import ModelConfig
-from physode.problems.pde1d.quickstart import fit_variant
+from physode.problems.fitting.fit import TrainingDiverged
+from physode.problems.fitting.fit_config import FitConfig
+from physode.problems.fitting.models import ModelConfig
+from physode.problems.fitting.quickstart import fit_variant
 
 HERE = Path(__file__).resolve().parent
 
@@ -183,7 +183,7 @@ def report(results: dict[str, Any], seeds: list[int], pdebench_seeds: list[int],
         "",
         f"Data: one file per PDE, {N_SAMPLES} samples ({n_test} test, seeded split), {NT} equally spaced "
         f"times on [0, T], {NX} points on the periodic [0, 1), data seed {DATA_SEED}, float64 reference "
-        "solvers of `physode.problems.pde`. Every PDE is fit by the same `pde1d` code with the same "
+        "solvers of `physode.problems.pde`. Every PDE is fit by the same `fitting` code with the same "
         f"budget: {_budget(config)}. Seeds {seeds} (initial weights and batch order). nRMSE over the predicted times "
         "(||pred - true||_2 / ||true||_2 over x, averaged over test samples and the predicted times), "
         "mean ± std over seeds. Change: mean ||u(T) - u(0)|| / ||u(0)|| of the data (how much happens). "

@@ -28,11 +28,11 @@ from typing import Any
 import torch
 
 from physode.io import atomic_write_text
-from physode.problems.pde1d.fit import TrainingDiverged
-from physode.problems.pde1d.fit_config import POLISH, POLISH_PER_PARAMETER, FitConfig
-from physode.problems.pde1d.models import VARIANTS, ModelConfig
-from physode.problems.pde1d.plot import plot_runs
-from physode.problems.pde1d.quickstart import DATA, fit_variant, simulate_dataset
+from physode.problems.fitting.fit import TrainingDiverged
+from physode.problems.fitting.fit_config import POLISH, POLISH_PER_PARAMETER, FitConfig
+from physode.problems.fitting.models import VARIANTS, ModelConfig
+from physode.problems.fitting.plot import plot_runs
+from physode.problems.fitting.quickstart import DATA, fit_variant, simulate_dataset
 
 HERE = Path(__file__).resolve().parent
 FAMILIES = {
@@ -48,7 +48,7 @@ FIGURES = {"exponential": "figure2.png", "sinusoidal": "figure2_sinusoidal.png",
 STEPS = 4
 # The PDE benchmark's learning rates: 0.01 for the multipliers, 0.1 for the evolution's read-outs and rates.
 LR, RATE_LR = 0.01, 0.1
-# anodev2-latent's latent dimension (and so galerkin's basis size): pde1d's default 5 (one exponential mode,
+# anodev2-latent's latent dimension (and so galerkin's basis size): the fitting package's default 5 (one exponential mode,
 # oscillators at pi and 2 pi), which holds the exponential and the sinusoid's 2 pi; a tanh switch wants the
 # harmonics up to 4 pi, 9 (latent 5: 8.2e-2 on the switch, 9: 2.6e-2). Extra oscillators are directions the
 # optimizer can leave the data's by: on the sinusoid latent 9 scores 1.3e-2 (the variation below).

@@ -36,7 +36,7 @@ from torch.nn import functional as F
 
 import physode
 from physode.errors import InputError
-from physode.problems.pde1d.variants import BASES, STATIC, VARIANTS, evolution_operator
+from physode.problems.fitting.variants import BASES, STATIC, VARIANTS, evolution_operator
 from physode.steppers import get_method
 
 LAYERS = ("spectral", "stencil")

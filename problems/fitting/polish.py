@@ -33,8 +33,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from physode.problems.pde1d.loss import trajectory_loss
-from physode.problems.pde1d.samples import TrainSplit
+from physode.problems.fitting.loss import trajectory_loss
+from physode.problems.fitting.samples import TrainSplit
 from physode.training import DistContext, all_reduce_gradients, all_reduce_sum
 
 HISTORY = 50  # curvature pairs kept: more than the linear models' parameters' worth of directions

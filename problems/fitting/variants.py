@@ -34,7 +34,7 @@ from physode.errors import InputError
 from physode.evolution.galerkin import BASES  # re-exported: the galerkin variant's choices
 
 if TYPE_CHECKING:
-    from physode.problems.pde1d.models import ModelConfig
+    from physode.problems.fitting.models import ModelConfig
 
 STATIC = ("anode", "neuralode")
 VARIANTS = (*STATIC, "anodev2", "anodev2-neural", "anodev2-latent", "galerkin")

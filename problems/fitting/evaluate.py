@@ -1,7 +1,7 @@
 """Errors of predicted trajectories (nRMSE over the predicted times, and PDEBench's metrics) and
 loading / evaluating fitted runs.
 
-A run directory (written by :func:`physode.problems.pde1d.fit.fit`) holds ``checkpoint.pt`` (model
+A run directory (written by :func:`physode.problems.fitting.fit.fit`) holds ``checkpoint.pt`` (model
 config, grid, weights, optimizer and RNG state, the data file it was fit to), ``metrics.jsonl``
 (one record per epoch) and ``metrics.json`` (the final test metrics). The checkpoint alone is
 enough to rebuild the model; the data file is only needed to compute errors.
@@ -24,9 +24,9 @@ from torch import Tensor
 
 from physode.errors import InputError, one_line
 from physode.io import TrajectoryFile, check_output
-from physode.problems.pde1d.model_kinds import AnyModel, describe, rebuild
-from physode.problems.pde1d.models import parameter_count
-from physode.problems.pde1d.variants import LABELS
+from physode.problems.fitting.model_kinds import AnyModel, describe, rebuild
+from physode.problems.fitting.models import parameter_count
+from physode.problems.fitting.variants import LABELS
 from physode.training import (
     CHECKPOINT,
     DistContext,

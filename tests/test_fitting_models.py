@@ -10,16 +10,16 @@ import torch
 
 from physode.errors import InputError
 from physode.problems.pde import Exponential, simulate_advection_diffusion, simulate_transport
-from physode.problems.pde1d.evaluate import nrmse
-from physode.problems.pde1d.fit import horizon
-from physode.problems.pde1d.models import (
+from physode.problems.fitting.evaluate import nrmse
+from physode.problems.fitting.fit import horizon
+from physode.problems.fitting.models import (
     LAYERS,
     VARIANTS,
     ModelConfig,
     build_model,
     parameter_count,
 )
-from physode.problems.pde1d.estimates import velocity_estimate
+from physode.problems.fitting.estimates import velocity_estimate
 
 NX = 32
 X = np.arange(NX) / NX

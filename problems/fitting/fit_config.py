@@ -6,11 +6,11 @@ import math
 from dataclasses import dataclass, field
 
 from physode.errors import InputError
-from physode.problems.pde1d.evaluate import DTYPES
-from physode.problems.pde1d.fourier_model import FourierModelConfig
-from physode.problems.pde1d.loss import LOSSES
-from physode.problems.pde1d.model_kinds import AnyModelConfig
-from physode.problems.pde1d.models import ModelConfig
+from physode.problems.fitting.evaluate import DTYPES
+from physode.problems.fitting.fourier_model import FourierModelConfig
+from physode.problems.fitting.loss import LOSSES
+from physode.problems.fitting.model_kinds import AnyModelConfig
+from physode.problems.fitting.models import ModelConfig
 
 FOURIER_LR, RATE_LR = 3e-3, 0.03  # the fourier model's default peak learning rates (network, rates)
 # The linear model's default L-BFGS budget after Adam: POLISH loss evaluations, or POLISH_PER_PARAMETER per

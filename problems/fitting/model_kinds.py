@@ -19,8 +19,8 @@ from torch import nn
 
 from physode.errors import InputError
 from physode.evolution import LinearLatent
-from physode.problems.pde1d.fourier_model import FourierModelConfig, FourierTrajectoryModel
-from physode.problems.pde1d.models import ModelConfig, TrajectoryModel, build_model, config_from_dict
+from physode.problems.fitting.fourier_model import FourierModelConfig, FourierTrajectoryModel
+from physode.problems.fitting.models import ModelConfig, TrajectoryModel, build_model, config_from_dict
 
 MODEL_KINDS = ("linear", "fourier")
 AnyModelConfig = Union[ModelConfig, FourierModelConfig]

@@ -16,15 +16,15 @@ from physode.cli import main
 from physode.errors import InputError
 from physode.io import TrajectoryFile, write_trajectories
 from physode.problems.pde import simulate_transport_to_file
-from physode.problems.pde1d.evaluate import EVALUATION, SUMMARY, evaluate_run
-from physode.problems.pde1d.fit import TrainingDiverged, fit
-from physode.problems.pde1d.fit_config import FitConfig
-from physode.problems.pde1d.fourier_model import FourierModelConfig
-from physode.problems.pde1d.loss import trajectory_loss
-from physode.problems.pde1d.model_kinds import parameter_groups
-from physode.problems.pde1d.polish import polish, training_loss
-from physode.problems.pde1d.samples import TrainSplit
-from physode.problems.pde1d.models import ModelConfig, build_model
+from physode.problems.fitting.evaluate import EVALUATION, SUMMARY, evaluate_run
+from physode.problems.fitting.fit import TrainingDiverged, fit
+from physode.problems.fitting.fit_config import FitConfig
+from physode.problems.fitting.fourier_model import FourierModelConfig
+from physode.problems.fitting.loss import trajectory_loss
+from physode.problems.fitting.model_kinds import parameter_groups
+from physode.problems.fitting.polish import polish, training_loss
+from physode.problems.fitting.samples import TrainSplit
+from physode.problems.fitting.models import ModelConfig, build_model
 from physode.training import CHECKPOINT, METRICS, DistContext, load_checkpoint, read_metrics
 
 from killed_runs import sigkill_when, without_timing

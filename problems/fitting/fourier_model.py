@@ -35,7 +35,7 @@ LINEAR_MODES = 8  # default cap of the linear term's modes (RK4 stability, see t
 
 @dataclass(frozen=True)
 class FourierModelConfig(FourierODEConfig):
-    """A :class:`~physode.models.FourierODEConfig` for one solution field, with pde1d's defaults.
+    """A :class:`~physode.models.FourierODEConfig` for one solution field, with the fitting package's defaults.
 
     ``evolve`` (None): the projection, and the linear term when there is one.
     ``linear_modes`` (None with ``linear``): ``min(modes, LINEAR_MODES)``.

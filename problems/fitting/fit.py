@@ -38,14 +38,14 @@ import torch
 
 from physode.errors import InputError, TrainingDiverged
 from physode.io import TrajectoryFile, check_run_dir, file_fingerprint
-from physode.problems.pde1d.evaluate import DTYPES, FORMAT, SUMMARY, channel_weights, evaluate_model
-from physode.problems.pde1d.fit_config import FitConfig, default_polish
-from physode.problems.pde1d.model_kinds import AnyModel, build_for_grid, describe, parameter_groups
-from physode.problems.pde1d.models import ModelConfig, parameter_count
-from physode.problems.pde1d.loss import trajectory_loss
-from physode.problems.pde1d.polish import polish
-from physode.problems.pde1d.samples import TrainSplit
-from physode.problems.pde1d.variants import shaping_settings
+from physode.problems.fitting.evaluate import DTYPES, FORMAT, SUMMARY, channel_weights, evaluate_model
+from physode.problems.fitting.fit_config import FitConfig, default_polish
+from physode.problems.fitting.model_kinds import AnyModel, build_for_grid, describe, parameter_groups
+from physode.problems.fitting.models import ModelConfig, parameter_count
+from physode.problems.fitting.loss import trajectory_loss
+from physode.problems.fitting.polish import polish
+from physode.problems.fitting.samples import TrainSplit
+from physode.problems.fitting.variants import shaping_settings
 from physode.training import (
     CHECKPOINT,
     METRICS,

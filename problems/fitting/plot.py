@@ -18,9 +18,9 @@ import torch
 
 from physode.errors import InputError
 from physode.io import TrajectoryFile, atomic_path, check_output
-from physode.problems.pde1d.evaluate import check_grid, load_run
-from physode.problems.pde1d.estimates import velocity_estimate, wave_speed_estimate
-from physode.problems.pde1d.models import TrajectoryModel
+from physode.problems.fitting.evaluate import check_grid, load_run
+from physode.problems.fitting.estimates import velocity_estimate, wave_speed_estimate
+from physode.problems.fitting.models import TrajectoryModel
 
 TRUTH_COLOR = "C0"  # the paper: blue truth, orange ANODE, green ANODEV2
 # A fixed look per variant, so that curves lying on top of each other stay distinguishable.

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from physode.io import TrajectoryFile, write_trajectories
-from physode.problems.pde1d.evaluate import evaluate_model
-from physode.problems.pde1d.models import ModelConfig, build_model
+from physode.problems.fitting.evaluate import evaluate_model
+from physode.problems.fitting.models import ModelConfig, build_model
 
 NX, LENGTH = 32, 2.0
 

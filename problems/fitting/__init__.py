@@ -20,12 +20,12 @@ it reads the field, the times and the grid through :class:`physode.io.Trajectory
 Command line: ``physode fit``, ``physode evaluate pde1d``, ``physode plot``, ``physode quickstart``.
 """
 
-from physode.problems.pde1d.evaluate import evaluate_model, evaluate_run, load_run, nrmse
-from physode.problems.pde1d.fit import TrainingDiverged, fit
-from physode.problems.pde1d.fit_config import FitConfig
-from physode.problems.pde1d.fourier_model import FourierModelConfig, FourierTrajectoryModel
-from physode.problems.pde1d.model_kinds import MODEL_KINDS
-from physode.problems.pde1d.models import (
+from physode.problems.fitting.evaluate import evaluate_model, evaluate_run, load_run, nrmse
+from physode.problems.fitting.fit import TrainingDiverged, fit
+from physode.problems.fitting.fit_config import FitConfig
+from physode.problems.fitting.fourier_model import FourierModelConfig, FourierTrajectoryModel
+from physode.problems.fitting.model_kinds import MODEL_KINDS
+from physode.problems.fitting.models import (
     LAYERS,
     VARIANTS,
     ModelConfig,
@@ -33,9 +33,9 @@ from physode.problems.pde1d.models import (
     build_model,
     parameter_count,
 )
-from physode.problems.pde1d.estimates import velocity_estimate, wave_speed_estimate
-from physode.problems.pde1d.plot import plot_runs
-from physode.problems.pde1d.quickstart import run_quickstart
+from physode.problems.fitting.estimates import velocity_estimate, wave_speed_estimate
+from physode.problems.fitting.plot import plot_runs
+from physode.problems.fitting.quickstart import run_quickstart
 
 __all__ = [
     "LAYERS",

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from physode.io import atomic_write_text
-from physode.problems.pde1d.fit import fit
-from physode.problems.pde1d.fit_config import FitConfig
-from physode.problems.pde1d.plot import plot_runs
+from physode.problems.fitting.fit import fit
+from physode.problems.fitting.fit_config import FitConfig
+from physode.problems.fitting.plot import plot_runs
 from physode.problems.pde.transport import simulate_transport_to_file
 
 QUICKSTART_DIR = "physode-quickstart"

@@ -1,4 +1,4 @@
-"""Command line of the 1-D field fits: ``physode fit``, ``physode evaluate pde1d``, ``physode plot``,
+"""Command line of the field fits: ``physode fit``, ``physode evaluate pde1d``, ``physode plot``,
 ``physode quickstart`` (also what ``physode`` alone runs)."""
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ import torch
 from physode.cli_types import fraction, int_in, learning_rate, positive_int, seed
 from physode.errors import InputError
 from physode.nn.variants import COUPLED
-from physode.problems.pde1d.evaluate import SUMMARY, evaluate_run
-from physode.problems.pde1d.fit import fit
-from physode.problems.pde1d.fit_config import POLISH, POLISH_PER_PARAMETER, FitConfig
-from physode.problems.pde1d.fourier_model import FourierModelConfig
-from physode.problems.pde1d.loss import LOSSES
-from physode.problems.pde1d.model_kinds import MODEL_KINDS, AnyModelConfig
-from physode.problems.pde1d.models import LAYERS, VARIANTS, ModelConfig
-from physode.problems.pde1d.plot import plot_runs
-from physode.problems.pde1d.quickstart import QUICKSTART_DIR, format_table, run_quickstart
-from physode.problems.pde1d.variants import BASES
+from physode.problems.fitting.evaluate import SUMMARY, evaluate_run
+from physode.problems.fitting.fit import fit
+from physode.problems.fitting.fit_config import POLISH, POLISH_PER_PARAMETER, FitConfig
+from physode.problems.fitting.fourier_model import FourierModelConfig
+from physode.problems.fitting.loss import LOSSES
+from physode.problems.fitting.model_kinds import MODEL_KINDS, AnyModelConfig
+from physode.problems.fitting.models import LAYERS, VARIANTS, ModelConfig
+from physode.problems.fitting.plot import plot_runs
+from physode.problems.fitting.quickstart import QUICKSTART_DIR, format_table, run_quickstart
+from physode.problems.fitting.variants import BASES
 from physode.training import add_progress_option, check_finite_metrics, problem_subparsers, strict_json
 
 _FIT, _MODEL, _FOURIER = FitConfig(), ModelConfig(), FourierModelConfig()

@@ -11,10 +11,10 @@ from matplotlib import image
 from physode.cli import main
 from physode.errors import InputError
 from physode.problems.pde import simulate_transport_to_file
-from physode.problems.pde1d.fit import fit
-from physode.problems.pde1d.fit_config import FitConfig
-from physode.problems.pde1d.models import ModelConfig
-from physode.problems.pde1d.plot import plot_runs
+from physode.problems.fitting.fit import fit
+from physode.problems.fitting.fit_config import FitConfig
+from physode.problems.fitting.models import ModelConfig
+from physode.problems.fitting.plot import plot_runs
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -18,10 +18,10 @@ import torch
 
 from physode.cli import main
 from physode.problems.pde import simulate_fisher_kpp, write
-from physode.problems.pde1d.evaluate import SUMMARY, evaluate_run, load_run
-from physode.problems.pde1d.fit import fit
-from physode.problems.pde1d.fit_config import FitConfig
-from physode.problems.pde1d.fourier_model import FourierModelConfig, FourierTrajectoryModel
+from physode.problems.fitting.evaluate import SUMMARY, evaluate_run, load_run
+from physode.problems.fitting.fit import fit
+from physode.problems.fitting.fit_config import FitConfig
+from physode.problems.fitting.fourier_model import FourierModelConfig, FourierTrajectoryModel
 from physode.training import CHECKPOINT, METRICS, load_checkpoint, read_metrics
 
 from killed_runs import sigkill_when, without_timing
@@ -100,7 +100,7 @@ def test_static_fourier_runs_with_a_linear_term_rebuild_and_polish(variant: str,
 
 
 def test_parameter_groups_split_rates_from_the_network() -> None:
-    from physode.problems.pde1d.model_kinds import parameter_groups
+    from physode.problems.fitting.model_kinds import parameter_groups
 
     model = FourierTrajectoryModel(FourierModelConfig(width=4, modes=3, blocks=1, linear=True))
     network, rates = parameter_groups(model, 1e-3, 0.1)
