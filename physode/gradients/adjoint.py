@@ -38,7 +38,7 @@ from physode.gradients.base import (
     restored,
     run_forward,
 )
-from physode.steppers import ButcherTableau, StepSizeController, get_method, integrate_adaptive
+from physode.steppers import Stepper, StepSizeController, get_method, integrate_adaptive
 
 
 class Adjoint(GradientStrategy):
@@ -53,7 +53,7 @@ class Adjoint(GradientStrategy):
     name = "adjoint"
 
     def __init__(
-        self, method: str | ButcherTableau | None = None, controller: StepSizeController | None = None
+        self, method: str | Stepper | None = None, controller: StepSizeController | None = None
     ) -> None:
         self.method = None if method is None else get_method(method)
         self.controller = controller
@@ -72,8 +72,8 @@ class Adjoint(GradientStrategy):
         dynamics = _dynamics(solve)
         if not torch.is_grad_enabled():
             return run_forward(solve, y0)[0]
-        tableau = self.method or dynamics.tableau
-        return _AdjointSolve.apply(solve, dynamics, tableau, self.controller, len(y0), *y0, *params)
+        stepper = self.method or dynamics.stepper
+        return _AdjointSolve.apply(solve, dynamics, stepper, self.controller, len(y0), *y0, *params)
 
     def __repr__(self) -> str:
         return f"Adjoint(method={self.method.name if self.method else None!r}, controller={self.controller})"
@@ -96,13 +96,13 @@ class _AdjointSolve(torch.autograd.Function):
         ctx: Any,
         solve: DiscreteSolve,
         dynamics: ContinuousDynamics,
-        tableau: ButcherTableau,
+        stepper: Stepper,
         controller: StepSizeController | None,
         n_state: int,
         *inputs: Tensor,
     ) -> State:
         y0, params = inputs[:n_state], inputs[n_state:]
-        ctx.solve, ctx.dynamics, ctx.tableau, ctx.params = solve, dynamics, tableau, params
+        ctx.solve, ctx.dynamics, ctx.stepper, ctx.params = solve, dynamics, stepper, params
         ctx.controller = controller
         ctx.unchanged = UnchangedSinceForward(solve, inputs)
         ctx.rng = RandomState(y0)
@@ -154,9 +154,9 @@ class _AdjointSolve(torch.autograd.Function):
                 s = (*y, *adj_y, *adj_p)
                 if ctx.controller is None:
                     for hi_t, lo_t in zip(reversed(grid[1:]), reversed(grid[:-1])):
-                        s = ctx.tableau.step(augmented, hi_t, lo_t - hi_t, s)
+                        s = ctx.stepper.step(augmented, hi_t, lo_t - hi_t, s)
                 else:  # its own adaptive reverse solve
-                    s = integrate_adaptive(augmented, ctx.tableau, grid[::-1], s, ctx.controller).states[-1]
+                    s = integrate_adaptive(augmented, ctx.stepper, grid[::-1], s, ctx.controller).states[-1]
                 y, adj_y, adj_p = s[:k], s[k : 2 * k], s[2 * k :]
                 adj_y = tuple(output_grads.add(adj_y, lo))
         grads_p = iter(adj_p)

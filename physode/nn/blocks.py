@@ -28,7 +28,7 @@ from physode.gradients import Adjoint, GradientStrategy, get_gradient
 from physode.grids import as_times, check_steps, subdivide
 from physode.integrate import accepted_grid, adaptive_controller
 from physode.nn.coupled_solve import CoupledSolve, CoupledState, WeightPath, WeightState
-from physode.steppers import AdaptiveSolution, ButcherTableau, get_method
+from physode.steppers import AdaptiveSolution, Stepper, get_method
 
 ALIGNMENTS = ("stage", "endpoints")
 
@@ -46,7 +46,8 @@ class CoupledODEBlock(nn.Module):
         steps: ``z`` steps over ``[0, t1]``, or per output interval when ``forward`` is given
             ``times``.
         weight_steps: weight steps on the same span (default: ``steps``).
-        method: Runge-Kutta method, e.g. ``"euler"`` (a ResNet step), ``"rk4"``.
+        method: the stepper, by name (e.g. ``"euler"``, a ResNet step; ``"rk4"``) or a
+            :class:`~physode.steppers.Stepper`.
         grad: ``"checkpoint"`` (exact, low memory), ``"backprop"`` or ``"adjoint"``.
         kernel: time kernel ``K``; default :class:`~physode.evolution.Dirac` (``theta = w``).
         time_input: call ``f(t, z)`` instead of ``f(z)``.
@@ -68,7 +69,7 @@ class CoupledODEBlock(nn.Module):
         t1: float = 1.0,
         steps: int = 1,
         weight_steps: int | None = None,
-        method: str | ButcherTableau = "euler",
+        method: str | Stepper = "euler",
         grad: str | GradientStrategy = "checkpoint",
         kernel: TimeKernel | None = None,
         time_input: bool = False,
@@ -207,7 +208,7 @@ class ODEBlock(CoupledODEBlock):
         *,
         t1: float = 1.0,
         steps: int = 1,
-        method: str | ButcherTableau = "euler",
+        method: str | Stepper = "euler",
         grad: str | GradientStrategy = "checkpoint",
         time_input: bool = False,
         rtol: float | None = None,

@@ -70,7 +70,7 @@ class CoupledSolve(DiscreteSolve):
         self.times = grid
         self.outputs = outputs
         self.weight_grid = weight_grid
-        self.tableau = block.method
+        self.stepper = block.method
         self.n_evolved = len(block.evolved)
         # Grid points of the two grids are compared with a tolerance: subdividing one interval
         # into different step counts rounds differently.
@@ -96,7 +96,7 @@ class CoupledSolve(DiscreteSolve):
         t0, t1 = self.times[n], self.times[n + 1]
         if self.all_static:
             thetas = current.weights.evolved
-            z = self.tableau.step(lambda t, x: self.apply_f(t, x, thetas), t0, t1 - t0, current.z)
+            z = self.stepper.step(lambda t, x: self.apply_f(t, x, thetas), t0, t1 - t0, current.z)
             return CoupledState(z, current.weights).flat()
         path = WeightPath(self, self.weight_index(t0), current.weights)
 
@@ -105,7 +105,7 @@ class CoupledSolve(DiscreteSolve):
             applied = t if self.applied_times is None else self.applied_times[n]
             return self.apply_f(t, z, path.theta_at(applied))
 
-        z = self.tableau.step(rate, t0, t1 - t0, current.z)
+        z = self.stepper.step(rate, t0, t1 - t0, current.z)
         return CoupledState(z, path.state_at_grid(self.weight_index(t1))).flat()
 
     def dynamics(self) -> ContinuousDynamics | None:
@@ -125,7 +125,7 @@ class _CoupledDynamics(ContinuousDynamics):
 
     def __init__(self, solve: CoupledSolve) -> None:
         self.solve = solve
-        self.tableau = solve.tableau
+        self.stepper = solve.stepper
         self.reverse_time_well_posed = all(
             op.reverse_time_well_posed for op in solve.block.operators
         )
