@@ -27,7 +27,7 @@ from physode.evolution import Dirac, EvolutionOperator, SpectralRDA, TimeKernel
 from physode.gradients import Adjoint, GradientStrategy, get_gradient
 from physode.grids import as_times, check_steps, subdivide
 from physode.integrate import accepted_grid, adaptive_controller
-from physode.nn.coupled_solve import CoupledSolve, CoupledState, WeightPath, WeightState
+from physode.nn.coupled_solve import CoupledSolve, CoupledState, CoupledSystem, WeightPath, WeightState
 from physode.steppers import AdaptiveSolution, Stepper, get_method
 
 ALIGNMENTS = ("stage", "endpoints")
@@ -162,13 +162,21 @@ class CoupledODEBlock(nn.Module):
     def _solve(self, out_times: list[float], state0: CoupledState | None = None) -> CoupledSolve:
         """The solve through ``out_times``: on the fixed grids, or with rtol/atol and an input
         ``state0``, on the grid an adaptive search accepts (its statistics in ``self.stats``)."""
+        system = self._system()
         if self.controller is not None and state0 is not None:
-            search = CoupledSolve(self, out_times, out_times, range(len(out_times)), out_times)
+            search = CoupledSolve(system, out_times, out_times, range(len(out_times)), out_times)
             self.stats = accepted_grid(search, out_times, state0.flat(), self.method, self.controller)
-            return CoupledSolve(self, out_times, self.stats.grid, self.stats.outputs, self.stats.grid)
+            return CoupledSolve(system, out_times, self.stats.grid, self.stats.outputs, self.stats.grid)
         grid, outputs = subdivide(out_times, self.steps)
         weight_grid = grid if self.weight_steps is None else subdivide(out_times, self.weight_steps)[0]
-        return CoupledSolve(self, out_times, grid, outputs, weight_grid)
+        return CoupledSolve(system, out_times, grid, outputs, weight_grid)
+
+    def _system(self) -> CoupledSystem:
+        """The block as its solve reads it, taken now (a changed attribute reaches the next solve)."""
+        return CoupledSystem(
+            f=self.f, evolved=self.evolved, operators=tuple(self.operators), kernel=self.kernel,
+            time_input=self.time_input, stepper=self.method, alignment=self.alignment, steps=self.steps,
+        )
 
     def _initial_weight_state(self, t0: float) -> WeightState:
         named = dict(self.f.named_parameters())
