@@ -56,10 +56,14 @@ class Adjoint(GradientStrategy):
         self, method: str | Stepper | None = None, controller: StepSizeController | None = None
     ) -> None:
         self.method = None if method is None else get_method(method)
+        if self.method is not None and self.method.semilinear:
+            raise InputError(_SEMILINEAR.format(name=self.method.name))
         self.controller = controller
 
     def check(self, solve: DiscreteSolve) -> None:
         dynamics = _dynamics(solve)
+        if self.method is None and dynamics.stepper.semilinear:
+            raise InputError(_SEMILINEAR.format(name=dynamics.stepper.name))
         if not dynamics.reverse_time_well_posed:
             warnings.warn(
                 "the adjoint integrates the weight evolution backwards in time, which is ill-posed "
@@ -77,6 +81,13 @@ class Adjoint(GradientStrategy):
 
     def __repr__(self) -> str:
         return f"Adjoint(method={self.method.name if self.method else None!r}, controller={self.controller})"
+
+
+_SEMILINEAR = (
+    "grad='adjoint' integrates its adjoint equations, one vector field not split into a linear part "
+    "and the rest, and method {name!r} only steps fields split as dy/dt = L y + N(t, y): pass "
+    "physode.Adjoint(method='rk4') for the reverse solve, or use grad='checkpoint'"
+)
 
 
 def _dynamics(solve: DiscreteSolve) -> ContinuousDynamics:

@@ -108,6 +108,11 @@ class CoupledODEBlock(nn.Module):
         self.steps = check_steps(steps)
         self.weight_steps = None if weight_steps is None else check_steps(weight_steps, name="weight_steps")
         self.method = get_method(method)
+        if self.method.semilinear:
+            raise InputError(
+                f"method {self.method.name!r} steps a field split as dy/dt = L y + N(t, y), and a block's f "
+                "is one vector field: use a Runge-Kutta method, e.g. 'rk4'"
+            )
         self.grad = get_gradient(grad)
         self.time_input = time_input
         if alignment not in ALIGNMENTS:

@@ -62,6 +62,10 @@ class Stepper(abc.ABC):
 
     name: str
     order: int
+    #: Whether the stepper needs ``func`` split into a linear part and the rest (a
+    #: :class:`~physode.steppers.exponential.SemilinearField`): what is built of a plain vector
+    #: field (a block's ``f``, the adjoint's equations) refuses such a stepper.
+    semilinear: bool = False
 
     @property
     @abc.abstractmethod

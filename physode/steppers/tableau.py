@@ -2,7 +2,7 @@
 
 A method is its coefficients (``a``, ``b``, ``c``, and for an embedded pair the second weight
 vector ``b_low``), not a copy of the stepping loop; adding a method means adding a tableau to
-:data:`METHODS`. Every tableau is checked against the Runge-Kutta order conditions (one per rooted
+:data:`TABLEAUS`. Every tableau is checked against the Runge-Kutta order conditions (one per rooted
 tree, Butcher's theory) up to its declared order when it is built.
 """
 
@@ -226,17 +226,5 @@ DOPRI5 = ButcherTableau(
     order_low=4,
 )
 
-METHODS: dict[str, Stepper] = {m.name: m for m in (EULER, MIDPOINT, HEUN, RK4, BOSH3, DOPRI5)}
-
-
-def get_method(method: str | Stepper) -> Stepper:
-    """Resolve a method name (or pass a stepper through)."""
-    if isinstance(method, Stepper):
-        return method
-    try:
-        return METHODS[method]
-    except (KeyError, TypeError):
-        raise InputError(
-            f"unknown method {method!r}: choose one of {sorted(METHODS)} "
-            "or pass a physode.steppers.Stepper (e.g. a physode.ButcherTableau)"
-        ) from None
+#: The explicit Runge-Kutta methods, by name.
+TABLEAUS: dict[str, ButcherTableau] = {m.name: m for m in (EULER, MIDPOINT, HEUN, RK4, BOSH3, DOPRI5)}
