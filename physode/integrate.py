@@ -133,7 +133,8 @@ def odesolve(
         y0: initial state, any shape, dtype and device.
         t: strictly increasing output times; the first is the initial time.
         method: ``"euler"``, ``"midpoint"``, ``"heun"``, ``"rk4"`` (fixed steps), ``"bosh3"``,
-            ``"dopri5"`` (adaptive unless ``step_size`` is given) or a ``Stepper`` (e.g. a
+            ``"dopri5"`` (adaptive unless ``step_size`` is given), ``"ifrk4"`` (fixed steps of a
+            ``func`` given as a :class:`~physode.steppers.SemilinearField`) or a ``Stepper`` (e.g. a
             ``ButcherTableau``).
         grad: ``"backprop"``, ``"checkpoint"``, ``"recursive"``, ``"adjoint"`` or a
             ``GradientStrategy``.
