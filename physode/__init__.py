@@ -24,7 +24,7 @@ from physode.gradients import (
 )
 from physode.integrate import ODESolution, odeint, odesolve
 from physode.nn import CoupledODEBlock, ODEBlock
-from physode.steppers import ButcherTableau, StepSizeController
+from physode.steppers import ButcherTableau, Stepper, StepSizeController
 
 __all__ = [
     "Adjoint",
@@ -45,6 +45,7 @@ __all__ = [
     "SpectralRDA",
     "Static",
     "StepSizeController",
+    "Stepper",
     "__version__",
     "odeint",
     "odesolve",

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from physode.cli_types import ArgumentParser
-from physode.errors import InputError, one_line, os_error_message
+from physode.errors import InputError, RunError, one_line, os_error_message
 from physode.problems.cifar10 import cli as cifar10_cli
 from physode.problems.pde import cli as pde_cli
 from physode.problems.fitting import cli as fitting_cli
@@ -57,11 +57,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
         return int(args.func(args) or 0)
     # Anything a user can fix is one line, no traceback: bad input (InputError, which covers
-    # malformed checkpoints and data files), and what the operating system refused (a missing or
-    # unwritable directory, a full disk).
+    # malformed checkpoints and data files), a run that could not finish (RunError: a diverged
+    # training, a failed solve), and what the operating system refused (a missing or unwritable
+    # directory, a full disk).
     try:
         return int(args.func(args) or 0)
-    except InputError as err:
+    except (InputError, RunError) as err:
         message = one_line(err, limit=2000)
     except OSError as err:
         message = os_error_message(err)

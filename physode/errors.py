@@ -1,9 +1,13 @@
-"""Errors physode raises for bad input, and one-line messages for the failures a user can fix.
+"""Errors physode raises for bad input and for runs that cannot finish, and one-line messages for
+the failures a user can fix.
 
-Every check of user input raises :class:`InputError` with one message that says what is wrong and
-how to fix it; the command line prints it as a single line without a traceback. Operating-system
-failures (permissions, missing directories, a full disk) reach the user through
-:func:`os_error_message`, also as one line.
+Every check of user input raises :class:`InputError` (a ``ValueError``) with one message that says
+what is wrong and how to fix it. A run that starts from valid input and still cannot finish (a
+solve that cannot reach its end, a training that diverges) raises a :class:`RunError` (a
+``RuntimeError``, so ``except ValueError`` does not mistake a blow-up for bad input). The command
+line prints either as a single line without a traceback. Operating-system failures (permissions,
+missing directories, a full disk) reach the user through :func:`os_error_message`, also as one
+line.
 """
 
 from __future__ import annotations
@@ -15,12 +19,16 @@ class InputError(ValueError):
     """Bad user input (arguments, files, options): the message says what is wrong and the fix."""
 
 
-class SolverError(InputError):
+class RunError(RuntimeError):
+    """A run could not finish: the message says where and what to change."""
+
+
+class SolverError(RunError):
     """An adaptive solve could not reach the end of its span (step size underflow, too many
     steps): the message says at which ``t`` and what to change."""
 
 
-class TrainingDiverged(InputError):
+class TrainingDiverged(RunError):
     """Training stopped on a non-finite or exploding loss; the last good checkpoint is kept."""
 
 

@@ -19,34 +19,28 @@ from physode.errors import InputError
 from physode.gradients import Adjoint, Backprop, GradientStrategy, get_gradient
 from physode.gradients.base import ContinuousDynamics, DiscreteSolve, State, restored
 from physode.grids import as_times, grid_with_step_size
-from physode.steppers import (
-    AdaptiveSolution,
-    ButcherTableau,
-    StepSizeController,
-    get_method,
-    integrate_adaptive,
-)
+from physode.steppers import AdaptiveSolution, Stepper, StepSizeController, get_method, integrate_adaptive
 
 
 class _FunctionSolve(DiscreteSolve, ContinuousDynamics):
-    """``dy/dt = func(t, y)`` on a fixed grid with an explicit Runge-Kutta method (a solve that
-    is also its own continuous dynamics)."""
+    """``dy/dt = func(t, y)`` on a fixed grid with a stepper (a solve that is also its own
+    continuous dynamics)."""
 
     def __init__(
         self,
         func: Callable[[float, Tensor], Tensor],
         grid: Sequence[float],
         outputs: Sequence[int],
-        tableau: ButcherTableau,
+        stepper: Stepper,
     ) -> None:
         self.func = func
         self.times = grid
         self.outputs = outputs
-        self.tableau = tableau
+        self.stepper = stepper
 
     def step(self, n: int, state: State) -> State:
         t = self.times[n]
-        return (self.tableau.step(self.func, t, self.times[n + 1] - t, state[0]),)
+        return (self.stepper.step(self.func, t, self.times[n + 1] - t, state[0]),)
 
     def dynamics(self) -> ContinuousDynamics:
         return self
@@ -80,14 +74,14 @@ class ODESolution:
 
 
 def adaptive_controller(
-    tableau: ButcherTableau, rtol: float | None, atol: float | None, steps: int = 1, weight_steps: int | None = None
+    stepper: Stepper, rtol: float | None, atol: float | None, steps: int = 1, weight_steps: int | None = None
 ) -> StepSizeController | None:
     """The controller a block asks for with ``rtol``/``atol`` (``None``: fixed steps)."""
     if rtol is None and atol is None:
         return None
-    if not tableau.embedded:
+    if not stepper.embedded:
         raise InputError(
-            f"rtol/atol need an adaptive method, but {tableau.name!r} has no error estimate: "
+            f"rtol/atol need an adaptive method, but {stepper.name!r} has no error estimate: "
             "use method='dopri5' or 'bosh3', or drop the tolerances"
         )
     if steps != 1 or weight_steps is not None:
@@ -100,7 +94,7 @@ def accepted_grid(
     solve: DiscreteSolve,
     times: Sequence[float],
     y0: tuple[Tensor, ...],
-    tableau: ButcherTableau,
+    stepper: Stepper,
     controller: StepSizeController,
 ) -> AdaptiveSolution:
     """Search the accepted grid of ``solve``'s continuous dynamics through ``times`` without a
@@ -114,7 +108,7 @@ def accepted_grid(
         )
     devices = sorted({t.device.index or 0 for t in y0 if t.is_cuda})
     with torch.no_grad(), torch.random.fork_rng(devices=devices), restored(solve.buffers()):
-        found = integrate_adaptive(dynamics.vector_field, tableau, times, y0, controller)
+        found = integrate_adaptive(dynamics.vector_field, stepper, times, y0, controller)
     found.states = []  # the replay recomputes them with the strategy's graph
     return found
 
@@ -124,7 +118,7 @@ def odesolve(
     y0: Tensor,
     t: Tensor | Sequence[float],
     *,
-    method: str | ButcherTableau = "rk4",
+    method: str | Stepper = "rk4",
     grad: str | GradientStrategy = "backprop",
     step_size: float | None = None,
     rtol: float | None = None,
@@ -139,7 +133,9 @@ def odesolve(
         y0: initial state, any shape, dtype and device.
         t: strictly increasing output times; the first is the initial time.
         method: ``"euler"``, ``"midpoint"``, ``"heun"``, ``"rk4"`` (fixed steps), ``"bosh3"``,
-            ``"dopri5"`` (adaptive unless ``step_size`` is given) or a ``ButcherTableau``.
+            ``"dopri5"`` (adaptive unless ``step_size`` is given), ``"ifrk4"`` (fixed steps of a
+            ``func`` given as a :class:`~physode.steppers.SemilinearField`) or a ``Stepper`` (e.g. a
+            ``ButcherTableau``).
         grad: ``"backprop"``, ``"checkpoint"``, ``"recursive"``, ``"adjoint"`` or a
             ``GradientStrategy``.
         step_size: largest fixed step; by default one step per interval of ``t`` (fixed-step
@@ -160,41 +156,41 @@ def odesolve(
     if not y0.is_floating_point():
         raise InputError(f"y0 must be floating point, got dtype {y0.dtype}")
     times = as_times(t)
-    tableau = get_method(method)
+    stepper = get_method(method)
     strategy = get_gradient(grad)
     if params is None:
         params = tuple(func.parameters()) if isinstance(func, nn.Module) else ()
     params = tuple(p for p in params if p.requires_grad)
     tolerances = rtol is not None or atol is not None or controller is not None
-    if tolerances and not tableau.embedded:
+    if tolerances and not stepper.embedded:
         raise InputError(
-            f"rtol/atol/controller need an adaptive method, but {tableau.name!r} has no error "
+            f"rtol/atol/controller need an adaptive method, but {stepper.name!r} has no error "
             "estimate: use method='dopri5' or 'bosh3', or drop the tolerances"
         )
     if tolerances and step_size:
         raise InputError("give either step_size (fixed steps) or rtol/atol (adaptive), not both")
-    if not tableau.embedded or step_size:
+    if not stepper.embedded or step_size:
         grid, outputs = grid_with_step_size(times, step_size) if step_size else (times, range(len(times)))
-        solve = _FunctionSolve(func, grid, list(outputs), tableau)
+        solve = _FunctionSolve(func, grid, list(outputs), stepper)
         strategy.check(solve)
         ys = strategy.integrate(solve, (y0,), params)[0]
-        nfe = tableau.stages * solve.n_steps
+        nfe = stepper.evaluations * solve.n_steps
         return ODESolution(ys, tuple(grid), nfe, solve.n_steps, 0)
     if controller is None:
-        controller = adaptive_controller(tableau, rtol, atol) or StepSizeController()
+        controller = adaptive_controller(stepper, rtol, atol) or StepSizeController()
     elif rtol is not None or atol is not None:
         raise InputError("give either rtol/atol or a controller (which has its own), not both")
     # Backprop differentiates the search itself: its step sizes are Python floats, so the graph
     # is exactly that of the accepted discrete solve. The others replay the accepted grid.
     if isinstance(strategy, Backprop) or not torch.is_grad_enabled():
-        found = integrate_adaptive(func, tableau, times, y0, controller)
+        found = integrate_adaptive(func, stepper, times, y0, controller)
         ys = torch.stack(found.states)
     else:
         if isinstance(strategy, Adjoint) and strategy.controller is None:
             strategy = Adjoint(strategy.method, controller=controller)
-        dynamics = _FunctionSolve(func, times, range(len(times)), tableau)
-        found = accepted_grid(dynamics, times, (y0,), tableau, controller)
-        solve = _FunctionSolve(func, found.grid, found.outputs, tableau)
+        dynamics = _FunctionSolve(func, times, range(len(times)), stepper)
+        found = accepted_grid(dynamics, times, (y0,), stepper, controller)
+        solve = _FunctionSolve(func, found.grid, found.outputs, stepper)
         strategy.check(solve)
         ys = strategy.integrate(solve, (y0,), params)[0]
     return ODESolution(ys, tuple(found.grid), found.nfe, found.n_accepted, found.n_rejected)
@@ -205,7 +201,7 @@ def odeint(
     y0: Tensor,
     t: Tensor | Sequence[float],
     *,
-    method: str | ButcherTableau = "rk4",
+    method: str | Stepper = "rk4",
     grad: str | GradientStrategy = "backprop",
     step_size: float | None = None,
     rtol: float | None = None,

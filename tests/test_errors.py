@@ -1,13 +1,18 @@
-"""One-line messages for operating-system errors."""
+"""Error classes and one-line messages: operating-system errors, failed runs on the command line."""
 
 from __future__ import annotations
 
 import errno
 import os
 
-import pytest
+from types import SimpleNamespace
 
-from physode.errors import InputError, TrainingDiverged, one_line, os_error_message
+import pytest
+import torch
+
+import physode
+from physode import cli
+from physode.errors import InputError, RunError, SolverError, TrainingDiverged, one_line, os_error_message
 
 
 def test_real_os_errors_become_one_line_with_the_path_and_a_fix(tmp_path):
@@ -32,8 +37,34 @@ def test_errno_fixes(code, fix):
     assert message.startswith("/data/out.h5: ") and fix in message
 
 
-def test_training_diverged_is_an_input_error():
-    assert issubclass(TrainingDiverged, InputError)
+def test_run_failures_are_not_input_errors():
+    for error in (SolverError, TrainingDiverged):
+        assert issubclass(error, RunError) and issubclass(error, RuntimeError)
+        assert not issubclass(error, ValueError) and not issubclass(error, InputError)
+
+
+def _blow_up(args) -> int:
+    # dy/dt = y^2, y(0) = 1 blows up at t = 1: the adaptive solve cannot reach t = 2.
+    physode.odeint(lambda t, y: y * y, torch.ones((), dtype=torch.float64), [0.0, 2.0], method="dopri5")
+    return 0
+
+
+def _diverge(args) -> int:
+    raise TrainingDiverged("training diverged: the loss is inf at epoch 3;\nlower --lr")
+
+
+@pytest.mark.parametrize("run, expected", [(_blow_up, "step size underflow at t = 1"),
+                                           (_diverge, "training diverged: the loss is inf at epoch 3; lower --lr")])
+def test_the_command_line_prints_a_failed_run_as_one_line(monkeypatch, capsys, run, expected):
+    def register(subparsers) -> None:
+        subparsers.add_parser("run").set_defaults(func=run)
+
+    monkeypatch.setattr(cli, "COMMANDS", (SimpleNamespace(register=register),))
+    monkeypatch.delenv(cli.DEBUG_ENV, raising=False)
+    assert cli.main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("physode run: error: ") and expected in err, err
 
 
 def test_one_line():

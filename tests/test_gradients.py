@@ -8,7 +8,7 @@ from torch import nn
 
 import physode
 from physode.errors import InputError
-from physode.steppers import METHODS
+from physode.steppers import TABLEAUS
 
 from fields import PeriodicConv
 
@@ -47,12 +47,12 @@ def gradcheck_block(block, **options) -> bool:
 @pytest.mark.filterwarnings("ignore:the adjoint integrates")
 @pytest.mark.parametrize("operator", sorted(OPERATORS))
 @pytest.mark.parametrize("grad", ["backprop", "checkpoint", "recursive", "adjoint"])
-@pytest.mark.parametrize("method", sorted(METHODS))
+@pytest.mark.parametrize("method", sorted(TABLEAUS))
 def test_gradcheck(method: str, grad: str, operator: str) -> None:
     if grad == "adjoint":
         # The adjoint differentiates the continuous problem: its error shrinks like dt^order, so
         # it is checked on a fine grid with a tolerance above that discretization error.
-        order = METHODS[method].order
+        order = TABLEAUS[method].order
         block = make_block(operator, method, grad, steps={1: 400, 2: 40, 3: 15, 4: 10, 5: 6}[order])
         assert gradcheck_block(block, atol=1e-3, rtol=1e-3, fast_mode=True)
     else:

@@ -5,13 +5,13 @@ import torch
 
 import physode
 from physode.errors import InputError
-from physode.steppers import METHODS, get_method
+from physode.steppers import TABLEAUS, get_method
 
 
-@pytest.mark.parametrize("name", sorted(METHODS))
+@pytest.mark.parametrize("name", sorted(TABLEAUS))
 def test_order_of_convergence(name: str) -> None:
     # y' = cos(t) y, y(0) = 1: y(t) = exp(sin t). Halving the step divides the error by 2^order.
-    tableau = METHODS[name]
+    tableau = TABLEAUS[name]
     y0 = torch.ones((), dtype=torch.float64)
     exact = math.exp(math.sin(2.0))
     errors = []
@@ -23,7 +23,7 @@ def test_order_of_convergence(name: str) -> None:
 
 
 def test_tableau_rows_consistent() -> None:
-    for tableau in METHODS.values():
+    for tableau in TABLEAUS.values():
         assert sum(tableau.b) == pytest.approx(1.0)
         for row, c in zip(tableau.a, tableau.c):
             assert sum(row) == pytest.approx(c)

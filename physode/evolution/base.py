@@ -3,7 +3,7 @@
 An operator evolves a state ``s(t)`` that starts from the weight (``s(0) = initial_state(w0)``),
 by the ODE ``ds/dt = rate(s, t)``; the weight the block applies at time ``t`` is read out of it,
 ``w(t) = readout(s(t), t)``. A step of any length is the flow of that one ODE over the step,
-exact (a propagator) or by a consistent Runge-Kutta method, so ``w(t)`` is defined for every
+exact (a propagator) or by a consistent stepper, so ``w(t)`` is defined for every
 ``t`` and does not depend on the weight grid beyond discretization error.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from physode.errors import InputError
-from physode.steppers import ButcherTableau
+from physode.steppers import Stepper
 
 
 def group_shape(weight: Tensor, per_channel: bool, channel_axis: int) -> tuple[int, ...]:
@@ -31,7 +31,7 @@ class EvolutionOperator(nn.Module):
     """Base class of weight evolutions.
 
     Subclasses define the continuous rate :meth:`rate`; the discrete map :meth:`step` defaults to
-    one step of the block's Runge-Kutta method and may be overridden by an exact propagator.
+    one step of the block's stepper and may be overridden by an exact propagator.
     The state defaults to the weight itself (:meth:`initial_state`, :meth:`readout` the
     identity); an operator may carry more (e.g. a latent state) and read the weight out of it.
     The block calls :meth:`bind` once with the weight the operator will evolve, so parameters can
@@ -61,7 +61,7 @@ class EvolutionOperator(nn.Module):
         """``ds/dt`` at time ``t``."""
         raise NotImplementedError
 
-    def step(self, state: Tensor, t: float, dt: float, method: ButcherTableau) -> Tensor:
+    def step(self, state: Tensor, t: float, dt: float, method: Stepper) -> Tensor:
         """Advance the state from ``t`` to ``t + dt`` (``dt`` may be a fraction of a grid step)."""
         return method.step(lambda s, x: self.rate(x, s), t, dt, state)
 
@@ -74,5 +74,5 @@ class Static(EvolutionOperator):
     def rate(self, state: Tensor, t: float) -> Tensor:
         return state.new_zeros(()).expand_as(state)
 
-    def step(self, state: Tensor, t: float, dt: float, method: ButcherTableau) -> Tensor:
+    def step(self, state: Tensor, t: float, dt: float, method: Stepper) -> Tensor:
         return state

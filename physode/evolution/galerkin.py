@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from physode.errors import InputError
 from physode.evolution.base import EvolutionOperator, group_shape
-from physode.steppers import ButcherTableau
+from physode.steppers import Stepper
 
 BASES = ("fourier", "polynomial")
 
@@ -73,7 +73,7 @@ class Galerkin(EvolutionOperator):
     def rate(self, state: Tensor, t: float) -> Tensor:
         return state.new_zeros(()).expand_as(state)
 
-    def step(self, state: Tensor, t: float, dt: float, method: ButcherTableau) -> Tensor:
+    def step(self, state: Tensor, t: float, dt: float, method: Stepper) -> Tensor:
         return state
 
     def readout(self, state: Tensor, t: float) -> Tensor:

@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from physode.errors import InputError
 from physode.evolution.base import EvolutionOperator, group_shape
-from physode.steppers import ButcherTableau
+from physode.steppers import Stepper
 
 
 class LinearLatent(EvolutionOperator):
@@ -105,7 +105,7 @@ class LinearLatent(EvolutionOperator):
     def rate(self, state: Tensor, t: float) -> Tensor:
         return self._multiply(self.generator, state)
 
-    def step(self, state: Tensor, t: float, dt: float, method: ButcherTableau) -> Tensor:
+    def step(self, state: Tensor, t: float, dt: float, method: Stepper) -> Tensor:
         return self._multiply(torch.linalg.matrix_exp(self.generator * dt), state)
 
     def extra_repr(self) -> str:

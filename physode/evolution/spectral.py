@@ -11,7 +11,7 @@ from torch.nn import functional as F
 
 from physode.errors import InputError
 from physode.evolution.base import EvolutionOperator, group_shape
-from physode.steppers import ButcherTableau
+from physode.steppers import Stepper
 
 SIGMAS = {"identity": lambda x: x, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
 
@@ -172,7 +172,7 @@ class SpectralRDA(EvolutionOperator):
         w_hat = torch.fft.rfftn(w, dim=self.spatial_axes)
         return torch.fft.irfftn(w_hat * symbol, s=self.spatial_sizes, dim=self.spatial_axes)
 
-    def step(self, state: Tensor, t: float, dt: float, method: ButcherTableau) -> Tensor:
+    def step(self, state: Tensor, t: float, dt: float, method: Stepper) -> Tensor:
         w = self._apply_symbol(state, torch.exp(self.exponent() * dt))
         return SIGMAS[self.sigma](w) if self.sigma_each_step else w
 

@@ -38,7 +38,7 @@ from physode.gradients.base import (
     restored,
     run_forward,
 )
-from physode.steppers import ButcherTableau, StepSizeController, get_method, integrate_adaptive
+from physode.steppers import Stepper, StepSizeController, get_method, integrate_adaptive
 
 
 class Adjoint(GradientStrategy):
@@ -53,13 +53,17 @@ class Adjoint(GradientStrategy):
     name = "adjoint"
 
     def __init__(
-        self, method: str | ButcherTableau | None = None, controller: StepSizeController | None = None
+        self, method: str | Stepper | None = None, controller: StepSizeController | None = None
     ) -> None:
         self.method = None if method is None else get_method(method)
+        if self.method is not None and self.method.semilinear:
+            raise InputError(_SEMILINEAR.format(name=self.method.name))
         self.controller = controller
 
     def check(self, solve: DiscreteSolve) -> None:
         dynamics = _dynamics(solve)
+        if self.method is None and dynamics.stepper.semilinear:
+            raise InputError(_SEMILINEAR.format(name=dynamics.stepper.name))
         if not dynamics.reverse_time_well_posed:
             warnings.warn(
                 "the adjoint integrates the weight evolution backwards in time, which is ill-posed "
@@ -72,11 +76,18 @@ class Adjoint(GradientStrategy):
         dynamics = _dynamics(solve)
         if not torch.is_grad_enabled():
             return run_forward(solve, y0)[0]
-        tableau = self.method or dynamics.tableau
-        return _AdjointSolve.apply(solve, dynamics, tableau, self.controller, len(y0), *y0, *params)
+        stepper = self.method or dynamics.stepper
+        return _AdjointSolve.apply(solve, dynamics, stepper, self.controller, len(y0), *y0, *params)
 
     def __repr__(self) -> str:
         return f"Adjoint(method={self.method.name if self.method else None!r}, controller={self.controller})"
+
+
+_SEMILINEAR = (
+    "grad='adjoint' integrates its adjoint equations, one vector field not split into a linear part "
+    "and the rest, and method {name!r} only steps fields split as dy/dt = L y + N(t, y): pass "
+    "physode.Adjoint(method='rk4') for the reverse solve, or use grad='checkpoint'"
+)
 
 
 def _dynamics(solve: DiscreteSolve) -> ContinuousDynamics:
@@ -96,13 +107,13 @@ class _AdjointSolve(torch.autograd.Function):
         ctx: Any,
         solve: DiscreteSolve,
         dynamics: ContinuousDynamics,
-        tableau: ButcherTableau,
+        stepper: Stepper,
         controller: StepSizeController | None,
         n_state: int,
         *inputs: Tensor,
     ) -> State:
         y0, params = inputs[:n_state], inputs[n_state:]
-        ctx.solve, ctx.dynamics, ctx.tableau, ctx.params = solve, dynamics, tableau, params
+        ctx.solve, ctx.dynamics, ctx.stepper, ctx.params = solve, dynamics, stepper, params
         ctx.controller = controller
         ctx.unchanged = UnchangedSinceForward(solve, inputs)
         ctx.rng = RandomState(y0)
@@ -154,9 +165,9 @@ class _AdjointSolve(torch.autograd.Function):
                 s = (*y, *adj_y, *adj_p)
                 if ctx.controller is None:
                     for hi_t, lo_t in zip(reversed(grid[1:]), reversed(grid[:-1])):
-                        s = ctx.tableau.step(augmented, hi_t, lo_t - hi_t, s)
+                        s = ctx.stepper.step(augmented, hi_t, lo_t - hi_t, s)
                 else:  # its own adaptive reverse solve
-                    s = integrate_adaptive(augmented, ctx.tableau, grid[::-1], s, ctx.controller).states[-1]
+                    s = integrate_adaptive(augmented, ctx.stepper, grid[::-1], s, ctx.controller).states[-1]
                 y, adj_y, adj_p = s[:k], s[k : 2 * k], s[2 * k :]
                 adj_y = tuple(output_grads.add(adj_y, lo))
         grads_p = iter(adj_p)

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import Tensor
 
-from physode.steppers import ButcherTableau
+from physode.steppers import Stepper
 
 State = tuple[Tensor, ...]
 
@@ -29,7 +29,7 @@ class ContinuousDynamics(abc.ABC):
     """
 
     #: Method the continuous adjoint integrates its reverse-time equations with by default.
-    tableau: ButcherTableau
+    stepper: Stepper
     #: Whether integrating the dynamics backwards in time is well posed.
     reverse_time_well_posed: bool = True
 

@@ -27,8 +27,8 @@ from physode.evolution import Dirac, EvolutionOperator, SpectralRDA, TimeKernel
 from physode.gradients import Adjoint, GradientStrategy, get_gradient
 from physode.grids import as_times, check_steps, subdivide
 from physode.integrate import accepted_grid, adaptive_controller
-from physode.nn.coupled_solve import CoupledSolve, CoupledState, WeightPath, WeightState
-from physode.steppers import AdaptiveSolution, ButcherTableau, get_method
+from physode.nn.coupled_solve import CoupledSolve, CoupledState, CoupledSystem, WeightPath, WeightState
+from physode.steppers import AdaptiveSolution, Stepper, get_method
 
 ALIGNMENTS = ("stage", "endpoints")
 
@@ -46,7 +46,8 @@ class CoupledODEBlock(nn.Module):
         steps: ``z`` steps over ``[0, t1]``, or per output interval when ``forward`` is given
             ``times``.
         weight_steps: weight steps on the same span (default: ``steps``).
-        method: Runge-Kutta method, e.g. ``"euler"`` (a ResNet step), ``"rk4"``.
+        method: the stepper, by name (e.g. ``"euler"``, a ResNet step; ``"rk4"``) or a
+            :class:`~physode.steppers.Stepper`.
         grad: ``"checkpoint"`` (exact, low memory), ``"backprop"`` or ``"adjoint"``.
         kernel: time kernel ``K``; default :class:`~physode.evolution.Dirac` (``theta = w``).
         time_input: call ``f(t, z)`` instead of ``f(z)``.
@@ -68,7 +69,7 @@ class CoupledODEBlock(nn.Module):
         t1: float = 1.0,
         steps: int = 1,
         weight_steps: int | None = None,
-        method: str | ButcherTableau = "euler",
+        method: str | Stepper = "euler",
         grad: str | GradientStrategy = "checkpoint",
         kernel: TimeKernel | None = None,
         time_input: bool = False,
@@ -107,6 +108,11 @@ class CoupledODEBlock(nn.Module):
         self.steps = check_steps(steps)
         self.weight_steps = None if weight_steps is None else check_steps(weight_steps, name="weight_steps")
         self.method = get_method(method)
+        if self.method.semilinear:
+            raise InputError(
+                f"method {self.method.name!r} steps a field split as dy/dt = L y + N(t, y), and a block's f "
+                "is one vector field: use a Runge-Kutta method, e.g. 'rk4'"
+            )
         self.grad = get_gradient(grad)
         self.time_input = time_input
         if alignment not in ALIGNMENTS:
@@ -161,13 +167,21 @@ class CoupledODEBlock(nn.Module):
     def _solve(self, out_times: list[float], state0: CoupledState | None = None) -> CoupledSolve:
         """The solve through ``out_times``: on the fixed grids, or with rtol/atol and an input
         ``state0``, on the grid an adaptive search accepts (its statistics in ``self.stats``)."""
+        system = self._system()
         if self.controller is not None and state0 is not None:
-            search = CoupledSolve(self, out_times, out_times, range(len(out_times)), out_times)
+            search = CoupledSolve(system, out_times, out_times, range(len(out_times)), out_times)
             self.stats = accepted_grid(search, out_times, state0.flat(), self.method, self.controller)
-            return CoupledSolve(self, out_times, self.stats.grid, self.stats.outputs, self.stats.grid)
+            return CoupledSolve(system, out_times, self.stats.grid, self.stats.outputs, self.stats.grid)
         grid, outputs = subdivide(out_times, self.steps)
         weight_grid = grid if self.weight_steps is None else subdivide(out_times, self.weight_steps)[0]
-        return CoupledSolve(self, out_times, grid, outputs, weight_grid)
+        return CoupledSolve(system, out_times, grid, outputs, weight_grid)
+
+    def _system(self) -> CoupledSystem:
+        """The block as its solve reads it, taken now (a changed attribute reaches the next solve)."""
+        return CoupledSystem(
+            f=self.f, evolved=self.evolved, operators=tuple(self.operators), kernel=self.kernel,
+            time_input=self.time_input, stepper=self.method, alignment=self.alignment, steps=self.steps,
+        )
 
     def _initial_weight_state(self, t0: float) -> WeightState:
         named = dict(self.f.named_parameters())
@@ -207,7 +221,7 @@ class ODEBlock(CoupledODEBlock):
         *,
         t1: float = 1.0,
         steps: int = 1,
-        method: str | ButcherTableau = "euler",
+        method: str | Stepper = "euler",
         grad: str | GradientStrategy = "checkpoint",
         time_input: bool = False,
         rtol: float | None = None,

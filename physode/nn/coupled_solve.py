@@ -1,10 +1,12 @@
 """The discretization of a coupled block: its state, its solve and the weights' continuous path.
 
-:class:`CoupledState` is what a :class:`~physode.nn.blocks.CoupledODEBlock` integrates (``z`` and
-the weights), flattened for the gradient strategies in one place. :class:`CoupledSolve` is the
-block's :class:`~physode.gradients.base.DiscreteSolve` on its ``z`` and weight grids, with its
-continuous dynamics for the adjoint; :class:`WeightPath` evaluates ``theta(t)`` anywhere along the
-weights' one continuous path.
+:class:`CoupledSystem` is the frozen description of a :class:`~physode.nn.blocks.CoupledODEBlock`
+that the solve reads (the block builds it; this module never sees the block).
+:class:`CoupledState` is what the block integrates (``z`` and the weights), flattened for the
+gradient strategies in one place. :class:`CoupledSolve` is the block's
+:class:`~physode.gradients.base.DiscreteSolve` on its ``z`` and weight grids, with its continuous
+dynamics for the adjoint; :class:`WeightPath` evaluates ``theta(t)`` anywhere along the weights'
+one continuous path.
 """
 
 from __future__ import annotations
@@ -12,15 +14,38 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from torch import Tensor
+from torch import Tensor, nn
 from torch.func import functional_call
 
+from physode.evolution import EvolutionOperator, TimeKernel
 from physode.gradients.base import ContinuousDynamics, DiscreteSolve, State
+from physode.steppers import Stepper
 
-if TYPE_CHECKING:
-    from physode.nn.blocks import CoupledODEBlock
+
+@dataclass(frozen=True)
+class CoupledSystem:
+    """A coupled block as its solve sees it: the equations and how they are stepped.
+
+    ``dz/dt = f(z, theta(t))`` with ``f``'s parameters ``evolved`` moving by ``operators`` (one
+    each, in the same order) and ``theta`` following them through ``kernel``; ``f`` is called as
+    ``f(t, z)`` with ``time_input``. ``stepper`` steps ``z`` and the weights; ``alignment`` says
+    which weights a ``z`` step applies (``"endpoints"`` spaces them by ``steps``, the ``z`` steps
+    per output interval).
+    """
+
+    f: nn.Module
+    evolved: tuple[str, ...]
+    operators: tuple[EvolutionOperator, ...]
+    kernel: TimeKernel
+    time_input: bool
+    stepper: Stepper
+    alignment: str
+    steps: int
+
+    def modules(self) -> tuple[nn.Module, ...]:
+        """Every module the steps run."""
+        return tuple(m for part in (self.f, *self.operators, self.kernel) for m in part.modules())
 
 
 @dataclass(frozen=True)
@@ -60,24 +85,23 @@ class CoupledSolve(DiscreteSolve):
 
     def __init__(
         self,
-        block: CoupledODEBlock,
+        system: CoupledSystem,
         output_times: Sequence[float],
         grid: Sequence[float],
         outputs: Sequence[int],
         weight_grid: Sequence[float],
     ) -> None:
-        self.block = block
+        self.system = system
         self.times = grid
         self.outputs = outputs
         self.weight_grid = weight_grid
-        self.tableau = block.method
-        self.n_evolved = len(block.evolved)
+        self.n_evolved = len(system.evolved)
         # Grid points of the two grids are compared with a tolerance: subdividing one interval
         # into different step counts rounds differently.
         self.eps = 1e-9 * (grid[-1] - grid[0])
-        self.all_static = all(op.is_static for op in block.operators) and not block.kernel.has_memory
+        self.all_static = all(op.is_static for op in system.operators) and not system.kernel.has_memory
         self.applied_times = (
-            _endpoint_times(output_times, block.steps) if block.alignment == "endpoints" else None
+            _endpoint_times(output_times, system.steps) if system.alignment == "endpoints" else None
         )
 
     def weight_index(self, t: float) -> int:
@@ -85,18 +109,18 @@ class CoupledSolve(DiscreteSolve):
         return bisect.bisect_right(self.weight_grid, t + self.eps) - 1
 
     def apply_f(self, t: float, z: Tensor, thetas: Sequence[Tensor]) -> Tensor:
-        block = self.block
-        args = (t, z) if block.time_input else (z,)
+        system = self.system
+        args = (t, z) if system.time_input else (z,)
         if not thetas:
-            return block.f(*args)
-        return functional_call(block.f, dict(zip(block.evolved, thetas)), args)
+            return system.f(*args)
+        return functional_call(system.f, dict(zip(system.evolved, thetas)), args)
 
     def step(self, n: int, state: State) -> State:
         current = CoupledState.from_flat(state, self.n_evolved)
         t0, t1 = self.times[n], self.times[n + 1]
         if self.all_static:
             thetas = current.weights.evolved
-            z = self.tableau.step(lambda t, x: self.apply_f(t, x, thetas), t0, t1 - t0, current.z)
+            z = self.system.stepper.step(lambda t, x: self.apply_f(t, x, thetas), t0, t1 - t0, current.z)
             return CoupledState(z, current.weights).flat()
         path = WeightPath(self, self.weight_index(t0), current.weights)
 
@@ -105,19 +129,19 @@ class CoupledSolve(DiscreteSolve):
             applied = t if self.applied_times is None else self.applied_times[n]
             return self.apply_f(t, z, path.theta_at(applied))
 
-        z = self.tableau.step(rate, t0, t1 - t0, current.z)
+        z = self.system.stepper.step(rate, t0, t1 - t0, current.z)
         return CoupledState(z, path.state_at_grid(self.weight_index(t1))).flat()
 
     def dynamics(self) -> ContinuousDynamics | None:
-        if not all(op.has_dynamics for op in self.block.operators):
+        if not all(op.has_dynamics for op in self.system.operators):
             return None
         return _CoupledDynamics(self)
 
     def buffers(self) -> Sequence[Tensor]:
-        return tuple(self.block.f.buffers())
+        return tuple(self.system.f.buffers())
 
     def training_modes(self) -> tuple[bool, ...]:
-        return tuple(m.training for m in self.block.modules())
+        return tuple(m.training for m in self.system.modules())
 
 
 class _CoupledDynamics(ContinuousDynamics):
@@ -125,20 +149,20 @@ class _CoupledDynamics(ContinuousDynamics):
 
     def __init__(self, solve: CoupledSolve) -> None:
         self.solve = solve
-        self.tableau = solve.tableau
+        self.stepper = solve.system.stepper
         self.reverse_time_well_posed = all(
-            op.reverse_time_well_posed for op in solve.block.operators
+            op.reverse_time_well_posed for op in solve.system.operators
         )
 
     def vector_field(self, t: float, state: State) -> State:
         solve = self.solve
-        block = solve.block
+        system = solve.system
         current = CoupledState.from_flat(state, solve.n_evolved)
         evolved, memory = current.weights.evolved, current.weights.memory
-        readouts = [op.readout(s, t) for op, s in zip(block.operators, evolved)]
-        thetas = memory if block.kernel.has_memory else readouts
-        rates = tuple(op.rate(s, t) for op, s in zip(block.operators, evolved))
-        memory_rates = tuple(block.kernel.rate(th, w) for th, w in zip(memory, readouts))
+        readouts = [op.readout(s, t) for op, s in zip(system.operators, evolved)]
+        thetas = memory if system.kernel.has_memory else readouts
+        rates = tuple(op.rate(s, t) for op, s in zip(system.operators, evolved))
+        memory_rates = tuple(system.kernel.rate(th, w) for th, w in zip(memory, readouts))
         return CoupledState(solve.apply_f(t, current.z, thetas), WeightState(rates, memory_rates)).flat()
 
     def reverse_grid(self, n: int) -> Sequence[float]:
@@ -193,16 +217,16 @@ class WeightPath:
         return self.partial[t]
 
     def _thetas(self, state: WeightState, t: float) -> tuple[Tensor, ...]:
-        if self.solve.block.kernel.has_memory:
+        if self.solve.system.kernel.has_memory:
             return state.memory
-        return tuple(op.readout(s, t) for op, s in zip(self.solve.block.operators, state.evolved))
+        return tuple(op.readout(s, t) for op, s in zip(self.solve.system.operators, state.evolved))
 
     def _advance(self, state: WeightState, t: float, dt: float) -> WeightState:
-        block = self.solve.block
-        operators = block.operators
-        evolved = tuple(op.step(s, t, dt, block.method) for op, s in zip(operators, state.evolved))
+        system = self.solve.system
+        operators = system.operators
+        evolved = tuple(op.step(s, t, dt, system.stepper) for op, s in zip(operators, state.evolved))
         memory = tuple(
-            block.kernel.advance(th, op.readout(s0, t), op.readout(s1, t + dt), dt)
+            system.kernel.advance(th, op.readout(s0, t), op.readout(s1, t + dt), dt)
             for th, op, s0, s1 in zip(state.memory, operators, state.evolved, evolved)
         )
         return WeightState(evolved, memory)

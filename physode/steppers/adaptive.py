@@ -1,4 +1,5 @@
-"""Adaptive stepping with an embedded Runge-Kutta pair and a PI step-size controller.
+"""Adaptive stepping with a stepper that estimates its error (an embedded Runge-Kutta pair) and a
+PI step-size controller.
 
 The solver accepts a step when the embedded pair's error estimate, measured in Hairer's scaled
 RMS norm, is at most one, and clips steps so that every requested time is hit exactly (no dense
@@ -17,7 +18,7 @@ import torch
 from torch import Tensor
 
 from physode.errors import InputError, SolverError
-from physode.steppers.tableau import Y, ButcherTableau, _combine
+from physode.steppers.stepper import Stepper, Y, combine
 
 #: Largest factor a step is stretched by to land on a requested time instead of stopping short.
 STRETCH = 1.1
@@ -138,8 +139,8 @@ def initial_step(
     d1 = _scaled_rms(f0, (y0,), rtol, atol)
     h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
     with torch.no_grad():
-        f1 = func(t0 + direction * h0, _combine(y0, direction * h0, (1.0,), (f0,)))
-        difference = _combine(f1, -1.0, (1.0,), (f0,))
+        f1 = func(t0 + direction * h0, combine(y0, direction * h0, (1.0,), (f0,)))
+        difference = combine(f1, -1.0, (1.0,), (f0,))
     d2 = _scaled_rms(difference, (y0,), rtol, atol) / h0
     if max(d1, d2) <= 1e-15:
         h1 = max(1e-6, h0 * 1e-3)
@@ -150,7 +151,7 @@ def initial_step(
 
 def integrate_adaptive(
     func: Callable[[float, Y], Y],
-    tableau: ButcherTableau,
+    stepper: Stepper,
     times: Sequence[float],
     y0: Y,
     controller: StepSizeController,
@@ -165,12 +166,12 @@ def integrate_adaptive(
         SolverError: the step fell below round-off in ``t`` (or ``controller.dt_min``), or
             ``controller.max_steps`` trial steps did not reach the end; the message names ``t``.
     """
-    if not tableau.embedded:
+    if not stepper.embedded:
         raise InputError(
-            f"method {tableau.name!r} has no embedded error estimate: use 'dopri5' or 'bosh3' for "
+            f"method {stepper.name!r} has no embedded error estimate: use 'dopri5' or 'bosh3' for "
             "adaptive stepping (rtol/atol), or give a fixed step"
         )
-    error_order = min(tableau.order, tableau.order_low) + 1
+    error_order = stepper.error_order
     direction = 1.0 if times[-1] > times[0] else -1.0
     calls = 0
 
@@ -216,11 +217,8 @@ def integrate_adaptive(
                     "the solution may blow up there (finite-time singularity) or the problem is too "
                     "stiff for an explicit method: end the span earlier or loosen the tolerances"
                 )
-            slopes = tableau.slopes(counted, t, h, y, first=k0)
-            y_next = _combine(y, h, tableau.b, slopes)
-            with torch.no_grad():
-                error = tableau.error_estimate(h, slopes)
-            ratio = _scaled_rms(error, (y, y_next), controller.rtol, controller.atol)
+            trial = stepper.trial_step(counted, t, h, y, start_rate=k0)
+            ratio = _scaled_rms(trial.error, (y, trial.y), controller.rtol, controller.atol)
             if not ratio <= 1.0:  # also NaN
                 solution.n_rejected += 1
                 dt = controller.rejected(abs(h), ratio, error_order)
@@ -228,16 +226,16 @@ def integrate_adaptive(
                 continue
             solution.n_accepted += 1
             # FSAL: the last stage is f at the update and the step's end, exactly as a replay's
-            # first stage of the next step computes it, unless t + c h rounds differently.
-            reuse = tableau.fsal and t + tableau.c[-1] * h == end
-            k0 = slopes[-1] if reuse else None
+            # first stage of the next step computes it, unless t + h rounds differently.
+            reuse = trial.end_rate is not None and t + h == end
+            k0 = trial.end_rate if reuse else None
             proposal = controller.accepted(abs(h), ratio, previous_ratio, error_order)
             if just_rejected:  # no growth right after a rejection (Hairer)
                 proposal = min(proposal, abs(h))
             just_rejected = False
             dt = max(proposal, dt) if clipped else proposal
             previous_ratio = max(ratio, 1e-4)
-            t, y = end, y_next
+            t, y = end, trial.y
             solution.grid.append(t)
         solution.states.append(y)
         solution.outputs.append(len(solution.grid) - 1)

@@ -2,7 +2,7 @@
 
 A method is its coefficients (``a``, ``b``, ``c``, and for an embedded pair the second weight
 vector ``b_low``), not a copy of the stepping loop; adding a method means adding a tableau to
-:data:`METHODS`. Every tableau is checked against the Runge-Kutta order conditions (one per rooted
+:data:`TABLEAUS`. Every tableau is checked against the Runge-Kutta order conditions (one per rooted
 tree, Butcher's theory) up to its declared order when it is built.
 """
 
@@ -10,44 +10,23 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from typing import TypeVar
 
+import torch
 from torch import Tensor
 
 from physode.errors import InputError
-
-# What a stepper advances: a tensor or a tuple of tensors (a coupled system, an adjoint's
-# augmented state). Distinct from the gradient strategies' `State`, which is always a tuple.
-Y = TypeVar("Y", Tensor, tuple[Tensor, ...])
-VectorField = Callable[[float, Y], Y]
+from physode.steppers.stepper import Stepper, TrialStep, VectorField, Y, combine
 
 #: Relative tolerance of the order conditions (the coefficients are rounded decimal fractions).
 ORDER_CONDITION_TOLERANCE = 1e-12
 
 
-def _axpy(y: Y, scale: float, k: Y) -> Y:
-    """``y + scale * k`` for tensors and tuples of tensors alike."""
-    if isinstance(y, Tensor):
-        return y + scale * k
-    return tuple(y_i + scale * k_i for y_i, k_i in zip(y, k))
-
-
-def _combine(y: Y, dt: float, weights: Sequence[float], slopes: Sequence[Y]) -> Y:
-    """``y + dt * sum_i w_i k_i``, skipping zero weights (the same operations for every caller,
-    so a stage equal to the update is bitwise equal to it)."""
-    out = y
-    for w_i, k_i in zip(weights, slopes):
-        if w_i != 0.0:
-            out = _axpy(out, w_i * dt, k_i)
-    return out
-
-
 @dataclass(frozen=True)
-class ButcherTableau:
+class ButcherTableau(Stepper):
     """An explicit Runge-Kutta method, optionally with an embedded pair for error control.
 
     ``a`` is strictly lower triangular (row ``i`` holds the weights of stages ``0..i-1``), ``b``
@@ -104,9 +83,13 @@ class ButcherTableau:
         return len(self.b)
 
     @property
-    def embedded(self) -> bool:
-        """Whether the tableau carries an error estimate (needed for adaptive stepping)."""
-        return self.b_low is not None
+    def evaluations(self) -> int:
+        return self.stages
+
+    @property
+    def error_order(self) -> int | None:
+        """``min(order, order_low) + 1`` for an embedded pair, else ``None``."""
+        return None if self.order_low is None else min(self.order, self.order_low) + 1
 
     @property
     def fsal(self) -> bool:
@@ -120,12 +103,19 @@ class ButcherTableau:
             if not slopes and first is not None:
                 slopes.append(first)
                 continue
-            slopes.append(func(t + c_i * dt, _combine(y, dt, a_row, slopes)))
+            slopes.append(func(t + c_i * dt, combine(y, dt, a_row, slopes)))
         return slopes
 
     def step(self, func: VectorField, t: float, dt: float, y: Y) -> Y:
         """One step ``y(t) -> y(t + dt)`` of ``dy/dt = func(t, y)`` (``dt`` may be negative)."""
-        return _combine(y, dt, self.b, self.slopes(func, t, dt, y))
+        return combine(y, dt, self.b, self.slopes(func, t, dt, y))
+
+    def trial_step(self, func: VectorField, t: float, dt: float, y: Y, start_rate: Y | None = None) -> TrialStep:
+        slopes = self.slopes(func, t, dt, y, first=start_rate)
+        y_next = combine(y, dt, self.b, slopes)
+        with torch.no_grad():
+            error = self.error_estimate(dt, slopes)
+        return TrialStep(y_next, error, slopes[-1] if self.fsal else None)
 
     def error_estimate(self, dt: float, slopes: Sequence[Y]) -> Y:
         """``dt * sum_i (b_i - b_low_i) k_i``: the embedded pair's local error estimate."""
@@ -133,7 +123,7 @@ class ButcherTableau:
             raise InputError(f"method {self.name!r} has no embedded pair: it cannot estimate errors")
         difference = [hi - lo for hi, lo in zip(self.b, self.b_low)]
         zero = slopes[0] * 0.0 if isinstance(slopes[0], Tensor) else tuple(k * 0.0 for k in slopes[0])
-        return _combine(zero, dt, difference, slopes)
+        return combine(zero, dt, difference, slopes)
 
 
 # Rooted trees (Butcher): a tree is the sorted tuple of its children's subtrees; () is one node.
@@ -236,17 +226,5 @@ DOPRI5 = ButcherTableau(
     order_low=4,
 )
 
-METHODS: dict[str, ButcherTableau] = {m.name: m for m in (EULER, MIDPOINT, HEUN, RK4, BOSH3, DOPRI5)}
-
-
-def get_method(method: str | ButcherTableau) -> ButcherTableau:
-    """Resolve a method name (or pass a tableau through)."""
-    if isinstance(method, ButcherTableau):
-        return method
-    try:
-        return METHODS[method]
-    except (KeyError, TypeError):
-        raise InputError(
-            f"unknown method {method!r}: choose one of {sorted(METHODS)} "
-            "or pass a physode.ButcherTableau"
-        ) from None
+#: The explicit Runge-Kutta methods, by name.
+TABLEAUS: dict[str, ButcherTableau] = {m.name: m for m in (EULER, MIDPOINT, HEUN, RK4, BOSH3, DOPRI5)}

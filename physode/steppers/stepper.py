@@ -1,0 +1,92 @@
+"""What every time stepper provides: the seam between a one-step method and the code that steps.
+
+Solves, gradient strategies and evolution operators hold a :class:`Stepper`, never a particular
+kind of method: an explicit Runge-Kutta tableau is one implementation, an exponential integrator
+another. A stepper that can estimate its local error also offers :meth:`Stepper.trial_step`, and
+only such a stepper can step adaptively.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from torch import Tensor
+
+from physode.errors import InputError
+
+# What a stepper advances: a tensor or a tuple of tensors (a coupled system, an adjoint's
+# augmented state). Distinct from the gradient strategies' `State`, which is always a tuple.
+Y = TypeVar("Y", Tensor, tuple[Tensor, ...])
+VectorField = Callable[[float, Y], Y]
+
+
+def axpy(y: Y, scale: float, k: Y) -> Y:
+    """``y + scale * k`` for tensors and tuples of tensors alike."""
+    if isinstance(y, Tensor):
+        return y + scale * k
+    return tuple(y_i + scale * k_i for y_i, k_i in zip(y, k))
+
+
+def combine(y: Y, dt: float, weights: Sequence[float], slopes: Sequence[Y]) -> Y:
+    """``y + dt * sum_i w_i k_i``, skipping zero weights (the same operations for every caller,
+    so a stage equal to the update is bitwise equal to it)."""
+    out = y
+    for w_i, k_i in zip(weights, slopes):
+        if w_i != 0.0:
+            out = axpy(out, w_i * dt, k_i)
+    return out
+
+
+@dataclass(frozen=True)
+class TrialStep(Generic[Y]):
+    """One step an adaptive solve may accept or reject."""
+
+    #: The state at the step's end.
+    y: Y
+    #: The local error estimate (computed without a graph).
+    error: Y
+    #: ``func`` at the step's end when the stepper evaluated it there (first same as last): the
+    #: next step's first evaluation, if that step starts exactly where this one ends.
+    end_rate: Y | None
+
+
+class Stepper(abc.ABC):
+    """A one-step method for ``dy/dt = func(t, y)``.
+
+    An implementation provides ``name``, ``order`` (of the global error), :attr:`evaluations`
+    and :meth:`step`; to step adaptively, also :attr:`error_order` and :meth:`trial_step`.
+    """
+
+    name: str
+    order: int
+    #: Whether the stepper needs ``func`` split into a linear part and the rest (a
+    #: :class:`~physode.steppers.exponential.SemilinearField`): what is built of a plain vector
+    #: field (a block's ``f``, the adjoint's equations) refuses such a stepper.
+    semilinear: bool = False
+
+    @property
+    @abc.abstractmethod
+    def evaluations(self) -> int:
+        """Evaluations of ``func`` per step (a solve's ``nfe`` counts them)."""
+
+    @abc.abstractmethod
+    def step(self, func: VectorField, t: float, dt: float, y: Y) -> Y:
+        """One step ``y(t) -> y(t + dt)`` (``dt`` may be negative: the adjoint steps backwards)."""
+
+    @property
+    def error_order(self) -> int | None:
+        """The power of ``dt`` in the local error estimate, which sets the step-size controller's
+        exponent; ``None`` when the stepper estimates no error (it cannot step adaptively)."""
+        return None
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the stepper estimates its local error (needed for adaptive stepping)."""
+        return self.error_order is not None
+
+    def trial_step(self, func: VectorField, t: float, dt: float, y: Y, start_rate: Y | None = None) -> TrialStep:
+        """One step with its local error estimate; ``start_rate`` is ``func(t, y)`` when known."""
+        raise InputError(f"method {self.name!r} has no embedded pair: it cannot estimate errors")
