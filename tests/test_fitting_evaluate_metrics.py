@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from physode.io import TrajectoryFile, write_trajectories
+from physode.trajectories import TrajectoryFile, write_trajectories
 from physode.problems.fitting.evaluate import evaluate_model
 from physode.problems.fitting.models import ModelConfig, build_model
 

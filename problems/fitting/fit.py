@@ -37,7 +37,8 @@ import numpy as np
 import torch
 
 from physode.errors import InputError, TrainingDiverged
-from physode.io import TrajectoryFile, check_run_dir, file_fingerprint
+from physode.io import check_run_dir, file_fingerprint
+from physode.trajectories import TrajectoryFile
 from physode.problems.fitting.evaluate import DTYPES, FORMAT, SUMMARY, channel_weights, evaluate_model
 from physode.problems.fitting.fit_config import FitConfig, default_polish
 from physode.problems.fitting.model_kinds import AnyModel, build_for_grid, describe, parameter_groups
