@@ -21,7 +21,7 @@ scored on the same test samples by the same code (:mod:`physode.trajectories.met
 The wave rows (two channels, (u, u_t)) also get a Figure-2-style plot, ``wave-exp.png`` and
 ``wave-sin.png``: channel u of a test sample and the wave speed read off each linear model.
 
-Columns: params, test nRMSE over the scored times (``nrmse_predicted_times``), PDEBench's nRMSE
+Columns: params, test nRMSE over the scored times (``rollout_errors``), PDEBench's nRMSE
 (``pdebench_metrics``, every time index incl. the given frame), final-time nRMSE, fit time. Rows whose
 true dynamics a linear physode model represents exactly also get the discretization floor: that
 model with the exact weights and the row's steps, evaluated by the same code.

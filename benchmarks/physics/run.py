@@ -217,7 +217,8 @@ def report(results: dict[str, Any], seeds: list[int], pdebench_seeds: list[int],
             "",
             "## PDEBench advection (PDEBench layout, read back through the PDEBench reader)",
             "",
-            f"`u_t + beta u_x = 0` on [0, 1) written by `pde.write_pdebench` (`1D_Advection_Sols_beta*.hdf5`: "
+            "`u_t + beta u_x = 0` on [0, 1) written by `physode.trajectories.write_pdebench` "
+            "(`1D_Advection_Sols_beta*.hdf5`: "
             f"`tensor`, cell-centred `x-coordinate`, `t-coordinate` with Nt + 1 entries, attribute `beta`) with "
             f"PDEBench's generation settings: sums of two sines ({pb['initial']}), Nx = {pb['nx']}, t in "
             f"[0, {pb['t_final']:g}]. Differences from PDEBench's files: {pb['n_samples']} samples instead of "

@@ -1,6 +1,6 @@
 """Fit an ODE model (:mod:`.model_kinds`) to a 1-D periodic trajectory file: given u(t0), predict u at every time.
 
-Works on any file :class:`physode.io.TrajectoryFile` reads (physode format or PDEBench 1D): the
+Works on any file :class:`physode.trajectories.TrajectoryFile` reads (physode format or PDEBench 1D): the
 model sees only the field, the times and the grid. Loss: mean squared error over the predicted
 times (channels weighted by :func:`.evaluate.channel_weights`); reported on the file's test split
 (:mod:`.evaluate`): nRMSE over the predicted times (``test_nrmse``) and PDEBench's metrics
