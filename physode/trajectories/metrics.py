@@ -81,7 +81,7 @@ class RolloutErrors:
 class ErrorSums:
     """Sums over samples of a rollout's errors, added batch by batch before :meth:`errors` averages."""
 
-    nrmse: Tensor
+    nrmse_sum: Tensor
     """``(times, channels)`` float64: :func:`nrmse` summed over samples."""
     squared_error: Tensor
     """``()`` float64: the squared error summed over the predicted times ``t[1:]``."""
@@ -96,22 +96,22 @@ class ErrorSums:
         """Add a batch ``(n, times, x)`` or ``(n, times, channels, x)``; ``true`` is compared in
         ``pred``'s dtype, the one the model computed in."""
         true = true.to(pred.dtype)
-        self.nrmse += nrmse(pred, true).double().reshape(pred.shape[0], pred.shape[1], -1).sum(0)
+        self.nrmse_sum += nrmse(pred, true).double().reshape(pred.shape[0], pred.shape[1], -1).sum(0)
         self.squared_error += (pred - true)[:, 1:].double().square().sum()
 
     def combined(self, reduce: Callable[[Tensor], Tensor]) -> ErrorSums:
         """The sums after ``reduce`` (e.g. a sum over ranks), applied to all of them in one call, on the CPU."""
-        totals = reduce(torch.cat([self.nrmse.reshape(-1), self.squared_error[None]])).cpu()
-        return ErrorSums(totals[:-1].reshape(self.nrmse.shape), totals[-1], self.n_x)
+        totals = reduce(torch.cat([self.nrmse_sum.reshape(-1), self.squared_error[None]])).cpu()
+        return ErrorSums(totals[:-1].reshape(self.nrmse_sum.shape), totals[-1], self.n_x)
 
     def errors(self, n_samples: int) -> RolloutErrors:
         """The means over the ``n_samples`` added."""
-        per_time_channel = self.nrmse / n_samples
+        per_time_channel = self.nrmse_sum / n_samples
         # t[0] is the given input, reproduced exactly: its error is 0, also where a channel is all zero
         # there (the wave's u_t at rest), which would make the relative error 0 / 0.
         per_time_channel[0] = 0.0
         per_time = per_time_channel.mean(-1)
-        n_times, n_channels = self.nrmse.shape
+        n_times, n_channels = self.nrmse_sum.shape
         n_predicted = n_samples * (n_times - 1) * n_channels * self.n_x
         return RolloutErrors(
             nrmse_predicted=per_time[1:].mean().item(),

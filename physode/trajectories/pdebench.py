@@ -51,8 +51,8 @@ def read_pdebench(root: CheckedFile, test_fraction: float) -> Contents:
         coefficients["c"] = np.full(n_times, -float(beta))
     if not 0.0 <= test_fraction < 1.0:
         raise InputError(f"pdebench_test_fraction must be in [0, 1), got {test_fraction}")
-    test = np.arange(n_samples) < int(n_samples * test_fraction)
-    return Contents("pdebench", field, t, x, ("u",), coefficients, test)
+    return Contents(layout="pdebench", field=field, t=t, x=x, channels=("u",), coefficients=coefficients,
+                    test_mask=np.arange(n_samples) < int(n_samples * test_fraction))
 
 
 def write_pdebench(path: str | os.PathLike[str], data: Trajectories, *, seed: int) -> Path:

@@ -42,6 +42,19 @@ def read_physode(root: CheckedFile) -> Contents:
     """The physode layout: required attributes, field, coordinates, split and coefficients."""
     # The field is looked up (and refused if stored outside the file) before the attributes are checked.
     node = root.node(FIELD)
+    version = _format_version(root)
+    field = root.check_field(node, FIELD, (3, 4), "(sample, t, x) or (sample, t, channel, x)")
+    n_samples, n_times, n_x = field.shape[0], field.shape[1], field.shape[-1]
+    channels = _channel_names(root, field, version) if field.ndim == 4 else (FIELD,)
+    t = root.coordinate(TIME, n_times)
+    x = root.coordinate(SPACE, n_x)
+    test_mask = _test_mask(root, n_samples)
+    return Contents(layout="physode", field=field, t=t, x=x, channels=channels,
+                    coefficients=_coefficients(root, n_times), test_mask=test_mask)
+
+
+def _format_version(root: CheckedFile) -> int:
+    """The format version of a file whose root attributes say it is one this physode reads."""
     attrs = root.attrs
     missing = [key for key in REQUIRED_ATTRS if key not in attrs]
     if missing or not (isinstance(attrs["format"], str) and attrs["format"] == FORMAT_NAME):
@@ -58,11 +71,11 @@ def read_physode(root: CheckedFile) -> Contents:
             f"format version {version} is newer than this physode reads (1 .. {FORMAT_VERSION}); "
             "upgrade physode"
         )
-    field = root.check_field(node, FIELD, (3, 4), "(sample, t, x) or (sample, t, channel, x)")
-    n_samples, n_times, n_x = field.shape[0], field.shape[1], field.shape[-1]
-    channels = _channel_names(root, field, version) if field.ndim == 4 else (FIELD,)
-    t = root.coordinate(TIME, n_times)
-    x = root.coordinate(SPACE, n_x)
+    return version
+
+
+def _test_mask(root: CheckedFile, n_samples: int) -> np.ndarray:
+    """The ``split`` flags as booleans, True for a test sample (``sample`` is checked alongside)."""
     for name in (SAMPLE, SPLIT):
         entry = root.node(name)
         if not (isinstance(entry, h5py.Dataset) and entry.shape == (n_samples,)
@@ -71,6 +84,11 @@ def read_physode(root: CheckedFile) -> Contents:
     split = root.file[SPLIT][()]
     if not np.isin(split, (0, 1)).all():
         root.fail(f"{SPLIT!r} may hold only 0 (train) and 1 (test)")
+    return split.astype(bool)
+
+
+def _coefficients(root: CheckedFile, n_times: int) -> dict[str, np.ndarray]:
+    """Every entry besides the reserved ones: a finite floating coefficient over ``t``."""
     coefficients = {}
     for name in root.names():
         if name in RESERVED:
@@ -84,7 +102,7 @@ def read_physode(root: CheckedFile) -> Contents:
                 f"finite floating coefficient datasets of shape ({n_times},) over t"
             )
         coefficients[name] = values.astype(np.float64)
-    return Contents("physode", field, t, x, channels, coefficients, split.astype(bool))
+    return coefficients
 
 
 def _channel_names(root: CheckedFile, field: h5py.Dataset, version: int) -> tuple[str, ...]:
@@ -152,7 +170,7 @@ class TrajectoryFile:
 
     def _adopt(self, contents: Contents) -> None:
         self.layout, self._field, self.t, self.x = contents.layout, contents.field, contents.t, contents.x
-        self.channels, self.coefficients, self._split = contents.channels, contents.coefficients, contents.test
+        self.channels, self.coefficients, self._split = contents.channels, contents.coefficients, contents.test_mask
 
     def validate(self, check_values: bool = True) -> None:
         """Re-check the schema and, with ``check_values``, scan every value for NaN/Inf.

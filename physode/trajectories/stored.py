@@ -44,7 +44,7 @@ class Contents:
     x: np.ndarray
     channels: tuple[str, ...]
     coefficients: dict[str, np.ndarray]
-    test: np.ndarray
+    test_mask: np.ndarray
     """Boolean per sample, True for a test sample."""
 
 
