@@ -22,7 +22,7 @@ import pytest
 
 from physode.cli import main
 from physode.errors import InputError, TrainingDiverged
-from physode.io import TrajectoryFile, write_trajectories
+from physode.trajectories import TrajectoryFile, write_trajectories
 from physode.problems.cifar10.data import FOLDER, TEST_FILE, TRAIN_FILES, load_cifar10
 from physode.problems.cifar10.train import TrainConfig, train
 from physode.problems.pde import cli as pde_cli

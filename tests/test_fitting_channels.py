@@ -11,13 +11,13 @@ import torch
 
 from physode.cli import main
 from physode.errors import InputError
-from physode.io import TrajectoryFile
-from physode.problems.pde import simulate_transport_to_file, simulate_wave, write
+from physode.problems.pde import simulate_transport_to_file, simulate_wave
 from physode.problems.fitting.estimates import wave_speed_estimate
-from physode.problems.fitting.evaluate import channel_weights, evaluate_run, nrmse
+from physode.problems.fitting.evaluate import channel_weights, evaluate_run
 from physode.problems.fitting.fit import fit
 from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.models import LAYERS, VARIANTS, ModelConfig, build_model
+from physode.trajectories import TrajectoryFile, nrmse, write
 
 NX = 32
 X = np.arange(NX) / NX

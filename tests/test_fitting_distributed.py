@@ -18,8 +18,9 @@ import pytest
 import torch
 
 from physode.cli import main
-from physode.problems.pde import simulate_wave, write
+from physode.problems.pde import simulate_wave
 from physode.training import CHECKPOINT, METRICS, load_checkpoint
+from physode.trajectories import write
 
 # 19 training samples in global batches of 6: the last batch (1 sample) leaves rank 1 without any.
 FIT = ["--variant", "anodev2", "--epochs", "2", "--batch-size", "6", "--eval-every", "1", "--no-progress",

@@ -1,4 +1,5 @@
-"""`physode evaluate pde1d` reports PDEBench's metrics: checked against a hand computation."""
+"""`physode evaluate pde1d` reports PDEBench's metrics, checked against a hand computation, and a fit
+reports the nRMSE of :mod:`physode.trajectories.metrics` exactly."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from physode.io import TrajectoryFile, write_trajectories
-from physode.problems.fitting.evaluate import evaluate_model
+from physode.problems.fitting.evaluate import evaluate_model, load_run
+from physode.problems.fitting.fit import fit
+from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.models import ModelConfig, build_model
+from physode.trajectories import TrajectoryFile, rollout_errors, write_trajectories
 
 NX, LENGTH = 32, 2.0
 
@@ -80,3 +83,21 @@ def test_a_grid_too_small_for_the_fourier_bands_reports_no_frmse(tmp_path: Path)
         metrics = evaluate_model(model, data, data.test, torch.device("cpu"))["pdebench"]
     assert metrics["frmse_low"] is metrics["frmse_mid"] is metrics["frmse_high"] is None
     assert metrics["nrmse"] > 0 and metrics["crmse"] > 0
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fit_reports_exactly_what_the_metrics_module_computes(tmp_path: Path, dtype: str) -> None:
+    """The fit's metrics.json and anyone scoring the model's prediction with rollout_errors agree to the bit."""
+    path = _file(tmp_path / "u.h5")
+    config = FitConfig(model=ModelConfig(variant="anodev2"), epochs=2, batch_size=2, lr=0.05, polish=0,
+                       progress=False, dtype=dtype)
+    summary = fit(path, tmp_path / "run", config, device="cpu")
+    model = load_run(tmp_path / "run").model
+    with TrajectoryFile(path) as data, torch.no_grad():
+        true = data.batch(data.test)
+        pred = model(true[:, 0].to(next(model.parameters()).dtype), data.t.tolist())
+    errors = rollout_errors(pred, true)
+    assert errors.nrmse_predicted == summary["test_nrmse"]
+    assert errors.final_nrmse == summary["test_final_nrmse"]
+    assert errors.nrmse_per_time == summary["nrmse_per_time"]
+    assert 0 < errors.nrmse_predicted < 10

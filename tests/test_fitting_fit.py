@@ -14,7 +14,7 @@ import torch
 
 from physode.cli import main
 from physode.errors import InputError
-from physode.io import TrajectoryFile, write_trajectories
+from physode.trajectories import TrajectoryFile, write_trajectories
 from physode.problems.pde import simulate_transport_to_file
 from physode.problems.fitting.evaluate import EVALUATION, SUMMARY, evaluate_run
 from physode.problems.fitting.fit import TrainingDiverged, fit

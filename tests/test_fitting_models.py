@@ -10,7 +10,6 @@ import torch
 
 from physode.errors import InputError
 from physode.problems.pde import Exponential, simulate_advection_diffusion, simulate_transport
-from physode.problems.fitting.evaluate import nrmse
 from physode.problems.fitting.fit import horizon
 from physode.problems.fitting.models import (
     LAYERS,
@@ -20,6 +19,7 @@ from physode.problems.fitting.models import (
     parameter_count,
 )
 from physode.problems.fitting.estimates import velocity_estimate
+from physode.trajectories import nrmse
 
 NX = 32
 X = np.arange(NX) / NX

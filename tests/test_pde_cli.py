@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 
 from physode.cli import main
-from physode.io import TrajectoryFile
+from physode.trajectories import TrajectoryFile
 from physode.problems.pde import (
     simulate_advection,
     simulate_advection_diffusion,

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from physode.cli import main
-from physode.io import TrajectoryFile, write_trajectories
-from physode.problems.pde import simulate_wave, write
+from physode.problems.pde import simulate_wave
 from physode.problems.pde.decay import DECAY_FLOOR, decayed_samples, warn_if_decayed
+from physode.trajectories import TrajectoryFile, write, write_trajectories
 
 
 def test_decayed_samples_counts_any_stored_state_below_the_floor(tmp_path: Path) -> None:

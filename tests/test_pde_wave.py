@@ -10,7 +10,7 @@ import pytest
 
 from physode.cli import main
 from physode.errors import InputError
-from physode.io import TrajectoryFile
+from physode.trajectories import TrajectoryFile
 from physode.problems.pde import simulate_transport
 from physode.problems.pde.initial_conditions import initial_profile
 from physode.problems.pde.spectral import derivative_wavenumbers, wavenumbers

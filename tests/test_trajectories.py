@@ -17,7 +17,7 @@ import xarray as xr
 
 import physode
 from physode.errors import InputError
-from physode.io import TrajectoryFile, make_test_mask, trajectory_writer, write_trajectories
+from physode.trajectories import TrajectoryFile, make_test_mask, trajectory_writer, write_trajectories
 
 N, NT, NX = 5, 4, 8
 

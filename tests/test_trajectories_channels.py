@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 
 from physode.errors import InputError
-from physode.io import TrajectoryFile, trajectory_writer, write_trajectories
+from physode.trajectories import TrajectoryFile, trajectory_writer, write_trajectories
 
 OLD_FILE = Path(__file__).parent / "data" / "version1_transport.h5"  # written by physode before channels
 

@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from physode.io import atomic_write_text, make_test_mask, trajectory_writer
+from physode.io import atomic_write_text
+from physode.trajectories import make_test_mask, trajectory_writer
 from physode.problems.pde import simulate_transport
 
 HERE = Path(__file__).resolve().parent
@@ -68,7 +69,7 @@ def measure(data: Path | None, out: Path, steps: int, cache_mb: float) -> dict[s
     """Peak RSS and wall time of one fit (or of the imports alone, ``data=None``) in a fresh process."""
     n_train = 0
     if data is not None:
-        from physode.io import TrajectoryFile
+        from physode.trajectories import TrajectoryFile
 
         with TrajectoryFile(data) as f:
             n_train = len(f.train)

@@ -2,7 +2,7 @@
 
 Every row is one trajectory file (simulated here by :mod:`physode.problems.pde`, physode or PDEBench
 layout) with one seeded train/test split. Every model is trained on the same training samples and
-scored on the same test samples by the same code (:mod:`physode.trajectory_metrics`):
+scored on the same test samples by the same code (:mod:`physode.trajectories.metrics`):
 
 - ``fno``: ``neuralop.models.FNO`` (4 layers, 16 modes, width 32) mapping u(t0) to every stored
   time at once (out_channels = number of predicted times), MSE, one-cycle Adam.
@@ -21,7 +21,7 @@ scored on the same test samples by the same code (:mod:`physode.trajectory_metri
 The wave rows (two channels, (u, u_t)) also get a Figure-2-style plot, ``wave-exp.png`` and
 ``wave-sin.png``: channel u of a test sample and the wave speed read off each linear model.
 
-Columns: params, test nRMSE over the scored times (``nrmse_predicted_times``), PDEBench's nRMSE
+Columns: params, test nRMSE over the scored times (``rollout_errors``), PDEBench's nRMSE
 (``pdebench_metrics``, every time index incl. the given frame), final-time nRMSE, fit time. Rows whose
 true dynamics a linear physode model represents exactly also get the discretization floor: that
 model with the exact weights and the row's steps, evaluated by the same code.
@@ -56,7 +56,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from physode.io import TrajectoryFile, atomic_write_text
+from physode import trajectories
+from physode.io import atomic_write_text
 from physode.problems import pde
 from physode.problems.pde.decay import DECAY_FLOOR, smallest_norm_ratios
 from physode.problems.fitting.evaluate import load_run
@@ -65,7 +66,7 @@ from physode.problems.fitting.fit_config import POLISH, POLISH_PER_PARAMETER, Fi
 from physode.problems.fitting.fourier_model import FourierModelConfig
 from physode.problems.fitting.models import ModelConfig, build_model
 from physode.problems.fitting.plot import plot_runs
-from physode.trajectory_metrics import nrmse_predicted_times, pdebench_metrics
+from physode.trajectories import TrajectoryFile, pdebench_metrics, rollout_errors
 
 HERE = Path(__file__).resolve().parent
 N_SAMPLES, NX, NT, DATA_SEED, TEST_FRACTION = 160, 64, 41, 0, 0.2
@@ -106,7 +107,7 @@ class Exact:
 @dataclass(frozen=True)
 class Row:
     label: str
-    simulate: Callable[[], pde.Trajectories]
+    simulate: Callable[[], trajectories.Trajectories]
     time_varying: bool = False
     # The target: FNO's best test nRMSE over physode's best (3 where time-varying coefficients are the point:
     # the linear ANODEV2 models carry them; 1, at or below FNO, elsewhere, the wave rows included).
@@ -128,11 +129,11 @@ def _times(t_final: float, nt: int = NT) -> np.ndarray:
     return np.linspace(0.0, t_final, nt)
 
 
-def _transport(velocity: str) -> Callable[[], pde.Trajectories]:
+def _transport(velocity: str) -> Callable[[], trajectories.Trajectories]:
     return lambda: pde.simulate_transport(N_SAMPLES, NX, _times(1.0), velocity, seed=DATA_SEED)
 
 
-def _wave(velocity: str) -> Callable[[], pde.Trajectories]:
+def _wave(velocity: str) -> Callable[[], trajectories.Trajectories]:
     # Started travelling (u_t(0) = c(0) u_x(0)): at rest, u_t starts at zero and a standing wave's u and u_t
     # pass through zero, so nRMSE (per channel) would divide by near-zero targets.
     return lambda: pde.simulate_wave(120, NX, _times(1.0), velocity, initial=SMOOTH, seed=DATA_SEED,
@@ -221,15 +222,15 @@ def write_row(work: Path, name: str) -> tuple[Path, Path, dict[str, Any]]:
     if row.pdebench:
         beta = data.parameters.get("beta")
         stem = f"1D_Advection_Sols_beta{beta}" if beta is not None else f"1D_Burgers_Sols_Nu{data.parameters['nu']}"
-        full = pde.write_pdebench(work / f"{stem}.hdf5", data, seed=DATA_SEED)
+        full = trajectories.write_pdebench(work / f"{stem}.hdf5", data, seed=DATA_SEED)
     else:
-        full = pde.write(work / f"{name}.h5", data, seed=DATA_SEED, test_fraction=TEST_FRACTION)
+        full = trajectories.write(work / f"{name}.h5", data, seed=DATA_SEED, test_fraction=TEST_FRACTION)
     if not row.extrapolate:
         return full, full, info
     half = data.u.shape[1] // 2
     head = dataclasses.replace(data, u=data.u[:, : half + 1], t=data.t[: half + 1],
                                coefficients={k: v[: half + 1] for k, v in data.coefficients.items()})
-    train = pde.write(work / f"{name}_first_half.h5", head, seed=DATA_SEED, test_fraction=TEST_FRACTION)
+    train = trajectories.write(work / f"{name}_first_half.h5", head, seed=DATA_SEED, test_fraction=TEST_FRACTION)
     info["train_t_final"] = float(head.t[-1])
     return train, full, info
 
@@ -372,7 +373,7 @@ def exact_floor(exact: Exact, steps: int, split: Split) -> float:
             weight[~excited] = 0.0
             rho.copy_(torch.tensor([exact.nu_rate, exact.c_rate]))  # (real, imaginary) parts
         pred = model(first.float(), split.times)
-    return nrmse_predicted_times(pred.numpy(), split.test.numpy())
+    return rollout_errors(pred, split.test).nrmse_predicted
 
 
 # --------------------------------------------------------------------------------------------------
@@ -381,13 +382,11 @@ def exact_floor(exact: Exact, steps: int, split: Split) -> float:
 
 
 def score(pred: torch.Tensor, split: Split, extrapolate: bool) -> dict[str, float]:
-    pred, true = pred.numpy(), split.test.numpy()
+    true = split.test
     first = len(split.train_times) - 1 if extrapolate else 0  # scored: times after `first`
-    scored_pred, scored_true = pred[:, first:], true[:, first:]
-    final = np.linalg.norm(pred[:, -1] - true[:, -1], axis=-1) / np.linalg.norm(true[:, -1], axis=-1)
-    return {"test_nrmse": nrmse_predicted_times(scored_pred, scored_true),
+    return {"test_nrmse": rollout_errors(pred[:, first:], true[:, first:]).nrmse_predicted,
             "pdebench_nrmse": pdebench_metrics(pred, true, high=min(8, true.shape[-1] // 2)).nrmse,
-            "final_nrmse": float(final.mean())}
+            "final_nrmse": rollout_errors(pred, true).final_nrmse}
 
 
 def fit_settings(name: str, model_name: str) -> dict[str, Any]:
@@ -588,8 +587,8 @@ def report(results: dict[str, Any], command: str) -> str:
         "parameter if more (`physode fit`'s polish), "
         f"Fourier-ODE physode {ep['fourier']} epochs then {ep['polish']} L-BFGS evaluations; batch {BATCH}, "
         "one-cycle Adam. "
-        "Metrics (all models, same code, `physode.trajectory_metrics`): test nRMSE = `nrmse_predicted_times` "
-        "(scored times, given frame excluded), PDEBench nRMSE = `pdebench_metrics(...).nrmse` (all time "
+        "Metrics (all models, same code, `physode.trajectories.metrics`): test nRMSE = "
+        "`rollout_errors(...).nrmse_predicted` (scored times, given frame excluded), PDEBench nRMSE = `pdebench_metrics(...).nrmse` (all time "
         "indices incl. the given frame, as PDEBench's metric code), final = nRMSE at the last time. Floor: "
         "the linear ANODEV2 with the exact weights and the row's RK4 steps per interval (column steps), on rows "
         "it represents exactly; a fit can go below it (learned multipliers absorb part of the RK4 error).",

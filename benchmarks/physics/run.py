@@ -5,8 +5,8 @@ Burgers, Fisher-KPP, Allen-Cahn) is simulated into a small trajectory file and f
 generic 1-D code (:func:`physode.problems.fitting.fit.fit`, nothing per PDE) for the variants anode,
 neuralode and anodev2 and seeds 0, 1, 2; the table reports PDEBench's test nRMSE (mean +- std over
 seeds), parameters and fit time. A second table fits PDEBench-layout advection files (written by
-:func:`physode.problems.pde.write_pdebench` with PDEBench's generation settings, read back
-through :class:`physode.io.TrajectoryFile`'s PDEBench reader). Writes ``results.md``,
+:func:`physode.trajectories.write_pdebench` with PDEBench's generation settings, read back
+through :class:`physode.trajectories.TrajectoryFile`'s PDEBench reader). Writes ``results.md``,
 ``results.json`` and ``nrmse.png`` next to this script.
 
     OMP_NUM_THREADS=1 nice python benchmarks/physics/run.py            # about 12 min on one core
@@ -32,8 +32,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from physode.io import TrajectoryFile, atomic_path, atomic_write_text
+from physode import trajectories
+from physode.io import atomic_path, atomic_write_text
 from physode.problems import pde
+from physode.trajectories import TrajectoryFile
 from physode.problems.fitting.fit import TrainingDiverged
 from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.models import ModelConfig
@@ -106,7 +108,7 @@ def simulate(work: Path, name: str) -> tuple[Path, dict[str, Any]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tail is recorded and reported instead
         data = spec["simulate"](t)
-    path = pde.write(work / f"{name}.h5", data, seed=DATA_SEED, test_fraction=TEST_FRACTION)
+    path = trajectories.write(work / f"{name}.h5", data, seed=DATA_SEED, test_fraction=TEST_FRACTION)
     u = data.u
     change = np.linalg.norm(u[:, -1] - u[:, 0], axis=1) / np.linalg.norm(u[:, 0], axis=1)
     info = {key: spec[key] for key in ("equation", "coefficients", "t_final", "initial")}
@@ -120,7 +122,7 @@ def simulate_pdebench(work: Path, beta: float) -> Path:
     t = np.linspace(0.0, PDEBENCH["t_final"], PDEBENCH["nt"])
     data = pde.simulate_advection(PDEBENCH["n_samples"], PDEBENCH["nx"], t, beta=beta, initial="fourier",
                                       seed=PDEBENCH["seed"], cell_centred=True)
-    path = pde.write_pdebench(work / f"1D_Advection_Sols_beta{beta}.hdf5", data, seed=PDEBENCH["seed"])
+    path = trajectories.write_pdebench(work / f"1D_Advection_Sols_beta{beta}.hdf5", data, seed=PDEBENCH["seed"])
     with TrajectoryFile(path) as f:  # the fit reads it back through the same reader
         assert f.layout == "pdebench", f.layout
         assert f.n_x == PDEBENCH["nx"] and f.n_times == PDEBENCH["nt"], (f.n_x, f.n_times)
@@ -215,7 +217,8 @@ def report(results: dict[str, Any], seeds: list[int], pdebench_seeds: list[int],
             "",
             "## PDEBench advection (PDEBench layout, read back through the PDEBench reader)",
             "",
-            f"`u_t + beta u_x = 0` on [0, 1) written by `pde.write_pdebench` (`1D_Advection_Sols_beta*.hdf5`: "
+            "`u_t + beta u_x = 0` on [0, 1) written by `physode.trajectories.write_pdebench` "
+            "(`1D_Advection_Sols_beta*.hdf5`: "
             f"`tensor`, cell-centred `x-coordinate`, `t-coordinate` with Nt + 1 entries, attribute `beta`) with "
             f"PDEBench's generation settings: sums of two sines ({pb['initial']}), Nx = {pb['nx']}, t in "
             f"[0, {pb['t_final']:g}]. Differences from PDEBench's files: {pb['n_samples']} samples instead of "

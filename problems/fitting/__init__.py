@@ -4,7 +4,7 @@ Given u(t0), a model predicts u at every stored time: ``du/dt = f(u; theta(t))``
 linear, translation-invariant layer (spectral multipliers or a periodic stencil; ``--model linear``)
 or a Fourier-operator network (``--model fourier``), whose weights are static (ANODE, Neural ODE)
 or evolve (ANODEV2). The code knows nothing about the PDE:
-it reads the field, the times and the grid through :class:`physode.io.TrajectoryFile`.
+it reads the field, the times and the grid through :class:`physode.trajectories.TrajectoryFile`.
 
 - :mod:`.models`: :class:`ModelConfig`, :func:`build_model` (one field or C channels).
 - :mod:`.estimates`: the learned velocity ``c_hat(t)`` (transport) or wave speed (wave).
@@ -13,14 +13,14 @@ it reads the field, the times and the grid through :class:`physode.io.Trajectory
 - :mod:`.fit_config`: :class:`FitConfig`, what a fit run is (budget, learning rates, polish).
 - :mod:`.fit`: :func:`fit` (deterministic, resumable, checkpoints and JSON metrics).
 - :mod:`.polish`: the full-batch L-BFGS after Adam.
-- :mod:`.evaluate`: the per-sample, per-time :func:`nrmse`, :func:`evaluate_run`.
+- :mod:`.evaluate`: :func:`evaluate_run`, scored by :mod:`physode.trajectories.metrics`.
 - :mod:`.plot`: :func:`plot_runs`, the Figure-2-style comparison.
 - :mod:`.quickstart`: :func:`run_quickstart`, the end-to-end transport demo.
 
 Command line: ``physode fit``, ``physode evaluate pde1d``, ``physode plot``, ``physode quickstart``.
 """
 
-from physode.problems.fitting.evaluate import evaluate_model, evaluate_run, load_run, nrmse
+from physode.problems.fitting.evaluate import evaluate_model, evaluate_run, load_run
 from physode.problems.fitting.fit import TrainingDiverged, fit
 from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.fourier_model import FourierModelConfig, FourierTrajectoryModel
@@ -52,7 +52,6 @@ __all__ = [
     "evaluate_run",
     "fit",
     "load_run",
-    "nrmse",
     "parameter_count",
     "plot_runs",
     "run_quickstart",

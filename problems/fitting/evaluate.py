@@ -1,5 +1,5 @@
-"""Errors of predicted trajectories (nRMSE over the predicted times, and PDEBench's metrics) and
-loading / evaluating fitted runs.
+"""Loading and evaluating fitted runs: a model's rollout scored by :mod:`physode.trajectories.metrics`
+(nRMSE over the predicted times, and PDEBench's metrics).
 
 A run directory (written by :func:`physode.problems.fitting.fit.fit`) holds ``checkpoint.pt`` (model
 config, grid, weights, optimizer and RNG state, the data file it was fit to), ``metrics.jsonl``
@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from physode.errors import InputError, one_line
-from physode.io import TrajectoryFile, check_output
+from physode.io import check_output
 from physode.problems.fitting.model_kinds import AnyModel, describe, rebuild
 from physode.problems.fitting.models import parameter_count
 from physode.problems.fitting.variants import LABELS
@@ -37,22 +37,12 @@ from physode.training import (
     resolve_device,
     write_json,
 )
-from physode.trajectory_metrics import PDEBENCH_HIGH, PDEBenchMetrics, pdebench_metrics
+from physode.trajectories import PDEBENCH_HIGH, ErrorSums, PDEBenchMetrics, TrajectoryFile, pdebench_metrics
 
 FORMAT = "physode.pde1d/1"
 SUMMARY = "metrics.json"
 EVALUATION = "evaluation.json"
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-def nrmse(pred: Tensor, true: Tensor) -> Tensor:
-    """PDEBench's normalised RMSE over the last (space) axis: ``||pred - true||_2 / ||true||_2``.
-
-    RMS and L2 norms differ by the same ``sqrt(Nx)``, so this is RMSE / RMS(true). Shapes
-    ``(..., Nx) -> (...)``; a target that is exactly zero gives ``inf`` (or ``nan`` if the
-    prediction is zero too): the relative error is undefined there.
-    """
-    return torch.linalg.vector_norm(pred - true, dim=-1) / torch.linalg.vector_norm(true, dim=-1)
 
 
 def channel_weights(data: TrajectoryFile, indices: np.ndarray, n_samples: int = 64) -> Tensor:
@@ -77,7 +67,7 @@ def evaluate_model(model: AnyModel, data: TrajectoryFile, indices: np.ndarray,
     average); ``final_nrmse``: the same at the last time only; ``rmse_predicted``: root mean square
     error over everything predicted; ``nrmse_per_time``: the sample mean at each time, ``t[0]``
     included; ``pdebench``: PDEBench's ``metric_func`` errors over every time index, ``t[0]``
-    included (:func:`physode.trajectory_metrics.pdebench_metrics`), averaged over blocks of
+    included (:func:`physode.trajectories.pdebench_metrics`), averaged over blocks of
     ``batch_size`` samples as PDEBench's evaluation averages its batches, with fRMSE unscaled
     (``Lx = 1`` as PDEBench's training scripts pass, whatever the domain length); grids under
     ``2 * PDEBENCH_HIGH`` points have no high fRMSE band: those fRMSEs are None. With channels,
@@ -89,8 +79,7 @@ def evaluate_model(model: AnyModel, data: TrajectoryFile, indices: np.ndarray,
         raise InputError(f"{data.path}: no samples to evaluate on (the test split is empty); "
                          "write the file with a nonzero test fraction")
     times = data.t.tolist()
-    per_time = torch.zeros(len(times), data.n_channels, dtype=torch.float64, device=device)
-    squared_error = torch.zeros((), dtype=torch.float64, device=device)
+    sums = ErrorSums.zeros(len(times), data.n_channels, data.n_x, device)
     banded = data.n_x // 2 + 1 > PDEBENCH_HIGH
     pdebench = []
     model.eval()
@@ -98,29 +87,21 @@ def evaluate_model(model: AnyModel, data: TrajectoryFile, indices: np.ndarray,
     for block in data.iter_batches(batch_size, shard):
         true = torch.from_numpy(block).to(device, next(model.parameters()).dtype)
         pred = model(true[:, 0], times)
-        per_time += nrmse(pred, true).double().reshape(len(block), len(times), -1).sum(0)
-        squared_error += (pred - true)[:, 1:].double().square().sum()
+        sums.add(pred, true)
         # Bands 1, 2 on a small grid only let the other metrics through; its fRMSEs are dropped below.
         bands = {} if banded else {"low": 1, "high": 2}
         with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 where a target is all zero: NaN -> null
             pdebench.append(list(vars(pdebench_metrics(pred, true, **bands)).values()))
-    totals = all_reduce_sum(torch.cat([per_time.reshape(-1), squared_error[None]])).cpu()
-    per_time_channel = totals[:-1].reshape(len(times), -1) / len(indices)
-    # t[0] is the given input, reproduced exactly: its error is 0, also where a channel is all zero
-    # there (the wave's u_t at rest), which would make the relative error 0 / 0.
-    per_time_channel[0] = 0.0
-    per_time = per_time_channel.mean(-1)
-    n_predicted = len(indices) * (len(times) - 1) * data.n_channels * data.n_x
-    squared_error = totals[-1].item()
+    errors = sums.combined(all_reduce_sum).errors(len(indices))
     pdebench_mean = _mean_over_ranks(pdebench)
     if not banded:
         pdebench_mean.update(frmse_low=None, frmse_mid=None, frmse_high=None)
     return {
-        "nrmse_predicted": per_time[1:].mean().item(),
-        "final_nrmse": per_time[-1].item(),
-        "rmse_predicted": math.sqrt(squared_error / n_predicted),
-        "nrmse_per_time": per_time.tolist(),
-        "nrmse_per_channel": dict(zip(data.channels, per_time_channel[1:].mean(0).tolist())),
+        "nrmse_predicted": errors.nrmse_predicted,
+        "final_nrmse": errors.final_nrmse,
+        "rmse_predicted": errors.rmse_predicted,
+        "nrmse_per_time": errors.nrmse_per_time,
+        "nrmse_per_channel": dict(zip(data.channels, errors.nrmse_per_channel)),
         "n_samples": len(indices),
         "pdebench": pdebench_mean,
     }

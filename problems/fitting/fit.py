@@ -1,6 +1,6 @@
 """Fit an ODE model (:mod:`.model_kinds`) to a 1-D periodic trajectory file: given u(t0), predict u at every time.
 
-Works on any file :class:`physode.io.TrajectoryFile` reads (physode format or PDEBench 1D): the
+Works on any file :class:`physode.trajectories.TrajectoryFile` reads (physode format or PDEBench 1D): the
 model sees only the field, the times and the grid. Loss: mean squared error over the predicted
 times (channels weighted by :func:`.evaluate.channel_weights`); reported on the file's test split
 (:mod:`.evaluate`): nRMSE over the predicted times (``test_nrmse``) and PDEBench's metrics
@@ -37,7 +37,8 @@ import numpy as np
 import torch
 
 from physode.errors import InputError, TrainingDiverged
-from physode.io import TrajectoryFile, check_run_dir, file_fingerprint
+from physode.io import check_run_dir, file_fingerprint
+from physode.trajectories import TrajectoryFile
 from physode.problems.fitting.evaluate import DTYPES, FORMAT, SUMMARY, channel_weights, evaluate_model
 from physode.problems.fitting.fit_config import FitConfig, default_polish
 from physode.problems.fitting.model_kinds import AnyModel, build_for_grid, describe, parameter_groups

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from physode.errors import InputError
-from physode.io import TrajectoryFile, atomic_path, check_output
+from physode.io import atomic_path, check_output
+from physode.trajectories import TrajectoryFile
 from physode.problems.fitting.evaluate import check_grid, load_run
 from physode.problems.fitting.estimates import velocity_estimate, wave_speed_estimate
 from physode.problems.fitting.models import TrajectoryModel

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from physode.errors import InputError
-from physode.io import TrajectoryFile
+from physode.trajectories import TrajectoryFile
 from physode.training import DistContext
 
 

@@ -20,10 +20,11 @@ allen-cahn             u_t = eps^2 u_xx + u - u^3, u in [-1,1] ETDRK4
 
 Modules: :mod:`.coefficients` (c(t), nu(t) and their spec strings; :mod:`.formulas` for
 ``expr:``), :mod:`.initial_conditions`, :mod:`.domain` (grid and checks), :mod:`.spectral`
-(the exact propagator and ETDRK4), :mod:`.semilinear` (the stiff solve), :mod:`.files` (the one
-writer, physode and PDEBench layouts), :mod:`.decay` (the warning about trajectories that decay
-below 5% of their initial norm, where relative errors mean little), one module per equation, and
-:mod:`.cli`.
+(the exact propagator and ETDRK4), :mod:`.semilinear` (the stiff solve), :mod:`.decay` (the
+warning about trajectories that decay below 5% of their initial norm, where relative errors mean
+little), one module per equation, and :mod:`.cli`. Simulators return
+:class:`physode.trajectories.Trajectories`; :mod:`physode.trajectories` writes them (physode and
+PDEBench layouts).
 
 Conventions: c(t) has the transport problem's sign (u_t = c u_x, profiles move left for c > 0);
 C(t), N(t) are the integrals of c, nu from 0. Time-varying coefficients are stored as variables
@@ -61,7 +62,6 @@ from physode.problems.pde.coefficients import (
     coefficient,
     coefficient_from_spec,
 )
-from physode.problems.pde.files import Trajectories, write, write_pdebench
 from physode.problems.pde.formulas import QuadratureCoefficient, coefficient_from_formula
 from physode.problems.pde.initial_conditions import (
     INITIAL_CONDITIONS,
@@ -89,7 +89,6 @@ __all__ = [
     "QuadratureCoefficient",
     "Sinusoidal",
     "TimeCoefficient",
-    "Trajectories",
     "Windowed",
     "as_coefficient",
     "coefficient",
@@ -104,6 +103,4 @@ __all__ = [
     "simulate_transport",
     "simulate_transport_to_file",
     "simulate_wave",
-    "write",
-    "write_pdebench",
 ]

@@ -7,7 +7,7 @@ cell centres x_j = (j + 1/2) L / Nx, ``t-coordinate`` with Nt + 1 entries k dt_s
 stores the end of an output interval that has no snapshot) and the root attribute ``beta``.
 PDEBench's own settings are sums of sines, Nx = 1024, t in [0, 2] (201 snapshots) and
 beta in {0.1, 0.2, 0.4, 0.7, 1.0, 2.0, 4.0, 7.0}; PDEBench integrates numerically, this writer
-exactly; :func:`.files.write_pdebench` writes the layout.
+exactly; :func:`physode.trajectories.write_pdebench` writes the layout.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from numpy.typing import ArrayLike
 from physode.errors import InputError
 from physode.problems.pde.coefficients import Constant
 from physode.problems.pde.domain import check_samples, check_times, grid
-from physode.problems.pde.files import Trajectories
 from physode.problems.pde.initial_conditions import InitialCondition, initial_state
 from physode.problems.pde.spectral import propagate
+from physode.trajectories import Trajectories
 
 EQUATION = "u_t + beta u_x = 0"
 SOLVER = "exact: Fourier phase shift u0(x - beta t), float64"

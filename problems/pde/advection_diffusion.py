@@ -22,9 +22,9 @@ from numpy.typing import ArrayLike
 from physode.errors import InputError
 from physode.problems.pde.coefficients import CoefficientLike, TimeCoefficient, coefficient, sample
 from physode.problems.pde.domain import setup
-from physode.problems.pde.files import Trajectories
 from physode.problems.pde.initial_conditions import InitialCondition, initial_state
 from physode.problems.pde.spectral import propagate
+from physode.trajectories import Trajectories
 
 DIFFUSION_EQUATION = "u_t = nu(t) u_xx"
 ADVECTION_DIFFUSION_EQUATION = "u_t = c(t) u_x + nu(t) u_xx"

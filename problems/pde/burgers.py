@@ -17,10 +17,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from physode.problems.pde.domain import positive, setup
-from physode.problems.pde.files import Trajectories
 from physode.problems.pde.initial_conditions import InitialCondition, initial_state
 from physode.problems.pde.semilinear import solve_semilinear
 from physode.problems.pde.spectral import dealias_mask, derivative_wavenumbers, wavenumbers
+from physode.trajectories import Trajectories
 
 EQUATION = "u_t + u u_x = nu u_xx"
 

@@ -16,15 +16,21 @@ from pathlib import Path
 import numpy as np
 
 from physode.cli_types import float_in, fraction, int_in, positive_float, positive_int, seed
-from physode.io import check_output, make_test_mask, trajectory_writer
-from physode.io.trajectory_file import TrajectoryFile
+from physode.io import check_output
 from physode.problems.pde import advection, advection_diffusion, burgers, reaction_diffusion, transport, wave
 from physode.problems.pde.coefficients import COEFFICIENT_SPEC_HELP
 from physode.problems.pde.decay import warn_if_decayed
 from physode.problems.pde.domain import grid
-from physode.problems.pde.files import Trajectories, write, write_pdebench
 from physode.problems.pde.initial_conditions import INITIAL_CONDITIONS, initial_state
 from physode.resources import check_memory
+from physode.trajectories import (
+    Trajectories,
+    TrajectoryFile,
+    make_test_mask,
+    trajectory_writer,
+    write,
+    write_pdebench,
+)
 
 # Defaults that depend on the PDE (the parser leaves --nu unset).
 DEFAULT_NU = {"diffusion": "0.01", "advection-diffusion": "0.01", "burgers": "0.03"}

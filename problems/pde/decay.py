@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from physode.io import TrajectoryFile
+from physode.trajectories import TrajectoryFile
 
 DECAY_FLOOR = 0.05  # the smallest stored-state L2 norm, as a fraction of its channel's largest, not warned about
 

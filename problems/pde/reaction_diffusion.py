@@ -23,10 +23,10 @@ from numpy.typing import ArrayLike
 
 from physode.errors import InputError
 from physode.problems.pde.domain import positive, setup
-from physode.problems.pde.files import Trajectories
 from physode.problems.pde.initial_conditions import InitialCondition, initial_state
 from physode.problems.pde.semilinear import solve_semilinear
 from physode.problems.pde.spectral import wavenumbers
+from physode.trajectories import Trajectories
 
 MAX_GROWTH_EXPONENT = 30.0
 """Largest r t_final for Fisher-KPP: exp(30) * 1e-16 ~ 1e-3, the noise growth still tolerated."""

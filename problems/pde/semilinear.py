@@ -11,9 +11,9 @@ import warnings
 import numpy as np
 
 from physode.problems.pde.domain import positive
-from physode.problems.pde.files import Trajectories
 from physode.problems.pde.initial_conditions import InitialCondition
 from physode.problems.pde.spectral import NonlinearTerm, integrate_etdrk4, spectral_tail
+from physode.trajectories import Trajectories
 
 STEP_FRACTION = 0.1
 """Default internal step of the ETDRK4 solvers: 0.1 / (largest rate of the nonlinear term)."""

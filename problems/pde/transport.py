@@ -27,9 +27,9 @@ from numpy.typing import ArrayLike
 
 from physode.problems.pde.coefficients import CoefficientLike, coefficient, sample
 from physode.problems.pde.domain import setup
-from physode.problems.pde.files import Trajectories, write
 from physode.problems.pde.initial_conditions import InitialCondition, initial_state
 from physode.problems.pde.spectral import propagate
+from physode.trajectories import Trajectories, write
 
 EQUATION = "dz/dt = c(t) dz/dx"
 SOLVER = "exact: Fourier phase shift exp(i k C(t)), float64"

@@ -31,9 +31,9 @@ from numpy.typing import ArrayLike
 from physode.errors import InputError
 from physode.problems.pde.coefficients import CoefficientLike, Constant, TimeCoefficient, coefficient, sample
 from physode.problems.pde.domain import positive, setup
-from physode.problems.pde.files import Trajectories
 from physode.problems.pde.initial_conditions import InitialCondition, initial_state
 from physode.problems.pde.spectral import derivative_wavenumbers, wavenumbers
+from physode.trajectories import Trajectories
 
 EQUATION = "u_tt = c(t)^2 u_xx"
 CHANNELS = ("u", "u_t")

@@ -1,14 +1,11 @@
-"""Trajectory datasets: solutions u(sample, t, x) of a 1D PDE in HDF5, written atomically (here) and
-read lazily (:mod:`physode.io.trajectory_file`).
+"""Writing trajectory files in the physode format (``datasets/README.md``), atomically: from arrays
+(:func:`write_trajectories`), streamed block by block (:func:`trajectory_writer`) or from simulated
+:class:`~.in_memory.Trajectories` with a seeded train/test split (:func:`write`).
 
-The layout (format ``physode-trajectories``, specified in ``datasets/README.md``) is plain HDF5 with
-its coordinates attached as dimension scales, so ``xarray.open_dataset(path, engine="h5netcdf")``
+The coordinates are attached as dimension scales, so ``xarray.open_dataset(path, engine="h5netcdf")``
 shows the dimensions (sample, t, x) with their coordinates. A system of several fields (the wave
 equation's (u, u_t)) is stored as ``u`` over (sample, t, channel, x) with a ``channel`` coordinate
-of names (format version 2); single-field files keep version 1's layout exactly. Readers get one
-:class:`~physode.errors.InputError` naming the problem for any file that does not match.
-:class:`~physode.io.trajectory_file.TrajectoryFile` also reads PDEBench 1D files through the same
-interface.
+of names (format version 2); single-field files keep version 1's layout exactly.
 """
 
 from __future__ import annotations
@@ -26,15 +23,21 @@ from numpy.typing import ArrayLike
 
 from physode.errors import InputError
 from physode.io.atomic import atomic_path
+from physode.trajectories.in_memory import Trajectories
+from physode.trajectories.schema import (
+    CHANNEL,
+    CHANNELS_VERSION,
+    FIELD,
+    FORMAT_NAME,
+    RESERVED,
+    SAMPLE,
+    SPACE,
+    SPLIT,
+    TIME,
+    axis_problem,
+    first_bad_sample,
+)
 from physode.version import __version__
-
-FORMAT_NAME = "physode-trajectories"
-FORMAT_VERSION = 2
-CHANNELS_VERSION = 2  # the first version with a channel dimension; single-field files are still version 1
-FIELD, TIME, SPACE, SAMPLE, SPLIT, CHANNEL = "u", "t", "x", "sample", "split", "channel"
-RESERVED = (FIELD, TIME, SPACE, SAMPLE, SPLIT, CHANNEL)
-REQUIRED_ATTRS = ("format", "format_version", "equation", "boundary_condition")
-READ_BLOCK_BYTES = 16 * 2**20  # validate() reads about this much at a time
 
 
 def make_test_mask(n_samples: int, test_fraction: float, seed: int = 0) -> np.ndarray:
@@ -52,25 +55,6 @@ def make_test_mask(n_samples: int, test_fraction: float, seed: int = 0) -> np.nd
     rng = np.random.default_rng([seed, 1])  # not default_rng(seed): keep it apart from the data's stream
     mask[rng.permutation(n_samples)[:n_test]] = True
     return mask
-
-
-def axis_problem(values: np.ndarray, length: int) -> str | None:
-    """Why ``values`` is not a valid coordinate of ``length`` points, or None if it is."""
-    if values.ndim != 1 or values.shape[0] != length:
-        return f"has shape {values.shape}, expected ({length},) to match u"
-    if not np.issubdtype(values.dtype, np.floating):
-        return f"has dtype {values.dtype}, expected floating point"
-    if not np.all(np.isfinite(values)):
-        return "contains NaN or Inf"
-    if np.any(np.diff(values) <= 0):
-        return "is not strictly increasing"
-    return None
-
-
-def first_bad_sample(block: np.ndarray) -> int | None:
-    """Index (within ``block``) of the first sample holding NaN or Inf, or None."""
-    bad = ~np.isfinite(block).all(axis=tuple(range(1, block.ndim)))
-    return int(np.argmax(bad)) if bad.any() else None
 
 
 class TrajectoryWriter:
@@ -257,3 +241,21 @@ def write_trajectories(
     ) as writer:
         writer.write(u32)
     return Path(path)
+
+
+def write(
+    path: str | os.PathLike[str],
+    data: Trajectories,
+    *,
+    seed: int,
+    test_fraction: float = 0.2,
+    compression: str | None = None,
+) -> Path:
+    """Write simulated ``data`` as a physode trajectory file with a seeded random train/test split."""
+    mask = make_test_mask(data.u.shape[0], test_fraction, seed)
+    settings = {**data.settings, "seed": seed, "test_fraction": test_fraction}
+    return write_trajectories(
+        path, data.u, data.t, data.x, equation=data.equation, coefficients=data.coefficients,
+        test_mask=mask, generator=settings, seed=seed, attrs=data.parameters,
+        compression=compression, channels=data.channels,
+    )

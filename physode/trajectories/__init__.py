@@ -1,0 +1,42 @@
+"""Trajectory files: solutions u(sample, t, x) of a 1D PDE in HDF5 (format ``physode-trajectories``,
+specified in ``datasets/README.md``), PDEBench's 1D layout, and the errors of predicted trajectories.
+
+- :mod:`.schema`: the format's names and version, the checks writer and reader share.
+- :mod:`.in_memory`: :class:`Trajectories`, simulated data and what its file records.
+- :mod:`.writer`: :func:`write_trajectories`, streamed :func:`trajectory_writer`, :func:`write`
+  (simulated data with a seeded split), :func:`make_test_mask`.
+- :mod:`.reader`: :class:`TrajectoryFile`, lazy validated reading of either layout.
+- :mod:`.stored`: the checked HDF5 access the readers share.
+- :mod:`.pdebench`: PDEBench's 1D layout, read and written.
+- :mod:`.metrics`: the one :func:`nrmse`, what fits and benchmarks report from it
+  (:func:`rollout_errors`), and :func:`pdebench_metrics`.
+"""
+
+from physode.trajectories.in_memory import Trajectories
+from physode.trajectories.metrics import (
+    PDEBENCH_HIGH,
+    PDEBENCH_LOW,
+    ErrorSums,
+    PDEBenchMetrics,
+    RolloutErrors,
+    nrmse,
+    pdebench_metrics,
+    rollout_errors,
+)
+from physode.trajectories.pdebench import write_pdebench
+from physode.trajectories.reader import TrajectoryFile
+from physode.trajectories.schema import FORMAT_NAME, FORMAT_VERSION
+from physode.trajectories.writer import (
+    TrajectoryWriter,
+    make_test_mask,
+    trajectory_writer,
+    write,
+    write_trajectories,
+)
+
+__all__ = [
+    "FORMAT_NAME", "FORMAT_VERSION", "PDEBENCH_HIGH", "PDEBENCH_LOW", "ErrorSums", "PDEBenchMetrics",
+    "RolloutErrors", "TrajectoryFile", "TrajectoryWriter", "Trajectories", "make_test_mask", "nrmse",
+    "pdebench_metrics", "rollout_errors", "trajectory_writer", "write", "write_pdebench",
+    "write_trajectories",
+]

@@ -1,0 +1,28 @@
+"""Trajectories held in memory: what a simulator returns and a writer stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Trajectories:
+    """Simulated data and everything the trajectory file records about it.
+
+    ``u`` is float64 (sample, t, x), or (sample, t, channel, x) for a system whose fields are named
+    by ``channels`` (the wave equation's ``("u", "u_t")``); ``coefficients`` are time-varying PDE coefficients over ``t``
+    (stored as variables), ``parameters`` constant ones (stored as root attributes) and
+    ``settings`` the generator settings (stored as JSON), enough to regenerate the data.
+    """
+
+    u: np.ndarray
+    t: np.ndarray
+    x: np.ndarray
+    equation: str
+    settings: dict[str, Any]
+    coefficients: dict[str, np.ndarray] = field(default_factory=dict)
+    parameters: dict[str, float] = field(default_factory=dict)
+    channels: tuple[str, ...] | None = None

@@ -1,0 +1,32 @@
+"""The names and numbers of the physode trajectory format (``datasets/README.md``) and the checks
+its writer and reader share."""
+
+from __future__ import annotations
+
+import numpy as np
+
+FORMAT_NAME = "physode-trajectories"
+FORMAT_VERSION = 2
+CHANNELS_VERSION = 2  # the first version with a channel dimension; single-field files are still version 1
+FIELD, TIME, SPACE, SAMPLE, SPLIT, CHANNEL = "u", "t", "x", "sample", "split", "channel"
+RESERVED = (FIELD, TIME, SPACE, SAMPLE, SPLIT, CHANNEL)
+REQUIRED_ATTRS = ("format", "format_version", "equation", "boundary_condition")
+
+
+def axis_problem(values: np.ndarray, length: int) -> str | None:
+    """Why ``values`` is not a valid coordinate of ``length`` points, or None if it is."""
+    if values.ndim != 1 or values.shape[0] != length:
+        return f"has shape {values.shape}, expected ({length},) to match u"
+    if not np.issubdtype(values.dtype, np.floating):
+        return f"has dtype {values.dtype}, expected floating point"
+    if not np.all(np.isfinite(values)):
+        return "contains NaN or Inf"
+    if np.any(np.diff(values) <= 0):
+        return "is not strictly increasing"
+    return None
+
+
+def first_bad_sample(block: np.ndarray) -> int | None:
+    """Index (within ``block``) of the first sample holding NaN or Inf, or None."""
+    bad = ~np.isfinite(block).all(axis=tuple(range(1, block.ndim)))
+    return int(np.argmax(bad)) if bad.any() else None

@@ -1,0 +1,127 @@
+"""Checked access to an HDF5 file a reader opens: every problem is one
+:class:`~physode.errors.InputError` naming the file, and data kept outside the file is refused.
+
+:class:`Contents` is what a reader found, whatever the file's layout (physode or PDEBench).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import h5py
+import numpy as np
+
+from physode.errors import InputError
+from physode.trajectories.schema import axis_problem
+
+
+def _decode(value: Any) -> Any:
+    """HDF5 attributes as plain Python values (bytes -> str, numpy scalars -> Python scalars).
+
+    A one-element array counts as its element: netCDF writers (xarray) store scalars that way.
+    """
+    if isinstance(value, np.ndarray) and value.shape == (1,):
+        value = value[0]
+    if isinstance(value, bytes):
+        try:
+            return value.decode()
+        except UnicodeDecodeError:
+            return value
+    return value.item() if isinstance(value, np.generic) else value
+
+
+@dataclass(frozen=True)
+class Contents:
+    """The field of a trajectory file and its coordinates, as the reader of its layout found them."""
+
+    layout: str
+    """``"physode"`` or ``"pdebench"``."""
+    field: h5py.Dataset
+    t: np.ndarray
+    x: np.ndarray
+    channels: tuple[str, ...]
+    coefficients: dict[str, np.ndarray]
+    test_mask: np.ndarray
+    """Boolean per sample, True for a test sample."""
+
+
+class CheckedFile:
+    """An HDF5 file open for reading, with its root attributes decoded to Python values."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputError(f"{self.path}: no such file")
+        try:
+            self.file = h5py.File(self.path, "r")
+        except OSError as err:
+            raise InputError(
+                f"{self.path}: not an HDF5 file ({err}); trajectory files are written by "
+                "physode.trajectories.write_trajectories or `physode simulate`"
+            ) from None
+        try:
+            self.attrs = {key: _decode(value) for key, value in self.file.attrs.items()}
+        except BaseException:
+            self.file.close()
+            raise
+
+    def fail(self, message: str) -> NoReturn:
+        raise InputError(f"{self.path}: {message}")
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.file
+
+    def node(self, name: str) -> h5py.Dataset | h5py.Group | None:
+        """The entry ``name`` (None if absent), refused if its data lives outside this file."""
+        fix = "physode reads only data stored in the file itself; copy the data into the file"
+        link = self.file.get(name, getlink=True)
+        if link is None:
+            return None
+        if isinstance(link, h5py.ExternalLink):
+            self.fail(f"entry {name!r} is an external link to {link.filename}; {fix}")
+        try:
+            node = self.file[name]
+        except KeyError:  # a soft link to nothing
+            self.fail(f"entry {name!r} is a link to a missing object; {fix}")
+        if node.file.filename != self.file.filename:  # reached through a link inside a group
+            self.fail(f"entry {name!r} resolves to another file ({node.file.filename}); {fix}")
+        if isinstance(node, h5py.Dataset):
+            if node.external:
+                self.fail(f"dataset {name!r} keeps its values in external files "
+                          f"({', '.join(str(entry[0]) for entry in node.external)}); {fix}")
+            if node.is_virtual:
+                self.fail(f"dataset {name!r} is a virtual dataset mapping other data; {fix}")
+        return node
+
+    def check_field(self, field: h5py.Dataset | h5py.Group | None, name: str, ranks: tuple[int, ...],
+                    expected: str) -> h5py.Dataset:
+        """``field`` (the entry ``name``) if a float32 dataset of one of ``ranks``; ``expected`` names
+        the shapes for the error."""
+        if not isinstance(field, h5py.Dataset) or field.ndim not in ranks:
+            shape = getattr(field, "shape", "a group")
+            self.fail(f"field {name!r} must be a {expected} dataset, got {shape}")
+        if field.dtype != np.float32:
+            self.fail(f"field {name!r} has dtype {field.dtype}; the format stores float32")
+        return field
+
+    def coordinate(self, name: str, length: int) -> np.ndarray:
+        """The coordinate ``name`` of ``length`` points (finite, strictly increasing) in float64."""
+        node = self.node(name)
+        if not isinstance(node, h5py.Dataset):
+            self.fail(f"missing coordinate dataset {name!r}")
+        values = node[()]
+        problem = axis_problem(values, length)
+        if problem:
+            self.fail(f"coordinate {name!r} {problem}")
+        return values.astype(np.float64)
+
+    def names(self) -> list[str]:
+        """The names of the root group's entries, in HDF5's order."""
+        return list(self.file)
+
+    def close(self) -> None:
+        self.file.close()
+
