@@ -1,9 +1,9 @@
 """Measurement shared by the benchmarks: a training step's time and peak memory, one process each.
 
-Each configuration runs in a fresh subprocess (``run_isolated``, the benchmark's own module again) so its peak memory is its own;
-inside it, ``measure_training_step`` times repeated steps with device synchronisation and reads
-the peak of a step after a warm-up step: ``torch.cuda.max_memory_allocated`` growth on CUDA,
-resident-memory growth on CPU. On CPU, glibc keeps freed heap memory mapped, so RSS would hide
+Each configuration runs in a fresh subprocess (``run_isolated``: the benchmark's own module again)
+so its peak memory is its own; inside it, ``measure_training_step`` times repeated steps with
+device synchronisation and reads the peak of a step after a warm-up step:
+``torch.cuda.max_memory_allocated`` growth on CUDA, resident-memory growth on CPU. On CPU, glibc keeps freed heap memory mapped, so RSS would hide
 memory that is freed and reused; the peak is therefore read in a separate run in which every
 allocation of 64 KiB or more is its own mapping (``MALLOC_MMAP_THRESHOLD_``), returned on free.
 That setting slows allocation several-fold, so times come from a normal run.

@@ -64,8 +64,8 @@ def main() -> None:
     results = {"commands": saved.get("commands", {})}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        runs = (("fixed", sections.measure_fixed), ("ratios", sections.measure_ratios), ("resnet", sections.measure_resnet),
-                ("adaptive", adaptive.run))
+        runs = (("fixed", sections.measure_fixed), ("ratios", sections.measure_ratios),
+                ("resnet", sections.measure_resnet), ("adaptive", adaptive.run))
         for section, run in runs:
             if section in args.sections:
                 results[section] = run(args, tmp, sections.measure)

@@ -30,7 +30,9 @@ from typing import Any
 import torch
 
 from benchmarks.physics.report import plot, report
-from benchmarks.physics.zoo import PDEBENCH, PDEBENCH_MODES, PDEBENCH_VARIANTS, PDES, VARIANTS, simulate, simulate_pdebench
+from benchmarks.physics.zoo import (
+    PDEBENCH, PDEBENCH_MODES, PDEBENCH_VARIANTS, PDES, VARIANTS, simulate, simulate_pdebench,
+)
 from physode.io import atomic_write_text
 from physode.problems.fitting.fit import TrainingDiverged
 from physode.problems.fitting.fit_config import FitConfig
