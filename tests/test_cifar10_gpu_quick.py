@@ -1,54 +1,55 @@
-"""benchmarks/cifar10/gpu_quick.py: its deadline planner and lr schedule, and the CPU dry run end to end."""
+"""benchmarks/cifar10/gpu_quick: its deadline planner and lr schedule, and the CPU dry run end to end."""
 
-import importlib.util
 import json
 import os
 import pickle
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+
+from benchmarks.cifar10.gpu_quick.cli import main
+from benchmarks.cifar10.gpu_quick.plan import OPS_PER_STEP, SETUP_S, Plan, RunCost, epochs_that_fit
+from benchmarks.cifar10.gpu_quick.protocol import OneCycle
+from benchmarks.cifar10.gpu_quick.utilisation import UtilisationSampler
 
 REPO = Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "benchmarks" / "cifar10" / "gpu_quick.py"
 SHARED_DATA = REPO.parent / "shared" / "data" / "cifar-10-batches-py"
-
-_spec = importlib.util.spec_from_file_location("gpu_quick", SCRIPT)
-gpu_quick = sys.modules["gpu_quick"] = importlib.util.module_from_spec(_spec)  # dataclasses look it up
-_spec.loader.exec_module(gpu_quick)
 
 
 def test_epochs_that_fit_is_the_largest_count_within_the_time_left():
-    current, later = gpu_quick.RunCost(10.0, 1.0), [gpu_quick.RunCost(5.0, 0.5), gpu_quick.RunCost(2.0, 0.2)]
+    current, later = RunCost(10.0, 1.0), [RunCost(5.0, 0.5), RunCost(2.0, 0.2)]
 
     def seconds(epochs: int, done: int) -> float:
-        rest = sum(gpu_quick.SETUP_S + epochs * c.epoch_s + c.eval_s for c in later)
+        rest = sum(SETUP_S + epochs * c.epoch_s + c.eval_s for c in later)
         return (epochs - done) * current.epoch_s + current.eval_s + rest
 
     for left, done in [(100.0, 0), (250.0, 1), (251.3, 3), (30.0, 0)]:
-        epochs = gpu_quick.epochs_that_fit(left, current, done, later)
+        epochs = epochs_that_fit(left, current, done, later)
         assert seconds(epochs, done) <= left < seconds(epochs + 1, done)
 
 
 def test_plan_first_run_sets_the_count_later_runs_only_lower_it():
-    cost = gpu_quick.RunCost(1.0, 0.0)
-    plan = gpu_quick.Plan(deadline=gpu_quick.time.monotonic() + 1000, reserve=0.0, epochs=5, max_epochs=50)
+    cost = RunCost(1.0, 0.0)
+    plan = Plan(deadline=time.monotonic() + 1000, reserve=0.0, epochs=5, max_epochs=50)
     assert plan.revise(5, 1, cost, []) == 50  # first run, fast: up to the cap
     plan.fixed = True
     assert plan.revise(5, 1, cost, []) == 5  # later runs keep the common count ...
-    slow = gpu_quick.RunCost(400.0, 0.0)
+    slow = RunCost(400.0, 0.0)
     assert plan.revise(5, 1, slow, []) == 3  # ... or lower it: 1 + 2 more epochs of 400 s fit in 1000 s
     assert plan.revise(5, 3, slow, []) == 5  # 2 more epochs still fit
-    late = gpu_quick.Plan(deadline=gpu_quick.time.monotonic() - 100, reserve=0.0, epochs=5, max_epochs=50)
+    late = Plan(deadline=time.monotonic() - 100, reserve=0.0, epochs=5, max_epochs=50)
     assert late.revise(5, 4, slow, []) == 4  # past the deadline: stop, but never below the epochs trained
     plan.measured_s, plan.assumed_s = 6.0, 2.0
     assert plan.scale == 3.0
 
 
 def test_one_cycle_warms_up_over_the_first_epoch_and_ends_at_zero():
-    schedule = gpu_quick.OneCycle(0.1, steps_per_epoch=10, epochs=4)
+    schedule = OneCycle(0.1, steps_per_epoch=10, epochs=4)
     lrs = [schedule.lr(step) for step in range(40)]
     assert lrs[0] == pytest.approx(0.01) and lrs[9] == pytest.approx(0.1)
     assert all(a > b for a, b in zip(lrs[10:], lrs[11:])) and lrs[39] == pytest.approx(0.1 / 30)
@@ -56,12 +57,12 @@ def test_one_cycle_warms_up_over_the_first_epoch_and_ends_at_zero():
     schedule.retarget(20, epochs=3)  # the deadline moved the end: decay from the current lr
     assert schedule.lr(20) == pytest.approx(before) and schedule.lr(30) == 0.0
     assert schedule.lr(29) == pytest.approx(before / 10)
-    lone = gpu_quick.OneCycle(0.1, steps_per_epoch=8, epochs=1)
+    lone = OneCycle(0.1, steps_per_epoch=8, epochs=1)
     assert lone.lr(3) == pytest.approx(0.1) and lone.lr(7) == pytest.approx(0.1 / 4)
 
 
 def test_utilisation_is_absent_on_cpu():
-    with gpu_quick.UtilisationSampler(gpu_quick.torch.device("cpu"), interval=0.01) as sampler:
+    with UtilisationSampler(torch.device("cpu"), interval=0.01) as sampler:
         pass
     assert sampler.read is None and sampler.mean(0.0, float("inf")) is None
 
@@ -89,13 +90,13 @@ def data_root(tmp_path_factory) -> Path:
 def test_cpu_dry_run_writes_the_tables_atomically(tmp_path, data_root):
     out = tmp_path / "out"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, str(SCRIPT), "--device", "cpu", "--dry-run", "--data-root", str(data_root),
-                    "--out", str(out)], check=True, env=env, cwd=REPO, timeout=170)
+    subprocess.run([sys.executable, "-m", "benchmarks.cifar10.gpu_quick", "--device", "cpu", "--dry-run",
+                    "--data-root", str(data_root), "--out", str(out)], check=True, env=env, cwd=REPO, timeout=170)
     assert sorted(p.name for p in out.iterdir()) == ["gpu_quick_dry_run_cpu.json", "gpu_quick_dry_run_cpu.md"]
     results = json.loads((out / "gpu_quick_dry_run_cpu.json").read_text())
     runs = results["runs"]
     assert results["meta"]["complete"] and results["meta"]["wall_s"] < results["meta"]["budget_s"]
-    assert {(r["arch"], r["variant"]) for r in runs} == set(gpu_quick.OPS_PER_STEP)
+    assert {(r["arch"], r["variant"]) for r in runs} == set(OPS_PER_STEP)
     for r in runs:
         assert r["status"] == "done" and r["epochs"] == 1 and r["images_per_s"] > 0, r
         assert 0 <= r["test_acc"] <= 100 and r["gpu_utilisation"] is None, r
@@ -108,7 +109,7 @@ def test_runs_that_cannot_finish_by_the_deadline_are_skipped_and_reported(tmp_pa
     budget = 6.0
     monkeypatch.setattr(sys, "argv", ["gpu_quick.py", "--device", "cpu", "--dry-run", "--budget-s", str(budget),
                                       "--data-root", str(data_root), "--out", str(tmp_path / "out")])
-    gpu_quick.main()
+    main()
     results = json.loads((tmp_path / "out" / "gpu_quick_dry_run_cpu.json").read_text())
     skipped = [r for r in results["runs"] if r["status"] == "not run: out of time"]
     assert skipped and not results["meta"]["complete"]

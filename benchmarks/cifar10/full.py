@@ -9,9 +9,9 @@ Runs live in --out (one directory per arch/variant/seed): rerunning skips finish
 resumes an interrupted one exactly. Several GPUs: one process per GPU with --shard, then
 --table-only once they are done:
 
-    python benchmarks/cifar10/full.py --data-root DIR --device cuda
-    for i in 0 1 2 3; do CUDA_VISIBLE_DEVICES=$i python benchmarks/cifar10/full.py --data-root DIR \\
-        --device cuda --shard $i 4 & done; wait; python benchmarks/cifar10/full.py --table-only
+    python -m benchmarks.cifar10.full --data-root DIR --device cuda
+    for i in 0 1 2 3; do CUDA_VISIBLE_DEVICES=$i python -m benchmarks.cifar10.full --data-root DIR \\
+        --device cuda --shard $i 4 & done; wait; python -m benchmarks.cifar10.full --table-only
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def main() -> None:
                 for title, variants in TABLES.items()]
     report = (
         "# CIFAR-10, full protocol (paper Tables 1, 2, 4)\n\n"
-        f"Command: `{' '.join(['python', *sys.argv])}`\n\n"
+        f"Command: `{' '.join(['python -m', __spec__.name, *sys.argv[1:]])}`\n\n"
         f"{args.epochs} epochs, seeds {', '.join(map(str, args.seeds))}, ANODE's recipe; test accuracy (%) of "
         f"the final epoch, min / max and mean over the finished runs in {args.out} ({len(results)} runs).\n\n"
         + "\n".join(sections)

@@ -3,7 +3,7 @@
 A smoke benchmark of the whole training path on real data: reports test accuracy (expect > 40%
 after one epoch) and training images/s, and writes them to one_epoch_resnet4.md.
 
-    python benchmarks/cifar10/one_epoch_resnet4.py --data-root DIR [--device cpu] [--out RUN_DIR]
+    python -m benchmarks.cifar10.one_epoch_resnet4 --data-root DIR [--device cpu] [--out RUN_DIR]
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def main() -> None:
         (record,) = train(config, args.data_root, args.out or tmp, device=args.device)
     report = (
         "# ResNet-4 baseline, one epoch on full CIFAR-10\n\n"
-        f"Command: `python {' '.join(sys.argv)}`\n\n"
+        f"Command: `{' '.join(['python -m', __spec__.name, *sys.argv[1:]])}`\n\n"
         f"Machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads, device {args.device}\n\n"
         "Recipe: SGD lr 0.1, momentum 0.9, wd 5e-4, global batch 256 (195 steps, last partial batch "

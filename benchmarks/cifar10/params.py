@@ -1,6 +1,6 @@
 """Parameter counts of every CIFAR-10 arch x variant beside the paper's Table 3, saved to params.md.
 
-    python benchmarks/cifar10/params.py
+    python -m benchmarks.cifar10.params
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ shared affine transform, so it adds no parameters.
 
 def main() -> None:
     text = ("# CIFAR-10 parameter counts\n\nTrainable parameters (BatchNorm running statistics excluded), "
-            "from `python benchmarks/cifar10/params.py`.\n\n" + parameter_table() + "\n" + EXPLANATION)
+            "from `python -m benchmarks.cifar10.params`.\n\n" + parameter_table() + "\n" + EXPLANATION)
     atomic_write_text(Path(__file__).with_name("params.md"), text)
     print(text)
 

@@ -5,7 +5,7 @@ every variant trains on real data and compares them at equal (small) budgets, an
 their training throughput. Its accuracies are far below the paper's and are NOT comparable to
 them. Writes reduced.md; runs live in --out, so a rerun skips finished runs.
 
-    OMP_NUM_THREADS=1 nice python benchmarks/cifar10/reduced.py --data-root DIR
+    OMP_NUM_THREADS=1 nice python -m benchmarks.cifar10.reduced --data-root DIR
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def main() -> None:
     minutes = (time.perf_counter() - began) / 60
     report = (
         "# CIFAR-10, REDUCED CPU protocol (not the paper's protocol)\n\n"
-        f"Command: `{' '.join(['python', *sys.argv])}`\n\n"
+        f"Command: `{' '.join(['python -m', __spec__.name, *sys.argv[1:]])}`\n\n"
         f"Protocol: {', '.join(args.archs)}; variants {', '.join(args.variants)}; seeds "
         f"{', '.join(map(str, args.seeds))}; {args.epochs} epochs on the first {args.limit_train:,} training "
         f"images, batch {args.batch_size}, SGD lr 0.1 (/10 after epochs {args.milestones}), momentum 0.9, "

@@ -4,8 +4,8 @@ Times full SGD steps (forward, backward, update) and no-grad forward passes on r
 CIFAR-shaped batches after warm-up steps; the data does not change the cost. On CUDA the clock
 waits for the device.
 
-    OMP_NUM_THREADS=1 nice python benchmarks/cifar10/throughput.py --archs resnet4 resnet10
-    python benchmarks/cifar10/throughput.py --device cuda --batch-size 256 --steps 50 --report throughput_cuda.md
+    OMP_NUM_THREADS=1 nice python -m benchmarks.cifar10.throughput --archs resnet4 resnet10
+    python -m benchmarks.cifar10.throughput --device cuda --batch-size 256 --steps 50 --report throughput_cuda.md
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def main() -> None:
         lines.append("| " + " | ".join(row) + " |")
     report = (
         "# CIFAR-10 throughput per variant\n\n"
-        f"Command: `{' '.join(['python', *sys.argv])}`\n\n"
+        f"Command: `{' '.join(['python -m', __spec__.name, *sys.argv[1:]])}`\n\n"
         f"Machine: {platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
         f"device {device}. Batch {args.batch_size}, {args.warmup} warm-up + {args.steps} timed steps, "
         "random inputs. Training = forward + backward + SGD step; eval = no-grad forward in eval mode. "

@@ -6,15 +6,14 @@ relative error against a float64 backprop reference. Every configuration runs in
 subprocess so its peak memory is its own: the growth of peak RSS over the first step on CPU,
 ``torch.cuda.max_memory_allocated`` on CUDA.
 
-    python benchmarks/core/ode_block.py                 # writes results.md / results.png here
-    python benchmarks/core/ode_block.py --device cuda --batch 128
+    python -m benchmarks.core.ode_block                 # writes results.md / results.png here
+    python -m benchmarks.core.ode_block --device cuda --batch 128
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from pathlib import Path
 
@@ -22,10 +21,9 @@ import torch
 from torch import nn
 
 import physode
+from benchmarks.common.measure import measure_training_step, peak_memory_note, run_isolated, save_report
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-from harness import measure_training_step, peak_memory_note, run_isolated, save_report  # noqa: E402
 STRATEGIES = ("backprop", "checkpoint", "adjoint")
 STEPS = (2, 5, 10, 20)
 VARIANTS = ("anode", "anodev2")
@@ -79,7 +77,7 @@ def run_config(
         "--repeats", str(args.repeats if dtype == "float32" else 1), "--threads", str(args.threads),
         "--grad-out", f"{stem}.pt",
     ]
-    figures = run_isolated(__file__, options, Path(f"{stem}.json"), args.device)
+    figures = run_isolated(__spec__.name, options, Path(f"{stem}.json"), args.device)
     return figures, torch.load(f"{stem}.pt", weights_only=True)
 
 
@@ -133,7 +131,7 @@ def write_results(args: argparse.Namespace, rows: list[dict]) -> None:
         + peak_memory_note(args.device)
         + ", fresh process per row. Error: relative L2 error of the float32 gradient against float64 backprop.",
         "",
-        "Command: `python benchmarks/core/ode_block.py" + (f" --device {args.device}" if args.device != "cpu" else "") + "`",
+        "Command: `python -m benchmarks.core.ode_block" + (f" --device {args.device}" if args.device != "cpu" else "") + "`",
         "",
         "| variant | Nt | strategy | time / step (ms) | peak memory (MiB) | grad rel. error vs float64 backprop |",
         "|---|---:|---|---:|---:|---:|",

@@ -4,7 +4,7 @@ Each size runs `physode simulate transport` in a fresh process and reads that pr
 resident set (``ru_maxrss``) when it is done; the float64 array the run would hold in memory
 unstreamed is printed beside it for scale. Target: 2x the samples, < 20% more peak memory.
 
-    OMP_NUM_THREADS=1 nice python benchmarks/physics/simulate_memory.py
+    OMP_NUM_THREADS=1 nice python -m benchmarks.physics.simulate_memory
 
 Writes simulate_memory.md next to this script (about a minute; the files go to a temporary folder).
 """
@@ -64,7 +64,7 @@ def main() -> None:
         f"(target < 20%: {verdict}). The 10-sample row is the baseline: importing the command line (torch "
         "included) and one small block; a full block of trajectories (64 MB in float64) and its FFTs add the rest.",
         "",
-        f"Command: `OMP_NUM_THREADS=1 nice python benchmarks/physics/simulate_memory.py --samples {args.samples} "
+        f"Command: `OMP_NUM_THREADS=1 nice python -m benchmarks.physics.simulate_memory --samples {args.samples} "
         f"--nx {args.nx} --nt {args.nt}`; machine: {platform.machine()}, Python {platform.python_version()}, "
         f"{time.strftime('%Y-%m-%d')}.",
     ]

@@ -1,9 +1,9 @@
-"""Shared measurement code for the benchmark scripts.
+"""Measurement shared by the benchmarks: a training step's time and peak memory, one process each.
 
-Each configuration runs in a fresh subprocess (``run_isolated``) so its peak memory is its own;
-inside it, ``measure_training_step`` times repeated steps with device synchronisation and reads
-the peak of a step after a warm-up step: ``torch.cuda.max_memory_allocated`` growth on CUDA,
-resident-memory growth on CPU. On CPU, glibc keeps freed heap memory mapped, so RSS would hide
+Each configuration runs in a fresh subprocess (``run_isolated``: the benchmark's own module again)
+so its peak memory is its own; inside it, ``measure_training_step`` times repeated steps with
+device synchronisation and reads the peak of a step after a warm-up step:
+``torch.cuda.max_memory_allocated`` growth on CUDA, resident-memory growth on CPU. On CPU, glibc keeps freed heap memory mapped, so RSS would hide
 memory that is freed and reused; the peak is therefore read in a separate run in which every
 allocation of 64 KiB or more is its own mapping (``MALLOC_MMAP_THRESHOLD_``), returned on free.
 That setting slows allocation several-fold, so times come from a normal run.
@@ -66,12 +66,13 @@ def measure_training_step(step: Callable[[], None], device: torch.device, repeat
     return {"time_ms": 1e3 * statistics.median(times) if times else None, "peak_mib": peak_mib}
 
 
-def run_isolated(script: str, options: Sequence[str], json_out: Path, device: str = "cpu") -> dict:
-    """Run ``script --worker OPTIONS --json-out FILE`` in a fresh interpreter; return its JSON.
+def run_isolated(module: str, options: Sequence[str], json_out: Path, device: str = "cpu") -> dict:
+    """Run ``python -m MODULE --worker OPTIONS --json-out FILE`` in a fresh interpreter; return its JSON.
 
+    ``module`` is run from the current directory, the repository root (as the benchmark itself).
     On CPU the peak memory comes from a second, one-step run with freed memory unmapped.
     """
-    command = [sys.executable, script, "--worker", *options, "--json-out", str(json_out)]
+    command = [sys.executable, "-m", module, "--worker", *options, "--json-out", str(json_out)]
     subprocess.run(command, check=True)
     figures = json.loads(json_out.read_text())
     if not device.startswith("cuda"):
