@@ -34,7 +34,7 @@ import torch
 
 from physode.io import TrajectoryFile, atomic_path, atomic_write_text
 from physode.problems import pde
-from physode.problems.fitting.fit import TrainingDiverged
+from physode.errors import TrainingDiverged
 from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.models import ModelConfig
 from physode.problems.fitting.quickstart import fit_variant
