@@ -1,0 +1,1 @@
+"""What the benchmarks share: measurement, peers' training, the run cache and report helpers."""
