@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import json
 import platform
 import statistics
@@ -32,25 +31,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from benchmarks.common.report import mean_std
+from physode.errors import TrainingDiverged
 from physode.io import TrajectoryFile, atomic_path, atomic_write_text
 from physode.problems import pde
-from physode.errors import TrainingDiverged
 from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.models import ModelConfig
 from physode.problems.fitting.quickstart import fit_variant
 
 HERE = Path(__file__).resolve().parent
-
-
-def _transport_benchmark() -> Any:
-    """benchmarks/transport/run.py as a module (its helpers, e.g. ``mean_std``, are reused, not copied)."""
-    spec = importlib.util.spec_from_file_location("transport_benchmark", HERE.parent / "transport" / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-mean_std = _transport_benchmark().mean_std
 
 VARIANTS = ("anode", "neuralode", "anodev2")
 PDEBENCH_VARIANTS = ("anode", "anodev2")
