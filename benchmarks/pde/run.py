@@ -61,7 +61,8 @@ from physode.io import atomic_write_text
 
 
 def benchmark(work: Path, rows: list[str], models: list[str], seeds: list[int], epochs: dict[str, int],
-              plot_row: str, cached_only: bool = False, reused: dict[RunKey, dict[str, Any]] | None = None) -> dict[str, Any]:
+              plot_row: str, cached_only: bool = False,
+              reused: dict[RunKey, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Every row's data, floor and fits (cached in ``work``); the results a report is written from."""
     results: dict[str, Any] = {"rows": {}, "runs": [], "seeds": seeds, "epochs": epochs}
     cache = RunCache(work)

@@ -95,8 +95,8 @@ def report(results: dict[str, Any], command: str) -> str:
         "",
         f"Budget: the same epochs per model family, not the same wall clock: FNO direct {ep['fno']} epochs, "
         f"FNO autoregressive {ep['fno-ar']} epochs (each epoch rolls out the whole horizon), linear physode "
-        f"{ep['linear']} epochs then at most {POLISH} full-batch L-BFGS loss evaluations, or {POLISH_PER_PARAMETER} per "
-        "parameter if more (`physode fit`'s polish), "
+        f"{ep['linear']} epochs then at most {POLISH} full-batch L-BFGS loss evaluations, or "
+        f"{POLISH_PER_PARAMETER} per parameter if more (`physode fit`'s polish), "
         f"Fourier-ODE physode {ep['fourier']} epochs then {ep['polish']} L-BFGS evaluations; batch {BATCH}, "
         "one-cycle Adam. "
         "Metrics (all models, same code, `physode.trajectory_metrics`): test nRMSE = `nrmse_predicted_times` "

@@ -97,7 +97,8 @@ class Trainer:
         self.start, self.elapsed, self.polished = 0, 0.0, False
         if state is not None:
             restore_training_state(state, self.model, self.optimizer, self.scheduler, self.generator)
-            self.start, self.elapsed, self.polished = state["epoch"], state["elapsed_s"], bool(state.get("polished", False))
+            self.start, self.elapsed = state["epoch"], state["elapsed_s"]
+            self.polished = bool(state.get("polished", False))
         self.last_saved = self.start
         # Records are keyed by optimizer step; the polish's one record (step total + 1) is kept on resume
         # only if the checkpoint was written after it.
