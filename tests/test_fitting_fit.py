@@ -13,11 +13,12 @@ import pytest
 import torch
 
 from physode.cli import main
-from physode.errors import InputError
+from physode.errors import InputError, TrainingDiverged
 from physode.trajectories import TrajectoryFile, write_trajectories
 from physode.problems.pde import simulate_transport_to_file
 from physode.problems.fitting.evaluate import EVALUATION, SUMMARY, evaluate_run
-from physode.problems.fitting.fit import TrainingDiverged, fit
+from physode.problems.fitting import trainer
+from physode.problems.fitting.fit import fit
 from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.fourier_model import FourierModelConfig
 from physode.problems.fitting.loss import trajectory_loss
@@ -173,13 +174,13 @@ def test_a_polish_that_stops_early_restarts_once_and_ends_when_the_restart_gains
 def test_the_default_polish_budget_is_200_evaluations_or_2_per_parameter(
         transport_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, latent: int) -> None:
     budgets = []
-    real_polish = fit.__globals__["polish"]
+    real_polish = trainer.polish
 
     def recorded(*args: object, budget: int, **kwargs: object) -> object:
         budgets.append(budget)
         return real_polish(*args, budget=2, **kwargs)  # the budget is what is checked; two evaluations do
 
-    monkeypatch.setitem(fit.__globals__, "polish", recorded)
+    monkeypatch.setattr(trainer, "polish", recorded)
     summary = fit(transport_file, tmp_path / "run", _config(model=ModelConfig(variant="galerkin", latent=latent),
                                                             epochs=1, polish=None), device="cpu")
     assert budgets == [max(200, 2 * summary["params"])]

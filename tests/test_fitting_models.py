@@ -10,7 +10,7 @@ import torch
 
 from physode.errors import InputError
 from physode.problems.pde import Exponential, simulate_advection_diffusion, simulate_transport
-from physode.problems.fitting.fit import horizon
+from physode.problems.fitting.trainer import horizon
 from physode.problems.fitting.models import (
     LAYERS,
     VARIANTS,

@@ -7,7 +7,7 @@ steps and test-split size) runs on each in a fresh process, whose peak resident 
 (``ru_maxrss``) is read at its end. A third fit on the large file with a cache larger than the
 file shows what holding the whole split would cost. Target: large / small <= 1.2.
 
-    OMP_NUM_THREADS=1 nice python benchmarks/pde/memory.py        # a few minutes on one core
+    OMP_NUM_THREADS=1 nice python -m benchmarks.pde.memory        # from the repository root; a few minutes on one core
 
 Writes ``memory.md`` and ``memory.json`` next to this script.
 """

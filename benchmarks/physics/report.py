@@ -6,8 +6,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common.report import mean_std
 from benchmarks.physics.zoo import DATA_SEED, N_SAMPLES, NT, NX, PDEBENCH_VARIANTS, TEST_FRACTION, VARIANTS
-from benchmarks.transport.run import mean_std
 from physode.io import atomic_path
 
 

@@ -34,7 +34,7 @@ from benchmarks.physics.zoo import (
     PDEBENCH, PDEBENCH_MODES, PDEBENCH_VARIANTS, PDES, VARIANTS, simulate, simulate_pdebench,
 )
 from physode.io import atomic_write_text
-from physode.problems.fitting.fit import TrainingDiverged
+from physode.errors import TrainingDiverged
 from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.models import ModelConfig
 from physode.problems.fitting.quickstart import fit_variant

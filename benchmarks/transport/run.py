@@ -8,8 +8,9 @@ each seed, and the test nRMSE is summarised as mean +- std over seeds. A second,
 model (the latent dimension on the sinusoid). Writes ``results.md``, ``results.json``
 and the Figure-2-style PNGs next to this script.
 
-    OMP_NUM_THREADS=1 nice python benchmarks/transport/run.py            # many CPU hours: the polish dominates
+    OMP_NUM_THREADS=1 nice python -m benchmarks.transport.run            # many CPU hours: the polish dominates
 
+Run from the repository root.
 Fits live in ``--work`` and resume, so an interrupted benchmark continues where it stopped.
 """
 
@@ -27,8 +28,9 @@ from typing import Any
 
 import torch
 
+from benchmarks.common.report import mean_std, table_header, table_row
 from physode.io import atomic_write_text
-from physode.problems.fitting.fit import TrainingDiverged
+from physode.errors import TrainingDiverged
 from physode.problems.fitting.fit_config import POLISH, POLISH_PER_PARAMETER, FitConfig
 from physode.problems.fitting.models import VARIANTS, ModelConfig
 from physode.problems.fitting.plot import plot_runs
@@ -60,10 +62,6 @@ VARIATIONS = (
     ("sinusoidal", "anodev2-latent", "latent9", {"latent": 9}),
     ("sinusoidal", "galerkin", "latent9", {"latent": 9}),
 )
-
-
-def mean_std(values: list[float]) -> tuple[float, float]:
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
 def benchmark(work: Path, families: list[str], seeds: list[int], variants: list[str], variations: bool,
@@ -121,8 +119,8 @@ def report(results: dict[str, Any], seeds: list[int]) -> str:
         f". Seeds {seeds}: "
         "initial weights and batch order. nRMSE over the predicted times, on the test split, mean +- std over seeds.",
         "",
-        "| velocity c(t) | variant | params | test nRMSE | final-time nRMSE | fit time (s) |",
-        "|---|---|---:|---:|---:|---:|",
+        *table_header(["velocity c(t)", "variant", "params", "test nRMSE", "final-time nRMSE", "fit time (s)"],
+                      right_aligned={"params", "test nRMSE", "final-time nRMSE", "fit time (s)"}),
     ]
     for family, velocity in results["families"].items():
         for variant in results["variants"]:
@@ -156,8 +154,9 @@ def report(results: dict[str, Any], seeds: list[int]) -> str:
     if results["variations"]:
         lines += ["", "Variations of the benchmark's model (seed 0, same budget): each change as listed (latent 9: "
                   "oscillators at pi .. 4 pi, and Galerkin's basis grows with it).", "",
-                  "| velocity | variant | model change | params | test nRMSE | final-time nRMSE | fit time (s) |",
-                  "|---|---|---|---:|---:|---:|---:|"]
+                  *table_header(["velocity", "variant", "model change", "params", "test nRMSE", "final-time nRMSE",
+                                 "fit time (s)"], right_aligned={"params", "test nRMSE", "final-time nRMSE",
+                                                                 "fit time (s)"})]
         shown = []
         for varied in results["variations"]:
             default = next(r for r in finished if r["family"] == varied["family"]
@@ -167,8 +166,8 @@ def report(results: dict[str, Any], seeds: list[int]) -> str:
                 shown.append(default)
                 rows.insert(0, (default, "none (default)"))
             for r, change in rows:
-                lines.append(f"| {r['family']} | {r['variant']} | {change} | {r['params']} | "
-                             f"{r['test_nrmse']:.2e} | {r['test_final_nrmse']:.2e} | {r['fit_time_s']:.1f} |")
+                lines.append(table_row([r["family"], r["variant"], change, r["params"], f"{r['test_nrmse']:.2e}",
+                                        f"{r['test_final_nrmse']:.2e}", f"{r['fit_time_s']:.1f}"]))
     return "\n".join(lines) + "\n"
 
 

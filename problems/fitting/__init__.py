@@ -12,6 +12,7 @@ it reads the field, the times and the grid through :class:`physode.trajectories.
 - :mod:`.model_kinds`: building, storing and rebuilding either kind.
 - :mod:`.fit_config`: :class:`FitConfig`, what a fit run is (budget, learning rates, polish).
 - :mod:`.fit`: :func:`fit` (deterministic, resumable, checkpoints and JSON metrics).
+- :mod:`.trainer`: :class:`Trainer`, a fit's phases (set-up, Adam, polish, summary).
 - :mod:`.polish`: the full-batch L-BFGS after Adam.
 - :mod:`.evaluate`: :func:`evaluate_run`, scored by :mod:`physode.trajectories.metrics`.
 - :mod:`.plot`: :func:`plot_runs`, the Figure-2-style comparison.
@@ -20,8 +21,9 @@ it reads the field, the times and the grid through :class:`physode.trajectories.
 Command line: ``physode fit``, ``physode evaluate pde1d``, ``physode plot``, ``physode quickstart``.
 """
 
+from physode.errors import TrainingDiverged
 from physode.problems.fitting.evaluate import evaluate_model, evaluate_run, load_run
-from physode.problems.fitting.fit import TrainingDiverged, fit
+from physode.problems.fitting.fit import fit
 from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.fourier_model import FourierModelConfig, FourierTrajectoryModel
 from physode.problems.fitting.model_kinds import MODEL_KINDS

@@ -24,6 +24,7 @@ from torch import Tensor
 
 from physode.errors import InputError, one_line
 from physode.io import check_output
+from physode.problems.fitting.fit_config import DTYPES
 from physode.problems.fitting.model_kinds import AnyModel, describe, rebuild
 from physode.problems.fitting.models import parameter_count
 from physode.problems.fitting.variants import LABELS
@@ -42,7 +43,6 @@ from physode.trajectories import PDEBENCH_HIGH, ErrorSums, PDEBenchMetrics, Traj
 FORMAT = "physode.pde1d/1"
 SUMMARY = "metrics.json"
 EVALUATION = "evaluation.json"
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def channel_weights(data: TrajectoryFile, indices: np.ndarray, n_samples: int = 64) -> Tensor:

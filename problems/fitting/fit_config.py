@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import torch
+
 from physode.errors import InputError
-from physode.problems.fitting.evaluate import DTYPES
 from physode.problems.fitting.fourier_model import FourierModelConfig
 from physode.problems.fitting.loss import LOSSES
 from physode.problems.fitting.model_kinds import AnyModelConfig
 from physode.problems.fitting.models import ModelConfig
 
+DTYPES = {"float32": torch.float32, "float64": torch.float64}  # --dtype: of the weights and the solve
 FOURIER_LR, RATE_LR = 3e-3, 0.03  # the fourier model's default peak learning rates (network, rates)
 # The linear model's default L-BFGS budget after Adam: POLISH loss evaluations, or POLISH_PER_PARAMETER per
 # trainable parameter if that is more. On a quadratic, L-BFGS with exact line searches is conjugate

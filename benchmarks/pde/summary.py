@@ -1,0 +1,191 @@
+"""The PDE benchmark's report: per row and model the mean metrics over seeds (:func:`summarise`),
+the markdown tables (:func:`report`) and the figures (:func:`plot`)."""
+
+from __future__ import annotations
+
+import math
+import platform
+import statistics
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from benchmarks.common.peers import BATCH
+from benchmarks.common.report import fmt, mean_std, plot_nrmse_bars, table_header, table_row
+from benchmarks.pde.fits import POLISH_METHOD
+from benchmarks.pde.models import ANODEV2_PAIRS, FNO_MODELS, FOURIER_MODELS, LINEAR_MODELS, MODELS
+from benchmarks.pde.rows import FOURIER_STEPS, FOURIER_WIDTH, MODES
+from physode.problems.fitting.fit_config import POLISH, POLISH_PER_PARAMETER
+from physode.problems.fitting.plot import plot_runs
+
+HERE = Path(__file__).resolve().parent
+# A reused result fit with an earlier polish is marked in the report (the key: the polish it recorded;
+# none before 25d7ab6).
+EARLIER_POLISHES = {None: ("†", "absolute L-BFGS tolerances, before 25d7ab6"),
+                    "relative tolerances": ("‡", "relative tolerances but no restarts: an L-BFGS run that "
+                                                 "stopped on its tolerances ended the polish")}
+
+
+def changed_settings(model_name: str, result: dict[str, Any]) -> str:
+    """The settings of a fit that differ from its family's defaults, for the table."""
+    changed = [result["dtype"]] if result.get("dtype", "float32") != "float32" else []
+    if (budget := result.get("polish_budget")) is not None:
+        changed.append(f"polish {budget}")
+    if model_name in FOURIER_MODELS and (steps := result.get("steps", FOURIER_STEPS)) != FOURIER_STEPS:
+        changed.append(f"{steps} step{'s' if steps > 1 else ''}")
+    if model_name in FOURIER_MODELS and (width := result.get("width", FOURIER_WIDTH)) != FOURIER_WIDTH:
+        changed.append(f"width {width}")
+    if (modes := result.get("modes", MODES)) != MODES:
+        changed.append(f"{modes} modes")
+    return ", ".join(changed)
+
+
+def model_summary(model_name: str, every: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """One model's results on one row over its seeds: means and standard deviations (None: no fit finished)."""
+    runs = [r for r in every if "diverged" not in r]  # a diverged fit is counted, not averaged
+    if not runs:
+        return None
+    entry = {"seeds": len(runs), "diverged": len(every) - len(runs), "params": runs[0].get("params"),
+             "changed": changed_settings(model_name, runs[0]),
+             "fit_time_s": statistics.fmean(r.get("fit_time_s", math.nan) for r in runs),
+             "earlier_polish": "" if model_name in FNO_MODELS else "".join(sorted(
+                 {EARLIER_POLISHES[r.get("polish")][0] for r in runs if r.get("polish") != POLISH_METHOD}))}
+    for key in ("test_nrmse", "pdebench_nrmse", "final_nrmse"):
+        entry[key], entry[key + "_std"] = mean_std([r.get(key, math.nan) for r in runs])
+    return entry
+
+
+def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per row: mean metrics per model, physode's best, FNO's best, the ratio and the targets."""
+    table: dict[str, dict[str, Any]] = {}
+    for name, info in results["rows"].items():
+        models: dict[str, dict[str, Any]] = {}
+        for model_name in MODELS:
+            entry = model_summary(model_name, [r for r in results["runs"]
+                                               if r["row"] == name and r["model"] == model_name])
+            if entry is not None:
+                models[model_name] = entry
+        physode = {m: v for m, v in models.items() if m not in FNO_MODELS}
+        fno = {m: v for m, v in models.items() if m in FNO_MODELS}
+        row: dict[str, Any] = {"models": models}
+        if physode and fno:
+            best_p = min(physode, key=lambda m: physode[m]["test_nrmse"])
+            best_f = min(fno, key=lambda m: fno[m]["test_nrmse"])
+            ratio = fno[best_f]["test_nrmse"] / physode[best_p]["test_nrmse"]
+            need = info["target"]
+            row.update(best_physode=best_p, best_fno=best_f, ratio=ratio, ratio_target=need, met=ratio >= need)
+            if info["time_varying"]:
+                row["anodev2_over_anode"] = {b: models[a]["test_nrmse"] / models[b]["test_nrmse"]
+                                             for a, b in ANODEV2_PAIRS if a in models and b in models}
+        table[name] = row
+    return table
+
+
+def report(results: dict[str, Any], command: str) -> str:
+    """The markdown report: the budget, every model's row, then each row's target."""
+    ep = results["epochs"]
+    lines = [
+        "# PDE benchmark: physode's ODE models vs neuraloperator's FNO",
+        "",
+        f"Report: `{command}`, seeds {results['seeds']}; the fits' own time adds up to "
+        f"{sum(r.get('fit_time_s', 0.0) for r in results['runs']) / 60:.1f} min on {platform.machine()}, torch "
+        f"{torch.__version__}, one thread per process (2 cores shared with other jobs: fit times are noisy).",
+        "",
+        f"Budget: the same epochs per model family, not the same wall clock: FNO direct {ep['fno']} epochs, "
+        f"FNO autoregressive {ep['fno-ar']} epochs (each epoch rolls out the whole horizon), linear physode "
+        f"{ep['linear']} epochs then at most {POLISH} full-batch L-BFGS loss evaluations, or "
+        f"{POLISH_PER_PARAMETER} per parameter if more (`physode fit`'s polish), "
+        f"Fourier-ODE physode {ep['fourier']} epochs then {ep['polish']} L-BFGS evaluations; batch {BATCH}, "
+        "one-cycle Adam. "
+        "Metrics (all models, same code, `physode.trajectories.metrics`): test nRMSE = "
+        "`rollout_errors(...).nrmse_predicted` "
+        "(scored times, given frame excluded), PDEBench nRMSE = `pdebench_metrics(...).nrmse` (all time "
+        "indices incl. the given frame, as PDEBench's metric code), final = nRMSE at the last time. Floor: "
+        "the linear ANODEV2 with the exact weights and the row's RK4 steps per interval (column steps), on rows "
+        "it represents exactly; a fit can go below it (learned multipliers absorb part of the RK4 error).",
+        "",
+    ]
+    return "\n".join(lines + _models_table(results) + ["", "## Targets per row", ""] + _targets_table(results)) + "\n"
+
+
+def _models_table(results: dict[str, Any]) -> list[str]:
+    """Every model's mean metrics per row, with the marks of results reused from earlier polishes."""
+    summary = results["summary"]
+    lines = table_header(["row", "min norm", "model", "params", "seeds", "test nRMSE", "PDEBench nRMSE",
+                          "final nRMSE", "fit (s)"],
+                         right_aligned={"min norm", "params", "seeds", "test nRMSE", "PDEBench nRMSE", "final nRMSE",
+                                        "fit (s)"})
+    for name, row in summary.items():
+        info = results["rows"][name]
+        for model_name, m in row["models"].items():
+            changed, diverged, earlier = m.get("changed"), m.get("diverged"), m.get("earlier_polish")
+            lines.append(table_row([
+                name, f"{info['min_norm_ratio']:.2f}", model_name + (f" ({changed})" if changed else ""),
+                m["params"], f"{m['seeds']}" + (f" (+{diverged} diverged)" if diverged else "")
+                + (f" {earlier}" if earlier else ""),
+                f"{fmt(m['test_nrmse'])} ± {m['test_nrmse_std']:.0e}", fmt(m["pdebench_nrmse"]), fmt(m["final_nrmse"]),
+                f"{m['fit_time_s']:.0f}"]))
+    marks = "".join(m.get("earlier_polish", "") for row in summary.values() for m in row["models"].values())
+    for mark, method in EARLIER_POLISHES.values():
+        if mark in marks:
+            lines += ["", f"{mark} fit with an earlier polish ({method}), reused from the previous report "
+                          "(`--reuse`): not refit for CPU time."]
+    return lines
+
+
+def _targets_table(results: dict[str, Any]) -> list[str]:
+    """Per row with both families: physode's best against FNO's best and the row's target."""
+    lines = table_header(["row", "dynamics", "steps", "floor", "physode best", "FNO best", "FNO / physode", "target",
+                          "met", "ANODE / ANODEV2 (same network)"],
+                         right_aligned={"steps", "floor", "FNO / physode", "target"})
+    for name, row in results["summary"].items():
+        info = results["rows"][name]
+        if "ratio" not in row:
+            continue
+        p, f = row["models"][row["best_physode"]], row["models"][row["best_fno"]]
+        v2 = ", ".join(f"{k}: {v:.1f}x" for k, v in row.get("anodev2_over_anode", {}).items()) or "—"
+        lines.append(table_row([
+            name, info["label"], info["steps"], fmt(info.get("floor")), f"{row['best_physode']} {fmt(p['test_nrmse'])}",
+            f"{row['best_fno']} {fmt(f['test_nrmse'])}", f"{row['ratio']:.2f}", f">= {row['ratio_target']:.0f}",
+            "yes" if row["met"] else "NO", v2]))
+    return lines
+
+
+def plot(results: dict[str, Any], work: Path, plot_row: str) -> None:
+    """``nrmse.png``; the wave rows' Figure 2 and ``prediction.png`` from the fits run into ``work``."""
+    summary = results["summary"]
+    seed = results["seeds"][0]
+    plot_nrmse_bars({n: {m: v["test_nrmse"] for m, v in summary[n]["models"].items()} for n in summary}, MODELS,
+                    HERE / "nrmse.png")
+    # Figure 2 of the wave rows: channel u and the learned wave speed against c(t), from the seed's fits.
+    for name in (n for n in ("wave-exp", "wave-sin") if n in summary):
+        runs = [run for model_name in LINEAR_MODELS if (run := work / name / f"{model_name}_seed{seed}").is_dir()]
+        if runs:
+            plot_runs(runs, HERE / f"{name}.png", panels=5, overwrite=True)
+    true_path = work / plot_row / "true.npy"
+    preds = {m: np.load(p) for m in MODELS if (p := work / plot_row / f"{m}_seed{seed}_pred.npy").exists()}
+    if true_path.exists() and preds:  # else the row's fits were reused, not run here: the committed figure stays
+        plot_prediction(np.load(true_path), preds, results["rows"][plot_row], plot_row)
+
+
+def plot_prediction(true: np.ndarray, preds: dict[str, np.ndarray], info: dict[str, Any], plot_row: str) -> None:
+    """``prediction.png``: test sample 0 of ``plot_row`` at a quarter, half and all of the horizon."""
+    import matplotlib  # only the reports need matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    times = np.linspace(0.0, info["t_final"], info["nt"])
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
+    for ax, index in zip(axes, (info["nt"] // 4, info["nt"] // 2, info["nt"] - 1)):
+        ax.plot(true[0, index], "k-", lw=2.5, label="true")
+        for model_name, pred in preds.items():
+            ax.plot(pred[0, index], "--", lw=1.2, label=model_name)
+        ax.set_title(f"{plot_row}, test sample 0, t = {times[index]:.2f}")
+        ax.set_xlabel("grid point")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(HERE / "prediction.png", dpi=120)
+    plt.close(fig)

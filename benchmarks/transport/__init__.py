@@ -1,0 +1,1 @@
+"""The transport benchmark: every variant on four velocities (`python -m benchmarks.transport.run`)."""

@@ -1,0 +1,258 @@
+"""The trainer: one fit's phases, read top to bottom in :meth:`Trainer.run`.
+
+1. set-up (:class:`Trainer`'s constructor): the model, the training split, the optimizer and its
+   one-cycle schedule, the batch-order generator, and the resumed state if any;
+2. :meth:`Trainer.train_adam`: epochs of Adam steps, each checked for divergence, with a metrics
+   record per epoch and a checkpoint every ``checkpoint_every`` epochs;
+3. :meth:`Trainer.polish`: full-batch L-BFGS (:mod:`.polish`), recorded and checkpointed once;
+4. :meth:`Trainer.summarise`: the final test metrics, written to ``metrics.json``.
+
+Every random draw happens in the same order in every run (the weights from ``torch.manual_seed``
+first, then the batch order from its own generator), so a resumed run repeats an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from physode.errors import TrainingDiverged
+from physode.trajectories import TrajectoryFile
+from physode.problems.fitting.evaluate import FORMAT, SUMMARY, channel_weights, evaluate_model
+from physode.problems.fitting.fit_config import DTYPES, FitConfig, default_polish
+from physode.problems.fitting.loss import trajectory_loss
+from physode.problems.fitting.model_kinds import build_for_grid, describe, parameter_groups
+from physode.problems.fitting.models import parameter_count
+from physode.problems.fitting.polish import polish
+from physode.problems.fitting.samples import TrainSplit
+from physode.training import (
+    CHECKPOINT,
+    METRICS,
+    DistContext,
+    MetricsWriter,
+    all_reduce_gradients,
+    all_reduce_sum,
+    progress_bar,
+    read_metrics,
+    restore_training_state,
+    save_checkpoint,
+    training_state,
+    write_json,
+)
+
+# Learning-rate warm-up (fraction of the steps): short, because the curriculum's first, shortest
+# horizons must be learned before the horizon grows (a long warm-up leaves them under-fit).
+WARMUP = 0.05
+# A loss this many times the batch's mean square (u(t0) included, so decaying data do not trip it)
+# means the fit diverged: predicting zero scores below 1 and predicting u(t0) a few times the number
+# of intervals; the curriculum raises the loss as the horizon grows, but never anywhere near this.
+DIVERGENCE_FACTOR = 1e4
+
+
+def horizon(step: int, total_steps: int, n_intervals: int, curriculum: float) -> int:
+    """Stored intervals trained on at ``step``: geometric growth from 1 to ``n_intervals``."""
+    ramp = curriculum * total_steps
+    if step >= ramp:
+        return n_intervals
+    return min(n_intervals, max(1, math.ceil(n_intervals ** (step / ramp))))
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchLoss:
+    """One global batch's loss: this rank's share (to differentiate), the global value, the batch's
+    weighted mean square (the scale divergence is judged by) and the horizon it was taken over."""
+
+    shard: torch.Tensor
+    value: float
+    scale: float
+    horizon: int
+
+
+class Trainer:
+    """One fit of ``config`` to ``data``, writing to the run directory ``out`` (rank 0 only);
+    ``state``: the checkpoint it resumes from, or None."""
+
+    def __init__(self, config: FitConfig, data: TrajectoryFile, record: dict[str, Any], out: Path,
+                 ctx: DistContext, state: dict[str, Any] | None) -> None:
+        self.config, self.data, self.record, self.out, self.ctx = config, data, record, out, ctx
+        self.dtype = DTYPES[config.dtype]
+        torch.manual_seed(config.seed)
+        self.model = build_for_grid(config.model, data.x, data.n_channels).to(ctx.device, self.dtype)
+        self.split = TrainSplit(data, int(config.cache_mb * 2**20))
+        self.weight = channel_weights(data, self.split.indices).to(ctx.device, self.dtype)
+        self.times = data.t.tolist()
+        self.steps_per_epoch = math.ceil(len(self.split) / config.batch_size)
+        self.total_steps = config.epochs * self.steps_per_epoch
+        self.optimizer = torch.optim.Adam(parameter_groups(self.model, config.lr, config.rate_lr))
+        self.scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            self.optimizer, max_lr=[g["lr"] for g in self.optimizer.param_groups], total_steps=self.total_steps,
+            pct_start=WARMUP)
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.start, self.elapsed, self.polished = 0, 0.0, False
+        if state is not None:
+            restore_training_state(state, self.model, self.optimizer, self.scheduler, self.generator)
+            self.start, self.elapsed = state["epoch"], state["elapsed_s"]
+            self.polished = bool(state.get("polished", False))
+        self.last_saved = self.start
+        # Records are keyed by optimizer step; the polish's one record (step total + 1) is kept on resume
+        # only if the checkpoint was written after it.
+        self.metrics = (MetricsWriter(out / METRICS, keep_through=self.start * self.steps_per_epoch + self.polished,
+                                      key="step") if ctx.is_main else None)
+
+    def run(self) -> dict[str, Any]:
+        """Every phase in turn; returns the final summary."""
+        self.train_adam()
+        return self.summarise(self.polish())
+
+    def checkpoint(self, epoch: int) -> None:
+        """Everything a resume needs, written atomically to the run's checkpoint."""
+        data = self.data
+        save_checkpoint(self.out / CHECKPOINT, {
+            "format": FORMAT, "config": dataclasses.asdict(self.config), "data": self.record,
+            "grid": {"n_x": data.n_x, "dx": float(np.diff(data.x).mean()), "channels": list(data.channels)},
+            "epoch": epoch, "polished": self.polished,
+            **training_state(self.model, self.optimizer, self.scheduler, self.generator), "elapsed_s": self.elapsed,
+        })
+
+    def evaluate(self) -> dict[str, Any]:
+        """The model's metrics on the file's test split (every rank scores its share)."""
+        return evaluate_model(self.model, self.data, self.data.test, self.ctx.device, self.config.eval_batch_size,
+                              self.ctx)
+
+    # --- Adam -------------------------------------------------------------------------------------
+
+    def train_adam(self) -> None:
+        """The epochs not yet done; each one's record is written before its checkpoint (a kill in
+        between only repeats the record)."""
+        config = self.config
+        with progress_bar(total=self.total_steps, initial=self.start * self.steps_per_epoch, unit="step",
+                          leave=False, desc=f"fit {config.model.variant}",
+                          enabled=config.progress and self.ctx.is_main) as bar:
+            for epoch in range(self.start + 1, config.epochs + 1):
+                entry = self.epoch(epoch, bar)
+                if self.metrics is None:
+                    continue
+                self.metrics.write(entry)
+                if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
+                    self.checkpoint(epoch)
+                    self.last_saved = epoch
+
+    def epoch(self, epoch: int, bar: Any) -> dict[str, Any]:
+        """One pass over the training split in seeded order; returns the epoch's metrics record."""
+        began = time.perf_counter()
+        self.model.train()
+        loss_sum, count = 0.0, 0
+        step = (epoch - 1) * self.steps_per_epoch
+        for global_size, shard in self.split.batches(self.config.batch_size, self.generator, self.ctx):
+            loss = self.batch_loss(global_size, shard, step)
+            self.check_divergence(loss, epoch, step)
+            self.descend(loss.shard)
+            loss_sum += loss.value * global_size
+            count += global_size
+            step += 1
+            bar.update()
+            bar.set_postfix(loss=f"{loss.value:.2e}", horizon=loss.horizon, refresh=False)  # drawn with the next redraw
+        self.elapsed += time.perf_counter() - began
+        entry: dict[str, Any] = {"epoch": epoch, "step": step, "train_loss": loss_sum / count,
+                                 "horizon": loss.horizon, "lr": self.scheduler.get_last_lr()[0],
+                                 "time_s": self.elapsed}
+        if self.config.eval_every and epoch % self.config.eval_every == 0:
+            test = self.evaluate()
+            entry.update(test_nrmse=test["nrmse_predicted"], test_final_nrmse=test["final_nrmse"])
+        return entry
+
+    def batch_loss(self, global_size: int, shard: torch.Tensor, step: int) -> BatchLoss:
+        """The loss of one global batch of ``global_size`` samples, of which this rank holds ``shard``."""
+        config, device = self.config, self.ctx.device
+        h = horizon(step, self.total_steps, len(self.times) - 1, config.curriculum)
+        # A rank may get none of a short last batch: it adds zero to the loss and the gradients.
+        shard_loss = torch.zeros((), device=device, dtype=self.dtype)
+        shard_scale = torch.zeros((), device=device, dtype=self.dtype)
+        if len(shard):
+            true = shard[:, : h + 1].to(device, self.dtype)
+            pred = self.model(true[:, 0], self.times[: h + 1])
+            # This shard's part of the global batch's loss; summed over ranks, the batch mean.
+            shard_loss = trajectory_loss(pred[:, 1:], true[:, 1:], config.loss, self.weight) * len(shard) / global_size
+            # The batch's weighted mean square (u(t0) included), the scale divergence is judged by.
+            shard_scale = (true.square() * self.weight).sum() / (global_size * true[0].numel())
+        value, scale = all_reduce_sum(torch.stack([shard_loss.detach(), shard_scale])).tolist()
+        return BatchLoss(shard_loss, value, scale, h)
+
+    def descend(self, shard_loss: torch.Tensor) -> None:
+        """One Adam step on the gradients summed over ranks, and one step of the schedule."""
+        self.optimizer.zero_grad(set_to_none=True)
+        if shard_loss.requires_grad:
+            shard_loss.backward()
+        if self.ctx.distributed:
+            all_reduce_gradients(self.model)
+        self.optimizer.step()
+        self.scheduler.step()
+
+    def check_divergence(self, batch: BatchLoss, epoch: int, step: int) -> None:
+        """Stop with :class:`TrainingDiverged` on a non-finite loss or one far above the data's scale."""
+        loss, scale = batch.value, batch.scale
+        if math.isfinite(loss) and not loss > DIVERGENCE_FACTOR * scale > 0:
+            return
+        kept = (f"the last good checkpoint (epoch {self.last_saved}) in {self.out} is kept" if self.last_saved
+                else "no checkpoint was written yet")
+        ratio = f" ({loss / scale:.3g} x the data's mean square)" if scale > 0 else ""
+        raise TrainingDiverged(
+            f"training diverged: the loss is {loss:.3g}{ratio} at epoch {epoch}, step {step + 1} "
+            f"(horizon {batch.horizon} of {len(self.times) - 1} intervals); {kept}. Check the data's scale, lower "
+            "--lr or raise --steps-per-interval, then start a new --out"
+        )
+
+    # --- polish and summary -----------------------------------------------------------------------
+
+    def polish(self) -> dict[str, Any] | None:
+        """L-BFGS after Adam unless a resumed run finished it; returns the polished model's test
+        metrics (None when no polish ran here)."""
+        config = self.config
+        budget = default_polish(parameter_count(self.model)) if config.polish is None else config.polish
+        if not budget or self.polished:
+            return None
+        began = time.perf_counter()
+        with progress_bar(total=budget, unit="eval", leave=False, desc=f"polish {config.model.variant}",
+                          enabled=config.progress and self.ctx.is_main) as bar:
+            def shown(loss: float) -> None:
+                bar.update()
+                bar.set_postfix(loss=f"{loss:.2e}", refresh=False)
+            result = polish(self.model, self.split, self.times, budget=budget, kind=config.loss, weight=self.weight,
+                            ctx=self.ctx, chunk=config.batch_size, dtype=self.dtype, on_evaluation=shown)
+        self.elapsed += time.perf_counter() - began
+        self.polished = True
+        test = self.evaluate()
+        if self.metrics is not None:
+            self.metrics.write({"epoch": config.epochs, "step": self.total_steps + 1, "phase": "polish",
+                                "train_loss": result.loss_after, "train_loss_before": result.loss_before,
+                                "budget": budget, "evaluations": result.evaluations, "restarts": result.restarts,
+                                "overflowed": result.overflowed, "time_s": self.elapsed,
+                                "test_nrmse": test["nrmse_predicted"], "test_final_nrmse": test["final_nrmse"]})
+            self.checkpoint(config.epochs)
+        return test
+
+    def summarise(self, test: dict[str, Any] | None) -> dict[str, Any]:
+        """Final test metrics of the fitted model (``test``, evaluated here if None), written to
+        ``metrics.json`` by rank 0."""
+        if test is None:
+            test = self.evaluate()
+        if self.ctx.distributed:  # rank 0's last metrics record is written before anyone reads the history
+            torch.distributed.barrier()
+        history = read_metrics(self.out / METRICS)
+        summary = {
+            **describe(self.config.model), "params": parameter_count(self.model),
+            "epochs": self.config.epochs, "test_nrmse": test["nrmse_predicted"],
+            "test_final_nrmse": test["final_nrmse"], "test_rmse": test["rmse_predicted"],
+            "nrmse_per_time": test["nrmse_per_time"], "test_pdebench": test["pdebench"],
+            "train_loss": history[-1]["train_loss"] if history else None,
+            "fit_time_s": self.elapsed, "data": self.record["path"], "n_test": test["n_samples"],
+        }
+        if self.ctx.is_main:
+            write_json(self.out / SUMMARY, summary)
+        return summary
