@@ -19,7 +19,7 @@ from physode.problems.pde import simulate_transport_to_file
 from physode.problems.fitting.evaluate import EVALUATION, SUMMARY, evaluate_run
 from physode.problems.fitting.fit import TrainingDiverged, fit
 from physode.problems.fitting.fit_config import FitConfig
-from physode.problems.fitting.fourier_model import FourierModelConfig
+from physode.problems.fitting.models import FourierModelConfig
 from physode.problems.fitting.loss import trajectory_loss
 from physode.problems.fitting.model_kinds import parameter_groups
 from physode.problems.fitting.polish import polish, training_loss

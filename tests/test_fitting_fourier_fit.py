@@ -21,7 +21,7 @@ from physode.problems.pde import simulate_fisher_kpp, write
 from physode.problems.fitting.evaluate import SUMMARY, evaluate_run, load_run
 from physode.problems.fitting.fit import fit
 from physode.problems.fitting.fit_config import FitConfig
-from physode.problems.fitting.fourier_model import FourierModelConfig, FourierTrajectoryModel
+from physode.problems.fitting.models import FourierModelConfig, FourierTrajectoryModel
 from physode.training import CHECKPOINT, METRICS, load_checkpoint, read_metrics
 
 from killed_runs import sigkill_when, without_timing

@@ -49,7 +49,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from physode.errors import InputError
 from physode.io import atomic_write_text
 from physode.problems.cifar10.data import Split, default_data_root, eval_batches, load_cifar10, train_batches
-from physode.problems.cifar10.models import VARIANTS, build_model
+from physode.problems.cifar10.models import CONFIGURATIONS, build_model
 from physode.problems.cifar10.paper import ACCURACY, accuracy_table
 from physode.problems.cifar10.train import TrainConfig, run_epoch
 from physode.training import DistContext, resolve_device
@@ -332,13 +332,13 @@ def ordering(records: Sequence[RunRecord], arch: str) -> str:
 
 
 def paper_ordering(arch: str) -> str:
-    ranked = sorted((ACCURACY[v][arch][2], v) for v in VARIANTS if arch in ACCURACY.get(v, {}))
+    ranked = sorted((ACCURACY[v][arch][2], v) for v in CONFIGURATIONS if arch in ACCURACY.get(v, {}))
     return " < ".join(f"{variant} {acc:.2f}" for acc, variant in ranked)
 
 
 def report(records: Sequence[RunRecord], meta: dict, dry_run: bool) -> str:
     archs = [a for a in ARCHS if any(r.arch == a for r in records)]
-    variants = [v for v in VARIANTS if any(r.variant == v for r in records)]
+    variants = [v for v in CONFIGURATIONS if any(r.variant == v for r in records)]
     accuracies: dict[tuple[str, str], list[float]] = {}
     for r in records:
         if r.test_acc is not None:
@@ -436,7 +436,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="results folder (default: $OUT, else this script's folder)")
     parser.add_argument("--budget-s", type=float, help=f"wall-time budget (default {BUDGET_S:.0f}; dry run 110)")
     parser.add_argument("--archs", nargs="+", default=list(ARCHS), choices=ARCHS)
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--variants", nargs="+", default=list(CONFIGURATIONS), choices=list(CONFIGURATIONS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--batch-size", type=int, help=f"default {RECIPE.batch_size} (dry run 64)")
     parser.add_argument("--limit-train", type=int, help="first N training images (default all; dry run 256)")

@@ -62,7 +62,7 @@ from physode.problems.pde.decay import DECAY_FLOOR, smallest_norm_ratios
 from physode.problems.fitting.evaluate import load_run
 from physode.problems.fitting.fit import TrainingDiverged, fit
 from physode.problems.fitting.fit_config import POLISH, POLISH_PER_PARAMETER, FitConfig
-from physode.problems.fitting.fourier_model import FourierModelConfig
+from physode.problems.fitting.models import FourierModelConfig
 from physode.problems.fitting.models import ModelConfig, build_model
 from physode.problems.fitting.plot import plot_runs
 from physode.trajectory_metrics import nrmse_predicted_times, pdebench_metrics

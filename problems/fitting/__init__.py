@@ -6,10 +6,9 @@ or a Fourier-operator network (``--model fourier``), whose weights are static (A
 or evolve (ANODEV2). The code knows nothing about the PDE:
 it reads the field, the times and the grid through :class:`physode.io.TrajectoryFile`.
 
-- :mod:`.models`: :class:`ModelConfig`, :func:`build_model` (one field or C channels).
+- :mod:`.models`: the model families (:class:`ModelFamily`, registered by name): ``linear``
+  (:class:`ModelConfig`, :func:`build_model`) and ``fourier`` (:class:`FourierModelConfig`).
 - :mod:`.estimates`: the learned velocity ``c_hat(t)`` (transport) or wave speed (wave).
-- :mod:`.fourier_model`: :class:`FourierModelConfig`, the nonlinear model.
-- :mod:`.model_kinds`: building, storing and rebuilding either kind.
 - :mod:`.fit_config`: :class:`FitConfig`, what a fit run is (budget, learning rates, polish).
 - :mod:`.fit`: :func:`fit` (deterministic, resumable, checkpoints and JSON metrics).
 - :mod:`.polish`: the full-batch L-BFGS after Adam.
@@ -23,14 +22,15 @@ Command line: ``physode fit``, ``physode evaluate pde1d``, ``physode plot``, ``p
 from physode.problems.fitting.evaluate import evaluate_model, evaluate_run, load_run, nrmse
 from physode.problems.fitting.fit import TrainingDiverged, fit
 from physode.problems.fitting.fit_config import FitConfig
-from physode.problems.fitting.fourier_model import FourierModelConfig, FourierTrajectoryModel
-from physode.problems.fitting.model_kinds import MODEL_KINDS
 from physode.problems.fitting.models import (
     LAYERS,
-    VARIANTS,
+    FourierModelConfig,
+    FourierTrajectoryModel,
     ModelConfig,
+    ModelFamily,
     TrajectoryModel,
     build_model,
+    family_names,
     parameter_count,
 )
 from physode.problems.fitting.estimates import velocity_estimate, wave_speed_estimate
@@ -39,17 +39,17 @@ from physode.problems.fitting.quickstart import run_quickstart
 
 __all__ = [
     "LAYERS",
-    "MODEL_KINDS",
-    "VARIANTS",
     "FitConfig",
     "FourierModelConfig",
     "FourierTrajectoryModel",
     "ModelConfig",
+    "ModelFamily",
     "TrainingDiverged",
     "TrajectoryModel",
     "build_model",
     "evaluate_model",
     "evaluate_run",
+    "family_names",
     "fit",
     "load_run",
     "nrmse",

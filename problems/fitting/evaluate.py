@@ -26,7 +26,7 @@ from physode.errors import InputError, one_line
 from physode.io import TrajectoryFile, check_output
 from physode.problems.fitting.model_kinds import AnyModel, describe, rebuild
 from physode.problems.fitting.models import parameter_count
-from physode.problems.fitting.variants import LABELS
+from physode.variants import get_variant
 from physode.training import (
     CHECKPOINT,
     DistContext,
@@ -162,7 +162,7 @@ class LoadedRun:
     def label(self) -> str:
         """The variant name as figures and tables show it, with a non-default model or layer."""
         described = describe(self.model.config)
-        name = LABELS[described["variant"]]
+        name = get_variant(described["variant"]).label
         detail = described.get("layer", described["model"])
         return name if detail == "spectral" else f"{name} ({detail})"
 

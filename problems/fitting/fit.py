@@ -40,12 +40,11 @@ from physode.errors import InputError, TrainingDiverged
 from physode.io import TrajectoryFile, check_run_dir, file_fingerprint
 from physode.problems.fitting.evaluate import DTYPES, FORMAT, SUMMARY, channel_weights, evaluate_model
 from physode.problems.fitting.fit_config import FitConfig, default_polish
-from physode.problems.fitting.model_kinds import AnyModel, build_for_grid, describe, parameter_groups
+from physode.problems.fitting.model_kinds import AnyModel, build_for_grid, describe, parameter_groups, shaping_settings
 from physode.problems.fitting.models import ModelConfig, parameter_count
 from physode.problems.fitting.loss import trajectory_loss
 from physode.problems.fitting.polish import polish
 from physode.problems.fitting.samples import TrainSplit
-from physode.problems.fitting.variants import shaping_settings
 from physode.training import (
     CHECKPOINT,
     METRICS,
