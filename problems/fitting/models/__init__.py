@@ -18,8 +18,9 @@ from physode.problems.fitting.models.family import (
     parameter_count,
     stored_config,
 )
-from physode.problems.fitting.models.fourier import FourierModelConfig, FourierTrajectoryModel
+# Registration order is --model's order: the linear family, the default, first.
 from physode.problems.fitting.models.linear import LAYERS, ModelConfig, TrajectoryModel, build_model
+from physode.problems.fitting.models.fourier import FourierModelConfig, FourierTrajectoryModel
 
 __all__ = [
     "LAYERS",
