@@ -100,10 +100,8 @@ def test_static_fourier_runs_with_a_linear_term_rebuild_and_polish(variant: str,
 
 
 def test_parameter_groups_split_rates_from_the_network() -> None:
-    from physode.problems.fitting.model_kinds import parameter_groups
-
     model = FourierTrajectoryModel(FourierModelConfig(width=4, modes=3, blocks=1, linear=True))
-    network, rates = parameter_groups(model, 1e-3, 0.1)
+    network, rates = model.config.parameter_groups(model, 1e-3, 0.1)
     assert {id(p) for p in rates["params"]} == {id(p) for p in model.rate_parameters()}
     assert len(network["params"]) + len(rates["params"]) == len(list(model.parameters()))
     assert (network["lr"], rates["lr"]) == (1e-3, 0.1)
