@@ -1,8 +1,9 @@
-"""Fit coupled neural ODEs to 1-D periodic trajectory files (any PDE written in the trajectory format).
+"""Fit coupled neural ODEs to periodic trajectory files (any PDE written in the trajectory format).
 
-Given u(t0), a model predicts u at every stored time: ``du/dt = f(u; theta(t))`` with ``f`` a
-linear, translation-invariant layer (spectral multipliers or a periodic stencil; ``--model linear``)
-or a Fourier-operator network (``--model fourier``), whose weights are static (ANODE, Neural ODE)
+Given u(t0), a model predicts u at every stored time: ``du/dt = f(u; theta(t))`` with ``f`` one of
+the registered model families (built in, both on one spatial axis: a linear, translation-invariant
+layer, spectral multipliers or a periodic stencil, ``--model linear``; a Fourier-operator network,
+``--model fourier``), whose weights are static (ANODE, Neural ODE)
 or evolve (ANODEV2). The code knows nothing about the PDE:
 it reads the field, the times and the grid through :class:`physode.io.TrajectoryFile`.
 

@@ -4,8 +4,9 @@ A family is one frozen dataclass subclassing :class:`ModelFamily` with ``family=
 it registers it, and everything that names families (``--model``'s choices and options, stored
 runs, tables, learning-rate defaults) reads it from there. Its config has the fields ``variant``
 (a registered variant), ``steps_per_interval`` and ``method``; the model it builds keeps it as
-``model.config`` and maps ``u0`` ``(batch, Nx)`` or ``(batch, C, Nx)`` and the stored times to the
-file's layout, ``(batch, times, ...)``.
+``model.config`` and maps ``u0`` in the file's layout (one field ``(batch, *grid.shape)``, C fields
+``(batch, C, *grid.shape)``) and the stored times to ``(batch, times, ...)``. The built-in
+families' layers have one spatial axis; :class:`Grid` has as many as the data.
 """
 
 from __future__ import annotations
