@@ -70,17 +70,15 @@ def galerkin(spec: WeightSpec) -> EvolutionOperator:
     return Galerkin(size, basis=spec.setting("basis", "galerkin"), frequency=math.pi, **_groups(spec))
 
 
-for _variant in (
-    Variant("anode", "ANODE", "static weights", VariantStyle("C1", "--")),
-    Variant("neuralode", "Neural ODE", "static, adjoint gradients, time as input", VariantStyle("C3", ":"),
-            grad="adjoint", time_input=True),
-    Variant("anodev2", "ANODEV2", "weights evolve by spectral reaction-diffusion-advection",
-            VariantStyle("C2", "--"), operator=spectral_rda, settings=("per_mode_reaction", "sigma")),
-    Variant("anodev2-neural", "ANODEV2-neural", "weights evolve by a learned q(w, t)", VariantStyle("C4", "-."),
-            operator=neural, settings=("hidden",)),
-    Variant("anodev2-latent", "ANODEV2-latent", "weights read out of a linear latent ODE (oscillations, "
-            "sign changes)", VariantStyle("C5", "--"), operator=linear_latent, settings=("latent",)),
-    Variant("galerkin", "Galerkin", "weights expanded in a basis in t (the peer)", VariantStyle("C6", ":"),
-            operator=galerkin, settings=("latent", "basis")),
-):
-    register_variant(_variant)
+register_variant(Variant("anode", "ANODE", "static weights", VariantStyle("C1", "--")))
+register_variant(Variant("neuralode", "Neural ODE", "static, adjoint gradients, time as input", VariantStyle("C3", ":"),
+                         grad="adjoint", time_input=True))
+register_variant(Variant("anodev2", "ANODEV2", "weights evolve by spectral reaction-diffusion-advection",
+                         VariantStyle("C2", "--"), operator=spectral_rda, settings=("per_mode_reaction", "sigma")))
+register_variant(Variant("anodev2-neural", "ANODEV2-neural", "weights evolve by a learned q(w, t)",
+                         VariantStyle("C4", "-."), operator=neural, settings=("hidden",)))
+register_variant(Variant("anodev2-latent", "ANODEV2-latent", "weights read out of a linear latent ODE "
+                         "(oscillations, sign changes)", VariantStyle("C5", "--"), operator=linear_latent,
+                         settings=("latent",)))
+register_variant(Variant("galerkin", "Galerkin", "weights expanded in a basis in t (the peer)", VariantStyle("C6", ":"),
+                         operator=galerkin, settings=("latent", "basis")))
