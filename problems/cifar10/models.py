@@ -128,6 +128,7 @@ ARCHS: dict[str, Callable[[BlockFactory], nn.Module]] = {
 }
 """Architecture name -> constructor taking the block factory for its ODE positions."""
 
+
 @dataclass(frozen=True)
 class Configuration:
     """A registered variant with the options of its blocks (``variant=None``: the residual step)."""
