@@ -16,6 +16,7 @@ from types import ModuleType
 
 from physode.cli_types import ArgumentParser
 from physode.errors import InputError, RunError, one_line, os_error_message
+from physode.plugins import load_plugins
 from physode.problems.cifar10 import cli as cifar10_cli
 from physode.problems.pde import cli as pde_cli
 from physode.problems.fitting import cli as fitting_cli
@@ -29,6 +30,7 @@ COMMANDS: tuple[ModuleType, ...] = (pde_cli, cifar10_cli, fitting_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    load_plugins()  # a user's variants and model families join the choices below
     parser = ArgumentParser(
         prog="physode",
         description="Coupled neural ODEs (ANODEV2) for learning physics. "

@@ -2,7 +2,8 @@
 
 import pytest
 import torch
-from torch import nn
+
+import physode
 
 from physode.errors import InputError
 from physode.problems.cifar10 import models
@@ -23,23 +24,25 @@ def test_resnet10_ode_positions_are_the_second_block_of_each_stage():
     assert widths == [16, 32]
 
 
-def test_registered_variant_wraps_the_same_branch(monkeypatch):
-    class Twice(nn.Module):  # stands in for an ODE block: two Euler steps of the same f
-        def __init__(self, f: nn.Module, steps: int):
-            super().__init__()
-            self.f, self.steps = f, steps
+def test_a_registered_variant_is_buildable_by_name(monkeypatch):
+    # Any registered variant builds with the default steps; options it does not read are refused.
+    from physode.variants import registry
 
-        def forward(self, z):
-            for _ in range(self.steps):
-                z = z + self.f(z) / self.steps
-            return z
-
-    monkeypatch.setitem(models.VARIANTS, "twice", lambda steps=2: lambda f: Twice(f, steps))
-    model = build_model("resnet4", "twice", steps=3)
-    assert count_parameters(model) == 7_706 and any(isinstance(m, Twice) and m.steps == 3 for m in model.modules())
-    assert "twice" in parameter_table()
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    registry.register_variant(registry.Variant("anodev2-neural-copy", "copy", "test", registry.VariantStyle("C7"),
+                                               operator=lambda spec: physode.Neural(hidden=3, time_input=True)))
+    model = build_model("resnet4", "anodev2-neural-copy", steps=3)
+    blocks = [m for m in model.modules() if isinstance(m, physode.CoupledODEBlock)]
+    assert len(blocks) == 1 and blocks[0].steps == 3
+    assert all(isinstance(op, physode.Neural) for op in blocks[0].operators)
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+    assert "anodev2-neural-copy" in models.model_names()
     with pytest.raises(InputError, match="does not accept"):
-        build_model("resnet4", "twice", nonsense=1)
+        build_model("resnet4", "anodev2-neural-copy", nonsense=1)
+    with pytest.raises(InputError, match="does not accept"):
+        build_model("resnet4", "anode", sigma="tanh")
+    with pytest.raises(InputError, match="does not accept"):
+        build_model("resnet4", "baseline", steps=2)
 
 
 @pytest.mark.parametrize("arch,variant,listed", [("vgg", "baseline", "alexnet, resnet10, resnet4"),
@@ -54,5 +57,5 @@ def test_parameter_table_has_paper_layout():
     assert table.splitlines()[0] == "| variant | alexnet | resnet4 | resnet10 |"
     assert ("| baseline | 1,756,682 (1756.68K; paper 1756.68K) | 7,706 (7.71K; paper 7.71K) "
             "| 44,186 (44.19K; paper 44.19K) |") in table
-    assert [line.split(" |")[0][2:] for line in table.splitlines()[2:]] == list(models.VARIANTS)
+    assert [line.split(" |")[0][2:] for line in table.splitlines()[2:]] == list(models.CONFIGURATIONS)
     assert "over" not in table

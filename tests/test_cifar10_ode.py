@@ -12,12 +12,12 @@ from physode.gradients import Adjoint, Checkpoint
 from physode.problems.cifar10 import paper
 from physode.problems.cifar10.data import load_cifar10, normalize
 from physode.problems.cifar10.figures import evolving_blocks, kernel_trajectory
-from physode.problems.cifar10.models import ARCHS, VARIANTS, build_model, count_parameters
+from physode.problems.cifar10.models import ARCHS, CONFIGURATIONS, build_model, count_parameters
 from physode.problems.cifar10.ode import StepBatchNorm2d
 from physode.problems.cifar10.protocol import accuracies_percent, finished_runs, run_protocol
 from physode.problems.cifar10.train import TrainConfig, train
 
-ODE_VARIANTS = [v for v in VARIANTS if v != "baseline"]
+ODE_VARIANTS = [v for v in CONFIGURATIONS if v != "baseline"]
 BASELINE = {"alexnet": 1_756_682, "resnet4": 7_706, "resnet10": 44_186}
 WIDTHS = {"alexnet": [64], "resnet4": [16], "resnet10": [16, 32]}
 CONVS_PER_BLOCK = {"alexnet": 1, "resnet4": 2, "resnet10": 2}

@@ -20,9 +20,8 @@ from physode.problems.fitting.evaluate import EVALUATION, SUMMARY, evaluate_run
 from physode.problems.fitting import trainer
 from physode.problems.fitting.fit import fit
 from physode.problems.fitting.fit_config import FitConfig
-from physode.problems.fitting.fourier_model import FourierModelConfig
+from physode.problems.fitting.models import FourierModelConfig
 from physode.problems.fitting.loss import trajectory_loss
-from physode.problems.fitting.model_kinds import parameter_groups
 from physode.problems.fitting.polish import polish, training_loss
 from physode.problems.fitting.samples import TrainSplit
 from physode.problems.fitting.models import ModelConfig, build_model
@@ -290,14 +289,14 @@ def test_relative_loss_is_the_mean_squared_nrmse_of_each_state() -> None:
 def test_evolution_rates_get_their_own_learning_rate(transport_file: Path, tmp_path: Path) -> None:
     with TrajectoryFile(transport_file) as data:
         model = build_model(ModelConfig(variant="anodev2"), data.x)
-    groups = parameter_groups(model, 0.01, 0.2)
+    groups = model.config.parameter_groups(model, 0.01, 0.2)
     assert [g["lr"] for g in groups] == [0.01, 0.2]
     assert [p is model.layer.weight for p in groups[0]["params"]] == [True]
     assert len(groups[1]["params"]) == 1 and groups[1]["params"][0] is not model.layer.weight
-    assert len(parameter_groups(model, 0.01, None)) == 1  # default: one rate for all
+    assert len(model.config.parameter_groups(model, 0.01, None)) == 1  # default: one rate for all
     latent = build_model(ModelConfig(variant="anodev2-latent"), data.x)
     (operator,) = latent.block.operators
-    weights, rates = parameter_groups(latent, 0.01, 0.2)
+    weights, rates = latent.config.parameter_groups(latent, 0.01, 0.2)
     generator = {id(p) for p in operator.generator_parameters()}
     assert generator and generator <= {id(p) for p in weights["params"]}  # A's rates stay with the weights
     assert {id(p) for p in rates["params"]} == {id(operator.readout_vector)}

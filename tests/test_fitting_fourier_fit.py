@@ -21,7 +21,7 @@ from physode.problems.pde import simulate_fisher_kpp
 from physode.problems.fitting.evaluate import SUMMARY, evaluate_run, load_run
 from physode.problems.fitting.fit import fit
 from physode.problems.fitting.fit_config import FitConfig
-from physode.problems.fitting.fourier_model import FourierModelConfig, FourierTrajectoryModel
+from physode.problems.fitting.models import FourierModelConfig, FourierTrajectoryModel
 from physode.training import CHECKPOINT, METRICS, load_checkpoint, read_metrics
 from physode.trajectories import write
 
@@ -101,10 +101,8 @@ def test_static_fourier_runs_with_a_linear_term_rebuild_and_polish(variant: str,
 
 
 def test_parameter_groups_split_rates_from_the_network() -> None:
-    from physode.problems.fitting.model_kinds import parameter_groups
-
     model = FourierTrajectoryModel(FourierModelConfig(width=4, modes=3, blocks=1, linear=True))
-    network, rates = parameter_groups(model, 1e-3, 0.1)
+    network, rates = model.config.parameter_groups(model, 1e-3, 0.1)
     assert {id(p) for p in rates["params"]} == {id(p) for p in model.rate_parameters()}
     assert len(network["params"]) + len(rates["params"]) == len(list(model.parameters()))
     assert (network["lr"], rates["lr"]) == (1e-3, 0.1)

@@ -5,8 +5,11 @@ from torch import nn
 import physode
 from physode.errors import InputError
 from physode.models import EVOLVE_GROUPS, FourierODE, FourierODEConfig
-from physode.nn import VARIANTS, FourierField, SpectralConv1d, variant_block
+from physode.nn import FourierField, SpectralConv1d
+from physode.variants import variant_block
 
+# The variants whose settings a Fourier ODE has (anodev2-latent and galerkin need a latent dimension).
+VARIANTS = ("anode", "neuralode", "anodev2", "anodev2-neural")
 SMALL = {"width": 6, "modes": 5, "blocks": 2, "hidden": 4, "linear": True}
 
 
@@ -190,6 +193,7 @@ def test_any_evolution_operator_can_be_passed() -> None:
         (lambda: FourierODEConfig(method="rk7"), "method"),
         (lambda: FourierODE(FourierODEConfig(), 1, operator=physode.Neural()), "static weights"),
         (lambda: variant_block("anodev2", FourierField(1)), "names of the weights"),
+        (lambda: FourierODE(FourierODEConfig(variant="anodev2-latent"), 1), "needs the model setting 'latent'"),
         (lambda: FourierField(0), "channels"),
     ],
 )

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from physode.io import atomic_write_text
 from physode.problems.cifar10.data import default_data_root
-from physode.problems.cifar10.models import ARCHS, VARIANTS
+from physode.problems.cifar10.models import ARCHS, CONFIGURATIONS
 from physode.problems.cifar10.paper import accuracy_table
 from physode.problems.cifar10.protocol import accuracies_percent, finished_runs, run_protocol, throughput_table
 from physode.problems.cifar10.train import TrainConfig
@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--out", type=Path, default=Path("runs/cifar10_full"), help="run directories")
     parser.add_argument("--archs", nargs="+", default=list(ARCHS), choices=list(ARCHS))
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--variants", nargs="+", default=list(CONFIGURATIONS), choices=list(CONFIGURATIONS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--epochs", type=int, default=350, help="350 in the paper (milestones 150, 250 stay)")
     parser.add_argument("--shard", type=int, nargs=2, default=(0, 1), metavar=("INDEX", "COUNT"),

@@ -20,7 +20,7 @@ import torch
 
 from physode.io import atomic_write_text
 from physode.problems.cifar10.data import default_data_root
-from physode.problems.cifar10.models import ARCHS, VARIANTS
+from physode.problems.cifar10.models import ARCHS, CONFIGURATIONS
 from physode.problems.cifar10.paper import accuracy_table
 from physode.problems.cifar10.protocol import accuracies_percent, run_protocol, throughput_table
 from physode.problems.cifar10.train import TrainConfig
@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", type=Path, default=Path("runs/cifar10_reduced"), help="run directories")
     parser.add_argument("--archs", nargs="+", default=["resnet4"], choices=list(ARCHS))
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--variants", nargs="+", default=list(CONFIGURATIONS), choices=list(CONFIGURATIONS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--milestones", type=int, nargs="*", default=[3], help="lr / 10 after these epochs")

@@ -21,7 +21,7 @@ import torch
 from torch.nn import functional as F
 
 from physode.io import atomic_write_text
-from physode.problems.cifar10.models import ARCHS, VARIANTS, build_model
+from physode.problems.cifar10.models import ARCHS, CONFIGURATIONS, build_model
 from physode.training import progress_bar, resolve_device
 
 
@@ -66,7 +66,7 @@ def measure(arch: str, variant: str, device: torch.device, batch_size: int, step
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--archs", nargs="+", default=["resnet4", "resnet10"], choices=list(ARCHS))
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--variants", nargs="+", default=list(CONFIGURATIONS), choices=list(CONFIGURATIONS))
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=5, help="timed steps per measurement")

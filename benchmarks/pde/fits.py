@@ -18,7 +18,7 @@ from physode.errors import TrainingDiverged
 from physode.problems.fitting.evaluate import load_run
 from physode.problems.fitting.fit import fit
 from physode.problems.fitting.fit_config import FitConfig
-from physode.problems.fitting.fourier_model import FourierModelConfig
+from physode.problems.fitting.models import FourierModelConfig
 from physode.problems.fitting.models import ModelConfig
 from physode.trajectories import pdebench_metrics, rollout_errors
 
@@ -33,7 +33,7 @@ STEPS_BEFORE_RECORDED = {"extrapolation": 4}
 
 
 def fourier_fit_config(variant: str, row: Row, epochs: int, seed: int, polish: int) -> FitConfig:
-    # The linear term and the evolution rates train at their own 3e-2 (see fitting.model_kinds.parameter_groups).
+    # The linear term and the evolution rates train at their own 3e-2 (see ModelFamily.parameter_groups).
     model = FourierModelConfig(variant=variant, width=row.fourier_width, modes=row.modes, blocks=2, linear=True,
                                steps_per_interval=row.fourier_steps)
     # eval_every=epochs: metrics.jsonl has the test nRMSE before the polish as well as after it.
@@ -42,7 +42,7 @@ def fourier_fit_config(variant: str, row: Row, epochs: int, seed: int, polish: i
 
 
 def linear_fit_config(variant: str, row: Row, epochs: int, seed: int) -> FitConfig:
-    # lr 0.01 for the multipliers, 0.1 for the evolution rates (see fitting.model_kinds.parameter_groups).
+    # lr 0.01 for the multipliers, 0.1 for the evolution rates (see ModelFamily.parameter_groups).
     return FitConfig(model=ModelConfig(variant=variant, steps_per_interval=row.steps, latent=row.latent),
                      epochs=epochs, lr=0.01, rate_lr=0.1, seed=seed, eval_every=0, progress=False, dtype=row.dtype,
                      polish=row.polish)

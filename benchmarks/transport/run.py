@@ -32,9 +32,10 @@ from benchmarks.common.report import mean_std, table_header, table_row
 from physode.io import atomic_write_text
 from physode.errors import TrainingDiverged
 from physode.problems.fitting.fit_config import POLISH, POLISH_PER_PARAMETER, FitConfig
-from physode.problems.fitting.models import VARIANTS, ModelConfig
+from physode.problems.fitting.models import ModelConfig
 from physode.problems.fitting.plot import plot_runs
 from physode.problems.fitting.quickstart import DATA, fit_variant, simulate_dataset
+from physode.variants import variant_names
 
 HERE = Path(__file__).resolve().parent
 FAMILIES = {
@@ -179,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE, help="where results.md/json and the figures go")
     parser.add_argument("--families", nargs="+", choices=list(FAMILIES), default=list(FAMILIES))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    parser.add_argument("--variants", nargs="+", choices=variant_names(), default=list(variant_names()))
     parser.add_argument("--no-variations", dest="variations", action="store_false",
                         help="skip the table of model variations (latent 9 on the sinusoid)")
     parser.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N")

@@ -1,7 +1,7 @@
-"""``u(t0) -> u(t0), u(t1), ...``: a Fourier-operator vector field integrated in time, in four variants.
+"""``u(t0) -> u(t0), u(t1), ...``: a Fourier-operator vector field integrated in time, in any variant.
 
 ``du/dt = f(u; theta(t))`` with ``f`` a :class:`~physode.nn.fourier.FourierField`, integrated by
-one ODE block of :func:`~physode.nn.variants.variant_block` over the requested output times. For
+one ODE block of :func:`~physode.variants.variant_block` over the requested output times. For
 ``anodev2`` the coefficients' time dependence (``c(t)``, ``nu(t)``) is carried by the evolved
 weights; ``evolve`` chooses which (one or more groups):
 
@@ -17,6 +17,7 @@ weights; ``evolve`` chooses which (one or more groups):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,8 +27,8 @@ from physode.errors import InputError
 from physode.evolution import EvolutionOperator
 from physode.grids import check_steps
 from physode.nn.fourier import FourierField
-from physode.nn.variants import COUPLED, VARIANTS, variant_block
 from physode.steppers import get_method
+from physode.variants import WeightSpec, get_variant, variant_block
 
 EVOLVE_GROUPS = ("projection", "spectral", "pointwise", "linear")
 
@@ -40,7 +41,8 @@ class FourierODEConfig:
     (:class:`~physode.nn.fourier.FourierField`).
     ``evolve``: the weight groups ``anodev2`` variants evolve (see the module docstring).
     ``steps_per_interval``: solver steps between two output times. ``hidden``: width of
-    ``anodev2-neural``'s ``q``.
+    ``anodev2-neural``'s ``q``. A variant that needs a setting this config lacks (``latent``) is
+    refused when the model is built.
     """
 
     variant: str = "anode"
@@ -55,8 +57,7 @@ class FourierODEConfig:
     hidden: int = 16
 
     def __post_init__(self) -> None:
-        if self.variant not in VARIANTS:
-            raise InputError(f"unknown variant {self.variant!r}; choose one of {', '.join(VARIANTS)}")
+        get_variant(self.variant)  # an unknown name fails here
         groups = (self.evolve,) if isinstance(self.evolve, str) else tuple(self.evolve)
         object.__setattr__(self, "evolve", groups)  # stored settings come back as lists
         unknown = [g for g in groups if g not in EVOLVE_GROUPS]
@@ -82,7 +83,7 @@ class FourierODE(nn.Module):
         config: the model description.
         channels: solution channels ``C``.
         operator: evolution operator of the coupled variants (default: the variant's,
-            :func:`~physode.nn.variants.variant_operator`); any
+            :func:`~physode.variants.variant_operator`); any
             :class:`~physode.evolution.EvolutionOperator`. The evolved weights have no spatial
             axes: give ``SpectralRDA`` ``axes=()`` (its default would treat the modes and
             real/imaginary axes of the multipliers as space).
@@ -99,17 +100,18 @@ class FourierODE(nn.Module):
     ) -> None:
         super().__init__()
         self.config = config
-        coupled = config.variant in COUPLED
-        if operator is not None and not coupled:
+        variant = get_variant(config.variant)
+        if operator is not None and not variant.coupled:
             raise InputError(f"variant {config.variant!r} has static weights: it takes no operator")
         self.field = FourierField(
             channels, width=config.width, modes=config.modes, blocks=config.blocks,
-            time_input=config.variant == "neuralode", linear=config.linear, linear_modes=config.linear_modes,
+            time_input=variant.time_input, linear=config.linear, linear_modes=config.linear_modes,
         )
+        # The evolved maps have no spatial axes: their entries are features and modes.
+        spec = WeightSpec(spatial_axes=(), channels=channels, settings=dataclasses.asdict(config))
         self.block = variant_block(
-            config.variant, self.field, evolve=self.evolved_names() if coupled else (),
+            variant, self.field, evolve=self.evolved_names() if variant.coupled else (), spec=spec,
             operator=operator, steps=config.steps_per_interval, method=config.method, grad=grad,
-            hidden=config.hidden,
         )
 
     def evolved_names(self) -> list[str]:

@@ -19,7 +19,7 @@ from physode.problems.cifar10.figures import (
     plot_kernel_evolution,
     plot_training_curves,
 )
-from physode.problems.cifar10.models import ARCHS, VARIANTS, build_model
+from physode.problems.cifar10.models import ARCHS, build_model, model_names
 from physode.problems.cifar10.train import TrainConfig, evaluate, load_model, train
 from physode.resources import check_memory
 from physode.training import METRICS, add_progress_option, problem_subparsers, read_metrics
@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     parser.add_argument("--download", action="store_true", help="fetch CIFAR-10 into --data-root (needs network)")
     parser.add_argument("--arch", default=_DEFAULTS.arch, help=f"one of {', '.join(ARCHS)}")
-    parser.add_argument("--variant", default=_DEFAULTS.variant, help=f"one of {', '.join(VARIANTS)}")
+    parser.add_argument("--variant", default=_DEFAULTS.variant, help=f"one of {', '.join(model_names())}")
     parser.add_argument("--epochs", type=positive_int(MAX_COUNT), default=_DEFAULTS.epochs)
     parser.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_DEFAULTS.batch_size,
                         help="global batch size")

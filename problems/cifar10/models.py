@@ -6,15 +6,18 @@ around ``f`` there: the baseline is the residual step z + f(z) (one explicit Eul
 variants wrap the same ``f`` in an ODE block. Everything else in the network is identical across
 variants, so parameter counts and accuracies compare like for like.
 
-The variants are the paper's: ``baseline``, ``neuralode`` (continuous adjoint), ``anode`` (Nt=2,
+The paper's rows are :data:`CONFIGURATIONS` of the registered variants (:mod:`physode.variants`):
+``baseline`` (the residual step), ``neuralode`` (continuous adjoint), ``anode`` (Nt=2,
 checkpointed DTO), ``anodev2-c1`` (Nt=5, evolving kernels) and ``anodev2-c2`` (Nt_z=2,
-Nt_theta=10); :mod:`physode.problems.cifar10.ode` builds their blocks. New variants register a
-block factory with :func:`register_variant`; :func:`build_model` builds any arch x variant.
+Nt_theta=10); :mod:`physode.problems.cifar10.ode` builds their blocks. Any other registered
+variant is buildable by its name with the default steps; :func:`build_model` builds any arch x
+name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -24,6 +27,7 @@ from torch.nn import functional as F
 from physode.errors import InputError
 from physode.problems.cifar10 import paper
 from physode.problems.cifar10.ode import coupled_variant, static_variant
+from physode.variants import get_variant, variant_names
 
 BlockFactory = Callable[[nn.Module], nn.Module]
 """Builds the block at an ODE position from its residual branch f."""
@@ -124,40 +128,55 @@ ARCHS: dict[str, Callable[[BlockFactory], nn.Module]] = {
 }
 """Architecture name -> constructor taking the block factory for its ODE positions."""
 
-VARIANTS: dict[str, Callable[..., BlockFactory]] = {
-    "baseline": lambda: Residual,
-    "neuralode": lambda steps=2, grad="adjoint": static_variant(steps, grad),
-    "anode": lambda steps=2, grad="checkpoint": static_variant(steps, grad),
-    "anodev2-c1": lambda steps=5, weight_steps=None, **rda: coupled_variant(steps, weight_steps, **rda),
-    "anodev2-c2": lambda steps=2, weight_steps=10, alignment="endpoints", **rda: coupled_variant(
-        steps, weight_steps, alignment=alignment, **rda),
+
+@dataclass(frozen=True)
+class Configuration:
+    """A registered variant with the options of its blocks (``variant=None``: the residual step)."""
+
+    variant: str | None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+CONFIGURATIONS: dict[str, Configuration] = {
+    "baseline": Configuration(None),
+    "neuralode": Configuration("neuralode", {"steps": 2}),
+    "anode": Configuration("anode", {"steps": 2}),
+    "anodev2-c1": Configuration("anodev2", {"steps": 5}),
+    "anodev2-c2": Configuration("anodev2", {"steps": 2, "weight_steps": 10, "alignment": "endpoints"}),
 }
-"""Variant name -> function of the variant's options returning its block factory (defaults: the paper's)."""
+"""The paper's rows (Table 3) by name: which variant, with the paper's step settings."""
 
 
-def register_variant(name: str, make: Callable[..., BlockFactory]) -> None:
-    """Add a variant: ``make(**options)`` returns the factory that builds its block from a branch f.
-
-    E.g. ``register_variant("anode", lambda steps=2: lambda f: ODEBlock(f, steps=steps, ...))``.
-    """
-    VARIANTS[name] = make
+def model_names() -> tuple[str, ...]:
+    """What :func:`build_model` takes as ``variant``: the paper's rows, then every other registered variant."""
+    return (*CONFIGURATIONS, *(name for name in variant_names() if name not in CONFIGURATIONS))
 
 
-def _choose(kind: str, name: str, options: dict[str, Any]) -> Any:
-    if name not in options:
-        raise InputError(f"unknown {kind} {name!r}; choose one of {', '.join(sorted(options))}")
-    return options[name]
+def _check_name(kind: str, name: str, known: Iterable[str]) -> None:
+    if name not in known:
+        raise InputError(f"unknown {kind} {name!r}; choose one of {', '.join(sorted(known))}")
+
+
+def block_factory(name: str, **options: Any) -> BlockFactory:
+    """The blocks of ``name`` (a configuration or a registered variant); ``options`` override its own."""
+    _check_name("variant", name, model_names())
+    configuration = CONFIGURATIONS.get(name, Configuration(name))
+    options = {**configuration.options, **options}
+    if configuration.variant is None:
+        if options:
+            raise InputError(f"variant {name!r} does not accept options {sorted(options)}")
+        return Residual
+    variant = get_variant(configuration.variant)
+    try:
+        return (coupled_variant if variant.coupled else static_variant)(variant, **options)
+    except TypeError as err:
+        raise InputError(f"variant {name!r} does not accept options {sorted(options)} ({err})") from err
 
 
 def build_model(arch: str, variant: str = "baseline", **options: Any) -> nn.Module:
     """Build ``arch`` with ``variant`` blocks at its ODE positions; ``options`` go to the variant."""
-    construct = _choose("arch", arch, ARCHS)
-    make = _choose("variant", variant, VARIANTS)
-    try:
-        block = make(**options)
-    except TypeError as err:
-        raise InputError(f"variant {variant!r} does not accept options {sorted(options)} ({err})") from err
-    return construct(block)
+    _check_name("arch", arch, ARCHS)
+    return ARCHS[arch](block_factory(variant, **options))
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -170,7 +189,7 @@ def parameter_table() -> str:
     each cell ours with the paper's beside it; "(over)" marks a count above the paper's."""
     archs = list(ARCHS)
     lines = ["| variant | " + " | ".join(archs) + " |", "|---|" + "---:|" * len(archs)]
-    for variant in VARIANTS:
+    for variant in CONFIGURATIONS:
         cells = []
         for arch in archs:
             count = count_parameters(build_model(arch, variant))

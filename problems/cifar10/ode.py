@@ -24,12 +24,13 @@ overheads are 16 C / 7 C (NODE, ANODE), 33 C / 13 C (config one), 18 C / 7 C (co
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
-import physode
 from physode.errors import InputError
+from physode.variants import Variant, WeightSpec, variant_block, variant_operator
 
 T1 = 1.0  # every ODE block integrates over [0, 1]
 
@@ -120,30 +121,36 @@ def _check_steps(**counts: int | None) -> None:
             raise InputError(f"{name} must be a positive integer, got {value!r}")
 
 
-def static_variant(steps: int = 2, grad: str = "checkpoint") -> Callable[[nn.Module], nn.Module]:
-    """Neural ODE (``grad="adjoint"``) / ANODE (``grad="checkpoint"``): static weights, time channel."""
+def static_variant(variant: Variant, steps: int = 2, grad: str | None = None) -> Callable[[nn.Module], nn.Module]:
+    """A static-weight variant (Neural ODE, ANODE; gradients: the variant's own unless ``grad``),
+    with the time channel."""
     _check_steps(steps=steps)
 
     def block(branch: nn.Module) -> nn.Module:
         f = time_branch(branch, steps, time_channel=True)
-        return physode.ODEBlock(f, t1=T1, steps=steps, grad=grad, time_input=True)
+        return variant_block(variant, f, t1=T1, steps=steps, method="euler", grad=grad, time_input=True)
 
     return block
 
 
-def coupled_variant(steps: int = 5, weight_steps: int | None = None, sigma: str = "identity",
-                    per_channel: bool = True, grad: str = "checkpoint",
-                    alignment: str = "stage") -> Callable[[nn.Module], nn.Module]:
-    """ANODEV2: the branch's conv kernels evolve by spectral RDA; config one ``weight_steps=None``
-    (weights on the z grid), config two ``steps=2, weight_steps=10, alignment="endpoints"`` (the
-    z steps apply w0 and w1, the first and last weights of the evolution)."""
+def coupled_variant(variant: Variant, steps: int = 5, weight_steps: int | None = None, per_channel: bool = True,
+                    grad: str | None = None, alignment: str = "stage",
+                    **settings: Any) -> Callable[[nn.Module], nn.Module]:
+    """A coupled variant (ANODEV2: spectral RDA) evolving the branch's conv kernels; config one
+    ``weight_steps=None`` (weights on the z grid), config two ``steps=2, weight_steps=10,
+    alignment="endpoints"`` (the z steps apply w0 and w1, the first and last weights of the
+    evolution). ``settings``: those the variant reads (``sigma`` for ANODEV2)."""
     _check_steps(steps=steps, weight_steps=weight_steps)
-    operator = physode.SpectralRDA(sigma=sigma, per_channel=per_channel)  # each evolved weight gets a copy
+    unknown = sorted(set(settings) - set(variant.settings))
+    if unknown:
+        raise InputError(f"variant {variant.name!r} does not accept options {unknown}")
+    # The kernels' spatial axes are the operator's default (kh, kw); one operator, copied per kernel.
+    operator = variant_operator(variant, WeightSpec(per_channel=per_channel, settings=settings))
 
     def block(branch: nn.Module) -> nn.Module:
         f = time_branch(branch, steps, time_channel=False)
-        return physode.CoupledODEBlock(f, conv_weight_names(f), operator, t1=T1, steps=steps,
-                                       weight_steps=weight_steps, grad=grad, time_input=True,
-                                       alignment=alignment)
+        return variant_block(variant, f, evolve=conv_weight_names(f), operator=operator, t1=T1, steps=steps,
+                             method="euler", grad=grad, time_input=True, weight_steps=weight_steps,
+                             alignment=alignment)
 
     return block

@@ -10,22 +10,19 @@ import torch
 
 from physode.cli_types import fraction, int_in, learning_rate, positive_int, seed
 from physode.errors import InputError
-from physode.nn.variants import COUPLED
 from physode.problems.fitting.evaluate import SUMMARY, evaluate_run
 from physode.problems.fitting.fit import fit
 from physode.problems.fitting.fit_config import POLISH, POLISH_PER_PARAMETER, FitConfig
-from physode.problems.fitting.fourier_model import FourierModelConfig
 from physode.problems.fitting.loss import LOSSES
-from physode.problems.fitting.model_kinds import MODEL_KINDS, AnyModelConfig
-from physode.problems.fitting.models import LAYERS, VARIANTS, ModelConfig
+from physode.problems.fitting.models import FourierModelConfig, ModelConfig, ModelFamily, family_named, family_names
+from physode.problems.fitting.models.family import MAX_COUNT
 from physode.problems.fitting.plot import plot_runs
 from physode.problems.fitting.quickstart import QUICKSTART_DIR, format_table, run_quickstart
-from physode.problems.fitting.variants import BASES
 from physode.training import add_progress_option, check_finite_metrics, problem_subparsers, strict_json
+from physode.variants import get_variant, variant_names
 
 _FIT, _MODEL, _FOURIER = FitConfig(), ModelConfig(), FourierModelConfig()
 _DEVICE_HELP = "auto (CUDA if present), cpu, cuda or cuda:N"
-MAX_COUNT = 10**6  # epochs, batch sizes, modes, widths: beyond this a run is a typo, not a plan
 MAX_STEPS_PER_INTERVAL = 10_000
 
 
@@ -62,36 +59,21 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its checkpoint (a fresh run if it has none)")
     model = parser.add_argument_group("model")
-    model.add_argument("--model", choices=MODEL_KINDS, default="linear",
-                       help="linear: one linear layer (--layer), exact for linear PDEs, dozens of weights; "
-                            "fourier: a Fourier-operator network as the vector field, for nonlinear PDEs")
-    model.add_argument("--variant", choices=VARIANTS, default=_MODEL.variant,
-                       help="anode: static weights; neuralode: static, adjoint gradients, time as input; "
-                            "anodev2: weights evolve by spectral reaction-diffusion-advection; "
-                            "anodev2-neural: weights evolve by a learned q(w, t); anodev2-latent (linear model): "
-                            "weights read out of a linear latent ODE (oscillations, sign changes); galerkin "
-                            "(linear model): weights expanded in a basis in t (the peer)")
-    model.add_argument("--layer", choices=LAYERS,
-                       help=f"linear model: spectral: one complex multiplier per Fourier mode; stencil: "
-                            f"periodic conv1d (default: {_MODEL.layer})")
+    families = family_names()
+    model.add_argument("--model", choices=families, default=_MODEL.family,
+                       help="; ".join(f"{name}: {family_named(name).summary}" for name in families))
+    model.add_argument("--variant", choices=variant_names(), default=_MODEL.variant,
+                       help="; ".join(f"{name}: {get_variant(name).summary}" for name in variant_names()))
     model.add_argument("--modes", type=positive_int(MAX_COUNT),
                        help=f"Fourier modes kept (default: all for linear, {_FOURIER.modes} for fourier)")
-    model.add_argument("--width", type=positive_int(MAX_COUNT),
-                       help=f"linear model, stencil: width in points, odd (default: {_MODEL.width})")
     model.add_argument("--steps-per-interval", type=positive_int(MAX_STEPS_PER_INTERVAL),
                        default=_MODEL.steps_per_interval,
                        help="solver steps between two stored times")
     model.add_argument("--method", default=_MODEL.method, help="Runge-Kutta method, e.g. euler, rk4")
-    model.add_argument("--per-mode-reaction", action="store_true",
-                       help="anodev2: one reaction rate per Fourier mode instead of one for the real and one for the "
-                            "imaginary parts of the multipliers")
     model.add_argument("--hidden", type=positive_int(MAX_COUNT), default=_MODEL.hidden,
                        help="anodev2-neural: width of q's MLP")
-    model.add_argument("--latent", type=positive_int(MAX_COUNT),
-                       help=f"linear model, anodev2-latent: latent dimension m (galerkin: as many parameters; "
-                            f"default: {_MODEL.latent})")
-    model.add_argument("--basis", choices=BASES, help=f"linear model, galerkin: basis in t (default: {_MODEL.basis})")
-    _add_fourier_options(parser)
+    for name in families:
+        family_named(name).add_options(parser)
     train = parser.add_argument_group("training")
     train.add_argument("--epochs", type=positive_int(MAX_COUNT), default=_FIT.epochs)
     train.add_argument("--lr", type=learning_rate,
@@ -129,47 +111,15 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run_fit)
 
 
-def _add_fourier_options(parser: argparse.ArgumentParser) -> None:
-    fourier = parser.add_argument_group("fourier model (--model fourier)")
-    fourier.add_argument("--hidden-channels", type=positive_int(MAX_COUNT),
-                         help=f"channels of the network's hidden layers (default: {_FOURIER.width})")
-    fourier.add_argument("--blocks", type=positive_int(MAX_COUNT), help=f"Fourier blocks (default: {_FOURIER.blocks})")
-    fourier.add_argument("--linear-term", action="store_true",
-                         help="add a linear spectral term L u, exact for constant-coefficient linear "
-                              "dynamics (advection, diffusion) that the network only approximates")
-    fourier.add_argument("--linear-modes", type=positive_int(MAX_COUNT),
-                         help="Fourier modes of the linear term; its high modes are stiff for RK4 "
-                              "(default: min(--modes, 8))")
-    fourier.add_argument("--evolve",
-                         help="anodev2: comma-separated weight groups that evolve in time, from projection, "
-                              "spectral, pointwise, linear (default: projection, plus linear with --linear-term)")
-
-
-def _model_config(args: argparse.Namespace) -> AnyModelConfig:
-    """The model options as a config; an option of the other model kind is an error, not ignored."""
-    linear_only = {"--layer": args.layer, "--width": args.width, "--per-mode-reaction": args.per_mode_reaction,
-                   "--latent": args.latent, "--basis": args.basis}
-    fourier_only = {"--hidden-channels": args.hidden_channels, "--blocks": args.blocks,
-                    "--linear-term": args.linear_term, "--linear-modes": args.linear_modes, "--evolve": args.evolve}
-    other = "linear" if args.model == "fourier" else "fourier"
-    misplaced = [name for name, value in (linear_only if other == "linear" else fourier_only).items()
-                 if value not in (None, False)]
-    if misplaced:
-        verb, them = ("applies", "it") if len(misplaced) == 1 else ("apply", "them")
-        raise InputError(f"{', '.join(misplaced)} only {verb} to --model {other}; drop {them} or pass --model {other}")
-    common = {"variant": args.variant, "steps_per_interval": args.steps_per_interval, "method": args.method,
-              "hidden": args.hidden}
-    if args.model == "linear":
-        given = {"layer": args.layer, "modes": args.modes, "width": args.width, "latent": args.latent,
-                 "basis": args.basis}
-        return ModelConfig(**common, per_mode_reaction=args.per_mode_reaction,
-                           **{k: v for k, v in given.items() if v is not None})
-    if args.evolve is not None and args.variant not in COUPLED:
-        raise InputError(f"--evolve: variant {args.variant!r} has static weights; evolve applies to {', '.join(COUPLED)}")
-    evolve = None if args.evolve is None else tuple(group.strip() for group in args.evolve.split(","))
-    given = {"width": args.hidden_channels, "modes": args.modes, "blocks": args.blocks,
-             "linear_modes": args.linear_modes, "evolve": evolve}
-    return FourierModelConfig(**common, linear=args.linear_term, **{k: v for k, v in given.items() if v is not None})
+def _model_config(args: argparse.Namespace) -> ModelFamily:
+    """The model options as a config; an option of another model family is an error, not ignored."""
+    for name in family_names():
+        misplaced = [flag for flag, dest in family_named(name).options.items()
+                     if name != args.model and getattr(args, dest) not in (None, False)]
+        if misplaced:
+            verb, them = ("applies", "it") if len(misplaced) == 1 else ("apply", "them")
+            raise InputError(f"{', '.join(misplaced)} only {verb} to --model {name}; drop {them} or pass --model {name}")
+    return family_named(args.model).from_options(args)
 
 
 def _config(args: argparse.Namespace) -> FitConfig:

@@ -1,4 +1,4 @@
-"""Physics read off a learned generator's Fourier symbol: the velocity of transport, the speed of a wave."""
+"""Physics read off a learned 1-D generator's Fourier symbol: the velocity of transport, the speed of a wave."""
 
 from __future__ import annotations
 

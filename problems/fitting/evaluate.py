@@ -20,14 +20,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from physode.errors import InputError, one_line
 from physode.io import check_output
 from physode.problems.fitting.fit_config import DTYPES
-from physode.problems.fitting.model_kinds import AnyModel, describe, rebuild
-from physode.problems.fitting.models import parameter_count
-from physode.problems.fitting.variants import LABELS
+from physode.problems.fitting.models import Grid, parameter_count, stored_config
+from physode.variants import get_variant
 from physode.training import (
     CHECKPOINT,
     DistContext,
@@ -58,7 +57,7 @@ def channel_weights(data: TrajectoryFile, indices: np.ndarray, n_samples: int = 
 
 
 @torch.no_grad()
-def evaluate_model(model: AnyModel, data: TrajectoryFile, indices: np.ndarray,
+def evaluate_model(model: nn.Module, data: TrajectoryFile, indices: np.ndarray,
                    device: torch.device, batch_size: int = 256, ctx: DistContext | None = None) -> dict[str, Any]:
     """Roll ``model`` out from ``u(t0)`` of the samples ``indices`` and score every stored time.
 
@@ -131,7 +130,7 @@ def checkpoint_path(run: str | os.PathLike[str]) -> Path:
 class LoadedRun:
     """A fitted model rebuilt from its checkpoint, with what it was fit to."""
 
-    model: AnyModel
+    model: nn.Module
     state: dict[str, Any]
     checkpoint: Path
 
@@ -142,8 +141,8 @@ class LoadedRun:
     @property
     def label(self) -> str:
         """The variant name as figures and tables show it, with a non-default model or layer."""
-        described = describe(self.model.config)
-        name = LABELS[described["variant"]]
+        described = self.model.config.describe()
+        name = get_variant(described["variant"]).label
         detail = described.get("layer", described["model"])
         return name if detail == "spectral" else f"{name} ({detail})"
 
@@ -156,8 +155,8 @@ def load_run(run: str | os.PathLike[str], device: torch.device | str = "cpu") ->
     check_format(state, FORMAT, path, "a 1-D field fit", "pass a run directory written by `physode fit`")
     grid = state["grid"]
     try:
-        model = rebuild(state["config"]["model"], int(grid["n_x"]), float(grid["dx"]),
-                        len(grid.get("channels", ["u"])))  # runs from before channels: one field
+        model = stored_config(state["config"]["model"]).build(
+            Grid((int(grid["n_x"]),), (float(grid["dx"]),)), len(grid.get("channels", ["u"])))  # runs from before channels: one field
         model.to(DTYPES[state["config"].get("dtype", "float32")])  # before loading: float64 weights stay exact
         model.load_state_dict(state["model"])
     except (RuntimeError, KeyError, TypeError, ValueError) as err:
@@ -212,7 +211,7 @@ def _evaluate_loaded(loaded: LoadedRun, data_path: Path, target: torch.device, b
         metrics = evaluate_model(loaded.model, file, file.test, target, batch_size)
     record = {
         "checkpoint": str(loaded.checkpoint), "data": str(data_path),
-        **describe(loaded.model.config),
+        **loaded.model.config.describe(),
         "params": parameter_count(loaded.model), "epoch": loaded.state.get("epoch"), **metrics,
     }
     return record

@@ -1,4 +1,4 @@
-"""Fit an ODE model (:mod:`.model_kinds`) to a 1-D periodic trajectory file: given u(t0), predict u at every time.
+"""Fit an ODE model (a family of :mod:`.models`) to a 1-D periodic trajectory file: given u(t0), predict u at every time.
 
 Works on any file :class:`physode.trajectories.TrajectoryFile` reads (physode format or PDEBench 1D): the
 model sees only the field, the times and the grid. Loss: mean squared error over the predicted
@@ -39,10 +39,8 @@ from physode.errors import InputError
 from physode.io import check_run_dir, file_fingerprint
 from physode.problems.fitting.evaluate import FORMAT
 from physode.problems.fitting.fit_config import FitConfig
-from physode.problems.fitting.models import ModelConfig
 from physode.problems.fitting.trainer import Trainer
 from physode.trajectories import TrajectoryFile
-from physode.problems.fitting.variants import shaping_settings
 from physode.training import DistContext, close_distributed, init_distributed, rank_zero_lock, resume_state
 
 # Fields a resumed run may change; everything else must match its checkpoint. The polish budget may:
@@ -103,8 +101,7 @@ def _data_record(data: TrajectoryFile) -> dict[str, Any]:
 
 
 def _compared(config: FitConfig) -> dict[str, Any]:
-    """The settings a resume must repeat: the linear model's on the fields that shape it."""
+    """The settings a resume must repeat: the model's only on the fields that shape it."""
     settings = dataclasses.asdict(config)
-    if isinstance(config.model, ModelConfig):
-        settings["model"] = shaping_settings(config.model)
+    settings["model"] = config.model.shaping_settings()
     return settings

@@ -8,13 +8,10 @@ from dataclasses import dataclass, field
 import torch
 
 from physode.errors import InputError
-from physode.problems.fitting.fourier_model import FourierModelConfig
 from physode.problems.fitting.loss import LOSSES
-from physode.problems.fitting.model_kinds import AnyModelConfig
-from physode.problems.fitting.models import ModelConfig
+from physode.problems.fitting.models import ModelConfig, ModelFamily
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}  # --dtype: of the weights and the solve
-FOURIER_LR, RATE_LR = 3e-3, 0.03  # the fourier model's default peak learning rates (network, rates)
 # The linear model's default L-BFGS budget after Adam: POLISH loss evaluations, or POLISH_PER_PARAMETER per
 # trainable parameter if that is more. On a quadratic, L-BFGS with exact line searches is conjugate
 # gradients, which needs one iteration per direction it resolves (at most one per parameter), and a
@@ -31,23 +28,24 @@ def default_polish(parameters: int) -> int:
 class FitConfig:
     """A fitting run. The defaults fit the quickstart / benchmark transport data in 15-40 s on one core.
 
-    ``lr``: peak learning rate (None: 0.03 for the linear layer, 3e-3 for the fourier model's
-    network). ``rate_lr``: peak learning rate of the rates of order one — ANODEV2's evolution
-    parameters, and the fourier model's linear term (None: ``lr`` for the linear layer, 0.03 for the
-    fourier model); see :func:`.model_kinds.parameter_groups`. ``loss``: see :func:`trajectory_loss`.
-    ``polish``: full-batch L-BFGS loss evaluations after Adam (:mod:`.polish`; None: :func:`default_polish`
-    of the model's parameters for the linear model, whose every iteration is one cheap pass over the
-    training set, 0 for the fourier model).
+    ``lr``: peak learning rate (None: the model family's ``default_lr``: 0.03 for the linear layer,
+    3e-3 for the fourier model's network). ``rate_lr``: peak learning rate of the rates of order one
+    — ANODEV2's evolution parameters, and the fourier model's linear term (None: the family's
+    ``default_rate_lr``: ``lr`` for the linear layer, 0.03 for the fourier model); see
+    :meth:`.models.ModelFamily.parameter_groups`. ``loss``: see :func:`trajectory_loss`.
+    ``polish``: full-batch L-BFGS loss evaluations after Adam (:mod:`.polish`; None: the family's
+    ``default_polish``: for the linear model :func:`default_polish` of its parameters, whose every
+    iteration is one cheap pass over the training set, 0 for the fourier model).
     """
 
-    model: AnyModelConfig = field(default_factory=ModelConfig)
+    model: ModelFamily = field(default_factory=ModelConfig)
     epochs: int = 60
     batch_size: int = 16
     lr: float | None = None
     rate_lr: float | None = None
     curriculum: float = 0.7  # fraction of all steps over which the horizon grows to every interval
     loss: str = "mse"  # "mse", or "relative": squared error / squared norm of the true state, per time
-    polish: int | None = None  # L-BFGS loss evaluations after Adam (None: default_polish for linear, 0 for fourier)
+    polish: int | None = None  # L-BFGS loss evaluations after Adam (None: the model family's default)
     seed: int = 0
     checkpoint_every: int = 5  # epochs
     eval_every: int = 10  # epochs between test-metric records in metrics.jsonl (0: only at the end)
@@ -60,13 +58,12 @@ class FitConfig:
         for name in ("epochs", "batch_size", "checkpoint_every", "eval_batch_size"):
             if getattr(self, name) < 1:
                 raise InputError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
-        fourier = isinstance(self.model, FourierModelConfig)
         if self.lr is None:
-            object.__setattr__(self, "lr", FOURIER_LR if fourier else 0.03)
-        if self.rate_lr is None and fourier:
-            object.__setattr__(self, "rate_lr", RATE_LR)
-        if self.polish is None and fourier:
-            object.__setattr__(self, "polish", 0)
+            object.__setattr__(self, "lr", self.model.default_lr)
+        if self.rate_lr is None:
+            object.__setattr__(self, "rate_lr", self.model.default_rate_lr)
+        if self.polish is None:
+            object.__setattr__(self, "polish", self.model.default_polish)
         if self.polish is not None and self.polish < 0:
             raise InputError(f"--polish must be >= 0 (L-BFGS loss evaluations), got {self.polish}")
         for name in ("lr", "rate_lr"):

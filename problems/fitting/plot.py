@@ -21,12 +21,23 @@ from physode.io import atomic_path, check_output
 from physode.trajectories import TrajectoryFile
 from physode.problems.fitting.evaluate import check_grid, load_run
 from physode.problems.fitting.estimates import velocity_estimate, wave_speed_estimate
-from physode.problems.fitting.models import TrajectoryModel
+from physode.variants import get_variant
 
-TRUTH_COLOR = "C0"  # the paper: blue truth, orange ANODE, green ANODEV2
-# A fixed look per variant, so that curves lying on top of each other stay distinguishable.
-STYLES = {"anode": ("C1", "--"), "anodev2": ("C2", "--"), "neuralode": ("C3", ":"), "anodev2-neural": ("C4", "-."),
-          "anodev2-latent": ("C5", "--"), "galerkin": ("C6", ":")}
+TRUTH_COLOR = "C0"  # the paper: blue truth, orange ANODE, green ANODEV2 (each variant's style: its registration)
+
+
+def has_symbol(model: torch.nn.Module) -> bool:
+    """Whether ``model`` is linear with a Fourier symbol (``symbols(times)``), whose velocity can be read."""
+    return callable(getattr(model, "symbols", None))
+
+
+def line_style(model: torch.nn.Module, label: str) -> dict[str, object]:
+    """The look of a model's curves: its variant's, so that curves lying on top of each other stay
+    distinguishable; a model without a symbol (nonlinear) draws solid lines in its variant's colour."""
+    style = get_variant(model.config.variant).style
+    look: dict[str, object] = {"color": style.color, "ls": style.line if has_symbol(model) else "-", "lw": 1.6,
+                               "label": label}
+    return {**look, "marker": style.marker} if style.marker else look
 
 
 def initial_energy(file: TrajectoryFile, indices: np.ndarray, batch_size: int = 256) -> torch.Tensor:
@@ -86,11 +97,7 @@ def plot_runs(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False,
                              constrained_layout=True)
     axes = axes.ravel()
-    styles = [dict(zip(("color", "ls"), STYLES[run.model.config.variant]), lw=1.6, label=run.label)
-              for run in loaded]
-    for run, style in zip(loaded, styles):
-        if not isinstance(run.model, TrajectoryModel):
-            style["ls"] = "-"  # the fourier model's variant keeps its colour; solid tells it from the linear one
+    styles = [line_style(run.model, run.label) for run in loaded]
     for ax, index in zip(axes, shown):
         ax.plot(x, true[index], color=TRUTH_COLOR, lw=2.4, label="ground truth")
         if index > 0:
@@ -104,7 +111,7 @@ def plot_runs(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str
         ax = axes[len(shown)]
         ax.plot(times, velocity, color=TRUTH_COLOR, lw=2.4)
         for run, style in zip(loaded, styles):
-            if not isinstance(run.model, TrajectoryModel):  # a nonlinear model has no Fourier symbol
+            if not has_symbol(run.model):
                 continue
             ax.plot(times, estimate(run.model.symbols(times).cpu(), len(x), dx, energy).numpy(), **style)
         quantity = "wave speed" if estimate is wave_speed_estimate else "velocity"

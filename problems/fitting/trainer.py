@@ -27,8 +27,7 @@ from physode.trajectories import TrajectoryFile
 from physode.problems.fitting.evaluate import FORMAT, SUMMARY, channel_weights, evaluate_model
 from physode.problems.fitting.fit_config import DTYPES, FitConfig, default_polish
 from physode.problems.fitting.loss import trajectory_loss
-from physode.problems.fitting.model_kinds import build_for_grid, describe, parameter_groups
-from physode.problems.fitting.models import parameter_count
+from physode.problems.fitting.models import Grid, parameter_count
 from physode.problems.fitting.polish import polish
 from physode.problems.fitting.samples import TrainSplit
 from physode.training import (
@@ -83,13 +82,13 @@ class Trainer:
         self.config, self.data, self.record, self.out, self.ctx = config, data, record, out, ctx
         self.dtype = DTYPES[config.dtype]
         torch.manual_seed(config.seed)
-        self.model = build_for_grid(config.model, data.x, data.n_channels).to(ctx.device, self.dtype)
+        self.model = config.model.build(Grid.from_points(data.x), data.n_channels).to(ctx.device, self.dtype)
         self.split = TrainSplit(data, int(config.cache_mb * 2**20))
         self.weight = channel_weights(data, self.split.indices).to(ctx.device, self.dtype)
         self.times = data.t.tolist()
         self.steps_per_epoch = math.ceil(len(self.split) / config.batch_size)
         self.total_steps = config.epochs * self.steps_per_epoch
-        self.optimizer = torch.optim.Adam(parameter_groups(self.model, config.lr, config.rate_lr))
+        self.optimizer = torch.optim.Adam(config.model.parameter_groups(self.model, config.lr, config.rate_lr))
         self.scheduler = torch.optim.lr_scheduler.OneCycleLR(
             self.optimizer, max_lr=[g["lr"] for g in self.optimizer.param_groups], total_steps=self.total_steps,
             pct_start=WARMUP)
@@ -246,7 +245,7 @@ class Trainer:
             torch.distributed.barrier()
         history = read_metrics(self.out / METRICS)
         summary = {
-            **describe(self.config.model), "params": parameter_count(self.model),
+            **self.config.model.describe(), "params": parameter_count(self.model),
             "epochs": self.config.epochs, "test_nrmse": test["nrmse_predicted"],
             "test_final_nrmse": test["final_nrmse"], "test_rmse": test["rmse_predicted"],
             "nrmse_per_time": test["nrmse_per_time"], "test_pdebench": test["pdebench"],

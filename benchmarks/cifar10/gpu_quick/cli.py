@@ -20,7 +20,7 @@ from benchmarks.cifar10.gpu_quick.protocol import RunRecord, run_protocol
 from benchmarks.cifar10.gpu_quick.report import report, write_results
 from physode.errors import InputError
 from physode.problems.cifar10.data import default_data_root, load_cifar10
-from physode.problems.cifar10.models import VARIANTS
+from physode.problems.cifar10.models import CONFIGURATIONS
 from physode.problems.cifar10.train import TrainConfig
 from physode.training import resolve_device
 
@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="results folder (default: $OUT, else benchmarks/cifar10)")
     parser.add_argument("--budget-s", type=float, help=f"wall-time budget (default {BUDGET_S:.0f}; dry run 110)")
     parser.add_argument("--archs", nargs="+", default=list(ARCHS), choices=ARCHS)
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--variants", nargs="+", default=list(CONFIGURATIONS), choices=list(CONFIGURATIONS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--batch-size", type=int, help=f"default {RECIPE.batch_size} (dry run 64)")
     parser.add_argument("--limit-train", type=int, help="first N training images (default all; dry run 256)")

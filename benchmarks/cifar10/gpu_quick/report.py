@@ -12,7 +12,7 @@ import torch
 from benchmarks.cifar10.gpu_quick.plan import ARCHS, RECIPE
 from benchmarks.cifar10.gpu_quick.protocol import RunRecord
 from physode.io import atomic_write_text
-from physode.problems.cifar10.models import VARIANTS
+from physode.problems.cifar10.models import CONFIGURATIONS
 from physode.problems.cifar10.paper import ACCURACY, accuracy_table
 
 
@@ -26,13 +26,13 @@ def ordering(records: Sequence[RunRecord], arch: str) -> str:
 
 
 def paper_ordering(arch: str) -> str:
-    ranked = sorted((ACCURACY[v][arch][2], v) for v in VARIANTS if arch in ACCURACY.get(v, {}))
+    ranked = sorted((ACCURACY[v][arch][2], v) for v in CONFIGURATIONS if arch in ACCURACY.get(v, {}))
     return " < ".join(f"{variant} {acc:.2f}" for acc, variant in ranked)
 
 
 def report(records: Sequence[RunRecord], meta: dict, dry_run: bool) -> str:
     archs = [a for a in ARCHS if any(r.arch == a for r in records)]
-    variants = [v for v in VARIANTS if any(r.variant == v for r in records)]
+    variants = [v for v in CONFIGURATIONS if any(r.variant == v for r in records)]
     accuracies: dict[tuple[str, str], list[float]] = {}
     for r in records:
         if r.test_acc is not None:

@@ -1,0 +1,122 @@
+"""The ``fourier`` family of ``physode fit --model``: a Fourier-operator vector field, for nonlinear PDEs.
+
+``du/dt = f(u; theta(t))`` with ``f`` a :class:`physode.nn.FourierField` (lift to ``width``
+channels, ``blocks`` Fourier blocks over the lowest ``modes`` modes with GELU, project back),
+integrated by RK4 over the stored times in a variant of
+:class:`physode.models.FourierODE`. Unlike the single linear layer of :mod:`.linear` it can
+represent nonlinear PDEs (Burgers, Fisher-KPP, Allen-Cahn); it costs ~20k parameters and minutes
+of CPU time where the linear layer costs dozens and seconds, so the linear layer stays the choice
+for linear, constant- or time-varying-coefficient dynamics.
+
+Defaults follow the phase-1 probe of issue 9 (width 32, 16 modes, 2 blocks, RK4 with 2 steps per
+stored interval, one-cycle Adam at 3e-3 with the horizon curriculum of :mod:`.fit`).
+
+The optional linear term ``L u`` (``linear``) and the weight evolution's rates are velocities and
+rates of order one, like the linear layer's weights; trained at the network's small learning rate
+they barely move, which is why phase 1 could not fit time-varying coefficients without giving them
+their own, larger one (:meth:`FourierTrajectoryModel.rate_parameters`, ``FitConfig.rate_lr``). The
+linear term keeps only its lowest ``linear_modes`` modes (default :data:`LINEAR_MODES`): its rate at
+mode ``k`` is ``2 pi k |W|``, and RK4 is stable only while that times the step stays below 2.8.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from torch import Tensor, nn
+
+from physode.cli_types import positive_int
+from physode.errors import InputError
+from physode.models import FourierODE, FourierODEConfig
+from physode.problems.fitting.models.family import MAX_COUNT, Grid, ModelFamily
+from physode.variants import coupled_names, is_coupled
+
+LINEAR_MODES = 8  # default cap of the linear term's modes (RK4 stability, see the module docstring)
+
+
+@dataclass(frozen=True)
+class FourierModelConfig(FourierODEConfig, ModelFamily, family="fourier"):
+    """A :class:`~physode.models.FourierODEConfig` for one solution field, with the fitting package's defaults.
+
+    ``evolve`` (None): the projection, and the linear term when there is one.
+    ``linear_modes`` (None with ``linear``): ``min(modes, LINEAR_MODES)``.
+    Its ``modes`` are the network's, its ``width`` the hidden channels (``--hidden-channels``).
+    """
+
+    variant: str = "anodev2"
+    evolve: tuple[str, ...] | None = None  # type: ignore[assignment]  # resolved in __post_init__
+
+    summary = "a Fourier-operator network as the vector field, for nonlinear PDEs"
+    default_lr, default_rate_lr, default_polish = 3e-3, 0.03, 0
+    options = {"--hidden-channels": "hidden_channels", "--blocks": "blocks", "--linear-term": "linear_term",
+               "--linear-modes": "linear_modes", "--evolve": "evolve"}
+
+    def __post_init__(self) -> None:
+        default = ("projection", "linear") if self.linear else ("projection",)
+        # A stored config carries the resolved default, also for the static variants.
+        if self.evolve is not None and tuple(self.evolve) != default and not is_coupled(self.variant):
+            raise InputError(f"variant {self.variant!r} has static weights; evolve applies to {coupled_names()}")
+        if self.evolve is None:
+            object.__setattr__(self, "evolve", default)
+        if self.linear and self.linear_modes is None:
+            object.__setattr__(self, "linear_modes", min(self.modes, LINEAR_MODES))
+        super().__post_init__()
+
+    def build(self, grid: Grid, channels: int = 1) -> FourierTrajectoryModel:
+        # The spectral convolutions need the grid uniform and periodic (Grid's), not its spacing.
+        return FourierTrajectoryModel(self, channels)
+
+    def rate_parameters(self, model: nn.Module) -> list[nn.Parameter]:
+        return model.rate_parameters()
+
+    @classmethod
+    def add_options(cls, parser: argparse.ArgumentParser) -> None:
+        defaults = cls()
+        group = parser.add_argument_group("fourier model (--model fourier)")
+        group.add_argument("--hidden-channels", type=positive_int(MAX_COUNT),
+                           help=f"channels of the network's hidden layers (default: {defaults.width})")
+        group.add_argument("--blocks", type=positive_int(MAX_COUNT), help=f"Fourier blocks (default: {defaults.blocks})")
+        group.add_argument("--linear-term", action="store_true",
+                           help="add a linear spectral term L u, exact for constant-coefficient linear "
+                                "dynamics (advection, diffusion) that the network only approximates")
+        group.add_argument("--linear-modes", type=positive_int(MAX_COUNT),
+                           help="Fourier modes of the linear term; its high modes are stiff for RK4 "
+                                "(default: min(--modes, 8))")
+        group.add_argument("--evolve",
+                           help="anodev2: comma-separated weight groups that evolve in time, from projection, "
+                                "spectral, pointwise, linear (default: projection, plus linear with --linear-term)")
+
+    @classmethod
+    def from_options(cls, args: argparse.Namespace) -> FourierModelConfig:
+        if args.evolve is not None and not is_coupled(args.variant):
+            raise InputError(f"--evolve: variant {args.variant!r} has static weights; evolve applies to "
+                             f"{coupled_names()}")
+        evolve = None if args.evolve is None else tuple(group.strip() for group in args.evolve.split(","))
+        given = {"width": args.hidden_channels, "modes": args.modes, "blocks": args.blocks,
+                 "linear_modes": args.linear_modes, "evolve": evolve}
+        return cls(variant=args.variant, steps_per_interval=args.steps_per_interval, method=args.method,
+                   hidden=args.hidden, linear=args.linear_term, **{k: v for k, v in given.items() if v is not None})
+
+
+class FourierTrajectoryModel(nn.Module):
+    """``u(t0) -> u(t0), u(t1), ...`` in the file's layout: one field ``(batch, Nx) -> (batch, times,
+    Nx)``, C channels ``(batch, C, Nx) -> (batch, times, C, Nx)``."""
+
+    def __init__(self, config: FourierModelConfig, channels: int = 1) -> None:
+        super().__init__()
+        self.config = config
+        self.channels = channels
+        self.ode = FourierODE(config, channels=channels)
+
+    def forward(self, u0: Tensor, times: Sequence[float]) -> Tensor:
+        """Predicted fields at every time; index 0 is ``u0`` itself."""
+        if self.channels == 1:
+            return self.ode(u0[:, None], times)[:, :, 0]
+        return self.ode(u0, times)
+
+    def rate_parameters(self) -> list[nn.Parameter]:
+        """The linear term's multipliers and the weight evolution's parameters (own learning rate)."""
+        linear = [] if self.ode.field.linear is None else list(self.ode.field.linear.parameters())
+        return linear + list(self.ode.block.operators.parameters())

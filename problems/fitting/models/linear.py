@@ -1,0 +1,207 @@
+"""The ``linear`` family: one linear, translation-invariant layer as the generator of a 1-D field.
+
+The state is the field itself, ``u`` of shape ``(batch, Nx)``, or ``(batch, C, Nx)`` for a system
+of C fields (the wave equation's ``(u, u_t)``); the model integrates ``du/dt = f(u; theta(t))`` from
+the data's first time over every stored time. ``f`` is one layer of :mod:`.layers`, fully
+described by its Fourier symbol:
+
+- ``spectral`` (default): one complex multiplier per retained real-FFT mode. Any linear,
+  constant-coefficient periodic PDE (advection ``i k c``, diffusion ``-nu k^2``, dispersion ...)
+  is diagonal in Fourier space, so this layer represents its generator exactly, and a learned
+  multiplier can even absorb the Runge-Kutta error of a fixed step (it learns the ``m`` whose
+  RK4 polynomial equals ``exp(i k c dt)``). That is why it is the default.
+- ``stencil``: a periodic (circular) conv1d of odd width, a learned finite-difference operator.
+  Local and resolution-agnostic, but a ``K``-point stencil cannot match ``i k c`` at high
+  wavenumbers (dispersion error ~ ``(k dx)^(K-1)``).
+
+Variants (same layer, different time dependence of its weights): :mod:`physode.variants`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from physode.errors import InputError
+from physode.cli_types import positive_int
+from physode.evolution.galerkin import BASES
+from physode.problems.fitting.models.family import MAX_COUNT, Grid, ModelFamily
+from physode.problems.fitting.models.layers import FieldOnly, SpectralLayer, StencilLayer, TimeConcat
+from physode.steppers import get_method
+from physode.variants import WeightSpec, get_variant, variant_block, variant_names
+
+LAYERS = ("spectral", "stencil")
+
+
+@dataclass(frozen=True)
+class ModelConfig(ModelFamily, family="linear"):
+    """A linear-family model; together with the data grid it determines every parameter shape.
+
+    ``modes``: real-FFT modes the spectral layer keeps (None: all, up to Nyquist).
+    ``width``: points of the stencil (odd). ``steps_per_interval``: solver steps between two
+    stored times. ``per_mode_reaction``: ANODEV2 learns one reaction rate per spectral mode
+    instead of one per component (:func:`weight_groups`). ``hidden``: width of anodev2-neural's q.
+    ``latent``: anodev2-latent's latent dimension (and so galerkin's basis size); 5, one exponential
+    and two oscillators at pi and 2 pi: the read-out starts from a Fourier bank over a full turn. A
+    larger latent buys shapes at the cost of conditioning (transport benchmark: 9 takes a tanh switch
+    in c(t) from 8.2e-2 to 2.6e-2 test nRMSE and a sinusoid from 3.1e-3 to 1.3e-2).
+    ``basis``: galerkin's basis in time.
+    """
+
+    variant: str = "anodev2"
+    layer: str = "spectral"
+    modes: int | None = None
+    width: int = 7
+    steps_per_interval: int = 2
+    method: str = "rk4"
+    per_mode_reaction: bool = False
+    hidden: int = 16
+    latent: int = 5
+    basis: str = "fourier"
+    init_scale: float = 0.01
+
+    def __post_init__(self) -> None:
+        get_variant(self.variant)  # an unknown name fails here
+        if self.layer not in LAYERS:
+            raise InputError(f"unknown layer {self.layer!r}; choose one of {', '.join(LAYERS)}")
+        if self.width < 1 or self.width % 2 == 0:
+            raise InputError(f"stencil width must be a positive odd number (centred), got {self.width}")
+        if self.modes is not None and self.modes < 1:
+            raise InputError(f"modes must be a positive number of Fourier modes, got {self.modes}")
+        if self.steps_per_interval < 1:
+            raise InputError(f"steps per interval must be >= 1, got {self.steps_per_interval}")
+        if self.hidden < 1:
+            raise InputError(f"hidden width must be >= 1, got {self.hidden}")
+        if self.latent < 1:
+            raise InputError(f"latent dimension must be >= 1, got {self.latent}")
+        if self.basis not in BASES:
+            raise InputError(f"unknown basis {self.basis!r}; choose one of {', '.join(BASES)}")
+        get_method(self.method)  # an unknown method fails here, not mid-training
+
+
+
+    summary = "one linear layer (--layer), exact for linear PDEs, dozens of weights"
+    options = {"--layer": "layer", "--width": "width", "--per-mode-reaction": "per_mode_reaction",
+               "--latent": "latent", "--basis": "basis"}
+
+    def build(self, grid: Grid, channels: int = 1) -> TrajectoryModel:
+        return TrajectoryModel(self, grid, channels)
+
+    def describe(self) -> dict[str, str]:
+        return {**super().describe(), "layer": self.layer}
+
+    def shaping_settings(self) -> dict[str, Any]:
+        """Those its variant and layer ignore (an anode run's ``latent``, a spectral layer's stencil
+        ``width``) are left out, so that a changed default of one does not refuse a resume."""
+        ignored = {name for variant in variant_names() for name in get_variant(variant).settings}
+        ignored -= set(get_variant(self.variant).settings)
+        if self.layer != "stencil":
+            ignored.add("width")
+        return {name: value for name, value in dataclasses.asdict(self).items() if name not in ignored}
+
+    @classmethod
+    def add_options(cls, parser: argparse.ArgumentParser) -> None:
+        defaults = cls()
+        group = parser.add_argument_group("linear model (--model linear)")
+        group.add_argument("--layer", choices=LAYERS,
+                           help=f"spectral: one complex multiplier per Fourier mode; stencil: periodic conv1d "
+                                f"(default: {defaults.layer})")
+        group.add_argument("--width", type=positive_int(MAX_COUNT), help=f"stencil: width in points, odd (default: {defaults.width})")
+        group.add_argument("--per-mode-reaction", action="store_true",
+                           help="anodev2: one reaction rate per Fourier mode instead of one for the real and one "
+                                "for the imaginary parts of the multipliers")
+        group.add_argument("--latent", type=positive_int(MAX_COUNT),
+                           help=f"anodev2-latent: latent dimension m (galerkin: as many parameters; "
+                                f"default: {defaults.latent})")
+        group.add_argument("--basis", choices=BASES, help=f"galerkin: basis in t (default: {defaults.basis})")
+
+    @classmethod
+    def from_options(cls, args: argparse.Namespace) -> ModelConfig:
+        given = {"layer": args.layer, "modes": args.modes, "width": args.width, "latent": args.latent,
+                 "basis": args.basis}
+        return cls(variant=args.variant, steps_per_interval=args.steps_per_interval, method=args.method,
+                   hidden=args.hidden, per_mode_reaction=args.per_mode_reaction,
+                   **{k: v for k, v in given.items() if v is not None})
+
+
+def weight_groups(config: ModelConfig, channels: int) -> dict[str, int | bool]:
+    """How an evolution operator groups the layer's weight: ``per_channel`` and ``channel_axis``.
+
+    One field on the spectral layer (weight ``(modes, in, 2)``): one group per component, the real
+    parts (decay, diffusion ``-nu k^2``) and the imaginary ones (advection ``c k``), each shared by
+    all modes, so advection and diffusion with different time dependence (or one of them constant)
+    are both exact. Several fields: one group per channel pair (first axis; the wave's ``-c^2``
+    alone). Stencil: one group per output channel.
+    """
+    if config.layer == "spectral" and channels == 1:
+        return {"per_channel": True, "channel_axis": -1}
+    return {"per_channel": True, "channel_axis": 0}
+
+
+class TrajectoryModel(nn.Module):
+    """``u(t0) -> u(t0), u(t1), ...``: one ODE block over the stored times.
+
+    Args:
+        config: the model description.
+        grid: the uniform periodic 1-D grid.
+        channels: fields of the state (the data's channels)."""
+
+    def __init__(self, config: ModelConfig, grid: Grid, channels: int = 1) -> None:
+        super().__init__()
+        if len(grid.shape) != 1:
+            raise InputError(f"the linear family's layers are 1-D; got a grid of shape {grid.shape}")
+        (n_x,), (dx,) = grid.shape, grid.spacing
+        self.config = config
+        self.channels = channels
+        variant = get_variant(config.variant)
+        extra = 1 if variant.time_input else 0
+        self.layer = layer = (
+            SpectralLayer(n_x, dx, config.modes, extra, config.init_scale, channels) if config.layer == "spectral"
+            else StencilLayer(n_x, dx, config.width, extra, config.init_scale, channels))
+        # Spectral modes are independent (no spatial axis); the stencil's offsets are space.
+        spec = WeightSpec(shape=tuple(layer.weight.shape), spatial_axes=() if config.layer == "spectral" else (-1,),
+                          channels=channels, settings=dataclasses.asdict(config), **weight_groups(config, channels))
+        self.block = variant_block(
+            variant, TimeConcat(layer) if variant.time_input else FieldOnly(layer),
+            evolve=["layer.weight"] if variant.coupled else (), spec=spec,
+            steps=config.steps_per_interval, method=config.method,
+        )
+
+    def forward(self, u0: Tensor, times: Sequence[float]) -> Tensor:
+        """``(batch, len(times), Nx)`` from ``u0`` ``(batch, Nx)`` (index 0 is ``u0``); channels:
+        ``(batch, C, Nx) -> (batch, len(times), C, Nx)``, the data's layout either way."""
+        single = u0.ndim == 2
+        if u0.ndim not in (2, 3) or (1 if single else u0.shape[1]) != self.channels:
+            raise InputError(f"the model takes {self.channels} channel(s) (batch, C, Nx); got {tuple(u0.shape)}")
+        path = self.block(u0[:, None] if single else u0, times=times).transpose(0, 1)
+        return path[:, :, 0] if single else path
+
+    def weights_at(self, times: Sequence[float]) -> Tensor:
+        """The layer's applied weights theta(t) at the stored ``times``, stacked on dim 0.
+
+        Static variants repeat their weights; coupled ones follow the weight path of
+        ``forward(u0, times)``, so these are the weights the field saw at those times.
+        """
+        weight = self.layer.weight.detach()
+        times = [float(t) for t in times]
+        if not get_variant(self.config.variant).coupled or len(times) < 2:
+            return weight.expand(len(times), *weight.shape)
+        with torch.no_grad():
+            (path,) = self.block.weight_trajectory(times, output_times=times).values()
+        return path
+
+    def symbols(self, times: Sequence[float]) -> Tensor:
+        """Fourier symbol of the learned generator at ``times``, ``(len(times), Nx//2+1, C, C_in)``."""
+        return self.layer.symbol(self.weights_at(times))
+
+
+def build_model(config: ModelConfig, x: np.ndarray, channels: int = 1) -> TrajectoryModel:
+    """A model for ``channels`` fields on the uniform periodic grid ``x`` (spacing taken from it)."""
+    return TrajectoryModel(config, Grid.from_points(x), channels)
