@@ -82,3 +82,25 @@ def test_fno_training_is_seeded(tmp_path: Path) -> None:
     other, _, _ = fit_fno(split, epochs=1, seed=4, autoregressive=True, modes=4)
     assert first.shape == (2, 4, 16) and params > 0
     assert torch.equal(first, again) and not torch.equal(first, other)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_benchmark_column_is_the_fits_own_metric(tmp_path: Path, dtype: str) -> None:
+    """On one shared file, the benchmark's test-nRMSE and final columns equal `physode fit`'s
+    metrics.json to the bit: both come from physode.trajectories.metrics."""
+    from benchmarks.common.peers import load_split
+    from benchmarks.pde.fits import fit_physode, score
+    from physode.problems.fitting.models import ModelConfig
+    from physode.problems.pde import simulate_transport_to_file
+
+    path = simulate_transport_to_file(tmp_path / "u.h5", 12, 16, np.linspace(0, 0.3, 4), "exponential:c0=0.5,a=1.5",
+                                      "fourier", seed=0, test_fraction=0.25)
+    config = FitConfig(model=ModelConfig(variant="anodev2"), epochs=2, batch_size=4, polish=3, progress=False,
+                       dtype=dtype)
+    split = load_split(path, path)
+    pred, _, _ = fit_physode(path, tmp_path / "run", split, config)
+    column = score(pred, split, extrapolate=False)
+    summary = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert column["test_nrmse"] == summary["test_nrmse"]
+    assert column["final_nrmse"] == summary["test_final_nrmse"]
+    assert 0 < column["test_nrmse"] < 10
