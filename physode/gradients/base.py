@@ -32,6 +32,9 @@ class ContinuousDynamics(abc.ABC):
     stepper: Stepper
     #: Whether integrating the dynamics backwards in time is well posed.
     reverse_time_well_posed: bool = True
+    #: Why the solve's steps do not discretize these dynamics at its stepper's order (a clause
+    #: for an error message), or ``None`` when they do; the continuous adjoint then refuses.
+    mismatch: str | None = None
 
     @abc.abstractmethod
     def vector_field(self, t: float, state: State) -> State:
