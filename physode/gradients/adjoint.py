@@ -56,6 +56,7 @@ class Adjoint(GradientStrategy):
     """
 
     name = "adjoint"
+    replays_adaptive_grid = False
 
     def __init__(
         self, method: str | Stepper | None = None, controller: StepSizeController | None = None
@@ -85,7 +86,7 @@ class Adjoint(GradientStrategy):
     def integrate(self, solve: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:
         dynamics = _dynamics(solve)
         if not torch.is_grad_enabled():
-            return run_forward(solve, y0)[0]
+            return _forward(solve, y0)[0]
         stepper = self.method or dynamics.stepper
         return _AdjointSolve.apply(solve, dynamics, stepper, self.controller, len(y0), *y0, *params)
 
@@ -140,7 +141,7 @@ class _AdjointSolve(torch.autograd.Function):
         ctx.unchanged = UnchangedSinceForward(solve, inputs)
         ctx.rng = RandomState(y0)
         ctx.autocast = AutocastState()
-        outputs, final = run_forward(solve, y0)
+        outputs, final = _forward(solve, y0)
         # The reverse solve restarts from these: the outputs, and the final state if not one.
         ctx.final_is_output = solve.outputs[-1] == solve.n_steps
         ctx.save_for_backward(*outputs, *(() if ctx.final_is_output else final))
@@ -203,6 +204,15 @@ class _AdjointSolve(torch.autograd.Function):
         param_grads = [next(grads_p) if p.requires_grad else None for p in ctx.params]
         y_grads = [a if need else None for a, need in zip(adj_y, ctx.needs_input_grad[5 : 5 + k])]
         return (None, None, None, None, None, *y_grads, *param_grads)
+
+
+def _forward(solve: DiscreteSolve, y0: State) -> tuple[State, State]:
+    """The output states (stacked) and the final state: an adaptive search's, when it was the
+    forward pass, else from running the steps."""
+    if solve.forward_states is None:
+        return run_forward(solve, y0)
+    states = solve.forward_states
+    return tuple(torch.stack(parts) for parts in zip(*states)), states[-1]
 
 
 def _relative_gap(reconstructed: State, forward: State) -> Tensor:

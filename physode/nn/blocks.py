@@ -17,6 +17,7 @@ values a ``z`` step applies is the ``alignment``: ``"stage"`` (each stage of the
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -57,7 +58,8 @@ class CoupledODEBlock(nn.Module):
             configuration two; one step applies ``w0``).
         rtol, atol: step adaptively with an embedded pair (``method="dopri5"`` or ``"bosh3"``)
             instead of ``steps`` equal steps; each forward pass first finds the accepted grid
-            (without a graph, statistics in ``self.stats``), then the gradient strategy runs on it.
+            (without a graph, statistics in ``self.stats``), then the gradient strategy runs on it
+            (``"adjoint"`` takes the search's states as its forward pass instead of stepping again).
     """
 
     def __init__(
@@ -170,8 +172,11 @@ class CoupledODEBlock(nn.Module):
         system = self._system()
         if self.controller is not None and state0 is not None:
             search = CoupledSolve(system, out_times, out_times, range(len(out_times)), out_times)
-            self.stats = accepted_grid(search, out_times, state0.flat(), self.method, self.controller)
-            return CoupledSolve(system, out_times, self.stats.grid, self.stats.outputs, self.stats.grid)
+            as_forward = not self.grad.replays_adaptive_grid
+            found = accepted_grid(search, out_times, state0.flat(), self.method, self.controller, as_forward=as_forward)
+            self.stats = dataclasses.replace(found, states=[])  # statistics only: hold no activations
+            grid = found.grid
+            return CoupledSolve(system, out_times, grid, found.outputs, grid, found.states if as_forward else None)
         grid, outputs = subdivide(out_times, self.steps)
         weight_grid = grid if self.weight_steps is None else subdivide(out_times, self.weight_steps)[0]
         return CoupledSolve(system, out_times, grid, outputs, weight_grid)

@@ -90,10 +90,12 @@ class CoupledSolve(DiscreteSolve):
         grid: Sequence[float],
         outputs: Sequence[int],
         weight_grid: Sequence[float],
+        forward_states: Sequence[State] | None = None,
     ) -> None:
         self.system = system
         self.times = grid
         self.outputs = outputs
+        self.forward_states = forward_states
         self.weight_grid = weight_grid
         self.n_evolved = len(system.evolved)
         # Grid points of the two grids are compared with a tolerance: subdividing one interval
