@@ -55,7 +55,8 @@ class CoupledODEBlock(nn.Module):
         alignment: which weights a ``z`` step applies: ``"stage"`` (each stage its own time's) or
             ``"endpoints"`` (step ``n`` of ``steps`` the weights at ``t0 + n (t1 - t0)/(steps - 1)``
             for each output interval ``[t0, t1]``, ``w0`` and ``w1`` included: the paper's
-            configuration two; one step applies ``w0``).
+            configuration two with ``steps=2, weight_steps=10``; one step applies ``w0``). Not the
+            discretization of the continuous equations, so ``grad="adjoint"`` refuses it.
         rtol, atol: step adaptively with an embedded pair (``method="dopri5"`` or ``"bosh3"``)
             instead of ``steps`` equal steps; each forward pass first finds the accepted grid
             (without a graph, statistics in ``self.stats``), then the gradient strategy runs on it
