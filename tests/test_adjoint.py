@@ -36,6 +36,7 @@ ALLOWED = {
     "galerkin": lambda: ({}, physode.Galerkin(4)),
     "time-input": lambda: ({"time_input": True}, spectral()),
     "finer-weight-grid": lambda: ({"weight_steps_factor": 3}, spectral(sigma="tanh")),
+    "weight-grid-off-the-z-grid": lambda: ({"weight_steps_factor": 0.75}, physode.Neural(hidden=4)),
 }
 
 
@@ -49,7 +50,7 @@ def gradient(kind: str, steps: int, grad: str, method: str = "rk4") -> torch.Ten
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the diffusion case's warning
         block = physode.CoupledODEBlock(
-            f.double(), ["conv.weight"], operator, steps=steps, weight_steps=factor and factor * steps,
+            f.double(), ["conv.weight"], operator, steps=steps, weight_steps=factor and int(factor * steps),
             method=method, grad=grad, **options,
         )
     generator = torch.Generator().manual_seed(3)
