@@ -4,11 +4,13 @@ A fixed-step method steps on the given times (or a grid of at most ``step_size``
 pair (``"dopri5"``, ``"bosh3"``) without ``step_size`` steps adaptively: the forward pass records
 the accepted grid, and the gradient is that of the accepted discrete solve (``backprop``
 differentiates the recorded steps themselves; ``checkpoint`` and ``recursive`` replay the grid;
-``adjoint`` runs its own adaptive reverse-time solve at the same tolerances).
+``adjoint`` takes the search as its forward pass, without a replay, and runs its own adaptive
+reverse-time solve at the same tolerances).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -32,11 +34,13 @@ class _FunctionSolve(DiscreteSolve, ContinuousDynamics):
         grid: Sequence[float],
         outputs: Sequence[int],
         stepper: Stepper,
+        forward_states: Sequence[State] | None = None,
     ) -> None:
         self.func = func
         self.times = grid
         self.outputs = outputs
         self.stepper = stepper
+        self.forward_states = forward_states
 
     def step(self, n: int, state: State) -> State:
         t = self.times[n]
@@ -96,10 +100,18 @@ def accepted_grid(
     y0: tuple[Tensor, ...],
     stepper: Stepper,
     controller: StepSizeController,
+    *,
+    as_forward: bool = False,
 ) -> AdaptiveSolution:
     """Search the accepted grid of ``solve``'s continuous dynamics through ``times`` without a
-    graph and without side effects (module buffers restored, the caller's RNG stream untouched),
-    for a gradient strategy to run the discrete solve on."""
+    graph, for a gradient strategy to run the discrete solve on.
+
+    By default the search has no side effects (module buffers restored, the caller's RNG stream
+    untouched) and keeps no states: the strategy's replay is the forward pass. ``as_forward``
+    makes the search the forward pass itself, for a strategy that does not replay the grid (the
+    adjoint): buffers and the RNG stream advance as in any forward pass, and the states at
+    ``times`` are kept.
+    """
     dynamics = solve.dynamics()
     if dynamics is None:
         raise InputError(
@@ -107,9 +119,14 @@ def accepted_grid(
             "(e.g. sigma re-applied after every weight step): use fixed steps"
         )
     devices = sorted({t.device.index or 0 for t in y0 if t.is_cuda})
-    with torch.no_grad(), torch.random.fork_rng(devices=devices), restored(solve.buffers()):
+    isolated = contextlib.ExitStack()
+    if not as_forward:
+        isolated.enter_context(torch.random.fork_rng(devices=devices))
+        isolated.enter_context(restored(solve.buffers()))
+    with torch.no_grad(), isolated:
         found = integrate_adaptive(dynamics.vector_field, stepper, times, y0, controller)
-    found.states = []  # the replay recomputes them with the strategy's graph
+    if not as_forward:
+        found.states = []  # the replay recomputes them with the strategy's graph
     return found
 
 
@@ -189,8 +206,9 @@ def odesolve(
         if isinstance(strategy, Adjoint) and strategy.controller is None:
             strategy = Adjoint(strategy.method, controller=controller)
         dynamics = _FunctionSolve(func, times, range(len(times)), stepper)
-        found = accepted_grid(dynamics, times, (y0,), stepper, controller)
-        solve = _FunctionSolve(func, found.grid, found.outputs, stepper)
+        as_forward = not strategy.replays_adaptive_grid
+        found = accepted_grid(dynamics, times, (y0,), stepper, controller, as_forward=as_forward)
+        solve = _FunctionSolve(func, found.grid, found.outputs, stepper, found.states if as_forward else None)
         strategy.check(solve)
         ys = strategy.integrate(solve, (y0,), params)[0]
     return ODESolution(ys, tuple(found.grid), found.nfe, found.n_accepted, found.n_rejected)

@@ -248,3 +248,44 @@ def test_adaptive_coupled_block_steps_the_weights_on_the_accepted_grid() -> None
 def gradcheck_block_input(block: nn.Module, x: torch.Tensor) -> bool:
     block.eval()  # fixed BatchNorm statistics: a deterministic function for gradcheck
     return torch.autograd.gradcheck(lambda z: block(z).sum(), (x.clone().requires_grad_(),), atol=1e-6, fast_mode=True)
+
+
+class Counted(nn.Module):
+    """Counts evaluations of the wrapped vector field."""
+
+    def __init__(self, func: nn.Module) -> None:
+        super().__init__()
+        self.func = func
+        self.calls = 0
+
+    def forward(self, *args: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        return self.func(*args)
+
+
+def test_adaptive_adjoint_takes_the_search_as_its_forward_pass() -> None:
+    # The search's states are the forward pass: as many evaluations as backprop's, no replay.
+    y0 = torch.tensor([1.0, 1.0], dtype=torch.float64)
+    runs = {}
+    for grad in ("backprop", "checkpoint", "adjoint"):
+        func = Counted(LotkaVolterra())
+        solution = physode.odesolve(func, y0, T, method="dopri5", rtol=1e-7, atol=1e-9, grad=grad)
+        runs[grad] = (func.calls, solution)
+    calls, solution = runs["adjoint"]
+    assert calls == solution.nfe == runs["backprop"][0] > 6 * solution.n_accepted
+    assert runs["checkpoint"][0] == calls + DOPRI5.evaluations * solution.n_accepted  # its replay
+    assert torch.equal(solution.ys, runs["backprop"][1].ys)
+
+
+@pytest.mark.parametrize("grad", ["checkpoint", "adjoint"])
+def test_adaptive_block_adjoint_runs_the_forward_once(grad: str) -> None:
+    x = torch.randn(2, 2, 5, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    branch = Counted(conv_branch())
+    block = physode.CoupledODEBlock(branch, ["func.0.weight"], physode.SpectralRDA(v=0.3, rho=0.2, diffusion=False),
+                                    method="dopri5", grad=grad, rtol=1e-6, atol=1e-8)
+    out = block(x, times=[0.0, 0.5, 1.0])
+    forward_calls = branch.calls
+    out.square().sum().backward()
+    replay = 0 if grad == "adjoint" else DOPRI5.evaluations * block.stats.n_accepted
+    assert forward_calls == block.stats.nfe + replay
+    assert block.f.func[1].running_mean.abs().sum() > 0  # the forward pass updated BatchNorm

@@ -34,10 +34,35 @@ def test_spectral_sigma_readout_does_not_depend_on_weight_steps(sigma: str) -> N
 
 
 def test_per_step_sigma_depends_on_the_grid() -> None:
-    factory = lambda: physode.SpectralRDA(sigma="tanh", sigma_each_step=True, rho=0.5)  # noqa: E731
+    factory = lambda: physode.SpectralRDA(sigma="tanh", sigma_placement="each_step", rho=0.5)  # noqa: E731
     out_10, _ = run_block(factory, 10)
     out_40, _ = run_block(factory, 40)
     assert (out_10 - out_40).abs().max() > 1e-3
+
+
+def test_sigma_around_the_rate_converges_with_the_weight_grid() -> None:
+    # Eq. 8 is one nonlinear ODE stepped by RK4: weight_steps sets its discretization error only.
+    factory = lambda: physode.SpectralRDA(sigma="tanh", sigma_placement="rate", tau=0.1, v=0.4, rho=0.5)  # noqa: E731
+    outs = [run_block(factory, weight_steps)[0] for weight_steps in (4, 8, 16)]
+    coarse, fine = (outs[0] - outs[2]).abs().max(), (outs[1] - outs[2]).abs().max()
+    assert 0 < fine < coarse / 8
+
+
+def test_three_sigma_placements_differ() -> None:
+    outs = {
+        placement: run_block(lambda: physode.SpectralRDA(sigma="tanh", sigma_placement=placement, rho=0.5), 4)[0]  # noqa: B023
+        for placement in ("readout", "rate", "each_step")
+    }
+    for a, b in [("readout", "rate"), ("readout", "each_step"), ("rate", "each_step")]:
+        assert (outs[a] - outs[b]).abs().max() > 1e-3, (a, b)
+    # With the identity there is one linear flow, stepped exactly by all three.
+    identity = [
+        run_block(lambda: physode.SpectralRDA(rho=0.5, sigma_placement=placement), 4)[0]  # noqa: B023
+        for placement in ("readout", "rate", "each_step")
+    ]
+    assert torch.equal(identity[0], identity[1]) and torch.equal(identity[0], identity[2])
+    with pytest.raises(InputError, match="unknown sigma_placement 'around'"):
+        physode.SpectralRDA(sigma_placement="around")
 
 
 @pytest.mark.parametrize(

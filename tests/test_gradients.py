@@ -65,10 +65,12 @@ def test_gradcheck_any_pair_of_grids(steps: int, weight_steps: int, grad: str) -
     assert gradcheck_block(make_block("spectral", "rk4", grad, steps=steps, weight_steps=weight_steps))
 
 
+@pytest.mark.parametrize("placement", ["readout", "rate", "each_step"])
 @pytest.mark.parametrize("sigma", ["tanh", "sigmoid"])
-def test_gradcheck_nonlinear_sigma(sigma: str) -> None:
+def test_gradcheck_nonlinear_sigma(sigma: str, placement: str) -> None:
+    operator = physode.SpectralRDA(sigma=sigma, sigma_placement=placement, per_channel=True)
     block = physode.CoupledODEBlock(
-        PeriodicConv(), ["conv.weight"], physode.SpectralRDA(sigma=sigma, per_channel=True), steps=2, grad="checkpoint"
+        PeriodicConv(), ["conv.weight"], operator, steps=2, weight_steps=3, method="rk4", grad="checkpoint"
     ).double()
     assert gradcheck_block(block)
 
@@ -209,10 +211,10 @@ def test_adjoint_converges_with_a_sigma_readout(sigma: str) -> None:
 def test_adjoint_refuses_a_per_step_sigma() -> None:
     message = r"^grad='adjoint' needs continuous dynamics.*grad='checkpoint' or grad='recursive'$"
     with pytest.raises(InputError, match=message):
-        sigma_block("tanh", 2, "adjoint", sigma_each_step=True)
+        sigma_block("tanh", 2, "adjoint", sigma_placement="each_step")
     # The same block is fine with the discrete strategies, and an identity sigma has dynamics.
-    sigma_block("tanh", 2, "recursive", sigma_each_step=True)(torch.randn(1, 2, 5, dtype=torch.float64))
-    sigma_block("identity", 2, "adjoint", sigma_each_step=True)
+    sigma_block("tanh", 2, "recursive", sigma_placement="each_step")(torch.randn(1, 2, 5, dtype=torch.float64))
+    sigma_block("identity", 2, "adjoint", sigma_placement="each_step")
 
 
 def test_diffusion_warning_needs_spatial_axes() -> None:

@@ -1,8 +1,8 @@
 """Time kernels ``K`` of Eq. 5d: how the applied weights ``theta`` follow the evolved ``w``.
 
 ``theta(t) = int_0^t K(t - s) w(s) ds``, where ``w(s)`` is the operator's read-out of its state,
-e.g. ``sigma(w(s))`` for :class:`~physode.evolution.SpectralRDA`: a nonlinearity is part of this
-read-out of the continuous path, not re-applied per step. :class:`Dirac` gives ``theta = w`` (the
+e.g. ``sigma(w(s))`` for :class:`~physode.evolution.SpectralRDA`'s default read-out: a nonlinearity
+is part of this read-out of the continuous path, not re-applied per step. :class:`Dirac` gives ``theta = w`` (the
 paper's configurations). :class:`ExponentialMemory` is the kernel ``K(s) = exp(-s/l)/l`` plus the mass
 ``exp(-t/l)`` at ``w(0)``, which keeps ``theta(0) = w(0)``: ``theta`` relaxes towards ``w`` with
 time scale ``l`` (``dtheta/dt = (w - theta) / l``), a smoothed memory of the weight path.

@@ -1,4 +1,5 @@
-"""Spectral reaction-diffusion-advection evolution of a weight tensor (ANODEV2 Eq. 8-9)."""
+"""Reaction-diffusion-advection of a weight tensor, with sigma where ANODEV2 Eq. 8 or 9 puts it or as a
+read-out."""
 
 from __future__ import annotations
 
@@ -14,33 +15,37 @@ from physode.evolution.base import EvolutionOperator, group_shape
 from physode.steppers import Stepper
 
 SIGMAS = {"identity": lambda x: x, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+#: Where ``sigma`` acts: on the read-out of the linear flow, around the rate (Eq. 8), after each
+#: propagator step (Eq. 9).
+SIGMA_PLACEMENTS = ("readout", "rate", "each_step")
 
 
 class SpectralRDA(EvolutionOperator):
-    """``dw/dt = tau Lap w + v . grad w + rho w`` over the weight's spatial axes; ``theta = sigma(w)``.
+    """Reaction-diffusion-advection of a weight over its spatial axes (ANODEV2 Eq. 8-9).
 
-    The weight evolves by a linear reaction-diffusion-advection equation (ANODEV2 Eq. 8), whose
-    flow over any ``dt`` is the exact Fourier propagator::
+    ``L w = tau Lap w + v . grad w + rho w``, and ``sigma`` in one of three places
+    (``sigma_placement``):
 
-        w(t + dt) = IFFT(exp((-tau |k|^2 + i k.v + rho) dt) * FFT(w(t)))
-
-    and the block applies ``sigma(w(t))``: ``sigma`` is a read-out of the continuous path, so the
-    applied weights, the block's output and its gradients do not depend on ``weight_steps`` (to
-    round-off: the propagator is exact).
-
-    With ``sigma_each_step=True``, ``sigma`` is instead applied to the propagated weights after
-    every weight step (the paper's Eq. 9, literally), ``w <- sigma(propagate(w, dt))``, and the
-    block applies that ``w``. This depends on the weight grid: the same span with more steps
-    applies ``sigma`` more often (``w(1)`` shrinks as ``weight_steps`` grows), it is not the flow of
-    any one ODE, and so ``grad="adjoint"`` refuses it. Kept for reproducing the paper.
+    - ``"readout"`` (default): ``dw/dt = L w`` (linear; neither of the paper's equations) and the
+      block applies ``theta(t) = sigma(w(t))``. Each weight step is the exact Fourier propagator
+      ``w(t + dt) = IFFT(exp((-tau |k|^2 + i k.v + rho) dt) * FFT(w(t)))``, so the applied weights,
+      the block's output and its gradients do not depend on ``weight_steps`` (to round-off).
+    - ``"rate"``: the paper's Eq. 8, ``dw/dt = sigma(L w)``, sigma around the rate; nonlinear, so
+      integrated by the block's stepper on the weight grid (``weight_steps`` sets the weights'
+      discretization error). The block applies ``w(t)``.
+    - ``"each_step"``: the paper's Eq. 9, ``w <- sigma(propagate(w, dt))`` after every weight step;
+      the block applies that ``w``. It depends on the weight grid (the same span with more steps
+      applies ``sigma`` more often: ``w(1)`` shrinks as ``weight_steps`` grows), it is not the
+      flow of any one ODE, and so ``grad="adjoint"`` refuses it (with ``sigma="identity"`` all
+      three placements are the linear flow, stepped exactly).
 
     The weight is viewed as a periodic signal with unit spacing along its spatial axes (the
     ``kh x kw`` axes of a conv2d kernel, the ``k`` axis of a conv1d kernel), so ``k`` ranges over
     ``2 pi fftfreq(n)``. Real FFTs are used throughout.
 
     Args:
-        sigma: the read-out ``"identity"``, ``"tanh"`` or ``"sigmoid"``.
-        sigma_each_step: apply ``sigma`` after every weight step (Eq. 9; grid-dependent).
+        sigma: ``"identity"``, ``"tanh"`` or ``"sigmoid"``.
+        sigma_placement: ``"readout"``, ``"rate"`` (Eq. 8) or ``"each_step"`` (Eq. 9).
         axes: spatial axes of the weight; default: every axis after the first two
             (``(out, in, *kernel)``), or none for a 2-D weight (then only reaction acts).
         per_channel: one ``(tau, v, rho)`` per output channel (each entry of the weight's
@@ -56,7 +61,7 @@ class SpectralRDA(EvolutionOperator):
         self,
         *,
         sigma: str = "identity",
-        sigma_each_step: bool = False,
+        sigma_placement: str = "readout",
         axes: Sequence[int] | None = None,
         per_channel: bool = False,
         channel_axis: int = 0,
@@ -75,10 +80,14 @@ class SpectralRDA(EvolutionOperator):
                 f"diffusion coefficient tau must be > 0, got {tau!r}: negative diffusion is an "
                 "ill-posed backward heat equation; pass diffusion=False for no diffusion"
             )
+        if sigma_placement not in SIGMA_PLACEMENTS:
+            raise InputError(
+                f"unknown sigma_placement {sigma_placement!r}: choose one of {list(SIGMA_PLACEMENTS)}"
+            )
         self.sigma = sigma
-        self.sigma_each_step = sigma_each_step
-        # Eq. 9's per-step sigma has no continuous dynamics (identity sigma: the two agree).
-        self.has_dynamics = not sigma_each_step or sigma == "identity"
+        self.sigma_placement = sigma_placement
+        # Eq. 9's per-step sigma has no continuous dynamics (identity sigma: the linear flow).
+        self.has_dynamics = sigma_placement != "each_step" or sigma == "identity"
         self.axes = None if axes is None else tuple(axes)
         self.per_channel = per_channel
         self.channel_axis = channel_axis
@@ -173,17 +182,20 @@ class SpectralRDA(EvolutionOperator):
         return torch.fft.irfftn(w_hat * symbol, s=self.spatial_sizes, dim=self.spatial_axes)
 
     def step(self, state: Tensor, t: float, dt: float, method: Stepper) -> Tensor:
+        if self.sigma_placement == "rate" and self.sigma != "identity":
+            return super().step(state, t, dt, method)
         w = self._apply_symbol(state, torch.exp(self.exponent() * dt))
-        return SIGMAS[self.sigma](w) if self.sigma_each_step else w
+        return SIGMAS[self.sigma](w) if self.sigma_placement == "each_step" else w
 
     def rate(self, state: Tensor, t: float) -> Tensor:
-        return self._apply_symbol(state, self.exponent())
+        linear = self._apply_symbol(state, self.exponent())
+        return SIGMAS[self.sigma](linear) if self.sigma_placement == "rate" else linear
 
     def readout(self, state: Tensor, t: float) -> Tensor:
-        return state if self.sigma_each_step else SIGMAS[self.sigma](state)
+        return SIGMAS[self.sigma](state) if self.sigma_placement == "readout" else state
 
     def extra_repr(self) -> str:
         flags = {"diffusion": self.diffusion, "advection": self.advection, "reaction": self.reaction}
         terms = [name for name, on in flags.items() if on]
-        each = ", sigma_each_step=True" if self.sigma_each_step else ""
-        return f"sigma={self.sigma!r}{each}, terms={terms}, per_channel={self.per_channel}"
+        placement = "" if self.sigma_placement == "readout" else f", sigma_placement={self.sigma_placement!r}"
+        return f"sigma={self.sigma!r}{placement}, terms={terms}, per_channel={self.per_channel}"

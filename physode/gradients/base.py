@@ -32,6 +32,9 @@ class ContinuousDynamics(abc.ABC):
     stepper: Stepper
     #: Whether integrating the dynamics backwards in time is well posed.
     reverse_time_well_posed: bool = True
+    #: Why the solve's steps do not discretize these dynamics at its stepper's order (a clause
+    #: for an error message), or ``None`` when they do; the continuous adjoint then refuses.
+    mismatch: str | None = None
 
     @abc.abstractmethod
     def vector_field(self, t: float, state: State) -> State:
@@ -54,6 +57,9 @@ class DiscreteSolve(abc.ABC):
     times: Sequence[float]
     #: Grid indices whose states are returned, in increasing order.
     outputs: Sequence[int]
+    #: The states at ``outputs`` when the forward pass already ran (an adaptive search run as the
+    #: forward pass of a strategy that does not replay the grid), else ``None``.
+    forward_states: Sequence[State] | None = None
 
     @property
     def n_steps(self) -> int:
@@ -80,6 +86,9 @@ class GradientStrategy(abc.ABC):
     """How gradients of a :class:`DiscreteSolve` are computed."""
 
     name: str
+    #: Whether the strategy runs an adaptive solve's steps again on its accepted grid (to
+    #: differentiate them); one that does not takes the search's states as its forward pass.
+    replays_adaptive_grid: bool = True
 
     @abc.abstractmethod
     def integrate(self, solve: DiscreteSolve, y0: State, params: Sequence[Tensor]) -> State:

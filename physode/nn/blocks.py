@@ -17,6 +17,7 @@ values a ``z`` step applies is the ``alignment``: ``"stage"`` (each stage of the
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -54,10 +55,12 @@ class CoupledODEBlock(nn.Module):
         alignment: which weights a ``z`` step applies: ``"stage"`` (each stage its own time's) or
             ``"endpoints"`` (step ``n`` of ``steps`` the weights at ``t0 + n (t1 - t0)/(steps - 1)``
             for each output interval ``[t0, t1]``, ``w0`` and ``w1`` included: the paper's
-            configuration two; one step applies ``w0``).
+            configuration two with ``steps=2, weight_steps=10``; one step applies ``w0``). Not the
+            discretization of the continuous equations, so ``grad="adjoint"`` refuses it.
         rtol, atol: step adaptively with an embedded pair (``method="dopri5"`` or ``"bosh3"``)
             instead of ``steps`` equal steps; each forward pass first finds the accepted grid
-            (without a graph, statistics in ``self.stats``), then the gradient strategy runs on it.
+            (without a graph, statistics in ``self.stats``), then the gradient strategy runs on it
+            (``"adjoint"`` takes the search's states as its forward pass instead of stepping again).
     """
 
     def __init__(
@@ -170,8 +173,11 @@ class CoupledODEBlock(nn.Module):
         system = self._system()
         if self.controller is not None and state0 is not None:
             search = CoupledSolve(system, out_times, out_times, range(len(out_times)), out_times)
-            self.stats = accepted_grid(search, out_times, state0.flat(), self.method, self.controller)
-            return CoupledSolve(system, out_times, self.stats.grid, self.stats.outputs, self.stats.grid)
+            as_forward = not self.grad.replays_adaptive_grid
+            found = accepted_grid(search, out_times, state0.flat(), self.method, self.controller, as_forward=as_forward)
+            self.stats = dataclasses.replace(found, states=[])  # statistics only: hold no activations
+            grid = found.grid
+            return CoupledSolve(system, out_times, grid, found.outputs, grid, found.states if as_forward else None)
         grid, outputs = subdivide(out_times, self.steps)
         weight_grid = grid if self.weight_steps is None else subdivide(out_times, self.weight_steps)[0]
         return CoupledSolve(system, out_times, grid, outputs, weight_grid)

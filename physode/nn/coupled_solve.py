@@ -90,10 +90,12 @@ class CoupledSolve(DiscreteSolve):
         grid: Sequence[float],
         outputs: Sequence[int],
         weight_grid: Sequence[float],
+        forward_states: Sequence[State] | None = None,
     ) -> None:
         self.system = system
         self.times = grid
         self.outputs = outputs
+        self.forward_states = forward_states
         self.weight_grid = weight_grid
         self.n_evolved = len(system.evolved)
         # Grid points of the two grids are compared with a tolerance: subdividing one interval
@@ -153,6 +155,7 @@ class _CoupledDynamics(ContinuousDynamics):
         self.reverse_time_well_posed = all(
             op.reverse_time_well_posed for op in solve.system.operators
         )
+        self.mismatch = _mismatch(solve)
 
     def vector_field(self, t: float, state: State) -> State:
         solve = self.solve
@@ -170,6 +173,22 @@ class _CoupledDynamics(ContinuousDynamics):
         t0, t1 = solve.times[n], solve.times[n + 1]
         inner = [s for s in solve.weight_grid if t0 + solve.eps < s < t1 - solve.eps]
         return [t0, *inner, t1]
+
+
+def _mismatch(solve: CoupledSolve) -> str | None:
+    """Where the block's steps depart from its continuous equations beyond the stepper's order."""
+    system = solve.system
+    if solve.applied_times is not None and not solve.all_static:
+        return (
+            "alignment='endpoints' applies one time's weights in all stages of a step, a different "
+            "model from the continuous one (the adjoint's gradient stays O(1/steps) away)"
+        )
+    if system.kernel.has_memory and system.stepper.order > 2:
+        return (
+            f"{type(system.kernel).__name__} steps theta exactly only for weights linear in time (second "
+            f"order), below the order {system.stepper.order} of method {system.stepper.name!r}"
+        )
+    return None
 
 
 def _endpoint_times(output_times: Sequence[float], steps: int) -> list[float]:
