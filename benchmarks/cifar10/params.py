@@ -21,7 +21,9 @@ vs the paper's (see `problems/cifar10/ode.py`):
 | anodev2-c1, anodev2-c2 | per-output-channel tau, v (2 axes), rho per conv: 8C ResNet, 4C AlexNet | 33C / 13C (c1), 18C / 7C (c2) |
 
 BatchNorm inside ODE blocks keeps running statistics per z step (buffers, not parameters) and a
-shared affine transform, so it adds no parameters.
+shared affine transform, so it adds no parameters. The ANODEV2 rows evolve their kernels by the
+paper's Eq. 9: sigma = tanh after every exact propagator step (`SpectralRDA(sigma="tanh",
+sigma_placement="each_step")`); sigma adds no parameters.
 """
 
 

@@ -47,7 +47,8 @@ def spectral_rda(spec: WeightSpec) -> EvolutionOperator:
                              "learns one reaction rate per channel pair (spectral) or output channel")
         groups = {"per_channel": True, "channel_axis": 0}
     moves = spec.spatial_axes != ()  # no spatial axis: reaction only
-    return SpectralRDA(sigma=spec.settings.get("sigma", "identity"), axes=spec.spatial_axes,
+    return SpectralRDA(sigma=spec.settings.get("sigma", "identity"),
+                       sigma_placement=spec.settings.get("sigma_placement", "readout"), axes=spec.spatial_axes,
                        diffusion=moves, advection=moves, **groups)
 
 
@@ -74,7 +75,8 @@ register_variant(Variant("anode", "ANODE", "static weights", VariantStyle("C1", 
 register_variant(Variant("neuralode", "Neural ODE", "static, adjoint gradients, time as input", VariantStyle("C3", ":"),
                          grad="adjoint", time_input=True))
 register_variant(Variant("anodev2", "ANODEV2", "weights evolve by spectral reaction-diffusion-advection",
-                         VariantStyle("C2", "--"), operator=spectral_rda, settings=("per_mode_reaction", "sigma")))
+                         VariantStyle("C2", "--"), operator=spectral_rda,
+                         settings=("per_mode_reaction", "sigma", "sigma_placement")))
 register_variant(Variant("anodev2-neural", "ANODEV2-neural", "weights evolve by a learned q(w, t)",
                          VariantStyle("C4", "-."), operator=neural, settings=("hidden",)))
 register_variant(Variant("anodev2-latent", "ANODEV2-latent", "weights read out of a linear latent ODE "
