@@ -82,7 +82,7 @@ class Trainer:
         self.config, self.data, self.record, self.out, self.ctx = config, data, record, out, ctx
         self.dtype = DTYPES[config.dtype]
         torch.manual_seed(config.seed)
-        self.model = config.model.build(Grid.from_points(data.x), data.n_channels).to(ctx.device, self.dtype)
+        self.model = config.model.build(Grid.from_points(data.x, data.x_dtype), data.n_channels).to(ctx.device, self.dtype)
         self.split = TrainSplit(data, int(config.cache_mb * 2**20))
         self.weight = channel_weights(data, self.split.indices).to(ctx.device, self.dtype)
         self.times = data.t.tolist()
