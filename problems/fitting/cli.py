@@ -1,11 +1,13 @@
-"""Command line of the field fits: ``physode fit``, ``physode evaluate pde1d``, ``physode plot``,
-``physode quickstart`` (also what ``physode`` alone runs)."""
+"""Command line of the field fits: ``physode fit``, ``physode evaluate pde1d``, ``physode predict``,
+``physode plot``, ``physode quickstart`` (also what ``physode`` alone runs)."""
 
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from physode.cli_types import fraction, int_in, learning_rate, positive_int, seed
@@ -17,6 +19,7 @@ from physode.problems.fitting.loss import LOSSES
 from physode.problems.fitting.models import FourierModelConfig, ModelConfig, ModelFamily, family_named, family_names
 from physode.problems.fitting.models.family import MAX_COUNT
 from physode.problems.fitting.plot import plot_runs
+from physode.problems.fitting.predict import predict_file
 from physode.problems.fitting.quickstart import QUICKSTART_DIR, format_table, run_quickstart
 from physode.training import add_progress_option, check_finite_metrics, problem_subparsers, strict_json
 from physode.variants import get_variant, variant_names
@@ -170,6 +173,54 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _times(text: str) -> list[float]:
+    """``--times``: comma-separated times, or ``START:STOP:N`` for N equally spaced ones (both ends)."""
+    try:
+        if text.count(":") == 2:
+            start, stop, count = text.split(":")
+            if int(count) < 1 or int(count) > MAX_COUNT:
+                raise ValueError
+            values = np.linspace(float(start), float(stop), int(count)).tolist()
+        else:
+            values = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected times such as 0,0.5,1 or 0:2:21 (21 times from 0 to 2), "
+                                         f"got {text!r}") from None
+    if not all(math.isfinite(v) for v in values) or any(b <= a for a, b in zip(values, values[1:])):
+        raise argparse.ArgumentTypeError(f"times must be finite and increasing, got {text!r}")
+    return values
+
+
+def _add_predict(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "predict", help="write a fitted run's prediction from new initial states as a trajectory file",
+        description="Roll the model of a `physode fit` run out from the first frame of each selected sample "
+        "of --initial (a trajectory file starting at the run's first time t0, on its grid) and write the "
+        "predicted trajectories in the physode layout (xarray.open_dataset(OUT, engine='h5netcdf') opens it). "
+        "In Python: physode.load(RUN).predict(u0, times).",
+        formatter_class=_DefaultsHelp,
+    )
+    parser.add_argument("run", type=Path, metavar="RUN", help="run directory or its checkpoint.pt")
+    parser.add_argument("--initial", type=Path, required=True, metavar="FILE",
+                        help="trajectory file whose first frames are the initial states")
+    parser.add_argument("--out", type=Path, required=True, help="trajectory file to write (HDF5)")
+    parser.add_argument("--times", type=_times,
+                        help="output times from t0 on: 0,0.5,1 or START:STOP:N (default: the times the run was fit on)")
+    parser.add_argument("--samples", default="all",
+                        help="which samples of --initial: all, train, test, or indices and ranges such as 0,3,10:20")
+    parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    parser.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_FIT.eval_batch_size)
+    parser.add_argument("--device", default="auto", help=_DEVICE_HELP)
+    parser.set_defaults(func=_run_predict)
+
+
+def _run_predict(args: argparse.Namespace) -> int:
+    out = predict_file(args.run, args.initial, args.out, times=args.times, samples=args.samples, device=args.device,
+                       batch_size=args.batch_size, overwrite=args.overwrite)
+    print(f"wrote {out}")
+    return 0
+
+
 def _add_plot(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "plot", help="Figure-2-style comparison of fitted runs (PNG)",
@@ -216,8 +267,9 @@ def _run_quickstart(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``fit``, ``evaluate pde1d``, ``plot`` and ``quickstart`` to the ``physode`` command line."""
+    """Add ``fit``, ``evaluate pde1d``, ``predict``, ``plot`` and ``quickstart`` to the ``physode`` command line."""
     _add_fit(subparsers)
     _add_evaluate(subparsers)
+    _add_predict(subparsers)
     _add_plot(subparsers)
     _add_quickstart(subparsers)

@@ -114,7 +114,8 @@ class Trainer:
         data = self.data
         save_checkpoint(self.out / CHECKPOINT, {
             "format": FORMAT, "config": dataclasses.asdict(self.config), "data": self.record,
-            "grid": {"n_x": data.n_x, "dx": float(np.diff(data.x).mean()), "channels": list(data.channels)},
+            "grid": {"n_x": data.n_x, "dx": float(np.diff(data.x).mean()), "channels": list(data.channels),
+                     "t": data.t.tolist()},  # the times it was fit on: t[0] is the clock physode.load predicts from
             "epoch": epoch, "polished": self.polished,
             **training_state(self.model, self.optimizer, self.scheduler, self.generator), "elapsed_s": self.elapsed,
         })
