@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -170,3 +172,20 @@ def test_a_prediction_that_is_not_finite_writes_nothing(transport: tuple[Path, P
     out = tmp_path / "p.h5"
     assert main(["predict", str(run), "--initial", str(data), "--out", str(out)]) == 2
     assert "prediction from sample 0 onwards is not finite" in capsys.readouterr().err and not out.exists()
+
+
+def test_the_readme_s_fitted_model_example_runs_as_printed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    example = re.search(r"<!-- use-a-fitted-model -->\n```python\n(.*?)```", readme, re.S).group(1)
+    command = re.search(r"^physode (predict .*?)\s+#", readme, re.M).group(1)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    data = simulate_transport_to_file("data/transport.h5", 16, 16, TIMES, "exponential:c0=0.5,a=1.5", seed=0)
+    fit(data, "runs/anodev2", _config(ModelConfig(variant="anodev2")), device="cpu")
+    assert main(shlex.split(command)) == 0
+    scope: dict = {}
+    exec(compile(example, "README.md", "exec"), scope)
+    assert scope["u"].shape == (len(scope["u0"]), 41, 16) and torch.isfinite(scope["u"]).all()
+    assert scope["predicted"]["u"].dims == ("sample", "t", "x")
+    assert next(iter(scope["loader"])).u.shape[1:] == (2, 16)
+    scope["predicted"].close()
