@@ -30,11 +30,11 @@ MAX_STEPS_PER_INTERVAL = 10_000
 
 
 class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows each option's default, except None: those options' defaults depend on --model and
-    their help says what they are."""
+    """Shows each option's default once, except None (those options' help says what the default is,
+    e.g. one that depends on --model) and a flag's False."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        return action.help if action.default is None else super()._get_help_string(action)
+        return action.help if action.default in (None, False) else super()._get_help_string(action)
 
 
 def _add_threads(parser: argparse.ArgumentParser) -> None:
@@ -78,7 +78,7 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     for name in families:
         family_named(name).add_options(parser)
     train = parser.add_argument_group("training")
-    train.add_argument("--epochs", type=positive_int(MAX_COUNT), default=_FIT.epochs)
+    train.add_argument("--epochs", type=positive_int(MAX_COUNT), default=_FIT.epochs, help="passes over the training set")
     train.add_argument("--lr", type=learning_rate,
                        help=f"peak learning rate, one-cycle schedule (default: {_FIT.lr} linear, "
                             f"{FitConfig(model=_FOURIER).lr} fourier)")
@@ -90,7 +90,8 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
                             f"growing nu(t))")
     train.add_argument("--loss", choices=LOSSES, default=_FIT.loss,
                        help="mse, or relative: each state's squared error over its squared norm (nRMSE^2)")
-    train.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_FIT.batch_size)
+    train.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_FIT.batch_size,
+                       help="training samples per Adam step")
     train.add_argument("--polish", type=int_in(0, MAX_COUNT),
                        help=f"after Adam, at most this many full-batch L-BFGS loss evaluations (one pass over "
                             f"the training set each), which take small models to what they can represent "
@@ -99,7 +100,8 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--curriculum", type=fraction, default=_FIT.curriculum,
                        help="fraction of the steps over which the training horizon grows from the first "
                             "interval to all (0: always all)")
-    train.add_argument("--seed", type=seed, default=_FIT.seed)
+    train.add_argument("--seed", type=seed, default=_FIT.seed,
+                       help="seed of the initial weights and the batch order (a fit is reproducible from it)")
     train.add_argument("--checkpoint-every", type=positive_int(MAX_COUNT), default=_FIT.checkpoint_every, help="epochs")
     train.add_argument("--eval-every", type=int_in(0, MAX_COUNT), default=_FIT.eval_every,
                        help="epochs between test metrics in metrics.jsonl (0: only at the end)")
@@ -155,13 +157,14 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
         "over every time index including the given one (pdebench: nRMSE, RMSE, cRMSE, bRMSE, fRMSE "
         "low/mid/high, max error; batch means averaged over --batch-size blocks as PDEBench does). "
         "Prints the metrics and writes them as JSON.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_DefaultsHelp,
     )
     parser.add_argument("run", type=Path, metavar="RUN", help="run directory or its checkpoint.pt")
     parser.add_argument("--data", type=Path, help="trajectory file (default: the one the run was fit to)")
     parser.add_argument("--out", type=Path, help="metrics JSON (default: RUN/evaluation.json)")
     parser.add_argument("--overwrite", action="store_true", help="replace the metrics JSON if it exists")
-    parser.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_FIT.eval_batch_size)
+    parser.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_FIT.eval_batch_size,
+                        help="test samples per block (PDEBench's metrics are means over blocks)")
     parser.add_argument("--device", default="auto", help=_DEVICE_HELP)
     parser.set_defaults(func=_run_evaluate)
 
@@ -209,7 +212,8 @@ def _add_predict(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--samples", default="all",
                         help="which samples of --initial: all, train, test, or indices and ranges such as 0,3,10:20")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    parser.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_FIT.eval_batch_size)
+    parser.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_FIT.eval_batch_size,
+                        help="samples predicted at once")
     parser.add_argument("--device", default="auto", help=_DEVICE_HELP)
     parser.set_defaults(func=_run_predict)
 
@@ -226,7 +230,7 @@ def _add_plot(subparsers: argparse._SubParsersAction) -> None:
         "plot", help="Figure-2-style comparison of fitted runs (PNG)",
         description="Ground truth against each run's prediction for one test sample at several times, "
         "plus the learned velocity c_hat(t) against the true c(t) when the data file stores c.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_DefaultsHelp,
     )
     parser.add_argument("runs", type=Path, nargs="+", metavar="RUN", help="run directories fit to the same file")
     parser.add_argument("--out", type=Path, required=True, help="PNG file")
@@ -251,7 +255,7 @@ def _add_quickstart(subparsers: argparse._SubParsersAction) -> None:
         description="Simulate transport dz/dt = c(t) dz/dx with exponential c(t), fit ANODE, Neural ODE "
         "and ANODEV2, print test nRMSE and fit time, and draw the Figure-2-style comparison (a few "
         "minutes on a laptop CPU). Rerunning reuses finished fits.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_DefaultsHelp,
     )
     parser.add_argument("--out", type=Path, default=Path(QUICKSTART_DIR), help="output directory")
     parser.add_argument("--device", default="auto", help=_DEVICE_HELP)
