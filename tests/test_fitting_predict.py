@@ -189,3 +189,16 @@ def test_the_readme_s_fitted_model_example_runs_as_printed(tmp_path: Path, monke
     assert scope["predicted"]["u"].dims == ("sample", "t", "x")
     assert next(iter(scope["loader"])).u.shape[1:] == (2, 16)
     scope["predicted"].close()
+
+
+def test_evaluate_takes_the_run_as_RUN_or_as_cifar10_s_checkpoint_option(transport: tuple[Path, Path],
+                                                                          tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture) -> None:
+    run, _ = transport
+    for i, how in enumerate(([str(run)], ["--checkpoint", str(run / CHECKPOINT)])):
+        assert main(["evaluate", "pde1d", *how, "--out", str(tmp_path / f"{i}.json")]) == 0
+    assert (tmp_path / "0.json").read_text() == (tmp_path / "1.json").read_text()
+    capsys.readouterr()
+    for how in ([], [str(run), "--checkpoint", str(run / CHECKPOINT)]):
+        assert main(["evaluate", "pde1d", *how, "--out", str(tmp_path / "2.json")]) == 2
+        assert "give the run to evaluate once" in capsys.readouterr().err

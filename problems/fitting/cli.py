@@ -159,7 +159,8 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
         "Prints the metrics and writes them as JSON.",
         formatter_class=_DefaultsHelp,
     )
-    parser.add_argument("run", type=Path, metavar="RUN", help="run directory or its checkpoint.pt")
+    parser.add_argument("run", type=Path, nargs="?", metavar="RUN", help="run directory or its checkpoint.pt")
+    parser.add_argument("--checkpoint", type=Path, help="the run's checkpoint.pt instead of RUN (as `evaluate cifar10` takes it)")
     parser.add_argument("--data", type=Path, help="trajectory file (default: the one the run was fit to)")
     parser.add_argument("--out", type=Path, help="metrics JSON (default: RUN/evaluation.json)")
     parser.add_argument("--overwrite", action="store_true", help="replace the metrics JSON if it exists")
@@ -170,7 +171,9 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    record = evaluate_run(args.run, args.data, args.device, args.batch_size, args.out, overwrite=args.overwrite)
+    if (args.run is None) == (args.checkpoint is None):
+        raise InputError("give the run to evaluate once: as RUN (a run directory or its checkpoint.pt) or --checkpoint FILE")
+    record = evaluate_run(args.run or args.checkpoint, args.data, args.device, args.batch_size, args.out, overwrite=args.overwrite)
     print(strict_json({k: v for k, v in record.items() if k != "nrmse_per_time"}))
     check_finite_metrics(_own_metrics(record), "the evaluation JSON")
     return 0
