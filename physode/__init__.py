@@ -1,8 +1,15 @@
 """physode: coupled neural ODEs (ANODEV2) for learning physics.
 
 The public surface: :func:`odeint`, the blocks :class:`ODEBlock` (Neural ODE / ANODE) and
-:class:`CoupledODEBlock` (ANODEV2), the evolution operators, and the gradient strategies.
+:class:`CoupledODEBlock` (ANODEV2), the evolution operators, the gradient strategies, and
+:func:`load`, a fitted run as a module.
 """
+
+from __future__ import annotations
+
+import os
+
+import torch
 
 from physode.version import __version__
 from physode.evolution import (
@@ -26,6 +33,18 @@ from physode.integrate import ODESolution, odeint, odesolve
 from physode.nn import CoupledODEBlock, ODEBlock
 from physode.steppers import ButcherTableau, Stepper, StepSizeController
 
+
+def load(run: str | os.PathLike[str], device: str = "cpu") -> torch.nn.Module:
+    """The fitted model of a ``physode fit`` run directory (or its ``checkpoint.pt``): a
+    ``torch.nn.Module`` with ``predict(u0, times)``, ``u0`` the states at the run's ``t0`` (see
+    :class:`physode.problems.fitting.predict.FittedModel`)."""
+    # Imported here: the fitting problem (its model families, data files, plots) is not part of
+    # what `import physode` loads.
+    from physode.problems.fitting.predict import load as load_fitted
+
+    return load_fitted(run, device)
+
+
 __all__ = [
     "Adjoint",
     "Backprop",
@@ -47,6 +66,7 @@ __all__ = [
     "StepSizeController",
     "Stepper",
     "__version__",
+    "load",
     "odeint",
     "odesolve",
 ]

@@ -276,7 +276,7 @@ def test_pdebench_layout_reads_through_the_same_interface(tmp_path: Path) -> Non
         f.validate()
     with h5py.File(path, "r+") as f:
         del f["t-coordinate"]
-        f.create_dataset("t-coordinate", data=t_coordinate[:-1])
+        f.create_dataset("t-coordinate", data=t_coordinate[:-2])
     with pytest.raises(InputError, match="'t-coordinate' has shape"):
         TrajectoryFile(path)
 

@@ -8,10 +8,12 @@ specified in ``datasets/README.md``), PDEBench's 1D layout, and the errors of pr
 - :mod:`.reader`: :class:`TrajectoryFile`, lazy validated reading of either layout.
 - :mod:`.stored`: the checked HDF5 access the readers share.
 - :mod:`.pdebench`: PDEBench's 1D layout, read and written.
+- :mod:`.dataset`: :class:`TrajectoryDataset`, a torch ``Dataset`` of windows of a file's samples.
 - :mod:`.metrics`: the one :func:`nrmse`, what fits and benchmarks report from it
   (:func:`rollout_errors`), and :func:`pdebench_metrics`.
 """
 
+from physode.trajectories.dataset import TrajectoryDataset, Window
 from physode.trajectories.in_memory import Trajectories
 from physode.trajectories.metrics import (
     PDEBENCH_HIGH,
@@ -36,7 +38,7 @@ from physode.trajectories.writer import (
 
 __all__ = [
     "FORMAT_NAME", "FORMAT_VERSION", "PDEBENCH_HIGH", "PDEBENCH_LOW", "ErrorSums", "PDEBenchMetrics",
-    "RolloutErrors", "TrajectoryFile", "TrajectoryWriter", "Trajectories", "make_test_mask", "nrmse",
-    "pdebench_metrics", "rollout_errors", "trajectory_writer", "write", "write_pdebench",
-    "write_trajectories",
+    "RolloutErrors", "TrajectoryDataset", "TrajectoryFile", "TrajectoryWriter", "Trajectories", "Window",
+    "make_test_mask", "nrmse", "pdebench_metrics", "rollout_errors", "trajectory_writer", "write",
+    "write_pdebench", "write_trajectories",
 ]

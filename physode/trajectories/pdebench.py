@@ -1,7 +1,8 @@
 """PDEBench's 1D layout, read and written side by side.
 
 A PDEBench 1D file (``1D_Advection_Sols_beta{beta}.hdf5``) holds ``tensor`` (N, Nt, Nx) float32,
-``x-coordinate`` (Nx,), ``t-coordinate`` with Nt + 1 entries k dt_save and constant parameters as
+``x-coordinate`` (Nx,), ``t-coordinate`` with Nt + 1 entries k dt_save (files of the same layout
+from other tools with Nt entries are read too) and constant parameters as
 root attributes (``beta``). :func:`read_pdebench` maps it onto :class:`~.stored.Contents` for
 :class:`~physode.trajectories.TrajectoryFile` (``datasets/README.md`` says how);
 :func:`write_pdebench` writes simulated :class:`~.in_memory.Trajectories` in it, atomically.
@@ -32,7 +33,7 @@ def _number(value: Any) -> bool:
 
 
 def read_pdebench(root: CheckedFile, test_fraction: float) -> Contents:
-    """PDEBench 1D: drop the extra last t-coordinate entry; advection speed beta -> c = -beta.
+    """PDEBench 1D: t-coordinate less its extra last entry if it has one; advection speed beta -> c = -beta.
 
     PDEBench files carry no split: the first ``int(N * test_fraction)`` samples are the test set,
     as in PDEBench's own loaders.
@@ -40,9 +41,7 @@ def read_pdebench(root: CheckedFile, test_fraction: float) -> Contents:
     field = root.check_field(root.node(PDEBENCH_FIELD), PDEBENCH_FIELD, (3,), "3-D (sample, t, x)")
     n_samples, n_times, n_x = field.shape
     x = root.coordinate("x-coordinate", n_x)
-    # t-coordinate has Nt + 1 entries: the snapshot times plus the end of the last interval,
-    # which has no snapshot in `tensor`.
-    t = root.coordinate("t-coordinate", n_times + 1)[:-1]
+    t = _snapshot_times(root, n_times)
     coefficients = {}
     if "beta" in root.attrs:  # PDEBench: u_t + beta u_x = 0, i.e. c = -beta in dz/dt = c dz/dx
         beta = root.attrs["beta"]
@@ -52,7 +51,26 @@ def read_pdebench(root: CheckedFile, test_fraction: float) -> Contents:
     if not 0.0 <= test_fraction < 1.0:
         raise InputError(f"pdebench_test_fraction must be in [0, 1), got {test_fraction}")
     return Contents(layout="pdebench", field=field, t=t, x=x, channels=("u",), coefficients=coefficients,
-                    test_mask=np.arange(n_samples) < int(n_samples * test_fraction))
+                    test_mask=np.arange(n_samples) < int(n_samples * test_fraction),
+                    x_dtype=root.node("x-coordinate").dtype)
+
+
+def _snapshot_times(root: CheckedFile, n_times: int) -> np.ndarray:
+    """The times of the ``n_times`` snapshots, from either convention of ``t-coordinate``.
+
+    PDEBench's downloads store Nt + 1 entries: the snapshot times plus the end of the last
+    interval, which has no snapshot in ``tensor`` (dropped here). Files written by other tools in
+    the same layout often store exactly one time per snapshot; both are read.
+    """
+    node = root.node("t-coordinate")
+    stored = node.shape if isinstance(node, h5py.Dataset) else None  # None: coordinate() names what is missing
+    if stored == (n_times,):
+        return root.coordinate("t-coordinate", n_times)
+    if stored not in (None, (n_times + 1,)):
+        root.fail(f"coordinate 't-coordinate' has shape {stored}, expected ({n_times},) (one time per snapshot) "
+                  f"or ({n_times + 1},) (PDEBench's downloads: one more, the end of the last interval) to "
+                  f"match tensor's {n_times} snapshots")
+    return root.coordinate("t-coordinate", n_times + 1)[:-1]
 
 
 def write_pdebench(path: str | os.PathLike[str], data: Trajectories, *, seed: int) -> Path:

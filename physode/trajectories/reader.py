@@ -50,7 +50,7 @@ def read_physode(root: CheckedFile) -> Contents:
     x = root.coordinate(SPACE, n_x)
     test_mask = _test_mask(root, n_samples)
     return Contents(layout="physode", field=field, t=t, x=x, channels=channels,
-                    coefficients=_coefficients(root, n_times), test_mask=test_mask)
+                    coefficients=_coefficients(root, n_times), test_mask=test_mask, x_dtype=root.node(SPACE).dtype)
 
 
 def _format_version(root: CheckedFile) -> int:
@@ -144,6 +144,8 @@ class TrajectoryFile:
     """``"physode"`` or ``"pdebench"``."""
     t: np.ndarray
     x: np.ndarray
+    x_dtype: np.dtype
+    """The dtype ``x`` is stored in (``x`` is read as float64): a grid is uniform to its resolution at best."""
     channels: tuple[str, ...]
     """Names of the fields; ``("u",)`` for a single-field (3-D) file."""
     coefficients: dict[str, np.ndarray]
@@ -170,6 +172,7 @@ class TrajectoryFile:
 
     def _adopt(self, contents: Contents) -> None:
         self.layout, self._field, self.t, self.x = contents.layout, contents.field, contents.t, contents.x
+        self.x_dtype = contents.x_dtype
         self.channels, self.coefficients, self._split = contents.channels, contents.coefficients, contents.test_mask
 
     def validate(self, check_values: bool = True) -> None:

@@ -46,6 +46,9 @@ class Contents:
     coefficients: dict[str, np.ndarray]
     test_mask: np.ndarray
     """Boolean per sample, True for a test sample."""
+    x_dtype: np.dtype
+    """The dtype ``x`` is stored in (``x`` itself is float64): its resolution bounds how uniform a
+    stored grid can be (float32, as PDEBench stores it, jitters by a few 1e-6 of the spacing)."""
 
 
 class CheckedFile:

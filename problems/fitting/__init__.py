@@ -15,10 +15,13 @@ it reads the field, the times and the grid through :class:`physode.trajectories.
 - :mod:`.trainer`: :class:`Trainer`, a fit's phases (set-up, Adam, polish, summary).
 - :mod:`.polish`: the full-batch L-BFGS after Adam.
 - :mod:`.evaluate`: :func:`evaluate_run`, scored by :mod:`physode.trajectories.metrics`.
+- :mod:`.predict`: :func:`~.predict.load` (``physode.load``), a run as a module with
+  ``predict(u0, times)``, and :func:`~.predict.predict_file`, its prediction as a trajectory file.
 - :mod:`.plot`: :func:`plot_runs`, the Figure-2-style comparison.
 - :mod:`.quickstart`: :func:`run_quickstart`, the end-to-end transport demo.
 
-Command line: ``physode fit``, ``physode evaluate pde1d``, ``physode plot``, ``physode quickstart``.
+Command line: ``physode fit``, ``physode evaluate pde1d``, ``physode predict``, ``physode plot``,
+``physode quickstart``.
 """
 
 from physode.errors import TrainingDiverged

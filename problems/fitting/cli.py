@@ -1,11 +1,13 @@
-"""Command line of the field fits: ``physode fit``, ``physode evaluate pde1d``, ``physode plot``,
-``physode quickstart`` (also what ``physode`` alone runs)."""
+"""Command line of the field fits: ``physode fit``, ``physode evaluate pde1d``, ``physode predict``,
+``physode plot``, ``physode quickstart`` (also what ``physode`` alone runs)."""
 
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from physode.cli_types import fraction, int_in, learning_rate, positive_int, seed
@@ -17,6 +19,7 @@ from physode.problems.fitting.loss import LOSSES
 from physode.problems.fitting.models import FourierModelConfig, ModelConfig, ModelFamily, family_named, family_names
 from physode.problems.fitting.models.family import MAX_COUNT
 from physode.problems.fitting.plot import plot_runs
+from physode.problems.fitting.predict import predict_file
 from physode.problems.fitting.quickstart import QUICKSTART_DIR, format_table, run_quickstart
 from physode.training import add_progress_option, check_finite_metrics, problem_subparsers, strict_json
 from physode.variants import get_variant, variant_names
@@ -27,11 +30,11 @@ MAX_STEPS_PER_INTERVAL = 10_000
 
 
 class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows each option's default, except None: those options' defaults depend on --model and
-    their help says what they are."""
+    """Shows each option's default once, except None (those options' help says what the default is,
+    e.g. one that depends on --model) and a flag's False."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        return action.help if action.default is None else super()._get_help_string(action)
+        return action.help if action.default in (None, False) else super()._get_help_string(action)
 
 
 def _add_threads(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +78,7 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     for name in families:
         family_named(name).add_options(parser)
     train = parser.add_argument_group("training")
-    train.add_argument("--epochs", type=positive_int(MAX_COUNT), default=_FIT.epochs)
+    train.add_argument("--epochs", type=positive_int(MAX_COUNT), default=_FIT.epochs, help="passes over the training set")
     train.add_argument("--lr", type=learning_rate,
                        help=f"peak learning rate, one-cycle schedule (default: {_FIT.lr} linear, "
                             f"{FitConfig(model=_FOURIER).lr} fourier)")
@@ -87,7 +90,8 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
                             f"growing nu(t))")
     train.add_argument("--loss", choices=LOSSES, default=_FIT.loss,
                        help="mse, or relative: each state's squared error over its squared norm (nRMSE^2)")
-    train.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_FIT.batch_size)
+    train.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_FIT.batch_size,
+                       help="training samples per Adam step")
     train.add_argument("--polish", type=int_in(0, MAX_COUNT),
                        help=f"after Adam, at most this many full-batch L-BFGS loss evaluations (one pass over "
                             f"the training set each), which take small models to what they can represent "
@@ -96,7 +100,8 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--curriculum", type=fraction, default=_FIT.curriculum,
                        help="fraction of the steps over which the training horizon grows from the first "
                             "interval to all (0: always all)")
-    train.add_argument("--seed", type=seed, default=_FIT.seed)
+    train.add_argument("--seed", type=seed, default=_FIT.seed,
+                       help="seed of the initial weights and the batch order (a fit is reproducible from it)")
     train.add_argument("--checkpoint-every", type=positive_int(MAX_COUNT), default=_FIT.checkpoint_every, help="epochs")
     train.add_argument("--eval-every", type=int_in(0, MAX_COUNT), default=_FIT.eval_every,
                        help="epochs between test metrics in metrics.jsonl (0: only at the end)")
@@ -152,21 +157,74 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
         "over every time index including the given one (pdebench: nRMSE, RMSE, cRMSE, bRMSE, fRMSE "
         "low/mid/high, max error; batch means averaged over --batch-size blocks as PDEBench does). "
         "Prints the metrics and writes them as JSON.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_DefaultsHelp,
     )
-    parser.add_argument("run", type=Path, metavar="RUN", help="run directory or its checkpoint.pt")
+    parser.add_argument("run", type=Path, nargs="?", metavar="RUN", help="run directory or its checkpoint.pt")
+    parser.add_argument("--checkpoint", type=Path, help="the run's checkpoint.pt instead of RUN (as `evaluate cifar10` takes it)")
     parser.add_argument("--data", type=Path, help="trajectory file (default: the one the run was fit to)")
     parser.add_argument("--out", type=Path, help="metrics JSON (default: RUN/evaluation.json)")
     parser.add_argument("--overwrite", action="store_true", help="replace the metrics JSON if it exists")
-    parser.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_FIT.eval_batch_size)
+    parser.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_FIT.eval_batch_size,
+                        help="test samples per block (PDEBench's metrics are means over blocks)")
     parser.add_argument("--device", default="auto", help=_DEVICE_HELP)
     parser.set_defaults(func=_run_evaluate)
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    record = evaluate_run(args.run, args.data, args.device, args.batch_size, args.out, overwrite=args.overwrite)
+    if (args.run is None) == (args.checkpoint is None):
+        raise InputError("give the run to evaluate once: as RUN (a run directory or its checkpoint.pt) or --checkpoint FILE")
+    record = evaluate_run(args.run or args.checkpoint, args.data, args.device, args.batch_size, args.out, overwrite=args.overwrite)
     print(strict_json({k: v for k, v in record.items() if k != "nrmse_per_time"}))
     check_finite_metrics(_own_metrics(record), "the evaluation JSON")
+    return 0
+
+
+def _times(text: str) -> list[float]:
+    """``--times``: comma-separated times, or ``START:STOP:N`` for N equally spaced ones (both ends)."""
+    try:
+        if text.count(":") == 2:
+            start, stop, count = text.split(":")
+            if int(count) < 1 or int(count) > MAX_COUNT:
+                raise ValueError
+            values = np.linspace(float(start), float(stop), int(count)).tolist()
+        else:
+            values = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected times such as 0,0.5,1 or 0:2:21 (21 times from 0 to 2), "
+                                         f"got {text!r}") from None
+    if not all(math.isfinite(v) for v in values) or any(b <= a for a, b in zip(values, values[1:])):
+        raise argparse.ArgumentTypeError(f"times must be finite and increasing, got {text!r}")
+    return values
+
+
+def _add_predict(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "predict", help="write a fitted run's prediction from new initial states as a trajectory file",
+        description="Roll the model of a `physode fit` run out from the first frame of each selected sample "
+        "of --initial (a trajectory file starting at the run's first time t0, on its grid) and write the "
+        "predicted trajectories in the physode layout (xarray.open_dataset(OUT, engine='h5netcdf') opens it). "
+        "In Python: physode.load(RUN).predict(u0, times).",
+        formatter_class=_DefaultsHelp,
+    )
+    parser.add_argument("run", type=Path, metavar="RUN", help="run directory or its checkpoint.pt")
+    parser.add_argument("--initial", type=Path, required=True, metavar="FILE",
+                        help="trajectory file whose first frames are the initial states")
+    parser.add_argument("--out", type=Path, required=True, help="trajectory file to write (HDF5)")
+    parser.add_argument("--times", type=_times,
+                        help="output times from t0 on: 0,0.5,1 or START:STOP:N (default: the times the run was fit on)")
+    parser.add_argument("--samples", default="all",
+                        help="which samples of --initial: all, train, test, or indices and ranges such as 0,3,10:20")
+    parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    parser.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_FIT.eval_batch_size,
+                        help="samples predicted at once")
+    parser.add_argument("--device", default="auto", help=_DEVICE_HELP)
+    parser.set_defaults(func=_run_predict)
+
+
+def _run_predict(args: argparse.Namespace) -> int:
+    out = predict_file(args.run, args.initial, args.out, times=args.times, samples=args.samples, device=args.device,
+                       batch_size=args.batch_size, overwrite=args.overwrite)
+    print(f"wrote {out}")
     return 0
 
 
@@ -175,7 +233,7 @@ def _add_plot(subparsers: argparse._SubParsersAction) -> None:
         "plot", help="Figure-2-style comparison of fitted runs (PNG)",
         description="Ground truth against each run's prediction for one test sample at several times, "
         "plus the learned velocity c_hat(t) against the true c(t) when the data file stores c.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_DefaultsHelp,
     )
     parser.add_argument("runs", type=Path, nargs="+", metavar="RUN", help="run directories fit to the same file")
     parser.add_argument("--out", type=Path, required=True, help="PNG file")
@@ -200,7 +258,7 @@ def _add_quickstart(subparsers: argparse._SubParsersAction) -> None:
         description="Simulate transport dz/dt = c(t) dz/dx with exponential c(t), fit ANODE, Neural ODE "
         "and ANODEV2, print test nRMSE and fit time, and draw the Figure-2-style comparison (a few "
         "minutes on a laptop CPU). Rerunning reuses finished fits.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_DefaultsHelp,
     )
     parser.add_argument("--out", type=Path, default=Path(QUICKSTART_DIR), help="output directory")
     parser.add_argument("--device", default="auto", help=_DEVICE_HELP)
@@ -216,8 +274,9 @@ def _run_quickstart(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``fit``, ``evaluate pde1d``, ``plot`` and ``quickstart`` to the ``physode`` command line."""
+    """Add ``fit``, ``evaluate pde1d``, ``predict``, ``plot`` and ``quickstart`` to the ``physode`` command line."""
     _add_fit(subparsers)
     _add_evaluate(subparsers)
+    _add_predict(subparsers)
     _add_plot(subparsers)
     _add_quickstart(subparsers)

@@ -175,12 +175,12 @@ def check_grid(run: LoadedRun, data: TrajectoryFile) -> None:
     if data.n_x != grid["n_x"] or not math.isclose(dx, grid["dx"], rel_tol=1e-6):
         raise InputError(
             f"{data.path} has {data.n_x} points spaced {dx:.6g} but the model in {run.checkpoint} was "
-            f"fit on {grid['n_x']} points spaced {grid['dx']:.6g}; evaluate it on data on the same grid"
+            f"fit on {grid['n_x']} points spaced {grid['dx']:.6g}; use it on data on the same grid"
         )
     channels = list(grid.get("channels", ["u"]))
     if list(data.channels) != channels:
         raise InputError(f"{data.path} has channels {list(data.channels)} but the model in {run.checkpoint} "
-                         f"was fit to {channels}; evaluate it on data with the same fields")
+                         f"was fit to {channels}; use it on data with the same fields")
 
 
 def evaluate_run(run: str | os.PathLike[str], data: str | os.PathLike[str] | None = None,

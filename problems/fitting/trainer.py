@@ -82,7 +82,7 @@ class Trainer:
         self.config, self.data, self.record, self.out, self.ctx = config, data, record, out, ctx
         self.dtype = DTYPES[config.dtype]
         torch.manual_seed(config.seed)
-        self.model = config.model.build(Grid.from_points(data.x), data.n_channels).to(ctx.device, self.dtype)
+        self.model = config.model.build(Grid.from_points(data.x, data.x_dtype), data.n_channels).to(ctx.device, self.dtype)
         self.split = TrainSplit(data, int(config.cache_mb * 2**20))
         self.weight = channel_weights(data, self.split.indices).to(ctx.device, self.dtype)
         self.times = data.t.tolist()
@@ -114,7 +114,8 @@ class Trainer:
         data = self.data
         save_checkpoint(self.out / CHECKPOINT, {
             "format": FORMAT, "config": dataclasses.asdict(self.config), "data": self.record,
-            "grid": {"n_x": data.n_x, "dx": float(np.diff(data.x).mean()), "channels": list(data.channels)},
+            "grid": {"n_x": data.n_x, "dx": float(np.diff(data.x).mean()), "channels": list(data.channels),
+                     "t": data.t.tolist()},  # the times it was fit on: t[0] is the clock physode.load predicts from
             "epoch": epoch, "polished": self.polished,
             **training_state(self.model, self.optimizer, self.scheduler, self.generator), "elapsed_s": self.elapsed,
         })
