@@ -1,0 +1,57 @@
+"""Explicit Runge-Kutta steps of a linear field ``dy/dt = L(t) y`` as matrices.
+
+For a field linear in ``y`` every stage slope is a matrix times ``y``: ``k_s = K_s y`` with
+``K_s = L_s (I + dt sum_j a_sj K_j)``, ``L_s = L(t + c_s dt)``, so the step is ``y -> P y`` with
+``P = I + dt sum_s b_s K_s``. For a constant ``L`` this is the method's stability polynomial
+``R(dt L)`` (RK4: ``I + Z + Z^2/2 + Z^3/6 + Z^4/24``, ``Z = dt L``). The same discrete solution
+as :meth:`ButcherTableau.step` (up to round-off), whose stages need not be evaluated one by one:
+when ``L`` is diagonal in some basis (a translation-invariant layer in Fourier space, one small
+matrix per mode), ``P`` costs a few small matrix products per step, independent of the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from physode.steppers.tableau import ButcherTableau
+
+
+def stage_times(tableau: ButcherTableau, grid: Sequence[float]) -> list[float]:
+    """The times every stage of every step on ``grid`` evaluates the field at, step-major, as
+    :meth:`ButcherTableau.slopes` computes them (``t + c_s dt``), so a lookup by time matches."""
+    return [t0 + c * (t1 - t0) for t0, t1 in zip(grid, grid[1:]) for c in tableau.c]
+
+
+def step_matrices(tableau: ButcherTableau, grid: Sequence[float], generators: Tensor) -> Tensor:
+    """The step matrices ``P_n`` ``(steps, ..., n, n)`` of ``dy/dt = L(t) y`` on ``grid``.
+
+    ``generators``: ``L`` at :func:`stage_times`, shaped ``(steps, stages, ..., n, n)`` (any
+    batch of independent systems, e.g. Fourier modes, in between).
+    """
+    eye = torch.eye(generators.shape[-1], dtype=generators.dtype, device=generators.device)
+    steps = torch.tensor([t1 - t0 for t0, t1 in zip(grid, grid[1:])], device=generators.device,
+                         dtype=generators.real.dtype)
+    dt = steps.reshape(-1, *[1] * (generators.ndim - 2))
+    slopes: list[Tensor] = []
+    for s, row in enumerate(tableau.a):
+        stage = eye + dt * _weighted(row, slopes) if any(row) else eye.expand_as(generators[:, s])
+        slopes.append(generators[:, s] @ stage)
+    return eye + dt * _weighted(tableau.b, slopes)
+
+
+def _weighted(weights: Sequence[float], slopes: Sequence[Tensor]) -> Tensor:
+    """``sum_i w_i K_i`` over the nonzero weights (as :func:`~physode.steppers.stepper.combine`)."""
+    return sum(w * k for w, k in zip(weights, slopes) if w != 0.0)
+
+
+def propagators(matrices: Tensor, outputs: Sequence[int]) -> Tensor:
+    """The products ``P_{i-1} ... P_0`` at the grid indices ``outputs``: ``(len(outputs), ..., n, n)``,
+    the matrix taking ``y`` at grid index 0 to ``y`` at each output (the identity at index 0)."""
+    eye = torch.eye(matrices.shape[-1], dtype=matrices.dtype, device=matrices.device)
+    cumulative = [eye.expand_as(matrices[0])]
+    for matrix in matrices:
+        cumulative.append(matrix @ cumulative[-1])
+    return torch.stack([cumulative[i] for i in outputs])
