@@ -17,7 +17,7 @@ from physode.problems.fitting.evaluate import load_run
 from physode.problems.fitting.fit import fit
 from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.models import LAYERS, ModelConfig, build_model
-from physode.steppers import TABLEAUS, stage_times, step_matrices
+from physode.steppers import TABLEAUS, stage_times, step_increments
 from physode.training.checkpoint import load_checkpoint, save_checkpoint
 from physode.trajectories import TrajectoryFile, write_trajectories
 from physode.variants import get_variant, variant_names
@@ -57,7 +57,7 @@ def test_constant_generator_step_is_the_stability_polynomial(method: str) -> Non
     generators = (z / 0.5)[None, None, :, None, None].expand(1, tableau.stages, 3, 1, 1)
     polynomial = sum(z**j / math.factorial(j) for j in range(tableau.order + 1))  # R(z) of these methods
     assert len(stage_times(tableau, grid)) == tableau.stages
-    torch.testing.assert_close(step_matrices(tableau, grid, generators)[0, :, 0, 0], polynomial, rtol=1e-14, atol=0)
+    torch.testing.assert_close(1 + step_increments(tableau, grid, generators)[0, :, 0, 0], polynomial, rtol=1e-14, atol=0)
 
 
 @pytest.mark.parametrize("method", FIXED_STEP)

@@ -26,7 +26,7 @@ For a field linear in ``y``, :mod:`physode.steppers.linear` turns a tableau's st
 
 from physode.steppers.adaptive import AdaptiveSolution, StepSizeController, integrate_adaptive
 from physode.steppers.exponential import IFRK4, IntegratingFactorRK4, SemilinearField
-from physode.steppers.linear import propagators, stage_times, step_matrices
+from physode.steppers.linear import propagator_increments, stage_times, step_increments
 from physode.steppers.methods import METHODS, get_method
 from physode.steppers.stepper import Stepper, TrialStep
 from physode.steppers.tableau import BOSH3, DOPRI5, EULER, HEUN, MIDPOINT, RK4, TABLEAUS, ButcherTableau
@@ -50,7 +50,7 @@ __all__ = [
     "TrialStep",
     "get_method",
     "integrate_adaptive",
-    "propagators",
+    "propagator_increments",
     "stage_times",
-    "step_matrices",
+    "step_increments",
 ]

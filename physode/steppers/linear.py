@@ -25,11 +25,12 @@ def stage_times(tableau: ButcherTableau, grid: Sequence[float]) -> list[float]:
     return [t0 + c * (t1 - t0) for t0, t1 in zip(grid, grid[1:]) for c in tableau.c]
 
 
-def step_matrices(tableau: ButcherTableau, grid: Sequence[float], generators: Tensor) -> Tensor:
-    """The step matrices ``P_n`` ``(steps, ..., n, n)`` of ``dy/dt = L(t) y`` on ``grid``.
+def step_increments(tableau: ButcherTableau, grid: Sequence[float], generators: Tensor) -> Tensor:
+    """``P_n - I`` ``(steps, ..., n, n)`` for the step matrices ``P_n`` of ``dy/dt = L(t) y`` on ``grid``.
 
     ``generators``: ``L`` at :func:`stage_times`, shaped ``(steps, stages, ..., n, n)`` (any
-    batch of independent systems, e.g. Fourier modes, in between).
+    batch of independent systems, e.g. Fourier modes, in between). Increments, not ``P``: like the
+    stage loop's ``y + dt sum_s b_s k_s``, a small change is not rounded against the identity.
     """
     eye = torch.eye(generators.shape[-1], dtype=generators.dtype, device=generators.device)
     steps = torch.tensor([t1 - t0 for t0, t1 in zip(grid, grid[1:])], device=generators.device,
@@ -37,9 +38,9 @@ def step_matrices(tableau: ButcherTableau, grid: Sequence[float], generators: Te
     dt = steps.reshape(-1, *[1] * (generators.ndim - 2))
     slopes: list[Tensor] = []
     for s, row in enumerate(tableau.a):
-        stage = eye + dt * _weighted(row, slopes) if any(row) else eye.expand_as(generators[:, s])
+        stage = eye + dt * _weighted(row, slopes) if any(row) else eye
         slopes.append(generators[:, s] @ stage)
-    return eye + dt * _weighted(tableau.b, slopes)
+    return dt * _weighted(tableau.b, slopes)
 
 
 def _weighted(weights: Sequence[float], slopes: Sequence[Tensor]) -> Tensor:
@@ -47,11 +48,10 @@ def _weighted(weights: Sequence[float], slopes: Sequence[Tensor]) -> Tensor:
     return sum(w * k for w, k in zip(weights, slopes) if w != 0.0)
 
 
-def propagators(matrices: Tensor, outputs: Sequence[int]) -> Tensor:
-    """The products ``P_{i-1} ... P_0`` at the grid indices ``outputs``: ``(len(outputs), ..., n, n)``,
-    the matrix taking ``y`` at grid index 0 to ``y`` at each output (the identity at index 0)."""
-    eye = torch.eye(matrices.shape[-1], dtype=matrices.dtype, device=matrices.device)
-    cumulative = [eye.expand_as(matrices[0])]
-    for matrix in matrices:
-        cumulative.append(matrix @ cumulative[-1])
+def propagator_increments(increments: Tensor, outputs: Sequence[int]) -> Tensor:
+    """``P_{i-1} ... P_0 - I`` at the grid indices ``outputs``, from :func:`step_increments`:
+    ``(len(outputs), ..., n, n)``, so ``y_i = y_0 + D_i y_0`` (zero at index 0)."""
+    cumulative = [torch.zeros_like(increments[0])]
+    for step in increments:  # P Q - I = (P - I)(I + D) + D
+        cumulative.append(step + step @ cumulative[-1] + cumulative[-1])
     return torch.stack([cumulative[i] for i in outputs])

@@ -42,7 +42,8 @@ from physode.grids import as_times, subdivide
 from physode.problems.fitting.models.family import MAX_COUNT, Grid, ModelFamily
 from physode.problems.fitting.models.layers import (FieldOnly, SpectralLayer, StencilLayer, TimeConcat,
                                                     applied_symbol)
-from physode.steppers import ButcherTableau, get_method, propagators, stage_times, step_matrices
+from physode.steppers import (ButcherTableau, get_method, propagator_increments, stage_times,
+                              step_increments)
 from physode.variants import WeightSpec, get_variant, variant_block, variant_names
 
 LAYERS = ("spectral", "stencil")
@@ -229,10 +230,11 @@ class TrajectoryModel(nn.Module):
             weights = self.layer.weight[None]  # the same at every stage
         symbols = applied_symbol(self.layer.symbol(weights), self.layer.n_x)
         generators = symbols.expand(len(at_stages), *symbols.shape[1:]).unflatten(0, (-1, tableau.stages))
-        evolve = propagators(step_matrices(tableau, grid, generators), outputs)  # (T, modes, C, C)
-        spectrum = torch.fft.rfft(u0, dim=-1)
-        return torch.fft.irfft(torch.einsum("tmoi,bim->btom", evolve, spectrum.to(evolve.dtype)),
-                               n=self.layer.n_x, dim=-1)
+        change = propagator_increments(step_increments(tableau, grid, generators), outputs)  # (T, modes, C, C)
+        spectrum = torch.fft.rfft(u0, dim=-1).to(change.dtype)
+        # u0 plus the change, as the stage loop adds its steps: a field that stays put stays exactly u0.
+        moved = torch.fft.irfft(torch.einsum("tmoi,bim->btom", change, spectrum), n=self.layer.n_x, dim=-1)
+        return u0[:, None] + moved
 
     def weights_at(self, times: Sequence[float]) -> Tensor:
         """The layer's applied weights theta(t) at the stored ``times``, stacked on dim 0.
