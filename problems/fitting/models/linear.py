@@ -113,6 +113,7 @@ class ModelConfig(ModelFamily, family="linear"):
 
     @property
     def uses_multipliers(self) -> bool:
+        """Whether the model solves with the step matrices (else the stage loop)."""
         return self.solver == "multipliers" or (self.solver == "auto" and self.multipliers_apply)
 
     summary = "one linear layer (--layer), exact for linear PDEs, dozens of weights"
