@@ -226,11 +226,15 @@ class TrajectoryModel(nn.Module):
         tableau = self.block.method
         at_stages = stage_times(tableau, grid)
         if get_variant(self.config.variant).coupled:
-            (weights,) = self.block.weight_trajectory(at_stages, output_times=times).values()
-        else:
-            weights = self.layer.weight[None]  # the same at every stage
-        symbols = applied_symbol(self.layer.symbol(weights), self.layer.n_x)
-        generators = symbols.expand(len(at_stages), *symbols.shape[1:]).unflatten(0, (-1, tableau.stages))
+            # Each distinct time once (RK4's two midpoint stages, a step's end and the next one's start).
+            distinct = list(dict.fromkeys(at_stages))
+            (weights,) = self.block.weight_trajectory(distinct, output_times=times).values()
+            index = {t: i for i, t in enumerate(distinct)}
+            symbols = applied_symbol(self.layer.symbol(weights), self.layer.n_x)[[index[t] for t in at_stages]]
+        else:  # the same weights at every stage
+            symbols = applied_symbol(self.layer.symbol(self.layer.weight[None]), self.layer.n_x)
+            symbols = symbols.expand(len(at_stages), *symbols.shape[1:])
+        generators = symbols.unflatten(0, (-1, tableau.stages))
         change = propagator_increments(step_increments(tableau, grid, generators), outputs)  # (T, modes, C, C)
         spectrum = torch.fft.rfft(u0, dim=-1).to(change.dtype)
         # u0 plus the change, as the stage loop adds its steps: a field that stays put stays exactly u0.
