@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import platform
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    columns = ["variant", "batch", "stages (ms)", "multipliers (ms)", "speed-up", "max |difference| / max |u|"]
+    columns = ["variant", "batch", "stages (ms)", "multipliers (ms)", "speed-up", "max abs difference / max abs u"]
     lines = [f"# Linear family: step matrices vs stage loop ({platform.processor() or platform.machine()}, "
              f"1 thread, torch {torch.__version__}, median of {args.repeats} training steps)", "",
              *table_header(columns, right_aligned=columns[1:])]
@@ -68,6 +69,8 @@ def main() -> None:
         for batch in BATCHES:
             lines.append(table_row(measure(variant, batch, args.repeats)))
             print(lines[-1], flush=True)
+    lines += ["", "Load average (1, 5, 15 min) at the end: " + ", ".join(f"{v:.1f}" for v in os.getloadavg())
+              + f" on {os.cpu_count()} CPUs (a shared machine's load slows both columns alike)."]
     OUT.write_text("\n".join(lines) + "\n")
     print(f"wrote {OUT}")
 
