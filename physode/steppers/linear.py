@@ -50,8 +50,15 @@ def _weighted(weights: Sequence[float], slopes: Sequence[Tensor]) -> Tensor:
 
 def propagator_increments(increments: Tensor, outputs: Sequence[int]) -> Tensor:
     """``P_{i-1} ... P_0 - I`` at the grid indices ``outputs``, from :func:`step_increments`:
-    ``(len(outputs), ..., n, n)``, so ``y_i = y_0 + D_i y_0`` (zero at index 0)."""
-    cumulative = [torch.zeros_like(increments[0])]
-    for step in increments:  # P Q - I = (P - I)(I + D) + D
-        cumulative.append(step + step @ cumulative[-1] + cumulative[-1])
-    return torch.stack([cumulative[i] for i in outputs])
+    ``(len(outputs), ..., n, n)``, so ``y_i = y_0 + D_i y_0`` (zero at index 0).
+
+    A prefix scan (Hillis-Steele): ``log2(steps)`` batched products instead of one per step, the
+    per-step Python and autograd overhead being what a small field costs.
+    """
+    products = increments  # entry i: the product of the steps up to i, over a window doubling per pass
+    offset = 1
+    while offset < len(products):
+        later, earlier = products[offset:], products[:-offset]
+        products = torch.cat([products[:offset], later + earlier + later @ earlier])  # (I + L)(I + E) - I
+        offset *= 2
+    return torch.cat([torch.zeros_like(increments[:1]), products])[list(outputs)]
