@@ -39,13 +39,18 @@ def step_increments(tableau: ButcherTableau, grid: Sequence[float], generators: 
     slopes: list[Tensor] = []
     for s, row in enumerate(tableau.a):
         stage = eye + dt * _weighted(row, slopes) if any(row) else eye
-        slopes.append(generators[:, s] @ stage)
+        slopes.append(_product(generators[:, s], stage))
     return dt * _weighted(tableau.b, slopes)
 
 
 def _weighted(weights: Sequence[float], slopes: Sequence[Tensor]) -> Tensor:
     """``sum_i w_i K_i`` over the nonzero weights (as :func:`~physode.steppers.stepper.combine`)."""
     return sum(w * k for w, k in zip(weights, slopes) if w != 0.0)
+
+
+def _product(a: Tensor, b: Tensor) -> Tensor:
+    """``a @ b``; for 1 x 1 matrices (one field) the elementwise product, several times faster."""
+    return a * b if a.shape[-1] == 1 and b.shape[-2] == 1 else a @ b
 
 
 def propagator_increments(increments: Tensor, outputs: Sequence[int]) -> Tensor:
@@ -59,6 +64,7 @@ def propagator_increments(increments: Tensor, outputs: Sequence[int]) -> Tensor:
     offset = 1
     while offset < len(products):
         later, earlier = products[offset:], products[:-offset]
-        products = torch.cat([products[:offset], later + earlier + later @ earlier])  # (I + L)(I + E) - I
+        # (I + L)(I + E) - I: the later window after the earlier one
+        products = torch.cat([products[:offset], later + earlier + _product(later, earlier)])
         offset *= 2
     return torch.cat([torch.zeros_like(increments[:1]), products])[list(outputs)]
