@@ -108,8 +108,10 @@ def test_solver_choice_is_checked() -> None:
     assert ModelConfig(variant="anodev2").uses_multipliers
     assert not ModelConfig(variant="neuralode").uses_multipliers  # auto keeps its adjoint stage loop
     assert not ModelConfig(variant="anodev2", solver="stages").uses_multipliers
-    with pytest.raises(InputError, match="use --solver stages"):
+    with pytest.raises(InputError, match="takes time as an input.*use --solver stages"):
         ModelConfig(variant="neuralode", solver="multipliers")
+    with pytest.raises(InputError, match="not an explicit Runge-Kutta tableau"):
+        ModelConfig(method="ifrk4", solver="multipliers")
     with pytest.raises(InputError, match="unknown solver"):
         ModelConfig(solver="fast")
     assert "solver" not in ModelConfig().shaping_settings()  # a run resumes under either

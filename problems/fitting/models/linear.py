@@ -64,8 +64,8 @@ class ModelConfig(ModelFamily, family="linear"):
     in c(t) from 8.2e-2 to 2.6e-2 test nRMSE and a sinusoid from 3.1e-3 to 1.3e-2).
     ``basis``: galerkin's basis in time. ``solver``: ``"multipliers"`` (per-mode step matrices),
     ``"stages"`` (the stage loop, the reference) or ``"auto"``: multipliers wherever they are the
-    same model and gradient, i.e. every variant without time as an input (Neural ODE's adjoint
-    gradient is of the continuous problem, not of these steps) and an explicit Runge-Kutta method.
+    same model and gradient, i.e. every variant without time as an input and with a gradient of the
+    steps (not Neural ODE: time input, continuous adjoint) on an explicit Runge-Kutta method.
     It does not shape the model: a run resumes and evaluates under either.
     """
 
@@ -101,20 +101,26 @@ class ModelConfig(ModelFamily, family="linear"):
         get_method(self.method)  # an unknown method fails here, not mid-training
         if self.solver not in SOLVERS:
             raise InputError(f"unknown solver {self.solver!r}; choose one of {', '.join(SOLVERS)}")
-        if self.solver == "multipliers" and not self.multipliers_apply:
-            raise InputError(
-                f"solver 'multipliers' steps a field linear in u with an explicit Runge-Kutta method; variant "
-                f"{self.variant!r} with method {self.method!r} is not one: use --solver stages (or auto)")
+        if self.solver == "multipliers" and self.multipliers_refused:
+            raise InputError(f"--solver multipliers does not apply: {self.multipliers_refused}; "
+                             "use --solver stages (or auto, which picks the stage loop here)")
 
     @property
-    def multipliers_apply(self) -> bool:
-        """Whether the per-mode step matrices are this model's steps and gradients exactly."""
-        return not get_variant(self.variant).time_input and isinstance(get_method(self.method), ButcherTableau)
+    def multipliers_refused(self) -> str:
+        """Why the per-mode step matrices would not be this model's steps and gradients ('' if they are)."""
+        variant = get_variant(self.variant)
+        if variant.time_input:
+            return f"variant {self.variant!r} takes time as an input (f(t, u) is not linear in u)"
+        if variant.grad == "adjoint":
+            return f"variant {self.variant!r} trains on the continuous adjoint's gradient, not the steps'"
+        if not isinstance(get_method(self.method), ButcherTableau):
+            return f"method {self.method!r} is not an explicit Runge-Kutta tableau"
+        return ""
 
     @property
     def uses_multipliers(self) -> bool:
         """Whether the model solves with the step matrices (else the stage loop)."""
-        return self.solver == "multipliers" or (self.solver == "auto" and self.multipliers_apply)
+        return self.solver == "multipliers" or (self.solver == "auto" and not self.multipliers_refused)
 
     summary = "one linear layer (--layer), exact for linear PDEs, dozens of weights"
     options = {"--layer": "layer", "--width": "width", "--per-mode-reaction": "per_mode_reaction",
