@@ -19,10 +19,14 @@ linear part, Magnus for a time-dependent one) is one new module here. It must pr
 
 Register its name in :data:`METHODS` (``physode/steppers/methods.py``), which :func:`get_method`
 resolves, so that ``method="name"`` reaches blocks, ``odeint`` and ``physode fit``.
+
+For a field linear in ``y``, :mod:`physode.steppers.linear` turns a tableau's steps into matrices
+(the stability polynomial ``R(dt L)`` for a constant ``L``), the linear fitting family's fast path.
 """
 
 from physode.steppers.adaptive import AdaptiveSolution, StepSizeController, integrate_adaptive
 from physode.steppers.exponential import IFRK4, IntegratingFactorRK4, SemilinearField
+from physode.steppers.linear import propagator_increments, stage_times, step_increments
 from physode.steppers.methods import METHODS, get_method
 from physode.steppers.stepper import Stepper, TrialStep
 from physode.steppers.tableau import BOSH3, DOPRI5, EULER, HEUN, MIDPOINT, RK4, TABLEAUS, ButcherTableau
@@ -46,4 +50,7 @@ __all__ = [
     "TrialStep",
     "get_method",
     "integrate_adaptive",
+    "propagator_increments",
+    "stage_times",
+    "step_increments",
 ]

@@ -103,6 +103,20 @@ class StencilLayer(nn.Module):
         return (phase[:, None, None] * self.kernel(weight)[..., None, :, :, :]).sum(-1)
 
 
+def applied_symbol(symbol: Tensor, n_x: int) -> Tensor:
+    """The symbol a layer applies to real fields: real at the modes that are their own conjugate.
+
+    A real field's mode 0 (and ``n_x / 2``, ``n_x`` even) is real, and the inverse real FFT keeps
+    only the real part there, so the imaginary part of the spectral layer's multiplier at those
+    modes has no effect (and the stencil's is round-off of ``sin(pi j)``).
+    """
+    self_conjugate = torch.zeros(symbol.shape[-3], dtype=torch.bool, device=symbol.device)
+    self_conjugate[0] = True
+    if n_x % 2 == 0 and symbol.shape[-3] == n_x // 2 + 1:
+        self_conjugate[-1] = True
+    return torch.complex(symbol.real, symbol.imag.masked_fill(self_conjugate[:, None, None], 0.0))
+
+
 class FieldOnly(nn.Module):
     """``f(u)``: the layer applied to the fields ``(batch, C, Nx)``."""
 

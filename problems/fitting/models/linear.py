@@ -15,6 +15,12 @@ described by its Fourier symbol:
   wavenumbers (dispersion error ~ ``(k dx)^(K-1)``).
 
 Variants (same layer, different time dependence of its weights): :mod:`physode.variants`.
+
+Being linear and diagonal in Fourier space, the field's Runge-Kutta steps are matrices per mode
+(:mod:`physode.steppers.linear`): ``solver="multipliers"`` transforms ``u(t0)`` once, multiplies
+each mode by the products of the step matrices and transforms the outputs back, the same discrete
+model and gradients as the stage loop (``solver="stages"``, the block's own solve) without an FFT
+round trip per stage.
 """
 
 from __future__ import annotations
@@ -32,12 +38,16 @@ from torch import Tensor, nn
 from physode.errors import InputError
 from physode.cli_types import positive_int
 from physode.evolution.galerkin import BASES
+from physode.grids import as_times, subdivide
 from physode.problems.fitting.models.family import MAX_COUNT, Grid, ModelFamily
-from physode.problems.fitting.models.layers import FieldOnly, SpectralLayer, StencilLayer, TimeConcat
-from physode.steppers import get_method
+from physode.problems.fitting.models.layers import (FieldOnly, SpectralLayer, StencilLayer, TimeConcat,
+                                                    applied_symbol)
+from physode.steppers import (ButcherTableau, get_method, propagator_increments, stage_times,
+                              step_increments)
 from physode.variants import WeightSpec, get_variant, variant_block, variant_names
 
 LAYERS = ("spectral", "stencil")
+SOLVERS = ("auto", "multipliers", "stages")
 
 
 @dataclass(frozen=True)
@@ -52,7 +62,11 @@ class ModelConfig(ModelFamily, family="linear"):
     and two oscillators at pi and 2 pi: the read-out starts from a Fourier bank over a full turn. A
     larger latent buys shapes at the cost of conditioning (transport benchmark: 9 takes a tanh switch
     in c(t) from 8.2e-2 to 2.6e-2 test nRMSE and a sinusoid from 3.1e-3 to 1.3e-2).
-    ``basis``: galerkin's basis in time.
+    ``basis``: galerkin's basis in time. ``solver``: ``"multipliers"`` (per-mode step matrices),
+    ``"stages"`` (the stage loop, the reference) or ``"auto"``: multipliers wherever they are the
+    same model and gradient, i.e. every variant without time as an input and with a gradient of the
+    steps (not Neural ODE: time input, continuous adjoint) on an explicit Runge-Kutta method.
+    It does not shape the model: a run resumes and evaluates under either.
     """
 
     variant: str = "anodev2"
@@ -66,6 +80,7 @@ class ModelConfig(ModelFamily, family="linear"):
     latent: int = 5
     basis: str = "fourier"
     init_scale: float = 0.01
+    solver: str = "auto"
 
     def __post_init__(self) -> None:
         get_variant(self.variant)  # an unknown name fails here
@@ -84,12 +99,32 @@ class ModelConfig(ModelFamily, family="linear"):
         if self.basis not in BASES:
             raise InputError(f"unknown basis {self.basis!r}; choose one of {', '.join(BASES)}")
         get_method(self.method)  # an unknown method fails here, not mid-training
+        if self.solver not in SOLVERS:
+            raise InputError(f"unknown solver {self.solver!r}; choose one of {', '.join(SOLVERS)}")
+        if self.solver == "multipliers" and self.multipliers_refused:
+            raise InputError(f"--solver multipliers does not apply: {self.multipliers_refused}; "
+                             "use --solver stages (or auto, which picks the stage loop here)")
 
+    @property
+    def multipliers_refused(self) -> str:
+        """Why the per-mode step matrices would not be this model's steps and gradients ('' if they are)."""
+        variant = get_variant(self.variant)
+        if variant.time_input:
+            return f"variant {self.variant!r} takes time as an input (f(t, u) is not linear in u)"
+        if variant.grad == "adjoint":
+            return f"variant {self.variant!r} trains on the continuous adjoint's gradient, not the steps'"
+        if not isinstance(get_method(self.method), ButcherTableau):
+            return f"method {self.method!r} is not an explicit Runge-Kutta tableau"
+        return ""
 
+    @property
+    def uses_multipliers(self) -> bool:
+        """Whether the model solves with the step matrices (else the stage loop)."""
+        return self.solver == "multipliers" or (self.solver == "auto" and not self.multipliers_refused)
 
     summary = "one linear layer (--layer), exact for linear PDEs, dozens of weights"
     options = {"--layer": "layer", "--width": "width", "--per-mode-reaction": "per_mode_reaction",
-               "--latent": "latent", "--basis": "basis"}
+               "--latent": "latent", "--basis": "basis", "--solver": "solver"}
 
     def build(self, grid: Grid, channels: int = 1) -> TrajectoryModel:
         return TrajectoryModel(self, grid, channels)
@@ -102,6 +137,7 @@ class ModelConfig(ModelFamily, family="linear"):
         ``width``) are left out, so that a changed default of one does not refuse a resume."""
         ignored = {name for variant in variant_names() for name in get_variant(variant).settings}
         ignored -= set(get_variant(self.variant).settings)
+        ignored.add("solver")  # the same model either way
         if self.layer != "stencil":
             ignored.add("width")
         return {name: value for name, value in dataclasses.asdict(self).items() if name not in ignored}
@@ -121,11 +157,15 @@ class ModelConfig(ModelFamily, family="linear"):
                            help=f"anodev2-latent: latent dimension m (galerkin: as many parameters; "
                                 f"default: {defaults.latent})")
         group.add_argument("--basis", choices=BASES, help=f"galerkin: basis in t (default: {defaults.basis})")
+        group.add_argument("--solver", choices=SOLVERS,
+                           help="multipliers: each Runge-Kutta step as one matrix per Fourier mode; stages: the "
+                                "stage loop (the reference); auto: multipliers except for neuralode "
+                                f"(default: {defaults.solver})")
 
     @classmethod
     def from_options(cls, args: argparse.Namespace) -> ModelConfig:
         given = {"layer": args.layer, "modes": args.modes, "width": args.width, "latent": args.latent,
-                 "basis": args.basis}
+                 "basis": args.basis, "solver": args.solver}
         return cls(variant=args.variant, steps_per_interval=args.steps_per_interval, method=args.method,
                    hidden=args.hidden, per_mode_reaction=args.per_mode_reaction,
                    **{k: v for k, v in given.items() if v is not None})
@@ -180,8 +220,32 @@ class TrajectoryModel(nn.Module):
         single = u0.ndim == 2
         if u0.ndim not in (2, 3) or (1 if single else u0.shape[1]) != self.channels:
             raise InputError(f"the model takes {self.channels} channel(s) (batch, C, Nx); got {tuple(u0.shape)}")
-        path = self.block(u0[:, None] if single else u0, times=times).transpose(0, 1)
+        u0 = u0[:, None] if single else u0
+        path = (self._multiplier_solve(u0, times) if self.config.uses_multipliers
+                else self.block(u0, times=times).transpose(0, 1))
         return path[:, :, 0] if single else path
+
+    def _multiplier_solve(self, u0: Tensor, times: Sequence[float]) -> Tensor:
+        """``(batch, len(times), C, Nx)``: the block's Runge-Kutta solve as step matrices per mode."""
+        times = as_times(times, name="times")
+        grid, outputs = subdivide(times, self.config.steps_per_interval)
+        tableau = self.block.method
+        at_stages = stage_times(tableau, grid)
+        if get_variant(self.config.variant).coupled:
+            # Each distinct time once (RK4's two midpoint stages, a step's end and the next one's start).
+            distinct = list(dict.fromkeys(at_stages))
+            (weights,) = self.block.weight_trajectory(distinct, output_times=times).values()
+            index = {t: i for i, t in enumerate(distinct)}
+            symbols = applied_symbol(self.layer.symbol(weights), self.layer.n_x)[[index[t] for t in at_stages]]
+        else:  # the same weights at every stage
+            symbols = applied_symbol(self.layer.symbol(self.layer.weight[None]), self.layer.n_x)
+            symbols = symbols.expand(len(at_stages), *symbols.shape[1:])
+        generators = symbols.unflatten(0, (-1, tableau.stages))
+        change = propagator_increments(step_increments(tableau, grid, generators), outputs)  # (T, modes, C, C)
+        spectrum = torch.fft.rfft(u0, dim=-1).to(change.dtype)
+        # u0 plus the change, as the stage loop adds its steps: a field that stays put stays exactly u0.
+        moved = torch.fft.irfft(torch.einsum("tmoi,bim->btom", change, spectrum), n=self.layer.n_x, dim=-1)
+        return u0[:, None] + moved
 
     def weights_at(self, times: Sequence[float]) -> Tensor:
         """The layer's applied weights theta(t) at the stored ``times``, stacked on dim 0.
