@@ -9,10 +9,13 @@ and a tool see every import.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
+from typing import Any
 
 from physode.cli_types import ArgumentParser
 from physode.errors import InputError, RunError, is_out_of_memory, one_line, os_error_message
@@ -47,6 +50,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _runtime_warnings_held() -> Iterator[Callable[[], None]]:
+    """Hold back RuntimeWarnings (NumPy's overflow and invalid-value notes) until the command ends.
+
+    They precede the NaN or overflow that a check then reports in its one-line error, so a failed
+    command drops them; a command that succeeds shows them when it calls the function yielded.
+    Other warnings (physode's own notes on the data) are shown at once.
+    """
+    held: list[tuple[Any, ...]] = []
+    with warnings.catch_warnings():
+        show = warnings.showwarning
+
+        def hold(message: Warning | str, category: type[Warning], *where: Any) -> None:
+            if issubclass(category, RuntimeWarning):
+                held.append((message, category, *where))
+            else:
+                show(message, category, *where)
+
+        warnings.showwarning = hold
+        yield lambda: [show(*warning) for warning in held]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -66,7 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # directory, a full disk). Ctrl-C is one line too: every write in flight was rolled back as the
     # stack unwound, and a run directory keeps its last checkpoint.
     try:
-        return int(args.func(args) or 0)
+        with _runtime_warnings_held() as shown_if_done:
+            code = int(args.func(args) or 0)
+            shown_if_done()
+            return code
     except (InputError, RunError) as err:
         message = str(err)
     except OSError as err:
