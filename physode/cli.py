@@ -68,8 +68,12 @@ def _runtime_warnings_held() -> Iterator[Callable[[], None]]:
             else:
                 show(message, category, *where)
 
+        def show_held() -> None:
+            for warning in held:
+                show(*warning)
+
         warnings.showwarning = hold
-        yield lambda: [show(*warning) for warning in held]
+        yield show_held
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"physode {args.command}: error: {one_line(message, limit=2000)} (--debug shows the traceback)",
           file=sys.stderr)
     return 2
+
 
 if __name__ == "__main__":
     sys.exit(main())

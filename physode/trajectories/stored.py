@@ -77,8 +77,8 @@ class CheckedFile:
             self.file = h5py.File(self.path, "r")
         except OSError as err:
             if err.errno in (errno.EAGAIN, errno.EACCES) and "lock" in str(err):
-                raise InputError(f"{self.path} is locked by a process writing it (HDF5 file locking); wait "
-                                 "for it to finish, or set HDF5_USE_FILE_LOCKING=FALSE if nothing writes it") from None
+                raise InputError(f"{self.path} is locked by a process writing it (HDF5 file locking); wait for "
+                                 "it to finish, or set HDF5_USE_FILE_LOCKING=FALSE if nothing writes it") from None
             raise InputError(
                 f"{self.path}: not an HDF5 file ({one_line(err, 200)}); trajectory files are written by "
                 "physode.trajectories.write_trajectories or `physode simulate`"
