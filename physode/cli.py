@@ -9,13 +9,16 @@ and a tool see every import.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
+from typing import Any
 
 from physode.cli_types import ArgumentParser
-from physode.errors import InputError, RunError, one_line, os_error_message
+from physode.errors import InputError, RunError, is_out_of_memory, one_line, os_error_message
 from physode.plugins import load_plugins
 from physode.problems.cifar10 import cli as cifar10_cli
 from physode.problems.pde import cli as pde_cli
@@ -24,6 +27,10 @@ from physode.version import __version__
 
 DEBUG_ENV = "PHYSODE_DEBUG"
 """Environment variable that, set to 1, shows tracebacks like ``--debug``."""
+
+OUT_OF_MEMORY = "out of memory; lower the sizes asked for (samples, grid points, widths, modes, blocks, batch size)"
+INTERRUPTED = 130
+"""Exit status after Ctrl-C: 128 + SIGINT, as a shell reports a process killed by it."""
 
 # Modules that register sub-commands, in the order `physode --help` lists them.
 COMMANDS: tuple[ModuleType, ...] = (pde_cli, cifar10_cli, fitting_cli)
@@ -45,6 +52,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _runtime_warnings_held() -> Iterator[Callable[[], None]]:
+    """Hold back RuntimeWarnings (NumPy's overflow and invalid-value notes) until the command ends.
+
+    They precede the NaN or overflow that a check then reports in its one-line error, so a failed
+    command drops them; a command that succeeds shows them when it calls the function yielded.
+    Other warnings (physode's own notes on the data) are shown at once.
+    """
+    held: list[tuple[Any, ...]] = []
+    with warnings.catch_warnings():
+        show = warnings.showwarning
+
+        def hold(message: Warning | str, category: type[Warning], *where: Any) -> None:
+            if issubclass(category, RuntimeWarning):
+                held.append((message, category, *where))
+            else:
+                show(message, category, *where)
+
+        def show_held() -> None:
+            for warning in held:
+                show(*warning)
+
+        warnings.showwarning = hold
+        yield show_held
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -61,16 +94,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Anything a user can fix is one line, no traceback: bad input (InputError, which covers
     # malformed checkpoints and data files), a run that could not finish (RunError: a diverged
     # training, a failed solve), and what the operating system refused (a missing or unwritable
-    # directory, a full disk).
+    # directory, a full disk). Ctrl-C is one line too: every write in flight was rolled back as the
+    # stack unwound, and a run directory keeps its last checkpoint.
     try:
-        return int(args.func(args) or 0)
+        with _runtime_warnings_held() as shown_if_done:
+            code = int(args.func(args) or 0)
+            shown_if_done()
+            return code
     except (InputError, RunError) as err:
-        message = one_line(err, limit=2000)
+        message = str(err)
     except OSError as err:
         message = os_error_message(err)
     except MemoryError:
-        message = "out of memory; lower the sizes asked for (samples, grid points, batch size)"
-    print(f"physode {args.command}: error: {message} (--debug shows the traceback)", file=sys.stderr)
+        message = OUT_OF_MEMORY
+    except RuntimeError as err:  # torch reports a failed allocation as a RuntimeError
+        if not is_out_of_memory(err):
+            raise
+        message = f"{OUT_OF_MEMORY} ({one_line(err, 200)})"
+    except KeyboardInterrupt:
+        print(f"physode {args.command}: interrupted; nothing half-written was kept (a run directory keeps its "
+              "last checkpoint)", file=sys.stderr)
+        return INTERRUPTED
+    # one_line: a path with a newline in it must not split the message.
+    print(f"physode {args.command}: error: {one_line(message, limit=2000)} (--debug shows the traceback)",
+          file=sys.stderr)
     return 2
 
 

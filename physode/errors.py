@@ -67,3 +67,13 @@ def os_error_message(err: OSError) -> str:
         where = f"{err.filename}" + (f" -> {err.filename2}" if err.filename2 is not None else "") + ": "
     fix = _OS_FIXES.get(err.errno)
     return f"{where}{reason}" + (f"; {fix}" if fix else "")
+
+
+# How torch words a failed allocation: CPU (DefaultCPUAllocator), CUDA and other accelerators.
+_OUT_OF_MEMORY_MARKS = ("can't allocate memory", "out of memory")
+
+
+def is_out_of_memory(err: BaseException) -> bool:
+    """True if ``err`` is torch's report of an allocation it could not make (a ``RuntimeError``, or
+    ``torch.OutOfMemoryError`` on CUDA), which a command reports like a ``MemoryError``."""
+    return isinstance(err, RuntimeError) and any(mark in str(err) for mark in _OUT_OF_MEMORY_MARKS)

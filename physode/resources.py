@@ -1,13 +1,22 @@
-"""Memory a command may still use, so oversized requests fail before they allocate anything.
+"""Memory and disk space a command may still use, so oversized requests fail before they start.
 
 Asking for 10^8 samples should be one error at the start, not a MemoryError traceback (or the OOM
 killer) minutes later. :func:`check_memory` compares what an operation will allocate with what
 this process can get: the kernel's available memory, lowered by the container's cgroup limit.
+:func:`model_bytes` sizes a model before it is built, for such a check. :func:`check_disk_space`
+does the same for a file about to be written: HDF5 cannot recover from a full disk (closing the
+file fails and the process dies of a segmentation fault), so a writer checks its size bound first.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
+
+import torch
+from torch import nn
 
 from physode.errors import InputError
 
@@ -67,3 +76,33 @@ def check_memory(nbytes: int, what: str, fix: str) -> None:
     if available is not None and nbytes > available:
         raise InputError(f"{what} needs {format_bytes(nbytes)} of memory but {format_bytes(available)} is "
                          f"available; {fix}")
+
+
+def check_disk_space(path: str | os.PathLike[str], nbytes: int, fix: str) -> None:
+    """Raise :class:`InputError` if writing at most ``nbytes`` to ``path`` would not fit on its disk.
+
+    ``fix`` tells the user what to change, e.g. ``"lower --samples or choose another --out"``.
+    """
+    directory = Path(path).absolute().parent
+    while not directory.exists() and directory != directory.parent:  # it will be created
+        directory = directory.parent
+    try:
+        free = shutil.disk_usage(directory).free
+    except OSError:  # the write itself will report what is wrong with the directory
+        return
+    if nbytes > free:
+        raise InputError(f"writing {path} needs up to {format_bytes(nbytes)} of disk space but {format_bytes(free)} "
+                         f"is free in {directory}; {fix}")
+
+
+def model_bytes(build: Callable[[], nn.Module], dtype: torch.dtype = torch.float32) -> int:
+    """Bytes of the parameters and buffers ``build()`` makes, stored as ``dtype``, without allocating them.
+
+    The model is built on PyTorch's meta device (shapes only, no memory, no random numbers drawn),
+    so ``--hidden-channels 1000000`` is priced before a single weight exists. A trainer checks
+    e.g. ``check_memory(4 * model_bytes(build), ...)``: weights, gradients and Adam's two moments.
+    """
+    with torch.device("meta"):
+        model = build()
+    tensors = [*model.parameters(), *model.buffers()]
+    return sum(t.numel() * (dtype.itemsize if t.is_floating_point() else t.element_size()) for t in tensors)

@@ -1,5 +1,9 @@
 """Hostile input, table-driven: every bad input to simulate, fit, evaluate, plot and train fails cleanly.
 
+The rows after "# issue 31" are the failures of issue 31's hostile-input sweep that a table can
+hold; the others (run directories, races, signals, full disks, damaged files) are in
+tests/test_faults.py.
+
 Each case runs ``physode.cli.main`` in-process on a shared folder of real files (a trajectory
 file, a fitted run, CIFAR-10-layout batches, junk) and must give a non-zero exit code, exactly one
 line on stderr, no traceback, and leave every file that was there byte-identical: the folder is
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import shutil
 from pathlib import Path
 
 import h5py
@@ -24,7 +29,7 @@ from physode.problems.pde import simulate_transport_to_file
 from physode.problems.fitting.fit import fit
 from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.models import ModelConfig
-from physode.training import save_checkpoint
+from physode.training import load_checkpoint, save_checkpoint
 from physode.training.lock import LOCK_FILE
 
 MARKER = "code-ran"
@@ -68,6 +73,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _cifar_layout(w / "small" / FOLDER, {b"labels": [i % 10 for i in range(20)],
                                           b"data": rng.integers(0, 256, size=(20, 3072), dtype=np.uint8)})
     _cifar_layout(w / "evil" / FOLDER, {b"labels": [0], b"data": _RunsCode()})
+    images = rng.integers(0, 256, size=(20, 3072), dtype=np.uint8)
+    for name, labels in (("int", 7), ("nan", [0.0, float("nan")] * 10), ("bytes", b"0123456789" * 2)):
+        _cifar_layout(w / f"labels-{name}" / FOLDER, {b"labels": labels, b"data": images})
+    shutil.copytree(w / "run", w / "run-edited")  # a checkpoint edited, then re-hashed so it loads
+    state = load_checkpoint(w / "run-edited" / "checkpoint.pt")
+    save_checkpoint(w / "run-edited" / "checkpoint.pt", {**state, "epoch": -5})
     return w
 
 
@@ -185,6 +196,34 @@ CASES: dict[str, tuple[list[str], str]] = {
     "train doctored batches": ([*TRAIN[:3], "{w}/evil", *TRAIN[4:]], "names posix.system"),
     "train run dir is a file": ([*TRAIN[:5], "{w}/junk.txt", *TRAIN[6:]], "is a file"),
     "train into a pde1d run": ([*TRAIN[:5], "{w}/run", *TRAIN[6:], "--resume"], "not CIFAR-10"),
+    # issue 31
+    "simulate burgers dt 1e-300": ([*SIM[:1], "burgers", *SIM[2:], "--dt", "1e-300"], "more than 1e+07"),
+    "simulate burgers dt 1e-17": ([*SIM[:1], "burgers", *SIM[2:], "--dt", "1e-17"], "raise --dt"),
+    "simulate burgers t-final 1e300": ([*SIM[:1], "burgers", *SIM[2:], "--t-final", "1e300"], "lower --t-final"),
+    "simulate wave dt 1e-300": ([*SIM[:1], "wave", *SIM[2:], "--dt", "1e-300"], "more than 1e+07"),
+    "simulate allen-cahn epsilon 1e300": ([*SIM[:1], "allen-cahn", *SIM[2:], "--epsilon", "1e300"],
+                                          "lower --epsilon"),
+    "simulate t-final 1e300 without numpy warnings": ([*SIM, "--t-final", "1e300"], "is NaN or infinite"),
+    "simulate burgers length 1e-300 without warnings": ([*SIM[:1], "burgers", *SIM[2:], "--length", "1e-300"],
+                                                        "raise --dt"),
+    "simulate newline in a long name": ([*SIM[:-2], "--out", "{w}/" + "x\n" * 150 + ".h5"], "File name too long"),
+    "fit a directory as data": (["fit", "{w}/run", *FIT[2:]], "is a directory"),
+    "fit a device as data": (["fit", "/dev/null", *FIT[2:]], "is a character device"),
+    "fit device meta": ([*FIT[:-1], "meta"], "not one physode trains on"),
+    "fit device hpu": ([*FIT[:-1], "hpu"], "not one physode trains on"),
+    "fit hidden channels 1000000": ([*FIT, "--model", "fourier", "--hidden-channels", "1000000"],
+                                    "Adam's moments needs"),
+    "fit modes 1000000": ([*FIT, "--model", "fourier", "--modes", "1000000"], "Adam's moments needs"),
+    "fit blocks 1000000": ([*FIT, "--model", "fourier", "--blocks", "1000000"], "<= 1000"),
+    "fit latent 1000000": ([*FIT, "--variant", "anodev2-latent", "--latent", "1000000"], "<= 1000"),
+    "fit resume an edited epoch -5": ([*FIT[:2], "--out", "{w}/run-edited", *FIT[4:], "--batch-size", "4",
+                                       "--resume"], "records epoch -5"),
+    "train device meta": ([*TRAIN[:10], "meta", *TRAIN[11:]], "not one physode trains on"),
+    "train labels an int": ([*TRAIN[:3], "{w}/labels-int", *TRAIN[4:]], "expected a list of integers"),
+    "train NaN among labels": ([*TRAIN[:3], "{w}/labels-nan", *TRAIN[4:]], "labels of type float64"),
+    "train bytes labels": ([*TRAIN[:3], "{w}/labels-bytes", *TRAIN[4:]], "expected a list of integers"),
+    "plot-kernel 1000000 kernels": (["plot-kernel", "cifar10", "--arch", "alexnet", "--kernels", "1000000", "--out",
+                                     "{w}/k.png"], "<= 50"),
 }
 
 

@@ -16,7 +16,7 @@ import pytest
 from physode.errors import InputError
 from physode.io import atomic_write_text
 from physode.io.atomic import atomic_path, sweep_stale_temporaries
-from physode.io.fingerprint import BLOCK_BYTES, FULL_HASH_BYTES, SAMPLE_BLOCKS, file_fingerprint
+from physode.io.fingerprint import BLOCK_BYTES, file_fingerprint
 from physode.io.outputs import check_output, check_run_dir
 
 # Writers are forked from this process (physode already imported) so the test takes no start-up time.
@@ -132,8 +132,10 @@ def test_check_output_refuses_an_unwritable_directory(tmp_path: Path) -> None:
         check_output(locked / "sub" / "out.json")
 
 
-@pytest.mark.parametrize("size", [1000, FULL_HASH_BYTES + 3 * BLOCK_BYTES])
+@pytest.mark.parametrize("size", [1000, 79 * 2**20])
 def test_fingerprint_follows_content_not_path_or_time(tmp_path: Path, size: int) -> None:
+    """Every byte counts: 79 MiB is the hostile sweep's file, whose byte 1 MiB + 12345 a sampled
+    fingerprint (the first and 63 more evenly spaced MiB) never read."""
     # Two equal files of zeros (sparse, so the large case writes nothing to disk).
     a, b = tmp_path / "a", tmp_path / "b"
     for path in (a, b):
@@ -141,7 +143,7 @@ def test_fingerprint_follows_content_not_path_or_time(tmp_path: Path, size: int)
             handle.truncate(size)
     os.utime(b, (0, 0))
     assert file_fingerprint(a) == file_fingerprint(b)
-    middle = size // 2 if size <= FULL_HASH_BYTES else (size - BLOCK_BYTES) * (SAMPLE_BLOCKS // 2) // (SAMPLE_BLOCKS - 1)
+    middle = min(size // 2, BLOCK_BYTES + 12345)
     with open(b, "r+b") as handle:
         for position in (0, middle, size - 1):
             os.pwrite(handle.fileno(), b"\1", position)

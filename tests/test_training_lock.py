@@ -64,6 +64,7 @@ def test_run_dir_that_is_a_file_is_one_input_error(tmp_path: Path) -> None:
 def test_rank_zero_lock_locks_only_on_rank_zero(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with rank_zero_lock(tmp_path / "run", command="rank 0") as lock:
         assert lock is not None and lock.held
+        monkeypatch.setenv("WORLD_SIZE", "2")  # torchrun sets both: a RANK alone is below a world of 1
         monkeypatch.setenv("RANK", "1")  # another rank of the same run shares the directory
         with rank_zero_lock(tmp_path / "run") as other:
             assert other is None

@@ -10,12 +10,16 @@ temporary file outlives its write either:
 * SIGKILL cannot be caught, so the next write to the same path sweeps the temporaries of writers
   that are no longer alive. Temporary names carry the writer's pid for that:
   ``.NAME.<pid>.<random>.tmp`` beside ``NAME``.
+
+Unless asked to replace, the file is published without replacing one that appeared meanwhile (a
+second command writing the same new path), and a full disk names the file being written.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import os
 import re
 import signal
@@ -25,12 +29,18 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from physode.errors import RunError
+
 # Temporary files being written by this process; removed by the signal handler and at exit.
 _IN_FLIGHT: set[Path] = set()
 # Signals whose default action ends the process without unwinding the stack.
 _FATAL_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 # The handlers ours replaced, restored when the last write in flight finishes.
 _PREVIOUS_HANDLERS: dict[int, Any] = {}
+# Write failures that concern the file being written, whatever library reported them without its name.
+_SPACE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+# What a file system without hard links answers os.link with.
+_NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS)
 
 
 def _remove_in_flight() -> None:
@@ -118,13 +128,42 @@ def sweep_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
     return removed
 
 
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
+def _appeared(final: Path) -> RunError:
+    return RunError(f"output {final} was created by another process while this one ran; nothing was "
+                    "replaced: choose another path, or pass --overwrite to replace it")
 
-    The temporary file lives in the same directory so the final ``os.replace`` is atomic on POSIX.
-    On any exception, and on SIGTERM or SIGHUP, the temporary file is removed and ``path`` is left
-    untouched; temporaries of dead writers of ``path`` are swept first.
+
+def _publish(tmp: Path, final: Path, replace: bool) -> None:
+    """Move the finished ``tmp`` to ``final``; without ``replace``, never over a file that exists."""
+    if replace:
+        os.replace(tmp, final)
+        return
+    try:  # a hard link fails atomically if final exists: of two writers, the second is refused
+        os.link(tmp, final)
+    except FileExistsError:
+        raise _appeared(final) from None
+    except OSError as err:
+        if err.errno not in _NO_LINKS:
+            raise
+        # No hard links here: claim the name exclusively, then move the content onto the claim.
+        try:
+            os.close(os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            raise _appeared(final) from None
+        os.replace(tmp, final)
+        return
+    tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], *, replace: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds.
+
+    The temporary file lives in the same directory so the final move is atomic on POSIX. With
+    ``replace`` false, a file that appeared at ``path`` while the block ran is kept and a
+    :class:`~physode.errors.RunError` raised instead. On any exception, and on SIGTERM or SIGHUP,
+    the temporary file is removed and ``path`` is left untouched; temporaries of dead writers of
+    ``path`` are swept first. A full disk is reported as an :class:`OSError` naming ``path``.
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -143,7 +182,13 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as handle:  # flush to disk before the rename makes it visible
             os.fsync(handle.fileno())
-        os.replace(tmp, final)
+        _publish(tmp, final, replace)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        # HDF5 and torch report a full disk without a file name, or with the temporary's.
+        if err.errno in _SPACE_ERRORS and err.filename in (None, str(tmp)):
+            raise OSError(err.errno, os.strerror(err.errno), str(final)) from err
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -1,7 +1,9 @@
 """Multi-process data parallel set-up shared by every problem (launched with ``torchrun``).
 
 ``torchrun`` sets ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``; without them everything runs as a
-single process and no process group is created. NCCL is used on CUDA, gloo otherwise.
+single process and no process group is created. NCCL is used on CUDA, gloo otherwise. Values no
+launcher sets (``WORLD_SIZE=0``, a rank outside the world) are refused before any process group is
+joined: a rank that does not exist would wait for its peers forever.
 """
 
 from __future__ import annotations
@@ -35,26 +37,66 @@ class DistContext:
         return self.world_size > 1
 
 
+@dataclass(frozen=True)
+class LaunchEnvironment:
+    """What ``torchrun`` told this process: ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``, checked."""
+
+    rank: int
+    world_size: int
+    local_rank: int
+
+
+def _env_int(name: str, default: int, low: int, high: int | None = None) -> int:
+    text = os.environ.get(name, str(default))
+    try:
+        value = int(text.strip(), 10)
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        wanted = f"an integer >= {low}" + (f" and <= {high}" if high is not None else "")
+        raise InputError(f"environment variable {name}={text!r} is not {wanted}; unset it to run one process, "
+                         "or launch with torchrun")
+    return value
+
+
+def launch_environment() -> LaunchEnvironment:
+    """``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK`` (defaults 0, 1, 0); an :class:`InputError` if malformed
+    or if ``RANK`` is not below ``WORLD_SIZE``."""
+    world_size = _env_int("WORLD_SIZE", 1, 1)
+    return LaunchEnvironment(rank=_env_int("RANK", 0, 0, world_size - 1), world_size=world_size,
+                             local_rank=_env_int("LOCAL_RANK", 0, 0))
+
+
+# Device types a model here trains on; torch.device also accepts meta, hpu, xla ..., which fail later.
+_TRAINING_DEVICES = ("cpu", "cuda")
+
+
 def resolve_device(name: str) -> torch.device:
-    """``"auto"`` picks CUDA when present; an unavailable device is an :class:`InputError`."""
+    """``"auto"`` picks CUDA when present; an unknown or unavailable device is an :class:`InputError`."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         device = torch.device(name)
     except RuntimeError as err:
         raise InputError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from err
+    if device.type not in _TRAINING_DEVICES:
+        raise InputError(f"device {name!r} is not one physode trains on; use auto, cpu, cuda or cuda:N")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise InputError(f"device {name!r} requested but CUDA is not available; use --device cpu")
+    if device.index is not None and device.type == "cuda" and device.index >= torch.cuda.device_count():
+        raise InputError(f"device {name!r} requested but there are {torch.cuda.device_count()} CUDA devices; "
+                         "use cuda:0 .. cuda:N-1")
     return device
 
 
 def init_distributed(device: str = "auto") -> DistContext:
     """Join the ``torchrun`` process group if there is one; each rank takes CUDA device LOCAL_RANK."""
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    launch = launch_environment()
+    world_size = launch.world_size
     target = resolve_device(device)
     if world_size == 1:
         return DistContext(0, 1, target)
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    local_rank = launch.local_rank
     if target.type == "cuda":
         target = torch.device("cuda", local_rank)
         torch.cuda.set_device(target)

@@ -16,6 +16,7 @@ from typing import Any
 
 from physode.errors import InputError
 from physode.io.atomic import atomic_write_text
+from physode.io.outputs import check_input_file
 
 
 def _finite_or_null(value: Any) -> Any:
@@ -75,7 +76,7 @@ class MetricsWriter:
 
     def __init__(self, path: str | os.PathLike[str], keep_through: int | None = None, key: str = "epoch"):
         self.path = Path(path)
-        records = read_metrics(self.path) if self.path.exists() else []
+        records = read_metrics(self.path) if os.path.lexists(self.path) else []
         if keep_through is None:
             records = []
         else:
@@ -91,10 +92,13 @@ class MetricsWriter:
 
 
 def read_metrics(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """All records of a JSON-lines file; a torn last line (killed mid-write) is ignored."""
+    """All records of a JSON-lines file; a torn last line (killed mid-write) is ignored.
+
+    Anything but a regular file (a FIFO would block the read forever) is an :class:`InputError`.
+    """
     records = []
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = check_input_file(path).read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{path} is not a JSON-lines metrics file (it is binary); pass a run's "
                          "metrics.jsonl or its run directory") from None

@@ -62,6 +62,10 @@ def resume_state(
     schema = dict(required) if isinstance(required, Mapping) else dict.fromkeys(required, object)
     state = load_checkpoint(path, required={"format": str, "config": dict, **schema})
     check_format(state, format, path, what, "choose a new --out")
+    # The hash proves the file intact, not that physode wrote it: a re-hashed edit can hold anything.
+    if isinstance(state.get("epoch"), int) and state["epoch"] < 0:
+        raise InputError(f"{path} records epoch {state['epoch']}, which no run reaches (it was edited); "
+                         "resume from an intact checkpoint or start a new --out")
     stored = state["config"]
     differs = [f"{key}={stored.get(key)!r} (now {value!r})" for key, value in config.items()
                if key not in may_change and _differs(stored.get(key), value)]

@@ -4,7 +4,7 @@ specified in ``datasets/README.md``), PDEBench's 1D layout, and the errors of pr
 - :mod:`.schema`: the format's names and version, the checks writer and reader share.
 - :mod:`.in_memory`: :class:`Trajectories`, simulated data and what its file records.
 - :mod:`.writer`: :func:`write_trajectories`, streamed :func:`trajectory_writer`, :func:`write`
-  (simulated data with a seeded split), :func:`make_test_mask`.
+  (simulated data with a seeded split), :func:`make_test_mask`, :func:`file_size_bound`.
 - :mod:`.reader`: :class:`TrajectoryFile`, lazy validated reading of either layout.
 - :mod:`.stored`: the checked HDF5 access the readers share.
 - :mod:`.pdebench`: PDEBench's 1D layout, read and written.
@@ -30,6 +30,7 @@ from physode.trajectories.reader import TrajectoryFile
 from physode.trajectories.schema import FORMAT_NAME, FORMAT_VERSION
 from physode.trajectories.writer import (
     TrajectoryWriter,
+    file_size_bound,
     make_test_mask,
     trajectory_writer,
     write,
@@ -39,6 +40,6 @@ from physode.trajectories.writer import (
 __all__ = [
     "FORMAT_NAME", "FORMAT_VERSION", "PDEBENCH_HIGH", "PDEBENCH_LOW", "ErrorSums", "PDEBenchMetrics",
     "RolloutErrors", "TrajectoryDataset", "TrajectoryFile", "TrajectoryWriter", "Trajectories", "Window",
-    "make_test_mask", "nrmse", "pdebench_metrics", "rollout_errors", "trajectory_writer", "write",
+    "file_size_bound", "make_test_mask", "nrmse", "pdebench_metrics", "rollout_errors", "trajectory_writer", "write",
     "write_pdebench", "write_trajectories",
 ]

@@ -20,8 +20,10 @@ import numpy as np
 
 from physode.errors import InputError
 from physode.io.atomic import atomic_path
+from physode.resources import check_disk_space
 from physode.trajectories.in_memory import Trajectories
 from physode.trajectories.stored import CheckedFile, Contents
+from physode.trajectories.writer import file_size_bound
 from physode.version import __version__
 
 PDEBENCH_FIELD = "tensor"
@@ -73,8 +75,9 @@ def _snapshot_times(root: CheckedFile, n_times: int) -> np.ndarray:
     return root.coordinate("t-coordinate", n_times + 1)[:-1]
 
 
-def write_pdebench(path: str | os.PathLike[str], data: Trajectories, *, seed: int) -> Path:
-    """Write ``data`` (equally spaced times) in PDEBench's 1D layout, atomically.
+def write_pdebench(path: str | os.PathLike[str], data: Trajectories, *, seed: int, replace: bool = True) -> Path:
+    """Write ``data`` (equally spaced times) in PDEBench's 1D layout, atomically (``replace``: as for
+    :func:`~.writer.write_trajectories`).
 
     ``t-coordinate`` is PDEBench's ``arange(Nt + 1) * dt_save``; the constant parameters become
     root attributes (``beta``), and the generator settings are kept as JSON in ``generator``.
@@ -91,7 +94,9 @@ def write_pdebench(path: str | os.PathLike[str], data: Trajectories, *, seed: in
     if not np.all(np.isfinite(tensor)):
         raise InputError("u has NaN or Inf after conversion to float32; nothing was written")
     t_coordinate = np.arange(len(data.t) + 1) * steps[0]
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    check_disk_space(path, file_size_bound(tensor.nbytes, 4 * (len(data.x) + len(t_coordinate))),
+                     "free space or choose another path")
+    with atomic_path(path, replace=replace) as tmp, h5py.File(tmp, "w") as f:
         f.create_dataset(PDEBENCH_FIELD, data=tensor)
         f.create_dataset("x-coordinate", data=data.x.astype(np.float32))
         f.create_dataset("t-coordinate", data=t_coordinate.astype(np.float32))

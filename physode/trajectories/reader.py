@@ -30,7 +30,7 @@ from physode.trajectories.schema import (
     TIME,
     first_bad_sample,
 )
-from physode.trajectories.stored import CheckedFile, Contents
+from physode.trajectories.stored import CheckedFile, Contents, damaged
 
 if TYPE_CHECKING:
     import torch
@@ -157,15 +157,16 @@ class TrajectoryFile:
         self._root = CheckedFile(path)
         self.path, self.attrs = self._root.path, self._root.attrs
         try:
-            if FIELD in self._root:
-                self._adopt(read_physode(self._root))
-            elif PDEBENCH_FIELD in self._root:
-                self._adopt(read_pdebench(self._root, pdebench_test_fraction))
-            else:
-                self._root.fail(
-                    f"missing field {FIELD!r} (physode format) or {PDEBENCH_FIELD!r} (PDEBench layout); "
-                    f"found {sorted(self._root.names())}"
-                )
+            with damaged(self.path):
+                if FIELD in self._root:
+                    self._adopt(read_physode(self._root))
+                elif PDEBENCH_FIELD in self._root:
+                    self._adopt(read_pdebench(self._root, pdebench_test_fraction))
+                else:
+                    self._root.fail(
+                        f"missing field {FIELD!r} (physode format) or {PDEBENCH_FIELD!r} (PDEBench layout); "
+                        f"found {sorted(self._root.names())}"
+                    )
         except BaseException:
             self._root.close()
             raise
@@ -181,13 +182,14 @@ class TrajectoryFile:
         The scan reads about 16 MiB at a time (whole HDF5 chunks), never the whole field.
         """
         if self.layout == "physode":
-            self._adopt(read_physode(self._root))
+            with damaged(self.path):
+                self._adopt(read_physode(self._root))
         if check_values:
             rows = self._field.chunks[0] if self._field.chunks else 1
             per_row = math.prod(self.sample_shape) * self._field.dtype.itemsize
             step = rows * max(1, READ_BLOCK_BYTES // (rows * per_row))
             for start in range(0, self.n_samples, step):
-                self._checked(self._field[start : start + step], start)
+                self._checked(self._read(slice(start, start + step)), start)
 
     # ---- reading ------------------------------------------------------------------------------
 
@@ -234,11 +236,11 @@ class TrajectoryFile:
             if not -self.n_samples <= index < self.n_samples:
                 raise IndexError(f"sample {index} out of range for {self.n_samples} samples")
             index = int(index) % self.n_samples
-            return self._checked(self._field[index : index + 1], index)[0]
+            return self._checked(self._read(slice(index, index + 1)), index)[0]
         if isinstance(index, slice):
             start = index.indices(self.n_samples)[0]
             if index.step in (None, 1):
-                return self._checked(self._field[index], start)
+                return self._checked(self._read(index), start)
             index = np.arange(self.n_samples)[index]
         indices = np.asarray(index)
         if indices.ndim != 1 or not (indices.size == 0 or np.issubdtype(indices.dtype, np.integer)):
@@ -247,8 +249,13 @@ class TrajectoryFile:
             raise IndexError(f"sample indices out of range for {self.n_samples} samples")
         # h5py reads only increasing, unique indices: read those, then restore the requested order.
         unique, inverse = np.unique(indices % self.n_samples, return_inverse=True)
-        block = self._field[unique] if unique.size else np.empty((0, *self.sample_shape), np.float32)
+        block = self._read(unique) if unique.size else np.empty((0, *self.sample_shape), np.float32)
         return self._checked(block, unique)[inverse]
+
+    def _read(self, selection: slice | np.ndarray) -> np.ndarray:
+        """The field's samples at ``selection``, as stored; a damaged chunk is an :class:`InputError`."""
+        with damaged(self.path):
+            return self._field[selection]
 
     def _checked(self, block: np.ndarray, origin: int | np.ndarray) -> np.ndarray:
         """``block`` if finite; otherwise an InputError naming the first bad sample."""

@@ -1,12 +1,16 @@
 """Checked access to an HDF5 file a reader opens: every problem is one
 :class:`~physode.errors.InputError` naming the file, and data kept outside the file is refused.
+:func:`damaged` turns what h5py raises on corrupted metadata into that error too.
 
 :class:`Contents` is what a reader found, whatever the file's layout (physode or PDEBench).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -14,8 +18,24 @@ from typing import Any, NoReturn
 import h5py
 import numpy as np
 
-from physode.errors import InputError
+from physode.errors import InputError, one_line
+from physode.io.outputs import check_input_file
 from physode.trajectories.schema import axis_problem
+
+# What h5py raises when a file's metadata is corrupted (a flipped byte in a header, a B-tree, a heap).
+_H5_ERRORS = (RuntimeError, OSError, KeyError, ValueError, TypeError, IndexError, OverflowError, SystemError)
+
+
+@contextlib.contextmanager
+def damaged(path: Path) -> Iterator[None]:
+    """Turn h5py's errors inside the block into one :class:`InputError` saying ``path`` is damaged."""
+    try:
+        yield
+    except InputError:
+        raise
+    except _H5_ERRORS as err:
+        raise InputError(f"{path}: the file is damaged, HDF5 cannot read it ({type(err).__name__}: "
+                         f"{one_line(err, 200)}); regenerate it or restore an intact copy") from err
 
 
 def _decode(value: Any) -> Any:
@@ -55,18 +75,20 @@ class CheckedFile:
     """An HDF5 file open for reading, with its root attributes decoded to Python values."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise InputError(f"{self.path}: no such file")
+        self.path = check_input_file(path)
         try:
             self.file = h5py.File(self.path, "r")
         except OSError as err:
+            if err.errno in (errno.EAGAIN, errno.EACCES) and "lock" in str(err):
+                raise InputError(f"{self.path} is locked by a process writing it (HDF5 file locking); wait for "
+                                 "it to finish, or set HDF5_USE_FILE_LOCKING=FALSE if nothing writes it") from None
             raise InputError(
-                f"{self.path}: not an HDF5 file ({err}); trajectory files are written by "
+                f"{self.path}: not an HDF5 file ({one_line(err, 200)}); trajectory files are written by "
                 "physode.trajectories.write_trajectories or `physode simulate`"
             ) from None
         try:
-            self.attrs = {key: _decode(value) for key, value in self.file.attrs.items()}
+            with damaged(self.path):
+                self.attrs = {key: _decode(value) for key, value in self.file.attrs.items()}
         except BaseException:
             self.file.close()
             raise

@@ -23,6 +23,7 @@ from numpy.typing import ArrayLike
 
 from physode.errors import InputError
 from physode.io.atomic import atomic_path
+from physode.resources import check_disk_space
 from physode.trajectories.in_memory import Trajectories
 from physode.trajectories.schema import (
     CHANNEL,
@@ -38,6 +39,19 @@ from physode.trajectories.schema import (
     first_bad_sample,
 )
 from physode.version import __version__
+
+
+HDF5_OVERHEAD_BYTES = 2**20
+"""Room for HDF5's own structures (headers, chunk index, attributes) in a file's size bound."""
+
+
+def file_size_bound(field_bytes: int, other_bytes: int) -> int:
+    """At most how large an HDF5 file of ``field_bytes`` of field and ``other_bytes`` of other datasets gets.
+
+    Compression never grows a chunk by 1/512 (deflate's worst case is ~1/3000; lzf's ~1/32 plus a
+    few bytes); without it the chunks are the raw bytes.
+    """
+    return field_bytes + field_bytes // 512 + other_bytes + HDF5_OVERHEAD_BYTES
 
 
 def make_test_mask(n_samples: int, test_fraction: float, seed: int = 0) -> np.ndarray:
@@ -106,6 +120,7 @@ def trajectory_writer(
     attrs: Mapping[str, Any] | None = None,
     compression: str | None = None,
     channels: Sequence[str] | None = None,
+    replace: bool = True,
 ) -> Iterator[TrajectoryWriter]:
     """Write a trajectory file of ``n_samples`` samples streamed in blocks: memory holds one block.
 
@@ -113,7 +128,8 @@ def trajectory_writer(
     samples until all ``n_samples`` are written. The file appears at ``path`` only if the block
     completes with every sample written; otherwise nothing is left behind. The other arguments
     are those of :func:`write_trajectories`, all checked before anything is written; with
-    ``channels`` the blocks are ``(n, t, channel, x)``.
+    ``channels`` the blocks are ``(n, t, channel, x)``. The disk must have room for the whole file
+    before the first byte is written.
     """
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
         raise InputError(f"a trajectory file needs at least one sample, got {n_samples!r}")
@@ -165,7 +181,11 @@ def trajectory_writer(
     if compression not in (None, "gzip", "lzf"):
         raise InputError(f"compression must be None, 'gzip' or 'lzf', got {compression!r}")
 
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    n_channels = 1 if names is None else len(names)
+    check_disk_space(path, file_size_bound(n_samples * n_times * n_channels * n_x * 4,
+                                           n_samples * 9 + 8 * (n_times * (1 + len(coefs)) + n_x)),
+                     "free space or choose another path")
+    with atomic_path(path, replace=replace) as tmp, h5py.File(tmp, "w") as f:
         f.attrs.update({**root_attrs, **(attrs or {})})
         scales = {
             SAMPLE: f.create_dataset(SAMPLE, data=np.arange(n_samples, dtype=np.int64)),
@@ -210,6 +230,7 @@ def write_trajectories(
     attrs: Mapping[str, Any] | None = None,
     compression: str | None = None,
     channels: Sequence[str] | None = None,
+    replace: bool = True,
 ) -> Path:
     """Write trajectories ``u`` (sample, t, x) with their coordinates; the file appears only if complete.
 
@@ -220,6 +241,8 @@ def write_trajectories(
     ``test_mask`` marks test samples (default: all train), ``generator`` records how the data was
     made (stored as JSON), ``attrs`` adds root attributes, ``compression`` is ``None`` (default),
     ``"gzip"`` or ``"lzf"``. Everything is checked before writing; ``u`` is stored as float32.
+    ``replace=False`` refuses (:class:`~physode.errors.RunError`) to replace a file that appeared at
+    ``path`` while this one was written.
     For data too large to hold at once, stream it with :func:`trajectory_writer`.
     """
     with np.errstate(over="ignore"):  # overflow to Inf is reported below
@@ -237,7 +260,7 @@ def write_trajectories(
     with trajectory_writer(
         path, u32.shape[0], t, x, equation=equation, coefficients=coefficients, test_mask=test_mask,
         boundary_condition=boundary_condition, generator=generator, seed=seed, attrs=attrs,
-        compression=compression, channels=channels,
+        compression=compression, channels=channels, replace=replace,
     ) as writer:
         writer.write(u32)
     return Path(path)
@@ -250,12 +273,14 @@ def write(
     seed: int,
     test_fraction: float = 0.2,
     compression: str | None = None,
+    replace: bool = True,
 ) -> Path:
-    """Write simulated ``data`` as a physode trajectory file with a seeded random train/test split."""
+    """Write simulated ``data`` as a physode trajectory file with a seeded random train/test split
+    (``replace``: as for :func:`write_trajectories`)."""
     mask = make_test_mask(data.u.shape[0], test_fraction, seed)
     settings = {**data.settings, "seed": seed, "test_fraction": test_fraction}
     return write_trajectories(
         path, data.u, data.t, data.x, equation=data.equation, coefficients=data.coefficients,
         test_mask=mask, generator=settings, seed=seed, attrs=data.parameters,
-        compression=compression, channels=data.channels,
+        compression=compression, channels=data.channels, replace=replace,
     )

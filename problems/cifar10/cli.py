@@ -14,6 +14,7 @@ from physode.errors import InputError
 from physode.io import check_output
 from physode.problems.cifar10.data import default_data_root
 from physode.problems.cifar10.figures import (
+    MAX_KERNELS,
     kernel_trajectory,
     most_changing_kernels,
     plot_kernel_evolution,
@@ -96,7 +97,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--weight", help="which evolved parameter of the block (default: its first conv kernel)")
     parser.add_argument("--times", type=int_in(2, MAX_TIMES), default=6,
                         help="number of equally spaced times in [0, 1]")
-    parser.add_argument("--kernels", type=positive_int(MAX_COUNT), default=3, help="how many (out, in) kernels to show")
+    parser.add_argument("--kernels", type=positive_int(MAX_KERNELS), default=3, help="how many (out, in) kernels to show")
     parser.set_defaults(func=_plot_kernel)
 
     parser = problem_subparsers(subparsers, "plot-curves", help="plot training curves").add_parser(

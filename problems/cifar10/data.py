@@ -82,6 +82,10 @@ def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         data, labels = batch[b"data"], np.asarray(batch[b"labels"])
     except (KeyError, TypeError, ValueError, IndexError) as err:
         raise InputError(f"CIFAR-10 file {path} is truncated or corrupt ({type(err).__name__}); {fix}") from err
+    # Labels are a list of ints: an int, bytes, or floats (NaN among them) are damage.
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise InputError(f"CIFAR-10 file {path} has labels of type {labels.dtype} and shape {labels.shape}, "
+                         f"expected a list of integers; {fix}")
     if not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.shape == (10000, 3072)):
         shape = getattr(data, "shape", None)
         raise InputError(f"CIFAR-10 file {path} holds data of shape {shape}, expected (10000, 3072) uint8; {fix}")

@@ -20,6 +20,10 @@ from physode.errors import InputError
 from physode.io import atomic_path
 
 
+MAX_KERNELS = 50
+"""Kernels one figure shows at most: two rows each, 100 rows; more is unreadable and builds for minutes."""
+
+
 def evolving_blocks(model: nn.Module) -> list[CoupledODEBlock]:
     """The model's ODE blocks whose weights evolve (ANODEV2 positions), in network order."""
     return [m for m in model.modules() if isinstance(m, CoupledODEBlock) and m.evolved]
@@ -61,6 +65,9 @@ def plot_kernel_evolution(trajectory: torch.Tensor, times: Sequence[float], out:
     """
     if trajectory.ndim != 5:
         raise InputError(f"expected a conv2d kernel trajectory (times, out, in, kh, kw), got shape {tuple(trajectory.shape)}")
+    if len(kernels) > MAX_KERNELS:
+        raise InputError(f"{len(kernels)} kernels would take {2 * len(kernels)} rows; a figure shows at most "
+                         f"{MAX_KERNELS} kernels, lower --kernels")
     rows = 2 * len(kernels)
     fig = Figure(figsize=(1.3 * len(times) + 1.2, 1.3 * rows + 0.6), layout="constrained")
     axes = fig.subplots(rows, len(times), squeeze=False)

@@ -37,11 +37,11 @@ import torch
 
 from physode.errors import InputError
 from physode.io import check_run_dir, file_fingerprint
-from physode.problems.fitting.evaluate import FORMAT
+from physode.problems.fitting.evaluate import FORMAT, SUMMARY
 from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.trainer import Trainer
 from physode.trajectories import TrajectoryFile
-from physode.training import DistContext, close_distributed, init_distributed, rank_zero_lock, resume_state
+from physode.training import METRICS, DistContext, close_distributed, init_distributed, rank_zero_lock, resume_state
 
 # Fields a resumed run may change; everything else must match its checkpoint. The polish budget may:
 # a polish not yet finished runs from its start with the budget given now, one finished stays.
@@ -69,7 +69,7 @@ def _open_and_fit(data_path: str | os.PathLike[str], out: Path, config: FitConfi
     with TrajectoryFile(data_path) as data:
         _check_data(data, config)
         record = _data_record(data)
-        with rank_zero_lock(out, command=f"physode fit {data.path}"):
+        with rank_zero_lock(out, command=f"physode fit {data.path}", outputs=(METRICS, SUMMARY)):
             state = resume_state(
                 out, resume=resume, format=FORMAT, what="a 1-D field fit",
                 required={"data": dict, "epoch": int, "model": dict, "optimizer": dict, "scheduler": dict,

@@ -30,6 +30,7 @@ from physode.problems.fitting.loss import trajectory_loss
 from physode.problems.fitting.models import Grid, parameter_count
 from physode.problems.fitting.polish import polish
 from physode.problems.fitting.samples import TrainSplit
+from physode.resources import check_memory, model_bytes
 from physode.training import (
     CHECKPOINT,
     METRICS,
@@ -81,8 +82,12 @@ class Trainer:
                  ctx: DistContext, state: dict[str, Any] | None) -> None:
         self.config, self.data, self.record, self.out, self.ctx = config, data, record, out, ctx
         self.dtype = DTYPES[config.dtype]
+        grid = Grid.from_points(data.x, data.x_dtype)
+        check_memory(4 * model_bytes(lambda: config.model.build(grid, data.n_channels), self.dtype),
+                     "the model's weights, gradients and Adam's moments",
+                     "lower --latent, --hidden, --width, --hidden-channels, --modes or --blocks")
         torch.manual_seed(config.seed)
-        self.model = config.model.build(Grid.from_points(data.x, data.x_dtype), data.n_channels).to(ctx.device, self.dtype)
+        self.model = config.model.build(grid, data.n_channels).to(ctx.device, self.dtype)
         self.split = TrainSplit(data, int(config.cache_mb * 2**20))
         self.weight = channel_weights(data, self.split.indices).to(ctx.device, self.dtype)
         self.times = data.t.tolist()

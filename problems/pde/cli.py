@@ -22,10 +22,11 @@ from physode.problems.pde.coefficients import COEFFICIENT_SPEC_HELP
 from physode.problems.pde.decay import warn_if_decayed
 from physode.problems.pde.domain import grid
 from physode.problems.pde.initial_conditions import INITIAL_CONDITIONS, initial_state
-from physode.resources import check_memory
+from physode.resources import check_disk_space, check_memory
 from physode.trajectories import (
     Trajectories,
     TrajectoryFile,
+    file_size_bound,
     make_test_mask,
     trajectory_writer,
     write,
@@ -60,7 +61,8 @@ def _dt(args: argparse.Namespace) -> float | None:
 
 def _write(args: argparse.Namespace, data: Trajectories) -> Path:
     return write(
-        args.out, data, seed=args.seed, test_fraction=args.test_fraction, compression=args.compression
+        args.out, data, seed=args.seed, test_fraction=args.test_fraction, compression=args.compression,
+        replace=args.overwrite,
     )
 
 
@@ -82,7 +84,7 @@ def _stream(args: argparse.Namespace, simulate: Callable[[int, np.ndarray], Traj
     mask = make_test_mask(args.samples, args.test_fraction, args.seed)
     with trajectory_writer(args.out, args.samples, first.t, first.x, equation=first.equation,
                            coefficients=first.coefficients, test_mask=mask, generator=settings, seed=args.seed,
-                           attrs=first.parameters, compression=args.compression) as writer:
+                           attrs=first.parameters, compression=args.compression, replace=args.overwrite) as writer:
         writer.write(first.u)
         for start in range(per_block, args.samples, per_block):
             block = u0[start : start + per_block]
@@ -145,7 +147,7 @@ def _advection(args: argparse.Namespace) -> Path:
         args.samples, args.nx, _times(args), args.beta, args.initial, args.seed, args.length,
         cell_centred=True,
     )
-    return write_pdebench(args.out, data, seed=args.seed)
+    return write_pdebench(args.out, data, seed=args.seed, replace=args.overwrite)
 
 
 STREAMED = {"transport", "diffusion", "advection-diffusion", "advection"}
@@ -176,6 +178,11 @@ def _run_simulate(args: argparse.Namespace) -> int:
         needed = IN_MEMORY_COPIES * args.samples * per_sample
     check_memory(needed, f"simulating {args.samples} samples x {args.nt} times x {args.nx} points",
                  "lower --samples, --nt or --nx")
+    # Before the solve, not only before the write: a stiff solve may take minutes.
+    stored_times = args.nt + (args.pde == "advection" and args.layout == "pdebench")
+    stored_values = args.samples * stored_times * args.nx * (2 if args.pde == "wave" else 1)
+    check_disk_space(args.out, file_size_bound(4 * stored_values, 0), "lower --samples, --nt or --nx, or choose "
+                     "another --out")
     path = SIMULATORS[args.pde](args)
     with TrajectoryFile(path) as written:
         warn_if_decayed(args.pde, written)

@@ -13,6 +13,10 @@ from numpy.typing import ArrayLike
 
 from physode.errors import InputError
 
+MAX_INTERNAL_STEPS = 10**7
+"""More internal time steps than any simulation here needs (the defaults take thousands): a step this
+small (or a time span this long) is a typo that would hang, or overflow the step count to nonsense."""
+
 
 def grid(nx: int, length: float = 1.0) -> np.ndarray:
     """The periodic grid x_j = j L / Nx, j = 0 .. Nx - 1 (the end point L is the start again)."""
@@ -36,6 +40,14 @@ def check_times(times: ArrayLike) -> np.ndarray:
         raise InputError("times must be strictly increasing; sort them and drop duplicates")
     return t
 
+
+def check_step_count(times: np.ndarray, max_step: float) -> None:
+    """Refuse a solve of ``times`` in steps of at most ``max_step`` that needs over MAX_INTERNAL_STEPS steps."""
+    with np.errstate(over="ignore"):  # an overflow to inf is refused below
+        steps = float(np.sum(np.diff(times) / max_step))
+    if not steps <= MAX_INTERNAL_STEPS:
+        raise InputError(f"an internal time step of {max_step:.3g} over t in [0, {times[-1]:g}] needs {steps:.3g} "
+                         f"steps, more than {MAX_INTERNAL_STEPS:.0e}; raise --dt or lower --t-final")
 
 
 def check_samples(n_samples: int) -> None:

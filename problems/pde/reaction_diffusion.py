@@ -98,6 +98,11 @@ def simulate_allen_cahn(
         return -np.fft.rfft(u * u * u, axis=-1)
 
     k = wavenumbers(nx, length)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow to inf (inf * 0 at k = 0) is refused below
+        diffusion_rates = np.float64(epsilon) ** 2 * k**2
+    if not np.all(np.isfinite(diffusion_rates)):
+        raise InputError(f"allen-cahn: epsilon = {epsilon:g} makes the diffusion rate eps^2 k^2 overflow; "
+                         "lower --epsilon (the interface width, a fraction of the domain)")
     return solve_semilinear(
         "allen-cahn", ALLEN_CAHN_EQUATION, {"epsilon": epsilon}, u0=u0, x=x, t=t, length=length,
         linear=1.0 - epsilon**2 * k**2, nonlinear=cubic_loss,

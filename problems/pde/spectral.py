@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from physode.errors import InputError
+from physode.problems.pde.domain import check_step_count
 from physode.training.progress import progress_bar
 
 NonlinearTerm = Callable[[np.ndarray], np.ndarray]
@@ -124,6 +125,7 @@ def substeps(times: np.ndarray, max_step: float) -> np.ndarray:
     """Equal internal steps per output interval: ceil(interval / max_step), so outputs are hit exactly."""
     if not (math.isfinite(max_step) and max_step > 0):
         raise InputError(f"the internal time step must be positive and finite, got {max_step}")
+    check_step_count(times, max_step)
     # The 1e-9 slack keeps interval = 10 * max_step at 10 steps despite rounding.
     return np.maximum(1, np.ceil(np.diff(times) / max_step * (1 - 1e-9))).astype(int)
 

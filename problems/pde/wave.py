@@ -30,7 +30,7 @@ from numpy.typing import ArrayLike
 
 from physode.errors import InputError
 from physode.problems.pde.coefficients import CoefficientLike, Constant, TimeCoefficient, coefficient, sample
-from physode.problems.pde.domain import positive, setup
+from physode.problems.pde.domain import check_step_count, positive, setup
 from physode.problems.pde.initial_conditions import InitialCondition, initial_state
 from physode.problems.pde.spectral import derivative_wavenumbers, wavenumbers
 from physode.trajectories import Trajectories
@@ -85,6 +85,7 @@ def solve_modes(state0: np.ndarray, c: TimeCoefficient, t: np.ndarray, k: np.nda
             out[:, i] = np.einsum("kij,njk->nik", exact_propagator(c.c0, k, time - t[0]), state0)
         return out
     # The step maps depend only on the mode, not on the sample: compose them per interval first.
+    check_step_count(t, dt)
     state = state0
     for i in range(1, len(t)):
         steps = math.ceil((t[i] - t[i - 1]) / dt - 1e-9)

@@ -33,6 +33,10 @@ from physode.models import FourierODE, FourierODEConfig
 from physode.problems.fitting.models.family import MAX_COUNT, Grid, ModelFamily
 from physode.variants import coupled_names, is_coupled
 
+# Blocks are built one by one (even on the meta device 10^4 take seconds), so --blocks is capped
+# before any memory check could run.
+MAX_BLOCKS = 1000
+
 LINEAR_MODES = 8  # default cap of the linear term's modes (RK4 stability, see the module docstring)
 
 
@@ -77,7 +81,7 @@ class FourierModelConfig(FourierODEConfig, ModelFamily, family="fourier"):
         group = parser.add_argument_group("fourier model (--model fourier)")
         group.add_argument("--hidden-channels", type=positive_int(MAX_COUNT),
                            help=f"channels of the network's hidden layers (default: {defaults.width})")
-        group.add_argument("--blocks", type=positive_int(MAX_COUNT), help=f"Fourier blocks (default: {defaults.blocks})")
+        group.add_argument("--blocks", type=positive_int(MAX_BLOCKS), help=f"Fourier blocks (default: {defaults.blocks})")
         group.add_argument("--linear-term", action="store_true",
                            help="add a linear spectral term L u, exact for constant-coefficient linear "
                                 "dynamics (advection, diffusion) that the network only approximates")
