@@ -39,13 +39,14 @@ from physode.errors import InputError
 from physode.io import check_run_dir, file_fingerprint
 from physode.problems.fitting.evaluate import FORMAT
 from physode.problems.fitting.fit_config import FitConfig
+from physode.problems.fitting.samples import carve_validation
 from physode.problems.fitting.trainer import Trainer
 from physode.trajectories import TrajectoryFile
 from physode.training import DistContext, close_distributed, init_distributed, rank_zero_lock, resume_state
 
-# Fields a resumed run may change; everything else must match its checkpoint. The polish budget may:
-# a polish not yet finished runs from its start with the budget given now, one finished stays.
-RESUMABLE_CHANGES = ("progress", "cache_mb", "polish")
+# Fields a resumed run may change; everything else must match its checkpoint. The polish's budget and
+# patience may: a polish not yet finished runs from its start with those given now, one finished stays.
+RESUMABLE_CHANGES = ("progress", "cache_mb", "polish", "polish_patience")
 MAX_SOLVER_STEPS = 10**6  # solver steps over all stored intervals; their times are a Python list
 
 
@@ -91,6 +92,7 @@ def _check_data(data: TrajectoryFile, config: FitConfig) -> None:
                          f"= {steps} solver steps, more than {MAX_SOLVER_STEPS}; lower --steps-per-interval")
     if len(data.test) == 0:
         raise InputError(f"{data.path}: the file has no test samples; write it with a nonzero test fraction")
+    carve_validation(data, config.validation_fraction, config.seed)  # enough training samples to hold some out
 
 
 def _data_record(data: TrajectoryFile) -> dict[str, Any]:
