@@ -181,3 +181,15 @@ def test_a_fit_killed_before_it_stops_early_resumes_to_the_uninterrupted_result(
     assert without_timing(final)[0] == without_timing(final)[1]
     weights = [load_checkpoint(run / CHECKPOINT)["model"] for run in (killed, straight)]
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[1])
+
+
+def test_a_fit_streamed_through_a_one_sample_cache_validates_and_stops_as_a_cached_one(
+        transport_file: Path, tmp_path: Path) -> None:
+    """The validation split reads through its share of the bounded sample cache, as training does."""
+    config = _config(model=ModelConfig(variant="anode"), epochs=40, patience=3, curriculum=0.2, dtype="float64")
+    for name, cache_mb in (("cached", 256.0), ("streamed", 0.0)):
+        fit(transport_file, tmp_path / name, dataclasses.replace(config, cache_mb=cache_mb), device="cpu")
+    records = [without_timing(read_metrics(tmp_path / name / METRICS)) for name in ("cached", "streamed")]
+    assert records[0] == records[1] and records[0][-1]["stop"] == "validation"
+    weights = [load_checkpoint(tmp_path / name / CHECKPOINT)["model"] for name in ("cached", "streamed")]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
