@@ -11,7 +11,8 @@ the batch order from a seeded generator saved in every checkpoint together with 
 Adam's moments, the learning-rate schedule and the global RNGs. A run killed at any point and
 resumed from its last checkpoint therefore ends with exactly the metrics of an uninterrupted run.
 The phases of a fit (set-up, Adam, polish, summary) are :class:`.trainer.Trainer`'s; this module
-checks the data and the run directory and resumes.
+checks the data and the run directory and resumes. Adam and the polish stop on a validation split
+carved out of the training samples (:mod:`.validation`); the test split is read once the fit is done.
 
 Under ``torchrun`` (gloo on CPU, NCCL on CUDA) each rank reads only its shard of every global batch
 through a bounded sample cache (:class:`TrainSplit`: files larger than memory train); gradients are
