@@ -22,8 +22,9 @@ from physode.problems.pde import simulate_wave
 from physode.training import CHECKPOINT, METRICS, load_checkpoint
 from physode.trajectories import write
 
-# 19 training samples in global batches of 6: the last batch (1 sample) leaves rank 1 without any.
-FIT = ["--variant", "anodev2", "--epochs", "2", "--batch-size", "6", "--eval-every", "1", "--no-progress",
+# 19 training samples, 4 of them held out for validation (each rank scores 2), 15 in global batches of 7:
+# the last batch (1 sample) leaves rank 1 without any.
+FIT = ["--variant", "anodev2", "--epochs", "2", "--batch-size", "7", "--validation-fraction", "0.2", "--eval-every", "1", "--no-progress",
        "--device", "cpu", "--lr", "0.05", "--checkpoint-every", "1", "--dtype", "float64", "--polish", "15"]
 
 
@@ -55,7 +56,7 @@ def test_two_gloo_processes_take_the_single_process_steps(wave_file: Path, tmp_p
     # Rank 0 alone wrote the metrics: two epochs, then the polish (full-batch L-BFGS over both shards).
     assert [(r["epoch"], r.get("phase")) for r in records[1]] == [(1, None), (2, None), (2, "polish")]
     for single, double in zip(*records, strict=True):
-        for key in ("train_loss", "test_nrmse", "test_final_nrmse"):
+        for key in ("train_loss", "validation_nrmse", "test_nrmse", "test_final_nrmse"):
             assert double[key] == pytest.approx(single[key], rel=1e-9, abs=1e-12), key  # asked: 1e-6
     states = [load_checkpoint(tmp_path / run / CHECKPOINT) for run in ("one", "two")]
     assert states[0]["epoch"] == states[1]["epoch"] == 2

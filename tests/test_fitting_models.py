@@ -12,7 +12,7 @@ from physode.errors import InputError
 from physode.problems.pde import Exponential, simulate_advection_diffusion, simulate_transport
 from physode.problems.fitting.estimates import velocity_estimate
 from physode.problems.fitting.models import LAYERS, ModelConfig, build_model, parameter_count
-from physode.problems.fitting.trainer import horizon
+from physode.problems.fitting.schedule import horizon
 from physode.trajectories import nrmse
 from physode.variants import variant_names
 

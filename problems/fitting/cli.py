@@ -16,6 +16,7 @@ from physode.problems.fitting.evaluate import SUMMARY, evaluate_run
 from physode.problems.fitting.fit import fit
 from physode.problems.fitting.fit_config import POLISH, POLISH_PER_PARAMETER, FitConfig
 from physode.problems.fitting.loss import LOSSES
+from physode.problems.fitting.samples import DEFAULT_VALIDATION, MIN_VALIDATION
 from physode.problems.fitting.models import FourierModelConfig, ModelConfig, ModelFamily, family_named, family_names
 from physode.problems.fitting.models.family import MAX_COUNT
 from physode.problems.fitting.plot import plot_runs
@@ -104,7 +105,22 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
                        help="seed of the initial weights and the batch order (a fit is reproducible from it)")
     train.add_argument("--checkpoint-every", type=positive_int(MAX_COUNT), default=_FIT.checkpoint_every, help="epochs")
     train.add_argument("--eval-every", type=int_in(0, MAX_COUNT), default=_FIT.eval_every,
-                       help="epochs between test metrics in metrics.jsonl (0: only at the end)")
+                       help="epochs between test metrics in metrics.jsonl, for the record: they decide nothing "
+                            "(0: the test split is read only once the fit is done)")
+    stopping = parser.add_argument_group("early stopping (on a validation split carved out of the training samples)")
+    stopping.add_argument("--validation-fraction", type=fraction,
+                          help=f"fraction of the training samples held out to validate on, at least "
+                               f"{MIN_VALIDATION} (drawn with --seed); 0: none, every epoch and the whole polish "
+                               f"budget run (default: {DEFAULT_VALIDATION} where that is {MIN_VALIDATION} samples "
+                               "or more, else 0)")
+    stopping.add_argument("--patience", type=positive_int(MAX_COUNT), default=_FIT.patience,
+                          help="Adam stops after this many epochs without a validation gain of --min-gain, counted "
+                               "once the curriculum trains on every interval; the best validated weights are kept")
+    stopping.add_argument("--polish-patience", type=positive_int(MAX_COUNT), default=_FIT.polish_patience,
+                          help="the polish stops after this many L-BFGS evaluations without a validation gain of "
+                               "--min-gain, keeping the best validated weights (Adam's if it never helped)")
+    stopping.add_argument("--min-gain", type=fraction, default=_FIT.min_gain,
+                          help="the relative drop of the validation error that counts as a gain")
     train.add_argument("--device", default="auto", help=_DEVICE_HELP)
     train.add_argument("--cache-mb", type=float, default=_FIT.cache_mb,
                        help="MiB of training samples kept in memory per process (the rest is read from "
@@ -131,7 +147,9 @@ def _config(args: argparse.Namespace) -> FitConfig:
     return FitConfig(model=_model_config(args), epochs=args.epochs, lr=args.lr, rate_lr=args.rate_lr, loss=args.loss,
                      batch_size=args.batch_size, polish=args.polish,
                      curriculum=args.curriculum, seed=args.seed, checkpoint_every=args.checkpoint_every,
-                     eval_every=args.eval_every, dtype=args.dtype, cache_mb=args.cache_mb, progress=args.progress)
+                     eval_every=args.eval_every, dtype=args.dtype, cache_mb=args.cache_mb, progress=args.progress,
+                     validation_fraction=args.validation_fraction, patience=args.patience,
+                     polish_patience=args.polish_patience, min_gain=args.min_gain)
 
 
 def _run_fit(args: argparse.Namespace) -> int:

@@ -11,19 +11,15 @@ the batch order from a seeded generator saved in every checkpoint together with 
 Adam's moments, the learning-rate schedule and the global RNGs. A run killed at any point and
 resumed from its last checkpoint therefore ends with exactly the metrics of an uninterrupted run.
 The phases of a fit (set-up, Adam, polish, summary) are :class:`.trainer.Trainer`'s; this module
-checks the data and the run directory and resumes.
+checks the data and the run directory and resumes. Adam and the polish stop on a validation split
+carved out of the training samples (:mod:`.validation`); the test split is read once the fit is done.
 
 Under ``torchrun`` (gloo on CPU, NCCL on CUDA) each rank reads only its shard of every global batch
 through a bounded sample cache (:class:`TrainSplit`: files larger than memory train); gradients are
 summed with each rank's loss weighted by its share, so N processes take exactly one's steps, also
 for an uneven last batch (hence not DDP's mean). Rank 0 writes; evaluation splits the test set.
 
-Horizon curriculum (:func:`.trainer.horizon`): the error of a wrongly rotated Fourier mode is smallest when the mode is
-damped away, so a model fit to whole trajectories from the start falls into "predict zero" for
-every mode whose phase is more than a quarter turn off. Training first on the earliest stored
-interval and lengthening the horizon geometrically (``ceil(N ** (s / S))`` of ``N`` intervals at
-step ``s`` of the ``S = curriculum * total`` curriculum steps) keeps each extension within reach
-of what has already been learned.
+The horizon curriculum and the one-cycle learning rate: :mod:`.schedule`.
 """
 
 from __future__ import annotations
@@ -38,14 +34,17 @@ import torch
 from physode.errors import InputError
 from physode.io import check_run_dir, file_fingerprint
 from physode.problems.fitting.evaluate import FORMAT, SUMMARY
-from physode.problems.fitting.fit_config import FitConfig
+from physode.problems.fitting.fit_config import DTYPES, FitConfig
+from physode.problems.fitting.models import Grid
+from physode.problems.fitting.samples import carve_validation
 from physode.problems.fitting.trainer import Trainer
+from physode.resources import check_memory, model_bytes
 from physode.trajectories import TrajectoryFile
 from physode.training import METRICS, DistContext, close_distributed, init_distributed, rank_zero_lock, resume_state
 
-# Fields a resumed run may change; everything else must match its checkpoint. The polish budget may:
-# a polish not yet finished runs from its start with the budget given now, one finished stays.
-RESUMABLE_CHANGES = ("progress", "cache_mb", "polish")
+# Fields a resumed run may change; everything else must match its checkpoint. The polish's budget and
+# patience may: a polish not yet finished runs from its start with those given now, one finished stays.
+RESUMABLE_CHANGES = ("progress", "cache_mb", "polish", "polish_patience")
 MAX_SOLVER_STEPS = 10**6  # solver steps over all stored intervals; their times are a Python list
 
 
@@ -82,7 +81,8 @@ def _open_and_fit(data_path: str | os.PathLike[str], out: Path, config: FitConfi
 
 
 def _check_data(data: TrajectoryFile, config: FitConfig) -> None:
-    """A file the fit can train on and be scored on, within the solver's step limit."""
+    """A file the fit can train on and be scored on, within the solver's step limit, by a model that fits
+    in memory (priced on the meta device before the run directory is touched)."""
     if data.n_times < 2:
         raise InputError(f"{data.path}: a fit needs at least two stored times, the file has {data.n_times}")
     steps = (data.n_times - 1) * config.model.steps_per_interval
@@ -91,6 +91,11 @@ def _check_data(data: TrajectoryFile, config: FitConfig) -> None:
                          f"= {steps} solver steps, more than {MAX_SOLVER_STEPS}; lower --steps-per-interval")
     if len(data.test) == 0:
         raise InputError(f"{data.path}: the file has no test samples; write it with a nonzero test fraction")
+    carve_validation(data, config.validation_fraction, config.seed)  # enough training samples to hold some out
+    grid = Grid.from_points(data.x, data.x_dtype)
+    check_memory(4 * model_bytes(lambda: config.model.build(grid, data.n_channels), DTYPES[config.dtype]),
+                 "the model's weights, gradients and Adam's moments",
+                 "lower --latent, --hidden, --width, --hidden-channels, --modes or --blocks")
 
 
 def _data_record(data: TrajectoryFile) -> dict[str, Any]:

@@ -26,7 +26,7 @@ def default_polish(parameters: int) -> int:
 
 @dataclass(frozen=True)
 class FitConfig:
-    """A fitting run. The defaults fit the quickstart / benchmark transport data in 15-40 s on one core.
+    """A fitting run (what the defaults cost on the quickstart's data: README, "Early stopping, measured").
 
     ``lr``: peak learning rate (None: the model family's ``default_lr``: 0.03 for the linear layer,
     3e-3 for the fourier model's network). ``rate_lr``: peak learning rate of the rates of order one
@@ -36,6 +36,14 @@ class FitConfig:
     ``polish``: full-batch L-BFGS loss evaluations after Adam (:mod:`.polish`; None: the family's
     ``default_polish``: for the linear model :func:`default_polish` of its parameters, whose every
     iteration is one cheap pass over the training set, 0 for the fourier model).
+
+    Early stopping (:mod:`.validation`): ``validation_fraction`` of the training samples (at least
+    :data:`.samples.MIN_VALIDATION`; None: 0.1 where the file has 40 training samples or more, else 0,
+    :func:`.samples.carve_validation`) are held out and scored after every epoch; Adam stops once
+    ``patience`` epochs after the curriculum has reached every interval bring no validation gain of
+    ``min_gain`` (relative), the polish once ``polish_patience`` evaluations bring none, and each
+    keeps its best validated weights. ``validation_fraction=0``: no validation, every training sample
+    trains, every epoch and the whole polish budget run (the fit before early stopping existed).
     """
 
     model: ModelFamily = field(default_factory=ModelConfig)
@@ -48,14 +56,18 @@ class FitConfig:
     polish: int | None = None  # L-BFGS loss evaluations after Adam (None: the model family's default)
     seed: int = 0
     checkpoint_every: int = 5  # epochs
-    eval_every: int = 10  # epochs between test-metric records in metrics.jsonl (0: only at the end)
+    validation_fraction: float | None = None  # of the training samples, held out to stop on (0: none)
+    patience: int = 10  # epochs without a validation gain of min_gain before Adam stops
+    polish_patience: int = 10  # L-BFGS evaluations without a validation gain of min_gain before the polish stops
+    min_gain: float = 0.01  # relative: a validation error this fraction below the last gain's counts as a gain
+    eval_every: int = 0  # epochs between test-metric records in metrics.jsonl (0: only at the end)
     eval_batch_size: int = 256
     dtype: str = "float32"  # of the weights and the solve; float64 to check runs against each other
     cache_mb: float = 256.0  # training samples kept in memory per process; the rest is read as needed
     progress: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "checkpoint_every", "eval_batch_size"):
+        for name in ("epochs", "batch_size", "checkpoint_every", "eval_batch_size", "patience", "polish_patience"):
             if getattr(self, name) < 1:
                 raise InputError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
         if self.lr is None:
@@ -74,6 +86,11 @@ class FitConfig:
             raise InputError(f"--curriculum must be in [0, 1) (a fraction of the steps), got {self.curriculum}")
         if self.loss not in LOSSES:
             raise InputError(f"--loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if self.validation_fraction is not None and not 0.0 <= self.validation_fraction < 1.0:
+            raise InputError("--validation-fraction must be in [0, 1) (a fraction of the training samples; "
+                             f"0: no early stopping), got {self.validation_fraction}")
+        if not 0.0 <= self.min_gain < 1.0:
+            raise InputError(f"--min-gain must be in [0, 1) (a relative gain), got {self.min_gain}")
         if self.eval_every < 0:
             raise InputError(f"--eval-every must be >= 0, got {self.eval_every}")
         if not (math.isfinite(self.cache_mb) and self.cache_mb >= 0):

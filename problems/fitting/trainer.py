@@ -1,11 +1,14 @@
 """The trainer: one fit's phases, read top to bottom in :meth:`Trainer.run`.
 
-1. set-up (:class:`Trainer`'s constructor): the model, the training split, the optimizer and its
-   one-cycle schedule, the batch-order generator, and the resumed state if any;
-2. :meth:`Trainer.train_adam`: epochs of Adam steps, each checked for divergence, with a metrics
-   record per epoch and a checkpoint every ``checkpoint_every`` epochs;
-3. :meth:`Trainer.polish`: full-batch L-BFGS (:mod:`.polish`), recorded and checkpointed once;
-4. :meth:`Trainer.summarise`: the final test metrics, written to ``metrics.json``.
+1. set-up (:class:`Trainer`'s constructor): the model, the training and validation splits, the
+   optimizer and its one-cycle schedule, the batch-order generator, the resumed state if any;
+2. :meth:`Trainer.train_adam`: epochs of Adam steps, each checked for divergence and validated, with a
+   metrics record per epoch and a checkpoint every ``checkpoint_every`` epochs, until every epoch has
+   run or the validation error stops falling (:mod:`.validation`); the best validated weights go on;
+3. :meth:`Trainer.polish`: full-batch L-BFGS (:mod:`.polish`), cut when the validation error stops
+   falling, recorded and checkpointed once;
+4. :meth:`Trainer.summarise`: the final test metrics, written to ``metrics.json``. The test split
+   is read only then (and for ``eval_every``'s records, which decide nothing).
 
 Every random draw happens in the same order in every run (the weights from ``torch.manual_seed``
 first, then the batch order from its own generator), so a resumed run repeats an uninterrupted one.
@@ -28,9 +31,10 @@ from physode.problems.fitting.evaluate import FORMAT, SUMMARY, channel_weights, 
 from physode.problems.fitting.fit_config import DTYPES, FitConfig, default_polish
 from physode.problems.fitting.loss import trajectory_loss
 from physode.problems.fitting.models import Grid, parameter_count
-from physode.problems.fitting.polish import polish
-from physode.problems.fitting.samples import TrainSplit
-from physode.resources import check_memory, model_bytes
+from physode.problems.fitting.polish import Validation, polish
+from physode.problems.fitting.samples import Splits
+from physode.problems.fitting.schedule import horizon, one_cycle
+from physode.problems.fitting.validation import BestWeights, validation_nrmse
 from physode.training import (
     CHECKPOINT,
     METRICS,
@@ -46,21 +50,10 @@ from physode.training import (
     write_json,
 )
 
-# Learning-rate warm-up (fraction of the steps): short, because the curriculum's first, shortest
-# horizons must be learned before the horizon grows (a long warm-up leaves them under-fit).
-WARMUP = 0.05
 # A loss this many times the batch's mean square (u(t0) included, so decaying data do not trip it)
 # means the fit diverged: predicting zero scores below 1 and predicting u(t0) a few times the number
 # of intervals; the curriculum raises the loss as the horizon grows, but never anywhere near this.
 DIVERGENCE_FACTOR = 1e4
-
-
-def horizon(step: int, total_steps: int, n_intervals: int, curriculum: float) -> int:
-    """Stored intervals trained on at ``step``: geometric growth from 1 to ``n_intervals``."""
-    ramp = curriculum * total_steps
-    if step >= ramp:
-        return n_intervals
-    return min(n_intervals, max(1, math.ceil(n_intervals ** (step / ramp))))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,31 +76,31 @@ class Trainer:
         self.config, self.data, self.record, self.out, self.ctx = config, data, record, out, ctx
         self.dtype = DTYPES[config.dtype]
         grid = Grid.from_points(data.x, data.x_dtype)
-        check_memory(4 * model_bytes(lambda: config.model.build(grid, data.n_channels), self.dtype),
-                     "the model's weights, gradients and Adam's moments",
-                     "lower --latent, --hidden, --width, --hidden-channels, --modes or --blocks")
         torch.manual_seed(config.seed)
         self.model = config.model.build(grid, data.n_channels).to(ctx.device, self.dtype)
-        self.split = TrainSplit(data, int(config.cache_mb * 2**20))
+        splits = Splits.carve(data, config.validation_fraction, config.seed, int(config.cache_mb * 2**20))
+        self.split, self.validation = splits.fit, splits.validation
         self.weight = channel_weights(data, self.split.indices).to(ctx.device, self.dtype)
         self.times = data.t.tolist()
         self.steps_per_epoch = math.ceil(len(self.split) / config.batch_size)
         self.total_steps = config.epochs * self.steps_per_epoch
         self.optimizer = torch.optim.Adam(config.model.parameter_groups(self.model, config.lr, config.rate_lr))
-        self.scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            self.optimizer, max_lr=[g["lr"] for g in self.optimizer.param_groups], total_steps=self.total_steps,
-            pct_start=WARMUP)
+        self.scheduler = one_cycle(self.optimizer, self.total_steps)
         self.generator = torch.Generator().manual_seed(config.seed)
-        self.start, self.elapsed, self.polished = 0, 0.0, False
+        self.best = None if self.validation is None else BestWeights(self.model, config.patience, config.min_gain)
+        self.curriculum_epochs = math.ceil(config.curriculum * config.epochs)  # patience counts once it is over
+        self.start, self.elapsed, self.polished, self.adam_stop = 0, 0.0, False, None
         if state is not None:
             restore_training_state(state, self.model, self.optimizer, self.scheduler, self.generator)
             self.start, self.elapsed = state["epoch"], state["elapsed_s"]
-            self.polished = bool(state.get("polished", False))
-        self.last_saved = self.start
+            self.polished, self.adam_stop = bool(state.get("polished", False)), state.get("adam_stop")
+            if self.best is not None:
+                self.best.load_state_dict(state["early_stopping"])
+        self.last_saved = self.epochs_run = self.start
         # Records are keyed by optimizer step; the polish's one record (step total + 1) is kept on resume
         # only if the checkpoint was written after it.
-        self.metrics = (MetricsWriter(out / METRICS, keep_through=self.start * self.steps_per_epoch + self.polished,
-                                      key="step") if ctx.is_main else None)
+        self.metrics = (MetricsWriter(out / METRICS, keep_through=self.total_steps + 1 if self.polished
+                                      else self.start * self.steps_per_epoch, key="step") if ctx.is_main else None)
 
     def run(self) -> dict[str, Any]:
         """Every phase in turn; returns the final summary."""
@@ -121,9 +114,16 @@ class Trainer:
             "format": FORMAT, "config": dataclasses.asdict(self.config), "data": self.record,
             "grid": {"n_x": data.n_x, "dx": float(np.diff(data.x).mean()), "channels": list(data.channels),
                      "t": data.t.tolist()},  # the times it was fit on: t[0] is the clock physode.load predicts from
-            "epoch": epoch, "polished": self.polished,
+            "epoch": epoch, "polished": self.polished, "adam_stop": self.adam_stop,
+            "validation_indices": [] if self.validation is None else self.validation.indices.tolist(),
+            "early_stopping": None if self.best is None else self.best.state_dict(),
             **training_state(self.model, self.optimizer, self.scheduler, self.generator), "elapsed_s": self.elapsed,
         })
+
+    def validate(self) -> float:
+        """The model's nRMSE on the validation split (every rank gets the same value)."""
+        return validation_nrmse(self.model, self.validation, self.times, self.ctx, self.config.eval_batch_size,
+                                self.dtype)
 
     def evaluate(self) -> dict[str, Any]:
         """The model's metrics on the file's test split (every rank scores its share)."""
@@ -133,20 +133,40 @@ class Trainer:
     # --- Adam -------------------------------------------------------------------------------------
 
     def train_adam(self) -> None:
-        """The epochs not yet done; each one's record is written before its checkpoint (a kill in
-        between only repeats the record)."""
+        """The epochs not yet done, until the last or until the validation error stops falling (then
+        the best validated weights are put back); each one's record is written before its checkpoint (a
+        kill in between only repeats the record). The last record says why Adam stopped."""
         config = self.config
+        if self.adam_stop is not None:  # a resumed run whose Adam phase is over
+            return
         with progress_bar(total=self.total_steps, initial=self.start * self.steps_per_epoch, unit="step",
                           leave=False, desc=f"fit {config.model.variant}",
                           enabled=config.progress and self.ctx.is_main) as bar:
             for epoch in range(self.start + 1, config.epochs + 1):
                 entry = self.epoch(epoch, bar)
-                if self.metrics is None:
-                    continue
-                self.metrics.write(entry)
-                if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
-                    self.checkpoint(epoch)
-                    self.last_saved = epoch
+                self.epochs_run, self.adam_stop = epoch, self.stop_reason(epoch, entry)
+                if self.metrics is not None:
+                    self.metrics.write(entry)
+                    if epoch % config.checkpoint_every == 0 or self.adam_stop is not None:
+                        self.checkpoint(epoch)
+                        self.last_saved = epoch
+                if self.adam_stop is not None:
+                    break
+
+    def stop_reason(self, epoch: int, entry: dict[str, Any]) -> str | None:
+        """``"validation"`` once the validation error has stopped falling, ``"epochs"`` after the last
+        epoch, else None; when Adam stops, the best validated weights are put back and ``entry`` says
+        why and which they were."""
+        stop = "epochs" if epoch == self.config.epochs else None
+        if self.best is not None:
+            self.best.update(epoch, entry["validation_nrmse"])
+            if self.best.plateau.exhausted(epoch, not_before=self.curriculum_epochs):
+                stop = "validation"
+            if stop is not None:
+                entry.update(self.best.restore())
+        if stop is not None:
+            entry["stop"] = stop
+        return stop
 
     def epoch(self, epoch: int, bar: Any) -> dict[str, Any]:
         """One pass over the training split in seeded order; returns the epoch's metrics record."""
@@ -163,8 +183,9 @@ class Trainer:
             step += 1
             bar.update()
             bar.set_postfix(loss=f"{loss.value:.2e}", horizon=loss.horizon, refresh=False)  # drawn with the next redraw
+        validation = {} if self.best is None else {"validation_nrmse": self.validate()}  # timed: part of the fit
         self.elapsed += time.perf_counter() - began
-        entry: dict[str, Any] = {"epoch": epoch, "step": step, "train_loss": loss_sum / count,
+        entry: dict[str, Any] = {"epoch": epoch, "step": step, "train_loss": loss_sum / count, **validation,
                                  "horizon": loss.horizon, "lr": self.scheduler.get_last_lr()[0],
                                  "time_s": self.elapsed}
         if self.config.eval_every and epoch % self.config.eval_every == 0:
@@ -216,8 +237,8 @@ class Trainer:
     # --- polish and summary -----------------------------------------------------------------------
 
     def polish(self) -> dict[str, Any] | None:
-        """L-BFGS after Adam unless a resumed run finished it; returns the polished model's test
-        metrics (None when no polish ran here)."""
+        """L-BFGS after Adam unless a resumed run finished it, stopped on the validation split if there
+        is one; returns the polished model's test metrics (None when no polish ran here)."""
         config = self.config
         budget = default_polish(parameter_count(self.model)) if config.polish is None else config.polish
         if not budget or self.polished:
@@ -228,18 +249,22 @@ class Trainer:
             def shown(loss: float) -> None:
                 bar.update()
                 bar.set_postfix(loss=f"{loss:.2e}", refresh=False)
+            watch = None if self.best is None else Validation(self.validate, config.polish_patience, config.min_gain)
             result = polish(self.model, self.split, self.times, budget=budget, kind=config.loss, weight=self.weight,
-                            ctx=self.ctx, chunk=config.batch_size, dtype=self.dtype, on_evaluation=shown)
+                            ctx=self.ctx, chunk=config.batch_size, dtype=self.dtype, on_evaluation=shown,
+                            validation=watch)
         self.elapsed += time.perf_counter() - began
         self.polished = True
         test = self.evaluate()
         if self.metrics is not None:
-            self.metrics.write({"epoch": config.epochs, "step": self.total_steps + 1, "phase": "polish",
+            self.metrics.write({"epoch": self.epochs_run, "step": self.total_steps + 1, "phase": "polish",
                                 "train_loss": result.loss_after, "train_loss_before": result.loss_before,
                                 "budget": budget, "evaluations": result.evaluations, "restarts": result.restarts,
-                                "overflowed": result.overflowed, "time_s": self.elapsed,
+                                "overflowed": result.overflowed, "stop": result.stop,
+                                "validation_nrmse_before": result.validation_before,
+                                "validation_nrmse": result.validation_after, "time_s": self.elapsed,
                                 "test_nrmse": test["nrmse_predicted"], "test_final_nrmse": test["final_nrmse"]})
-            self.checkpoint(config.epochs)
+            self.checkpoint(self.epochs_run)
         return test
 
     def summarise(self, test: dict[str, Any] | None) -> dict[str, Any]:
@@ -252,11 +277,13 @@ class Trainer:
         history = read_metrics(self.out / METRICS)
         summary = {
             **self.config.model.describe(), "params": parameter_count(self.model),
-            "epochs": self.config.epochs, "test_nrmse": test["nrmse_predicted"],
+            "epochs": self.config.epochs, "epochs_run": self.epochs_run, "test_nrmse": test["nrmse_predicted"],
             "test_final_nrmse": test["final_nrmse"], "test_rmse": test["rmse_predicted"],
             "nrmse_per_time": test["nrmse_per_time"], "test_pdebench": test["pdebench"],
             "train_loss": history[-1]["train_loss"] if history else None,
             "fit_time_s": self.elapsed, "data": self.record["path"], "n_test": test["n_samples"],
+            "n_validation": 0 if self.best is None else len(self.validation),
+            "validation_nrmse": None if self.best is None else self.validate(),
         }
         if self.ctx.is_main:
             write_json(self.out / SUMMARY, summary)

@@ -1,0 +1,92 @@
+"""Early stopping on a validation split carved out of the training samples (:func:`.samples.carve_validation`).
+
+The validation samples are scored as the test split is at the end (nRMSE over the predicted times,
+:mod:`physode.trajectories.metrics`), so "the validation error stopped falling" means the error the
+fit is judged by stopped falling. Adam stops when ``patience`` epochs bring no gain of ``min_gain``
+(relative) and hands the polish the weights validated best; the polish (:mod:`.polish`) validates
+its best weights every few evaluations and stops the same way. The test split is never read for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from physode.problems.fitting.samples import TrainSplit
+from physode.trajectories import ErrorSums
+from physode.training import DistContext, all_reduce_sum
+
+
+@torch.no_grad()
+def validation_nrmse(model: nn.Module, split: TrainSplit, times: Sequence[float], ctx: DistContext, chunk: int,
+                     dtype: torch.dtype) -> float:
+    """nRMSE of ``model`` over the predicted times of the samples in ``split``, scored as the test
+    split is; under ``torchrun`` each rank scores its share and every rank gets the same value."""
+    mine = np.array_split(np.arange(len(split)), ctx.world_size)[ctx.rank]
+    sums = ErrorSums.zeros(len(times), split.data.n_channels, split.data.n_x, ctx.device)
+    training = model.training
+    model.eval()
+    for start in range(0, len(mine), chunk):
+        true = split.read(mine[start : start + chunk]).to(ctx.device, dtype)
+        sums.add(model(true[:, 0], times), true)
+    model.train(training)
+    return sums.combined(all_reduce_sum).errors(len(split)).nrmse_predicted
+
+
+@dataclasses.dataclass
+class Plateau:
+    """The lowest validation error seen (``best``, at step ``best_at``) and the last gain of at least
+    ``min_gain`` relative (to ``anchor``, at ``anchor_at``): a run of small gains does not reset the
+    patience, but the best weights are still the lowest error's. Steps are epochs or evaluations."""
+
+    patience: int
+    min_gain: float
+    best: float = math.inf
+    best_at: int = 0
+    anchor: float = math.inf
+    anchor_at: int = 0
+
+    def update(self, at: int, value: float) -> bool:
+        """Record ``value`` at step ``at``; True if it is the new best (NaN never is)."""
+        if value < self.anchor * (1 - self.min_gain):
+            self.anchor, self.anchor_at = value, at
+        if value < self.best:
+            self.best, self.best_at = value, at
+            return True
+        return False
+
+    def exhausted(self, at: int, not_before: int = 0) -> bool:
+        """No gain of ``min_gain`` in the ``patience`` steps up to ``at`` (counted from ``not_before``)."""
+        return at - max(self.anchor_at, not_before) >= self.patience
+
+
+class BestWeights:
+    """Adam's early stopping: the plateau of the validation errors and the weights of the best one,
+    both saved in every checkpoint so a resumed run stops where an uninterrupted one does."""
+
+    def __init__(self, model: nn.Module, patience: int, min_gain: float) -> None:
+        self.model = model
+        self.plateau = Plateau(patience, min_gain)
+        self.weights = {name: value.detach().clone() for name, value in model.state_dict().items()}
+
+    def update(self, epoch: int, value: float) -> None:
+        if self.plateau.update(epoch, value):
+            self.weights = {name: value.detach().clone() for name, value in self.model.state_dict().items()}
+
+    def restore(self) -> dict[str, Any]:
+        """Put the best weights back into the model; returns which they were, for the metrics."""
+        self.model.load_state_dict(self.weights)
+        return {"best_epoch": self.plateau.best_at, "best_validation_nrmse": self.plateau.best}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"plateau": dataclasses.asdict(self.plateau), "weights": self.weights}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.plateau = Plateau(**state["plateau"])
+        self.weights = state["weights"]
