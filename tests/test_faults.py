@@ -389,7 +389,8 @@ def test_a_malformed_launch_environment_is_one_line(env: dict[str, str], data: P
 
 
 @pytest.mark.parametrize("argv", [
-    ["simulate", "transport", "--samples", "100000", "--nx", "1024", "--nt", "101"],
+    # 4 GB if it ran to the end (simulate checks the free disk for that first): long enough to interrupt.
+    ["simulate", "transport", "--samples", "10000", "--nx", "1024", "--nt", "101"],
     ["fit", "{data}", "--epochs", "100000", "--batch-size", "4", "--no-progress", "--device", "cpu"],
 ], ids=["simulate", "fit"])
 def test_ctrl_c_is_one_line_and_leaves_no_partial_file(argv: list[str], data: Path, tmp_path: Path) -> None:
