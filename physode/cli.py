@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
@@ -78,6 +80,30 @@ def _runtime_warnings_held() -> Iterator[Callable[[], None]]:
         yield show_held
 
 
+@contextlib.contextmanager
+def _interrupts_kept() -> Iterator[None]:
+    """Ctrl-C that lands in a destructor or weakref callback is not lost.
+
+    Python reports a KeyboardInterrupt raised there as "Exception ignored in ..." (a traceback on
+    stderr) and carries on, so the command would run to its end. Such an interrupt is raised again
+    in the command's own code instead: SIGINT is sent once more from another thread, so that it
+    arrives after the callback has returned (raised inside the hook, it would be ignored again).
+    """
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if issubclass(unraisable.exc_type, KeyboardInterrupt):
+            threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGINT)).start()
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -97,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # directory, a full disk). Ctrl-C is one line too: every write in flight was rolled back as the
     # stack unwound, and a run directory keeps its last checkpoint.
     try:
-        with _runtime_warnings_held() as shown_if_done:
+        with _runtime_warnings_held() as shown_if_done, _interrupts_kept():
             code = int(args.func(args) or 0)
             shown_if_done()
             return code
