@@ -12,7 +12,7 @@ from physode.errors import InputError
 from physode.problems.pde import Exponential, simulate_advection_diffusion, simulate_transport
 from physode.problems.fitting.estimates import velocity_estimate
 from physode.problems.fitting.models import LAYERS, ModelConfig, build_model, parameter_count
-from physode.problems.fitting.schedule import horizon
+from physode.problems.fitting.schedule import WARMUP, horizon, one_cycle
 from physode.trajectories import nrmse
 from physode.variants import variant_names
 
@@ -169,6 +169,18 @@ def test_nrmse_matches_a_hand_computation() -> None:
     pred = torch.tensor([[[3.0, 4.0], [1.0, 1.0]], [[1.0, 2.0], [0.0, 0.0]]])
     expected = torch.tensor([[0.0, 1.0 / 1.0], [1.0 / 2.0, 10.0 / 10.0]])  # ||p - y|| / ||y|| per (s, t)
     torch.testing.assert_close(nrmse(pred, true), expected)
+
+
+@pytest.mark.parametrize("total", [1, 19, 20, 21, 40, 480])
+def test_the_one_cycle_schedule_runs_every_length(total: int) -> None:
+    weight = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.Adam([weight], lr=0.1)
+    scheduler = one_cycle(optimizer, total)
+    for _ in range(total):  # 20 steps divided by zero when the warm-up was 5% of them, one step
+        optimizer.step()
+        scheduler.step()
+    if total != 20:  # every other length keeps the 5% warm-up it was measured with
+        assert scheduler._schedule_phases[0]["end_step"] == WARMUP * total - 1
 
 
 def test_horizon_grows_geometrically_to_every_interval() -> None:

@@ -19,9 +19,14 @@ WARMUP = 0.05
 
 
 def one_cycle(optimizer: torch.optim.Optimizer, total_steps: int) -> torch.optim.lr_scheduler.OneCycleLR:
-    """One-cycle learning rates over ``total_steps``, peaking at each parameter group's ``lr``."""
-    return torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=[g["lr"] for g in optimizer.param_groups], total_steps=total_steps, pct_start=WARMUP)
+    """One-cycle learning rates over ``total_steps``, peaking at each parameter group's ``lr``.
+
+    torch's schedule divides by (warm-up steps - 1): a fit of exactly 20 steps, whose 5% warm-up is
+    one step, would stop on a division by zero, so its warm-up takes two. Every other length keeps 5%.
+    """
+    pct_start = WARMUP if WARMUP * total_steps != 1 else 2 / total_steps
+    return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
+                                               total_steps=total_steps, pct_start=pct_start)
 
 
 def horizon(step: int, total_steps: int, n_intervals: int, curriculum: float) -> int:
