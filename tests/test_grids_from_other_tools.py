@@ -71,3 +71,18 @@ def test_fit_trains_on_a_py_pde_style_file(tmp_path: Path) -> None:
     config = FitConfig(model=ModelConfig(variant="anode"), epochs=2, batch_size=4, polish=0, progress=False)
     summary = fit(path, tmp_path / "run", config, device="cpu")
     assert np.isfinite(summary["test_nrmse"])
+
+
+def test_a_prediction_on_a_float32_grid_keeps_it_and_fits_again(tmp_path: Path) -> None:
+    """`physode predict` writes the grid in the dtype it was stored in, so its output is a file
+    `physode fit` takes (in float64 the float32 points would be refused as not uniform)."""
+    from physode.problems.fitting.predict import predict_file
+
+    path = _pdebench(tmp_path / "u.h5", (np.arange(T) * 0.1).astype(np.float32))
+    config = FitConfig(model=ModelConfig(variant="anode"), epochs=2, batch_size=4, polish=0, progress=False)
+    fit(path, tmp_path / "run", config, device="cpu")
+    out = predict_file(tmp_path / "run", path, tmp_path / "predicted.h5")
+    with TrajectoryFile(out) as predicted:
+        assert predicted.x_dtype == np.float32 and np.array_equal(predicted.x, PY_PDE_X.astype(np.float64))
+    summary = fit(out, tmp_path / "refit", config, device="cpu")
+    assert np.isfinite(summary["test_nrmse"])

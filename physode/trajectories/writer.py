@@ -104,6 +104,13 @@ class TrajectoryWriter:
         self.written = end
 
 
+def _space_axis(x: ArrayLike) -> np.ndarray:
+    """The grid as stored: float64, or float32 where it was given in float32 (a grid from another
+    tool), whose points are uniform only to float32's resolution and must stay judged at it."""
+    x = np.asarray(x)
+    return x if x.dtype == np.float32 else x.astype(np.float64)
+
+
 @contextlib.contextmanager
 def trajectory_writer(
     path: str | os.PathLike[str],
@@ -133,7 +140,7 @@ def trajectory_writer(
     """
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
         raise InputError(f"a trajectory file needs at least one sample, got {n_samples!r}")
-    axes = {TIME: np.asarray(t, dtype=np.float64), SPACE: np.asarray(x, dtype=np.float64)}
+    axes = {TIME: np.asarray(t, dtype=np.float64), SPACE: _space_axis(x)}
     for name, values in axes.items():
         if values.ndim != 1 or values.size == 0:
             raise InputError(f"coordinate {name} must be a non-empty 1-D array, got shape {values.shape}")
@@ -252,7 +259,7 @@ def write_trajectories(
         raise InputError(f"u must be a non-empty {layout} array, got shape {u32.shape}")
     if channels is not None and u32.shape[2] != len(channels):
         raise InputError(f"u has {u32.shape[2]} channels but {len(channels)} channel names were given")
-    t, x = np.asarray(t, dtype=np.float64), np.asarray(x, dtype=np.float64)
+    t, x = np.asarray(t, dtype=np.float64), _space_axis(x)
     for name, values, length in ((TIME, t, u32.shape[1]), (SPACE, x, u32.shape[-1])):
         problem = axis_problem(values, length)
         if problem:

@@ -148,7 +148,8 @@ def predict_file(run: str | os.PathLike[str], initial: str | os.PathLike[str], o
         indices = select_samples(data, samples)
         output_times = fitted.times if times is None else [float(t) for t in times]
         with trajectory_writer(
-            destination, len(indices), output_times, data.x, equation=str(data.attrs.get("equation", "unknown")),
+            destination, len(indices), output_times, data.x.astype(data.x_dtype),  # the grid as it was stored
+            equation=str(data.attrs.get("equation", "unknown")),
             test_mask=np.isin(indices, data.test), channels=None if data.n_channels == 1 else data.channels,
             generator={"predicted_by": str(fitted.checkpoint.resolve()), "initial": str(data.path.resolve()),
                        "samples": indices.tolist()},
