@@ -58,7 +58,9 @@ class FitConfig:
     checkpoint_every: int = 5  # epochs
     validation_fraction: float | None = None  # of the training samples, held out to stop on (0: none)
     patience: int = 10  # epochs without a validation gain of min_gain before Adam stops
-    polish_patience: int = 10  # L-BFGS evaluations without a validation gain of min_gain before the polish stops
+    # L-BFGS evaluations without a validation gain of min_gain before the polish stops. L-BFGS may gain
+    # little for dozens of evaluations before it gains much (transport's Galerkin fit: 10 cut it at 8.8e-2).
+    polish_patience: int = 100
     min_gain: float = 0.01  # relative: a validation error this fraction below the last gain's counts as a gain
     eval_every: int = 0  # epochs between test-metric records in metrics.jsonl (0: only at the end)
     eval_batch_size: int = 256
