@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from physode.problems.fitting.schedule import one_cycle
 from physode.trajectories import TrajectoryFile
 
 BATCH = 16
@@ -42,13 +43,6 @@ def load_split(train_path: Path, full_path: Path) -> Split:
         return Split(tf.batch(tf.train), ff.batch(ff.test), tf.t.tolist(), ff.t.tolist(), np.asarray(ff.x))
 
 
-def one_cycle(groups: list[dict[str, Any]], total: int) -> tuple[Any, Any]:
-    """Adam with a one-cycle schedule over ``total`` steps, peaking at each group's ``lr``."""
-    optimizer = torch.optim.Adam(groups)
-    return optimizer, torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=[g["lr"] for g in groups], total_steps=total, pct_start=0.05)
-
-
 def real_parameters(model: torch.nn.Module) -> int:
     """Trainable parameters, a complex one counted as two real ones."""
     return sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters() if p.requires_grad)
@@ -58,7 +52,8 @@ def train_loop(split: Split, epochs: int, seed: int, lr_groups: list[dict[str, A
                loss_of: Callable[[torch.Tensor, int], torch.Tensor]) -> float:
     """Shuffled batches, one-cycle Adam; ``loss_of(batch, step)``. Returns the fit seconds."""
     total = epochs * math.ceil(len(split.train) / BATCH)
-    optimizer, scheduler = one_cycle(lr_groups, total)
+    optimizer = torch.optim.Adam(lr_groups)
+    scheduler = one_cycle(optimizer, total)  # the schedule physode's fits train with
     generator = torch.Generator().manual_seed(seed)
     began, step = time.perf_counter(), 0
     for _ in range(epochs):
