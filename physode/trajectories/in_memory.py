@@ -16,7 +16,8 @@ class Trajectories:
     by ``channels`` (the wave equation's ``("u", "u_t")``); over several spatial axes ``x`` names
     them, ``{"y": y, "x": x}``, and ``u`` is (sample, t, channel, y, x); ``coefficients`` are time-varying PDE coefficients over ``t``
     (stored as variables), ``parameters`` constant ones (stored as root attributes) and
-    ``settings`` the generator settings (stored as JSON), enough to regenerate the data.
+    ``settings`` the generator settings (stored as JSON), enough to regenerate the data;
+    ``boundary_condition`` is stored as the root attribute of that name.
     """
 
     u: np.ndarray
@@ -27,3 +28,4 @@ class Trajectories:
     coefficients: dict[str, np.ndarray] = field(default_factory=dict)
     parameters: dict[str, float] = field(default_factory=dict)
     channels: tuple[str, ...] | None = None
+    boundary_condition: str = "periodic"

@@ -268,6 +268,7 @@ def write(
     settings = {**data.settings, "seed": seed, "test_fraction": test_fraction}
     return write_trajectories(
         path, data.u, data.t, data.x, equation=data.equation, coefficients=data.coefficients,
-        test_mask=mask, generator=settings, seed=seed, attrs=data.parameters,
+        test_mask=mask, boundary_condition=data.boundary_condition, generator=settings, seed=seed,
+        attrs=data.parameters,
         compression=compression, channels=data.channels, replace=replace,
     )
