@@ -54,6 +54,8 @@ def test_fluid_fields_read_as_channels(tmp_path: Path) -> None:
         assert block.shape == (2, T, 4, NX, NY)
         for channel, name in enumerate(f.channels):
             np.testing.assert_array_equal(block[:, :, channel], fields[name][1:3])
+        f.validate()
+        assert sum(len(part) for part in f.iter_batches(4)) == N
 
 
 def _groups(path: Path, n: int, shape: tuple[int, ...] = (T, NX, NY, 2)) -> np.ndarray:
@@ -90,6 +92,8 @@ def test_one_dimensional_groups_read_too(tmp_path: Path) -> None:
             f[f"{i:04d}/data"], f[f"{i:04d}/grid/x"], f[f"{i:04d}/grid/t"] = data[i], X, np.arange(T + 1.0)
     with TrajectoryFile(path) as f:
         assert list(f.space) == ["x"] and f.channels == ("u",) and f[1].shape == (T, 1, NX)
+        np.testing.assert_array_equal(f[:], np.moveaxis(data, -1, 2))
+        f.validate()
 
 
 @pytest.mark.parametrize("break_it, message", [
