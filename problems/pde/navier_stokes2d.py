@@ -12,7 +12,9 @@ conserves energy and enstrophy exactly when nu = a = 0). In time, Lawson's integ
 the viscous part is integrated exactly by exp(-|k|^2 (N(t2) - N(t1))) with N = int nu, so a
 time-varying viscosity costs nothing and the step is limited only by advection (fourth order;
 the tests check the order and the conservation). The default step is 0.2 cells at the largest
-initial speed; a solution that turns NaN/Inf is an error naming the time, not a file.
+initial speed; a solution that turns NaN/Inf is an error naming the time, not a file. The
+spectral tail of the computed states is recorded (``spectral_tail``) and warned about as for the
+1-D solvers (:mod:`.semilinear`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from physode.errors import InputError
 from physode.problems.pde.coefficients import CoefficientLike, TimeCoefficient, coefficient, sample
 from physode.problems.pde.domain import positive
 from physode.problems.pde.plane import Plane, initial_state_2d, setup_plane
+from physode.problems.pde.semilinear import warn_if_under_resolved
 from physode.problems.pde.spectral import substeps
 from physode.trajectories import Trajectories
 
@@ -117,6 +120,8 @@ def simulate_navier_stokes2d(
                 raise InputError(f"navier-stokes2d: the solution became NaN/Inf before t={t[i]:g} with step {h:.3g}; "
                                  "lower --dt or raise --nu")
             out[:, i, 0] = np.fft.irfft2(w_hat, s=(n, n))
+    tail = plane.spectral_tail(out[:, 1:, 0]) if len(t) > 1 else 0.0
+    warn_if_under_resolved("navier-stokes2d", tail)
     settings = {
         "pde": "navier-stokes2d", "nu": nu.spec, "forcing": a.spec,
         "initial": initial if isinstance(initial, str) else "array", "n_samples": n_samples, "nx": n,
@@ -125,7 +130,7 @@ def simulate_navier_stokes2d(
                   "(viscous part exact for nu(t))",
     }
     return Trajectories(out, t, plane.space, EQUATION, settings, coefficients={"nu": nu_of_t, "forcing": a_of_t},
-                        channels=("w",))
+                        parameters={"spectral_tail": tail}, channels=("w",))
 
 
 def energy_and_enstrophy(w: np.ndarray, plane: Plane) -> tuple[np.ndarray, np.ndarray]:

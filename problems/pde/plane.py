@@ -67,6 +67,21 @@ class Plane:
         return (3 * index_y[:, None] < self.n) & (3 * index_x[None, :] < self.n)
 
 
+    def spectral_tail(self, u: np.ndarray) -> float:
+        """How resolved ``u`` (..., n, n) is: the largest |u_hat| among the dealiased modes in the top
+        third of the kept range of either axis, over the largest non-mean |u_hat| (as the 1-D
+        :func:`.spectral.spectral_tail`)."""
+        spectrum = np.abs(np.fft.rfft2(u)) * self.dealias_mask()
+        spectrum[..., 0, 0] = 0.0
+        index_y = np.abs(np.fft.fftfreq(self.n, d=1.0 / self.n))[:, None]
+        index_x = np.fft.rfftfreq(self.n, d=1.0 / self.n)[None, :]
+        first_top = math.ceil(2 * (math.ceil(self.n / 3)) / 3)  # the kept indices are 0 .. ceil(n / 3) - 1
+        top = (index_y >= first_top) | (index_x >= first_top)
+        reference = spectrum.max(axis=(-2, -1))
+        tail = np.where(top, spectrum, 0.0).max(axis=(-2, -1))
+        return float(np.divide(tail, reference, out=np.zeros_like(tail), where=reference > 0).max())
+
+
 def setup_plane(n_samples: int, n: int, times: ArrayLike, length: float) -> tuple[Plane, np.ndarray]:
     """Check the sizes; the grid and the output times (t_0 = 0)."""
     check_samples(n_samples)
