@@ -91,3 +91,21 @@ def test_2d_initial_families_are_seeded_and_refuse_unknown_names(tmp_path, capsy
                  "--out", str(tmp_path / "x.h5")]) == 2
     assert "unknown 2-D initial condition 'windowed'" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_wave2d_transport_start_moves_along_x() -> None:
+    """u_t(0) = c(0) u_x(0); for a plane wave along x alone that is transport's u0(x + c t) exactly."""
+    speed = 0.6
+    u0 = np.sin(2 * np.pi * 3 * X + 0.4)
+    data = simulate_wave2d(1, N, TIMES, speed, u0[None], initial_rate="transport")
+    exact = np.stack([np.sin(2 * np.pi * 3 * (X + speed * time) + 0.4) for time in TIMES])
+    assert np.abs(data.u[0, :, 0] - exact).max() < 1e-12
+
+
+def test_help_lists_the_2d_pdes_and_their_options(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["simulate", "--help"])
+    text = capsys.readouterr().out
+    for word in ("transport2d", "wave2d", "navier-stokes2d", "diffusion-reaction2d", "--velocity-x", "--velocity-y",
+                 "--forcing", "--diffusivity-u", "--diffusivity-v", "--reaction-k"):
+        assert word in text
