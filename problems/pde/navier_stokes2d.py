@@ -67,11 +67,11 @@ def lawson_rk4(w_hat: np.ndarray, rhs: Vorticity, k2: np.ndarray, spread: TimeCo
     spreads = spread.C(np.array([start, start + h / 2, start + h]))
     half = np.exp(-k2 * (spreads[1] - spreads[0]))
     rest = np.exp(-k2 * (spreads[2] - spreads[1]))
-    k1 = rhs(start, w_hat)
-    k2_ = rhs(start + h / 2, half * (w_hat + h / 2 * k1))
-    k3 = rhs(start + h / 2, half * w_hat + h / 2 * k2_)
-    k4 = rhs(start + h, half * rest * w_hat + h * rest * k3)
-    return half * rest * (w_hat + h / 6 * k1) + h / 6 * (rest * (2 * k2_ + 2 * k3) + k4)
+    stage1 = rhs(start, w_hat)
+    stage2 = rhs(start + h / 2, half * (w_hat + h / 2 * stage1))
+    stage3 = rhs(start + h / 2, half * w_hat + h / 2 * stage2)
+    stage4 = rhs(start + h, half * rest * w_hat + h * rest * stage3)
+    return half * rest * (w_hat + h / 6 * stage1) + h / 6 * (rest * (2 * stage2 + 2 * stage3) + stage4)
 
 
 def default_dt(w0: np.ndarray, plane: Plane) -> float:
