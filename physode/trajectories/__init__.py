@@ -1,13 +1,17 @@
-"""Trajectory files: solutions u(sample, t, x) of a 1D PDE in HDF5 (format ``physode-trajectories``,
-specified in ``datasets/README.md``), PDEBench's 1D layout, and the errors of predicted trajectories.
+"""Trajectory files: solutions u(sample, t, x) of a PDE in HDF5 (format ``physode-trajectories``,
+specified in ``datasets/README.md``; u(sample, t, channel, y, x) in 2-D), PDEBench's 1D and 2-D
+layouts, and the errors of predicted trajectories.
 
 - :mod:`.schema`: the format's names and version, the checks writer and reader share.
 - :mod:`.in_memory`: :class:`Trajectories`, simulated data and what its file records.
 - :mod:`.writer`: :func:`write_trajectories`, streamed :func:`trajectory_writer`, :func:`write`
   (simulated data with a seeded split), :func:`make_test_mask`, :func:`file_size_bound`.
-- :mod:`.reader`: :class:`TrajectoryFile`, lazy validated reading of either layout.
+- :mod:`.arguments`: the checks of what the writer is given.
+- :mod:`.reader`: :class:`TrajectoryFile`, lazy validated reading of every layout.
+- :mod:`.physode_layout`: the checks of physode's own layout.
 - :mod:`.stored`: the checked HDF5 access the readers share.
 - :mod:`.pdebench`: PDEBench's 1D layout, read and written.
+- :mod:`.pdebench2d`: PDEBench's 2-D layouts (one file, or a group per sample), read lazily.
 - :mod:`.dataset`: :class:`TrajectoryDataset`, a torch ``Dataset`` of windows of a file's samples.
 - :mod:`.metrics`: the one :func:`nrmse`, what fits and benchmarks report from it
   (:func:`rollout_errors`), and :func:`pdebench_metrics`.

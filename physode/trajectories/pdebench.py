@@ -43,7 +43,7 @@ def read_pdebench(root: CheckedFile, test_fraction: float) -> Contents:
     field = root.check_field(root.node(PDEBENCH_FIELD), PDEBENCH_FIELD, (3,), "3-D (sample, t, x)")
     n_samples, n_times, n_x = field.shape
     x = root.coordinate("x-coordinate", n_x)
-    t = _snapshot_times(root, n_times)
+    t = snapshot_times(root, n_times)
     coefficients = {}
     if "beta" in root.attrs:  # PDEBench: u_t + beta u_x = 0, i.e. c = -beta in dz/dt = c dz/dx
         beta = root.attrs["beta"]
@@ -52,27 +52,27 @@ def read_pdebench(root: CheckedFile, test_fraction: float) -> Contents:
         coefficients["c"] = np.full(n_times, -float(beta))
     if not 0.0 <= test_fraction < 1.0:
         raise InputError(f"pdebench_test_fraction must be in [0, 1), got {test_fraction}")
-    return Contents(layout="pdebench", field=field, t=t, x=x, channels=("u",), coefficients=coefficients,
+    return Contents(layout="pdebench", field=field, t=t, space={"x": x}, channels=("u",), coefficients=coefficients,
                     test_mask=np.arange(n_samples) < int(n_samples * test_fraction),
                     x_dtype=root.node("x-coordinate").dtype)
 
 
-def _snapshot_times(root: CheckedFile, n_times: int) -> np.ndarray:
-    """The times of the ``n_times`` snapshots, from either convention of ``t-coordinate``.
+def snapshot_times(root: CheckedFile, n_times: int, name: str = "t-coordinate") -> np.ndarray:
+    """The times of the ``n_times`` snapshots, from either convention of ``t-coordinate`` (or ``name``).
 
     PDEBench's downloads store Nt + 1 entries: the snapshot times plus the end of the last
     interval, which has no snapshot in ``tensor`` (dropped here). Files written by other tools in
     the same layout often store exactly one time per snapshot; both are read.
     """
-    node = root.node("t-coordinate")
+    node = root.node(name)
     stored = node.shape if isinstance(node, h5py.Dataset) else None  # None: coordinate() names what is missing
     if stored == (n_times,):
-        return root.coordinate("t-coordinate", n_times)
+        return root.coordinate(name, n_times)
     if stored not in (None, (n_times + 1,)):
-        root.fail(f"coordinate 't-coordinate' has shape {stored}, expected ({n_times},) (one time per snapshot) "
+        root.fail(f"coordinate {name!r} has shape {stored}, expected ({n_times},) (one time per snapshot) "
                   f"or ({n_times + 1},) (PDEBench's downloads: one more, the end of the last interval) to "
                   f"match tensor's {n_times} snapshots")
-    return root.coordinate("t-coordinate", n_times + 1)[:-1]
+    return root.coordinate(name, n_times + 1)[:-1]
 
 
 def write_pdebench(path: str | os.PathLike[str], data: Trajectories, *, seed: int, replace: bool = True) -> Path:

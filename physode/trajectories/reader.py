@@ -1,5 +1,6 @@
 """Reading trajectory files lazily: :class:`TrajectoryFile`, for physode's format (written by
-:mod:`.writer`, specified in ``datasets/README.md``) and PDEBench 1D files (:mod:`.pdebench`) alike.
+:mod:`.writer`, read by :mod:`.physode_layout`, specified in ``datasets/README.md``), PDEBench 1D
+files (:mod:`.pdebench`) and PDEBench's 2-D layouts (:mod:`.pdebench2d`) alike.
 Any file that does not match gets one :class:`~physode.errors.InputError` naming the problem.
 """
 
@@ -10,26 +11,14 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import h5py
 import numpy as np
 from numpy.typing import ArrayLike
 
 from physode.errors import InputError
 from physode.trajectories.pdebench import PDEBENCH_FIELD, read_pdebench
-from physode.trajectories.schema import (
-    CHANNEL,
-    CHANNELS_VERSION,
-    FIELD,
-    FORMAT_NAME,
-    FORMAT_VERSION,
-    REQUIRED_ATTRS,
-    RESERVED,
-    SAMPLE,
-    SPACE,
-    SPLIT,
-    TIME,
-    first_bad_sample,
-)
+from physode.trajectories.pdebench2d import is_pdebench_2d, read_pdebench_2d
+from physode.trajectories.physode_layout import read_physode
+from physode.trajectories.schema import FIELD, SPACE, first_bad_sample
 from physode.trajectories.stored import CheckedFile, Contents, damaged
 
 if TYPE_CHECKING:
@@ -38,102 +27,22 @@ if TYPE_CHECKING:
 READ_BLOCK_BYTES = 16 * 2**20  # validate() reads about this much at a time
 
 
-def read_physode(root: CheckedFile) -> Contents:
-    """The physode layout: required attributes, field, coordinates, split and coefficients."""
-    # The field is looked up (and refused if stored outside the file) before the attributes are checked.
-    node = root.node(FIELD)
-    version = _format_version(root)
-    field = root.check_field(node, FIELD, (3, 4), "(sample, t, x) or (sample, t, channel, x)")
-    n_samples, n_times, n_x = field.shape[0], field.shape[1], field.shape[-1]
-    channels = _channel_names(root, field, version) if field.ndim == 4 else (FIELD,)
-    t = root.coordinate(TIME, n_times)
-    x = root.coordinate(SPACE, n_x)
-    test_mask = _test_mask(root, n_samples)
-    return Contents(layout="physode", field=field, t=t, x=x, channels=channels,
-                    coefficients=_coefficients(root, n_times), test_mask=test_mask, x_dtype=root.node(SPACE).dtype)
-
-
-def _format_version(root: CheckedFile) -> int:
-    """The format version of a file whose root attributes say it is one this physode reads."""
-    attrs = root.attrs
-    missing = [key for key in REQUIRED_ATTRS if key not in attrs]
-    if missing or not (isinstance(attrs["format"], str) and attrs["format"] == FORMAT_NAME):
-        root.fail(
-            f"not a {FORMAT_NAME} file (missing or wrong root attributes {missing or ['format']}); "
-            "write it with physode.trajectories.write_trajectories"
-        )
-    version = attrs["format_version"]
-    if not (isinstance(version, int) and not isinstance(version, bool) and version >= 1):
-        root.fail(f"root attribute format_version is {version!r}, not a version number; the file is "
-                  "damaged — regenerate it")
-    if version > FORMAT_VERSION:
-        root.fail(
-            f"format version {version} is newer than this physode reads (1 .. {FORMAT_VERSION}); "
-            "upgrade physode"
-        )
-    return version
-
-
-def _test_mask(root: CheckedFile, n_samples: int) -> np.ndarray:
-    """The ``split`` flags as booleans, True for a test sample (``sample`` is checked alongside)."""
-    for name in (SAMPLE, SPLIT):
-        entry = root.node(name)
-        if not (isinstance(entry, h5py.Dataset) and entry.shape == (n_samples,)
-                and np.issubdtype(entry.dtype, np.integer)):
-            root.fail(f"{name!r} must be a 1-D integer dataset of length {n_samples}")
-    split = root.file[SPLIT][()]
-    if not np.isin(split, (0, 1)).all():
-        root.fail(f"{SPLIT!r} may hold only 0 (train) and 1 (test)")
-    return split.astype(bool)
-
-
-def _coefficients(root: CheckedFile, n_times: int) -> dict[str, np.ndarray]:
-    """Every entry besides the reserved ones: a finite floating coefficient over ``t``."""
-    coefficients = {}
-    for name in root.names():
-        if name in RESERVED:
-            continue
-        entry = root.node(name)
-        values = entry[()] if isinstance(entry, h5py.Dataset) else None
-        if (values is None or values.shape != (n_times,)
-                or not np.issubdtype(values.dtype, np.floating) or not np.all(np.isfinite(values))):
-            root.fail(
-                f"unexpected entry {name!r}: besides {', '.join(RESERVED)} the file may only hold "
-                f"finite floating coefficient datasets of shape ({n_times},) over t"
-            )
-        coefficients[name] = values.astype(np.float64)
-    return coefficients
-
-
-def _channel_names(root: CheckedFile, field: h5py.Dataset, version: int) -> tuple[str, ...]:
-    """The ``channel`` coordinate of a (sample, t, channel, x) field: distinct identifiers."""
-    if version < CHANNELS_VERSION:
-        root.fail(f"field {FIELD!r} has a channel axis, which format version {version} does not "
-                  f"have (channels came with version {CHANNELS_VERSION}); the file is damaged")
-    node = root.node(CHANNEL)
-    n_channels = field.shape[2]
-    if not (isinstance(node, h5py.Dataset) and node.shape == (n_channels,)
-            and h5py.check_string_dtype(node.dtype) is not None):
-        root.fail(f"{CHANNEL!r} must be a 1-D string dataset naming the {n_channels} channels of "
-                  f"{FIELD!r}")
-    names = tuple(str(name) for name in node.asstr()[()])
-    if len(set(names)) != len(names) or not all(name.isidentifier() for name in names):
-        root.fail(f"channel names {list(names)} must be distinct identifiers")
-    return names
-
-
 class TrajectoryFile:
-    """Lazy, validated read access to a trajectory file (physode format or PDEBench 1D layout).
+    """Lazy, validated read access to a trajectory file (physode format, PDEBench 1D or 2-D layouts).
 
     Opening checks the schema (ranks, dtypes, coordinate lengths, increasing t); values are checked
     for NaN/Inf as they are read, and :meth:`validate` scans the whole field chunk by chunk.
     ``f[i]``, ``f[a:b]`` and ``f[[i, j]]`` read samples as float32 ``(n, t, x)`` arrays, or
     ``(n, t, channel, x)`` for a file with channels (``channels`` names them; a single-field file
     has ``channels == ("u",)``); only ``f[:]`` loads everything. Use as a context manager, or call :meth:`close`.
+    A field over more than one spatial axis always has a channel axis: ``(n, t, channel, y, x)``;
+    ``space`` maps the spatial axes' names to their coordinates, in the field's axis order.
 
     PDEBench 1D files (``tensor``, ``x-coordinate``, ``t-coordinate``) are recognised by their
     ``tensor`` field; see ``datasets/README.md`` for how they map onto this interface, including
-    ``pdebench_test_fraction`` (PDEBench's own loaders take the first 10% as the test set).
+    ``pdebench_test_fraction`` (PDEBench's own loaders take the first 10% as the test set). Its 2-D
+    layouts (one file: ``tensor`` or the fields ``density``, ``pressure``, ``Vx``, ``Vy`` as channels;
+    a group per sample: ``"0000"/data``) read as ``(n, t, channel, x, y)``, PDEBench's axis order.
 
     Only data stored in the file itself is read: external links, external storage and virtual
     datasets, which make HDF5 read other files on this machine, are refused. A file written back
@@ -141,9 +50,13 @@ class TrajectoryFile:
     """
 
     layout: str
-    """``"physode"`` or ``"pdebench"``."""
+    """``"physode"``, ``"pdebench"`` (one file) or ``"pdebench-groups"`` (a group per sample)."""
     t: np.ndarray
+    space: dict[str, np.ndarray]
+    """The spatial axes, name -> coordinates (float64), in the field's order: ``{"x": x}`` in 1-D,
+    ``{"y": y, "x": x}`` for a physode 2-D file, ``{"x": x, "y": y}`` for PDEBench's 2-D layouts."""
     x: np.ndarray
+    """The coordinates of the ``x`` axis, ``space["x"]``."""
     x_dtype: np.dtype
     """The dtype ``x`` is stored in (``x`` is read as float64): a grid is uniform to its resolution at best."""
     channels: tuple[str, ...]
@@ -160,19 +73,23 @@ class TrajectoryFile:
             with damaged(self.path):
                 if FIELD in self._root:
                     self._adopt(read_physode(self._root))
+                elif is_pdebench_2d(self._root):
+                    self._adopt(read_pdebench_2d(self._root, pdebench_test_fraction))
                 elif PDEBENCH_FIELD in self._root:
                     self._adopt(read_pdebench(self._root, pdebench_test_fraction))
                 else:
                     self._root.fail(
-                        f"missing field {FIELD!r} (physode format) or {PDEBENCH_FIELD!r} (PDEBench layout); "
-                        f"found {sorted(self._root.names())}"
+                        f"missing field {FIELD!r} (physode format), {PDEBENCH_FIELD!r} or 'density'/'Vx' "
+                        "(PDEBench layouts) or groups '0000', '0001', ... holding 'data' (PDEBench's "
+                        f"group-per-sample layout); found {sorted(self._root.names())[:10]}"
                     )
         except BaseException:
             self._root.close()
             raise
 
     def _adopt(self, contents: Contents) -> None:
-        self.layout, self._field, self.t, self.x = contents.layout, contents.field, contents.t, contents.x
+        self.layout, self._field, self.t, self.space = contents.layout, contents.field, contents.t, contents.space
+        self.x = contents.space[SPACE]
         self.x_dtype = contents.x_dtype
         self.channels, self.coefficients, self._split = contents.channels, contents.coefficients, contents.test_mask
 
@@ -203,7 +120,12 @@ class TrajectoryFile:
 
     @property
     def n_x(self) -> int:
-        return self._field.shape[-1]
+        return len(self.x)
+
+    @property
+    def space_shape(self) -> tuple[int, ...]:
+        """The points along each spatial axis, in the field's order: ``(Nx,)``, ``(Ny, Nx)``, ..."""
+        return tuple(len(values) for values in self.space.values())
 
     @property
     def n_channels(self) -> int:
@@ -211,7 +133,7 @@ class TrajectoryFile:
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
-        """The shape of one sample: ``(t, x)``, or ``(t, channel, x)`` for a file with channels."""
+        """The shape of one sample: ``(t, x)``, or ``(t, channel, *space)`` for a file with channels."""
         return tuple(self._field.shape[1:])
 
     @property
@@ -230,7 +152,7 @@ class TrajectoryFile:
     def __getitem__(self, index: int | slice | ArrayLike) -> np.ndarray:
         """Read samples as float32: an int gives (t, x); a slice or index array gives (n, t, x).
 
-        A file with channels gives (t, channel, x) and (n, t, channel, x).
+        A file with channels gives (t, channel, *space) and (n, t, channel, *space).
         """
         if isinstance(index, (int, np.integer)):
             if not -self.n_samples <= index < self.n_samples:
@@ -294,7 +216,8 @@ class TrajectoryFile:
         coefs = ", ".join(self.coefficients) or "none"
         return (
             f"TrajectoryFile({str(self.path)!r}, layout={self.layout}, samples={self.n_samples} "
-            f"(train {len(self.train)}, test {len(self.test)}), t={self.n_times}, x={self.n_x}, "
+            f"(train {len(self.train)}, test {len(self.test)}), t={self.n_times}, "
+            f"{', '.join(f'{name}={len(values)}' for name, values in self.space.items())}, "
             f"channels: {', '.join(self.channels)}, "
             f"coefficients: {coefs})"
         )

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 import h5py
 import numpy as np
@@ -53,21 +53,37 @@ def _decode(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+class Field(Protocol):
+    """What a reader reads samples from: an h5py dataset, or a lazy view of several (PDEBench 2-D)."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    @property
+    def dtype(self) -> np.dtype: ...
+
+    @property
+    def chunks(self) -> tuple[int, ...] | None: ...
+
+    def __getitem__(self, selection: slice | np.ndarray) -> np.ndarray: ...
+
+
 @dataclass(frozen=True)
 class Contents:
     """The field of a trajectory file and its coordinates, as the reader of its layout found them."""
 
     layout: str
-    """``"physode"`` or ``"pdebench"``."""
-    field: h5py.Dataset
+    """``"physode"``, ``"pdebench"`` (one file, samples along the first axis) or ``"pdebench-groups"``."""
+    field: Field
     t: np.ndarray
-    x: np.ndarray
+    space: dict[str, np.ndarray]
+    """The spatial axes in the field's order, name -> coordinates (float64)."""
     channels: tuple[str, ...]
     coefficients: dict[str, np.ndarray]
     test_mask: np.ndarray
     """Boolean per sample, True for a test sample."""
     x_dtype: np.dtype
-    """The dtype ``x`` is stored in (``x`` itself is float64): its resolution bounds how uniform a
+    """The dtype the ``x`` axis is stored in (read as float64): its resolution bounds how uniform a
     stored grid can be (float32, as PDEBench stores it, jitters by a few 1e-6 of the spacing)."""
 
 

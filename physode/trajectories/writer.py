@@ -5,13 +5,15 @@
 The coordinates are attached as dimension scales, so ``xarray.open_dataset(path, engine="h5netcdf")``
 shows the dimensions (sample, t, x) with their coordinates. A system of several fields (the wave
 equation's (u, u_t)) is stored as ``u`` over (sample, t, channel, x) with a ``channel`` coordinate
-of names (format version 2); single-field files keep version 1's layout exactly.
+of names (format version 2); single-field files keep version 1's layout exactly. A field over
+several spatial axes is (sample, t, channel, y, x) (format version 3).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -25,18 +27,23 @@ from physode.errors import InputError
 from physode.io.atomic import atomic_path
 from physode.resources import check_disk_space
 from physode.trajectories.in_memory import Trajectories
+from physode.trajectories.arguments import (
+    SpaceLike,
+    checked_axis,
+    checked_channels,
+    checked_coefficients,
+    checked_space,
+    checked_time,
+)
 from physode.trajectories.schema import (
     CHANNEL,
-    CHANNELS_VERSION,
     FIELD,
     FORMAT_NAME,
-    RESERVED,
     SAMPLE,
-    SPACE,
     SPLIT,
     TIME,
-    axis_problem,
     first_bad_sample,
+    format_version,
 )
 from physode.version import __version__
 
@@ -84,7 +91,7 @@ class TrajectoryWriter:
         return self._field.shape[0]
 
     def write(self, block: ArrayLike) -> None:
-        """Append the next samples, ``(n, t, x)`` (``(n, t, channel, x)`` with channels); checked finite."""
+        """Append the next samples, ``(n, t, x)`` (``(n, t, channel, *space)`` with channels); checked finite."""
         with np.errstate(over="ignore"):  # overflow to Inf is reported below
             block32 = np.asarray(block, dtype=np.float32)
         sample_shape = self._field.shape[1:]
@@ -104,19 +111,12 @@ class TrajectoryWriter:
         self.written = end
 
 
-def _space_axis(x: ArrayLike) -> np.ndarray:
-    """The grid as stored: float64, or float32 where it was given in float32 (a grid from another
-    tool), whose points are uniform only to float32's resolution and must stay judged at it."""
-    x = np.asarray(x)
-    return x if x.dtype == np.float32 else x.astype(np.float64)
-
-
 @contextlib.contextmanager
 def trajectory_writer(
     path: str | os.PathLike[str],
     n_samples: int,
     t: ArrayLike,
-    x: ArrayLike,
+    x: SpaceLike,
     *,
     equation: str,
     coefficients: Mapping[str, ArrayLike] | None = None,
@@ -135,37 +135,15 @@ def trajectory_writer(
     samples until all ``n_samples`` are written. The file appears at ``path`` only if the block
     completes with every sample written; otherwise nothing is left behind. The other arguments
     are those of :func:`write_trajectories`, all checked before anything is written; with
-    ``channels`` the blocks are ``(n, t, channel, x)``. The disk must have room for the whole file
-    before the first byte is written.
+    ``channels`` (or more than one spatial axis) the blocks are ``(n, t, channel, *space)``. The
+    disk must have room for the whole file before the first byte is written.
     """
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
         raise InputError(f"a trajectory file needs at least one sample, got {n_samples!r}")
-    axes = {TIME: np.asarray(t, dtype=np.float64), SPACE: _space_axis(x)}
-    for name, values in axes.items():
-        if values.ndim != 1 or values.size == 0:
-            raise InputError(f"coordinate {name} must be a non-empty 1-D array, got shape {values.shape}")
-        problem = axis_problem(values, values.size)
-        if problem:
-            raise InputError(f"coordinate {name} {problem}")
-    n_times, n_x = axes[TIME].size, axes[SPACE].size
-    names = None if channels is None else list(channels)
-    if names is not None and not (
-        names and all(isinstance(n, str) and n.isidentifier() for n in names) and len(set(names)) == len(names)
-    ):
-        raise InputError(f"channels must be distinct identifiers, e.g. ['u', 'u_t'], got {channels!r}")
-    coefs = {}
-    for name, values in (coefficients or {}).items():
-        array = np.asarray(values, dtype=np.float64)
-        if not isinstance(name, str) or not name.isidentifier() or name in RESERVED:
-            raise InputError(
-                f"coefficient name {name!r} must be an identifier other than {', '.join(RESERVED)}"
-            )
-        if array.shape != (n_times,) or not np.all(np.isfinite(array)):
-            raise InputError(
-                f"coefficient {name} must be finite with shape ({n_times},) (one value per time), "
-                f"got shape {array.shape}"
-            )
-        coefs[name] = array
+    time, space = checked_time(t), checked_space(x)
+    names = checked_channels(channels, len(space))
+    n_times, space_shape = time.size, tuple(values.size for values in space.values())
+    coefs = checked_coefficients(coefficients, n_times, tuple(space))
     split = np.zeros(n_samples, dtype=np.int8) if test_mask is None else np.asarray(test_mask)
     if split.shape != (n_samples,) or not np.isin(split, (0, 1)).all():
         raise InputError(f"test_mask must be {n_samples} booleans (True = test sample)")
@@ -173,9 +151,10 @@ def trajectory_writer(
         generator_json = json.dumps(dict(generator or {}), sort_keys=True)
     except TypeError as err:
         raise InputError(f"generator settings must be JSON-serialisable: {err}") from None
+    sample_shape = (n_times, *([] if names is None else [len(names)]), *space_shape)
     root_attrs = {
         "format": FORMAT_NAME,
-        "format_version": 1 if names is None else CHANNELS_VERSION,
+        "format_version": format_version(1 + len(sample_shape)),
         "equation": equation,
         "boundary_condition": boundary_condition,
         "generator": generator_json,
@@ -188,21 +167,20 @@ def trajectory_writer(
     if compression not in (None, "gzip", "lzf"):
         raise InputError(f"compression must be None, 'gzip' or 'lzf', got {compression!r}")
 
-    n_channels = 1 if names is None else len(names)
-    check_disk_space(path, file_size_bound(n_samples * n_times * n_channels * n_x * 4,
-                                           n_samples * 9 + 8 * (n_times * (1 + len(coefs)) + n_x)),
+    check_disk_space(path, file_size_bound(n_samples * math.prod(sample_shape) * 4,
+                                           n_samples * 9 + 8 * (n_times * (1 + len(coefs)) + sum(space_shape))),
                      "free space or choose another path")
     with atomic_path(path, replace=replace) as tmp, h5py.File(tmp, "w") as f:
         f.attrs.update({**root_attrs, **(attrs or {})})
         scales = {
             SAMPLE: f.create_dataset(SAMPLE, data=np.arange(n_samples, dtype=np.int64)),
-            TIME: f.create_dataset(TIME, data=axes[TIME]),
-            SPACE: f.create_dataset(SPACE, data=axes[SPACE]),
+            TIME: f.create_dataset(TIME, data=time),
+            **{name: f.create_dataset(name, data=values) for name, values in space.items()},
         }
-        dims, sample_shape = (SAMPLE, TIME, SPACE), (n_times, n_x)
+        dims = (SAMPLE, TIME, *space)
         if names is not None:
             scales[CHANNEL] = f.create_dataset(CHANNEL, data=np.array(names, dtype=h5py.string_dtype()))
-            dims, sample_shape = (SAMPLE, TIME, CHANNEL, SPACE), (n_times, len(names), n_x)
+            dims = (SAMPLE, TIME, CHANNEL, *space)
         for name, scale in scales.items():
             scale.make_scale(name)
         field = f.create_dataset(
@@ -226,7 +204,7 @@ def write_trajectories(
     path: str | os.PathLike[str],
     u: ArrayLike,
     t: ArrayLike,
-    x: ArrayLike,
+    x: SpaceLike,
     *,
     equation: str,
     coefficients: Mapping[str, ArrayLike] | None = None,
@@ -243,6 +221,8 @@ def write_trajectories(
 
     A system of fields is ``u`` (sample, t, channel, x) with ``channels`` naming them, e.g.
     ``["u", "u_t"]`` (format version 2); without ``channels`` the file is version 1, as before.
+    ``x`` may instead name several spatial axes in the field's order, ``{"y": y, "x": x}``: ``u`` is
+    then (sample, t, channel, y, x) (format version 3; ``channels`` defaults to ``["u"]``).
 
     ``coefficients`` are time-varying PDE coefficients over ``t`` (e.g. ``{"c": c_of_t}``),
     ``test_mask`` marks test samples (default: all train), ``generator`` records how the data was
@@ -254,16 +234,16 @@ def write_trajectories(
     """
     with np.errstate(over="ignore"):  # overflow to Inf is reported below
         u32 = np.asarray(u, dtype=np.float32)
-    layout = "(sample, t, x)" if channels is None else "(sample, t, channel, x)"
-    if u32.ndim != 3 + (channels is not None) or 0 in u32.shape:
-        raise InputError(f"u must be a non-empty {layout} array, got shape {u32.shape}")
+    space = checked_space(x)
+    with_channels = channels is not None or len(space) > 1
+    axes = ("sample", "t", *(["channel"] if with_channels else []), *space)
+    if u32.ndim != len(axes) or 0 in u32.shape:
+        raise InputError(f"u must be a non-empty ({', '.join(axes)}) array, got shape {u32.shape}")
     if channels is not None and u32.shape[2] != len(channels):
         raise InputError(f"u has {u32.shape[2]} channels but {len(channels)} channel names were given")
-    t, x = np.asarray(t, dtype=np.float64), _space_axis(x)
-    for name, values, length in ((TIME, t, u32.shape[1]), (SPACE, x, u32.shape[-1])):
-        problem = axis_problem(values, length)
-        if problem:
-            raise InputError(f"coordinate {name} {problem}")
+    checked_axis(TIME, np.asarray(t, dtype=np.float64), u32.shape[1])
+    for (name, values), length in zip(space.items(), u32.shape[-len(space):]):
+        checked_axis(name, values, length)
     with trajectory_writer(
         path, u32.shape[0], t, x, equation=equation, coefficients=coefficients, test_mask=test_mask,
         boundary_condition=boundary_condition, generator=generator, seed=seed, attrs=attrs,
@@ -288,6 +268,7 @@ def write(
     settings = {**data.settings, "seed": seed, "test_fraction": test_fraction}
     return write_trajectories(
         path, data.u, data.t, data.x, equation=data.equation, coefficients=data.coefficients,
-        test_mask=mask, generator=settings, seed=seed, attrs=data.parameters,
+        test_mask=mask, boundary_condition=data.boundary_condition, generator=settings, seed=seed,
+        attrs=data.parameters,
         compression=compression, channels=data.channels, replace=replace,
     )

@@ -83,6 +83,9 @@ def _open_and_fit(data_path: str | os.PathLike[str], out: Path, config: FitConfi
 def _check_data(data: TrajectoryFile, config: FitConfig) -> None:
     """A file the fit can train on and be scored on, within the solver's step limit, by a model that fits
     in memory (priced on the meta device before the run directory is touched)."""
+    if len(data.space) > 1:
+        raise InputError(f"{data.path}: 2-D fields are not fitted yet (this field is over {', '.join(data.space)}); "
+                         "physode fit trains on 1-D fields (sample, t, [channel,] x)")
     if data.n_times < 2:
         raise InputError(f"{data.path}: a fit needs at least two stored times, the file has {data.n_times}")
     steps = (data.n_times - 1) * config.model.steps_per_interval

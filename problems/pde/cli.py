@@ -1,10 +1,9 @@
 """``physode simulate <pde>``: the one command that simulates every PDE of the package.
 
 ``SIMULATORS`` is the zoo's registry: one runner per equation, each turning the parsed arguments
-into a file. The options all PDEs share (``--out``, ``--samples``, ``--nx``, ``--nt``,
-``--t-final``, ``--length``, ``--seed``, ``--test-fraction``, ``--compression``, ``--velocity``,
-``--initial``) come first; each family of equations adds its own argument group. To add a PDE, put
-its runner in ``SIMULATORS`` and its options in a group of :func:`_add_equation_options`.
+into a file; the 2-D ones come from :mod:`.cli2d`. The options all PDEs share (``--out``, ``--samples``,
+``--nx``, ``--nt``, ``--t-final``, ``--length``, ``--seed``, ``--test-fraction``, ``--compression``,
+``--velocity``, ``--initial``) come first; each family of equations adds its own argument group.
 """
 
 from __future__ import annotations
@@ -17,11 +16,12 @@ import numpy as np
 
 from physode.cli_types import float_in, fraction, int_in, positive_float, positive_int, seed
 from physode.io import check_output
-from physode.problems.pde import advection, advection_diffusion, burgers, reaction_diffusion, transport, wave
+from physode.problems.pde import advection, advection_diffusion, burgers, cli2d, reaction_diffusion, transport, wave
 from physode.problems.pde.coefficients import COEFFICIENT_SPEC_HELP
 from physode.problems.pde.decay import warn_if_decayed
 from physode.problems.pde.domain import grid
 from physode.problems.pde.initial_conditions import INITIAL_CONDITIONS, initial_state
+from physode.problems.pde.streaming import BLOCK_BYTES, IN_MEMORY_COPIES
 from physode.resources import check_disk_space, check_memory
 from physode.trajectories import (
     Trajectories,
@@ -33,18 +33,14 @@ from physode.trajectories import (
     write_pdebench,
 )
 
-# Defaults that depend on the PDE (the parser leaves --nu unset).
-DEFAULT_NU = {"diffusion": "0.01", "advection-diffusion": "0.01", "burgers": "0.03"}
+# Defaults that depend on the PDE (the parser leaves --nu and --nx unset).
+DEFAULT_NU = {"diffusion": "0.01", "advection-diffusion": "0.01", "burgers": "0.03",
+              "navier-stokes2d": cli2d.DEFAULT_VISCOSITY}
+DEFAULT_NX = 128
 # Caps on sizes (typos like 1e11 fail at parse time); check_memory refuses most requests below them.
 MAX_SAMPLES = 10**8
 MAX_NX = 2**20
 MAX_NT = 10**6
-BLOCK_BYTES = 64 * 2**20
-"""Float64 trajectories simulated at once when streaming: peak memory does not grow with --samples."""
-# The exact solvers give each sample independently of the others, so they are simulated block by
-# block from initial states drawn up front; the ETDRK4 solvers pick one step for all samples and
-# hold the whole array (about three float64 copies while they run).
-IN_MEMORY_COPIES = 3
 
 
 def _times(args: argparse.Namespace) -> np.ndarray:
@@ -162,6 +158,7 @@ SIMULATORS: dict[str, Callable[[argparse.Namespace], Path]] = {
     "burgers": _burgers,
     "fisher-kpp": _fisher_kpp,
     "allen-cahn": _allen_cahn,
+    **cli2d.PLANE_SIMULATORS,
 }
 
 
@@ -169,6 +166,23 @@ def _run_simulate(args: argparse.Namespace) -> int:
     if args.out is None:
         args.out = Path("data") / f"{args.pde}.h5"
     check_output(args.out, overwrite=args.overwrite)
+    plane = args.pde in cli2d.PLANE_SIMULATORS
+    args.nx = getattr(args, "nx", cli2d.DEFAULT_NX_PLANE if plane else DEFAULT_NX)
+    (cli2d.check_plane_resources if plane else _check_line_resources)(args)
+    path = SIMULATORS[args.pde](args)
+    with TrajectoryFile(path) as written:
+        warn_if_decayed(args.pde, written)
+        coefficients = ", ".join(sorted(written.coefficients)) or "none"
+        print(f"wrote {path}: {args.pde} ({written.attrs.get('equation', '?')}); {written.n_samples} samples "
+              f"(train {len(written.train)}, test {len(written.test)}) x {written.n_times} times in "
+              f"[0, {args.t_final:g}] x {' x '.join(map(str, written.space_shape))} points"
+              + (f" x channels {', '.join(written.channels)}" if written.n_channels > 1 else "")
+              + f"; time-varying coefficients: {coefficients}; initial {args.initial}, seed {args.seed}")
+    return 0
+
+
+def _check_line_resources(args: argparse.Namespace) -> None:
+    """Refuse before solving (a stiff solve may take minutes) what memory or the disk cannot hold."""
     streamed = args.pde in STREAMED and not (args.pde == "advection" and args.layout == "pdebench")
     per_sample = args.nt * args.nx * 8
     if streamed:
@@ -178,24 +192,10 @@ def _run_simulate(args: argparse.Namespace) -> int:
         needed = IN_MEMORY_COPIES * args.samples * per_sample
     check_memory(needed, f"simulating {args.samples} samples x {args.nt} times x {args.nx} points",
                  "lower --samples, --nt or --nx")
-    # Before the solve, not only before the write: a stiff solve may take minutes.
     stored_times = args.nt + (args.pde == "advection" and args.layout == "pdebench")
     stored_values = args.samples * stored_times * args.nx * (2 if args.pde == "wave" else 1)
     check_disk_space(args.out, file_size_bound(4 * stored_values, 0), "lower --samples, --nt or --nx, or choose "
                      "another --out")
-    path = SIMULATORS[args.pde](args)
-    with TrajectoryFile(path) as written:
-        warn_if_decayed(args.pde, written)
-        coefficients = ", ".join(sorted(written.coefficients)) or "none"
-        print(
-            f"wrote {path}: {args.pde} ({written.attrs.get('equation', '?')}); {written.n_samples} samples "
-            f"(train {len(written.train)}, test {len(written.test)}) x {written.n_times} times in "
-            f"[0, {args.t_final:g}] x {written.n_x} points"
-            + (f" x channels {', '.join(written.channels)}" if written.n_channels > 1 else "")
-            + "; time-varying coefficients: "
-            f"{coefficients}; initial {args.initial}, seed {args.seed}"
-        )
-    return 0
 
 
 def _add_simulate(subparsers: argparse._SubParsersAction) -> None:
@@ -212,7 +212,9 @@ def _add_simulate(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     parser.add_argument("--samples", type=positive_int(MAX_SAMPLES), default=256, help="number of trajectories")
-    parser.add_argument("--nx", type=positive_int(MAX_NX), default=128, help="grid points, x_j = j L / nx")
+    parser.add_argument("--nx", type=positive_int(MAX_NX), default=argparse.SUPPRESS,
+                        help=f"grid points (per axis in 2-D), x_j = j L / nx (default: {DEFAULT_NX}; 2-D: "
+                        f"{cli2d.DEFAULT_NX_PLANE})")
     parser.add_argument("--nt", type=int_in(2, MAX_NT), default=21,
                         help="stored times, equally spaced, t_0 = 0 (the initial state and later times)")
     parser.add_argument("--t-final", type=positive_float, default=1.0, help="last stored time")
@@ -233,6 +235,7 @@ def _add_simulate(subparsers: argparse._SubParsersAction) -> None:
         help="initial conditions: random sines (PDEBench-style), Gaussian bumps or sharp windows",
     )
     _add_equation_options(parser)
+    cli2d.add_plane_options(parser)
     parser.set_defaults(func=_run_simulate)
 
 

@@ -20,10 +20,11 @@ from physode.trajectories import TrajectoryFile
 DECAY_FLOOR = 0.05  # the smallest stored-state L2 norm, as a fraction of its channel's largest, not warned about
 
 
-def smallest_norm_ratios(u: np.ndarray) -> np.ndarray:
-    """Per sample of ``u`` ``(sample, time, [channel,] x)``: the smallest stored-state L2 norm over its
-    channel's largest (nRMSE normalises per channel), the least over channels."""
-    norms = np.linalg.norm(u.astype(np.float64), axis=-1)  # (sample, time[, channel])
+def smallest_norm_ratios(u: np.ndarray, space_dims: int = 1) -> np.ndarray:
+    """Per sample of ``u`` ``(sample, time, [channel,] *space)`` over ``space_dims`` spatial axes: the
+    smallest stored-state L2 norm over its channel's largest (nRMSE normalises per channel), the least
+    over channels."""
+    norms = np.sqrt((u.astype(np.float64) ** 2).sum(axis=tuple(range(-space_dims, 0))))  # (sample, time[, channel])
     ratios = norms.min(axis=1) / np.maximum(norms.max(axis=1), np.finfo(np.float64).tiny)
     return ratios.reshape(len(norms), -1).min(axis=-1)
 
@@ -31,7 +32,9 @@ def smallest_norm_ratios(u: np.ndarray) -> np.ndarray:
 def decayed_samples(file: TrajectoryFile, floor: float = DECAY_FLOOR, batch_size: int = 256) -> int:
     """Samples with a stored state of some channel whose L2 norm is below ``floor`` times that channel's
     largest norm in the sample (:func:`smallest_norm_ratios`)."""
-    return sum(int((smallest_norm_ratios(block) < floor).sum()) for block in file.iter_batches(batch_size))
+    space_dims = len(file.space)
+    return sum(int((smallest_norm_ratios(block, space_dims) < floor).sum())
+               for block in file.iter_batches(batch_size))
 
 
 def warn_if_decayed(label: str, file: TrajectoryFile, floor: float = DECAY_FLOOR) -> int:

@@ -24,6 +24,19 @@ NonlinearTerm = Callable[[np.ndarray], np.ndarray]
 """N(v): the nonlinear part of dv/dt = L v + N(v), on rfft coefficients ``(n, nx // 2 + 1)``."""
 
 
+@dataclass(frozen=True)
+class Transform:
+    """A field's coefficients in the basis that makes the linear part diagonal, and back."""
+
+    forward: Callable[[np.ndarray], np.ndarray]
+    inverse: Callable[[np.ndarray], np.ndarray]
+
+
+def periodic_transform(nx: int) -> Transform:
+    """The real FFT along the last axis of ``nx`` points: the periodic 1D solvers' basis."""
+    return Transform(lambda u: np.fft.rfft(u, axis=-1), lambda v: np.fft.irfft(v, n=nx, axis=-1))
+
+
 def wavenumbers(nx: int, length: float) -> np.ndarray:
     """Angular wavenumbers k = 2 pi n / L of the real FFT of ``nx`` points, n = 0 .. nx // 2."""
     return 2 * np.pi * np.fft.rfftfreq(nx, d=length / nx)
@@ -139,18 +152,21 @@ def integrate_etdrk4(
     *,
     label: str = "ETDRK4",
     progress: bool = False,
+    transform: Transform | None = None,
 ) -> np.ndarray:
     """Solve dv/dt = L v + N(v) for a batch ``u0`` (n, nx) and return u at ``times``: (n, len(times), nx).
 
     ``times[0]`` is the time of ``u0``; between outputs the solver takes equal steps no longer than
     ``max_step``. All samples advance together (no loop over samples). A solution that turns
     NaN/Inf raises InputError naming the time, so a too-large step never writes garbage.
+    ``transform`` is the basis of ``linear`` and ``nonlinear`` (default: the periodic rfft); with
+    another (a 2-D cosine transform) ``u0`` is ``(n, *state)`` and the result ``(n, len(times), *state)``.
     """
     u0 = np.asarray(u0, dtype=np.float64)
-    nx = u0.shape[-1]
-    out = np.empty((u0.shape[0], len(times), nx))
+    transform = periodic_transform(u0.shape[-1]) if transform is None else transform
+    out = np.empty((u0.shape[0], len(times), *u0.shape[1:]))
     out[:, 0] = u0
-    v = np.fft.rfft(u0, axis=-1)
+    v = transform.forward(u0)
     cache: dict[float, ETDRK4Coefficients] = {}
     counts = substeps(times, max_step)
     bar = progress_bar(total=int(counts.sum()), desc=label, unit="step", enabled=progress, leave=False)
@@ -167,7 +183,7 @@ def integrate_etdrk4(
                     f"{label}: the solution became NaN/Inf before t={times[i]:g} with internal step "
                     f"{h:.3g}; lower the time step (--dt) or raise the resolution (--nx)"
                 )
-            out[:, i] = np.fft.irfft(v, n=nx, axis=-1)
+            out[:, i] = transform.inverse(v)
     return out
 
 
