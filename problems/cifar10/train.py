@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from physode.errors import InputError, TrainingDiverged, one_line
 from physode.io import check_run_dir
+from physode.problems.cifar10.config import TrainConfig
 from physode.problems.cifar10.data import data_fingerprints, eval_batches, load_cifar10, train_batches
 from physode.problems.cifar10.models import build_model
 from physode.training import (
@@ -50,45 +51,6 @@ from physode.training import (
 FORMAT = "physode.cifar10/1"
 # Fields a resumed run may change; everything else must match the checkpoint.
 RESUMABLE_CHANGES = ("epochs", "progress")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """A training run; the defaults are ANODE's public recipe for the paper's Table 1."""
-
-    arch: str = "resnet10"
-    variant: str = "baseline"
-    epochs: int = 350
-    batch_size: int = 256  # global: split across processes
-    lr: float = 0.1
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    milestones: tuple[int, ...] = (150, 250)
-    gamma: float = 0.1
-    seed: int = 0
-    augment: bool = True
-    limit_train: int | None = None  # first N training images only (quick runs, tests)
-    limit_test: int | None = None
-    eval_batch_size: int = 1000
-    amp: bool | None = None  # bf16 autocast; None: on CUDA only
-    channels_last: bool | None = None  # None: on CUDA only
-    deterministic: bool = False  # deterministic CUDA kernels (slower); CPU is deterministic anyway
-    progress: bool = True
-
-    def __post_init__(self) -> None:
-        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
-                    "eval_batch_size": self.eval_batch_size, "gamma": self.gamma}
-        for name, value in positive.items():
-            if not (value > 0 and math.isfinite(value)):  # `value <= 0` would let NaN through
-                raise InputError(f"--{name.replace('_', '-')} must be positive and finite, got {value}")
-        for name in ("momentum", "weight_decay"):
-            value = getattr(self, name)
-            if not (value >= 0 and math.isfinite(value)):
-                raise InputError(f"--{name.replace('_', '-')} must be >= 0 and finite, got {value}")
-        for name in ("limit_train", "limit_test"):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise InputError(f"--{name.replace('_', '-')} must be positive, got {value}")
 
 
 def _autocast(device: torch.device, enabled: bool) -> torch.autocast:

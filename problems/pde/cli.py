@@ -4,198 +4,18 @@
 into a file. The options all PDEs share (``--out``, ``--samples``, ``--nx``, ``--nt``,
 ``--t-final``, ``--length``, ``--seed``, ``--test-fraction``, ``--compression``, ``--velocity``,
 ``--initial``) come first; each family of equations adds its own argument group. To add a PDE, put
-its runner in ``SIMULATORS`` and its options in a group of :func:`_add_equation_options`.
+its runner in ``SIMULATORS`` (:mod:`.runners`) and its options in a group of :func:`_add_equation_options`.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from physode.cli_types import float_in, fraction, int_in, positive_float, positive_int, seed
-from physode.io import check_output
-from physode.problems.pde import advection, advection_diffusion, burgers, reaction_diffusion, transport, wave
 from physode.problems.pde.coefficients import COEFFICIENT_SPEC_HELP
-from physode.problems.pde.decay import warn_if_decayed
-from physode.problems.pde.domain import grid
-from physode.problems.pde.initial_conditions import INITIAL_CONDITIONS, initial_state
-from physode.resources import check_disk_space, check_memory
-from physode.trajectories import (
-    Trajectories,
-    TrajectoryFile,
-    file_size_bound,
-    make_test_mask,
-    trajectory_writer,
-    write,
-    write_pdebench,
-)
-
-# Defaults that depend on the PDE (the parser leaves --nu unset).
-DEFAULT_NU = {"diffusion": "0.01", "advection-diffusion": "0.01", "burgers": "0.03"}
-# Caps on sizes (typos like 1e11 fail at parse time); check_memory refuses most requests below them.
-MAX_SAMPLES = 10**8
-MAX_NX = 2**20
-MAX_NT = 10**6
-BLOCK_BYTES = 64 * 2**20
-"""Float64 trajectories simulated at once when streaming: peak memory does not grow with --samples."""
-# The exact solvers give each sample independently of the others, so they are simulated block by
-# block from initial states drawn up front; the ETDRK4 solvers pick one step for all samples and
-# hold the whole array (about three float64 copies while they run).
-IN_MEMORY_COPIES = 3
-
-
-def _times(args: argparse.Namespace) -> np.ndarray:
-    return np.linspace(0.0, args.t_final, args.nt)
-
-
-def _nu(args: argparse.Namespace) -> str:
-    return getattr(args, "nu", DEFAULT_NU[args.pde])
-
-
-def _dt(args: argparse.Namespace) -> float | None:
-    return getattr(args, "dt", None)
-
-
-def _write(args: argparse.Namespace, data: Trajectories) -> Path:
-    return write(
-        args.out, data, seed=args.seed, test_fraction=args.test_fraction, compression=args.compression,
-        replace=args.overwrite,
-    )
-
-
-def _samples_per_block(args: argparse.Namespace) -> int:
-    return max(1, BLOCK_BYTES // (args.nt * args.nx * 8))
-
-
-def _stream(args: argparse.Namespace, simulate: Callable[[int, np.ndarray], Trajectories]) -> Path:
-    """Write ``simulate(n, initial_states)`` block by block: memory holds one block, not the file.
-
-    The initial states of all samples are drawn at once (as the in-memory simulators draw them),
-    so the file equals the one an unblocked run writes.
-    """
-    u0 = initial_state(args.initial, args.samples, grid(args.nx, args.length), args.seed, args.length)
-    per_block = _samples_per_block(args)
-    first = simulate(min(per_block, args.samples), u0[:per_block])
-    settings = {**first.settings, "initial": args.initial, "n_samples": args.samples,
-                "seed": args.seed, "test_fraction": args.test_fraction}
-    mask = make_test_mask(args.samples, args.test_fraction, args.seed)
-    with trajectory_writer(args.out, args.samples, first.t, first.x, equation=first.equation,
-                           coefficients=first.coefficients, test_mask=mask, generator=settings, seed=args.seed,
-                           attrs=first.parameters, compression=args.compression, replace=args.overwrite) as writer:
-        writer.write(first.u)
-        for start in range(per_block, args.samples, per_block):
-            block = u0[start : start + per_block]
-            writer.write(simulate(len(block), block).u)
-    return args.out
-
-
-def _transport(args: argparse.Namespace) -> Path:
-    return _stream(args, lambda n, u0: transport.simulate_transport(
-        n, args.nx, _times(args), args.velocity, u0, args.seed, args.length,
-    ))
-
-
-def _wave(args: argparse.Namespace) -> Path:
-    return _write(args, wave.simulate_wave(
-        args.samples, args.nx, _times(args), args.velocity, args.initial, args.seed, args.length,
-        args.initial_rate, _dt(args),
-    ))
-
-
-def _diffusion(args: argparse.Namespace) -> Path:
-    return _stream(args, lambda n, u0: advection_diffusion.simulate_diffusion(
-        n, args.nx, _times(args), _nu(args), u0, args.seed, args.length,
-    ))
-
-
-def _advection_diffusion(args: argparse.Namespace) -> Path:
-    return _stream(args, lambda n, u0: advection_diffusion.simulate_advection_diffusion(
-        n, args.nx, _times(args), args.velocity, _nu(args), u0, args.seed, args.length,
-    ))
-
-
-def _burgers(args: argparse.Namespace) -> Path:
-    return _write(args, burgers.simulate_burgers(  # nu: a constant; a spec is rejected as not a number
-        args.samples, args.nx, _times(args), _nu(args), args.initial, args.seed, args.length, _dt(args),
-        progress=True,
-    ))
-
-
-def _fisher_kpp(args: argparse.Namespace) -> Path:
-    return _write(args, reaction_diffusion.simulate_fisher_kpp(
-        args.samples, args.nx, _times(args), args.diffusivity, args.rate, args.initial, args.seed,
-        args.length, _dt(args), progress=True,
-    ))
-
-
-def _allen_cahn(args: argparse.Namespace) -> Path:
-    return _write(args, reaction_diffusion.simulate_allen_cahn(
-        args.samples, args.nx, _times(args), args.epsilon, args.initial, args.seed, args.length,
-        _dt(args), progress=True,
-    ))
-
-
-def _advection(args: argparse.Namespace) -> Path:
-    if args.layout == "physode":
-        return _stream(args, lambda n, u0: advection.simulate_advection(
-            n, args.nx, _times(args), args.beta, u0, args.seed, args.length,
-        ))
-    data = advection.simulate_advection(
-        args.samples, args.nx, _times(args), args.beta, args.initial, args.seed, args.length,
-        cell_centred=True,
-    )
-    return write_pdebench(args.out, data, seed=args.seed, replace=args.overwrite)
-
-
-STREAMED = {"transport", "diffusion", "advection-diffusion", "advection"}
-"""PDEs whose samples are simulated and written block by block (advection: its physode layout)."""
-
-SIMULATORS: dict[str, Callable[[argparse.Namespace], Path]] = {
-    "transport": _transport,
-    "wave": _wave,
-    "diffusion": _diffusion,
-    "advection-diffusion": _advection_diffusion,
-    "advection": _advection,
-    "burgers": _burgers,
-    "fisher-kpp": _fisher_kpp,
-    "allen-cahn": _allen_cahn,
-}
-
-
-def _run_simulate(args: argparse.Namespace) -> int:
-    if args.out is None:
-        args.out = Path("data") / f"{args.pde}.h5"
-    check_output(args.out, overwrite=args.overwrite)
-    streamed = args.pde in STREAMED and not (args.pde == "advection" and args.layout == "pdebench")
-    per_sample = args.nt * args.nx * 8
-    if streamed:
-        block = min(args.samples, _samples_per_block(args))
-        needed = args.samples * args.nx * 8 + IN_MEMORY_COPIES * block * per_sample
-    else:
-        needed = IN_MEMORY_COPIES * args.samples * per_sample
-    check_memory(needed, f"simulating {args.samples} samples x {args.nt} times x {args.nx} points",
-                 "lower --samples, --nt or --nx")
-    # Before the solve, not only before the write: a stiff solve may take minutes.
-    stored_times = args.nt + (args.pde == "advection" and args.layout == "pdebench")
-    stored_values = args.samples * stored_times * args.nx * (2 if args.pde == "wave" else 1)
-    check_disk_space(args.out, file_size_bound(4 * stored_values, 0), "lower --samples, --nt or --nx, or choose "
-                     "another --out")
-    path = SIMULATORS[args.pde](args)
-    with TrajectoryFile(path) as written:
-        warn_if_decayed(args.pde, written)
-        coefficients = ", ".join(sorted(written.coefficients)) or "none"
-        print(
-            f"wrote {path}: {args.pde} ({written.attrs.get('equation', '?')}); {written.n_samples} samples "
-            f"(train {len(written.train)}, test {len(written.test)}) x {written.n_times} times in "
-            f"[0, {args.t_final:g}] x {written.n_x} points"
-            + (f" x channels {', '.join(written.channels)}" if written.n_channels > 1 else "")
-            + "; time-varying coefficients: "
-            f"{coefficients}; initial {args.initial}, seed {args.seed}"
-        )
-    return 0
+from physode.problems.pde.initial_conditions import INITIAL_CONDITIONS, INITIAL_RATES
+from physode.problems.pde.runners import DEFAULT_NU, MAX_NT, MAX_NX, MAX_SAMPLES, SIMULATORS, run_simulate
 
 
 def _add_simulate(subparsers: argparse._SubParsersAction) -> None:
@@ -204,7 +24,6 @@ def _add_simulate(subparsers: argparse._SubParsersAction) -> None:
         help="generate a dataset of exact PDE trajectories (HDF5)",
         description="Simulate a PDE for many seeded random initial conditions and write the "
         "trajectories to one HDF5 file (format: datasets/README.md; opens with xarray).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("pde", choices=sorted(SIMULATORS), help="which PDE to simulate")
     parser.add_argument(
@@ -233,7 +52,7 @@ def _add_simulate(subparsers: argparse._SubParsersAction) -> None:
         help="initial conditions: random sines (PDEBench-style), Gaussian bumps or sharp windows",
     )
     _add_equation_options(parser)
-    parser.set_defaults(func=_run_simulate)
+    parser.set_defaults(func=run_simulate)
 
 
 def _add_equation_options(parser: argparse.ArgumentParser) -> None:
@@ -271,7 +90,7 @@ def _add_equation_options(parser: argparse.ArgumentParser) -> None:
         "(default: a quarter cell at the largest |c|, at most 2e-3; ~1e-11).",
     )
     second_order.add_argument(
-        "--initial-rate", choices=list(wave.INITIAL_RATES), default="rest",
+        "--initial-rate", choices=list(INITIAL_RATES), default="rest",
         help="u_t at t = 0: rest (0: the profile splits into two halves) or transport (c(0) u_x: "
         "moves like transport's u0(x + C(t)))",
     )

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from physode.errors import InputError
 
@@ -101,6 +100,8 @@ class Windowed:
         starts = rng.uniform(0.0, length, size=(n, 1))
         scale = math.sqrt(2) * edge
 
+        from scipy import special  # here: scipy takes a second to import, `physode --help` needs none
+
         def window(q: np.ndarray) -> np.ndarray:
             return 0.5 * (special.erf((q - starts) / scale) - special.erf((q - starts - widths) / scale))
 
@@ -163,3 +164,6 @@ def initial_state(
     u_min, u_max = u0.min(axis=1, keepdims=True), u0.max(axis=1, keepdims=True)
     spread = np.maximum(u_max - u_min, np.finfo(np.float64).tiny)
     return low + (high - low) * (u0 - u_min) / spread
+
+INITIAL_RATES = ("rest", "transport")
+"""The wave's u_t at t = 0 (:mod:`.wave`): at rest, or transport's ``c(0) u_x``."""
