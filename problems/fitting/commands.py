@@ -29,7 +29,8 @@ def _model_config(args: argparse.Namespace) -> ModelFamily:
     return family_named(args.model).from_options(args)
 
 
-def _config(args: argparse.Namespace) -> FitConfig:
+def fit_config_from(args: argparse.Namespace) -> FitConfig:
+    """The FitConfig of `physode fit`'s parsed arguments."""
     return FitConfig(model=_model_config(args), epochs=args.epochs, lr=args.lr, rate_lr=args.rate_lr, loss=args.loss,
                      batch_size=args.batch_size, polish=args.polish,
                      curriculum=args.curriculum, seed=args.seed, checkpoint_every=args.checkpoint_every,
@@ -40,7 +41,7 @@ def _config(args: argparse.Namespace) -> FitConfig:
 
 def run_fit(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
-    summary = fit(args.data, args.out, _config(args), device=args.device, resume=args.resume)
+    summary = fit(args.data, args.out, fit_config_from(args), device=args.device, resume=args.resume)
     print(format_table([summary]))
     print(f"wrote {args.out}/metrics.json")
     check_finite_metrics(_own_metrics(summary), args.out / SUMMARY)
