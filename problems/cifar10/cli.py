@@ -8,7 +8,6 @@ from physode.catalog import VARIANTS
 from physode.cli_types import fraction, float_in, int_in, learning_rate, positive_int, seed
 from physode.problems.cifar10.config import ARCH_NAMES, MAX_KERNELS, PAPER_ROWS, TrainConfig, default_data_root
 from physode.training.cli import problem_subparsers
-from physode.training.progress import add_progress_option
 
 _DEFAULTS = TrainConfig()
 MAX_COUNT = 10**6  # epochs, batch sizes, image counts: beyond this a run is a typo, not a plan
@@ -36,7 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "--batch-size is the global batch.")
     _common(parser)
     parser.add_argument("--out", required=True, help="run directory for checkpoint.pt and metrics.jsonl")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    start.add_argument("--overwrite", action="store_true",
+                       help="replace the run in --out (without it, an existing run is refused)")
     parser.add_argument("--download", action="store_true", help="fetch CIFAR-10 into --data-root (needs network)")
     parser.add_argument("--arch", default=_DEFAULTS.arch, help=f"one of {', '.join(ARCH_NAMES)}")
     parser.add_argument("--variant", default=_DEFAULTS.variant, help=f"one of {', '.join(_model_names())}")
@@ -60,13 +62,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction,
                         help="channels-last memory format (default: on CUDA)")
     parser.add_argument("--deterministic", action="store_true", help="deterministic CUDA kernels (slower)")
-    add_progress_option(parser)
     parser.set_defaults(func=_train)
 
     parser = problem_subparsers(subparsers, "evaluate", help="evaluate a checkpoint").add_parser(
         "cifar10", help="test loss and accuracy of a CIFAR-10 checkpoint")
     _common(parser)
-    parser.add_argument("--checkpoint", required=True, help="checkpoint.pt written by `physode train cifar10`")
+    # Both forms, as `evaluate pde1d` takes them: RUN, or --checkpoint FILE.
+    parser.add_argument("run", nargs="?", metavar="RUN", help="run directory of `physode train cifar10` or its checkpoint.pt")
+    parser.add_argument("--checkpoint", help="the run's checkpoint.pt instead of RUN")
     parser.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_DEFAULTS.eval_batch_size)
     parser.add_argument("--limit-test", type=positive_int(MAX_COUNT), help="use only the first N test images")
     parser.set_defaults(func=_evaluate)

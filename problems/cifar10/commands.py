@@ -12,6 +12,7 @@ import torch
 
 from physode.errors import InputError
 from physode.io import check_output
+from physode.log import LOGGER
 from physode.problems.cifar10.figures import (
     kernel_trajectory,
     most_changing_kernels,
@@ -21,7 +22,7 @@ from physode.problems.cifar10.figures import (
 from physode.problems.cifar10.models import build_model
 from physode.problems.cifar10.train import TrainConfig, evaluate, load_model, train
 from physode.resources import check_memory
-from physode.training import METRICS, read_metrics
+from physode.training import CHECKPOINT, METRICS, read_metrics
 
 CURVE_FIELDS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc")
 
@@ -30,13 +31,19 @@ def run_train(args: argparse.Namespace) -> int:
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     options = {k: v for k, v in vars(args).items() if k in fields}
     config = TrainConfig(**{**options, "milestones": tuple(args.milestones)})
-    train(config, args.data_root, args.out, device=args.device, resume=args.resume, download=args.download)
+    LOGGER.debug(f"train config: {config}")
+    train(config, args.data_root, args.out, device=args.device, resume=args.resume, download=args.download,
+          overwrite=args.overwrite)
     return 0
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    result = evaluate(args.checkpoint, args.data_root, args.device, args.batch_size, args.limit_test)
-    print(json.dumps({"checkpoint": str(args.checkpoint), "test_loss": result["loss"], "test_acc": result["acc"]}))
+    if (args.run is None) == (args.checkpoint is None):
+        raise InputError("give the run to evaluate once: as RUN (a run directory or its checkpoint.pt) or --checkpoint FILE")
+    checkpoint = Path(args.run or args.checkpoint)
+    checkpoint = checkpoint / CHECKPOINT if checkpoint.is_dir() else checkpoint
+    result = evaluate(checkpoint, args.data_root, args.device, args.batch_size, args.limit_test)
+    LOGGER.info(json.dumps({"checkpoint": str(checkpoint), "test_loss": result["loss"], "test_acc": result["acc"]}))
     return 0
 
 
@@ -58,7 +65,7 @@ def run_plot_kernel(args: argparse.Namespace) -> int:
                          "choose a conv weight")
     kernels = most_changing_kernels(trajectory, args.kernels)
     plot_kernel_evolution(trajectory, times, args.out, kernels, title=f"{source}: block {args.position}, {name}")
-    print(json.dumps({"out": str(args.out), "weight": name, "kernels": kernels}))
+    LOGGER.info(json.dumps({"out": str(args.out), "weight": name, "kernels": kernels}))
     return 0
 
 
@@ -78,5 +85,5 @@ def run_plot_curves(args: argparse.Namespace) -> int:
             raise InputError(f"{path} holds no CIFAR-10 training records ({', '.join(CURVE_FIELDS)}); pass the "
                              "run directory of `physode train cifar10`")
     plot_training_curves(runs, args.out)
-    print(json.dumps({"out": str(args.out), "runs": list(runs)}))
+    LOGGER.info(json.dumps({"out": str(args.out), "runs": list(runs)}))
     return 0

@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from physode.errors import InputError, TrainingDiverged, one_line
 from physode.io import check_run_dir
+from physode.log import LOGGER
 from physode.problems.cifar10.config import TrainConfig
 from physode.problems.cifar10.data import data_fingerprints, eval_batches, load_cifar10, train_batches
 from physode.problems.cifar10.models import build_model
@@ -35,6 +36,7 @@ from physode.training import (
     MetricsWriter,
     all_reduce_sum,
     check_format,
+    clear_run,
     close_distributed,
     init_distributed,
     load_checkpoint,
@@ -85,16 +87,22 @@ def run_epoch(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tens
 
 
 def train(config: TrainConfig, data_root: str | os.PathLike[str], out: str | os.PathLike[str],
-          device: str = "auto", resume: bool = False, download: bool = False) -> list[dict[str, Any]]:
+          device: str = "auto", resume: bool = False, download: bool = False,
+          overwrite: bool = False) -> list[dict[str, Any]]:
     """Train ``config`` on the CIFAR-10 in ``data_root``, writing checkpoint and metrics to ``out``.
 
     Under ``torchrun`` each process trains its shard of every global batch with DDP and
     global-batch BatchNorm, so N processes take the same steps as one. ``resume`` continues from
-    ``out``'s checkpoint if there is one. Returns this process's metrics records.
+    ``out``'s checkpoint if there is one; ``overwrite`` replaces the run in ``out`` (its checkpoint
+    and metrics). Returns this process's metrics records.
     """
+    if resume and overwrite:
+        raise InputError("--resume continues the run in --out and --overwrite replaces it; pass one")
     out = check_run_dir(out)
-    with rank_zero_lock(out, command="physode train cifar10"):  # one run per directory
-        state = resume_state(out, resume=resume, format=FORMAT, what="CIFAR-10",
+    with rank_zero_lock(out, command="physode train cifar10") as lock:  # one run per directory
+        if overwrite and lock is not None:  # rank 0 removes the old run; every rank starts a new one
+            clear_run(out)
+        state = None if overwrite else resume_state(out, resume=resume, format=FORMAT, what="CIFAR-10",
                              required={"epoch": int, "model": dict, "optimizer": dict, "scheduler": dict,
                                        "generator": torch.Tensor, "rng": dict},
                              config=dataclasses.asdict(config), may_change=RESUMABLE_CHANGES,
@@ -174,9 +182,9 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
                 "data": data_record,
                 **training_state(model, optimizer, scheduler, generator),
             })
-            if config.progress:
-                tqdm.write(f"epoch {epoch}: train loss {fit['loss']:.4f} acc {fit['acc']:.4f} | test loss "
-                           f"{test['loss']:.4f} acc {test['acc']:.4f} | {record['images_per_s']:.0f} img/s")
+            # The epoch's summary, with or without --no-progress (which hides only the bars).
+            LOGGER.info(f"epoch {epoch}: train loss {fit['loss']:.4f} acc {fit['acc']:.4f} | test loss "
+                        f"{test['loss']:.4f} acc {test['acc']:.4f} | {record['images_per_s']:.0f} img/s")
     return records
 
 

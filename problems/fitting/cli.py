@@ -11,7 +11,6 @@ from physode.cli_types import int_in, positive_int
 from physode.problems.fitting.family_options import MAX_COUNT
 from physode.problems.fitting.fit_parser import DEVICE_HELP, FIT_DEFAULTS, add_fit, add_threads
 from physode.training.cli import problem_subparsers
-from physode.training.progress import add_progress_option
 
 QUICKSTART_DIR = "physode-quickstart"  # quickstart.py's (this module imports no torch: it cannot import it)
 
@@ -139,7 +138,6 @@ def _add_quickstart(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=Path(QUICKSTART_DIR), help="output directory")
     parser.add_argument("--device", default="auto", help=DEVICE_HELP)
     add_threads(parser)
-    add_progress_option(parser)
     parser.set_defaults(func=_run_quickstart)
 
 

@@ -8,6 +8,7 @@ import argparse
 import torch
 
 from physode.errors import InputError
+from physode.log import LOGGER
 from physode.problems.fitting.evaluate import SUMMARY, evaluate_run
 from physode.problems.fitting.fit import fit
 from physode.problems.fitting.fit_config import FitConfig
@@ -41,9 +42,12 @@ def fit_config_from(args: argparse.Namespace) -> FitConfig:
 
 def run_fit(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
-    summary = fit(args.data, args.out, fit_config_from(args), device=args.device, resume=args.resume)
-    print(format_table([summary]))
-    print(f"wrote {args.out}/metrics.json")
+    config = fit_config_from(args)
+    LOGGER.debug(f"fit config: {config}")
+    summary = fit(args.data, args.out, config, device=args.device, resume=args.resume,
+                  overwrite=args.overwrite)
+    LOGGER.info(format_table([summary]))
+    LOGGER.info(f"wrote {args.out}/metrics.json")
     check_finite_metrics(_own_metrics(summary), args.out / SUMMARY)
     return 0
 
@@ -58,7 +62,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if (args.run is None) == (args.checkpoint is None):
         raise InputError("give the run to evaluate once: as RUN (a run directory or its checkpoint.pt) or --checkpoint FILE")
     record = evaluate_run(args.run or args.checkpoint, args.data, args.device, args.batch_size, args.out, overwrite=args.overwrite)
-    print(strict_json({k: v for k, v in record.items() if k != "nrmse_per_time"}))
+    LOGGER.info(strict_json({k: v for k, v in record.items() if k != "nrmse_per_time"}))
     check_finite_metrics(_own_metrics(record), "the evaluation JSON")
     return 0
 
@@ -66,14 +70,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def run_predict(args: argparse.Namespace) -> int:
     out = predict_file(args.run, args.initial, args.out, times=args.times, samples=args.samples, device=args.device,
                        batch_size=args.batch_size, overwrite=args.overwrite)
-    print(f"wrote {out}")
+    LOGGER.info(f"wrote {out}")
     return 0
 
 
 def run_plot(args: argparse.Namespace) -> int:
     plot_runs(args.runs, args.out, data=args.data, sample=args.sample, panels=args.panels,
               overwrite=args.overwrite)
-    print(f"wrote {args.out}")
+    LOGGER.info(f"wrote {args.out}")
     return 0
 
 

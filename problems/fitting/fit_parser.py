@@ -13,7 +13,6 @@ from pathlib import Path
 from physode.catalog import VARIANTS
 from physode.cli_types import fraction, int_in, learning_rate, positive_int, seed
 from physode.problems.fitting.family_options import FAMILIES, FOURIER_DEFAULTS, LINEAR_DEFAULTS, MAX_COUNT
-from physode.training.progress import add_progress_option
 
 FIT_DEFAULTS = {
     "epochs": 60, "batch_size": 16, "curriculum": 0.7, "loss": "mse", "seed": 0, "checkpoint_every": 5,
@@ -119,5 +118,4 @@ def add_fit(subparsers: argparse._SubParsersAction, run: Callable[[argparse.Name
     train.add_argument("--dtype", choices=["float32", "float64"], default=FIT_DEFAULTS["dtype"],
                        help="precision of the weights and the solve (float64: runs agree to rounding)")
     add_threads(train)
-    add_progress_option(train)
     parser.set_defaults(func=run)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from physode.log import LOGGER
+
 if TYPE_CHECKING:
     from physode.trajectories import Trajectories
 
@@ -120,7 +122,7 @@ def _burgers(args: argparse.Namespace) -> Path:
 
     return _write(args, burgers.simulate_burgers(  # nu: a constant; a spec is rejected as not a number
         args.samples, args.nx, _times(args), _nu(args), args.initial, args.seed, args.length, _dt(args),
-        progress=True,
+        progress=args.progress,
     ))
 
 
@@ -129,7 +131,7 @@ def _fisher_kpp(args: argparse.Namespace) -> Path:
 
     return _write(args, reaction_diffusion.simulate_fisher_kpp(
         args.samples, args.nx, _times(args), args.diffusivity, args.rate, args.initial, args.seed,
-        args.length, _dt(args), progress=True,
+        args.length, _dt(args), progress=args.progress,
     ))
 
 
@@ -138,7 +140,7 @@ def _allen_cahn(args: argparse.Namespace) -> Path:
 
     return _write(args, reaction_diffusion.simulate_allen_cahn(
         args.samples, args.nx, _times(args), args.epsilon, args.initial, args.seed, args.length,
-        _dt(args), progress=True,
+        _dt(args), progress=args.progress,
     ))
 
 
@@ -199,7 +201,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     with TrajectoryFile(path) as written:
         warn_if_decayed(args.pde, written)
         coefficients = ", ".join(sorted(written.coefficients)) or "none"
-        print(
+        LOGGER.info(
             f"wrote {path}: {args.pde} ({written.attrs.get('equation', '?')}); {written.n_samples} samples "
             f"(train {len(written.train)}, test {len(written.test)}) x {written.n_times} times in "
             f"[0, {args.t_final:g}] x {written.n_x} points"
