@@ -99,7 +99,8 @@ class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         help = action.help or ""
-        if action.default in (None, False) or "default" in help or "%(default)" in help:
+        # `is`, not `in (None, False)`: 0 == False, and a default of 0 (--seed) is shown.
+        if action.default is None or action.default is False or "default" in help:
             return action.help
         return super()._get_help_string(action)
 
