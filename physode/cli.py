@@ -149,8 +149,8 @@ def _interrupts_kept() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     try:
+        parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
             # No sub-command: run the main job on its embedded default.
@@ -160,6 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if stop.code in (0, None):  # --help, --version
             raise
         return int(stop.code)
+    except KeyboardInterrupt:  # while the parser is built: nothing was written yet
+        print("physode: interrupted", file=sys.stderr)
+        return INTERRUPTED
     if args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
         return int(args.func(args) or 0)
     # Anything a user can fix is one line, no traceback: bad input (InputError, which covers

@@ -109,3 +109,22 @@ def test_fit_with_no_options_runs_the_configs_defaults(model: str) -> None:
     args = build_parser().parse_args(["fit", "data.h5", "--out", "run", "--model", model])
     family = ModelConfig() if model == "linear" else FourierModelConfig()
     assert commands.fit_config_from(args) == fit_config.FitConfig(model=family)
+
+
+def test_a_linear_fit_imports_no_plotting_scipy_xarray_or_torchvision(tmp_path) -> None:
+    """What a fit does not use, it does not import: each costs memory (benchmarks/startup/results.md)."""
+    import numpy as np
+
+    from physode.problems.pde import simulate_transport_to_file
+
+    data = simulate_transport_to_file(tmp_path / "t.h5", 8, 16, np.linspace(0.0, 0.2, 4), "exponential:c0=0.5,a=1.5",
+                                      seed=0, test_fraction=0.25)
+    probe = textwrap.dedent(f"""
+        import sys
+        from physode.cli import main
+        assert main(["fit", {str(data)!r}, "--out", {str(tmp_path / "run")!r}, "--epochs", "1", "--batch-size", "4",
+                     "--polish", "0", "--device", "cpu", "--quiet"]) == 0
+        print(sorted(m for m in ("matplotlib", "scipy", "xarray", "h5netcdf", "torchvision") if m in sys.modules))
+    """)
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=True)
+    assert run.stdout.split("\n")[-2] == "[]", run.stdout
