@@ -17,8 +17,6 @@ QUICKSTART_DIR = "physode-quickstart"  # quickstart.py's (this module imports no
 
 # What the commands run imports torch (.commands): each command imports it when it runs, so that
 # building the parser (`physode --help`) does not (physode/cli.py).
-
-
 def _run_fit(args: argparse.Namespace) -> int:
     from physode.problems.fitting.commands import run_fit
 
