@@ -59,14 +59,13 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
                        help=f"show the traceback of an error instead of one line (or set {DEBUG_ENV}=1)")
 
 
-def _commands(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
-    """The parsers of every command (``fit``, ``train cifar10``...): the leaves of the parser tree."""
-    subparsers = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
-    for action in subparsers:
-        for child in dict.fromkeys(action.choices.values()):  # aliases share a parser
-            yield from _commands(child)
-    if not subparsers:
-        yield parser
+def _command_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """The parsers of every command below ``parser`` (``train``, ``train cifar10``, ``fit``...)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases share a parser
+                yield child
+                yield from _command_parsers(child)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,9 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.register(subparsers)
-    for command_parser in _commands(parser):
-        if command_parser is not parser:
-            _add_global_options(command_parser)
+    for command_parser in _command_parsers(parser):
+        _add_global_options(command_parser)
     return parser
 
 

@@ -98,9 +98,8 @@ class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
     already says it, the default is None (the help says what happens then) or a flag's False."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        help = action.help or ""
         # `is`, not `in (None, False)`: 0 == False, and a default of 0 (--seed) is shown.
-        if action.default is None or action.default is False or "default" in help:
+        if action.default is None or action.default is False or "default" in (action.help or ""):
             return action.help
         return super()._get_help_string(action)
 

@@ -13,7 +13,6 @@ import math
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -102,11 +101,13 @@ def train(config: TrainConfig, data_root: str | os.PathLike[str], out: str | os.
     with rank_zero_lock(out, command="physode train cifar10") as lock:  # one run per directory
         if overwrite and lock is not None:  # rank 0 removes the old run; every rank starts a new one
             clear_run(out)
-        state = None if overwrite else resume_state(out, resume=resume, format=FORMAT, what="CIFAR-10",
-                             required={"epoch": int, "model": dict, "optimizer": dict, "scheduler": dict,
-                                       "generator": torch.Tensor, "rng": dict},
-                             config=dataclasses.asdict(config), may_change=RESUMABLE_CHANGES,
-                             identity={"data": data_fingerprints(data_root)})
+        state = None if overwrite else resume_state(
+            out, resume=resume, format=FORMAT, what="CIFAR-10",
+            required={"epoch": int, "model": dict, "optimizer": dict, "scheduler": dict,
+                      "generator": torch.Tensor, "rng": dict},
+            config=dataclasses.asdict(config), may_change=RESUMABLE_CHANGES,
+            identity={"data": data_fingerprints(data_root)},
+        )
         ctx = init_distributed(device)
         try:
             return _train(config, ctx, Path(data_root), out, state, download)

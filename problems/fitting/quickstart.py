@@ -65,7 +65,7 @@ def run_quickstart(out: str | os.PathLike[str] = QUICKSTART_DIR, device: str = "
     out = Path(out)
     data = simulate_dataset(out / "transport_exponential.h5", DATA["velocity"])
     LOGGER.info(f"data: {data} (transport, c(t) = {DATA['velocity']}, {DATA['n_samples']} samples, "
-          f"{DATA['nt']} times, {DATA['nx']} points)")
+                f"{DATA['nt']} times, {DATA['nx']} points)")
     config = dataclasses.replace(config, progress=progress)
     run_dirs = [out / "runs" / variant for variant in variants]
     summaries = []

@@ -95,12 +95,12 @@ class Windowed:
     edge_cells: float = 3.0
 
     def draw(self, rng: np.random.Generator, n: int, length: float, nx: int) -> Profile:
+        from scipy import special  # here: scipy takes a second to import, `physode --help` needs none
+
         edge = self.edge_cells * length / nx
         widths = rng.uniform(*(w * length for w in self.width), size=(n, 1))
         starts = rng.uniform(0.0, length, size=(n, 1))
         scale = math.sqrt(2) * edge
-
-        from scipy import special  # here: scipy takes a second to import, `physode --help` needs none
 
         def window(q: np.ndarray) -> np.ndarray:
             return 0.5 * (special.erf((q - starts) / scale) - special.erf((q - starts - widths) / scale))
@@ -120,6 +120,8 @@ INITIAL_CONDITIONS: dict[str, InitialCondition] = {
     "gaussian": GaussianBumps(),
     "windowed": Windowed(),
 }
+INITIAL_RATES = ("rest", "transport")
+"""The wave's u_t at t = 0 (:mod:`.wave`): at rest, or transport's ``c(0) u_x``."""
 
 
 def initial_profile(
@@ -164,6 +166,3 @@ def initial_state(
     u_min, u_max = u0.min(axis=1, keepdims=True), u0.max(axis=1, keepdims=True)
     spread = np.maximum(u_max - u_min, np.finfo(np.float64).tiny)
     return low + (high - low) * (u0 - u_min) / spread
-
-INITIAL_RATES = ("rest", "transport")
-"""The wave's u_t at t = 0 (:mod:`.wave`): at rest, or transport's ``c(0) u_x``."""
