@@ -7,43 +7,9 @@ The public surface: :func:`odeint`, the blocks :class:`ODEBlock` (Neural ODE / A
 
 from __future__ import annotations
 
-import os
-
-import torch
+from typing import Any
 
 from physode.version import __version__
-from physode.evolution import (
-    Dirac,
-    EvolutionOperator,
-    ExponentialMemory,
-    Galerkin,
-    LinearLatent,
-    Neural,
-    SpectralRDA,
-    Static,
-)
-from physode.gradients import (
-    Adjoint,
-    Backprop,
-    Checkpoint,
-    GradientStrategy,
-    Recursive,
-)
-from physode.integrate import ODESolution, odeint, odesolve
-from physode.nn import CoupledODEBlock, ODEBlock
-from physode.steppers import ButcherTableau, Stepper, StepSizeController
-
-
-def load(run: str | os.PathLike[str], device: str = "cpu") -> torch.nn.Module:
-    """The fitted model of a ``physode fit`` run directory (or its ``checkpoint.pt``): a
-    ``torch.nn.Module`` with ``predict(u0, times)``, ``u0`` the states at the run's ``t0`` (see
-    :class:`physode.problems.fitting.predict.FittedModel`)."""
-    # Imported here: the fitting problem (its model families, data files, plots) is not part of
-    # what `import physode` loads.
-    from physode.problems.fitting.predict import load as load_fitted
-
-    return load_fitted(run, device)
-
 
 __all__ = [
     "Adjoint",
@@ -70,3 +36,13 @@ __all__ = [
     "odeint",
     "odesolve",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: torch takes seconds to import, and the command line's parsers (which
+    # import physode's modules) must build without it (physode/cli.py).
+    if name in __all__:
+        from physode import public
+
+        return getattr(public, name)
+    raise AttributeError(f"module 'physode' has no attribute {name!r}")

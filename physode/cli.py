@@ -4,6 +4,11 @@ Each sub-command lives in the module that owns its work and exposes ``register(s
 which adds its parser and sets ``func`` to a callable taking the parsed arguments and returning an
 exit code. This file only lists those modules in ``COMMANDS``, imported by name so that a reader
 and a tool see every import.
+
+Building the parser imports no torch (``physode --help`` takes under a second, not ten): those
+modules import the work they run inside ``func`` (``tests/test_startup.py`` checks). The global
+options (``--quiet``, ``--verbose``, ``--no-progress``, ``--debug``) are accepted before the
+command and after it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 
 from physode.cli_types import ArgumentParser
 from physode.errors import InputError, RunError, is_out_of_memory, one_line, os_error_message
+from physode.log import NORMAL, QUIET, VERBOSE, configure_logging
 from physode.plugins import load_plugins
 from physode.problems.cifar10 import cli as cifar10_cli
 from physode.problems.pde import cli as pde_cli
@@ -38,6 +44,30 @@ INTERRUPTED = 130
 COMMANDS: tuple[ModuleType, ...] = (pde_cli, cifar10_cli, fitting_cli)
 
 
+def _add_global_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command takes, before or after its name: unset unless given (``SUPPRESS``),
+    so that a command's parser does not overwrite what was given before it; their defaults are the
+    main parser's."""
+    group = parser.add_argument_group("global options (before or after the command)")
+    group.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                       help="print warnings and errors only, no progress bars (results are in the files written)")
+    group.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                       help="print debugging details too")
+    group.add_argument("--no-progress", dest="progress", action="store_false", default=argparse.SUPPRESS,
+                       help="hide the progress bars (results and summaries are still printed)")
+    group.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help=f"show the traceback of an error instead of one line (or set {DEBUG_ENV}=1)")
+
+
+def _command_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """The parsers of every command below ``parser`` (``train``, ``train cifar10``, ``fit``...)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases share a parser
+                yield child
+                yield from _command_parsers(child)
+
+
 def build_parser() -> argparse.ArgumentParser:
     load_plugins()  # a user's variants and model families join the choices below
     parser = ArgumentParser(
@@ -46,12 +76,24 @@ def build_parser() -> argparse.ArgumentParser:
         "Run `physode quickstart` for the end-to-end demo.",
     )
     parser.add_argument("--version", action="version", version=f"physode {__version__}")
-    parser.add_argument("--debug", action="store_true",
-                        help=f"show the traceback of an error instead of one line (or set {DEBUG_ENV}=1)")
+    _add_global_options(parser)
+    parser.set_defaults(quiet=False, verbose=False, progress=True, debug=False)  # the commands' options leave them
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.register(subparsers)
+    for command_parser in _command_parsers(parser):
+        _add_global_options(command_parser)
     return parser
+
+
+def _global_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Check the global options and configure the console (``--quiet`` hides the bars too)."""
+    if args.quiet and args.verbose:
+        parser.error("--quiet and --verbose contradict each other; pass one")
+    args.progress = args.progress and not args.quiet
+    verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
+    rank = os.environ.get("RANK", "0")  # set by torchrun: only rank 0 prints results
+    configure_logging(verbosity, rank=int(rank) if rank.isdigit() else 0)
 
 
 @contextlib.contextmanager
@@ -105,16 +147,20 @@ def _interrupts_kept() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     try:
+        parser = build_parser()
         args = parser.parse_args(argv)
+        if args.command is None:
+            # No sub-command: run the main job on its embedded default.
+            args = parser.parse_args(["quickstart", *(argv if argv is not None else sys.argv[1:])])
+        _global_settings(parser, args)
     except SystemExit as stop:  # a bad argument, already reported in one line: return its status
         if stop.code in (0, None):  # --help, --version
             raise
         return int(stop.code)
-    if args.command is None:
-        # No sub-command: run the main job on its embedded default.
-        args = parser.parse_args(["quickstart", *(argv or [])])
+    except KeyboardInterrupt:  # while the parser is built: nothing was written yet
+        print("physode: interrupted", file=sys.stderr)
+        return INTERRUPTED
     if args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
         return int(args.func(args) or 0)
     # Anything a user can fix is one line, no traceback: bad input (InputError, which covers

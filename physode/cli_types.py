@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 SEED_MAX = 2**63 - 1
 """The largest seed: torch and NumPy take seeds up to 64 bits, ``Generator.manual_seed`` signed."""
@@ -93,11 +93,27 @@ def positive_int(cap: int) -> Callable[[str], int]:
     return int_in(1, cap)
 
 
+class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` shows each option's default once: appended as "(default: ...)" unless the help
+    already says it, the default is None (the help says what happens then) or a flag's False."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        # `is`, not `in (None, False)`: 0 == False, and a default of 0 (--seed) is shown.
+        if action.default is None or action.default is False or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 class ArgumentParser(argparse.ArgumentParser):
-    """An ``argparse.ArgumentParser`` whose errors are one line on stderr: ``prog: error: ...``.
+    """An ``argparse.ArgumentParser`` whose errors are one line on stderr: ``prog: error: ...``, and
+    whose ``--help`` shows every default once (:class:`DefaultsHelp`).
 
     Sub-parsers made with ``add_subparsers`` are of this class too.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", DefaultsHelp)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")

@@ -28,7 +28,7 @@ from physode.io import atomic_path
 from physode.trajectories import TrajectoryFile, write_trajectories
 from physode.problems.cifar10.data import FOLDER, TEST_FILE, TRAIN_FILES, load_cifar10
 from physode.problems.cifar10.train import TrainConfig, train
-from physode.problems.pde import cli as pde_cli
+from physode.problems.pde import runners as pde_runners
 from physode.problems.pde import simulate_transport, simulate_transport_to_file
 from physode.problems.pde.coefficients import coefficient_from_spec
 from physode.training import CHECKPOINT, RunLock, save_checkpoint
@@ -160,7 +160,7 @@ def test_os_errors_are_one_line_unless_debugging(tmp_path: Path, capsys, monkeyp
 
 # 6. Bounded resources.
 def test_simulate_streams_blocks_equal_to_one_in_memory_simulation(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(pde_cli, "BLOCK_BYTES", 3 * 5 * 16 * 8)  # 3 samples a block: 4 blocks for 10 samples
+    monkeypatch.setattr(pde_runners, "BLOCK_BYTES", 3 * 5 * 16 * 8)  # 3 samples a block: 4 blocks for 10 samples
     out = tmp_path / "streamed.h5"
     assert main(["simulate", "transport", "--samples", "10", "--nx", "16", "--nt", "5", "--seed", "4",
                  "--velocity", "expr:0.5+sin(3*t)", "--out", str(out)]) == 0

@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 
 from physode.cli import main
-from physode.problems.pde import cli2d
+from physode.problems.pde import runners2d
 from physode.problems.pde.coefficients import Linear, Sinusoidal
 from physode.problems.pde.decay import smallest_norm_ratios
 from physode.problems.pde.plane import Plane, initial_state_2d
@@ -61,7 +61,7 @@ def test_wave2d_time_varying_speed_converges_with_fourth_order() -> None:
 def test_streamed_cli_files_equal_unblocked_ones_and_open_in_xarray(tmp_path, monkeypatch, capsys) -> None:
     argv = ["--samples", "5", "--nx", "16", "--nt", "3", "--t-final", "0.5", "--seed", "2"]
     assert main(["simulate", "transport2d", "--out", str(tmp_path / "one.h5"), *argv]) == 0
-    monkeypatch.setattr(cli2d, "BLOCK_BYTES", 2 * 3 * 16 * 16 * 8)  # 2 samples a block: 3 blocks
+    monkeypatch.setattr(runners2d, "BLOCK_BYTES", 2 * 3 * 16 * 16 * 8)  # 2 samples a block: 3 blocks
     assert main(["simulate", "transport2d", "--out", str(tmp_path / "blocks.h5"), *argv]) == 0
     assert (tmp_path / "one.h5").read_bytes() == (tmp_path / "blocks.h5").read_bytes()
     assert "x 16 x 16 points" in capsys.readouterr().out

@@ -18,10 +18,12 @@ import pytest
 import torch
 
 import physode
+from physode.catalog import VARIANTS
 from physode.cli import main
 from physode.errors import InputError
 from physode.plugins import PLUGINS_ENV
 from physode.problems.cifar10.models import build_model, count_parameters
+from physode.problems.fitting.family_options import FAMILIES
 from physode.problems.fitting.models import family, family_names
 from physode.problems.pde import simulate_transport_to_file
 from physode.training.checkpoint import load_checkpoint
@@ -107,6 +109,8 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The plugin file, named in PHYSODE_PLUGINS; registries and sys.modules restored afterwards."""
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
     monkeypatch.setattr(family, "_FAMILIES", dict(family._FAMILIES))
+    for catalog in (VARIANTS, FAMILIES):  # the command line's choices, which the registries extend
+        monkeypatch.setattr(catalog, "_entries", dict(catalog._entries))
     path = tmp_path / "registry_plugin.py"
     path.write_text(PLUGIN)
     monkeypatch.setenv(PLUGINS_ENV, str(path))

@@ -1,42 +1,25 @@
 """Problem-independent training utilities: run directories, checkpoints, exact resume,
 metrics, progress bars, data parallel, CLI."""
 
-from physode.training.checkpoint import (
-    load_checkpoint,
-    restore_training_state,
-    rng_state,
-    save_checkpoint,
-    set_rng_state,
-    training_state,
-)
-from physode.training.cli import problem_subparsers
-from physode.training.distributed import (
-    DistContext,
-    GlobalBatchNorm2d,
-    all_reduce_gradients,
-    all_reduce_sum,
-    close_distributed,
-    init_distributed,
-    resolve_device,
-    sync_batchnorm,
-)
-from physode.training.lock import RunLock, rank_zero_lock
-from physode.training.metrics import (
-    MetricsWriter,
-    check_finite_metrics,
-    non_finite_fields,
-    read_metrics,
-    strict_json,
-    write_json,
-)
-from physode.training.progress import add_progress_option, progress_bar
-from physode.training.run_dir import CHECKPOINT, METRICS, check_format, resume_state
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "CHECKPOINT", "DistContext", "GlobalBatchNorm2d", "METRICS", "MetricsWriter", "RunLock",
-    "add_progress_option", "all_reduce_gradients", "all_reduce_sum", "check_finite_metrics", "check_format", "close_distributed",
+    "all_reduce_gradients", "all_reduce_sum", "check_finite_metrics", "check_format", "clear_run", "close_distributed",
     "init_distributed", "load_checkpoint", "non_finite_fields", "problem_subparsers", "progress_bar",
     "rank_zero_lock", "read_metrics", "resolve_device", "restore_training_state", "resume_state",
     "rng_state", "save_checkpoint", "set_rng_state", "strict_json", "sync_batchnorm",
     "training_state", "write_json",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: the command line's parsers import this package's light modules and
+    # must build without torch (physode/cli.py).
+    if name in __all__:
+        from physode.training import public
+
+        return getattr(public, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

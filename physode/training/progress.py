@@ -2,12 +2,12 @@
 
 On a terminal a bar redraws like tqdm's default (up to ten times a second). Redirected to a file
 or a pipe every redraw is kept, so there it redraws at most once every :data:`FILE_INTERVAL`
-seconds: a log stays short and still shows the rate. ``--no-progress`` hides the bars.
+seconds: a log stays short and still shows the rate. ``--no-progress`` and ``--quiet`` (global
+options of the command line, :mod:`physode.cli`) hide the bars.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Iterable
 from typing import Any, TypeVar
@@ -30,14 +30,3 @@ def progress_bar(iterable: Iterable[T] | None = None, *, enabled: bool = True, *
     """
     interval = TERMINAL_INTERVAL if sys.stderr.isatty() else FILE_INTERVAL
     return tqdm(iterable, disable=not enabled, mininterval=interval, **options)
-
-
-def add_progress_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """Add ``--no-progress`` (sets ``progress`` to False; True when absent).
-
-    The default lives in the parser, not the option, so ``--help`` does not print a confusing
-    "(default: True)" beside a flag that turns something off.
-    """
-    parser.set_defaults(progress=True)
-    parser.add_argument("--no-progress", dest="progress", action="store_false", default=argparse.SUPPRESS,
-                        help="hide the progress bars")

@@ -2,13 +2,15 @@
 
 A run directory holds ``checkpoint.pt`` (the last atomically written training state) and
 ``metrics.jsonl`` (one JSON record per epoch). A trainer asked to write into a directory that
-already holds a checkpoint refuses unless told to resume; resuming is refused too when the
+already holds a checkpoint refuses unless told to resume or to replace the run (:func:`clear_run`,
+``--overwrite``); resuming is refused too when the
 checkpoint belongs to another trainer or was written with different settings, so a resumed run
 always continues the run it claims to. Every refusal is one :class:`InputError` naming the fix.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Collection, Mapping
 from pathlib import Path
@@ -58,7 +60,8 @@ def resume_state(
     if not path.exists():
         return None
     if not resume:
-        raise InputError(f"{out} already holds a run; pass --resume to continue it or choose a new --out")
+        raise InputError(f"{out} already holds a run; pass --resume to continue it, --overwrite to replace it, "
+                         "or choose a new --out")
     schema = dict(required) if isinstance(required, Mapping) else dict.fromkeys(required, object)
     state = load_checkpoint(path, required={"format": str, "config": dict, **schema})
     check_format(state, format, path, what, "choose a new --out")
@@ -84,3 +87,14 @@ def resume_state(
         raise InputError(f"cannot resume {path}: the run used {'; '.join(differs)}; repeat the original "
                          "options and inputs or start a new --out")
     return state
+
+
+def clear_run(out: str | os.PathLike[str], outputs: Collection[str] = (METRICS,)) -> None:
+    """Remove the run in ``out`` (``--overwrite``): its checkpoint, then ``outputs`` (the files its
+    trainer writes); the directory's other files stay. Call it holding the run's lock.
+
+    The checkpoint goes first: a removal cut short leaves no run to resume with another's metrics.
+    """
+    for name in (CHECKPOINT, *outputs):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(Path(out) / name)

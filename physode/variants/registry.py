@@ -14,6 +14,7 @@ from typing import Any
 
 from torch import nn
 
+from physode.catalog import VARIANTS
 from physode.errors import InputError
 from physode.evolution import EvolutionOperator
 from physode.nn.blocks import CoupledODEBlock, ODEBlock
@@ -92,6 +93,7 @@ def register_variant(variant: Variant) -> Variant:
     """Make ``variant`` known by its name everywhere; a name is registered once."""
     if variant.name in _REGISTRY:
         raise InputError(f"variant {variant.name!r} is already registered")
+    VARIANTS.offer(variant.name, variant.summary)  # the command line's choices (physode/catalog.py)
     _REGISTRY[variant.name] = variant
     return variant
 

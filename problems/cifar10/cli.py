@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
-from pathlib import Path
 
-import torch
-
+from physode.catalog import VARIANTS
 from physode.cli_types import fraction, float_in, int_in, learning_rate, positive_int, seed
-from physode.errors import InputError
-from physode.io import check_output
-from physode.problems.cifar10.data import default_data_root
-from physode.problems.cifar10.figures import (
-    MAX_KERNELS,
-    kernel_trajectory,
-    most_changing_kernels,
-    plot_kernel_evolution,
-    plot_training_curves,
-)
-from physode.problems.cifar10.models import ARCHS, build_model, model_names
-from physode.problems.cifar10.train import TrainConfig, evaluate, load_model, train
-from physode.resources import check_memory
-from physode.training import METRICS, add_progress_option, problem_subparsers, read_metrics
+from physode.problems.cifar10.config import ARCH_NAMES, MAX_KERNELS, PAPER_ROWS, TrainConfig, default_data_root
+from physode.training.cli import problem_subparsers
 
 _DEFAULTS = TrainConfig()
 MAX_COUNT = 10**6  # epochs, batch sizes, image counts: beyond this a run is a typo, not a plan
 MAX_TIMES = 1000  # plot-kernel: columns of one figure
-CURVE_FIELDS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc")
+
+
+def _model_names() -> tuple[str, ...]:
+    """models.model_names(): the paper's rows, then every other registered variant."""
+    return (*PAPER_ROWS, *(name for name in VARIANTS.names() if name not in PAPER_ROWS))
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -47,10 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "--batch-size is the global batch.")
     _common(parser)
     parser.add_argument("--out", required=True, help="run directory for checkpoint.pt and metrics.jsonl")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    start.add_argument("--overwrite", action="store_true",
+                       help="replace the run in --out (without it, an existing run is refused)")
     parser.add_argument("--download", action="store_true", help="fetch CIFAR-10 into --data-root (needs network)")
-    parser.add_argument("--arch", default=_DEFAULTS.arch, help=f"one of {', '.join(ARCHS)}")
-    parser.add_argument("--variant", default=_DEFAULTS.variant, help=f"one of {', '.join(model_names())}")
+    parser.add_argument("--arch", default=_DEFAULTS.arch, help=f"one of {', '.join(ARCH_NAMES)}")
+    parser.add_argument("--variant", default=_DEFAULTS.variant, help=f"one of {', '.join(_model_names())}")
     parser.add_argument("--epochs", type=positive_int(MAX_COUNT), default=_DEFAULTS.epochs)
     parser.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_DEFAULTS.batch_size,
                         help="global batch size")
@@ -71,13 +62,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction,
                         help="channels-last memory format (default: on CUDA)")
     parser.add_argument("--deterministic", action="store_true", help="deterministic CUDA kernels (slower)")
-    add_progress_option(parser)
     parser.set_defaults(func=_train)
 
     parser = problem_subparsers(subparsers, "evaluate", help="evaluate a checkpoint").add_parser(
         "cifar10", help="test loss and accuracy of a CIFAR-10 checkpoint")
     _common(parser)
-    parser.add_argument("--checkpoint", required=True, help="checkpoint.pt written by `physode train cifar10`")
+    # Both forms, as `evaluate pde1d` takes them: RUN, or --checkpoint FILE.
+    parser.add_argument("run", nargs="?", metavar="RUN", help="run directory of `physode train cifar10` or its checkpoint.pt")
+    parser.add_argument("--checkpoint", help="the run's checkpoint.pt instead of RUN")
     parser.add_argument("--batch-size", type=positive_int(MAX_COUNT), default=_DEFAULTS.eval_batch_size)
     parser.add_argument("--limit-test", type=positive_int(MAX_COUNT), help="use only the first N test images")
     parser.set_defaults(func=_evaluate)
@@ -88,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "or from a freshly built model (--arch/--variant/--seed).")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoint", help="checkpoint.pt of an anodev2-c1/-c2 run")
-    source.add_argument("--arch", choices=list(ARCHS), help="plot a freshly initialised model of this arch")
+    source.add_argument("--arch", choices=ARCH_NAMES, help="plot a freshly initialised model of this arch")
     parser.add_argument("--variant", default="anodev2-c1", help="with --arch: anodev2-c1 or anodev2-c2")
     parser.add_argument("--seed", type=seed, default=0, help="with --arch: initialisation seed")
     parser.add_argument("--out", required=True, help="PNG file to write")
@@ -108,57 +100,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_plot_curves)
 
 
+# What the commands run imports torch (.commands): each imports it when it runs, so that building
+# the parser (`physode --help`) does not (physode/cli.py).
 def _train(args: argparse.Namespace) -> int:
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    options = {k: v for k, v in vars(args).items() if k in fields}
-    config = TrainConfig(**{**options, "milestones": tuple(args.milestones)})
-    train(config, args.data_root, args.out, device=args.device, resume=args.resume, download=args.download)
-    return 0
+    from physode.problems.cifar10.commands import run_train
+
+    return run_train(args)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    result = evaluate(args.checkpoint, args.data_root, args.device, args.batch_size, args.limit_test)
-    print(json.dumps({"checkpoint": str(args.checkpoint), "test_loss": result["loss"], "test_acc": result["acc"]}))
-    return 0
+    from physode.problems.cifar10.commands import run_evaluate
+
+    return run_evaluate(args)
 
 
 def _plot_kernel(args: argparse.Namespace) -> int:
-    check_output(args.out, overwrite=args.overwrite, inputs=[args.checkpoint] if args.checkpoint else [])
-    if args.checkpoint:
-        model, state = load_model(args.checkpoint)
-        source = f"{state['config']['arch']} {state['config']['variant']}, epoch {state.get('epoch', '?')}"
-    else:
-        torch.manual_seed(args.seed)
-        model = build_model(args.arch, args.variant)
-        source = f"{args.arch} {args.variant}, initialisation (seed {args.seed})"
-    times = torch.linspace(0, 1, args.times).tolist()
-    largest = max((p.numel() for p in model.parameters()), default=0)
-    check_memory(args.times * largest * 4, f"the kernel trajectory at {args.times} times", "lower --times")
-    name, trajectory = kernel_trajectory(model, times, args.position, args.weight)
-    if trajectory.ndim != 5:
-        raise InputError(f"--weight {name} has shape {tuple(trajectory.shape[1:])}, not a conv2d kernel; "
-                         "choose a conv weight")
-    kernels = most_changing_kernels(trajectory, args.kernels)
-    plot_kernel_evolution(trajectory, times, args.out, kernels, title=f"{source}: block {args.position}, {name}")
-    print(json.dumps({"out": str(args.out), "weight": name, "kernels": kernels}))
-    return 0
+    from physode.problems.cifar10.commands import run_plot_kernel
+
+    return run_plot_kernel(args)
 
 
 def _plot_curves(args: argparse.Namespace) -> int:
-    paths = [run / METRICS if run.is_dir() else run for run in map(Path, args.runs)]
-    for run, path in zip(args.runs, paths):
-        if not path.is_file():
-            raise InputError(f"{run} is neither a run directory with {METRICS} nor a metrics file; pass one of those")
-    check_output(args.out, overwrite=args.overwrite, inputs=paths)
-    names = [path.parent.name for path in paths]  # run directory names, full paths if they clash
-    labels = names if len(set(names)) == len(names) else [str(path.parent) for path in paths]
-    runs = {label: read_metrics(path) for label, path in zip(labels, paths)}
-    for records, path in zip(runs.values(), paths):
-        lacking = next((r for r in records if not all(isinstance(r.get(k), (int, float)) for k in CURVE_FIELDS)),
-                       None)
-        if lacking is not None or not records:
-            raise InputError(f"{path} holds no CIFAR-10 training records ({', '.join(CURVE_FIELDS)}); pass the "
-                             "run directory of `physode train cifar10`")
-    plot_training_curves(runs, args.out)
-    print(json.dumps({"out": str(args.out), "runs": list(runs)}))
-    return 0
+    from physode.problems.cifar10.commands import run_plot_curves
+
+    return run_plot_curves(args)

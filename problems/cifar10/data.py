@@ -18,6 +18,7 @@ from torch.nn import functional as F
 
 from physode.errors import InputError
 from physode.io import file_fingerprint, load_array_pickle
+from physode.problems.cifar10.config import default_data_root
 
 TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_FILE = "test_batch"
@@ -26,11 +27,6 @@ FOLDER = "cifar-10-batches-py"
 # Per-channel statistics of the training images (ANODE's public recipe).
 MEAN = (0.4914, 0.4822, 0.4465)
 STD = (0.2023, 0.1994, 0.2010)
-
-
-def default_data_root() -> Path:
-    """``$PHYSODE_DATA`` if set, else ``./data`` (either may hold ``cifar-10-batches-py``, see :func:`locate`)."""
-    return Path(os.environ.get("PHYSODE_DATA", "data"))
 
 
 def locate(root: str | os.PathLike[str]) -> Path:

@@ -18,10 +18,7 @@ from torch import nn
 from physode import CoupledODEBlock
 from physode.errors import InputError
 from physode.io import atomic_path
-
-
-MAX_KERNELS = 50
-"""Kernels one figure shows at most: two rows each, 100 rows; more is unreadable and builds for minutes."""
+from physode.problems.cifar10.config import MAX_KERNELS
 
 
 def evolving_blocks(model: nn.Module) -> list[CoupledODEBlock]:

@@ -13,7 +13,6 @@ import math
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,8 @@ from tqdm import tqdm
 
 from physode.errors import InputError, TrainingDiverged, one_line
 from physode.io import check_run_dir
+from physode.log import LOGGER
+from physode.problems.cifar10.config import TrainConfig
 from physode.problems.cifar10.data import data_fingerprints, eval_batches, load_cifar10, train_batches
 from physode.problems.cifar10.models import build_model
 from physode.training import (
@@ -34,6 +35,7 @@ from physode.training import (
     MetricsWriter,
     all_reduce_sum,
     check_format,
+    clear_run,
     close_distributed,
     init_distributed,
     load_checkpoint,
@@ -50,45 +52,6 @@ from physode.training import (
 FORMAT = "physode.cifar10/1"
 # Fields a resumed run may change; everything else must match the checkpoint.
 RESUMABLE_CHANGES = ("epochs", "progress")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """A training run; the defaults are ANODE's public recipe for the paper's Table 1."""
-
-    arch: str = "resnet10"
-    variant: str = "baseline"
-    epochs: int = 350
-    batch_size: int = 256  # global: split across processes
-    lr: float = 0.1
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    milestones: tuple[int, ...] = (150, 250)
-    gamma: float = 0.1
-    seed: int = 0
-    augment: bool = True
-    limit_train: int | None = None  # first N training images only (quick runs, tests)
-    limit_test: int | None = None
-    eval_batch_size: int = 1000
-    amp: bool | None = None  # bf16 autocast; None: on CUDA only
-    channels_last: bool | None = None  # None: on CUDA only
-    deterministic: bool = False  # deterministic CUDA kernels (slower); CPU is deterministic anyway
-    progress: bool = True
-
-    def __post_init__(self) -> None:
-        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
-                    "eval_batch_size": self.eval_batch_size, "gamma": self.gamma}
-        for name, value in positive.items():
-            if not (value > 0 and math.isfinite(value)):  # `value <= 0` would let NaN through
-                raise InputError(f"--{name.replace('_', '-')} must be positive and finite, got {value}")
-        for name in ("momentum", "weight_decay"):
-            value = getattr(self, name)
-            if not (value >= 0 and math.isfinite(value)):
-                raise InputError(f"--{name.replace('_', '-')} must be >= 0 and finite, got {value}")
-        for name in ("limit_train", "limit_test"):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise InputError(f"--{name.replace('_', '-')} must be positive, got {value}")
 
 
 def _autocast(device: torch.device, enabled: bool) -> torch.autocast:
@@ -123,20 +86,28 @@ def run_epoch(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tens
 
 
 def train(config: TrainConfig, data_root: str | os.PathLike[str], out: str | os.PathLike[str],
-          device: str = "auto", resume: bool = False, download: bool = False) -> list[dict[str, Any]]:
+          device: str = "auto", resume: bool = False, download: bool = False,
+          overwrite: bool = False) -> list[dict[str, Any]]:
     """Train ``config`` on the CIFAR-10 in ``data_root``, writing checkpoint and metrics to ``out``.
 
     Under ``torchrun`` each process trains its shard of every global batch with DDP and
     global-batch BatchNorm, so N processes take the same steps as one. ``resume`` continues from
-    ``out``'s checkpoint if there is one. Returns this process's metrics records.
+    ``out``'s checkpoint if there is one; ``overwrite`` replaces the run in ``out`` (its checkpoint
+    and metrics). Returns this process's metrics records.
     """
+    if resume and overwrite:
+        raise InputError("--resume continues the run in --out and --overwrite replaces it; pass one")
     out = check_run_dir(out)
-    with rank_zero_lock(out, command="physode train cifar10"):  # one run per directory
-        state = resume_state(out, resume=resume, format=FORMAT, what="CIFAR-10",
-                             required={"epoch": int, "model": dict, "optimizer": dict, "scheduler": dict,
-                                       "generator": torch.Tensor, "rng": dict},
-                             config=dataclasses.asdict(config), may_change=RESUMABLE_CHANGES,
-                             identity={"data": data_fingerprints(data_root)})
+    with rank_zero_lock(out, command="physode train cifar10") as lock:  # one run per directory
+        if overwrite and lock is not None:  # rank 0 removes the old run; every rank starts a new one
+            clear_run(out)
+        state = None if overwrite else resume_state(
+            out, resume=resume, format=FORMAT, what="CIFAR-10",
+            required={"epoch": int, "model": dict, "optimizer": dict, "scheduler": dict,
+                      "generator": torch.Tensor, "rng": dict},
+            config=dataclasses.asdict(config), may_change=RESUMABLE_CHANGES,
+            identity={"data": data_fingerprints(data_root)},
+        )
         ctx = init_distributed(device)
         try:
             return _train(config, ctx, Path(data_root), out, state, download)
@@ -212,9 +183,9 @@ def _train(config: TrainConfig, ctx: DistContext, data_root: Path, out: Path,
                 "data": data_record,
                 **training_state(model, optimizer, scheduler, generator),
             })
-            if config.progress:
-                tqdm.write(f"epoch {epoch}: train loss {fit['loss']:.4f} acc {fit['acc']:.4f} | test loss "
-                           f"{test['loss']:.4f} acc {test['acc']:.4f} | {record['images_per_s']:.0f} img/s")
+            # The epoch's summary, with or without --no-progress (which hides only the bars).
+            LOGGER.info(f"epoch {epoch}: train loss {fit['loss']:.4f} acc {fit['acc']:.4f} | test loss "
+                        f"{test['loss']:.4f} acc {test['acc']:.4f} | {record['images_per_s']:.0f} img/s")
     return records
 
 

@@ -33,14 +33,15 @@ import torch
 
 from physode.errors import InputError
 from physode.io import check_run_dir, file_fingerprint
-from physode.problems.fitting.evaluate import FORMAT, SUMMARY
+from physode.problems.fitting.evaluate import EVALUATION, FORMAT, SUMMARY
 from physode.problems.fitting.fit_config import DTYPES, FitConfig
 from physode.problems.fitting.models import Grid
 from physode.problems.fitting.samples import carve_validation
 from physode.problems.fitting.trainer import Trainer
 from physode.resources import check_memory, model_bytes
 from physode.trajectories import TrajectoryFile
-from physode.training import METRICS, DistContext, close_distributed, init_distributed, rank_zero_lock, resume_state
+from physode.training import (METRICS, DistContext, clear_run, close_distributed, init_distributed, rank_zero_lock,
+                              resume_state)
 
 # Fields a resumed run may change; everything else must match its checkpoint. The polish's budget and
 # patience may: a polish not yet finished runs from its start with those given now, one finished stays.
@@ -49,27 +50,33 @@ MAX_SOLVER_STEPS = 10**6  # solver steps over all stored intervals; their times 
 
 
 def fit(data_path: str | os.PathLike[str], out: str | os.PathLike[str], config: FitConfig = FitConfig(),
-        device: str = "auto", resume: bool = False) -> dict[str, Any]:
+        device: str = "auto", resume: bool = False, overwrite: bool = False) -> dict[str, Any]:
     """Fit ``config`` to the file ``data_path``, writing checkpoints and metrics to the run directory ``out``.
 
     ``resume`` continues the run in ``out`` from its checkpoint (a finished run is only
-    re-evaluated). Returns the final summary, also written to ``out/metrics.json``.
+    re-evaluated); ``overwrite`` replaces it (its checkpoint, metrics and evaluation are removed
+    once the data and the model are checked; other files in ``out`` stay). Without either, a run
+    in ``out`` is refused. Returns the final summary, also written to ``out/metrics.json``.
     """
+    if resume and overwrite:
+        raise InputError("--resume continues the run in --out and --overwrite replaces it; pass one")
     out = check_run_dir(out)
     ctx = init_distributed(device)
     try:
-        return _open_and_fit(data_path, out, config, ctx, resume)
+        return _open_and_fit(data_path, out, config, ctx, resume, overwrite)
     finally:
         close_distributed()
 
 
 def _open_and_fit(data_path: str | os.PathLike[str], out: Path, config: FitConfig, ctx: DistContext,
-                  resume: bool) -> dict[str, Any]:
+                  resume: bool, overwrite: bool) -> dict[str, Any]:
     with TrajectoryFile(data_path) as data:
         _check_data(data, config)
         record = _data_record(data)
-        with rank_zero_lock(out, command=f"physode fit {data.path}", outputs=(METRICS, SUMMARY)):
-            state = resume_state(
+        with rank_zero_lock(out, command=f"physode fit {data.path}", outputs=(METRICS, SUMMARY)) as lock:
+            if overwrite and lock is not None:  # rank 0 removes the old run; every rank starts a new one
+                clear_run(out, (METRICS, SUMMARY, EVALUATION))
+            state = None if overwrite else resume_state(
                 out, resume=resume, format=FORMAT, what="a 1-D field fit",
                 required={"data": dict, "epoch": int, "model": dict, "optimizer": dict, "scheduler": dict,
                           "generator": torch.Tensor, "rng": dict, "elapsed_s": float},

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from physode.io import atomic_write_text
+from physode.log import LOGGER
 from physode.problems.fitting.fit import fit
 from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.plot import plot_runs
@@ -63,14 +64,14 @@ def run_quickstart(out: str | os.PathLike[str] = QUICKSTART_DIR, device: str = "
     variants = variant_names()[:SHOWN] if variants is None else variants
     out = Path(out)
     data = simulate_dataset(out / "transport_exponential.h5", DATA["velocity"])
-    print(f"data: {data} (transport, c(t) = {DATA['velocity']}, {DATA['n_samples']} samples, "
-          f"{DATA['nt']} times, {DATA['nx']} points)")
+    LOGGER.info(f"data: {data} (transport, c(t) = {DATA['velocity']}, {DATA['n_samples']} samples, "
+                f"{DATA['nt']} times, {DATA['nx']} points)")
     config = dataclasses.replace(config, progress=progress)
     run_dirs = [out / "runs" / variant for variant in variants]
     summaries = []
     for variant, run_dir in zip(variants, run_dirs):
         summaries.append(fit_variant(data, run_dir, variant, config, device))
-        print(f"{variant}: test nRMSE {summaries[-1]['test_nrmse']:.3e} in {summaries[-1]['fit_time_s']:.1f} s")
+        LOGGER.info(f"{variant}: test nRMSE {summaries[-1]['test_nrmse']:.3e} in {summaries[-1]['fit_time_s']:.1f} s")
     table = format_table(summaries)
     by_variant = {s["variant"]: s for s in summaries}
     lines = [table]
@@ -78,8 +79,8 @@ def run_quickstart(out: str | os.PathLike[str] = QUICKSTART_DIR, device: str = "
         ratio = by_variant["anode"]["test_nrmse"] / by_variant["anodev2"]["test_nrmse"]
         lines.append(f"\nANODEV2's test nRMSE is {ratio:.1f}x lower than ANODE's on exponential c(t).")
     report = "\n".join(lines)
-    print(report)
+    LOGGER.info(report)
     atomic_write_text(out / "results.md", report + "\n")
     figure = plot_runs(run_dirs, out / "figure2.png", overwrite=True)  # its own figure, redrawn on a rerun
-    print(f"wrote {out / 'results.md'} and {figure}")
+    LOGGER.info(f"wrote {out / 'results.md'} and {figure}")
     return summaries

@@ -1,201 +1,30 @@
 """``physode simulate <pde>``: the one command that simulates every PDE of the package.
 
 ``SIMULATORS`` is the zoo's registry: one runner per equation, each turning the parsed arguments
-into a file; the 2-D ones come from :mod:`.cli2d`. The options all PDEs share (``--out``, ``--samples``,
-``--nx``, ``--nt``, ``--t-final``, ``--length``, ``--seed``, ``--test-fraction``, ``--compression``,
-``--velocity``, ``--initial``) come first; each family of equations adds its own argument group.
+into a file; the 2-D ones' options come from :mod:`.cli2d`. The options all PDEs share (``--out``, ``--samples``, ``--nx``, ``--nt``,
+``--t-final``, ``--length``, ``--seed``, ``--test-fraction``, ``--compression``, ``--velocity``,
+``--initial``) come first; each family of equations adds its own argument group. To add a PDE, put
+its runner in ``SIMULATORS`` (:mod:`.runners`) and its options in a group of :func:`_add_equation_options`.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from physode.cli_types import float_in, fraction, int_in, positive_float, positive_int, seed
-from physode.io import check_output
-from physode.problems.pde import advection, advection_diffusion, burgers, cli2d, reaction_diffusion, transport, wave
 from physode.problems.pde.coefficients import COEFFICIENT_SPEC_HELP
-from physode.problems.pde.decay import warn_if_decayed
-from physode.problems.pde.domain import grid
-from physode.problems.pde.initial_conditions import INITIAL_CONDITIONS, initial_state
-from physode.problems.pde.streaming import BLOCK_BYTES, IN_MEMORY_COPIES
-from physode.resources import check_disk_space, check_memory
-from physode.trajectories import (
-    Trajectories,
-    TrajectoryFile,
-    file_size_bound,
-    make_test_mask,
-    trajectory_writer,
-    write,
-    write_pdebench,
+from physode.problems.pde.initial_conditions import INITIAL_CONDITIONS, INITIAL_RATES
+from physode.problems.pde.cli2d import DEFAULT_NX_PLANE, add_plane_options
+from physode.problems.pde.runners import (
+    DEFAULT_NU,
+    DEFAULT_NX,
+    MAX_NT,
+    MAX_NX,
+    MAX_SAMPLES,
+    SIMULATORS,
+    run_simulate,
 )
-
-# Defaults that depend on the PDE (the parser leaves --nu and --nx unset).
-DEFAULT_NU = {"diffusion": "0.01", "advection-diffusion": "0.01", "burgers": "0.03",
-              "navier-stokes2d": cli2d.DEFAULT_VISCOSITY}
-DEFAULT_NX = 128
-# Caps on sizes (typos like 1e11 fail at parse time); check_memory refuses most requests below them.
-MAX_SAMPLES = 10**8
-MAX_NX = 2**20
-MAX_NT = 10**6
-
-
-def _times(args: argparse.Namespace) -> np.ndarray:
-    return np.linspace(0.0, args.t_final, args.nt)
-
-
-def _nu(args: argparse.Namespace) -> str:
-    return getattr(args, "nu", DEFAULT_NU[args.pde])
-
-
-def _dt(args: argparse.Namespace) -> float | None:
-    return getattr(args, "dt", None)
-
-
-def _write(args: argparse.Namespace, data: Trajectories) -> Path:
-    return write(
-        args.out, data, seed=args.seed, test_fraction=args.test_fraction, compression=args.compression,
-        replace=args.overwrite,
-    )
-
-
-def _samples_per_block(args: argparse.Namespace) -> int:
-    return max(1, BLOCK_BYTES // (args.nt * args.nx * 8))
-
-
-def _stream(args: argparse.Namespace, simulate: Callable[[int, np.ndarray], Trajectories]) -> Path:
-    """Write ``simulate(n, initial_states)`` block by block: memory holds one block, not the file.
-
-    The initial states of all samples are drawn at once (as the in-memory simulators draw them),
-    so the file equals the one an unblocked run writes.
-    """
-    u0 = initial_state(args.initial, args.samples, grid(args.nx, args.length), args.seed, args.length)
-    per_block = _samples_per_block(args)
-    first = simulate(min(per_block, args.samples), u0[:per_block])
-    settings = {**first.settings, "initial": args.initial, "n_samples": args.samples,
-                "seed": args.seed, "test_fraction": args.test_fraction}
-    mask = make_test_mask(args.samples, args.test_fraction, args.seed)
-    with trajectory_writer(args.out, args.samples, first.t, first.x, equation=first.equation,
-                           coefficients=first.coefficients, test_mask=mask, generator=settings, seed=args.seed,
-                           attrs=first.parameters, compression=args.compression, replace=args.overwrite) as writer:
-        writer.write(first.u)
-        for start in range(per_block, args.samples, per_block):
-            block = u0[start : start + per_block]
-            writer.write(simulate(len(block), block).u)
-    return args.out
-
-
-def _transport(args: argparse.Namespace) -> Path:
-    return _stream(args, lambda n, u0: transport.simulate_transport(
-        n, args.nx, _times(args), args.velocity, u0, args.seed, args.length,
-    ))
-
-
-def _wave(args: argparse.Namespace) -> Path:
-    return _write(args, wave.simulate_wave(
-        args.samples, args.nx, _times(args), args.velocity, args.initial, args.seed, args.length,
-        args.initial_rate, _dt(args),
-    ))
-
-
-def _diffusion(args: argparse.Namespace) -> Path:
-    return _stream(args, lambda n, u0: advection_diffusion.simulate_diffusion(
-        n, args.nx, _times(args), _nu(args), u0, args.seed, args.length,
-    ))
-
-
-def _advection_diffusion(args: argparse.Namespace) -> Path:
-    return _stream(args, lambda n, u0: advection_diffusion.simulate_advection_diffusion(
-        n, args.nx, _times(args), args.velocity, _nu(args), u0, args.seed, args.length,
-    ))
-
-
-def _burgers(args: argparse.Namespace) -> Path:
-    return _write(args, burgers.simulate_burgers(  # nu: a constant; a spec is rejected as not a number
-        args.samples, args.nx, _times(args), _nu(args), args.initial, args.seed, args.length, _dt(args),
-        progress=True,
-    ))
-
-
-def _fisher_kpp(args: argparse.Namespace) -> Path:
-    return _write(args, reaction_diffusion.simulate_fisher_kpp(
-        args.samples, args.nx, _times(args), args.diffusivity, args.rate, args.initial, args.seed,
-        args.length, _dt(args), progress=True,
-    ))
-
-
-def _allen_cahn(args: argparse.Namespace) -> Path:
-    return _write(args, reaction_diffusion.simulate_allen_cahn(
-        args.samples, args.nx, _times(args), args.epsilon, args.initial, args.seed, args.length,
-        _dt(args), progress=True,
-    ))
-
-
-def _advection(args: argparse.Namespace) -> Path:
-    if args.layout == "physode":
-        return _stream(args, lambda n, u0: advection.simulate_advection(
-            n, args.nx, _times(args), args.beta, u0, args.seed, args.length,
-        ))
-    data = advection.simulate_advection(
-        args.samples, args.nx, _times(args), args.beta, args.initial, args.seed, args.length,
-        cell_centred=True,
-    )
-    return write_pdebench(args.out, data, seed=args.seed, replace=args.overwrite)
-
-
-STREAMED = {"transport", "diffusion", "advection-diffusion", "advection"}
-"""PDEs whose samples are simulated and written block by block (advection: its physode layout)."""
-
-SIMULATORS: dict[str, Callable[[argparse.Namespace], Path]] = {
-    "transport": _transport,
-    "wave": _wave,
-    "diffusion": _diffusion,
-    "advection-diffusion": _advection_diffusion,
-    "advection": _advection,
-    "burgers": _burgers,
-    "fisher-kpp": _fisher_kpp,
-    "allen-cahn": _allen_cahn,
-    **cli2d.PLANE_SIMULATORS,
-}
-
-
-def _run_simulate(args: argparse.Namespace) -> int:
-    if args.out is None:
-        args.out = Path("data") / f"{args.pde}.h5"
-    check_output(args.out, overwrite=args.overwrite)
-    plane = args.pde in cli2d.PLANE_SIMULATORS
-    args.nx = getattr(args, "nx", cli2d.DEFAULT_NX_PLANE if plane else DEFAULT_NX)
-    (cli2d.check_plane_resources if plane else _check_line_resources)(args)
-    path = SIMULATORS[args.pde](args)
-    with TrajectoryFile(path) as written:
-        warn_if_decayed(args.pde, written)
-        coefficients = ", ".join(sorted(written.coefficients)) or "none"
-        print(f"wrote {path}: {args.pde} ({written.attrs.get('equation', '?')}); {written.n_samples} samples "
-              f"(train {len(written.train)}, test {len(written.test)}) x {written.n_times} times in "
-              f"[0, {args.t_final:g}] x {' x '.join(map(str, written.space_shape))} points"
-              + (f" x channels {', '.join(written.channels)}" if written.n_channels > 1 else "")
-              + f"; time-varying coefficients: {coefficients}; initial {args.initial}, seed {args.seed}")
-    return 0
-
-
-def _check_line_resources(args: argparse.Namespace) -> None:
-    """Refuse before solving (a stiff solve may take minutes) what memory or the disk cannot hold."""
-    streamed = args.pde in STREAMED and not (args.pde == "advection" and args.layout == "pdebench")
-    per_sample = args.nt * args.nx * 8
-    if streamed:
-        block = min(args.samples, _samples_per_block(args))
-        needed = args.samples * args.nx * 8 + IN_MEMORY_COPIES * block * per_sample
-    else:
-        needed = IN_MEMORY_COPIES * args.samples * per_sample
-    check_memory(needed, f"simulating {args.samples} samples x {args.nt} times x {args.nx} points",
-                 "lower --samples, --nt or --nx")
-    stored_times = args.nt + (args.pde == "advection" and args.layout == "pdebench")
-    stored_values = args.samples * stored_times * args.nx * (2 if args.pde == "wave" else 1)
-    check_disk_space(args.out, file_size_bound(4 * stored_values, 0), "lower --samples, --nt or --nx, or choose "
-                     "another --out")
 
 
 def _add_simulate(subparsers: argparse._SubParsersAction) -> None:
@@ -204,7 +33,6 @@ def _add_simulate(subparsers: argparse._SubParsersAction) -> None:
         help="generate a dataset of exact PDE trajectories (HDF5)",
         description="Simulate a PDE for many seeded random initial conditions and write the "
         "trajectories to one HDF5 file (format: datasets/README.md; opens with xarray).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("pde", choices=sorted(SIMULATORS), help="which PDE to simulate")
     parser.add_argument(
@@ -214,7 +42,7 @@ def _add_simulate(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--samples", type=positive_int(MAX_SAMPLES), default=256, help="number of trajectories")
     parser.add_argument("--nx", type=positive_int(MAX_NX), default=argparse.SUPPRESS,
                         help=f"grid points (per axis in 2-D), x_j = j L / nx (default: {DEFAULT_NX}; 2-D: "
-                        f"{cli2d.DEFAULT_NX_PLANE})")
+                        f"{DEFAULT_NX_PLANE})")
     parser.add_argument("--nt", type=int_in(2, MAX_NT), default=21,
                         help="stored times, equally spaced, t_0 = 0 (the initial state and later times)")
     parser.add_argument("--t-final", type=positive_float, default=1.0, help="last stored time")
@@ -235,8 +63,8 @@ def _add_simulate(subparsers: argparse._SubParsersAction) -> None:
         help="initial conditions: random sines (PDEBench-style), Gaussian bumps or sharp windows",
     )
     _add_equation_options(parser)
-    cli2d.add_plane_options(parser)
-    parser.set_defaults(func=_run_simulate)
+    add_plane_options(parser)
+    parser.set_defaults(func=run_simulate)
 
 
 def _add_equation_options(parser: argparse.ArgumentParser) -> None:
@@ -274,7 +102,7 @@ def _add_equation_options(parser: argparse.ArgumentParser) -> None:
         "(default: a quarter cell at the largest |c|, at most 2e-3; ~1e-11).",
     )
     second_order.add_argument(
-        "--initial-rate", choices=list(wave.INITIAL_RATES), default="rest",
+        "--initial-rate", choices=list(INITIAL_RATES), default="rest",
         help="u_t at t = 0: rest (0: the profile splits into two halves) or transport (c(0) u_x: "
         "moves like transport's u0(x + C(t)))",
     )

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import integrate
 
 from physode.errors import InputError
 
@@ -63,6 +62,8 @@ class QuadratureCoefficient:
         return np.array(values, dtype=np.float64).reshape(t.shape)
 
     def C(self, t: np.ndarray) -> np.ndarray:  # noqa: N802
+        from scipy import integrate  # here: scipy takes a second to import, `physode --help` needs none
+
         t = np.asarray(t, dtype=np.float64)
         nodes, inverse = np.unique(np.concatenate([[0.0], t.ravel()]), return_inverse=True)
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -74,6 +75,8 @@ class QuadratureCoefficient:
 
     def _integral(self, a: float, b: float) -> float:
         """int_a^b c, or InputError if quadrature cannot reach :data:`QUADRATURE_TOLERANCE`."""
+        from scipy import integrate
+
         value, error = integrate.quad(self._call, a, b, epsabs=1e-13, epsrel=1e-12, limit=200)[:2]
         # A NaN integral is reported by the caller, with the time where c(t) is not finite.
         if math.isfinite(value) and not error <= QUADRATURE_TOLERANCE * max(1.0, abs(value)):

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from physode.errors import InputError
 
@@ -96,6 +95,8 @@ class Windowed:
     edge_cells: float = 3.0
 
     def draw(self, rng: np.random.Generator, n: int, length: float, nx: int) -> Profile:
+        from scipy import special  # here: scipy takes a second to import, `physode --help` needs none
+
         edge = self.edge_cells * length / nx
         widths = rng.uniform(*(w * length for w in self.width), size=(n, 1))
         starts = rng.uniform(0.0, length, size=(n, 1))
@@ -119,6 +120,8 @@ INITIAL_CONDITIONS: dict[str, InitialCondition] = {
     "gaussian": GaussianBumps(),
     "windowed": Windowed(),
 }
+INITIAL_RATES = ("rest", "transport")
+"""The wave's u_t at t = 0 (:mod:`.wave`): at rest, or transport's ``c(0) u_x``."""
 
 
 def initial_profile(

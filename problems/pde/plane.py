@@ -27,6 +27,10 @@ INITIAL_CONDITIONS_2D = ("fourier", "gaussian")
 MAX_PLANE_WAVENUMBER = 4
 
 
+# The 2-D transport's default velocity: it turns once every two time units, so no direction is special.
+ROTATING_X = "sinusoidal:c0=0,amp=0.5,freq=0.5,phase=1.5707963267948966"  # 0.5 cos(pi t)
+ROTATING_Y = "sinusoidal:c0=0,amp=0.5,freq=0.5"  # 0.5 sin(pi t)
+
 @dataclass(frozen=True)
 class Plane:
     """The square grid of ``n`` x ``n`` points on [0, L)^2 and its rfft2 wavevectors."""

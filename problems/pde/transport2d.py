@@ -15,13 +15,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from physode.problems.pde.coefficients import CoefficientLike, coefficient, sample
-from physode.problems.pde.plane import Plane, initial_state_2d, setup_plane
+from physode.problems.pde.plane import ROTATING_X, ROTATING_Y, Plane, initial_state_2d, setup_plane
 from physode.trajectories import Trajectories
 
 EQUATION = "u_t = c(t) . grad u, c = (cx, cy)"
 SOLVER = "exact: Fourier phase shift exp(i (kx Cx(t) + ky Cy(t))), float64"
-ROTATING_X = "sinusoidal:c0=0,amp=0.5,freq=0.5,phase=1.5707963267948966"  # 0.5 cos(pi t)
-ROTATING_Y = "sinusoidal:c0=0,amp=0.5,freq=0.5"  # 0.5 sin(pi t)
 
 
 def shift(u0: np.ndarray, plane: Plane, shift_x: np.ndarray, shift_y: np.ndarray) -> np.ndarray:

@@ -31,13 +31,12 @@ from numpy.typing import ArrayLike
 from physode.errors import InputError
 from physode.problems.pde.coefficients import CoefficientLike, Constant, TimeCoefficient, coefficient, sample
 from physode.problems.pde.domain import check_step_count, positive, setup
-from physode.problems.pde.initial_conditions import InitialCondition, initial_state
+from physode.problems.pde.initial_conditions import INITIAL_RATES, InitialCondition, initial_state
 from physode.problems.pde.spectral import derivative_wavenumbers, wavenumbers
 from physode.trajectories import Trajectories
 
 EQUATION = "u_tt = c(t)^2 u_xx"
 CHANNELS = ("u", "u_t")
-INITIAL_RATES = ("rest", "transport")
 DEFAULT_DT_CELLS = 0.05  # default Magnus step: this many grid cells travelled at the largest |c| ...
 DEFAULT_DT_MAX = 2e-4  # ... and at most this long (the variation of c within a step sets the error)
 _GAUSS = math.sqrt(3) / 6  # Gauss-Legendre nodes at h (1/2 -+ sqrt(3)/6)

@@ -22,8 +22,8 @@ from torch import nn
 from physode.errors import InputError
 from physode.evolution import LinearLatent
 from physode.nn import CoupledODEBlock
+from physode.problems.fitting.family_options import FAMILIES, MAX_COUNT
 
-MAX_COUNT = 10**6  # widths, modes, blocks: beyond this an option is a typo, not a plan
 LEGACY_FAMILY = "linear"  # stored before families existed: its configs carry no "kind"
 
 
@@ -84,6 +84,7 @@ class ModelFamily:
         if family in _FAMILIES:
             raise InputError(f"model family {family!r} is already registered")
         cls.family = family
+        FAMILIES.offer(family, cls.summary, cls.add_options)  # the command line's choices (family_options.py)
         _FAMILIES[family] = cls
         if family != LEGACY_FAMILY:
             # A stored config names its family in "kind": a field, so that it travels with the
@@ -148,7 +149,9 @@ class ModelFamily:
 
     @classmethod
     def add_options(cls, parser: argparse.ArgumentParser) -> None:
-        """Add the family's own options (those in ``options``) to ``physode fit``."""
+        """Add the family's own options (those in ``options``) to ``physode fit`` (a plugin's family;
+        the built-in ones' are in :mod:`physode.problems.fitting.family_options`, which ``--help`` reads
+        without importing torch)."""
 
     @classmethod
     def from_options(cls, args: argparse.Namespace) -> ModelFamily:

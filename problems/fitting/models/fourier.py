@@ -27,15 +27,10 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from physode.cli_types import positive_int
 from physode.errors import InputError
 from physode.models import FourierODE, FourierODEConfig
-from physode.problems.fitting.models.family import MAX_COUNT, Grid, ModelFamily
+from physode.problems.fitting.models.family import Grid, ModelFamily
 from physode.variants import coupled_names, is_coupled
-
-# Blocks are built one by one (even on the meta device 10^4 take seconds), so --blocks is capped
-# before any memory check could run.
-MAX_BLOCKS = 1000
 
 LINEAR_MODES = 8  # default cap of the linear term's modes (RK4 stability, see the module docstring)
 
@@ -74,23 +69,6 @@ class FourierModelConfig(FourierODEConfig, ModelFamily, family="fourier"):
 
     def rate_parameters(self, model: nn.Module) -> list[nn.Parameter]:
         return model.rate_parameters()
-
-    @classmethod
-    def add_options(cls, parser: argparse.ArgumentParser) -> None:
-        defaults = cls()
-        group = parser.add_argument_group("fourier model (--model fourier)")
-        group.add_argument("--hidden-channels", type=positive_int(MAX_COUNT),
-                           help=f"channels of the network's hidden layers (default: {defaults.width})")
-        group.add_argument("--blocks", type=positive_int(MAX_BLOCKS), help=f"Fourier blocks (default: {defaults.blocks})")
-        group.add_argument("--linear-term", action="store_true",
-                           help="add a linear spectral term L u, exact for constant-coefficient linear "
-                                "dynamics (advection, diffusion) that the network only approximates")
-        group.add_argument("--linear-modes", type=positive_int(MAX_COUNT),
-                           help="Fourier modes of the linear term; its high modes are stiff for RK4 "
-                                "(default: min(--modes, 8))")
-        group.add_argument("--evolve",
-                           help="anodev2: comma-separated weight groups that evolve in time, from projection, "
-                                "spectral, pointwise, linear (default: projection, plus linear with --linear-term)")
 
     @classmethod
     def from_options(cls, args: argparse.Namespace) -> FourierModelConfig:

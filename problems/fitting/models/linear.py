@@ -36,22 +36,15 @@ import torch
 from torch import Tensor, nn
 
 from physode.errors import InputError
-from physode.cli_types import positive_int
 from physode.evolution.galerkin import BASES
 from physode.grids import as_times, subdivide
-from physode.problems.fitting.models.family import MAX_COUNT, Grid, ModelFamily
-
-# The latent ODE is propagated by an m x m matrix exponential per weight step; its temporaries, not
-# its m parameters, are what a large m costs, so no parameter-memory check would catch it.
-MAX_LATENT = 1000
+from physode.problems.fitting.family_options import LAYERS, SOLVERS
+from physode.problems.fitting.models.family import Grid, ModelFamily
 from physode.problems.fitting.models.layers import (FieldOnly, SpectralLayer, StencilLayer, TimeConcat,
                                                     applied_symbol)
 from physode.steppers import (ButcherTableau, get_method, propagator_increments, stage_times,
                               step_increments)
 from physode.variants import WeightSpec, get_variant, variant_block, variant_names
-
-LAYERS = ("spectral", "stencil")
-SOLVERS = ("auto", "multipliers", "stages")
 
 
 @dataclass(frozen=True)
@@ -145,26 +138,6 @@ class ModelConfig(ModelFamily, family="linear"):
         if self.layer != "stencil":
             ignored.add("width")
         return {name: value for name, value in dataclasses.asdict(self).items() if name not in ignored}
-
-    @classmethod
-    def add_options(cls, parser: argparse.ArgumentParser) -> None:
-        defaults = cls()
-        group = parser.add_argument_group("linear model (--model linear)")
-        group.add_argument("--layer", choices=LAYERS,
-                           help=f"spectral: one complex multiplier per Fourier mode; stencil: periodic conv1d "
-                                f"(default: {defaults.layer})")
-        group.add_argument("--width", type=positive_int(MAX_COUNT), help=f"stencil: width in points, odd (default: {defaults.width})")
-        group.add_argument("--per-mode-reaction", action="store_true",
-                           help="anodev2: one reaction rate per Fourier mode instead of one for the real and one "
-                                "for the imaginary parts of the multipliers")
-        group.add_argument("--latent", type=positive_int(MAX_LATENT),
-                           help=f"anodev2-latent: latent dimension m (galerkin: as many parameters; "
-                                f"default: {defaults.latent})")
-        group.add_argument("--basis", choices=BASES, help=f"galerkin: basis in t (default: {defaults.basis})")
-        group.add_argument("--solver", choices=SOLVERS,
-                           help="multipliers: each Runge-Kutta step as one matrix per Fourier mode; stages: the "
-                                "stage loop (the reference); auto: multipliers except for neuralode "
-                                f"(default: {defaults.solver})")
 
     @classmethod
     def from_options(cls, args: argparse.Namespace) -> ModelConfig:

@@ -1,0 +1,1 @@
+"""Start-up time and memory of the `physode` command against `import torch`."""
