@@ -9,7 +9,7 @@ it reads the field, the times and the grid through :class:`physode.trajectories.
 
 - :mod:`.models`: the model families (:class:`ModelFamily`, registered by name): ``linear``
   (:class:`ModelConfig`, :func:`build_model`) and ``fourier`` (:class:`FourierModelConfig`).
-- :mod:`.estimates`: the learned velocity ``c_hat(t)`` (transport) or wave speed (wave).
+- :mod:`.estimates`: the learned velocity ``c_hat(t)`` (transport), wave speed (wave) or diffusivity ``nu_hat(t)``.
 - :mod:`.fit_config`: :class:`FitConfig`, what a fit run is (budget, learning rates, polish).
 - :mod:`.fit`: :func:`fit` (deterministic, resumable, checkpoints and JSON metrics).
 - :mod:`.trainer`: :class:`Trainer`, a fit's phases (set-up, Adam, polish, summary).
@@ -39,7 +39,7 @@ from physode.problems.fitting.models import (
     family_names,
     parameter_count,
 )
-from physode.problems.fitting.estimates import velocity_estimate, wave_speed_estimate
+from physode.problems.fitting.estimates import diffusivity_estimate, velocity_estimate, wave_speed_estimate
 from physode.problems.fitting.plot import plot_runs
 from physode.problems.fitting.quickstart import run_quickstart
 
@@ -53,6 +53,7 @@ __all__ = [
     "TrainingDiverged",
     "TrajectoryModel",
     "build_model",
+    "diffusivity_estimate",
     "evaluate_model",
     "evaluate_run",
     "family_names",
