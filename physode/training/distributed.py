@@ -121,9 +121,21 @@ def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
+def data_parallel(model: nn.Module, ctx: DistContext) -> nn.Module:
+    """``model`` in torch's :class:`~torch.nn.parallel.DistributedDataParallel` under ``torchrun`` (it
+    averages the gradients over ranks during backward, one call per rank and step), ``model`` itself
+    for one process. Train through the wrapper; ``model`` keeps the parameters and state-dict keys."""
+    if not ctx.distributed:
+        return model
+    return nn.parallel.DistributedDataParallel(model, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
+
+
 def all_reduce_gradients(model: nn.Module) -> None:
     """Sum every parameter's gradient over the ranks in one flat all-reduce (a no-op for one
-    process); a parameter without a gradient (a rank with an empty shard) contributes zeros."""
+    process); a parameter without a gradient (a rank with an empty shard) contributes zeros.
+
+    For gradients :func:`data_parallel` cannot reduce: those accumulated over a number of backward
+    calls that differs between ranks (the L-BFGS polish's chunks)."""
     params = [p for p in model.parameters() if p.requires_grad]
     grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in params]
     flat = all_reduce_sum(torch.cat([grad.ravel() for grad in grads]))
