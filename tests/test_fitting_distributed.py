@@ -24,6 +24,7 @@ from torch import nn
 from physode.cli import main
 from physode.problems.pde import simulate_wave
 from physode.training import CHECKPOINT, METRICS, DistContext, data_parallel, load_checkpoint
+from physode.training.distributed import sum_over_ranks
 from physode.trajectories import write
 
 # 19 training samples, 4 of them held out for validation (each rank scores 2), 15 in global batches of 7:
@@ -79,13 +80,16 @@ def _data_parallel_step(rank: int, world_size: int, port: int, out: Path) -> Non
         model = nn.Linear(3, 1, dtype=torch.float64)
         replica = data_parallel(model, DistContext(rank, world_size, torch.device("cpu")))
         replica(torch.full((1, 3), rank + 1.0, dtype=torch.float64)).sum().backward()  # d/dW = this rank's input
+        x = torch.full((2,), rank + 1.0, dtype=torch.float64, requires_grad=True)
+        total = sum_over_ranks(x)
+        (total * (rank + 1)).sum().backward()  # every rank's x reaches every rank's total: d/dx = 1 + 2
         torch.save({"ddp": isinstance(replica, nn.parallel.DistributedDataParallel), "weight": model.weight.detach(),
-                    "grad": model.weight.grad}, out / f"{rank}.pt")
+                    "grad": model.weight.grad, "total": total.detach(), "x_grad": x.grad}, out / f"{rank}.pt")
     finally:
         dist.destroy_process_group()
 
 
-def test_data_parallel_is_torch_s_ddp_averaging_gradients(tmp_path: Path) -> None:
+def test_data_parallel_averages_gradients_and_sum_over_ranks_differentiates(tmp_path: Path) -> None:
     model = nn.Linear(3, 1)
     assert data_parallel(model, DistContext(0, 1, torch.device("cpu"))) is model  # one process: the model itself
     mp.start_processes(_data_parallel_step, args=(2, _free_port(), tmp_path), nprocs=2, start_method="fork")
@@ -94,3 +98,5 @@ def test_data_parallel_is_torch_s_ddp_averaging_gradients(tmp_path: Path) -> Non
     torch.testing.assert_close(ranks[1]["weight"], ranks[0]["weight"], rtol=0, atol=0)
     for rank in ranks:  # the mean of the ranks' gradients, inputs 1 and 2
         torch.testing.assert_close(rank["grad"], torch.full((1, 3), 1.5, dtype=torch.float64), rtol=0, atol=0)
+        torch.testing.assert_close(rank["total"], torch.full((2,), 3.0, dtype=torch.float64), rtol=0, atol=0)
+        torch.testing.assert_close(rank["x_grad"], torch.full((2,), 3.0, dtype=torch.float64), rtol=0, atol=0)
