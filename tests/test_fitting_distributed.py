@@ -1,4 +1,5 @@
-"""`physode fit` under torchrun: 2 gloo processes take the same steps as one (a real 2-process launch).
+"""`physode fit` under torchrun: 2 gloo processes take the same steps as one (a real 2-process launch),
+Adam's gradients averaged by torch's DistributedDataParallel (:func:`data_parallel`, checked on its own).
 
 In float64, so that the comparison sees the algorithm and not float32 rounding (summing the
 gradient in two parts rounds differently; Adam's normalised steps carry that to ~1e-6 in float32).
@@ -16,10 +17,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from torch import nn
 
 from physode.cli import main
 from physode.problems.pde import simulate_wave
-from physode.training import CHECKPOINT, METRICS, load_checkpoint
+from physode.training import CHECKPOINT, METRICS, DistContext, data_parallel, load_checkpoint
+from physode.training.distributed import sum_over_ranks
 from physode.trajectories import write
 
 # 19 training samples, 4 of them held out for validation (each rank scores 2), 15 in global batches of 7:
@@ -65,3 +70,33 @@ def test_two_gloo_processes_take_the_single_process_steps(wave_file: Path, tmp_p
         torch.testing.assert_close(states[1]["model"][name], value, rtol=1e-9, atol=1e-12)
     summaries = [json.loads((tmp_path / run / "metrics.json").read_text()) for run in ("one", "two")]
     assert summaries[1]["test_nrmse"] == pytest.approx(summaries[0]["test_nrmse"], rel=1e-9)
+
+
+def _data_parallel_step(rank: int, world_size: int, port: int, out: Path) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world_size)
+    try:
+        torch.manual_seed(rank)  # different weights on each rank: the wrapper starts all from rank 0's
+        model = nn.Linear(3, 1, dtype=torch.float64)
+        replica = data_parallel(model, DistContext(rank, world_size, torch.device("cpu")))
+        replica(torch.full((1, 3), rank + 1.0, dtype=torch.float64)).sum().backward()  # d/dW = this rank's input
+        x = torch.full((2,), rank + 1.0, dtype=torch.float64, requires_grad=True)
+        total = sum_over_ranks(x)
+        (total * (rank + 1)).sum().backward()  # every rank's x reaches every rank's total: d/dx = 1 + 2
+        torch.save({"ddp": isinstance(replica, nn.parallel.DistributedDataParallel), "weight": model.weight.detach(),
+                    "grad": model.weight.grad, "total": total.detach(), "x_grad": x.grad}, out / f"{rank}.pt")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_data_parallel_averages_gradients_and_sum_over_ranks_differentiates(tmp_path: Path) -> None:
+    model = nn.Linear(3, 1)
+    assert data_parallel(model, DistContext(0, 1, torch.device("cpu"))) is model  # one process: the model itself
+    mp.start_processes(_data_parallel_step, args=(2, _free_port(), tmp_path), nprocs=2, start_method="fork")
+    ranks = [torch.load(tmp_path / f"{rank}.pt") for rank in range(2)]
+    assert all(rank["ddp"] for rank in ranks)
+    torch.testing.assert_close(ranks[1]["weight"], ranks[0]["weight"], rtol=0, atol=0)
+    for rank in ranks:  # the mean of the ranks' gradients, inputs 1 and 2
+        torch.testing.assert_close(rank["grad"], torch.full((1, 3), 1.5, dtype=torch.float64), rtol=0, atol=0)
+        torch.testing.assert_close(rank["total"], torch.full((2,), 3.0, dtype=torch.float64), rtol=0, atol=0)
+        torch.testing.assert_close(rank["x_grad"], torch.full((2,), 3.0, dtype=torch.float64), rtol=0, atol=0)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.distributed as dist
-import torch.distributed.nn.functional as dist_fn
 from torch import nn
 
 from physode.errors import InputError
@@ -121,14 +121,50 @@ def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
+def data_parallel(model: nn.Module, ctx: DistContext) -> nn.Module:
+    """``model`` in torch's :class:`~torch.nn.parallel.DistributedDataParallel` under ``torchrun`` (it
+    averages the gradients over ranks during backward, one call per rank and step), ``model`` itself
+    for one process. Train through the wrapper; ``model`` keeps the parameters and state-dict keys."""
+    if not ctx.distributed:
+        return model
+    return nn.parallel.DistributedDataParallel(model, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
+
+
 def all_reduce_gradients(model: nn.Module) -> None:
     """Sum every parameter's gradient over the ranks in one flat all-reduce (a no-op for one
-    process); a parameter without a gradient (a rank with an empty shard) contributes zeros."""
+    process); a parameter without a gradient (a rank with an empty shard) contributes zeros.
+
+    For gradients :func:`data_parallel` cannot reduce: those accumulated over a number of backward
+    calls that differs between ranks (the L-BFGS polish's chunks)."""
     params = [p for p in model.parameters() if p.requires_grad]
     grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in params]
     flat = all_reduce_sum(torch.cat([grad.ravel() for grad in grads]))
     for p, grad in zip(params, flat.split([p.numel() for p in params])):
         p.grad = grad.view_as(p)
+
+
+class _SumOverRanks(torch.autograd.Function):
+    """All-reduce (sum) that autograd differentiates: each rank's output depends on every rank's input,
+    so the gradient of an input is the sum over ranks of the output's gradients, an all-reduce too.
+    Ours because torch's ``torch.distributed.nn.functional.all_reduce`` is deprecated (it warns) in
+    favour of a private module."""
+
+    @staticmethod
+    def forward(ctx: Any, tensor: torch.Tensor) -> torch.Tensor:
+        total = tensor.clone()
+        dist.all_reduce(total)
+        return total
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        total = grad.clone()
+        dist.all_reduce(total)
+        return total
+
+
+def sum_over_ranks(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` summed over the ranks of the process group, with gradients (each rank calls it)."""
+    return _SumOverRanks.apply(tensor)
 
 
 class GlobalBatchNorm2d(nn.BatchNorm2d):
@@ -145,11 +181,11 @@ class GlobalBatchNorm2d(nn.BatchNorm2d):
             return super().forward(x)
         xf = x.float()
         local = torch.cat([xf.sum(dim=(0, 2, 3)), xf.new_tensor([xf.numel() / xf.shape[1]])])
-        total = dist_fn.all_reduce(local)
+        total = sum_over_ranks(local)
         count = total[-1]
         mean = total[:-1] / count
         centred = xf - mean[None, :, None, None]
-        var = dist_fn.all_reduce(centred.square().sum(dim=(0, 2, 3))) / count
+        var = sum_over_ranks(centred.square().sum(dim=(0, 2, 3))) / count
         out = centred * torch.rsqrt(var + self.eps)[None, :, None, None]
         if self.affine:
             out = out * self.weight[None, :, None, None] + self.bias[None, :, None, None]

@@ -38,6 +38,7 @@ __all__ = [
     "TrainingDiverged",
     "TrajectoryModel",
     "build_model",
+    "diffusivity_estimate",
     "evaluate_model",
     "evaluate_run",
     "family_names",

@@ -1,4 +1,5 @@
-"""Physics read off a learned 1-D generator's Fourier symbol: the velocity of transport, the speed of a wave."""
+"""Physics read off a learned 1-D generator's Fourier symbol: the velocity of transport, the speed of a wave,
+the diffusivity of diffusion."""
 
 from __future__ import annotations
 
@@ -37,3 +38,15 @@ def wave_speed_estimate(symbols: Tensor, n_x: int, dx: float, energy: Tensor) ->
     e = energy.to(torch.float64)
     squared = -(symbols[..., 1, 0].real.to(torch.float64) * k.square() * e).sum(-1) / (e * k**4).sum()
     return torch.where(squared > 0, squared, torch.nan).sqrt()
+
+
+def diffusivity_estimate(symbols: Tensor, n_x: int, dx: float, energy: Tensor) -> Tensor:
+    """nu_hat(t): the diffusivity closest to the learned generator on the excited modes.
+
+    Diffusion ``du/dt = nu u_xx`` has the symbol ``-nu k^2`` (advection adds only an imaginary part);
+    the least-squares fit of channel 0's own ``Re sigma_k(t) = -nu k^2``, weighted by ``energy`` as in
+    :func:`velocity_estimate`, is ``nu = -sum e k^2 Re(sigma) / sum e k^4``.
+    """
+    k = 2 * math.pi * torch.fft.rfftfreq(n_x, d=dx, dtype=torch.float64)
+    e = energy.to(torch.float64)
+    return -(symbols[..., 0, 0].real.to(torch.float64) * k.square() * e).sum(-1) / (e * k**4).sum()

@@ -15,9 +15,10 @@ checks the data and the run directory and resumes. Adam and the polish stop on a
 carved out of the training samples (:mod:`.validation`); the test split is read once the fit is done.
 
 Under ``torchrun`` (gloo on CPU, NCCL on CUDA) each rank reads only its shard of every global batch
-through a bounded sample cache (:class:`TrainSplit`: files larger than memory train); gradients are
-summed with each rank's loss weighted by its share, so N processes take exactly one's steps, also
-for an uneven last batch (hence not DDP's mean). Rank 0 writes; evaluation splits the test set.
+through a bounded sample cache (:class:`TrainSplit`: files larger than memory train); Adam's
+gradients are averaged by torch's DistributedDataParallel over each rank's loss weighted by its share
+times the number of ranks, so N processes take exactly one's steps, also for an uneven last batch
+(the L-BFGS polish sums its chunked gradients itself). Rank 0 writes; evaluation splits the test set.
 
 The horizon curriculum and the one-cycle learning rate: :mod:`.schedule`.
 """

@@ -103,7 +103,7 @@ def training_loss(model: nn.Module, split: TrainSplit, times: Sequence[float], k
         loss = trajectory_loss(pred[:, 1:], true[:, 1:], kind, weight) * len(true) / len(split)
         loss.backward()
         total += loss.detach()
-    if ctx.distributed:
+    if ctx.distributed:  # not DDP: the ranks' numbers of chunks (backward calls) differ, down to none
         all_reduce_gradients(model)
     return all_reduce_sum(total)
 

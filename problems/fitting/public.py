@@ -16,7 +16,7 @@ from physode.problems.fitting.models import (
     family_names,
     parameter_count,
 )
-from physode.problems.fitting.estimates import velocity_estimate, wave_speed_estimate
+from physode.problems.fitting.estimates import diffusivity_estimate, velocity_estimate, wave_speed_estimate
 from physode.problems.fitting.plot import plot_runs
 from physode.problems.fitting.quickstart import run_quickstart
 
@@ -30,6 +30,7 @@ __all__ = [
     "TrainingDiverged",
     "TrajectoryModel",
     "build_model",
+    "diffusivity_estimate",
     "evaluate_model",
     "evaluate_run",
     "family_names",

@@ -40,8 +40,8 @@ from physode.training import (
     METRICS,
     DistContext,
     MetricsWriter,
-    all_reduce_gradients,
     all_reduce_sum,
+    data_parallel,
     progress_bar,
     read_metrics,
     restore_training_state,
@@ -78,6 +78,7 @@ class Trainer:
         grid = Grid.from_points(data.x, data.x_dtype)
         torch.manual_seed(config.seed)
         self.model = config.model.build(grid, data.n_channels).to(ctx.device, self.dtype)
+        self.replica = data_parallel(self.model, ctx)  # trains; self.model is saved, validated, polished
         splits = Splits.carve(data, config.validation_fraction, config.seed, int(config.cache_mb * 2**20))
         self.split, self.validation = splits.fit, splits.validation
         self.weight = channel_weights(data, self.split.indices).to(ctx.device, self.dtype)
@@ -197,12 +198,12 @@ class Trainer:
         """The loss of one global batch of ``global_size`` samples, of which this rank holds ``shard``."""
         config, device = self.config, self.ctx.device
         h = horizon(step, self.total_steps, len(self.times) - 1, config.curriculum)
-        # A rank may get none of a short last batch: it adds zero to the loss and the gradients.
-        shard_loss = torch.zeros((), device=device, dtype=self.dtype)
         shard_scale = torch.zeros((), device=device, dtype=self.dtype)
-        if len(shard):
+        if not len(shard):  # none of a short last batch here: adds zero to the loss and the gradients
+            shard_loss = self.idle_loss()
+        else:
             true = shard[:, : h + 1].to(device, self.dtype)
-            pred = self.model(true[:, 0], self.times[: h + 1])
+            pred = self.replica(true[:, 0], self.times[: h + 1])
             # This shard's part of the global batch's loss; summed over ranks, the batch mean.
             shard_loss = trajectory_loss(pred[:, 1:], true[:, 1:], config.loss, self.weight) * len(shard) / global_size
             # The batch's weighted mean square (u(t0) included), the scale divergence is judged by.
@@ -211,14 +212,19 @@ class Trainer:
         return BatchLoss(shard_loss, value, scale, h)
 
     def descend(self, shard_loss: torch.Tensor) -> None:
-        """One Adam step on the gradients summed over ranks, and one step of the schedule."""
+        """One Adam step on the global batch's gradient, and one step of the schedule."""
         self.optimizer.zero_grad(set_to_none=True)
-        if shard_loss.requires_grad:
-            shard_loss.backward()
-        if self.ctx.distributed:
-            all_reduce_gradients(self.model)
+        # DDP averages the ranks' gradients: each rank's share of the batch loss times the world size makes
+        # that average the global batch's gradient, also for an uneven last batch (one process: times 1).
+        (shard_loss * self.ctx.world_size).backward()
         self.optimizer.step()
         self.scheduler.step()
+
+    def idle_loss(self) -> torch.Tensor:
+        """Zero with a graph through every parameter: zero times the first interval's prediction of one
+        training sample (a real state: a made-up one could trip the solvers' warnings)."""
+        first = self.split.read(np.arange(1))[:, 0].to(self.ctx.device, self.dtype)
+        return self.replica(first, self.times[:2]).sum() * 0.0
 
     def check_divergence(self, batch: BatchLoss, epoch: int, step: int) -> None:
         """Stop with :class:`TrainingDiverged` on a non-finite loss or one far above the data's scale."""
