@@ -54,3 +54,22 @@ def test_a_failed_compilation_warns_and_steps_eagerly_with_the_same_results():
     assert stepper.fallback is not None and "no C++ compiler here" in stepper.fallback
     assert torch.equal(ys, eager_ys)
     assert all(torch.equal(a, b) for a, b in zip(grads, eager_grads))
+
+
+def test_a_block_with_compiled_steps_matches_eager_backprop():
+    # aot_eager traces the step as inductor does (dynamo + AOT autograd) without generating code:
+    # fast, and where a block's per-step closures could go wrong.
+    def block(method, grad: str) -> physode.ODEBlock:
+        torch.manual_seed(0)
+        f = nn.Sequential(nn.Conv1d(2, 2, 3, padding=1), nn.Tanh()).double()
+        return physode.ODEBlock(f, steps=2, method=method, grad=grad)
+
+    z = torch.linspace(-1.0, 1.0, 16, dtype=torch.float64).reshape(2, 2, 4)
+    results = []
+    for model in (block("heun", "backprop"), block(CompiledStepper(HEUN, backend="aot_eager"), "checkpoint")):
+        out = model(z)
+        results.append((out, torch.autograd.grad(out.sin().sum(), list(model.parameters()))))
+    (eager, eager_grads), (compiled, compiled_grads) = results
+    torch.testing.assert_close(compiled, eager, rtol=1e-12, atol=1e-12)
+    for a, b in zip(compiled_grads, eager_grads):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
