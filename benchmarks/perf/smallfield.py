@@ -39,13 +39,18 @@ TORCHODE = ("torchode", "torchode-jit")
 HAND_WRITTEN = "hand-written"  # Heun as a plain loop, no library: the floor of any solver calling this field
 IMPLEMENTATIONS = (*PHYSODE, "torchdiffeq", *TORCHODE, HAND_WRITTEN)
 FIXED_ONLY = ("physode-compiled", HAND_WRITTEN)
+# torch.compile of torchode's solve: graph breaks (a data-dependent nonzero), 5+ min to compile
+# here, so measured only on request (--torchode-compile), Heun only.
+TORCHODE_COMPILED = "torchode-compiled"
 MODES = ("forward", "forward+backward")
 
 
-def implementations(method: str) -> tuple[str, ...]:
+def implementations(method: str, torchode_compile: bool = False) -> tuple[str, ...]:
     """Who runs ``method``: physode's compiled steps only where the steps are fixed (an adaptive
     trial step runs eagerly, see ``physode.steppers.compiled``), the hand-written loop is Heun's."""
-    return IMPLEMENTATIONS if method == "heun" else tuple(i for i in IMPLEMENTATIONS if i not in FIXED_ONLY)
+    if method != "heun":
+        return tuple(i for i in IMPLEMENTATIONS if i not in FIXED_ONLY)
+    return IMPLEMENTATIONS + ((TORCHODE_COMPILED,) if torchode_compile else ())
 
 
 def hand_written_heun(field: MLPField, y0: torch.Tensor) -> torch.Tensor:
@@ -95,11 +100,12 @@ def solver(impl: str, method: str, field: MLPField, y0: torch.Tensor) -> Callabl
     else:
         step_method, controller = torchode.Dopri5(term=term), torchode.IntegralController(atol=ATOL, rtol=RTOL, term=term)
         dt0 = None
-    solve = torchode.AutoDiffAdjoint(step_method, controller)
+    solver = torchode.AutoDiffAdjoint(step_method, controller)
     if impl == "torchode-jit":
-        solve = torch.jit.script(solve)
+        solver = torch.jit.script(solver)
+    solve = torch.compile(solver.solve) if impl == TORCHODE_COMPILED else solver.solve
     problem = torchode.InitialValueProblem(y0=y0, t_eval=times.repeat(BATCH, 1))
-    return lambda: solve.solve(problem, dt0=dt0).ys.transpose(0, 1)  # torchode: (batch, times, dim)
+    return lambda: solve(problem, dt0=dt0).ys.transpose(0, 1)  # torchode: (batch, times, dim)
 
 
 def count_steps(impl: str, method: str, field: MLPField, y0: torch.Tensor) -> int:
@@ -131,14 +137,14 @@ def count_steps(impl: str, method: str, field: MLPField, y0: torch.Tensor) -> in
     return int(stats["n_steps"].max())
 
 
-def measure(repeats: int) -> list[dict]:
+def measure(repeats: int, torchode_compile: bool = False) -> list[dict]:
     """Every implementation, method and mode, interleaved in this process; the fastest rounds."""
     field = MLPField()
     y0 = torch.randn(BATCH, DIM, generator=torch.Generator().manual_seed(1))
     timers: dict[tuple[str, str, str], Callable[[], None]] = {}
     solutions = {}
     for method in METHODS:
-        for impl in implementations(method):
+        for impl in implementations(method, torchode_compile):
             solve = solver(impl, method, field, y0)
             solutions[impl, method] = solve
             probe = torch.randn(2 if method == "dopri5" else STEPS + 1, BATCH, DIM, generator=torch.Generator().manual_seed(2))
@@ -224,14 +230,13 @@ def report(rows: list[dict], verdict) -> tuple[list[str], list[str]]:
         "| method | implementation | steps | forward (us/step) | forward+backward (us/step) | fwd+bwd x torchdiffeq | first 3 calls (s) | difference |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for method in METHODS:
-        for impl in implementations(method):
-            training = next(r for r in rows if (r["impl"], r["method"], r["mode"]) == (impl, method, "forward+backward"))
-            table.append(
-                f"| {method} | {impl} | {training['steps']} | {per_step(impl, method, 'forward'):.0f} | {training['us_per_step']:.0f} | "
-                f"{training['us_per_step'] / per_step('torchdiffeq', method):.2f} | {training['warm_up_s']:.1f} | "
-                f"{training['max_diff_from_physode']:.1e} |"
-            )
+    for training in (r for r in rows if r["mode"] == "forward+backward"):
+        impl, method = training["impl"], training["method"]
+        table.append(
+            f"| {method} | {impl} | {training['steps']} | {per_step(impl, method, 'forward'):.0f} | {training['us_per_step']:.0f} | "
+            f"{training['us_per_step'] / per_step('torchdiffeq', method):.2f} | {training['warm_up_s']:.1f} | "
+            f"{training['max_diff_from_physode']:.1e} |"
+        )
     return targets, table
 
 
@@ -239,9 +244,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=7, help="interleaved rounds (the fastest is kept)")
     parser.add_argument("--json-out", type=Path)
+    parser.add_argument("--torchode-compile", action="store_true", help=f"also time {TORCHODE_COMPILED} (Heun; compiles 5+ min)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    rows = measure(args.repeats)
+    rows = measure(args.repeats, args.torchode_compile)
     if args.json_out:
         args.json_out.write_text(json.dumps(rows))
 
