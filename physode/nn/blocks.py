@@ -142,7 +142,9 @@ class CoupledODEBlock(nn.Module):
         """``z(t1)``; or, given increasing ``times``, ``z`` at each of them, stacked on dim 0."""
         out_times = self._output_times(times)
         state0 = CoupledState(z, self._initial_weight_state(out_times[0]))
-        solve = self._solve(out_times, state0)
+        # The adjoint keeps the input state among its outputs: it checks its reverse solve there.
+        final_only = times is None and not isinstance(self.grad, Adjoint)
+        solve = self._solve(out_times, state0, final_only=final_only)
         zs = self.grad.integrate(solve, state0.flat(), self._trained_params())[0]
         return zs[-1] if times is None else zs
 
@@ -172,9 +174,10 @@ class CoupledODEBlock(nn.Module):
     def _output_times(self, times: Tensor | Sequence[float] | None) -> list[float]:
         return [0.0, self.t1] if times is None else as_times(times, name="times")
 
-    def _solve(self, out_times: list[float], state0: CoupledState | None = None) -> CoupledSolve:
+    def _solve(self, out_times: list[float], state0: CoupledState | None = None, final_only: bool = False) -> CoupledSolve:
         """The solve through ``out_times``: on the fixed grids, or with rtol/atol and an input
-        ``state0``, on the grid an adaptive search accepts (its statistics in ``self.stats``)."""
+        ``state0``, on the grid an adaptive search accepts (its statistics in ``self.stats``).
+        ``final_only``: on fixed grids, return the final state alone (no copy of the input)."""
         system = self._system()
         if self.controller is not None and state0 is not None:
             search = CoupledSolve(system, out_times, out_times, range(len(out_times)), out_times)
@@ -184,6 +187,7 @@ class CoupledODEBlock(nn.Module):
             grid = found.grid
             return CoupledSolve(system, out_times, grid, found.outputs, grid, found.states if as_forward else None)
         grid, outputs = subdivide(out_times, self.steps)
+        outputs = outputs[-1:] if final_only else outputs
         weight_grid = grid if self.weight_steps is None else subdivide(out_times, self.weight_steps)[0]
         return CoupledSolve(system, out_times, grid, outputs, weight_grid)
 
