@@ -21,7 +21,14 @@ from physode.errors import InputError
 from physode.gradients import Adjoint, Backprop, GradientStrategy, get_gradient
 from physode.gradients.base import ContinuousDynamics, DiscreteSolve, State, restored
 from physode.grids import as_times, grid_with_step_size
-from physode.steppers import AdaptiveSolution, Stepper, StepSizeController, get_method, integrate_adaptive
+from physode.steppers import (
+    AdaptiveSolution,
+    CompiledStepper,
+    Stepper,
+    StepSizeController,
+    get_method,
+    integrate_adaptive,
+)
 
 
 class _FunctionSolve(DiscreteSolve, ContinuousDynamics):
@@ -142,6 +149,7 @@ def odesolve(
     atol: float | None = None,
     controller: StepSizeController | None = None,
     params: Sequence[Tensor] | None = None,
+    compile: bool = False,
 ) -> ODESolution:
     """Solve ``dy/dt = func(t, y)``, ``y(t[0]) = y0``; return ``y`` at each ``t`` and statistics.
 
@@ -163,6 +171,11 @@ def odesolve(
         params: tensors to differentiate with respect to under ``checkpoint``, ``recursive`` and
             ``adjoint``; defaults to ``func.parameters()`` when ``func`` is an ``nn.Module``.
             (``backprop`` reaches every tensor ``func`` uses.)
+        compile: run each step (``func`` and the stage loop) through ``torch.compile``
+            (:class:`~physode.steppers.CompiledStepper`): the same results to float round-off;
+            the first steps compile (tens of seconds on a CPU), and on small fields on a CPU it
+            is slower than eager (``benchmarks/perf``), hence off by default. Falls back to eager
+            steps with a warning where compilation fails.
 
     Raises:
         InputError: bad arguments, e.g. tolerances for a method without an error estimate.
@@ -173,7 +186,7 @@ def odesolve(
     if not y0.is_floating_point():
         raise InputError(f"y0 must be floating point, got dtype {y0.dtype}")
     times = as_times(t)
-    stepper = get_method(method)
+    stepper = CompiledStepper(get_method(method)) if compile else get_method(method)
     strategy = get_gradient(grad)
     if params is None:
         params = tuple(func.parameters()) if isinstance(func, nn.Module) else ()
@@ -226,6 +239,7 @@ def odeint(
     atol: float | None = None,
     controller: StepSizeController | None = None,
     params: Sequence[Tensor] | None = None,
+    compile: bool = False,
 ) -> Tensor:
     """``y`` at each ``t``, shape ``(len(t), *y0.shape)``: :func:`odesolve` without statistics.
 
@@ -234,7 +248,7 @@ def odeint(
     """
     return odesolve(
         func, y0, t, method=method, grad=grad, step_size=step_size, rtol=rtol, atol=atol,
-        controller=controller, params=params,
+        controller=controller, params=params, compile=compile,
     ).ys
 
 

@@ -28,13 +28,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.perf import adaptive, sections, workers
+from benchmarks.perf import adaptive, sections, smallfield, workers
 from benchmarks.perf.report import write_results
 from physode.io import atomic_write_text
 
 HERE = Path(__file__).resolve().parent
 STEPS = (2, 5, 10, 20, 50)
-SECTIONS = ("fixed", "ratios", "resnet", "adaptive")
+SECTIONS = ("fixed", "ratios", "resnet", "adaptive", "small")
 
 
 def main() -> None:
@@ -65,12 +65,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         runs = (("fixed", sections.measure_fixed), ("ratios", sections.measure_ratios),
-                ("resnet", sections.measure_resnet), ("adaptive", adaptive.run))
+                ("resnet", sections.measure_resnet), ("adaptive", adaptive.run), ("small", smallfield.run))
         for section, run in runs:
             if section in args.sections:
                 results[section] = run(args, tmp, sections.measure)
                 results["commands"][section] = command
-            else:
+            elif section in saved:
                 results[section] = saved[section]
     atomic_write_text(args.out / "results.json", json.dumps(results, indent=1) + "\n")
     write_results(args, results, sections.float64_equality())

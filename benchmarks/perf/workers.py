@@ -48,12 +48,13 @@ def worker(args: argparse.Namespace) -> None:
 def ratios_worker(args: argparse.Namespace, device: torch.device) -> dict:
     """Time ratios to backprop, interleaved in one process so that load on the machine cancels.
 
-    Each round times training steps of backprop, checkpoint (and Revolve where it is measured)
-    and forward passes without a graph (checkpoint's floor: backprop plus one of those); each
+    Each round times training steps of backprop, checkpoint (and Revolve where it is measured;
+    torchdiffeq's ``odeint`` on static weights) and forward passes without a graph (checkpoint's floor: backprop plus one of those); each
     ratio is of the fastest rounds.
     """
     x = inputs(args.model, args.batch).to(device)
     impls = ["backprop", "checkpoint"] + ([REVOLVE] if args.impl == "ratios+revolve" else [])
+    impls += ["tdq-odeint"] if args.weights == "static" else []  # torchdiffeq has no weight evolution
     blocks = {impl: make_solver(args.model, args.weights, impl, args.steps, args.method).to(device) for impl in impls}
 
     def step(block: nn.Module) -> None:

@@ -114,7 +114,9 @@ def run_forward(solve: DiscreteSolve, y0: State) -> tuple[State, State]:
         state = solve.step(n, state)
         if n + 1 in wanted:
             kept.append(state)
-    return tuple(torch.stack(parts) for parts in zip(*kept)), state
+    # One kept state (a block's final state) is returned as a view: stacking would copy it.
+    stacked = tuple(parts[0].unsqueeze(0) if len(parts) == 1 else torch.stack(parts) for parts in zip(*kept))
+    return stacked, state
 
 
 @contextlib.contextmanager

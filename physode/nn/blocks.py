@@ -29,7 +29,7 @@ from physode.gradients import Adjoint, GradientStrategy, get_gradient
 from physode.grids import as_times, check_steps, subdivide
 from physode.integrate import accepted_grid, adaptive_controller
 from physode.nn.coupled_solve import CoupledSolve, CoupledState, CoupledSystem, WeightPath, WeightState
-from physode.steppers import AdaptiveSolution, Stepper, get_method
+from physode.steppers import AdaptiveSolution, CompiledStepper, Stepper, get_method
 
 ALIGNMENTS = ("stage", "endpoints")
 
@@ -61,6 +61,10 @@ class CoupledODEBlock(nn.Module):
             instead of ``steps`` equal steps; each forward pass first finds the accepted grid
             (without a graph, statistics in ``self.stats``), then the gradient strategy runs on it
             (``"adjoint"`` takes the search's states as its forward pass instead of stepping again).
+        compile: run each step (``f``, the stage loop, the weights' steps) through
+            ``torch.compile`` (:class:`~physode.steppers.CompiledStepper`): the same results to
+            float round-off, compilation on the first steps; off by default (on a CPU it did not
+            pay in ``benchmarks/perf``).
     """
 
     def __init__(
@@ -79,6 +83,7 @@ class CoupledODEBlock(nn.Module):
         alignment: str = "stage",
         rtol: float | None = None,
         atol: float | None = None,
+        compile: bool = False,
     ) -> None:
         super().__init__()
         self.f = f
@@ -110,7 +115,7 @@ class CoupledODEBlock(nn.Module):
         self.t1 = float(t1)
         self.steps = check_steps(steps)
         self.weight_steps = None if weight_steps is None else check_steps(weight_steps, name="weight_steps")
-        self.method = get_method(method)
+        self.method = CompiledStepper(get_method(method)) if compile else get_method(method)
         if self.method.semilinear:
             raise InputError(
                 f"method {self.method.name!r} steps a field split as dy/dt = L y + N(t, y), and a block's f "
@@ -137,7 +142,9 @@ class CoupledODEBlock(nn.Module):
         """``z(t1)``; or, given increasing ``times``, ``z`` at each of them, stacked on dim 0."""
         out_times = self._output_times(times)
         state0 = CoupledState(z, self._initial_weight_state(out_times[0]))
-        solve = self._solve(out_times, state0)
+        # The adjoint keeps the input state among its outputs: it checks its reverse solve there.
+        final_only = times is None and not isinstance(self.grad, Adjoint)
+        solve = self._solve(out_times, state0, final_only=final_only)
         zs = self.grad.integrate(solve, state0.flat(), self._trained_params())[0]
         return zs[-1] if times is None else zs
 
@@ -167,9 +174,10 @@ class CoupledODEBlock(nn.Module):
     def _output_times(self, times: Tensor | Sequence[float] | None) -> list[float]:
         return [0.0, self.t1] if times is None else as_times(times, name="times")
 
-    def _solve(self, out_times: list[float], state0: CoupledState | None = None) -> CoupledSolve:
+    def _solve(self, out_times: list[float], state0: CoupledState | None = None, final_only: bool = False) -> CoupledSolve:
         """The solve through ``out_times``: on the fixed grids, or with rtol/atol and an input
-        ``state0``, on the grid an adaptive search accepts (its statistics in ``self.stats``)."""
+        ``state0``, on the grid an adaptive search accepts (its statistics in ``self.stats``).
+        ``final_only``: on fixed grids, return the final state alone (no copy of the input)."""
         system = self._system()
         if self.controller is not None and state0 is not None:
             search = CoupledSolve(system, out_times, out_times, range(len(out_times)), out_times)
@@ -179,6 +187,7 @@ class CoupledODEBlock(nn.Module):
             grid = found.grid
             return CoupledSolve(system, out_times, grid, found.outputs, grid, found.states if as_forward else None)
         grid, outputs = subdivide(out_times, self.steps)
+        outputs = outputs[-1:] if final_only else outputs
         weight_grid = grid if self.weight_steps is None else subdivide(out_times, self.weight_steps)[0]
         return CoupledSolve(system, out_times, grid, outputs, weight_grid)
 
@@ -210,6 +219,7 @@ class CoupledODEBlock(nn.Module):
             f"weight_steps={self.weight_steps}, method={self.method.name!r}, grad={self.grad!r}"
             + (f", alignment={self.alignment!r}" if self.alignment != "stage" else "")
             + ("" if self.controller is None else f", rtol={self.controller.rtol}, atol={self.controller.atol}")
+            + (", compile=True" if isinstance(self.method, CompiledStepper) else "")
         )
 
 
@@ -218,7 +228,7 @@ class ODEBlock(CoupledODEBlock):
 
     Args:
         f: the residual branch, called as ``f(z)`` (or ``f(t, z)`` with ``time_input``).
-        t1, steps, method, grad, time_input, rtol, atol: as for :class:`CoupledODEBlock`.
+        t1, steps, method, grad, time_input, rtol, atol, compile: as for :class:`CoupledODEBlock`.
     """
 
     def __init__(
@@ -232,7 +242,9 @@ class ODEBlock(CoupledODEBlock):
         time_input: bool = False,
         rtol: float | None = None,
         atol: float | None = None,
+        compile: bool = False,
     ) -> None:
         super().__init__(
-            f, (), t1=t1, steps=steps, method=method, grad=grad, time_input=time_input, rtol=rtol, atol=atol
+            f, (), t1=t1, steps=steps, method=method, grad=grad, time_input=time_input, rtol=rtol, atol=atol,
+            compile=compile,
         )

@@ -20,11 +20,15 @@ linear part, Magnus for a time-dependent one) is one new module here. It must pr
 Register its name in :data:`METHODS` (``physode/steppers/methods.py``), which :func:`get_method`
 resolves, so that ``method="name"`` reaches blocks, ``odeint`` and ``physode fit``.
 
+:class:`CompiledStepper` wraps any stepper to run its steps through ``torch.compile``
+(``odeint(..., compile=True)``).
+
 For a field linear in ``y``, :mod:`physode.steppers.linear` turns a tableau's steps into matrices
 (the stability polynomial ``R(dt L)`` for a constant ``L``), the linear fitting family's fast path.
 """
 
 from physode.steppers.adaptive import AdaptiveSolution, StepSizeController, integrate_adaptive
+from physode.steppers.compiled import CompileFallbackWarning, CompiledStepper
 from physode.steppers.exponential import IFRK4, IntegratingFactorRK4, SemilinearField
 from physode.steppers.linear import propagator_increments, stage_times, step_increments
 from physode.steppers.methods import METHODS, get_method
@@ -43,6 +47,8 @@ __all__ = [
     "TABLEAUS",
     "AdaptiveSolution",
     "ButcherTableau",
+    "CompileFallbackWarning",
+    "CompiledStepper",
     "IntegratingFactorRK4",
     "SemilinearField",
     "StepSizeController",

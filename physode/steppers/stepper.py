@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+import torch
 from torch import Tensor
 
 from physode.errors import InputError
@@ -24,10 +25,14 @@ VectorField = Callable[[float, Y], Y]
 
 
 def axpy(y: Y, scale: float, k: Y) -> Y:
-    """``y + scale * k`` for tensors and tuples of tensors alike."""
+    """``y + scale * k`` for tensors and tuples of tensors alike.
+
+    One fused ``add`` (``alpha=scale``) instead of a multiply and an add: half the kernel calls
+    and half the autograd nodes, which is most of a small field's per-step overhead.
+    """
     if isinstance(y, Tensor):
-        return y + scale * k
-    return tuple(y_i + scale * k_i for y_i, k_i in zip(y, k))
+        return torch.add(y, k, alpha=scale)
+    return tuple(torch.add(y_i, k_i, alpha=scale) for y_i, k_i in zip(y, k))
 
 
 def combine(y: Y, dt: float, weights: Sequence[float], slopes: Sequence[Y]) -> Y:
