@@ -10,14 +10,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from physode.cli_types import fraction, int_in, learning_rate, positive_int, seed
+from physode.cli_types import float_in, fraction, int_in, learning_rate, positive_int, seed
 from physode.errors import InputError
+from physode.problems.fitting.choose import fit_chosen
 from physode.problems.fitting.evaluate import SUMMARY, evaluate_run
 from physode.problems.fitting.fit import fit
 from physode.problems.fitting.fit_config import POLISH, POLISH_PER_PARAMETER, FitConfig
+from physode.problems.fitting.fit_options import config_from_args, model_given
 from physode.problems.fitting.loss import LOSSES
 from physode.problems.fitting.samples import DEFAULT_VALIDATION, MIN_VALIDATION
-from physode.problems.fitting.models import FourierModelConfig, ModelConfig, ModelFamily, family_named, family_names
+from physode.problems.fitting.models import FourierModelConfig, ModelConfig, family_named, family_names
 from physode.problems.fitting.models.family import MAX_COUNT
 from physode.problems.fitting.plot import plot_runs
 from physode.problems.fitting.predict import predict_file
@@ -26,6 +28,7 @@ from physode.training import add_progress_option, check_finite_metrics, problem_
 from physode.variants import get_variant, variant_names
 
 _FIT, _MODEL, _FOURIER = FitConfig(), ModelConfig(), FourierModelConfig()
+DEFAULT_BUDGET = 300.0  # seconds for `physode fit FILE` without model options: the choice and the fit
 _DEVICE_HELP = "auto (CUDA if present), cpu, cuda or cuda:N"
 MAX_STEPS_PER_INTERVAL = 10_000
 
@@ -62,24 +65,30 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, required=True, help="run directory")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its checkpoint (a fresh run if it has none)")
-    model = parser.add_argument_group("model")
+    model = parser.add_argument_group("model (with none of these, --lr, --rate-lr or --polish given, the model is "
+                                      "chosen on the validation split within --budget)")
     families = family_names()
-    model.add_argument("--model", choices=families, default=_MODEL.family,
-                       help="; ".join(f"{name}: {family_named(name).summary}" for name in families))
-    model.add_argument("--variant", choices=variant_names(), default=_MODEL.variant,
-                       help="; ".join(f"{name}: {get_variant(name).summary}" for name in variant_names()))
+    model.add_argument("--model", choices=families,
+                       help="; ".join(f"{name}: {family_named(name).summary}" for name in families)
+                       + f" (default: {_MODEL.family} once any model option is given)")
+    model.add_argument("--variant", choices=variant_names(),
+                       help="; ".join(f"{name}: {get_variant(name).summary}" for name in variant_names())
+                       + f" (default: {_MODEL.variant})")
     model.add_argument("--modes", type=positive_int(MAX_COUNT),
                        help=f"Fourier modes kept (default: all for linear, {_FOURIER.modes} for fourier)")
     model.add_argument("--steps-per-interval", type=positive_int(MAX_STEPS_PER_INTERVAL),
-                       default=_MODEL.steps_per_interval,
-                       help="solver steps between two stored times")
-    model.add_argument("--method", default=_MODEL.method, help="Runge-Kutta method, e.g. euler, rk4")
-    model.add_argument("--hidden", type=positive_int(MAX_COUNT), default=_MODEL.hidden,
-                       help="anodev2-neural: width of q's MLP")
+                       help=f"solver steps between two stored times (default: {_MODEL.steps_per_interval})")
+    model.add_argument("--method", help=f"Runge-Kutta method, e.g. euler, rk4 (default: {_MODEL.method})")
+    model.add_argument("--hidden", type=positive_int(MAX_COUNT), help=f"anodev2-neural: width of q's MLP "
+                       f"(default: {_MODEL.hidden})")
     for name in families:
         family_named(name).add_options(parser)
     train = parser.add_argument_group("training")
-    train.add_argument("--epochs", type=positive_int(MAX_COUNT), default=_FIT.epochs, help="passes over the training set")
+    train.add_argument("--epochs", type=positive_int(MAX_COUNT), help=f"passes over the training set (default: "
+                       f"{_FIT.epochs}; with the model chosen, its final fit's: as many as --budget allows)")
+    train.add_argument("--budget", type=float_in(0, None, low_open=True), metavar="SECONDS",
+                       help=f"with no model option: the time for choosing the model and fitting it "
+                            f"(default: {DEFAULT_BUDGET:g})")
     train.add_argument("--lr", type=learning_rate,
                        help=f"peak learning rate, one-cycle schedule (default: {_FIT.lr} linear, "
                             f"{FitConfig(model=_FOURIER).lr} fourier)")
@@ -132,29 +141,13 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run_fit)
 
 
-def _model_config(args: argparse.Namespace) -> ModelFamily:
-    """The model options as a config; an option of another model family is an error, not ignored."""
-    for name in family_names():
-        misplaced = [flag for flag, dest in family_named(name).options.items()
-                     if name != args.model and getattr(args, dest) not in (None, False)]
-        if misplaced:
-            verb, them = ("applies", "it") if len(misplaced) == 1 else ("apply", "them")
-            raise InputError(f"{', '.join(misplaced)} only {verb} to --model {name}; drop {them} or pass --model {name}")
-    return family_named(args.model).from_options(args)
-
-
-def _config(args: argparse.Namespace) -> FitConfig:
-    return FitConfig(model=_model_config(args), epochs=args.epochs, lr=args.lr, rate_lr=args.rate_lr, loss=args.loss,
-                     batch_size=args.batch_size, polish=args.polish,
-                     curriculum=args.curriculum, seed=args.seed, checkpoint_every=args.checkpoint_every,
-                     eval_every=args.eval_every, dtype=args.dtype, cache_mb=args.cache_mb, progress=args.progress,
-                     validation_fraction=args.validation_fraction, patience=args.patience,
-                     polish_patience=args.polish_patience, min_gain=args.min_gain)
-
-
 def _run_fit(args: argparse.Namespace) -> int:
     _set_threads(args.threads)
-    summary = fit(args.data, args.out, _config(args), device=args.device, resume=args.resume)
+    if model_given(args):
+        summary = fit(args.data, args.out, config_from_args(args), device=args.device, resume=args.resume)
+    else:
+        summary = fit_chosen(args.data, args.out, config_from_args(args), args.budget or DEFAULT_BUDGET,
+                             epochs=args.epochs, device=args.device, resume=args.resume)
     print(format_table([summary]))
     print(f"wrote {args.out}/metrics.json")
     check_finite_metrics(_own_metrics(summary), args.out / SUMMARY)
@@ -164,7 +157,7 @@ def _run_fit(args: argparse.Namespace) -> int:
 def _own_metrics(record: dict) -> dict:
     """``record`` less PDEBench's block, which scores the given frame t[0] too: a channel that is all
     zero there (the wave's u_t at rest) has no relative error, recorded as null, not a failure."""
-    return {key: value for key, value in record.items() if key not in ("pdebench", "test_pdebench")}
+    return {key: value for key, value in record.items() if key not in ("pdebench", "test_pdebench", "choice")}
 
 
 def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:

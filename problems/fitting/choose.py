@@ -1,0 +1,191 @@
+"""``physode fit FILE`` without model flags: the model chosen on the validation split within a time budget.
+
+Each of a few candidates (:func:`candidates`: the linear layer as ANODE and as ANODEV2, the Fourier-ODE
+with its linear term; the settings the PDE benchmark's best rows use) is fit for a fixed, short
+number of epochs, so the choice depends only on the file and the seed, never on the machine's speed
+(:func:`choose`). They are ranked by their nRMSE on the validation split carved out of the training
+samples (:func:`.samples.carve_validation`); the test split decides nothing. The winner is then fit
+in the run directory with what is left of the budget: as many epochs as its trial's seconds per
+epoch allow (its L-BFGS polish priced in), or ``epochs`` when given (:func:`fit_chosen`). What was
+chosen and why is printed and recorded in ``RUN/choice.json`` and under ``"choice"`` in
+``RUN/metrics.json``; ``--resume`` continues the recorded choice without new trials.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from physode.errors import InputError, TrainingDiverged
+from physode.io import check_run_dir
+from physode.problems.fitting.evaluate import SUMMARY
+from physode.problems.fitting.fit import fit
+from physode.problems.fitting.fit_config import FitConfig, default_polish
+from physode.problems.fitting.models import FourierModelConfig, ModelConfig, ModelFamily
+from physode.problems.fitting.samples import carve_validation
+from physode.training import CHECKPOINT, METRICS, read_metrics, write_json
+from physode.trajectories import TrajectoryFile
+
+CHOICE = "choice.json"
+MODES = 16  # the Fourier-ODE's modes where the grid has them (the PDE benchmark's rows)
+BUDGET_MARGIN = 0.9  # of the time left for the final fit: the test evaluation and the epoch's overshoot
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One model the choice may pick: its family config and training settings. ``trial_epochs``: the
+    short fit it is ranked by; ``max_epochs``: the most its final fit runs whatever the budget."""
+
+    name: str
+    why: str
+    model: ModelFamily
+    lr: float
+    rate_lr: float
+    polish: int | None  # None: the family's default
+    trial_epochs: int
+    max_epochs: int
+
+    def config(self, base: FitConfig, epochs: int) -> FitConfig:
+        """``base`` (the user's seed, batch size, validation, dtype ...) with this model and its settings."""
+        return dataclasses.replace(base, model=self.model, epochs=epochs, lr=self.lr, rate_lr=self.rate_lr,
+                                   polish=self.polish)
+
+
+def candidates(n_x: int) -> tuple[Candidate, ...]:
+    """The candidates for a grid of ``n_x`` points. Learning rates: the PDE benchmark's (the linear
+    weights 0.01 and their rates 0.1; the network 3e-3, its linear term 3e-2)."""
+    fourier = FourierModelConfig(variant="anode", modes=min(MODES, n_x // 2), linear=True)
+    return (
+        Candidate("linear-anode", "one linear layer, constant coefficients", ModelConfig(variant="anode"),
+                  0.01, 0.1, None, trial_epochs=20, max_epochs=200),
+        Candidate("linear-anodev2", "one linear layer, time-varying coefficients", ModelConfig(variant="anodev2"),
+                  0.01, 0.1, None, trial_epochs=20, max_epochs=200),
+        Candidate("fourier-anode", "a Fourier network with a linear term, nonlinear autonomous dynamics", fourier,
+                  3e-3, 3e-2, 0, trial_epochs=10, max_epochs=2000),
+    )
+
+
+@dataclass(frozen=True)
+class Trial:
+    """A candidate's short fit: its validation nRMSE (inf if it diverged) and what it cost."""
+
+    name: str
+    validation_nrmse: float
+    parameters: int
+    fit_seconds: float
+    epoch_seconds: float  # one Adam epoch
+    polish_seconds: float  # one L-BFGS evaluation (0 without a polish)
+    diverged: bool = False
+
+
+def _trial(data_path: Path, run: Path, candidate: Candidate, base: FitConfig, device: str) -> Trial:
+    try:
+        summary = fit(data_path, run, candidate.config(base, candidate.trial_epochs), device=device)
+    except TrainingDiverged:
+        return Trial(candidate.name, math.inf, 0, math.nan, math.nan, math.nan, diverged=True)
+    records = read_metrics(run / METRICS)
+    adam = [r for r in records if r.get("phase") != "polish"]
+    polished = [r for r in records if r.get("phase") == "polish"]
+    epoch_seconds = adam[-1]["time_s"] / adam[-1]["epoch"]
+    polish_seconds = ((polished[-1]["time_s"] - adam[-1]["time_s"]) / max(1, polished[-1]["evaluations"])
+                      if polished else 0.0)
+    return Trial(candidate.name, summary["validation_nrmse"], summary["params"], summary["fit_time_s"], epoch_seconds,
+                 polish_seconds)
+
+
+def choose(data_path: Path, base: FitConfig, device: str = "auto") -> tuple[Candidate, list[Trial]]:
+    """The candidate with the lowest validation nRMSE after its trial fit, and every trial (ties: the
+    cheaper, earlier candidate). Trials run in a temporary directory, removed afterwards."""
+    with TrajectoryFile(data_path) as data:
+        if len(carve_validation(data, base.validation_fraction, base.seed).validation) == 0:
+            raise InputError(f"{data_path}: the automatic model choice ranks candidates on a validation split, and "
+                             f"{len(data.train)} training samples hold none at the default fraction; pass "
+                             "--validation-fraction (e.g. 0.2), or choose the model yourself (--model ...)")
+        pool = candidates(data.n_x)
+    trial_base = dataclasses.replace(base, eval_every=0, checkpoint_every=max(c.trial_epochs for c in pool))
+    with tempfile.TemporaryDirectory(prefix="physode-choice-") as scratch:
+        trials = [_trial(data_path, Path(scratch) / c.name, c, trial_base, device) for c in pool]
+    if all(t.diverged for t in trials):
+        raise InputError(f"{data_path}: every candidate's trial fit diverged; check the data's scale, or choose "
+                         "the model yourself (--model ..., --lr, --steps-per-interval)")
+    best = min(range(len(pool)), key=lambda i: trials[i].validation_nrmse)
+    return pool[best], trials
+
+
+def final_epochs(candidate: Candidate, trial: Trial, seconds_left: float, polish_budget: int) -> int:
+    """The epochs of the winner's final fit that ``seconds_left`` pays for, after its polish of at most
+    ``polish_budget`` evaluations; at least its trial's, at most its ``max_epochs``."""
+    for_adam = BUDGET_MARGIN * seconds_left - polish_budget * trial.polish_seconds
+    affordable = int(for_adam / trial.epoch_seconds) if trial.epoch_seconds > 0 else candidate.max_epochs
+    return min(candidate.max_epochs, max(candidate.trial_epochs, affordable))
+
+
+def fit_chosen(data_path: str | os.PathLike[str], out: str | os.PathLike[str], base: FitConfig, budget_seconds: float,
+               *, epochs: int | None = None, device: str = "auto", resume: bool = False) -> dict[str, Any]:
+    """Choose a model for ``data_path`` (:func:`choose`) and fit it in ``out`` within ``budget_seconds``
+    (trials included); ``epochs`` fixes the final fit's instead. ``resume`` continues the choice
+    recorded in ``out``. Returns the fit's summary with the choice under ``"choice"``."""
+    data_path, out = Path(data_path), check_run_dir(out)
+    if os.environ.get("WORLD_SIZE", "1") != "1":
+        raise InputError("the automatic model choice runs in one process; under torchrun choose the model "
+                         "yourself (--model ...)")
+    if resume and (out / CHOICE).exists():
+        choice = _recorded_choice(out / CHOICE, data_path)
+    else:
+        if (out / CHECKPOINT).exists() or (out / CHOICE).exists():
+            raise InputError(f"{out} already holds a run; pass --resume to continue it or choose a new --out")
+        choice = _new_choice(data_path, base, budget_seconds, epochs, device)
+        write_json(out / CHOICE, choice)
+    winner = {c.name: c for c in candidates(choice["n_x"])}[choice["chosen"]]
+    summary = fit(data_path, out, winner.config(base, choice["epochs"]), device=device, resume=resume)
+    summary["choice"] = choice
+    write_json(out / SUMMARY, summary)
+    return summary
+
+
+def _new_choice(data_path: Path, base: FitConfig, budget_seconds: float, epochs: int | None,
+                device: str) -> dict[str, Any]:
+    began = time.perf_counter()
+    winner, trials = choose(data_path, base, device)
+    spent = time.perf_counter() - began  # the trials' set-up and test evaluation too, not only their fits
+    trial = next(t for t in trials if t.name == winner.name)
+    polish = winner.config(base, 1).polish
+    polish = default_polish(trial.parameters) if polish is None else polish
+    with TrajectoryFile(data_path) as data:
+        n_x = data.n_x
+    chosen_epochs = epochs or final_epochs(winner, trial, budget_seconds - spent, polish)
+    print(describe(winner, trials, chosen_epochs, budget_seconds, spent), flush=True)
+    return {"chosen": winner.name, "why": winner.why, "n_x": n_x, "epochs": chosen_epochs,
+            "epochs_from": "--epochs" if epochs else "budget", "budget_s": budget_seconds, "trials_s": spent,
+            "seed": base.seed, "trials": [dataclasses.asdict(t) for t in trials]}
+
+
+def _recorded_choice(path: Path, data_path: Path) -> dict[str, Any]:
+    try:
+        choice = json.loads(path.read_text())
+        names = {c.name for c in candidates(int(choice["n_x"]))}
+        if choice["chosen"] not in names or not isinstance(choice["epochs"], int):
+            raise ValueError(choice["chosen"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise InputError(f"{path} is not a model choice physode wrote ({err}); start a new --out") from None
+    print(f"resuming the recorded choice: {choice['chosen']} for {choice['epochs']} epochs on {data_path}", flush=True)
+    return choice
+
+
+def describe(winner: Candidate, trials: list[Trial], epochs: int, budget_seconds: float, spent: float) -> str:
+    """What was chosen and why, as printed: every trial's validation nRMSE and cost."""
+    lines = ["model choice (validation nRMSE after a short trial fit of each candidate):"]
+    for t in trials:
+        score = "diverged" if t.diverged else f"{t.validation_nrmse:.3e} ({t.fit_seconds:.1f} s)"
+        lines.append(f"  {'*' if t.name == winner.name else ' '} {t.name:16s} {score}")
+    over = "; the trials used up the budget" if spent >= budget_seconds else ""
+    lines.append(f"chose {winner.name} ({winner.why}); its final fit: {epochs} epochs "
+                 f"(trials took {spent:.0f} s of the {budget_seconds:.0f} s budget{over})")
+    return "\n".join(lines)
