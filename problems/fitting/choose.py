@@ -109,7 +109,7 @@ def choose(data_path: Path, base: FitConfig, device: str = "auto") -> tuple[Cand
                              f"{len(data.train)} training samples hold none at the default fraction; pass "
                              "--validation-fraction (e.g. 0.2), or choose the model yourself (--model ...)")
         pool = candidates(data.n_x)
-    trial_base = dataclasses.replace(base, eval_every=0, checkpoint_every=max(c.trial_epochs for c in pool))
+    trial_base = _trial_base(base, *pool)
     with tempfile.TemporaryDirectory(prefix="physode-choice-") as scratch:
         trials = [_trial(data_path, Path(scratch) / c.name, c, trial_base, device) for c in pool]
     if all(t.diverged for t in trials):
@@ -119,12 +119,32 @@ def choose(data_path: Path, base: FitConfig, device: str = "auto") -> tuple[Cand
     return pool[best], trials
 
 
-def final_epochs(candidate: Candidate, trial: Trial, seconds_left: float, polish_budget: int) -> int:
-    """The epochs of the winner's final fit that ``seconds_left`` pays for, after its polish of at most
-    ``polish_budget`` evaluations; at least its trial's, at most its ``max_epochs``."""
-    for_adam = BUDGET_MARGIN * seconds_left - polish_budget * trial.polish_seconds
+def final_epochs(candidate: Candidate, trial: Trial, seconds_left: float, base: FitConfig) -> int:
+    """The epochs of ``candidate``'s final fit that ``seconds_left`` pays for after its polish (priced at
+    its full budget, by the trial's seconds per evaluation); at least its trial's, at most its ``max_epochs``."""
+    polish = candidate.config(base, 1).polish
+    polish = default_polish(trial.parameters) if polish is None else polish
+    for_adam = BUDGET_MARGIN * seconds_left - polish * trial.polish_seconds
     affordable = int(for_adam / trial.epoch_seconds) if trial.epoch_seconds > 0 else candidate.max_epochs
     return min(candidate.max_epochs, max(candidate.trial_epochs, affordable))
+
+
+def fit_within(data_path: Path, out: Path, candidate: Candidate, base: FitConfig, seconds: float,
+               device: str = "auto") -> dict[str, Any]:
+    """``candidate`` fit in ``out`` for as many epochs as ``seconds`` pays for, sized by a trial fit (whose
+    time is part of ``seconds``). Returns the fit's summary."""
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="physode-trial-") as scratch:
+        trial = _trial(data_path, Path(scratch) / candidate.name, candidate, _trial_base(base, candidate), device)
+    if trial.diverged:
+        raise TrainingDiverged(f"{candidate.name}: its trial fit of {candidate.trial_epochs} epochs diverged")
+    epochs = final_epochs(candidate, trial, seconds - (time.perf_counter() - began), base)
+    return fit(data_path, out, candidate.config(base, epochs), device=device)
+
+
+def _trial_base(base: FitConfig, *pool: Candidate) -> FitConfig:
+    """A trial's settings: no test records along the way, one checkpoint at its end."""
+    return dataclasses.replace(base, eval_every=0, checkpoint_every=max(c.trial_epochs for c in pool))
 
 
 def fit_chosen(data_path: str | os.PathLike[str], out: str | os.PathLike[str], base: FitConfig, budget_seconds: float,
@@ -156,11 +176,9 @@ def _new_choice(data_path: Path, base: FitConfig, budget_seconds: float, epochs:
     winner, trials = choose(data_path, base, device)
     spent = time.perf_counter() - began  # the trials' set-up and test evaluation too, not only their fits
     trial = next(t for t in trials if t.name == winner.name)
-    polish = winner.config(base, 1).polish
-    polish = default_polish(trial.parameters) if polish is None else polish
     with TrajectoryFile(data_path) as data:
         n_x = data.n_x
-    chosen_epochs = epochs or final_epochs(winner, trial, budget_seconds - spent, polish)
+    chosen_epochs = epochs or final_epochs(winner, trial, budget_seconds - spent, base)
     print(describe(winner, trials, chosen_epochs, budget_seconds, spent), flush=True)
     return {"chosen": winner.name, "why": winner.why, "n_x": n_x, "epochs": chosen_epochs,
             "epochs_from": "--epochs" if epochs else "budget", "budget_s": budget_seconds, "trials_s": spent,
