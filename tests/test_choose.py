@@ -1,0 +1,84 @@
+"""``physode fit FILE`` without model options: the model chosen on the validation split, recorded,
+reproducible with the same seed, and bypassed by any model option."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from physode.cli import main
+from physode.problems.fitting.choose import CHOICE, Trial, candidates, final_epochs
+from physode.problems.fitting.evaluate import SUMMARY
+from physode.problems.fitting.fit_config import FitConfig
+from physode.problems.pde import simulate_transport_to_file
+
+# 18 training samples: a quarter (5) validates. --epochs fixes the final fit, so two runs agree exactly.
+CHOOSE = ["--budget", "30", "--validation-fraction", "0.25", "--epochs", "3", "--batch-size", "8", "--no-progress",
+          "--device", "cpu"]
+
+
+@pytest.fixture(scope="module")
+def transport_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "transport.h5"
+    return simulate_transport_to_file(path, 24, 16, np.linspace(0.0, 0.2, 5), "exponential:c0=0.5,a=1.5",
+                                      initial="fourier", seed=0, test_fraction=0.25)
+
+
+@pytest.fixture(scope="module")
+def chosen(transport_file: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    runs = tmp_path_factory.mktemp("runs")
+    for name in ("a", "b"):
+        assert main(["fit", str(transport_file), "--out", str(runs / name), *CHOOSE]) == 0
+    return runs / "a", runs / "b"
+
+
+def test_the_choice_is_recorded_and_reproducible_with_the_same_seed(chosen: tuple[Path, Path]) -> None:
+    first, second = (json.loads((run / CHOICE).read_text()) for run in chosen)
+    names = [c.name for c in candidates(16)]
+    assert [t["name"] for t in first["trials"]] == names and first["chosen"] in names
+    scores = [t["validation_nrmse"] for t in first["trials"]]
+    assert first["chosen"] == names[int(np.argmin(scores))]  # the lowest validation error wins
+    assert [t["validation_nrmse"] for t in second["trials"]] == scores and second["chosen"] == first["chosen"]
+    assert first["epochs"] == 3 and first["epochs_from"] == "--epochs"
+    summaries = [json.loads((run / SUMMARY).read_text()) for run in chosen]
+    assert summaries[0]["choice"]["chosen"] == first["chosen"]
+    assert summaries[0]["test_nrmse"] == summaries[1]["test_nrmse"] and summaries[0]["epochs"] == 3
+
+
+def test_the_choice_is_printed_and_resume_continues_it(chosen: tuple[Path, Path], transport_file: Path,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    assert main(["fit", str(transport_file), "--out", str(chosen[0]), *CHOOSE]) == 2
+    assert "already holds a run; pass --resume" in capsys.readouterr().err
+    assert main(["fit", str(transport_file), "--out", str(chosen[0]), *CHOOSE, "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert "resuming the recorded choice: " in out and "model choice" not in out
+
+
+@pytest.mark.parametrize("flags", [["--variant", "anode"], ["--model", "linear"], ["--lr", "0.05"], ["--layer", "stencil"]])
+def test_model_options_bypass_the_choice(flags: list[str], transport_file: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture) -> None:
+    run = tmp_path / "run"
+    assert main(["fit", str(transport_file), "--out", str(run), *CHOOSE, *flags]) == 0
+    assert "model choice" not in capsys.readouterr().out
+    assert not (run / CHOICE).exists() and "choice" not in json.loads((run / SUMMARY).read_text())
+    assert json.loads((run / SUMMARY).read_text())["model"] == "linear"
+
+
+def test_the_choice_needs_a_validation_split(transport_file: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture) -> None:
+    # 18 training samples: the default fraction holds out none.
+    assert main(["fit", str(transport_file), "--out", str(tmp_path / "run"), "--no-progress", "--device", "cpu"]) == 2
+    assert "--validation-fraction" in capsys.readouterr().err and not (tmp_path / "run" / CHOICE).exists()
+
+
+def test_the_final_fit_gets_the_epochs_its_budget_pays_for() -> None:
+    linear = candidates(16)[0]
+    trial = Trial(linear.name, 0.1, parameters=20, fit_seconds=1.0, epoch_seconds=0.1, polish_seconds=0.05)
+    base = FitConfig()  # the linear candidate's polish: 200 evaluations, 10 s here
+    assert final_epochs(linear, trial, 0.0, base) == linear.trial_epochs  # no time left: the trial's length
+    assert final_epochs(linear, trial, 20.0, base) == math.floor((0.9 * 20.0 - 10.0) / 0.1)
+    assert final_epochs(linear, trial, 1e6, base) == linear.max_epochs
