@@ -58,6 +58,14 @@ def test_the_choice_is_printed_and_resume_continues_it(chosen: tuple[Path, Path]
     assert "resuming the recorded choice: " in out and "model choice" not in out
 
 
+def test_a_run_fit_with_model_options_is_not_resumed_as_a_choice(transport_file: Path, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture) -> None:
+    run = tmp_path / "run"
+    assert main(["fit", str(transport_file), "--out", str(run), *CHOOSE, "--variant", "anode"]) == 0
+    assert main(["fit", str(transport_file), "--out", str(run), *CHOOSE, "--resume"]) == 2
+    assert "resume it with the options it was started with" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("flags", [["--variant", "anode"], ["--model", "linear"], ["--lr", "0.05"], ["--layer", "stencil"]])
 def test_model_options_bypass_the_choice(flags: list[str], transport_file: Path, tmp_path: Path,
                                          capsys: pytest.CaptureFixture) -> None:

@@ -159,6 +159,9 @@ def fit_chosen(data_path: str | os.PathLike[str], out: str | os.PathLike[str], b
     if resume and (out / CHOICE).exists():
         choice = _recorded_choice(out / CHOICE, data_path)
     else:
+        if resume and (out / CHECKPOINT).exists():
+            raise InputError(f"{out} holds a run fit with model options (it has no {CHOICE}); resume it with the "
+                             "options it was started with")
         if (out / CHECKPOINT).exists() or (out / CHOICE).exists():
             raise InputError(f"{out} already holds a run; pass --resume to continue it or choose a new --out")
         choice = _new_choice(data_path, base, budget_seconds, epochs, device)
