@@ -102,12 +102,13 @@ def _trial(data_path: Path, run: Path, candidate: Candidate, base: FitConfig, de
 
 def choose(data_path: Path, base: FitConfig, device: str = "auto") -> tuple[Candidate, list[Trial]]:
     """The candidate with the lowest validation nRMSE after its trial fit, and every trial (ties: the
-    cheaper, earlier candidate). Trials run in a temporary directory, removed afterwards."""
+    earlier candidate). Trials run in a temporary directory, removed afterwards."""
     with TrajectoryFile(data_path) as data:
         if len(carve_validation(data, base.validation_fraction, base.seed).validation) == 0:
             raise InputError(f"{data_path}: the automatic model choice ranks candidates on a validation split, and "
-                             f"{len(data.train)} training samples hold none at the default fraction; pass "
-                             "--validation-fraction (e.g. 0.2), or choose the model yourself (--model ...)")
+                             f"none is held out of the {len(data.train)} training samples (the default holds 10% out "
+                             "of 40 or more); pass --validation-fraction (e.g. 0.2), or choose the model yourself "
+                             "(--model ...)")
         pool = candidates(data.n_x)
     trial_base = _trial_base(base, *pool)
     with tempfile.TemporaryDirectory(prefix="physode-choice-") as scratch:
