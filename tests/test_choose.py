@@ -16,9 +16,10 @@ from physode.problems.fitting.evaluate import SUMMARY
 from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.pde import simulate_transport_to_file
 
-# 18 training samples: a quarter (5) validates. --epochs fixes the final fit, so two runs agree exactly.
-CHOOSE = ["--budget", "30", "--validation-fraction", "0.25", "--epochs", "3", "--batch-size", "8", "--no-progress",
-          "--device", "cpu"]
+# 18 training samples: a quarter (5) validates. A budget the trials use up: the winner's trial is the fit, so
+# two runs agree exactly whatever the machine's speed.
+COMMON = ["--validation-fraction", "0.25", "--batch-size", "8", "--no-progress", "--device", "cpu"]
+CHOOSE = ["--budget", "1", *COMMON]
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +44,21 @@ def test_the_choice_is_recorded_and_reproducible_with_the_same_seed(chosen: tupl
     scores = [t["validation_nrmse"] for t in first["trials"]]
     assert first["chosen"] == names[int(np.argmin(scores))]  # the lowest validation error wins
     assert [t["validation_nrmse"] for t in second["trials"]] == scores and second["chosen"] == first["chosen"]
-    assert first["epochs"] == 3 and first["epochs_from"] == "--epochs"
+    winner = next(c for c in candidates(16) if c.name == first["chosen"])
+    assert first["epochs"] == winner.trial_epochs and first["epochs_from"] == "budget"  # the budget paid for no more
     summaries = [json.loads((run / SUMMARY).read_text()) for run in chosen]
-    assert summaries[0]["choice"]["chosen"] == first["chosen"]
-    assert summaries[0]["test_nrmse"] == summaries[1]["test_nrmse"] and summaries[0]["epochs"] == 3
+    assert summaries[0]["choice"]["chosen"] == first["chosen"] and summaries[0]["epochs"] == winner.trial_epochs
+    assert summaries[0]["test_nrmse"] == summaries[1]["test_nrmse"]
+    assert not list(chosen[0].parent.glob(".*-trials-*"))  # the trials' scratch directories are gone
+
+
+def test_epochs_fix_the_chosen_models_final_fit(transport_file: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture) -> None:
+    run = tmp_path / "run"
+    assert main(["fit", str(transport_file), "--out", str(run), *CHOOSE, "--epochs", "3"]) == 0
+    assert "its final fit: 3 epochs" in capsys.readouterr().out
+    assert json.loads((run / CHOICE).read_text())["epochs_from"] == "--epochs"
+    assert json.loads((run / SUMMARY).read_text())["epochs"] == 3
 
 
 def test_the_choice_is_printed_and_resume_continues_it(chosen: tuple[Path, Path], transport_file: Path,
@@ -61,7 +73,7 @@ def test_the_choice_is_printed_and_resume_continues_it(chosen: tuple[Path, Path]
 def test_a_run_fit_with_model_options_is_not_resumed_as_a_choice(transport_file: Path, tmp_path: Path,
                                                                  capsys: pytest.CaptureFixture) -> None:
     run = tmp_path / "run"
-    assert main(["fit", str(transport_file), "--out", str(run), *CHOOSE, "--variant", "anode"]) == 0
+    assert main(["fit", str(transport_file), "--out", str(run), *COMMON, "--epochs", "3", "--variant", "anode"]) == 0
     assert main(["fit", str(transport_file), "--out", str(run), *CHOOSE, "--resume"]) == 2
     assert "resume it with the options it was started with" in capsys.readouterr().err
 
@@ -70,10 +82,16 @@ def test_a_run_fit_with_model_options_is_not_resumed_as_a_choice(transport_file:
 def test_model_options_bypass_the_choice(flags: list[str], transport_file: Path, tmp_path: Path,
                                          capsys: pytest.CaptureFixture) -> None:
     run = tmp_path / "run"
-    assert main(["fit", str(transport_file), "--out", str(run), *CHOOSE, *flags]) == 0
+    assert main(["fit", str(transport_file), "--out", str(run), *COMMON, "--epochs", "3", *flags]) == 0
     assert "model choice" not in capsys.readouterr().out
     assert not (run / CHOICE).exists() and "choice" not in json.loads((run / SUMMARY).read_text())
     assert json.loads((run / SUMMARY).read_text())["model"] == "linear"
+
+
+def test_a_budget_with_model_options_is_refused(transport_file: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture) -> None:
+    assert main(["fit", str(transport_file), "--out", str(tmp_path / "run"), *CHOOSE, "--model", "fourier"]) == 2
+    assert "--budget" in capsys.readouterr().err and not (tmp_path / "run").exists()
 
 
 def test_the_choice_needs_a_validation_split(transport_file: Path, tmp_path: Path,

@@ -57,7 +57,8 @@ def run_file(name: str, work: Path, budget: float) -> dict:
     return {"name": name, "label": FILES[name][0], "budget_s": budget, "compare_wall_s": compare_s,
             "fit_wall_s": fit_s, "table": (folder / "compare" / "results.md").read_text(),
             "entries": json.loads((folder / "compare" / "results.json").read_text())["entries"],
-            "fit": {key: summary[key] for key in ("test_nrmse", "test_final_nrmse", "params", "fit_time_s", "epochs_run")},
+            "fit": {key: summary[key]
+                    for key in ("test_nrmse", "test_final_nrmse", "params", "fit_time_s", "epochs_run")},
             "choice": summary["choice"]}
 
 
@@ -68,7 +69,8 @@ def verdict(result: dict) -> str:
     mine = result["fit"]["test_nrmse"]
     met = "met" if mine <= best["test_nrmse"] else "not met"
     return (f"`physode fit FILE --out RUN` (chose {result['choice']['chosen']}, {result['fit']['epochs_run']} epochs, "
-            f"{result['fit']['fit_time_s']:.0f} s of fit, {result['fit_wall_s']:.0f} s wall with the choice): test nRMSE "
+            f"{result['fit']['fit_time_s']:.0f} s of fit, {result['fit_wall_s']:.0f} s wall with the choice): "
+            "test nRMSE "
             f"{mine:.3e}, final time {result['fit']['test_final_nrmse']:.3e}; best FNO peer {best['name']} "
             f"{best['test_nrmse']:.3e} ({best['fit_seconds']:.0f} s, stopped by {best['stopped']}): **{met}** "
             f"(at or below the best FNO peer's test nRMSE).")

@@ -15,10 +15,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``compare`` to the ``physode`` command line."""
     parser = subparsers.add_parser(
         "compare", help="fit physode's models and the FNO peers on your trajectory file: table and plots",
-        description="Fit physode's candidate models (those `physode fit` chooses among) and the peers (neuraloperator's "
-        "FNO: direct, time-conditioned, autoregressive; from the bench extra) on FILE with one split (the file's "
-        "training samples, validation held out as `physode fit --seed` holds it out) and one time budget shared "
-        "equally among them, score every model on the file's test split with the same nRMSE, and write "
+        description="Fit physode's candidate models (those `physode fit` chooses among) and the peers "
+        "(neuraloperator's FNO: direct, time-conditioned, autoregressive; from the bench extra) on FILE with one "
+        "split (the file's training samples, validation held out as `physode fit --seed` holds it out) and one "
+        "time budget shared equally among them, score every model on the file's test split with the same nRMSE, and "
+        "write "
         "DIR/results.md, DIR/results.json, DIR/pareto.png (test nRMSE against fit time; zero and persistence as "
         "reference lines) and DIR/prediction.png.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,

@@ -101,13 +101,15 @@ def compare(path: str | os.PathLike[str], out: str | os.PathLike[str], *, budget
     physode's runs go to ``out/runs/NAME``. Returns the comparison (:mod:`.report` writes it)."""
     path, out = check_input_file(path), check_run_dir(out)
     if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise InputError(f"{out} exists and is not empty; pass --overwrite to replace its results or choose another --out")
+        raise InputError(f"{out} exists and is not empty; pass --overwrite to replace its results or choose "
+                         "another --out")
     test = TestSplit.read(path)
     pool = candidates(len(test.x))
     wanted = _names(",".join(c.name for c in pool) if models == "all" else models, [c.name for c in pool], "--models")
     trained_peers = _names(peers, [name for name in PEERS if name not in REFERENCES], "--peers")
     if trained_peers and importlib.util.find_spec(FNO_PACKAGE) is None:
-        raise InputError(f"the FNO peers ({', '.join(trained_peers)}) need neuraloperator: pip install 'physode[bench]', "
+        raise InputError(f"the FNO peers ({', '.join(trained_peers)}) need neuraloperator: "
+                         "pip install 'physode[bench]', "
                          "or pass --peers none to compare physode's models with the reference predictors only")
     if not wanted and not trained_peers:
         raise InputError("nothing to compare: give at least one of --models and --peers")

@@ -6,7 +6,8 @@ number of epochs, so the choice depends only on the file and the seed, never on 
 (:func:`choose`). They are ranked by their nRMSE on the validation split carved out of the training
 samples (:func:`.samples.carve_validation`); the test split decides nothing. The winner is then fit
 in the run directory with what is left of the budget: as many epochs as its trial's seconds per
-epoch allow (its L-BFGS polish priced in), or ``epochs`` when given (:func:`fit_chosen`). What was
+epoch allow (its L-BFGS polish priced in; where that is no more than its trial ran, the trial's run,
+which is that very fit, is kept instead of repeated), or ``epochs`` when given (:func:`fit_chosen`). What was
 chosen and why is printed and recorded in ``RUN/choice.json`` and under ``"choice"`` in
 ``RUN/metrics.json``; ``--resume`` continues the recorded choice without new trials.
 """
@@ -100,9 +101,9 @@ def _trial(data_path: Path, run: Path, candidate: Candidate, base: FitConfig, de
                  polish_seconds)
 
 
-def choose(data_path: Path, base: FitConfig, device: str = "auto") -> tuple[Candidate, list[Trial]]:
+def choose(data_path: Path, base: FitConfig, scratch: Path, device: str = "auto") -> tuple[Candidate, list[Trial]]:
     """The candidate with the lowest validation nRMSE after its trial fit, and every trial (ties: the
-    earlier candidate). Trials run in a temporary directory, removed afterwards."""
+    earlier candidate). Each trial's run is left in ``scratch / NAME``."""
     with TrajectoryFile(data_path) as data:
         if len(carve_validation(data, base.validation_fraction, base.seed).validation) == 0:
             raise InputError(f"{data_path}: the automatic model choice ranks candidates on a validation split, and "
@@ -110,9 +111,7 @@ def choose(data_path: Path, base: FitConfig, device: str = "auto") -> tuple[Cand
                              "of 40 or more); pass --validation-fraction (e.g. 0.2), or choose the model yourself "
                              "(--model ...)")
         pool = candidates(data.n_x)
-    trial_base = _trial_base(base, *pool)
-    with tempfile.TemporaryDirectory(prefix="physode-choice-") as scratch:
-        trials = [_trial(data_path, Path(scratch) / c.name, c, trial_base, device) for c in pool]
+    trials = [_trial(data_path, scratch / c.name, c, base, device) for c in pool]
     if all(t.diverged for t in trials):
         raise InputError(f"{data_path}: every candidate's trial fit diverged; check the data's scale, or choose "
                          "the model yourself (--model ..., --lr, --steps-per-interval)")
@@ -122,7 +121,8 @@ def choose(data_path: Path, base: FitConfig, device: str = "auto") -> tuple[Cand
 
 def final_epochs(candidate: Candidate, trial: Trial, seconds_left: float, base: FitConfig) -> int:
     """The epochs of ``candidate``'s final fit that ``seconds_left`` pays for after its polish (priced at
-    its full budget, by the trial's seconds per evaluation); at least its trial's, at most its ``max_epochs``."""
+    its full budget, by the trial's seconds per evaluation); at least its trial's (then the trial is the
+    fit), at most its ``max_epochs``."""
     polish = candidate.config(base, 1).polish
     polish = default_polish(trial.parameters) if polish is None else polish
     for_adam = BUDGET_MARGIN * seconds_left - polish * trial.polish_seconds
@@ -130,22 +130,35 @@ def final_epochs(candidate: Candidate, trial: Trial, seconds_left: float, base: 
     return min(candidate.max_epochs, max(candidate.trial_epochs, affordable))
 
 
+def _scratch(out: Path) -> tempfile.TemporaryDirectory:
+    """A directory for trial runs beside ``out`` (the same file system: a kept trial moves by renames)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=f".{out.name}-trials-", dir=out.parent)
+
+
+def _finish(data_path: Path, out: Path, candidate: Candidate, base: FitConfig, epochs: int, trial_run: Path,
+            device: str) -> dict[str, Any]:
+    """The fit of ``candidate`` for ``epochs`` in ``out``: its trial's run, moved there, when the trial
+    ran as many (same config, same seed: the same run), else a new fit."""
+    if epochs != candidate.trial_epochs or not (trial_run / CHECKPOINT).exists():
+        return fit(data_path, out, candidate.config(base, epochs), device=device)
+    out.mkdir(parents=True, exist_ok=True)
+    for item in trial_run.iterdir():
+        os.replace(item, out / item.name)
+    return json.loads((out / SUMMARY).read_text())
+
+
 def fit_within(data_path: Path, out: Path, candidate: Candidate, base: FitConfig, seconds: float,
                device: str = "auto") -> dict[str, Any]:
     """``candidate`` fit in ``out`` for as many epochs as ``seconds`` pays for, sized by a trial fit (whose
-    time is part of ``seconds``). Returns the fit's summary."""
+    time is part of ``seconds``; where it leaves no time for more epochs, the trial is the fit)."""
     began = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="physode-trial-") as scratch:
-        trial = _trial(data_path, Path(scratch) / candidate.name, candidate, _trial_base(base, candidate), device)
-    if trial.diverged:
-        raise TrainingDiverged(f"{candidate.name}: its trial fit of {candidate.trial_epochs} epochs diverged")
-    epochs = final_epochs(candidate, trial, seconds - (time.perf_counter() - began), base)
-    return fit(data_path, out, candidate.config(base, epochs), device=device)
-
-
-def _trial_base(base: FitConfig, *pool: Candidate) -> FitConfig:
-    """A trial's settings: no test records along the way, one checkpoint at its end."""
-    return dataclasses.replace(base, eval_every=0, checkpoint_every=max(c.trial_epochs for c in pool))
+    with _scratch(out) as scratch:
+        trial = _trial(data_path, Path(scratch) / candidate.name, candidate, base, device)
+        if trial.diverged:
+            raise TrainingDiverged(f"{candidate.name}: its trial fit of {candidate.trial_epochs} epochs diverged")
+        epochs = final_epochs(candidate, trial, seconds - (time.perf_counter() - began), base)
+        return _finish(data_path, out, candidate, base, epochs, Path(scratch) / candidate.name, device)
 
 
 def fit_chosen(data_path: str | os.PathLike[str], out: str | os.PathLike[str], base: FitConfig, budget_seconds: float,
@@ -159,34 +172,40 @@ def fit_chosen(data_path: str | os.PathLike[str], out: str | os.PathLike[str], b
                          "yourself (--model ...)")
     if resume and (out / CHOICE).exists():
         choice = _recorded_choice(out / CHOICE, data_path)
+        winner = {c.name: c for c in candidates(choice["n_x"])}[choice["chosen"]]
+        summary = fit(data_path, out, winner.config(base, choice["epochs"]), device=device, resume=True)
     else:
         if resume and (out / CHECKPOINT).exists():
             raise InputError(f"{out} holds a run fit with model options (it has no {CHOICE}); resume it with the "
                              "options it was started with")
-        if (out / CHECKPOINT).exists() or (out / CHOICE).exists():
+        if any((out / name).exists() for name in (CHECKPOINT, CHOICE, METRICS, SUMMARY)):
             raise InputError(f"{out} already holds a run; pass --resume to continue it or choose a new --out")
-        choice = _new_choice(data_path, base, budget_seconds, epochs, device)
-        write_json(out / CHOICE, choice)
-    winner = {c.name: c for c in candidates(choice["n_x"])}[choice["chosen"]]
-    summary = fit(data_path, out, winner.config(base, choice["epochs"]), device=device, resume=resume)
+        choice, summary = _new_choice(data_path, out, base, budget_seconds, epochs, device)
     summary["choice"] = choice
     write_json(out / SUMMARY, summary)
     return summary
 
 
-def _new_choice(data_path: Path, base: FitConfig, budget_seconds: float, epochs: int | None,
-                device: str) -> dict[str, Any]:
-    began = time.perf_counter()
-    winner, trials = choose(data_path, base, device)
-    spent = time.perf_counter() - began  # the trials' set-up and test evaluation too, not only their fits
-    trial = next(t for t in trials if t.name == winner.name)
+def _new_choice(data_path: Path, out: Path, base: FitConfig, budget_seconds: float, epochs: int | None,
+                device: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The choice, recorded in ``out`` before its fit, and the fit's summary."""
+    with _scratch(out) as scratch:
+        began = time.perf_counter()
+        winner, trials = choose(data_path, base, Path(scratch), device)
+        spent = time.perf_counter() - began  # the trials' set-up and test evaluation too, not only their fits
+        trial = next(t for t in trials if t.name == winner.name)
+        chosen_epochs = epochs or final_epochs(winner, trial, budget_seconds - spent, base)
+        print(describe(winner, trials, chosen_epochs, budget_seconds, spent), flush=True)
+        choice = {"chosen": winner.name, "why": winner.why, "n_x": _grid_points(data_path), "epochs": chosen_epochs,
+                  "epochs_from": "--epochs" if epochs else "budget", "budget_s": budget_seconds, "trials_s": spent,
+                  "seed": base.seed, "trials": [dataclasses.asdict(t) for t in trials]}
+        write_json(out / CHOICE, choice)  # first: a kill from here on resumes this choice
+        return choice, _finish(data_path, out, winner, base, chosen_epochs, Path(scratch) / winner.name, device)
+
+
+def _grid_points(data_path: Path) -> int:
     with TrajectoryFile(data_path) as data:
-        n_x = data.n_x
-    chosen_epochs = epochs or final_epochs(winner, trial, budget_seconds - spent, base)
-    print(describe(winner, trials, chosen_epochs, budget_seconds, spent), flush=True)
-    return {"chosen": winner.name, "why": winner.why, "n_x": n_x, "epochs": chosen_epochs,
-            "epochs_from": "--epochs" if epochs else "budget", "budget_s": budget_seconds, "trials_s": spent,
-            "seed": base.seed, "trials": [dataclasses.asdict(t) for t in trials]}
+        return data.n_x
 
 
 def _recorded_choice(path: Path, data_path: Path) -> dict[str, Any]:
@@ -208,6 +227,7 @@ def describe(winner: Candidate, trials: list[Trial], epochs: int, budget_seconds
         score = "diverged" if t.diverged else f"{t.validation_nrmse:.3e} ({t.fit_seconds:.1f} s)"
         lines.append(f"  {'*' if t.name == winner.name else ' '} {t.name:16s} {score}")
     over = "; the trials used up the budget" if spent >= budget_seconds else ""
-    lines.append(f"chose {winner.name} ({winner.why}); its final fit: {epochs} epochs "
+    fit = "its trial is the fit" if epochs == winner.trial_epochs else f"its final fit: {epochs} epochs"
+    lines.append(f"chose {winner.name} ({winner.why}); {fit} "
                  f"(trials took {spent:.0f} s of the {budget_seconds:.0f} s budget{over})")
     return "\n".join(lines)

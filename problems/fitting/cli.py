@@ -144,6 +144,9 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
 def _run_fit(args: argparse.Namespace) -> int:
     _set_threads(args.threads)
     if model_given(args):
+        if args.budget is not None:
+            raise InputError("--budget is the time of the automatic model choice and its fit; with model options "
+                             "the fit runs its --epochs: drop --budget, or the model options to have the model chosen")
         summary = fit(args.data, args.out, config_from_args(args), device=args.device, resume=args.resume)
     else:
         summary = fit_chosen(args.data, args.out, config_from_args(args), args.budget or DEFAULT_BUDGET,
