@@ -39,8 +39,9 @@ def table(comparison: Comparison) -> str:
              f"Test nRMSE over the predicted times on the file's test split ({comparison.test.u.shape[0]} samples), "
              f"one metric code for every model; budget {comparison.budget_seconds:g} s of wall time shared by the "
              f"trained models; seed {comparison.seed}. Validation: the samples `physode fit --seed "
-             f"{comparison.seed}` holds out of the training split. physode's fit seconds are its final fit's; the "
-             "short trial fit that sized its epochs to its share of the budget is not in them (it is in the share).",
+             f"{comparison.seed}` holds out of the training split. physode's fit seconds are those of the fit scored: a "
+             "short trial fit sizes its epochs to its share of the budget, and is that fit where the share pays for "
+             "no more epochs; else its seconds (spent from the share) are not in them.",
              "",
              "| model | kind | params | test nRMSE | final-time nRMSE | fit seconds | epochs | device | stopped by |",
              "|---|---|---:|---:|---:|---:|---:|---|---|"]
