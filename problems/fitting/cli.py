@@ -65,8 +65,9 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, required=True, help="run directory")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its checkpoint (a fresh run if it has none)")
-    model = parser.add_argument_group("model (with none of these, --lr, --rate-lr or --polish given, the model is "
-                                      "chosen on the validation split within --budget)")
+    model = parser.add_argument_group("model (with no model option here or in the families' groups, nor --lr, "
+                                      "--rate-lr or --polish, the model is chosen on the validation split within "
+                                      "--budget)")
     families = family_names()
     model.add_argument("--model", choices=families,
                        help="; ".join(f"{name}: {family_named(name).summary}" for name in families)
