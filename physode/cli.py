@@ -29,6 +29,7 @@ from physode.errors import InputError, RunError, is_out_of_memory, one_line, os_
 from physode.log import NORMAL, QUIET, VERBOSE, configure_logging
 from physode.plugins import load_plugins
 from physode.problems.cifar10 import cli as cifar10_cli
+from physode.problems.compare import cli as compare_cli
 from physode.problems.pde import cli as pde_cli
 from physode.problems.fitting import cli as fitting_cli
 from physode.version import __version__
@@ -41,7 +42,7 @@ INTERRUPTED = 130
 """Exit status after Ctrl-C: 128 + SIGINT, as a shell reports a process killed by it."""
 
 # Modules that register sub-commands, in the order `physode --help` lists them.
-COMMANDS: tuple[ModuleType, ...] = (pde_cli, cifar10_cli, fitting_cli)
+COMMANDS: tuple[ModuleType, ...] = (pde_cli, cifar10_cli, fitting_cli, compare_cli)
 
 
 def _add_global_options(parser: argparse.ArgumentParser) -> None:

@@ -35,7 +35,7 @@ from physode.training import CHECKPOINT, RunLock, save_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-FIT = ["--epochs", "1", "--batch-size", "4", "--no-progress", "--device", "cpu"]
+FIT = ["--model", "linear", "--epochs", "1", "--batch-size", "4", "--no-progress", "--device", "cpu"]
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ def test_second_run_on_a_held_run_directory_is_refused(data: Path, tmp_path: Pat
 
 def test_concurrent_fit_processes_and_a_killed_holder(data: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
-    argv = [sys.executable, "-m", "physode.cli", "fit", str(data), "--out", str(run), "--epochs", "100000",
+    argv = [sys.executable, "-m", "physode.cli", "fit", str(data), "--out", str(run), "--model", "linear", "--epochs", "100000",
             "--batch-size", "4", "--checkpoint-every", "1", "--eval-every", "0", "--no-progress", "--device", "cpu"]
     first = subprocess.Popen(argv, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -391,7 +391,7 @@ def test_a_malformed_launch_environment_is_one_line(env: dict[str, str], data: P
 @pytest.mark.parametrize("argv", [
     # 4 GB if it ran to the end (simulate checks the free disk for that first): long enough to interrupt.
     ["simulate", "transport", "--samples", "10000", "--nx", "1024", "--nt", "101"],
-    ["fit", "{data}", "--epochs", "100000", "--batch-size", "4", "--no-progress", "--device", "cpu"],
+    ["fit", "{data}", "--model", "linear", "--epochs", "100000", "--batch-size", "4", "--no-progress", "--device", "cpu"],
 ], ids=["simulate", "fit"])
 def test_ctrl_c_is_one_line_and_leaves_no_partial_file(argv: list[str], data: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"

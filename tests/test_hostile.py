@@ -88,7 +88,7 @@ def _snapshot(root: Path) -> dict[str, str]:
 
 
 SIM = ["simulate", "transport", "--samples", "4", "--nx", "16", "--nt", "5", "--out", "{w}/new.h5"]
-FIT = ["fit", "{w}/data.h5", "--out", "{w}/new-run", "--epochs", "1", "--no-progress", "--device", "cpu"]
+FIT = ["fit", "{w}/data.h5", "--out", "{w}/new-run", "--model", "linear", "--epochs", "1", "--no-progress", "--device", "cpu"]
 TRAIN = ["train", "cifar10", "--data-root", "{w}/small", "--out", "{w}/new-train", "--epochs", "1",
          "--no-progress", "--device", "cpu", "--arch", "alexnet", "--limit-train", "8", "--limit-test", "8"]
 NESTED = "expr:" + "-" * 999 + "t"

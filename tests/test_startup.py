@@ -16,7 +16,7 @@ from physode.problems.cifar10 import config as cifar10_config
 from physode.problems.cifar10.models import ARCHS, CONFIGURATIONS
 from physode.problems.cifar10.train import TrainConfig
 from physode.problems.fitting import cli as fitting_cli
-from physode.problems.fitting import commands, fit_config, quickstart, samples
+from physode.problems.fitting import commands, fit_config, fit_options, quickstart, samples
 from physode.problems.fitting.family_options import FAMILIES, FOURIER_DEFAULTS, GALERKIN_BASES, LINEAR_DEFAULTS
 from physode.problems.fitting.fit_parser import FIT_DEFAULTS, LOSSES, MODEL_DEFAULTS, VALIDATION
 from physode.problems.fitting.loss import LOSSES as TRAINING_LOSSES
@@ -108,7 +108,7 @@ def test_the_defaults_the_parsers_show_are_the_configs_own() -> None:
 def test_fit_with_no_options_runs_the_configs_defaults(model: str) -> None:
     args = build_parser().parse_args(["fit", "data.h5", "--out", "run", "--model", model])
     family = ModelConfig() if model == "linear" else FourierModelConfig()
-    assert commands.fit_config_from(args) == fit_config.FitConfig(model=family)
+    assert fit_options.config_from_args(args) == fit_config.FitConfig(model=family)
 
 
 def test_a_linear_fit_imports_no_plotting_scipy_xarray_or_torchvision(tmp_path) -> None:

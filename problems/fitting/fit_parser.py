@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from physode.catalog import VARIANTS
-from physode.cli_types import fraction, int_in, learning_rate, positive_int, seed
+from physode.cli_types import float_in, fraction, int_in, learning_rate, positive_int, seed
 from physode.problems.fitting.family_options import FAMILIES, FOURIER_DEFAULTS, LINEAR_DEFAULTS, MAX_COUNT
 
 FIT_DEFAULTS = {
@@ -26,6 +26,7 @@ LOSSES = ("mse", "relative")  # fit_config's LOSSES
 VALIDATION = {"default": 0.1, "min": 4}  # samples.py's DEFAULT_VALIDATION and MIN_VALIDATION
 DEVICE_HELP = "auto (CUDA if present), cpu, cuda or cuda:N"
 MAX_STEPS_PER_INTERVAL = 10_000
+DEFAULT_BUDGET = 300.0  # seconds for `physode fit FILE` without model options: the choice and the fit
 
 
 def add_threads(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -51,24 +52,34 @@ def add_fit(subparsers: argparse._SubParsersAction, run: Callable[[argparse.Name
                        help="continue the run in --out from its checkpoint (a fresh run if it has none)")
     start.add_argument("--overwrite", action="store_true",
                        help="replace --out if it holds a run (without it, an existing run is refused)")
-    model = parser.add_argument_group("model")
+    # The model options default to None, so that one given (even at its default value) can be told from
+    # one left out: with none given, the model is chosen (problems/fitting/choose.py).
+    model = parser.add_argument_group("model (with no model option here or in the families' groups, nor --lr, "
+                                      "--rate-lr or --polish, the model is chosen on the validation split within "
+                                      "--budget)")
     families, linear, fourier = FAMILIES.entries(), LINEAR_DEFAULTS, FOURIER_DEFAULTS
-    model.add_argument("--model", choices=[family.name for family in families], default=families[0].name,
-                       help="; ".join(f"{family.name}: {family.summary}" for family in families))
-    model.add_argument("--variant", choices=VARIANTS.names(), default=MODEL_DEFAULTS["variant"],
-                       help="; ".join(f"{variant.name}: {variant.summary}" for variant in VARIANTS.entries()))
+    model.add_argument("--model", choices=[family.name for family in families],
+                       help="; ".join(f"{family.name}: {family.summary}" for family in families)
+                       + f" (default: {families[0].name} once any model option is given)")
+    model.add_argument("--variant", choices=VARIANTS.names(),
+                       help="; ".join(f"{variant.name}: {variant.summary}" for variant in VARIANTS.entries())
+                       + f" (default: {MODEL_DEFAULTS['variant']})")
     model.add_argument("--modes", type=positive_int(MAX_COUNT),
                        help=f"Fourier modes kept (default: all for linear, {FOURIER_DEFAULTS['modes']} for fourier)")
     model.add_argument("--steps-per-interval", type=positive_int(MAX_STEPS_PER_INTERVAL),
-                       default=MODEL_DEFAULTS["steps_per_interval"], help="solver steps between two stored times")
-    model.add_argument("--method", default=MODEL_DEFAULTS["method"], help="Runge-Kutta method, e.g. euler, rk4")
-    model.add_argument("--hidden", type=positive_int(MAX_COUNT), default=MODEL_DEFAULTS["hidden"],
-                       help="anodev2-neural: width of q's MLP")
+                       help=f"solver steps between two stored times (default: {MODEL_DEFAULTS['steps_per_interval']})")
+    model.add_argument("--method", help=f"Runge-Kutta method, e.g. euler, rk4 (default: {MODEL_DEFAULTS['method']})")
+    model.add_argument("--hidden", type=positive_int(MAX_COUNT),
+                       help=f"anodev2-neural: width of q's MLP (default: {MODEL_DEFAULTS['hidden']})")
     for family in families:
         family.add_options(parser)
     train = parser.add_argument_group("training")
-    train.add_argument("--epochs", type=positive_int(MAX_COUNT), default=FIT_DEFAULTS["epochs"],
-                       help="passes over the training set")
+    train.add_argument("--epochs", type=positive_int(MAX_COUNT),
+                       help="passes over the training set; with the model chosen, its final fit's are as many as the "
+                            f"budget allows unless given (default: {FIT_DEFAULTS['epochs']})")
+    train.add_argument("--budget", type=float_in(0, None, low_open=True), metavar="SECONDS",
+                       help=f"with no model option: the time for choosing the model and fitting it "
+                            f"(default: {DEFAULT_BUDGET:g})")
     train.add_argument("--lr", type=learning_rate,
                        help=f"peak learning rate, one-cycle schedule (default: {linear['lr']} linear, "
                             f"{fourier['lr']} fourier)")

@@ -1,0 +1,241 @@
+"""``physode fit FILE`` without model flags: the model chosen on the validation split within a time budget.
+
+Each of a few candidates (:func:`candidates`: the linear layer as ANODE and as ANODEV2, the Fourier-ODE
+with its linear term; the settings the PDE benchmark's best rows use) is fit for a fixed, short
+number of epochs, so the choice depends only on the file and the seed, never on the machine's speed
+(:func:`choose`). They are ranked by their nRMSE on the validation split carved out of the training
+samples (:func:`.samples.carve_validation`); the test split decides nothing. The winner is then fit
+in the run directory with what is left of the budget: as many epochs as its trial's seconds per
+epoch allow (its L-BFGS polish priced in; where that is no more than its trial ran, the trial's run,
+which is that very fit, is kept instead of repeated), or ``epochs`` when given (:func:`fit_chosen`). What was
+chosen and why is printed and recorded in ``RUN/choice.json`` and under ``"choice"`` in
+``RUN/metrics.json``; ``--resume`` continues the recorded choice without new trials.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from physode.errors import InputError, TrainingDiverged
+from physode.io import check_run_dir
+from physode.log import LOGGER
+from physode.problems.fitting.evaluate import SUMMARY
+from physode.problems.fitting.fit import fit
+from physode.problems.fitting.fit_config import FitConfig, default_polish
+from physode.problems.fitting.models import FourierModelConfig, ModelConfig, ModelFamily
+from physode.problems.fitting.samples import carve_validation
+from physode.training import CHECKPOINT, METRICS, clear_run, read_metrics, write_json
+from physode.trajectories import TrajectoryFile
+
+CHOICE = "choice.json"
+MODES = 16  # the Fourier-ODE's modes where the grid has them (the PDE benchmark's rows)
+BUDGET_MARGIN = 0.9  # of the time left for the final fit: the test evaluation and the epoch's overshoot
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One model the choice may pick: its family config and training settings. ``trial_epochs``: the
+    short fit it is ranked by; ``max_epochs``: the most its final fit runs whatever the budget."""
+
+    name: str
+    why: str
+    model: ModelFamily
+    lr: float
+    rate_lr: float
+    polish: int | None  # None: the family's default
+    trial_epochs: int
+    max_epochs: int
+
+    def config(self, base: FitConfig, epochs: int) -> FitConfig:
+        """``base`` (the user's seed, batch size, validation, dtype ...) with this model and its settings."""
+        return dataclasses.replace(base, model=self.model, epochs=epochs, lr=self.lr, rate_lr=self.rate_lr,
+                                   polish=self.polish)
+
+
+def candidates(n_x: int) -> tuple[Candidate, ...]:
+    """The candidates for a grid of ``n_x`` points. Learning rates: the PDE benchmark's (the linear
+    weights 0.01 and their rates 0.1; the network 3e-3, its linear term 3e-2)."""
+    fourier = FourierModelConfig(variant="anode", modes=min(MODES, n_x // 2), linear=True)
+    return (
+        Candidate("linear-anode", "one linear layer, constant coefficients", ModelConfig(variant="anode"),
+                  0.01, 0.1, None, trial_epochs=20, max_epochs=200),
+        Candidate("linear-anodev2", "one linear layer, time-varying coefficients", ModelConfig(variant="anodev2"),
+                  0.01, 0.1, None, trial_epochs=20, max_epochs=200),
+        Candidate("fourier-anode", "a Fourier network with a linear term, nonlinear autonomous dynamics", fourier,
+                  3e-3, 3e-2, 0, trial_epochs=10, max_epochs=2000),
+    )
+
+
+@dataclass(frozen=True)
+class Trial:
+    """A candidate's short fit: its validation nRMSE (inf if it diverged) and what it cost."""
+
+    name: str
+    validation_nrmse: float
+    parameters: int
+    fit_seconds: float
+    epoch_seconds: float  # one Adam epoch
+    polish_seconds: float  # one L-BFGS evaluation (0 without a polish)
+    diverged: bool = False
+
+
+def _trial(data_path: Path, run: Path, candidate: Candidate, base: FitConfig, device: str) -> Trial:
+    try:
+        summary = fit(data_path, run, candidate.config(base, candidate.trial_epochs), device=device)
+    except TrainingDiverged:
+        return Trial(candidate.name, math.inf, 0, math.nan, math.nan, math.nan, diverged=True)
+    records = read_metrics(run / METRICS)
+    adam = [r for r in records if r.get("phase") != "polish"]
+    polished = [r for r in records if r.get("phase") == "polish"]
+    epoch_seconds = adam[-1]["time_s"] / adam[-1]["epoch"]
+    polish_seconds = ((polished[-1]["time_s"] - adam[-1]["time_s"]) / max(1, polished[-1]["evaluations"])
+                      if polished else 0.0)
+    return Trial(candidate.name, summary["validation_nrmse"], summary["params"], summary["fit_time_s"], epoch_seconds,
+                 polish_seconds)
+
+
+def choose(data_path: Path, base: FitConfig, scratch: Path, device: str = "auto") -> tuple[Candidate, list[Trial]]:
+    """The candidate with the lowest validation nRMSE after its trial fit, and every trial (ties: the
+    earlier candidate). Each trial's run is left in ``scratch / NAME``."""
+    with TrajectoryFile(data_path) as data:
+        if len(carve_validation(data, base.validation_fraction, base.seed).validation) == 0:
+            raise InputError(f"{data_path}: the automatic model choice ranks candidates on a validation split, and "
+                             f"none is held out of the {len(data.train)} training samples (the default holds 10% out "
+                             "of 40 or more); pass --validation-fraction (e.g. 0.2), or choose the model yourself "
+                             "(--model ...)")
+        pool = candidates(data.n_x)
+    trials = [_trial(data_path, scratch / c.name, c, base, device) for c in pool]
+    if all(t.diverged for t in trials):
+        raise InputError(f"{data_path}: every candidate's trial fit diverged; check the data's scale, or choose "
+                         "the model yourself (--model ..., --lr, --steps-per-interval)")
+    best = min(range(len(pool)), key=lambda i: trials[i].validation_nrmse)
+    return pool[best], trials
+
+
+def final_epochs(candidate: Candidate, trial: Trial, seconds_left: float, base: FitConfig) -> int:
+    """The epochs of ``candidate``'s final fit that ``seconds_left`` pays for after its polish (priced at
+    its full budget, by the trial's seconds per evaluation); at least its trial's (then the trial is the
+    fit), at most its ``max_epochs``."""
+    polish = candidate.config(base, 1).polish
+    polish = default_polish(trial.parameters) if polish is None else polish
+    for_adam = BUDGET_MARGIN * seconds_left - polish * trial.polish_seconds
+    affordable = int(for_adam / trial.epoch_seconds) if trial.epoch_seconds > 0 else candidate.max_epochs
+    return min(candidate.max_epochs, max(candidate.trial_epochs, affordable))
+
+
+def _scratch(out: Path) -> tempfile.TemporaryDirectory:
+    """A directory for trial runs beside ``out`` (the same file system: a kept trial moves by renames)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=f".{out.name}-trials-", dir=out.parent)
+
+
+def _finish(data_path: Path, out: Path, candidate: Candidate, base: FitConfig, epochs: int, trial_run: Path,
+            device: str) -> dict[str, Any]:
+    """The fit of ``candidate`` for ``epochs`` in ``out``: its trial's run, moved there, when the trial
+    ran as many (same config, same seed: the same run), else a new fit."""
+    if epochs != candidate.trial_epochs or not (trial_run / CHECKPOINT).exists():
+        return fit(data_path, out, candidate.config(base, epochs), device=device)
+    out.mkdir(parents=True, exist_ok=True)
+    for item in trial_run.iterdir():
+        os.replace(item, out / item.name)
+    return json.loads((out / SUMMARY).read_text())
+
+
+def fit_within(data_path: Path, out: Path, candidate: Candidate, base: FitConfig, seconds: float,
+               device: str = "auto") -> dict[str, Any]:
+    """``candidate`` fit in ``out`` for as many epochs as ``seconds`` pays for, sized by a trial fit (whose
+    time is part of ``seconds``; where it leaves no time for more epochs, the trial is the fit)."""
+    began = time.perf_counter()
+    with _scratch(out) as scratch:
+        trial = _trial(data_path, Path(scratch) / candidate.name, candidate, base, device)
+        if trial.diverged:
+            raise TrainingDiverged(f"{candidate.name}: its trial fit of {candidate.trial_epochs} epochs diverged")
+        epochs = final_epochs(candidate, trial, seconds - (time.perf_counter() - began), base)
+        return _finish(data_path, out, candidate, base, epochs, Path(scratch) / candidate.name, device)
+
+
+def fit_chosen(data_path: str | os.PathLike[str], out: str | os.PathLike[str], base: FitConfig, budget_seconds: float,
+               *, epochs: int | None = None, device: str = "auto", resume: bool = False,
+               overwrite: bool = False) -> dict[str, Any]:
+    """Choose a model for ``data_path`` (:func:`choose`) and fit it in ``out`` within ``budget_seconds``
+    (trials included); ``epochs`` fixes the final fit's instead. ``resume`` continues the choice
+    recorded in ``out``; ``overwrite`` replaces the run ``out`` holds. Returns the fit's summary with the
+    choice under ``"choice"``."""
+    data_path, out = Path(data_path), check_run_dir(out)
+    if os.environ.get("WORLD_SIZE", "1") != "1":
+        raise InputError("the automatic model choice runs in one process; under torchrun choose the model "
+                         "yourself (--model ...)")
+    if resume and overwrite:
+        raise InputError("--resume continues the run in --out and --overwrite replaces it; pass one")
+    if overwrite:
+        clear_run(out, (CHOICE, METRICS, SUMMARY))
+    if resume and (out / CHOICE).exists():
+        choice = _recorded_choice(out / CHOICE, data_path)
+        winner = {c.name: c for c in candidates(choice["n_x"])}[choice["chosen"]]
+        summary = fit(data_path, out, winner.config(base, choice["epochs"]), device=device, resume=True)
+    else:
+        if resume and (out / CHECKPOINT).exists():
+            raise InputError(f"{out} holds a run fit with model options (it has no {CHOICE}); resume it with the "
+                             "options it was started with")
+        if any((out / name).exists() for name in (CHECKPOINT, CHOICE, METRICS, SUMMARY)):
+            raise InputError(f"{out} already holds a run; pass --resume to continue it, --overwrite to replace it, "
+                             "or choose a new --out")
+        choice, summary = _new_choice(data_path, out, base, budget_seconds, epochs, device)
+    summary["choice"] = choice
+    write_json(out / SUMMARY, summary)
+    return summary
+
+
+def _new_choice(data_path: Path, out: Path, base: FitConfig, budget_seconds: float, epochs: int | None,
+                device: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The choice, recorded in ``out`` before its fit, and the fit's summary."""
+    with _scratch(out) as scratch:
+        began = time.perf_counter()
+        winner, trials = choose(data_path, base, Path(scratch), device)
+        spent = time.perf_counter() - began  # the trials' set-up and test evaluation too, not only their fits
+        trial = next(t for t in trials if t.name == winner.name)
+        chosen_epochs = epochs or final_epochs(winner, trial, budget_seconds - spent, base)
+        LOGGER.info(describe(winner, trials, chosen_epochs, budget_seconds, spent))
+        choice = {"chosen": winner.name, "why": winner.why, "n_x": _grid_points(data_path), "epochs": chosen_epochs,
+                  "epochs_from": "--epochs" if epochs else "budget", "budget_s": budget_seconds, "trials_s": spent,
+                  "seed": base.seed, "trials": [dataclasses.asdict(t) for t in trials]}
+        write_json(out / CHOICE, choice)  # first: a kill from here on resumes this choice
+        return choice, _finish(data_path, out, winner, base, chosen_epochs, Path(scratch) / winner.name, device)
+
+
+def _grid_points(data_path: Path) -> int:
+    with TrajectoryFile(data_path) as data:
+        return data.n_x
+
+
+def _recorded_choice(path: Path, data_path: Path) -> dict[str, Any]:
+    try:
+        choice = json.loads(path.read_text())
+        names = {c.name for c in candidates(int(choice["n_x"]))}
+        if choice["chosen"] not in names or not isinstance(choice["epochs"], int):
+            raise ValueError(choice["chosen"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise InputError(f"{path} is not a model choice physode wrote ({err}); start a new --out") from None
+    LOGGER.info(f"resuming the recorded choice: {choice['chosen']} for {choice['epochs']} epochs on {data_path}")
+    return choice
+
+
+def describe(winner: Candidate, trials: list[Trial], epochs: int, budget_seconds: float, spent: float) -> str:
+    """What was chosen and why, as printed: every trial's validation nRMSE and cost."""
+    lines = ["model choice (validation nRMSE after a short trial fit of each candidate):"]
+    for t in trials:
+        score = "diverged" if t.diverged else f"{t.validation_nrmse:.3e} ({t.fit_seconds:.1f} s)"
+        lines.append(f"  {'*' if t.name == winner.name else ' '} {t.name:16s} {score}")
+    over = "; the trials used up the budget" if spent >= budget_seconds else ""
+    fit = "its trial is the fit" if epochs == winner.trial_epochs else f"its final fit: {epochs} epochs"
+    lines.append(f"chose {winner.name} ({winner.why}); {fit} "
+                 f"(trials took {spent:.0f} s of the {budget_seconds:.0f} s budget{over})")
+    return "\n".join(lines)

@@ -1,0 +1,47 @@
+"""``physode fit``'s parsed options as a :class:`.fit_config.FitConfig`, and whether they set the model by
+hand (:func:`model_given`) or leave it to the automatic choice (:mod:`.choose`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from physode.errors import InputError
+from physode.problems.fitting.fit_config import FitConfig
+from physode.problems.fitting.fit_parser import MODEL_DEFAULTS
+from physode.problems.fitting.models import ModelConfig, ModelFamily, family_named, family_names
+
+_FIT = FitConfig()
+# The shared model options' defaults, taken once the model is set by hand (their parser default is None,
+# so that an option given, even at its default value, can be told from one left out).
+HAND_SET_DEFAULTS = {"model": ModelConfig().family, **MODEL_DEFAULTS}
+
+
+def model_given(args: argparse.Namespace) -> bool:
+    """Whether the model is set by hand: a model option, or a learning rate or polish budget (which only
+    mean something for a given model; the automatic choice trains each candidate with its own)."""
+    flags = [*HAND_SET_DEFAULTS, "modes", "lr", "rate_lr", "polish",
+             *(dest for name in family_names() for dest in family_named(name).options.values())]
+    return any(getattr(args, dest) is not None and getattr(args, dest) is not False for dest in flags)  # 0 is given
+
+
+def model_config(args: argparse.Namespace) -> ModelFamily:
+    """The model options as a config; an option of another model family is an error, not ignored."""
+    args = argparse.Namespace(**{**vars(args), **{key: value for key, value in HAND_SET_DEFAULTS.items()
+                                                  if getattr(args, key) is None}})
+    for name in family_names():
+        misplaced = [flag for flag, dest in family_named(name).options.items()
+                     if name != args.model and getattr(args, dest) not in (None, False)]
+        if misplaced:
+            verb, them = ("applies", "it") if len(misplaced) == 1 else ("apply", "them")
+            raise InputError(f"{', '.join(misplaced)} only {verb} to --model {name}; drop {them} or pass --model {name}")
+    return family_named(args.model).from_options(args)
+
+
+def config_from_args(args: argparse.Namespace) -> FitConfig:
+    """The fit the options describe (the model's defaults where none is given)."""
+    return FitConfig(model=model_config(args), epochs=args.epochs or _FIT.epochs, lr=args.lr, rate_lr=args.rate_lr,
+                     loss=args.loss, batch_size=args.batch_size, polish=args.polish,
+                     curriculum=args.curriculum, seed=args.seed, checkpoint_every=args.checkpoint_every,
+                     eval_every=args.eval_every, dtype=args.dtype, cache_mb=args.cache_mb, progress=args.progress,
+                     validation_fraction=args.validation_fraction, patience=args.patience,
+                     polish_patience=args.polish_patience, min_gain=args.min_gain)

@@ -1,0 +1,110 @@
+"""``physode fit FILE`` without model options: the model chosen on the validation split, recorded,
+reproducible with the same seed, and bypassed by any model option."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from physode.cli import main
+from physode.problems.fitting.choose import CHOICE, Trial, candidates, final_epochs
+from physode.problems.fitting.evaluate import SUMMARY
+from physode.problems.fitting.fit_config import FitConfig
+from physode.problems.pde import simulate_transport_to_file
+
+# 18 training samples: a quarter (5) validates. A budget the trials use up: the winner's trial is the fit, so
+# two runs agree exactly whatever the machine's speed.
+COMMON = ["--validation-fraction", "0.25", "--batch-size", "8", "--no-progress", "--device", "cpu"]
+CHOOSE = ["--budget", "1", *COMMON]
+
+
+@pytest.fixture(scope="module")
+def transport_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "transport.h5"
+    return simulate_transport_to_file(path, 24, 16, np.linspace(0.0, 0.2, 5), "exponential:c0=0.5,a=1.5",
+                                      initial="fourier", seed=0, test_fraction=0.25)
+
+
+@pytest.fixture(scope="module")
+def chosen(transport_file: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    runs = tmp_path_factory.mktemp("runs")
+    for name in ("a", "b"):
+        assert main(["fit", str(transport_file), "--out", str(runs / name), *CHOOSE]) == 0
+    return runs / "a", runs / "b"
+
+
+def test_the_choice_is_recorded_and_reproducible_with_the_same_seed(chosen: tuple[Path, Path]) -> None:
+    first, second = (json.loads((run / CHOICE).read_text()) for run in chosen)
+    names = [c.name for c in candidates(16)]
+    assert [t["name"] for t in first["trials"]] == names and first["chosen"] in names
+    scores = [t["validation_nrmse"] for t in first["trials"]]
+    assert first["chosen"] == names[int(np.argmin(scores))]  # the lowest validation error wins
+    assert [t["validation_nrmse"] for t in second["trials"]] == scores and second["chosen"] == first["chosen"]
+    winner = next(c for c in candidates(16) if c.name == first["chosen"])
+    assert first["epochs"] == winner.trial_epochs and first["epochs_from"] == "budget"  # the budget paid for no more
+    summaries = [json.loads((run / SUMMARY).read_text()) for run in chosen]
+    assert summaries[0]["choice"]["chosen"] == first["chosen"] and summaries[0]["epochs"] == winner.trial_epochs
+    assert summaries[0]["test_nrmse"] == summaries[1]["test_nrmse"]
+    assert not list(chosen[0].parent.glob(".*-trials-*"))  # the trials' scratch directories are gone
+
+
+def test_epochs_fix_the_chosen_models_final_fit(transport_file: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture) -> None:
+    run = tmp_path / "run"
+    assert main(["fit", str(transport_file), "--out", str(run), *CHOOSE, "--epochs", "3"]) == 0
+    assert "its final fit: 3 epochs" in capsys.readouterr().out
+    assert json.loads((run / CHOICE).read_text())["epochs_from"] == "--epochs"
+    assert json.loads((run / SUMMARY).read_text())["epochs"] == 3
+
+
+def test_the_choice_is_printed_and_resume_continues_it(chosen: tuple[Path, Path], transport_file: Path,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    assert main(["fit", str(transport_file), "--out", str(chosen[0]), *CHOOSE]) == 2
+    assert "already holds a run; pass --resume" in capsys.readouterr().err
+    assert main(["fit", str(transport_file), "--out", str(chosen[0]), *CHOOSE, "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert "resuming the recorded choice: " in out and "model choice" not in out
+
+
+def test_a_run_fit_with_model_options_is_not_resumed_as_a_choice(transport_file: Path, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture) -> None:
+    run = tmp_path / "run"
+    assert main(["fit", str(transport_file), "--out", str(run), *COMMON, "--epochs", "3", "--variant", "anode"]) == 0
+    assert main(["fit", str(transport_file), "--out", str(run), *CHOOSE, "--resume"]) == 2
+    assert "resume it with the options it was started with" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags", [["--variant", "anode"], ["--model", "linear"], ["--lr", "0.05"], ["--layer", "stencil"]])
+def test_model_options_bypass_the_choice(flags: list[str], transport_file: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture) -> None:
+    run = tmp_path / "run"
+    assert main(["fit", str(transport_file), "--out", str(run), *COMMON, "--epochs", "3", *flags]) == 0
+    assert "model choice" not in capsys.readouterr().out
+    assert not (run / CHOICE).exists() and "choice" not in json.loads((run / SUMMARY).read_text())
+    assert json.loads((run / SUMMARY).read_text())["model"] == "linear"
+
+
+def test_a_budget_with_model_options_is_refused(transport_file: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture) -> None:
+    assert main(["fit", str(transport_file), "--out", str(tmp_path / "run"), *CHOOSE, "--model", "fourier"]) == 2
+    assert "--budget" in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
+def test_the_choice_needs_a_validation_split(transport_file: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture) -> None:
+    # 18 training samples: the default fraction holds out none.
+    assert main(["fit", str(transport_file), "--out", str(tmp_path / "run"), "--no-progress", "--device", "cpu"]) == 2
+    assert "--validation-fraction" in capsys.readouterr().err and not (tmp_path / "run" / CHOICE).exists()
+
+
+def test_the_final_fit_gets_the_epochs_its_budget_pays_for() -> None:
+    linear = candidates(16)[0]
+    trial = Trial(linear.name, 0.1, parameters=20, fit_seconds=1.0, epoch_seconds=0.1, polish_seconds=0.05)
+    base = FitConfig()  # the linear candidate's polish: 200 evaluations, 10 s here
+    assert final_epochs(linear, trial, 0.0, base) == linear.trial_epochs  # no time left: the trial's length
+    assert final_epochs(linear, trial, 20.0, base) == math.floor((0.9 * 20.0 - 10.0) / 0.1)
+    assert final_epochs(linear, trial, 1e6, base) == linear.max_epochs
