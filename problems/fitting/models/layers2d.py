@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -45,16 +46,16 @@ class SpectralLayer2d(nn.Module):
         if modes is not None and modes > available:
             raise InputError(f"{modes} spectral modes requested but a {n_y} x {n_x} grid has {available} per axis")
         self.shape = (n_y, n_x)
-        index_y = torch.fft.fftfreq(n_y, d=1 / n_y).abs()
-        index_x = torch.fft.rfftfreq(n_x, d=1 / n_x)
-        kept = torch.ones(n_y, len(index_x), dtype=torch.bool) if modes is None else (
-            (index_y[:, None] < modes) & (index_x[None, :] < modes))
-        self.register_buffer("kept", kept.flatten().nonzero().squeeze(1), persistent=False)
+        # Chosen in numpy: the model is also priced on the meta device, where nonzero has no size.
+        index_y, index_x = np.abs(np.fft.fftfreq(n_y, d=1 / n_y)), np.fft.rfftfreq(n_x, d=1 / n_x)
+        cap = np.inf if modes is None else modes
+        kept = ((index_y[:, None] < cap) & (index_x[None, :] < cap)).flatten().nonzero()[0]
+        self.register_buffer("kept", torch.as_tensor(kept), persistent=False)
         k_y = 2 * math.pi * torch.fft.fftfreq(n_y, d=dy, dtype=torch.float64)
         k_x = 2 * math.pi * torch.fft.rfftfreq(n_x, d=dx, dtype=torch.float64)
         k = torch.sqrt(k_y[:, None] ** 2 + k_x[None, :] ** 2).flatten()[self.kept]
         init_multipliers(self, k.clamp_min(2 * math.pi / max(n_y * dy, n_x * dx)), extra, init_scale, channels)
-        self_conjugate = torch.zeros(len(index_x), dtype=torch.bool)
+        self_conjugate = torch.zeros(n_x // 2 + 1, dtype=torch.bool)
         self_conjugate[0] = True
         self_conjugate[-1] = n_x % 2 == 0  # the Nyquist column
         self.register_buffer("self_conjugate", self_conjugate, persistent=False)
