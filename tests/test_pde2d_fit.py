@@ -9,6 +9,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from matplotlib import image
 
 from physode.cli import main
 from physode.trajectories import TrajectoryFile
@@ -67,6 +68,10 @@ def test_a_2d_linear_fit_learns_rotating_transport(transport2d: Path, tmp_path: 
     run = tmp_path / variant
     assert main(["fit", str(transport2d), "--out", str(run), "--variant", variant, *FAST]) == 0
     assert json.loads((run / "metrics.json").read_text())["test_nrmse"] < 0.5 * _persistence_nrmse(transport2d)
+    figure = tmp_path / "snapshots.png"
+    assert main(["plot", str(run), "--out", str(figure), "--panels", "4"]) == 0
+    # Rows truth, prediction, error; columns the 4 times shown (2.4 x 2.6 inches each at 100 dpi).
+    assert image.imread(figure).shape[:2] == (720, 1160)
 
 
 def test_anodev2_learns_2d_transport_at_a_growing_speed_where_anode_cannot(tmp_path: Path) -> None:

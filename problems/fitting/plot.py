@@ -21,6 +21,7 @@ from physode.io import atomic_path, check_output
 from physode.trajectories import TrajectoryFile
 from physode.problems.fitting.evaluate import check_grid, load_run
 from physode.problems.fitting.estimates import velocity_estimate, wave_speed_estimate
+from physode.problems.fitting.plot2d import plot_plane_runs
 from physode.variants import get_variant
 
 TRUTH_COLOR = "C0"  # the paper: blue truth, orange ANODE, green ANODEV2 (each variant's style: its registration)
@@ -78,6 +79,8 @@ def plot_runs(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str
         test = file.test
         if not 0 <= sample < len(test):
             raise InputError(f"--sample {sample} is out of range: the test split has {len(test)} samples")
+        if len(file.space) > 1:  # images of truth, prediction and error instead of curves
+            return plot_plane_runs(loaded, file, sample, panels, out)
         times = file.t.tolist()
         true = file.batch([test[sample]])[0].numpy()
         with torch.no_grad():
