@@ -12,6 +12,7 @@ import pytest
 from matplotlib import image
 
 from physode.cli import main
+from physode.problems.fitting.evaluate import load_run
 from physode.trajectories import TrajectoryFile
 
 FAST = ["--epochs", "30", "--batch-size", "8", "--polish", "30", "--seed", "0", "--no-progress", "--device", "cpu"]
@@ -85,3 +86,16 @@ def test_anodev2_learns_2d_transport_at_a_growing_speed_where_anode_cannot(tmp_p
         assert main(["fit", str(data), "--out", str(tmp_path / variant), "--variant", variant, *FAST]) == 0
         nrmse[variant] = json.loads((tmp_path / variant / "metrics.json").read_text())["test_nrmse"]
     assert nrmse["anodev2"] < 0.5 * nrmse["anode"], nrmse
+
+
+def test_a_walled_diffusion_reaction_file_fits_with_the_mirror_in_both_families(tmp_path: Path) -> None:
+    """diffusion-reaction2d stores no-flux walls: both families fit it on the mirrored grid and score it."""
+    data = tmp_path / "dr.h5"
+    assert main(["simulate", "diffusion-reaction2d", "--samples", "10", "--nx", "8", "--nt", "4",
+                 "--out", str(data)]) == 0
+    for model in (["--model", "linear"], ["--model", "fourier", "--hidden-channels", "4", "--modes", "3"]):
+        run = tmp_path / model[1]
+        assert main(["fit", str(data), "--out", str(run), *model, "--epochs", "2", *FAST[2:]]) == 0
+        grid = load_run(run).state["grid"]
+        assert grid["shape"] == [8, 8] and grid["periodic"] is False
+        assert np.isfinite(json.loads((run / "metrics.json").read_text())["test_nrmse"])
