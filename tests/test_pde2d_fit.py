@@ -88,6 +88,7 @@ def test_anodev2_learns_2d_transport_at_a_growing_speed_where_anode_cannot(tmp_p
     assert nrmse["anodev2"] < 0.5 * nrmse["anode"], nrmse
 
 
+@pytest.mark.filterwarnings("ignore:diffusion-reaction2d. the solution is under-resolved")  # 8 x 8 keeps it fast
 def test_a_walled_diffusion_reaction_file_fits_with_the_mirror_in_both_families(tmp_path: Path) -> None:
     """diffusion-reaction2d stores no-flux walls: both families fit it on the mirrored grid and score it."""
     data = tmp_path / "dr.h5"
