@@ -1,4 +1,4 @@
-"""Fit an ODE model (a family of :mod:`.models`) to a 1-D periodic trajectory file: given u(t0), predict u at every time.
+"""Fit an ODE model (a family of :mod:`.models`) to a 1-D or 2-D trajectory file: given u(t0), predict u at every time.
 
 Works on any file :class:`physode.trajectories.TrajectoryFile` reads (physode format or PDEBench 1D): the
 model sees only the field, the times and the grid. Loss: mean squared error over the predicted

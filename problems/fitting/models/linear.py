@@ -1,4 +1,4 @@
-"""The ``linear`` family: one linear, translation-invariant layer as the generator of a 1-D field.
+"""The ``linear`` family: one linear, translation-invariant layer as the generator of a 1-D or 2-D field.
 
 The state is the field itself, ``u`` of shape ``(batch, Nx)``, or ``(batch, C, Nx)`` for a system
 of C fields (the wave equation's ``(u, u_t)``); the model integrates ``du/dt = f(u; theta(t))`` from
@@ -15,6 +15,8 @@ described by its Fourier symbol:
   wavenumbers (dispersion error ~ ``(k dx)^(K-1)``).
 
 Variants (same layer, different time dependence of its weights): :mod:`physode.variants`.
+On a 2-D field ``(batch, C, Ny, Nx)`` the layer is :class:`.layers2d.SpectralLayer2d`, the same
+multipliers over ``rfft2``'s modes (the stencil is 1-D only).
 
 Being linear and diagonal in Fourier space, the field's Runge-Kutta steps are matrices per mode
 (:mod:`physode.steppers.linear`): ``solver="multipliers"`` transforms ``u(t0)`` once, multiplies
