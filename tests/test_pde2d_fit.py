@@ -13,7 +13,7 @@ from matplotlib import image
 
 from physode.cli import main
 from physode.problems.fitting.evaluate import load_run
-from physode.trajectories import TrajectoryFile
+from physode.trajectories import TrajectoryFile, write_trajectories
 
 FAST = ["--epochs", "30", "--batch-size", "8", "--polish", "30", "--seed", "0", "--no-progress", "--device", "cpu"]
 
@@ -100,3 +100,15 @@ def test_a_walled_diffusion_reaction_file_fits_with_the_mirror_in_both_families(
         grid = load_run(run).state["grid"]
         assert grid["shape"] == [8, 8] and grid["periodic"] is False
         assert np.isfinite(json.loads((run / "metrics.json").read_text())["test_nrmse"])
+
+
+def test_fit_refuses_a_boundary_condition_it_does_not_model_with_one_clear_error(tmp_path: Path, capsys) -> None:
+    data = tmp_path / "dirichlet.h5"
+    axis = np.arange(8) / 8
+    write_trajectories(data, np.zeros((10, 3, 1, 8, 8)), np.linspace(0, 1, 3), {"y": axis, "x": axis},
+                       equation="test", boundary_condition="dirichlet", test_mask=np.arange(10) >= 8)
+    run = tmp_path / "run"
+    assert main(["fit", str(data), "--out", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "boundary condition 'dirichlet' is not fitted" in err, err
+    assert not run.exists() or not any(run.iterdir())

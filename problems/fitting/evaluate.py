@@ -48,7 +48,7 @@ def data_grid(data: TrajectoryFile) -> Grid:
     """The grid a model of ``data`` is built on: its spatial axes, periodic unless the file's
     ``boundary_condition`` says Neumann (no-flux) walls; any other condition is refused, not approximated."""
     condition = str(data.attrs.get("boundary_condition", "periodic"))
-    if condition not in ("periodic",) and not condition.startswith("neumann"):
+    if condition != "periodic" and not condition.startswith("neumann"):
         raise InputError(f"{data.path}: boundary condition {condition!r} is not fitted; physode fit models "
                          "periodic fields and fields with no-flux (neumann) walls")
     return Grid.from_space(data.space, data.x_dtype, periodic=condition == "periodic")

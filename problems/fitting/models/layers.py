@@ -25,9 +25,6 @@ class PeriodicLayer1d(nn.Module):
 
     n_x: int
 
-    def symbol(self, weight: Tensor) -> Tensor:
-        raise NotImplementedError
-
     def to_modes(self, u: Tensor) -> Tensor:
         """The real FFT of fields ``(..., Nx)`` over the last axis: ``(..., Nx//2+1)``."""
         return torch.fft.rfft(u, dim=-1)
