@@ -62,13 +62,16 @@ def transport2d(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("variant", ["anode", "anodev2"])
-def test_a_2d_linear_fit_learns_rotating_transport(transport2d: Path, tmp_path: Path, variant: str) -> None:
-    """Measured: test nRMSE 0.55 (anode), 0.56 (anodev2) against persistence's 1.46: well below it,
-    though neither is exact (a rotating velocity is no reaction rate's exponential)."""
+@pytest.mark.parametrize("variant, below", [("anode", 0.5), ("anodev2", 0.5), ("anodev2-latent", 0.3)])
+def test_a_2d_linear_fit_learns_rotating_transport(transport2d: Path, tmp_path: Path, variant: str,
+                                                   below: float) -> None:
+    """Measured (30 epochs): test nRMSE 0.55 (anode), 0.52 (anodev2), 0.27 (anodev2-latent) against
+    persistence's 1.46. A rotating velocity is no reaction rate's exponential, but its two components
+    are two oscillations, which the latent variant's read-out fits (100 epochs and a 200-evaluation
+    polish: 0.031)."""
     run = tmp_path / variant
     assert main(["fit", str(transport2d), "--out", str(run), "--variant", variant, *FAST]) == 0
-    assert json.loads((run / "metrics.json").read_text())["test_nrmse"] < 0.5 * _persistence_nrmse(transport2d)
+    assert json.loads((run / "metrics.json").read_text())["test_nrmse"] < below * _persistence_nrmse(transport2d)
     figure = tmp_path / "snapshots.png"
     assert main(["plot", str(run), "--out", str(figure), "--panels", "4"]) == 0
     # Rows truth, prediction, error; columns the 4 times shown (2.4 x 2.6 inches each at 100 dpi).
@@ -76,8 +79,8 @@ def test_a_2d_linear_fit_learns_rotating_transport(transport2d: Path, tmp_path: 
 
 
 def test_anodev2_learns_2d_transport_at_a_growing_speed_where_anode_cannot(tmp_path: Path) -> None:
-    """c(t) = (0.25, 0.5) exp(1.5 t): one reaction rate on the advection multipliers is the exact model.
-    Measured: anodev2 0.23, anode 0.68 test nRMSE (persistence 1.32)."""
+    """c(t) = (0.25, 0.5) exp(1.5 t): a reaction rate on each velocity component is the exact model.
+    Measured: anodev2 0.089, anode 0.67 test nRMSE (persistence 1.32)."""
     data = tmp_path / "growing.h5"
     assert main(["simulate", "transport2d", "--samples", "16", "--nx", "16", "--out", str(data),
                  "--velocity-x", "exponential:c0=0.5,a=1.5", "--velocity-y", "exponential:c0=0.25,a=1.5"]) == 0

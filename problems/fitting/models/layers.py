@@ -116,16 +116,18 @@ class StencilLayer(PeriodicLayer1d):
         return (phase[:, None, None] * self.kernel(weight)[..., None, :, :, :]).sum(-1)
 
 
-def init_multipliers(layer: nn.Module, k: Tensor, extra: int, init_scale: float, channels: int) -> None:
+def init_multipliers(layer: nn.Module, k: Tensor, extra: int, init_scale: float, channels: int,
+                     components: int = 2) -> None:
     """Give a spectral ``layer`` its ``weight`` and ``k_scale`` for the modes of magnitudes ``k``
-    (float64, zero raised to the lowest nonzero one), as :class:`SpectralLayer` describes them."""
+    (float64, zero raised to the lowest nonzero one), as :class:`SpectralLayer` describes them, with
+    ``components`` reals per multiplier (real and imaginary parts; 2-D: one imaginary part per axis)."""
     layer.channels, layer.in_channels = channels, channels + extra
     out, inputs = torch.arange(channels)[:, None], torch.arange(layer.in_channels)
     power = torch.where(inputs < channels, 1 + out - inputs, 1)  # extra inputs: velocity units
     scale = k[:, None, None] ** power  # (modes, C, C_in)
     layer.register_buffer("k_scale", scale.float(), persistent=False)
     shape = (len(k), layer.in_channels) if channels == 1 else (channels * layer.in_channels, len(k))
-    layer.weight = nn.Parameter(init_scale * torch.randn(*shape, 2))
+    layer.weight = nn.Parameter(init_scale * torch.randn(*shape, components))
 
 
 def applied_symbol(symbol: Tensor, n_x: int) -> Tensor:

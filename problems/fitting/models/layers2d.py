@@ -2,10 +2,14 @@
 
 :class:`SpectralLayer2d` is :class:`.layers.SpectralLayer` over the modes of ``rfft2``: one complex
 ``channels x in_channels`` matrix per retained 2-D mode ``(k_y, k_x)``, stored in velocity units
-(``m_k = |k| (a_k + i b_k)``, entry ``(o, i)`` scaled by ``|k|^(1 + o - i)``), the same weight layout
-as the 1-D layer with the modes flattened (so every variant and evolution operator applies to it
-unchanged: the modes are independent, no spatial axis, and ANODEV2 evolves each group of weights by
-its reaction rate).
+(entry ``(o, i)`` scaled by ``|k|^(1 + o - i)``) with the advection split by axis:
+``m_k = |k| a_k + i (k_y p_k + k_x q_k)``, so advection at velocity ``(c_y, c_x)`` is ``p = c_y``,
+``q = c_x`` on every mode. The weight layout is the 1-D layer's with the modes flattened and three
+components (``a``, ``p``, ``q``) where 1-D has two, so every variant and evolution operator applies
+unchanged: the modes are independent (no spatial axis), and the evolution acts per component, one
+time profile per velocity component. A rotating velocity ``c(t)`` is then two profiles
+(``anodev2-latent``'s oscillators fit ``cos`` and ``sin``), where one imaginary part per mode would
+need a different profile on every mode direction.
 
 :class:`MirrorExtension` is how a non-periodic field is fit by periodic layers: FNO pads the domain
 so that its spectral convolutions need not be periodic across the walls; here the padding is the
@@ -31,8 +35,8 @@ class SpectralLayer2d(nn.Module):
     """``f(u)_o = irfft2(sum_i m_{k,o,i} rfft2(u_i)_k)`` over the modes with ``|index| < modes`` on
     both axes (None: all), on a periodic ``(Ny, Nx)`` grid spaced ``(dy, dx)``.
 
-    ``weight``: ``(modes, in_channels, 2)`` for one field, ``(channels * in_channels, modes, 2)`` for
-    C fields, ``modes`` the number of retained 2-D modes. On the columns ``k_x = 0`` (and ``Nx / 2``)
+    ``weight``: ``(modes, in_channels, 3)`` for one field, ``(channels * in_channels, modes, 3)`` for
+    C fields (``a``, ``p``, ``q`` above), ``modes`` the number of retained 2-D modes. On the columns ``k_x = 0`` (and ``Nx / 2``)
     the modes ``k_y`` and ``-k_y`` are each other's conjugates; the layer applies the symbol that
     real fields see there (the mean of ``m(k_y)`` and ``conj(m(-k_y))``, what ``irfft2`` keeps), so
     :meth:`symbol` is exactly what :meth:`forward` applies.
@@ -54,7 +58,12 @@ class SpectralLayer2d(nn.Module):
         k_y = 2 * math.pi * torch.fft.fftfreq(n_y, d=dy, dtype=torch.float64)
         k_x = 2 * math.pi * torch.fft.rfftfreq(n_x, d=dx, dtype=torch.float64)
         k = torch.sqrt(k_y[:, None] ** 2 + k_x[None, :] ** 2).flatten()[self.kept]
-        init_multipliers(self, k.clamp_min(2 * math.pi / max(n_y * dy, n_x * dx)), extra, init_scale, channels)
+        k = k.clamp_min(2 * math.pi / max(n_y * dy, n_x * dx))
+        init_multipliers(self, k, extra, init_scale, channels, components=3)
+        # (k_y, k_x) / |k| per retained mode: the advection weights p, q are velocities along y and x.
+        direction = torch.stack([k_y[:, None].expand(-1, len(k_x)), k_x[None, :].expand(n_y, -1)], dim=-1)
+        direction = direction.flatten(0, 1)[self.kept] / k[:, None]
+        self.register_buffer("direction", direction.float()[:, :, None, None], persistent=False)
         self_conjugate = torch.zeros(n_x // 2 + 1, dtype=torch.bool)
         self_conjugate[0] = True
         self_conjugate[-1] = n_x % 2 == 0  # the Nyquist column
@@ -68,8 +77,9 @@ class SpectralLayer2d(nn.Module):
 
     def multipliers(self, weight: Tensor) -> Tensor:
         """The complex matrices ``(..., retained modes, channels, in_channels)`` of weights like ``weight``."""
-        pairs = (weight if self.channels == 1 else weight.transpose(-3, -2)).unflatten(-2, (self.channels, -1))
-        return torch.complex(pairs[..., 0], pairs[..., 1]) * self.k_scale
+        parts = (weight if self.channels == 1 else weight.transpose(-3, -2)).unflatten(-2, (self.channels, -1))
+        along_axes = parts[..., 1] * self.direction[:, 0] + parts[..., 2] * self.direction[:, 1]
+        return torch.complex(parts[..., 0], along_axes) * self.k_scale
 
     def symbol(self, weight: Tensor) -> Tensor:
         """The applied symbol matrices for weights ``(..., *weight.shape)``: ``(..., Ny * (Nx//2+1), C, C_in)``."""
