@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from matplotlib import image
 
+import physode
 from physode.cli import main
 from physode.problems.fitting.evaluate import load_run
 from physode.trajectories import TrajectoryFile, write_trajectories
@@ -52,6 +53,13 @@ def test_fit_and_evaluate_a_pdebench_group_file_written_by_h5py_alone(tmp_path: 
     assert record["n_samples"] == 2 and list(record["nrmse_per_channel"]) == ["u0", "u1"]  # the last 10% of groups
     assert record["pdebench"]["frmse_low"] is None and record["pdebench"]["brmse"] is None  # 1-D's bands do not apply
     assert record["pdebench"]["nrmse"] > 0
+    # physode predict writes physode's format, axes (y, x): PDEBench's (x, y) fields come back transposed.
+    predicted = tmp_path / "predicted.h5"
+    assert main(["predict", str(run), "--initial", str(data), "--out", str(predicted)]) == 0
+    with TrajectoryFile(data) as given, TrajectoryFile(predicted) as written:
+        assert list(written.space) == ["y", "x"] and written.n_samples == n
+        direct = physode.load(run).predict(given[:3][:, 0]).numpy()
+        np.testing.assert_array_equal(written[:3], direct.swapaxes(-1, -2))
 
 
 @pytest.fixture(scope="module")

@@ -151,7 +151,7 @@ def predict_file(run: str | os.PathLike[str], initial: str | os.PathLike[str], o
         with trajectory_writer(
             destination, len(indices), output_times,  # the grid as it was stored
             data.x.astype(data.x_dtype) if len(data.space) == 1
-            else {axis: values.astype(data.x_dtype) for axis, values in data.space.items()},
+            else {axis: data.space[axis].astype(data.x_dtype) for axis in ("y", "x")},
             equation=str(data.attrs.get("equation", "unknown")),
             boundary_condition=str(data.attrs.get("boundary_condition", "periodic")),
             test_mask=np.isin(indices, data.test), channels=None if data.n_channels == 1 else data.channels,
@@ -160,6 +160,8 @@ def predict_file(run: str | os.PathLike[str], initial: str | os.PathLike[str], o
         ) as writer:
             for block in data.iter_batches(batch_size, indices):
                 predicted = fitted.predict(block[:, 0], output_times).cpu().numpy()
+                if list(data.space) == ["x", "y"]:  # PDEBench's axis order; physode's format stores (y, x)
+                    predicted = predicted.swapaxes(-1, -2)
                 if not np.isfinite(predicted).all():
                     raise RunError(f"the prediction from sample {indices[writer.written]} onwards is not finite "
                                    "(the model blows up within the times asked for); nothing was written; "
