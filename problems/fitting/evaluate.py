@@ -44,16 +44,47 @@ SUMMARY = "metrics.json"
 EVALUATION = "evaluation.json"
 
 
+def data_grid(data: TrajectoryFile) -> Grid:
+    """The grid a model of ``data`` is built on: its spatial axes, periodic unless the file's
+    ``boundary_condition`` says Neumann (no-flux) walls; any other condition is refused, not approximated."""
+    condition = str(data.attrs.get("boundary_condition", "periodic"))
+    if condition != "periodic" and not condition.startswith("neumann"):
+        raise InputError(f"{data.path}: boundary condition {condition!r} is not fitted; physode fit models "
+                         "periodic fields and fields with no-flux (neumann) walls")
+    return Grid.from_space(data.space, data.x_dtype, periodic=condition == "periodic")
+
+
+def grid_record(grid: Grid, data: TrajectoryFile) -> dict[str, Any]:
+    """What a checkpoint keeps of the grid a model was fit on (``n_x``, ``dx``: read by runs of 1-D fields
+    from before ``shape``), its channels and times (``t[0]`` is the clock physode.load predicts from)."""
+    return {"n_x": data.n_x, "dx": float(np.diff(data.x).mean()), "shape": list(grid.shape),
+            "spacing": list(grid.spacing), "periodic": grid.periodic, "channels": list(data.channels),
+            "t": data.t.tolist()}
+
+
+def stored_grid(record: dict[str, Any]) -> Grid:
+    """The grid of a checkpoint's :func:`grid_record`."""
+    return Grid(tuple(int(n) for n in record.get("shape", [record["n_x"]])),
+                tuple(float(d) for d in record.get("spacing", [record["dx"]])), bool(record.get("periodic", True)))
+
+
+def flat_space(fields: Tensor, data: TrajectoryFile) -> Tensor:
+    """Fields ``(..., *space)`` with their spatial axes as one: the metrics reduce over the last axis."""
+    return fields.flatten(-len(data.space))
+
+
 def channel_weights(data: TrajectoryFile, indices: np.ndarray, n_samples: int = 64) -> Tensor:
-    """Loss weights of the channels, ``(C, 1)`` (the trailing 1 broadcasts over x): with several
+    """Loss weights of the channels, ``(C, 1, ...)`` (a trailing 1 per spatial axis broadcasts over space): with several
     fields, 1 / each channel's mean square over the first ``n_samples`` of ``indices``, so that a
     channel of large magnitude (the wave's u_t ~ c k u) does not drown out the others in the loss
     (as nRMSE scores each against its own norm). One field: weight 1, the plain mean squared error.
     """
     if data.n_channels == 1:
         return torch.ones(1)
-    mean_square = np.square(data[indices[:n_samples]], dtype=np.float64).mean(axis=(0, 1, 3))
-    return torch.from_numpy(np.where(mean_square > 0, 1 / np.maximum(mean_square, 1e-300), 1.0))[:, None]
+    fields = data[indices[:n_samples]]
+    mean_square = np.square(fields, dtype=np.float64).mean(axis=(0, 1, *range(3, fields.ndim)))
+    weight = torch.from_numpy(np.where(mean_square > 0, 1 / np.maximum(mean_square, 1e-300), 1.0))
+    return weight.reshape(-1, *[1] * len(data.space))
 
 
 @torch.no_grad()
@@ -72,20 +103,22 @@ def evaluate_model(model: nn.Module, data: TrajectoryFile, indices: np.ndarray,
     ``2 * PDEBENCH_HIGH`` points have no high fRMSE band: those fRMSEs are None. With channels,
     nRMSE is taken per channel (each against its own norm, as PDEBench does) and averaged over
     them; ``nrmse_per_channel`` gives each. Under a process group (``ctx``) each rank scores its
-    share of ``indices`` and the sums are combined.
+    share of ``indices`` and the sums are combined. A 2-D field is scored over all its points; its
+    PDEBench fRMSE and bRMSE (radial bands, the domain's edges) are not computed here: None.
     """
     if len(indices) == 0:
         raise InputError(f"{data.path}: no samples to evaluate on (the test split is empty); "
                          "write the file with a nonzero test fraction")
     times = data.t.tolist()
-    sums = ErrorSums.zeros(len(times), data.n_channels, data.n_x, device)
-    banded = data.n_x // 2 + 1 > PDEBENCH_HIGH
+    sums = ErrorSums.zeros(len(times), data.n_channels, math.prod(data.space_shape), device)
+    plane = len(data.space) > 1
+    banded = not plane and data.n_x // 2 + 1 > PDEBENCH_HIGH
     pdebench = []
     model.eval()
     shard = indices if ctx is None else np.array_split(indices, ctx.world_size)[ctx.rank]
     for block in data.iter_batches(batch_size, shard):
         true = torch.from_numpy(block).to(device, next(model.parameters()).dtype)
-        pred = model(true[:, 0], times)
+        pred, true = flat_space(model(true[:, 0], times), data), flat_space(true, data)
         sums.add(pred, true)
         # Bands 1, 2 on a small grid only let the other metrics through; its fRMSEs are dropped below.
         bands = {} if banded else {"low": 1, "high": 2}
@@ -95,6 +128,8 @@ def evaluate_model(model: nn.Module, data: TrajectoryFile, indices: np.ndarray,
     pdebench_mean = _mean_over_ranks(pdebench)
     if not banded:
         pdebench_mean.update(frmse_low=None, frmse_mid=None, frmse_high=None)
+    if plane:
+        pdebench_mean.update(brmse=None)
     return {
         "nrmse_predicted": errors.nrmse_predicted,
         "final_nrmse": errors.final_nrmse,
@@ -156,7 +191,7 @@ def load_run(run: str | os.PathLike[str], device: torch.device | str = "cpu") ->
     grid = state["grid"]
     try:
         model = stored_config(state["config"]["model"]).build(
-            Grid((int(grid["n_x"]),), (float(grid["dx"]),)), len(grid.get("channels", ["u"])))  # runs from before channels: one field
+            stored_grid(grid), len(grid.get("channels", ["u"])))  # runs from before channels: one field
         model.to(DTYPES[state["config"].get("dtype", "float32")])  # before loading: float64 weights stay exact
         model.load_state_dict(state["model"])
     except (RuntimeError, KeyError, TypeError, ValueError) as err:
@@ -177,6 +212,11 @@ def check_grid(run: LoadedRun, data: TrajectoryFile) -> None:
             f"{data.path} has {data.n_x} points spaced {dx:.6g} but the model in {run.checkpoint} was "
             f"fit on {grid['n_x']} points spaced {grid['dx']:.6g}; use it on data on the same grid"
         )
+    fitted = stored_grid(grid)
+    if data.space_shape != fitted.shape or data_grid(data).periodic != fitted.periodic:
+        raise InputError(f"{data.path} is a {' x '.join(map(str, data.space_shape))} field but the model in "
+                         f"{run.checkpoint} was fit on {' x '.join(map(str, fitted.shape))} points "
+                         f"({'periodic' if fitted.periodic else 'walled'}); use it on data on the same grid")
     channels = list(grid.get("channels", ["u"]))
     if list(data.channels) != channels:
         raise InputError(f"{data.path} has channels {list(data.channels)} but the model in {run.checkpoint} "

@@ -1,4 +1,4 @@
-"""Fit an ODE model (a family of :mod:`.models`) to a 1-D periodic trajectory file: given u(t0), predict u at every time.
+"""Fit an ODE model (a family of :mod:`.models`) to a 1-D or 2-D trajectory file: given u(t0), predict u at every time.
 
 Works on any file :class:`physode.trajectories.TrajectoryFile` reads (physode format or PDEBench 1D): the
 model sees only the field, the times and the grid. Loss: mean squared error over the predicted
@@ -34,9 +34,8 @@ import torch
 
 from physode.errors import InputError
 from physode.io import check_run_dir, file_fingerprint
-from physode.problems.fitting.evaluate import EVALUATION, FORMAT, SUMMARY
+from physode.problems.fitting.evaluate import EVALUATION, FORMAT, SUMMARY, data_grid
 from physode.problems.fitting.fit_config import DTYPES, FitConfig
-from physode.problems.fitting.models import Grid
 from physode.problems.fitting.samples import carve_validation
 from physode.problems.fitting.trainer import Trainer
 from physode.resources import check_memory, model_bytes
@@ -91,9 +90,6 @@ def _open_and_fit(data_path: str | os.PathLike[str], out: Path, config: FitConfi
 def _check_data(data: TrajectoryFile, config: FitConfig) -> None:
     """A file the fit can train on and be scored on, within the solver's step limit, by a model that fits
     in memory (priced on the meta device before the run directory is touched)."""
-    if len(data.space) > 1:
-        raise InputError(f"{data.path}: 2-D fields are not fitted yet (this field is over {', '.join(data.space)}); "
-                         "physode fit trains on 1-D fields (sample, t, [channel,] x)")
     if data.n_times < 2:
         raise InputError(f"{data.path}: a fit needs at least two stored times, the file has {data.n_times}")
     steps = (data.n_times - 1) * config.model.steps_per_interval
@@ -103,7 +99,7 @@ def _check_data(data: TrajectoryFile, config: FitConfig) -> None:
     if len(data.test) == 0:
         raise InputError(f"{data.path}: the file has no test samples; write it with a nonzero test fraction")
     carve_validation(data, config.validation_fraction, config.seed)  # enough training samples to hold some out
-    grid = Grid.from_points(data.x, data.x_dtype)
+    grid = data_grid(data)
     check_memory(4 * model_bytes(lambda: config.model.build(grid, data.n_channels), DTYPES[config.dtype]),
                  "the model's weights, gradients and Adam's moments",
                  "lower --latent, --hidden, --width, --hidden-channels, --modes or --blocks")

@@ -19,4 +19,6 @@ def trajectory_loss(pred: torch.Tensor, true: torch.Tensor, kind: str, weight: t
     error = (pred - true).square()
     if kind == "mse":
         return (error * weight).mean()
-    return (error.sum(-1) / true.square().sum(-1).clamp_min(1e-12)).mean()
+    # Over the spatial axes: the last one, or the last two of a 2-D field (which always has a channel axis).
+    space = min(3, error.ndim - 1)
+    return (error.flatten(space).sum(-1) / true.square().flatten(space).sum(-1).clamp_min(1e-12)).mean()

@@ -27,6 +27,7 @@ from physode.io import atomic_path, check_output
 from physode.trajectories import TrajectoryFile
 from physode.problems.fitting.evaluate import LoadedRun, check_grid, load_run
 from physode.problems.fitting.estimates import diffusivity_estimate, velocity_estimate, wave_speed_estimate
+from physode.problems.fitting.plot2d import draw_plane
 from physode.variants import get_variant
 
 if TYPE_CHECKING:
@@ -136,6 +137,8 @@ def draw(to_plot: RunsToPlot, sample: int = 0, panels: int = 6) -> Figure:
         test = file.test
         if not 0 <= sample < len(test):
             raise InputError(f"--sample {sample} is out of range: the test split has {len(test)} samples")
+        if len(file.space) > 1:  # images of truth, prediction and error instead of curves
+            return draw_plane(loaded, to_plot.names, file, sample, panels)
         times = file.t.tolist()
         true = file.batch([test[sample]])[0].numpy()
         with torch.no_grad():

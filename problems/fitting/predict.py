@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from physode.errors import InputError, RunError
 from physode.grids import as_times, grid_with_step_size
 from physode.io import check_output
-from physode.problems.fitting.evaluate import LoadedRun, check_grid, load_run
+from physode.problems.fitting.evaluate import LoadedRun, check_grid, load_run, stored_grid
 from physode.training import RunLock, resolve_device
 from physode.trajectories import TrajectoryFile, trajectory_writer
 
@@ -83,10 +83,11 @@ class FittedModel(nn.Module):
         """The states at ``times`` (default: the fitted times) from ``u0`` (numpy or torch) at ``t0``."""
         weight = next(self.model.parameters())
         states = torch.as_tensor(u0).to(weight.device, weight.dtype)
-        n_x = self.run.state["grid"]["n_x"]
-        expected = (n_x,) if len(self.channels) == 1 else (len(self.channels), n_x)
+        space = stored_grid(self.run.state["grid"]).shape
+        # One 1-D field has no channel axis; a 2-D field always has one (the data's layout).
+        expected = space if len(self.channels) == 1 and len(space) == 1 else (len(self.channels), *space)
         if states.ndim != len(expected) + 1 or tuple(states.shape[1:]) != expected:
-            layout = "(batch, x)" if len(self.channels) == 1 else "(batch, C, x)"
+            layout = "(batch, x)" if len(expected) == 1 else "(batch, C, x)" if len(expected) == 2 else "(batch, C, y, x)"
             raise InputError(f"u0 has shape {tuple(states.shape)}; this model takes {layout} = (batch, "
                              f"{', '.join(map(str, expected))})")
         times = self.times if times is None else times
@@ -148,14 +149,19 @@ def predict_file(run: str | os.PathLike[str], initial: str | os.PathLike[str], o
         indices = select_samples(data, samples)
         output_times = fitted.times if times is None else [float(t) for t in times]
         with trajectory_writer(
-            destination, len(indices), output_times, data.x.astype(data.x_dtype),  # the grid as it was stored
+            destination, len(indices), output_times,  # the grid as it was stored
+            data.x.astype(data.x_dtype) if len(data.space) == 1
+            else {axis: data.space[axis].astype(data.x_dtype) for axis in ("y", "x")},
             equation=str(data.attrs.get("equation", "unknown")),
+            boundary_condition=str(data.attrs.get("boundary_condition", "periodic")),
             test_mask=np.isin(indices, data.test), channels=None if data.n_channels == 1 else data.channels,
             generator={"predicted_by": str(fitted.checkpoint.resolve()), "initial": str(data.path.resolve()),
                        "samples": indices.tolist()},
         ) as writer:
             for block in data.iter_batches(batch_size, indices):
                 predicted = fitted.predict(block[:, 0], output_times).cpu().numpy()
+                if list(data.space) == ["x", "y"]:  # PDEBench's axis order; physode's format stores (y, x)
+                    predicted = predicted.swapaxes(-1, -2)
                 if not np.isfinite(predicted).all():
                     raise RunError(f"the prediction from sample {indices[writer.written]} onwards is not finite "
                                    "(the model blows up within the times asked for); nothing was written; "

@@ -27,10 +27,10 @@ import torch
 
 from physode.errors import TrainingDiverged
 from physode.trajectories import TrajectoryFile
-from physode.problems.fitting.evaluate import FORMAT, SUMMARY, channel_weights, evaluate_model
+from physode.problems.fitting.evaluate import FORMAT, SUMMARY, channel_weights, data_grid, evaluate_model, grid_record
 from physode.problems.fitting.fit_config import DTYPES, FitConfig, default_polish
 from physode.problems.fitting.loss import trajectory_loss
-from physode.problems.fitting.models import Grid, parameter_count
+from physode.problems.fitting.models import parameter_count
 from physode.problems.fitting.polish import Validation, polish
 from physode.problems.fitting.samples import Splits
 from physode.problems.fitting.schedule import horizon, one_cycle
@@ -75,7 +75,7 @@ class Trainer:
                  ctx: DistContext, state: dict[str, Any] | None) -> None:
         self.config, self.data, self.record, self.out, self.ctx = config, data, record, out, ctx
         self.dtype = DTYPES[config.dtype]
-        grid = Grid.from_points(data.x, data.x_dtype)
+        self.grid = grid = data_grid(data)
         torch.manual_seed(config.seed)
         self.model = config.model.build(grid, data.n_channels).to(ctx.device, self.dtype)
         self.replica = data_parallel(self.model, ctx)  # trains; self.model is saved, validated, polished
@@ -113,8 +113,7 @@ class Trainer:
         data = self.data
         save_checkpoint(self.out / CHECKPOINT, {
             "format": FORMAT, "config": dataclasses.asdict(self.config), "data": self.record,
-            "grid": {"n_x": data.n_x, "dx": float(np.diff(data.x).mean()), "channels": list(data.channels),
-                     "t": data.t.tolist()},  # the times it was fit on: t[0] is the clock physode.load predicts from
+            "grid": grid_record(self.grid, data),
             "epoch": epoch, "polished": self.polished, "adam_stop": self.adam_stop,
             "validation_indices": [] if self.validation is None else self.validation.indices.tolist(),
             "early_stopping": None if self.best is None else self.best.state_dict(),

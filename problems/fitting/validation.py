@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from physode.problems.fitting.evaluate import flat_space
 from physode.problems.fitting.samples import TrainSplit
 from physode.trajectories import ErrorSums
 from physode.training import DistContext, all_reduce_sum
@@ -29,12 +30,12 @@ def validation_nrmse(model: nn.Module, split: TrainSplit, times: Sequence[float]
     """nRMSE of ``model`` over the predicted times of the samples in ``split``, scored as the test
     split is; under ``torchrun`` each rank scores its share and every rank gets the same value."""
     mine = np.array_split(np.arange(len(split)), ctx.world_size)[ctx.rank]
-    sums = ErrorSums.zeros(len(times), split.data.n_channels, split.data.n_x, ctx.device)
+    sums = ErrorSums.zeros(len(times), split.data.n_channels, math.prod(split.data.space_shape), ctx.device)
     training = model.training
     model.eval()
     for start in range(0, len(mine), chunk):
         true = split.read(mine[start : start + chunk]).to(ctx.device, dtype)
-        sums.add(model(true[:, 0], times), true)
+        sums.add(flat_space(model(true[:, 0], times), split.data), flat_space(true, split.data))
     model.train(training)
     return sums.combined(all_reduce_sum).errors(len(split)).nrmse_predicted
 

@@ -6,7 +6,7 @@ runs, tables, learning-rate defaults) reads it from there. Its config has the fi
 (a registered variant), ``steps_per_interval`` and ``method``; the model it builds keeps it as
 ``model.config`` and maps ``u0`` in the file's layout (one field ``(batch, *grid.shape)``, C fields
 ``(batch, C, *grid.shape)``) and the stored times to ``(batch, times, ...)``. The built-in
-families' layers have one spatial axis; :class:`Grid` has as many as the data.
+families' layers have one spatial axis (the linear family's also two); :class:`Grid` has as many as the data.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -22,20 +23,30 @@ from torch import nn
 from physode.errors import InputError
 from physode.evolution import LinearLatent
 from physode.nn import CoupledODEBlock
-from physode.problems.fitting.family_options import FAMILIES, MAX_COUNT
+from physode.problems.fitting.family_options import FAMILIES
 
 LEGACY_FAMILY = "linear"  # stored before families existed: its configs carry no "kind"
 
 
 @dataclass(frozen=True)
 class Grid:
-    """A uniform periodic grid: points per spatial axis and their spacing."""
+    """A uniform grid: points per spatial axis and their spacing, periodic or walled (``periodic``
+    false: the field's boundary condition is not periodic, e.g. no-flux walls)."""
 
     shape: tuple[int, ...]
     spacing: tuple[float, ...]
+    periodic: bool = True
 
     @classmethod
-    def from_points(cls, x: np.ndarray, stored_dtype: np.dtype | None = None) -> Grid:
+    def from_space(cls, space: Mapping[str, np.ndarray], stored_dtype: np.dtype | None = None,
+                   periodic: bool = True) -> Grid:
+        """The grid of the spatial axes ``space`` (name -> coordinates, in the field's axis order),
+        each uniform as :meth:`from_points` requires."""
+        axes = [cls.from_points(values, stored_dtype, name) for name, values in space.items()]
+        return cls(tuple(a.shape[0] for a in axes), tuple(a.spacing[0] for a in axes), periodic)
+
+    @classmethod
+    def from_points(cls, x: np.ndarray, stored_dtype: np.dtype | None = None, name: str = "x") -> Grid:
         """The 1-D grid of the coordinates ``x`` (uniform, at least 4 points).
 
         ``stored_dtype`` is the dtype ``x`` was stored in (default: ``x``'s own). Uniform means
@@ -47,14 +58,14 @@ class Grid:
         resolution = float(np.finfo(stored).eps) if np.issubdtype(stored, np.floating) else 0.0  # integers are exact
         x = np.asarray(x, dtype=np.float64)
         if x.size < 4:
-            raise InputError(f"the grid has {x.size} points; a field model needs at least 4")
+            raise InputError(f"the {name} grid has {x.size} points; a field model needs at least 4")
         spacing = np.diff(x)
         dx = float(spacing.mean())
         tolerance = max(1e-6 * abs(dx), 4 * resolution * float(np.abs(x).max()))
         if np.abs(spacing - dx).max() > tolerance:
-            raise InputError(f"the x grid is not uniform (spacings {spacing.min():.6g} to {spacing.max():.6g}, "
+            raise InputError(f"the {name} grid is not uniform (spacings {spacing.min():.6g} to {spacing.max():.6g}, "
                              f"more than its {stored.name} storage explains); "
-                             "the models assume a uniform periodic grid")
+                             "the models assume a uniform grid")
         return cls((x.size,), (dx,))
 
 

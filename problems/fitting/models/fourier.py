@@ -30,6 +30,7 @@ from torch import Tensor, nn
 from physode.errors import InputError
 from physode.models import FourierODE, FourierODEConfig
 from physode.problems.fitting.models.family import Grid, ModelFamily
+from physode.problems.fitting.models.fourier2d import PlaneFourierModel
 from physode.variants import coupled_names, is_coupled
 
 LINEAR_MODES = 8  # default cap of the linear term's modes (RK4 stability, see the module docstring)
@@ -63,8 +64,13 @@ class FourierModelConfig(FourierODEConfig, ModelFamily, family="fourier"):
             object.__setattr__(self, "linear_modes", min(self.modes, LINEAR_MODES))
         super().__post_init__()
 
-    def build(self, grid: Grid, channels: int = 1) -> FourierTrajectoryModel:
-        # The spectral convolutions need the grid uniform and periodic (Grid's), not its spacing.
+    def build(self, grid: Grid, channels: int = 1) -> FourierTrajectoryModel | PlaneFourierModel:
+        # The spectral convolutions need the grid uniform (Grid's), not its spacing.
+        if len(grid.shape) == 2:
+            return PlaneFourierModel(self, grid, channels)
+        if len(grid.shape) != 1 or not grid.periodic:
+            raise InputError(f"the fourier family fits periodic 1-D fields and 2-D ones; got a "
+                             f"{'periodic' if grid.periodic else 'walled'} grid of shape {grid.shape}")
         return FourierTrajectoryModel(self, channels)
 
     def rate_parameters(self, model: nn.Module) -> list[nn.Parameter]:

@@ -19,7 +19,26 @@ from torch.nn import functional as F
 from physode.errors import InputError
 
 
-class SpectralLayer(nn.Module):
+class PeriodicLayer1d(nn.Module):
+    """A translation-invariant layer on ``n_x`` periodic points, seen through its real-FFT modes
+    (what the linear family's per-mode step matrices need of a layer: its modes and its symbol)."""
+
+    n_x: int
+
+    def to_modes(self, u: Tensor) -> Tensor:
+        """The real FFT of fields ``(..., Nx)`` over the last axis: ``(..., Nx//2+1)``."""
+        return torch.fft.rfft(u, dim=-1)
+
+    def from_modes(self, spectrum: Tensor) -> Tensor:
+        """The fields of a real-FFT spectrum ``(..., Nx//2+1)``."""
+        return torch.fft.irfft(spectrum, n=self.n_x, dim=-1)
+
+    def applied_symbol(self, weight: Tensor) -> Tensor:
+        """What :meth:`symbol` applies to real fields (see :func:`applied_symbol`)."""
+        return applied_symbol(self.symbol(weight), self.n_x)
+
+
+class SpectralLayer(PeriodicLayer1d):
     """``f(u)_o = irfft(sum_i m_{k,o,i} rfft(u_i)_k)`` over the first ``modes`` modes.
 
     A complex ``channels x in_channels`` matrix per mode (``extra`` inputs: Neural ODE's time).
@@ -40,14 +59,8 @@ class SpectralLayer(nn.Module):
             raise InputError(f"{modes} spectral modes requested but a grid of {n_x} points has {available}")
         self.n_x = n_x
         self.modes = available if modes is None else modes
-        self.channels, self.in_channels = channels, channels + extra
         k = 2 * math.pi * torch.fft.rfftfreq(n_x, d=dx, dtype=torch.float64)[: self.modes]
-        out, inputs = torch.arange(channels)[:, None], torch.arange(self.in_channels)
-        power = torch.where(inputs < channels, 1 + out - inputs, 1)  # extra inputs: velocity units
-        scale = k.clamp_min(2 * math.pi / (n_x * dx))[:, None, None] ** power  # (modes, C, C_in)
-        self.register_buffer("k_scale", scale.float(), persistent=False)
-        shape = (self.modes, self.in_channels) if channels == 1 else (channels * self.in_channels, self.modes)
-        self.weight = nn.Parameter(init_scale * torch.randn(*shape, 2))
+        init_multipliers(self, k.clamp_min(2 * math.pi / (n_x * dx)), extra, init_scale, channels)
 
     def multipliers(self, weight: Tensor) -> Tensor:
         """The complex matrices ``(..., modes, channels, in_channels)`` of weights like ``weight``."""
@@ -64,7 +77,7 @@ class SpectralLayer(nn.Module):
         return F.pad(self.multipliers(weight), (0, 0, 0, 0, 0, self.n_x // 2 + 1 - self.modes))
 
 
-class StencilLayer(nn.Module):
+class StencilLayer(PeriodicLayer1d):
     """``f(u)_i = w_0 u_i + sum_{j != 0} w_j (u_{i+j} - u_i) / dx``: a periodic conv1d of odd width.
 
     ``weight`` has shape ``(channels, in_channels, width)``, offsets ``j = -h .. h`` along the last
@@ -101,6 +114,20 @@ class StencilLayer(nn.Module):
         k_dx = 2 * math.pi * torch.fft.rfftfreq(self.n_x, device=weight.device, dtype=weight.dtype)
         phase = torch.polar(torch.ones_like(k_dx[:, None] * offsets), k_dx[:, None] * offsets)
         return (phase[:, None, None] * self.kernel(weight)[..., None, :, :, :]).sum(-1)
+
+
+def init_multipliers(layer: nn.Module, k: Tensor, extra: int, init_scale: float, channels: int,
+                     components: int = 2) -> None:
+    """Give a spectral ``layer`` its ``weight`` and ``k_scale`` for the modes of magnitudes ``k``
+    (float64, zero raised to the lowest nonzero one), as :class:`SpectralLayer` describes them, with
+    ``components`` reals per multiplier (real and imaginary parts; 2-D: one imaginary part per axis)."""
+    layer.channels, layer.in_channels = channels, channels + extra
+    out, inputs = torch.arange(channels)[:, None], torch.arange(layer.in_channels)
+    power = torch.where(inputs < channels, 1 + out - inputs, 1)  # extra inputs: velocity units
+    scale = k[:, None, None] ** power  # (modes, C, C_in)
+    layer.register_buffer("k_scale", scale.float(), persistent=False)
+    shape = (len(k), layer.in_channels) if channels == 1 else (channels * layer.in_channels, len(k))
+    layer.weight = nn.Parameter(init_scale * torch.randn(*shape, components))
 
 
 def applied_symbol(symbol: Tensor, n_x: int) -> Tensor:

@@ -1,4 +1,4 @@
-"""The ``linear`` family: one linear, translation-invariant layer as the generator of a 1-D field.
+"""The ``linear`` family: one linear, translation-invariant layer as the generator of a 1-D or 2-D field.
 
 The state is the field itself, ``u`` of shape ``(batch, Nx)``, or ``(batch, C, Nx)`` for a system
 of C fields (the wave equation's ``(u, u_t)``); the model integrates ``du/dt = f(u; theta(t))`` from
@@ -15,6 +15,8 @@ described by its Fourier symbol:
   wavenumbers (dispersion error ~ ``(k dx)^(K-1)``).
 
 Variants (same layer, different time dependence of its weights): :mod:`physode.variants`.
+On a 2-D field ``(batch, C, Ny, Nx)`` the layer is :class:`.layers2d.SpectralLayer2d`, the same
+multipliers over ``rfft2``'s modes (the stencil is 1-D only).
 
 Being linear and diagonal in Fourier space, the field's Runge-Kutta steps are matrices per mode
 (:mod:`physode.steppers.linear`): ``solver="multipliers"`` transforms ``u(t0)`` once, multiplies
@@ -40,8 +42,8 @@ from physode.evolution.galerkin import BASES
 from physode.grids import as_times, subdivide
 from physode.problems.fitting.family_options import LAYERS, SOLVERS
 from physode.problems.fitting.models.family import Grid, ModelFamily
-from physode.problems.fitting.models.layers import (FieldOnly, SpectralLayer, StencilLayer, TimeConcat,
-                                                    applied_symbol)
+from physode.problems.fitting.models.layers import FieldOnly, SpectralLayer, StencilLayer, TimeConcat
+from physode.problems.fitting.models.layers2d import MirrorExtension, SpectralLayer2d
 from physode.steppers import (ButcherTableau, get_method, propagator_increments, stage_times,
                               step_increments)
 from physode.variants import WeightSpec, get_variant, variant_block, variant_names
@@ -165,23 +167,32 @@ def weight_groups(config: ModelConfig, channels: int) -> dict[str, int | bool]:
 class TrajectoryModel(nn.Module):
     """``u(t0) -> u(t0), u(t1), ...``: one ODE block over the stored times.
 
+    A field with walls (``grid.periodic`` false) is extended by its mirror image
+    (:class:`.layers2d.MirrorExtension`) at ``t0``, evolved on the doubled periodic domain and cut back.
+
     Args:
         config: the model description.
-        grid: the uniform periodic 1-D grid.
+        grid: the uniform 1-D or 2-D grid.
         channels: fields of the state (the data's channels)."""
 
     def __init__(self, config: ModelConfig, grid: Grid, channels: int = 1) -> None:
         super().__init__()
-        if len(grid.shape) != 1:
-            raise InputError(f"the linear family's layers are 1-D; got a grid of shape {grid.shape}")
-        (n_x,), (dx,) = grid.shape, grid.spacing
-        self.config = config
-        self.channels = channels
+        self.config, self.channels, self.space_dims = config, channels, len(grid.shape)
+        self.extension = MirrorExtension(self.space_dims, grid.periodic)
+        shape = self.extension.grid_shape(grid.shape)
         variant = get_variant(config.variant)
         extra = 1 if variant.time_input else 0
-        self.layer = layer = (
-            SpectralLayer(n_x, dx, config.modes, extra, config.init_scale, channels) if config.layer == "spectral"
-            else StencilLayer(n_x, dx, config.width, extra, config.init_scale, channels))
+        if self.space_dims == 2 and config.layer == "spectral":
+            layer = SpectralLayer2d(shape, grid.spacing, config.modes, extra, config.init_scale, channels)
+        elif self.space_dims == 2:
+            raise InputError(f"the {config.layer} layer is 1-D; fit a 2-D field with --layer spectral")
+        elif self.space_dims != 1:
+            raise InputError(f"the linear family's layers are 1-D or 2-D; got a grid of shape {grid.shape}")
+        elif config.layer == "spectral":
+            layer = SpectralLayer(shape[0], grid.spacing[0], config.modes, extra, config.init_scale, channels)
+        else:
+            layer = StencilLayer(shape[0], grid.spacing[0], config.width, extra, config.init_scale, channels)
+        self.layer = layer
         # Spectral modes are independent (no spatial axis); the stencil's offsets are space.
         spec = WeightSpec(shape=tuple(layer.weight.shape), spatial_axes=() if config.layer == "spectral" else (-1,),
                           channels=channels, settings=dataclasses.asdict(config), **weight_groups(config, channels))
@@ -193,17 +204,20 @@ class TrajectoryModel(nn.Module):
 
     def forward(self, u0: Tensor, times: Sequence[float]) -> Tensor:
         """``(batch, len(times), Nx)`` from ``u0`` ``(batch, Nx)`` (index 0 is ``u0``); channels:
-        ``(batch, C, Nx) -> (batch, len(times), C, Nx)``, the data's layout either way."""
-        single = u0.ndim == 2
-        if u0.ndim not in (2, 3) or (1 if single else u0.shape[1]) != self.channels:
-            raise InputError(f"the model takes {self.channels} channel(s) (batch, C, Nx); got {tuple(u0.shape)}")
-        u0 = u0[:, None] if single else u0
+        ``(batch, C, Nx) -> (batch, len(times), C, Nx)``, the data's layout either way; 2-D:
+        ``(batch, C, Ny, Nx) -> (batch, len(times), C, Ny, Nx)``."""
+        single = u0.ndim == 1 + self.space_dims
+        if u0.ndim - self.space_dims not in (1, 2) or (1 if single else u0.shape[1]) != self.channels:
+            raise InputError(f"the model takes {self.channels} channel(s) (batch, C, *space) over "
+                             f"{self.space_dims} spatial axes; got {tuple(u0.shape)}")
+        u0 = self.extension.extend(u0[:, None] if single else u0)
         path = (self._multiplier_solve(u0, times) if self.config.uses_multipliers
                 else self.block(u0, times=times).transpose(0, 1))
+        path = self.extension.restrict(path)
         return path[:, :, 0] if single else path
 
     def _multiplier_solve(self, u0: Tensor, times: Sequence[float]) -> Tensor:
-        """``(batch, len(times), C, Nx)``: the block's Runge-Kutta solve as step matrices per mode."""
+        """``(batch, len(times), C, *space)``: the block's Runge-Kutta solve as step matrices per mode."""
         times = as_times(times, name="times")
         grid, outputs = subdivide(times, self.config.steps_per_interval)
         tableau = self.block.method
@@ -213,15 +227,15 @@ class TrajectoryModel(nn.Module):
             distinct = list(dict.fromkeys(at_stages))
             (weights,) = self.block.weight_trajectory(distinct, output_times=times).values()
             index = {t: i for i, t in enumerate(distinct)}
-            symbols = applied_symbol(self.layer.symbol(weights), self.layer.n_x)[[index[t] for t in at_stages]]
+            symbols = self.layer.applied_symbol(weights)[[index[t] for t in at_stages]]
         else:  # the same weights at every stage
-            symbols = applied_symbol(self.layer.symbol(self.layer.weight[None]), self.layer.n_x)
+            symbols = self.layer.applied_symbol(self.layer.weight[None])
             symbols = symbols.expand(len(at_stages), *symbols.shape[1:])
         generators = symbols.unflatten(0, (-1, tableau.stages))
         change = propagator_increments(step_increments(tableau, grid, generators), outputs)  # (T, modes, C, C)
-        spectrum = torch.fft.rfft(u0, dim=-1).to(change.dtype)
+        spectrum = self.layer.to_modes(u0).to(change.dtype)
         # u0 plus the change, as the stage loop adds its steps: a field that stays put stays exactly u0.
-        moved = torch.fft.irfft(torch.einsum("tmoi,bim->btom", change, spectrum), n=self.layer.n_x, dim=-1)
+        moved = self.layer.from_modes(torch.einsum("tmoi,bim->btom", change, spectrum))
         return u0[:, None] + moved
 
     def weights_at(self, times: Sequence[float]) -> Tensor:
@@ -239,7 +253,8 @@ class TrajectoryModel(nn.Module):
         return path
 
     def symbols(self, times: Sequence[float]) -> Tensor:
-        """Fourier symbol of the learned generator at ``times``, ``(len(times), Nx//2+1, C, C_in)``."""
+        """Fourier symbol of the learned generator at ``times``, ``(len(times), Nx//2+1, C, C_in)``
+        (2-D: the ``rfft2`` modes flattened, ``Ny * (Nx//2+1)``)."""
         return self.layer.symbol(self.weights_at(times))
 
 
