@@ -133,3 +133,34 @@ def test_bad_requests_are_input_errors(diffusion: Path, monkeypatch: pytest.Monk
     monkeypatch.setitem(sys.modules, "neuralop.models", None)  # as if neuraloperator were not installed
     with pytest.raises(InputError, match=r"pip install 'physode\[bench\]'"):
         fit_peer("fno", data, seed=0)
+
+
+class CountingStep(torch.nn.Module):
+    """A step that adds nothing and records, per call, whether autograd tracks it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.zeros(()))
+        self.tracked: list[bool] = []
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        self.tracked.append(torch.is_grad_enabled())
+        return self.scale * u
+
+
+def test_the_pushforward_phase_unrolls_without_gradient_then_trains_one_step() -> None:
+    from physode.problems.peers.autoregressive import PUSHFORWARD, AutoregressiveTask
+
+    task = AutoregressiveTask(torch.tensor(TIMES), phases=2)
+    batch = torch.rand(5, len(TIMES), 1, 16, generator=torch.Generator().manual_seed(0)) + 1.0
+    step = CountingStep()
+    generator = torch.Generator().manual_seed(0)
+    task.loss(step, batch, generator, phase=0)
+    assert step.tracked == [True]  # teacher forcing: one step from a true state
+    unrolled = set()
+    for _ in range(20):
+        step.tracked.clear()
+        loss = task.loss(step, batch, generator, phase=1)
+        assert step.tracked[-1] and not any(step.tracked[:-1]) and loss.requires_grad
+        unrolled.add(len(step.tracked) - 1)
+    assert unrolled == set(range(1, PUSHFORWARD + 1))

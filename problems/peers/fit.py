@@ -12,12 +12,12 @@ from torch import nn
 from physode.errors import InputError
 from physode.problems.peers.autoregressive import AutoregressiveTask
 from physode.problems.peers.data import PeerData
-from physode.problems.peers.fno import MODES, DirectTask, Predictor, TimeTask
+from physode.problems.peers.fno import MODES, DirectTask, FNOTask, Predictor, TimeTask
 from physode.problems.peers.reference import Persistence, Zero
-from physode.problems.peers.training import Limits, Task, train
+from physode.problems.peers.training import Limits, train
 
 ReferenceBuilder = Callable[[PeerData], Predictor]
-FNOBuilder = Callable[[PeerData, int], "tuple[nn.Module, Task]"]
+FNOBuilder = Callable[[PeerData, int], tuple[nn.Module, FNOTask]]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from torch import nn
 
 from physode.errors import InputError
 from physode.problems.peers.data import PeerData
-from physode.problems.peers.training import relative_l2
+from physode.problems.peers.training import Task, relative_l2
 from physode.trajectories import rollout_errors
 
 WIDTH, LAYERS, MODES = 32, 4, 16  # FNO's channels, Fourier layers and (at most) modes
@@ -62,6 +62,10 @@ class Predictor(Protocol):
 
     def __call__(self, model: nn.Module, u0: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
         ...
+
+
+class FNOTask(Task, Predictor, Protocol):
+    """What an FNO peer trains on and, once trained, how it predicts."""
 
 
 @dataclass(frozen=True)
