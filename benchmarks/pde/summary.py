@@ -16,6 +16,7 @@ from benchmarks.common.report import fmt, mean_std, plot_nrmse_bars, table_heade
 from benchmarks.pde.fits import POLISH_METHOD
 from benchmarks.pde.models import (
     ANODEV2_PAIRS, EQUAL_TIME_MODELS, FNO_MODELS, FOURIER_MODELS, LINEAR_MODELS, MODELS, PEER_MODELS, PHYSODE_MODELS,
+    REFERENCE_MODELS,
 )
 from benchmarks.pde.pareto import plot_pareto
 from benchmarks.pde.rows import FOURIER_STEPS, FOURIER_WIDTH, MODES
@@ -87,7 +88,7 @@ def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
         fno = {m: v for m, v in models.items() if m in FNO_MODELS}
         row: dict[str, Any] = {"models": models}
         if "persistence" in models:  # a model at or above it learned nothing: the report says so
-            row["at_or_above_persistence"] = [m for m, v in models.items() if m != "persistence"
+            row["at_or_above_persistence"] = [m for m, v in models.items() if m not in REFERENCE_MODELS
                                               and not v["test_nrmse"] < models["persistence"]["test_nrmse"]]
         equal_time = {m: v for m, v in models.items() if m in EQUAL_TIME_MODELS}
         if physode and equal_time:
