@@ -22,7 +22,7 @@ from benchmarks.pde.pareto import plot_pareto
 from benchmarks.pde.rows import FOURIER_STEPS, FOURIER_WIDTH, MODES
 from physode.problems.fitting.fit_config import POLISH, POLISH_PER_PARAMETER
 from physode.problems.fitting.plot import plot_runs
-from physode.problems.peers import training as peer_training
+from physode.problems.peers.training import Schedule
 
 HERE = Path(__file__).resolve().parent
 # A reused result fit with an earlier polish is marked in the report (the key: the polish it recorded;
@@ -108,7 +108,7 @@ def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def report(results: dict[str, Any], command: str) -> str:
     """The markdown report: the budget, every model's row, then each row's target."""
-    ep = results["epochs"]
+    ep, peers = results["epochs"], Schedule()
     lines = [
         "# PDE benchmark: physode's ODE models vs neuraloperator's FNO",
         "",
@@ -120,10 +120,10 @@ def report(results: dict[str, Any], command: str) -> str:
         f"at most {POLISH} full-batch L-BFGS loss evaluations, or {POLISH_PER_PARAMETER} per parameter if more "
         f"(`physode fit`'s polish), Fourier-ODE {ep['fourier']} epochs then {ep['polish']} L-BFGS evaluations; "
         "batch 16, one-cycle Adam. The peers (`physode.problems.peers`) train until their validation nRMSE stops "
-        f"falling (the split `physode fit` carves for the seed): Adam lr {peer_training.LR:g}, weight decay "
-        f"{peer_training.WEIGHT_DECAY:g}, learning rate halved after {peer_training.LR_PATIENCE} epochs without a "
-        f"gain, stopped after {peer_training.PATIENCE} (cap {peer_training.EPOCH_CAP}), best weights kept, batch "
-        f"{peer_training.BATCH}; columns epochs and stopped say how each ended. `<fno>@physode-time`: that peer "
+        f"falling (the split `physode fit` carves for the seed): Adam lr {peers.lr:g}, weight decay "
+        f"{peers.weight_decay:g}, learning rate halved after {peers.lr_patience} epochs without a "
+        f"gain, stopped after {peers.patience} (cap {peers.epoch_cap}), best weights kept, batch "
+        f"{peers.batch}; columns epochs and stopped say how each ended. `<fno>@physode-time`: that peer "
         "given the mean wall time of the row's best physode model. Not measured: physode given the converged "
         "peer's wall time (`physode fit` has no wall-time limit). "
         "Metrics (all models, same code, `physode.trajectories.metrics`): test nRMSE = "

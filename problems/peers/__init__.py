@@ -8,5 +8,6 @@ neuraloperator is imported only when an FNO peer is fit (``pip install 'physode[
 
 from physode.problems.peers.data import PeerData
 from physode.problems.peers.fit import PEERS, Peer, PeerFit, fit_peer
+from physode.problems.peers.training import Schedule
 
-__all__ = ["PEERS", "Peer", "PeerData", "PeerFit", "fit_peer"]
+__all__ = ["PEERS", "Peer", "PeerData", "PeerFit", "Schedule", "fit_peer"]

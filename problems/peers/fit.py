@@ -14,7 +14,7 @@ from physode.problems.peers.autoregressive import AutoregressiveTask
 from physode.problems.peers.data import PeerData
 from physode.problems.peers.fno import MODES, DirectTask, FNOTask, Predictor, TimeTask
 from physode.problems.peers.reference import Persistence, Zero
-from physode.problems.peers.training import Limits, train
+from physode.problems.peers.training import Limits, Schedule, train
 
 ReferenceBuilder = Callable[[PeerData], Predictor]
 FNOBuilder = Callable[[PeerData, int], tuple[nn.Module, FNOTask]]
@@ -76,10 +76,12 @@ def real_parameters(model: nn.Module) -> int:
 
 
 def fit_peer(name: str, data: PeerData, *, seed: int, budget_seconds: float | None = None,
-             max_epochs: int | None = None, device: str | torch.device = "cpu", modes: int | None = None) -> PeerFit:
+             max_epochs: int | None = None, device: str | torch.device = "cpu", modes: int | None = None,
+             schedule: Schedule = Schedule()) -> PeerFit:
     """Fit peer ``name`` on ``data.fit``, early-stopped on ``data.validation`` (:mod:`.training`), within
     ``budget_seconds`` of wall time and ``max_epochs`` if given; ``modes``: the FNO's Fourier modes
-    (default :data:`~.fno.MODES`, at most the grid's points). The same seed gives the same fit."""
+    (default :data:`~.fno.MODES`, at most the grid's points); ``schedule``: how it trains (default: as
+    the peers do). The same seed gives the same fit."""
     if name not in PEERS:
         raise InputError(f"unknown peer {name!r}; choose one of {', '.join(PEERS)}")
     if budget_seconds is not None and not budget_seconds > 0:
@@ -95,6 +97,6 @@ def fit_peer(name: str, data: PeerData, *, seed: int, budget_seconds: float | No
         torch.manual_seed(seed)
         model, task = peer.build_fno(data, min(modes or MODES, data.n_x))
     model.to(device)
-    trained = train(model, task, data, seed, Limits(budget_seconds, max_epochs), device, began)
+    trained = train(model, task, data, seed, Limits(budget_seconds, max_epochs), schedule, device, began)
     return PeerFit(name, peer.label, real_parameters(model), time.perf_counter() - began, trained.epochs,
                    trained.stopped, model=model, predictor=task, **shape)
