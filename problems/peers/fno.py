@@ -116,7 +116,7 @@ class TimeTask:
 
     def loss(self, model: nn.Module, batch: torch.Tensor, generator: torch.Generator, phase: int) -> torch.Tensor:
         drawn = torch.randint(1, len(self.stored), (len(batch),), generator=generator)
-        target = batch[torch.arange(len(batch)), drawn.to(batch.device)]
+        target = batch[torch.arange(len(batch), device=batch.device), drawn.to(batch.device)]
         return relative_l2(self.at(model, batch[:, 0], self.stored[drawn]), target)
 
     def validation_error(self, model: nn.Module, samples: torch.Tensor) -> float:
