@@ -129,3 +129,15 @@ def test_the_benchmark_column_is_the_fits_own_metric(tmp_path: Path, dtype: str)
     assert column["test_nrmse"] == summary["test_nrmse"]
     assert column["final_nrmse"] == summary["test_final_nrmse"]
     assert 0 < column["test_nrmse"] < 10
+
+
+def test_quick_rows_are_smaller_files(tmp_path: Path) -> None:
+    from benchmarks.pde.rows import QUICK_SAMPLES, write_row
+    from physode.trajectories import TrajectoryFile
+
+    full, _, _ = write_row(tmp_path / "full", "diffusion")
+    quick, _, info = write_row(tmp_path / "quick", "diffusion", quick=True)
+    with TrajectoryFile(full) as big, TrajectoryFile(quick) as small:
+        assert small.n_samples == QUICK_SAMPLES < big.n_samples and small.n_times == (big.n_times + 1) // 2
+        assert np.array_equal(small.t, big.t[::2]) and np.array_equal(small[0], big[0][::2])
+    assert info["nt"] == 21
