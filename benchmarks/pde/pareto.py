@@ -27,7 +27,7 @@ def plot_pareto(results: dict[str, Any], out: Path) -> None:
     for name, info in results["rows"].items():
         families.setdefault(row_family(info), []).append(name)
     for family, names in families.items():
-        fig, axes = plt.subplots(1, len(names), figsize=(4.6 * len(names), 4.0), squeeze=False)
+        fig, axes = plt.subplots(1, len(names), figsize=(max(6.5, 4.6 * len(names)), 4.4), squeeze=False)
         for ax, name in zip(axes[0], names):
             for model_name, entry in results["summary"][name]["models"].items():
                 if model_name in REFERENCE_MODELS:
@@ -39,7 +39,8 @@ def plot_pareto(results: dict[str, Any], out: Path) -> None:
                 ax.annotate(model_name, (entry["fit_time_s"], entry["test_nrmse"]), fontsize=7,
                             textcoords="offset points", xytext=(3, 3))
             ax.set(xscale="log", yscale="log", xlabel="fit wall time (s)", ylabel="test nRMSE", title=name)
-        fig.suptitle(f"{family} rows: accuracy against fit time (mean over seeds; FNO circles, physode squares)")
+        fig.suptitle(f"{family} rows: test nRMSE against fit time\n(mean over seeds; FNO circles, physode squares)",
+                     fontsize=10)
         fig.tight_layout()
         fig.savefig(out / f"pareto-{family}.png", dpi=120)
         plt.close(fig)

@@ -87,9 +87,10 @@ def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
         physode = {m: v for m, v in models.items() if m in PHYSODE_MODELS}
         fno = {m: v for m, v in models.items() if m in FNO_MODELS}
         row: dict[str, Any] = {"models": models}
-        if "persistence" in models:  # a model at or above it learned nothing: the report says so
-            row["at_or_above_persistence"] = [m for m, v in models.items() if m not in REFERENCE_MODELS
-                                              and not v["test_nrmse"] < models["persistence"]["test_nrmse"]]
+        references = [models[m]["test_nrmse"] for m in REFERENCE_MODELS if m in models]
+        if references:  # a model at or above a reference predictor learned nothing it could use: the report says so
+            row["at_or_above_reference"] = [m for m, v in models.items() if m not in REFERENCE_MODELS
+                                            and not v["test_nrmse"] < min(references)]
         equal_time = {m: v for m, v in models.items() if m in EQUAL_TIME_MODELS}
         if physode and equal_time:
             row["best_fno_at_physode_time"] = min(equal_time, key=lambda m: equal_time[m]["test_nrmse"])
@@ -155,9 +156,10 @@ def _models_table(results: dict[str, Any]) -> list[str]:
                 f"{fmt(m['test_nrmse'])} ± {m['test_nrmse_std']:.0e}", fmt(m["pdebench_nrmse"]), fmt(m["final_nrmse"]),
                 f"{m['fit_time_s']:.0f}", f"{m['epochs']:.0f}" if "epochs" in m else "—", m.get("stopped", "—"),
                 m.get("device", "—")]))
-    above = [f"{name} {model_name}" for name, row in summary.items() for model_name in row.get("at_or_above_persistence", [])]
+    above = [f"{name} {model_name}" for name, row in summary.items() for model_name in row.get("at_or_above_reference", [])]
     if above:
-        lines += ["", f"At or above the persistence predictor (learned nothing it could use): {', '.join(above)}."]
+        lines += ["", f"At or above the zero or the persistence predictor (learned nothing it could use): "
+                      f"{', '.join(above)}."]
     marks = "".join(m.get("earlier_polish", "") for row in summary.values() for m in row["models"].values())
     for mark, method in EARLIER_POLISHES.values():
         if mark in marks:
