@@ -47,11 +47,12 @@ class RunCache:
 
 def reused_runs(path: Path | None, epochs: dict[str, int]) -> dict[RunKey, dict[str, Any]]:
     """The runs of an earlier report's results.json, keyed by (row, model, seed), to stand in for fits
-    not in ``--work`` (their run directories gone). Refused unless it had the same epochs."""
+    not in ``--work`` (their run directories gone). Refused unless it had the same epochs for every family
+    that has them now (families it counted that no longer have epochs, e.g. the early-stopped peers', aside)."""
     if path is None:
         return {}
     earlier = json.loads(path.read_text())
-    if earlier["epochs"] != epochs:
+    if any(earlier["epochs"].get(family) != value for family, value in epochs.items()):
         sys.exit(f"--reuse {path}: its runs had epochs {earlier['epochs']}, this run {epochs}; "
                  "pass the same --epochs")
     return {(r["row"], r["model"], r["seed"]): {k: v for k, v in r.items() if k != "row"} for r in earlier["runs"]}

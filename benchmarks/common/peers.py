@@ -1,15 +1,9 @@
-"""The peers physode's models are compared with, trained on the same split: neuraloperator's FNO,
-mapping u(t0) to every stored time at once (direct) or u(t) to u(t + dt) (autoregressive).
-
-Both train with shuffled batches of :data:`BATCH` and one-cycle Adam (:func:`train_loop`), seeded by
-the run's seed for the weights and the batch order alike.
-"""
+"""The peers on a benchmark row: the split every model is scored on (:class:`Split`) and one peer of
+:mod:`physode.problems.peers` fit on the row's training file and scored on its test samples
+(:func:`fit_row_peer`). The peers' training lives in the package; only the row plumbing is here."""
 
 from __future__ import annotations
 
-import math
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,12 +11,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from physode.problems.fitting.schedule import one_cycle
+from physode.problems.peers import PEERS, PeerData, fit_peer
 from physode.trajectories import TrajectoryFile
-
-BATCH = 16
-LR = 3e-3  # FNO's peak learning rate
-WIDTH, LAYERS = 32, 4  # FNO's channels and Fourier layers
 
 
 @dataclass
@@ -43,66 +33,18 @@ def load_split(train_path: Path, full_path: Path) -> Split:
         return Split(tf.batch(tf.train), ff.batch(ff.test), tf.t.tolist(), ff.t.tolist(), np.asarray(ff.x))
 
 
-def real_parameters(model: torch.nn.Module) -> int:
-    """Trainable parameters, a complex one counted as two real ones."""
-    return sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters() if p.requires_grad)
-
-
-def train_loop(split: Split, epochs: int, seed: int, lr_groups: list[dict[str, Any]],
-               loss_of: Callable[[torch.Tensor, int], torch.Tensor]) -> float:
-    """Shuffled batches, one-cycle Adam; ``loss_of(batch, step)``. Returns the fit seconds."""
-    total = epochs * math.ceil(len(split.train) / BATCH)
-    optimizer = torch.optim.Adam(lr_groups)
-    scheduler = one_cycle(optimizer, total)  # the schedule physode's fits train with
-    generator = torch.Generator().manual_seed(seed)
-    began, step = time.perf_counter(), 0
-    for _ in range(epochs):
-        for chosen in torch.randperm(len(split.train), generator=generator).split(BATCH):
-            loss = loss_of(split.train[chosen], step)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            step += 1
-    return time.perf_counter() - began
-
-
-def fit_fno(split: Split, epochs: int, seed: int, autoregressive: bool,
-            modes: int) -> tuple[torch.Tensor | None, int, float]:
-    """FNO's test predictions over every stored time (None where it cannot make them), its parameters
-    and fit seconds. Autoregressive: trained as PDEBench's ``autoregressive`` mode (rolled out over
-    the training horizon, loss summed over the rollout) with a window of one given frame."""
-    from neuralop.models import FNO  # only the benchmarks need neuraloperator
-
-    torch.manual_seed(seed)
-    n_train = len(split.train_times) - 1
-    if not autoregressive and len(split.times) != len(split.train_times):
-        return None, 0, 0.0  # u0 -> fixed output times cannot predict times it has no channel for
+def fit_row_peer(name: str, train_path: Path, split: Split, seed: int, modes: int,
+                 budget_seconds: float | None = None) -> tuple[torch.Tensor, dict[str, Any]] | None:
+    """Peer ``name`` fit on ``train_path``'s training samples (validated on ``physode fit``'s split for
+    ``seed``): its predictions of the test samples at every scored time and what its fit recorded.
+    None: the peer cannot predict times after the training file's (the extrapolation row's direct FNO)."""
+    if len(split.times) > len(split.train_times) and not PEERS[name].can_extrapolate:
+        return None
+    fit = fit_peer(name, PeerData.from_file(train_path, seed=seed), seed=seed, modes=modes,
+                   budget_seconds=budget_seconds)
     single = split.test.ndim == 3  # (sample, time, x); fields: (sample, time, channel, x)
-    channels = 1 if single else split.test.shape[2]
-    model = FNO(n_modes=(modes,), hidden_channels=WIDTH, in_channels=channels,
-                out_channels=channels * (1 if autoregressive else n_train), n_layers=LAYERS)
-
-    def fields(u: torch.Tensor) -> torch.Tensor:
-        return u[:, :, None] if single else u  # (sample, time, channel, x)
-
-    def predict(u0: torch.Tensor, steps: int) -> torch.Tensor:
-        """Every time from ``u0`` (sample, channel, x): rolled out, or all at once (direct)."""
-        if not autoregressive:
-            return torch.cat([u0[:, None], model(u0).unflatten(1, (steps, channels))], 1)
-        frames = [u0]
-        for _ in range(steps):
-            frames.append(model(frames[-1]))
-        return torch.stack(frames, dim=1)
-
-    def loss_of(batch: torch.Tensor, step: int) -> torch.Tensor:
-        batch = fields(batch)
-        pred = predict(batch[:, 0], n_train)[:, 1:]
-        if autoregressive:  # PDEBench: loss summed over the rolled-out steps, gradients through them
-            return (pred - batch[:, 1:]).square().mean(dim=(0, 2, 3)).sum()
-        return (pred - batch[:, 1:]).square().mean()
-
-    fit_s = train_loop(split, epochs, seed, [{"params": list(model.parameters()), "lr": LR}], loss_of)
-    with torch.no_grad():
-        pred = predict(fields(split.test)[:, 0], len(split.times) - 1)
-    return (pred[:, :, 0] if single else pred), real_parameters(model), fit_s
+    u0 = split.test[:, 0, None] if single else split.test[:, 0]
+    pred = fit.predict(u0, torch.tensor(split.times, dtype=torch.float64))
+    record = {"params": fit.parameters, "fit_time_s": round(fit.fit_seconds, 2), "epochs": fit.epochs,
+              "stopped": fit.stopped, "device": fit.device}
+    return (pred[:, :, 0] if single else pred), record

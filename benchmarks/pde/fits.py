@@ -1,6 +1,7 @@
-"""One model of the PDE benchmark fit on one row, through the run cache: the FNO peers by
-:mod:`benchmarks.common.peers`, physode's models by ``physode fit``'s own trainer
-(:func:`physode.problems.fitting.fit.fit`), every prediction scored by the same code."""
+"""One model of the PDE benchmark fit on one row, through the run cache: the peers by
+:mod:`physode.problems.peers` (:func:`benchmarks.common.peers.fit_row_peer`), physode's models by
+``physode fit``'s own trainer (:func:`physode.problems.fitting.fit.fit`), every prediction scored by the
+same code."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ import numpy as np
 import torch
 
 from benchmarks.common.cache import RunCache, RunKey, run_name
-from benchmarks.common.peers import Split, fit_fno
-from benchmarks.pde.models import FNO_MODELS, FOURIER_MODELS, LINEAR_MODELS, PHYSODE_MODELS
+from benchmarks.common.peers import Split, fit_row_peer
+from benchmarks.pde.models import (
+    EQUAL_TIME, EQUAL_TIME_MODELS, FNO_MODELS, FOURIER_MODELS, LINEAR_MODELS, PEER_MODELS, PHYSODE_MODELS,
+    REFERENCE_MODELS,
+)
 from benchmarks.pde.rows import FOURIER_STEPS, FOURIER_WIDTH, MODES, ROWS, Row
 from physode.errors import TrainingDiverged
 from physode.problems.fitting.evaluate import load_run
@@ -23,7 +27,10 @@ from physode.problems.fitting.models import ModelConfig
 from physode.trajectories import pdebench_metrics, rollout_errors
 
 # "polish": the Fourier-ODE's L-BFGS loss evaluations after Adam (the linear models take the fitting package's default).
-EPOCHS = {"fno": 150, "fno-ar": 10, "linear": 60, "fourier": 30, "polish": 0}
+# The peers have no epoch count: they stop on their validation split (physode.problems.peers.training).
+EPOCHS = {"linear": 60, "fourier": 30, "polish": 0}
+# Recorded with every FNO fit (and carried by its run name): fits by the old fixed-epoch code are not reused.
+PEER_TRAINING = "early stopping on validation (physode.problems.peers)"
 # Recorded with every physode fit: its polish's L-BFGS tolerances are relative to the loss where a run begins
 # (since 25d7ab6), and a run that stops on them is restarted while that gains. A reused result fit with an
 # earlier polish is marked in the report (the key: the polish it recorded; none before 25d7ab6).
@@ -75,13 +82,18 @@ def score(pred: torch.Tensor, split: Split, extrapolate: bool) -> dict[str, floa
             "final_nrmse": rollout_errors(pred, true).final_nrmse}
 
 
-def fit_settings(row: Row, model_name: str) -> dict[str, Any]:
-    """What a reused result must have been fit with to stand for this row's model now."""
+def fit_settings(row: Row, model_name: str, budget_s: float | None = None) -> dict[str, Any]:
+    """What a reused result must have been fit with to stand for this row's model now (``budget_s``: the
+    wall time of an equal-time peer)."""
+    if model_name in EQUAL_TIME_MODELS:
+        return {"modes": row.modes, "training": PEER_TRAINING, "budget_s": budget_s}
+    if model_name in PEER_MODELS:
+        return {"modes": row.modes, "training": PEER_TRAINING} if model_name in FNO_MODELS else {}
     if model_name in LINEAR_MODELS:
         return {"dtype": row.dtype, "steps": row.steps, "polish_budget": row.polish}
     if model_name in FOURIER_MODELS:
         return {"steps": row.fourier_steps, "width": row.fourier_width, "modes": row.modes}
-    return {"modes": row.modes}  # FNO
+    raise ValueError(f"unknown model {model_name}")
 
 
 def recorded_settings(name: str, model_name: str, result: dict[str, Any]) -> dict[str, Any]:
@@ -89,8 +101,8 @@ def recorded_settings(name: str, model_name: str, result: dict[str, Any]) -> dic
     budget and the row's steps then (the Fourier-ODE: its default steps)."""
     if model_name in FOURIER_MODELS:
         return {"steps": FOURIER_STEPS, "width": FOURIER_WIDTH, "modes": MODES} | result
-    if model_name in FNO_MODELS:
-        return {"modes": MODES} | result
+    if model_name in PEER_MODELS + EQUAL_TIME_MODELS:
+        return {"training": None, "budget_s": None} | result  # before PEER_TRAINING: the fixed-epoch FNO
     return {"dtype": "float32", "steps": STEPS_BEFORE_RECORDED.get(name, ROWS[name].steps),
             "polish_budget": None} | result
 
@@ -108,15 +120,19 @@ def run_changes(model_name: str, settings: dict[str, Any]) -> list[str]:
         changes.append(f"width{settings['width']}")
     if settings.get("modes", MODES) != MODES:
         changes.append(f"modes{settings['modes']}")
+    if "training" in settings:
+        changes.append("validated")
+    if settings.get("budget_s") is not None:
+        changes.append(f"budget{settings['budget_s']:.0f}s")
     return changes
 
 
 def run_fit(cache: RunCache, name: str, model_name: str, seed: int, epochs: dict[str, int], paths: tuple[Path, Path],
             split: Split, keep_prediction: bool, cached_only: bool,
-            reused: dict[RunKey, dict[str, Any]]) -> dict[str, Any] | None:
+            reused: dict[RunKey, dict[str, Any]], budget_s: float | None = None) -> dict[str, Any] | None:
     """The result of one fit: cached, else reused (if fit with the same settings), else fit now (None:
     not fit, with ``cached_only``, or a model that cannot predict the row's scored times)."""
-    settings = fit_settings(ROWS[name], model_name)
+    settings = fit_settings(ROWS[name], model_name, budget_s)
     run = run_name(model_name, seed, run_changes(model_name, settings))
     cached = cache.get(name, run)
     if cached is not None:
@@ -124,7 +140,7 @@ def run_fit(cache: RunCache, name: str, model_name: str, seed: int, epochs: dict
     earlier = reused.get((name, model_name, seed))
     if earlier is not None and all(recorded_settings(name, model_name, earlier)[k] == v for k, v in settings.items()):
         return earlier  # a reused entry with other settings is refit
-    if cached_only:
+    if cached_only and model_name not in REFERENCE_MODELS:  # the reference predictors cost nothing
         return None
     result = fit_model(ROWS[name], cache.work / name, run, model_name, seed, epochs, paths[0], split, settings,
                        keep_prediction)
@@ -140,22 +156,21 @@ def fit_model(row: Row, row_dir: Path, run: str, model_name: str, seed: int, epo
               split: Split, settings: dict[str, Any], keep_prediction: bool) -> dict[str, Any] | None:
     """Fit and score one model (physode's in ``row_dir / run``); a diverged fit is a result too."""
     torch.manual_seed(seed)
-    try:
-        if model_name in FNO_MODELS:
-            pred, params, fit_s = fit_fno(split, epochs[model_name], seed, autoregressive=model_name == "fno-ar",
-                                          modes=settings["modes"])
-        else:
+    if model_name in PEER_MODELS + EQUAL_TIME_MODELS:
+        fitted = fit_row_peer(model_name.removesuffix(EQUAL_TIME), train_path, split, seed, row.modes,
+                              settings.get("budget_s"))
+        if fitted is None:
+            return None
+        pred, record = fitted
+    else:
+        try:
             pred, params, fit_s = fit_physode(train_path, row_dir / run, split,
                                               physode_fit_config(model_name, row, epochs, seed))
-    except TrainingDiverged as err:
-        return {"model": model_name, "seed": seed, "diverged": str(err), "test_nrmse": float("nan")}
-    if pred is None:
-        return None
-    result = {"model": model_name, "seed": seed, "params": params, "fit_time_s": round(fit_s, 2),
-              **score(pred.float(), split, row.extrapolate)}
+        except TrainingDiverged as err:
+            return {"model": model_name, "seed": seed, "diverged": str(err), "test_nrmse": float("nan")}
+        record = {"params": params, "fit_time_s": round(fit_s, 2), "polish": POLISH_METHOD}
+    result = {"model": model_name, "seed": seed, **record, **score(pred.float(), split, row.extrapolate)}
     result.update(settings)
-    if model_name not in FNO_MODELS:
-        result["polish"] = POLISH_METHOD
     if keep_prediction:
         np.save(row_dir / f"{model_name}_seed{seed}_pred.npy", pred.numpy()[:4])
     return result

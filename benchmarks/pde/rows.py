@@ -12,13 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.pde.models import FOURIER_MODELS
+from benchmarks.pde.models import EQUAL_TIME, EQUAL_TIME_MODELS, FOURIER_MODELS, REFERENCE_MODELS
 from physode import trajectories
 from physode.problems import pde
 from physode.problems.fitting.models import ModelConfig
 from physode.problems.pde.decay import DECAY_FLOOR, smallest_norm_ratios
 
 N_SAMPLES, NX, NT, DATA_SEED, TEST_FRACTION = 160, 64, 41, 0, 0.2
+# `run --quick`: these rows, their first QUICK_SAMPLES samples and every QUICK_TIME_STRIDE-th stored time.
+QUICK_ROWS, QUICK_SAMPLES, QUICK_TIME_STRIDE = ("diffusion", "fisher-kpp", "extrapolation"), 64, 2
 SMOOTH = pde.FourierSeries(max_wavenumber=3)  # 64 points resolve the nonlinear solutions; norms stay >= 5%
 FOURIER_STEPS, FOURIER_WIDTH = 2, 32  # the Fourier-ODE's RK4 steps per stored interval and channels
 MODES = 16  # the Fourier layers' modes, FNO's and the Fourier-ODE's
@@ -59,6 +61,14 @@ class Row:
     modes: int = MODES  # the Fourier layers' modes, FNO's and the Fourier-ODE's alike
     models: tuple[str, ...] = ("fno", "fno-ar", "anode", "anodev2", "fourier-anode", "fourier-anodev2")
 
+    @property
+    def fitted(self) -> tuple[str, ...]:
+        """The models fit on the row, in order: ``models``, ``fno-time`` where coefficients vary in time
+        (the peer that can represent them), the FNOs at physode's wall time (after physode's fits) and the
+        reference predictors."""
+        models = self.models + (("fno-time",) if self.time_varying and "fno-time" not in self.models else ())
+        return models + tuple(m for m in EQUAL_TIME_MODELS if m.removesuffix(EQUAL_TIME) in models) + REFERENCE_MODELS
+
 
 def _times(t_final: float, nt: int = NT) -> np.ndarray:
     return np.linspace(0.0, t_final, nt)
@@ -76,7 +86,7 @@ def _wave(velocity: str) -> Callable[[], trajectories.Trajectories]:
 
 
 LATENT = ("fno", "fno-ar", "anode", "anodev2", "anodev2-latent", "galerkin")
-WAVE = ("fno", "anode", "anodev2", "anodev2-latent", "galerkin")
+WAVE = ("fno", "fno-ar", "anode", "anodev2", "anodev2-latent", "galerkin")
 ROWS: dict[str, Row] = {
     "diffusion": Row("diffusion u_t = nu(t) u_xx, nu = 0.001 exp(1.5 t)", lambda: pde.simulate_diffusion(
         N_SAMPLES, NX, _times(1.0), nu="exponential:c0=0.001,a=1.5", initial=SMOOTH, seed=DATA_SEED),
@@ -138,12 +148,16 @@ ROWS: dict[str, Row] = {
 }
 
 
-def write_row(work: Path, name: str) -> tuple[Path, Path, dict[str, Any]]:
-    """(training file, scoring file, data description). They differ only on the extrapolation row."""
+def write_row(work: Path, name: str, quick: bool = False) -> tuple[Path, Path, dict[str, Any]]:
+    """(training file, scoring file, data description). They differ only on the extrapolation row.
+    ``quick``: a smaller file (:data:`QUICK_SAMPLES` samples, every :data:`QUICK_TIME_STRIDE`-th time)."""
     row = ROWS[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the spectral tail and the norm decay are recorded instead
         data = row.simulate()
+    if quick:
+        data = dataclasses.replace(data, u=data.u[:QUICK_SAMPLES, ::QUICK_TIME_STRIDE], t=data.t[::QUICK_TIME_STRIDE],
+                                   coefficients={k: v[::QUICK_TIME_STRIDE] for k, v in data.coefficients.items()})
     ratios = smallest_norm_ratios(data.u)  # per channel, as nRMSE normalises
     info = {"label": row.label, "n_samples": data.u.shape[0], "nt": data.u.shape[1], "nx": data.u.shape[-1],
             "channels": 1 if data.u.ndim == 3 else data.u.shape[2],

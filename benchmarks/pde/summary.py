@@ -12,13 +12,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from benchmarks.common.peers import BATCH
 from benchmarks.common.report import fmt, mean_std, plot_nrmse_bars, table_header, table_row
 from benchmarks.pde.fits import POLISH_METHOD
-from benchmarks.pde.models import ANODEV2_PAIRS, FNO_MODELS, FOURIER_MODELS, LINEAR_MODELS, MODELS
+from benchmarks.pde.models import (
+    ANODEV2_PAIRS, EQUAL_TIME_MODELS, FNO_MODELS, FOURIER_MODELS, LINEAR_MODELS, MODELS, PEER_MODELS, PHYSODE_MODELS,
+    REFERENCE_MODELS,
+)
+from benchmarks.pde.pareto import plot_pareto
 from benchmarks.pde.rows import FOURIER_STEPS, FOURIER_WIDTH, MODES
 from physode.problems.fitting.fit_config import POLISH, POLISH_PER_PARAMETER
 from physode.problems.fitting.plot import plot_runs
+from physode.problems.peers.training import Schedule
 
 HERE = Path(__file__).resolve().parent
 # A reused result fit with an earlier polish is marked in the report (the key: the polish it recorded;
@@ -50,11 +54,24 @@ def model_summary(model_name: str, every: list[dict[str, Any]]) -> dict[str, Any
     entry = {"seeds": len(runs), "diverged": len(every) - len(runs), "params": runs[0].get("params"),
              "changed": changed_settings(model_name, runs[0]),
              "fit_time_s": statistics.fmean(r.get("fit_time_s", math.nan) for r in runs),
-             "earlier_polish": "" if model_name in FNO_MODELS else "".join(sorted(
+             "earlier_polish": "" if model_name in PEER_MODELS + EQUAL_TIME_MODELS else "".join(sorted(
                  {EARLIER_POLISHES[r.get("polish")][0] for r in runs if r.get("polish") != POLISH_METHOD}))}
     for key in ("test_nrmse", "pdebench_nrmse", "final_nrmse"):
         entry[key], entry[key + "_std"] = mean_std([r.get(key, math.nan) for r in runs])
+    if "stopped" in runs[0]:  # the peers record how their fit ended (results before them did not)
+        entry.update(epochs=statistics.fmean(r["epochs"] for r in runs), device=runs[0]["device"],
+                     stopped=", ".join(sorted({r["stopped"] for r in runs})))
     return entry
+
+
+def best_physode_seconds(runs: list[dict[str, Any]], row: str) -> float | None:
+    """The mean fit seconds (whole, at least 1) of the physode model with the lowest mean test nRMSE on
+    ``row`` among ``runs``: the wall time the equal-time peers get. None: no physode model fit there."""
+    models = {m: entry for m in PHYSODE_MODELS
+              if (entry := model_summary(m, [r for r in runs if r["row"] == row and r["model"] == m])) is not None}
+    if not models:
+        return None
+    return float(max(1, round(min(models.values(), key=lambda e: e["test_nrmse"])["fit_time_s"])))
 
 
 def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -67,9 +84,16 @@ def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
                                                if r["row"] == name and r["model"] == model_name])
             if entry is not None:
                 models[model_name] = entry
-        physode = {m: v for m, v in models.items() if m not in FNO_MODELS}
+        physode = {m: v for m, v in models.items() if m in PHYSODE_MODELS}
         fno = {m: v for m, v in models.items() if m in FNO_MODELS}
         row: dict[str, Any] = {"models": models}
+        references = [models[m]["test_nrmse"] for m in REFERENCE_MODELS if m in models]
+        if references:  # a model at or above a reference predictor learned nothing it could use: the report says so
+            row["at_or_above_reference"] = [m for m, v in models.items() if m not in REFERENCE_MODELS
+                                            and not v["test_nrmse"] < min(references)]
+        equal_time = {m: v for m, v in models.items() if m in EQUAL_TIME_MODELS}
+        if physode and equal_time:
+            row["best_fno_at_physode_time"] = min(equal_time, key=lambda m: equal_time[m]["test_nrmse"])
         if physode and fno:
             best_p = min(physode, key=lambda m: physode[m]["test_nrmse"])
             best_f = min(fno, key=lambda m: fno[m]["test_nrmse"])
@@ -85,7 +109,7 @@ def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def report(results: dict[str, Any], command: str) -> str:
     """The markdown report: the budget, every model's row, then each row's target."""
-    ep = results["epochs"]
+    ep, peers = results["epochs"], Schedule()
     lines = [
         "# PDE benchmark: physode's ODE models vs neuraloperator's FNO",
         "",
@@ -93,12 +117,16 @@ def report(results: dict[str, Any], command: str) -> str:
         f"{sum(r.get('fit_time_s', 0.0) for r in results['runs']) / 60:.1f} min on {platform.machine()}, torch "
         f"{torch.__version__}, one thread per process (2 cores shared with other jobs: fit times are noisy).",
         "",
-        f"Budget: the same epochs per model family, not the same wall clock: FNO direct {ep['fno']} epochs, "
-        f"FNO autoregressive {ep['fno-ar']} epochs (each epoch rolls out the whole horizon), linear physode "
-        f"{ep['linear']} epochs then at most {POLISH} full-batch L-BFGS loss evaluations, or "
-        f"{POLISH_PER_PARAMETER} per parameter if more (`physode fit`'s polish), "
-        f"Fourier-ODE physode {ep['fourier']} epochs then {ep['polish']} L-BFGS evaluations; batch {BATCH}, "
-        "one-cycle Adam. "
+        f"Budget: physode's models train a fixed number of epochs per family: linear {ep['linear']} epochs then "
+        f"at most {POLISH} full-batch L-BFGS loss evaluations, or {POLISH_PER_PARAMETER} per parameter if more "
+        f"(`physode fit`'s polish), Fourier-ODE {ep['fourier']} epochs then {ep['polish']} L-BFGS evaluations; "
+        "batch 16, one-cycle Adam. The peers (`physode.problems.peers`) train until their validation nRMSE stops "
+        f"falling (the split `physode fit` carves for the seed): Adam lr {peers.lr:g}, weight decay "
+        f"{peers.weight_decay:g}, learning rate halved after {peers.lr_patience} epochs without a "
+        f"gain, stopped after {peers.patience} (cap {peers.epoch_cap}), best weights kept, batch "
+        f"{peers.batch}; columns epochs and stopped say how each ended. `<fno>@physode-time`: that peer "
+        "given the mean wall time of the row's best physode model. Not measured: physode given the converged "
+        "peer's wall time (`physode fit` has no wall-time limit). "
         "Metrics (all models, same code, `physode.trajectories.metrics`): test nRMSE = "
         "`rollout_errors(...).nrmse_predicted` "
         "(scored times, given frame excluded), PDEBench nRMSE = `pdebench_metrics(...).nrmse` (all time "
@@ -114,9 +142,9 @@ def _models_table(results: dict[str, Any]) -> list[str]:
     """Every model's mean metrics per row, with the marks of results reused from earlier polishes."""
     summary = results["summary"]
     lines = table_header(["row", "min norm", "model", "params", "seeds", "test nRMSE", "PDEBench nRMSE",
-                          "final nRMSE", "fit (s)"],
+                          "final nRMSE", "fit (s)", "epochs", "stopped", "device"],
                          right_aligned={"min norm", "params", "seeds", "test nRMSE", "PDEBench nRMSE", "final nRMSE",
-                                        "fit (s)"})
+                                        "fit (s)", "epochs"})
     for name, row in summary.items():
         info = results["rows"][name]
         for model_name, m in row["models"].items():
@@ -126,7 +154,12 @@ def _models_table(results: dict[str, Any]) -> list[str]:
                 m["params"], f"{m['seeds']}" + (f" (+{diverged} diverged)" if diverged else "")
                 + (f" {earlier}" if earlier else ""),
                 f"{fmt(m['test_nrmse'])} ± {m['test_nrmse_std']:.0e}", fmt(m["pdebench_nrmse"]), fmt(m["final_nrmse"]),
-                f"{m['fit_time_s']:.0f}"]))
+                f"{m['fit_time_s']:.0f}", f"{m['epochs']:.0f}" if "epochs" in m else "—", m.get("stopped", "—"),
+                m.get("device", "—")]))
+    above = [f"{name} {model_name}" for name, row in summary.items() for model_name in row.get("at_or_above_reference", [])]
+    if above:
+        lines += ["", f"At or above the zero or the persistence predictor (learned nothing it could use): "
+                      f"{', '.join(above)}."]
     marks = "".join(m.get("earlier_polish", "") for row in summary.values() for m in row["models"].values())
     for mark, method in EARLIER_POLISHES.values():
         if mark in marks:
@@ -138,39 +171,44 @@ def _models_table(results: dict[str, Any]) -> list[str]:
 def _targets_table(results: dict[str, Any]) -> list[str]:
     """Per row with both families: physode's best against FNO's best and the row's target."""
     lines = table_header(["row", "dynamics", "steps", "floor", "physode best", "FNO best", "FNO / physode", "target",
-                          "met", "ANODE / ANODEV2 (same network)"],
-                         right_aligned={"steps", "floor", "FNO / physode", "target"})
+                          "met", "FNO best at physode's time", "persistence", "ANODE / ANODEV2 (same network)"],
+                         right_aligned={"steps", "floor", "FNO / physode", "target", "persistence"})
     for name, row in results["summary"].items():
         info = results["rows"][name]
         if "ratio" not in row:
             continue
         p, f = row["models"][row["best_physode"]], row["models"][row["best_fno"]]
         v2 = ", ".join(f"{k}: {v:.1f}x" for k, v in row.get("anodev2_over_anode", {}).items()) or "—"
+        equal = row.get("best_fno_at_physode_time")
         lines.append(table_row([
             name, info["label"], info["steps"], fmt(info.get("floor")), f"{row['best_physode']} {fmt(p['test_nrmse'])}",
             f"{row['best_fno']} {fmt(f['test_nrmse'])}", f"{row['ratio']:.2f}", f">= {row['ratio_target']:.0f}",
-            "yes" if row["met"] else "NO", v2]))
+            "yes" if row["met"] else "NO", f"{equal} {fmt(row['models'][equal]['test_nrmse'])}" if equal else "—",
+            fmt(row["models"].get("persistence", {}).get("test_nrmse")), v2]))
     return lines
 
 
-def plot(results: dict[str, Any], work: Path, plot_row: str) -> None:
-    """``nrmse.png``; the wave rows' Figure 2 and ``prediction.png`` from the fits run into ``work``."""
+def plot(results: dict[str, Any], work: Path, plot_row: str, out: Path) -> None:
+    """In ``out``: ``nrmse.png``, the Pareto plots; the wave rows' Figure 2 and ``prediction.png`` from
+    the fits run into ``work``."""
     summary = results["summary"]
     seed = results["seeds"][0]
     plot_nrmse_bars({n: {m: v["test_nrmse"] for m, v in summary[n]["models"].items()} for n in summary}, MODELS,
-                    HERE / "nrmse.png")
+                    out / "nrmse.png")
+    plot_pareto(results, out)
     # Figure 2 of the wave rows: channel u and the learned wave speed against c(t), from the seed's fits.
     for name in (n for n in ("wave-exp", "wave-sin") if n in summary):
         runs = [run for model_name in LINEAR_MODELS if (run := work / name / f"{model_name}_seed{seed}").is_dir()]
         if runs:
-            plot_runs(runs, HERE / f"{name}.png", panels=5, overwrite=True)
+            plot_runs(runs, out / f"{name}.png", panels=5, overwrite=True)
     true_path = work / plot_row / "true.npy"
     preds = {m: np.load(p) for m in MODELS if (p := work / plot_row / f"{m}_seed{seed}_pred.npy").exists()}
     if true_path.exists() and preds:  # else the row's fits were reused, not run here: the committed figure stays
-        plot_prediction(np.load(true_path), preds, results["rows"][plot_row], plot_row)
+        plot_prediction(np.load(true_path), preds, results["rows"][plot_row], plot_row, out)
 
 
-def plot_prediction(true: np.ndarray, preds: dict[str, np.ndarray], info: dict[str, Any], plot_row: str) -> None:
+def plot_prediction(true: np.ndarray, preds: dict[str, np.ndarray], info: dict[str, Any], plot_row: str,
+                    out: Path) -> None:
     """``prediction.png``: test sample 0 of ``plot_row`` at a quarter, half and all of the horizon."""
     import matplotlib  # only the reports need matplotlib
 
@@ -187,5 +225,5 @@ def plot_prediction(true: np.ndarray, preds: dict[str, np.ndarray], info: dict[s
         ax.set_xlabel("grid point")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(HERE / "prediction.png", dpi=120)
+    fig.savefig(out / "prediction.png", dpi=120)
     plt.close(fig)

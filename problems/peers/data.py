@@ -1,0 +1,54 @@
+"""A trajectory file's training samples as the peers see them: the fit and validation samples of
+``physode fit``'s own split (:func:`~physode.problems.fitting.samples.carve_validation`). The test
+split is never read here: a peer's early stopping cannot see it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from physode.errors import InputError
+from physode.problems.fitting.samples import carve_validation
+from physode.trajectories import TrajectoryFile
+
+
+@dataclass(frozen=True)
+class PeerData:
+    """Samples ``(samples, times, channel, x)`` float32 (a single-field file gets a channel axis of 1)."""
+
+    fit: torch.Tensor
+    validation: torch.Tensor  # may have no samples: the file was too small to hold any out
+    times: torch.Tensor  # the stored times, float64
+    x: np.ndarray
+    source: str  # where the samples came from, for messages
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], *, seed: int,
+                  validation_fraction: float | None = None) -> PeerData:
+        """The training samples of ``path`` split as ``physode fit --seed seed --validation-fraction``
+        splits them (None: its default)."""
+        with TrajectoryFile(path) as data:
+            holdout = carve_validation(data, validation_fraction, seed)
+            if len(holdout.fit) == 0:
+                raise InputError(f"{data.path}: the file has no training samples (all are marked test)")
+            if data.n_times < 2:
+                raise InputError(f"{data.path}: a peer predicts later times from the first; the file stores "
+                                 f"{data.n_times} time")
+
+            def fields(indices: np.ndarray) -> torch.Tensor:
+                u = data.batch(indices)
+                return u[:, :, None] if len(data.sample_shape) == 2 else u
+
+            return cls(fields(holdout.fit), fields(holdout.validation), torch.as_tensor(data.t, dtype=torch.float64),
+                       np.asarray(data.x), str(data.path))
+
+    @property
+    def channels(self) -> int:
+        return self.fit.shape[2]
+
+    @property
+    def n_x(self) -> int:
+        return self.fit.shape[3]
