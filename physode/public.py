@@ -41,29 +41,3 @@ def load(run: str | os.PathLike[str], device: str = "cpu") -> torch.nn.Module:
     from physode.problems.fitting.predict import load as load_fitted
 
     return load_fitted(run, device)
-
-
-__all__ = [
-    "Adjoint",
-    "Backprop",
-    "ButcherTableau",
-    "Checkpoint",
-    "CoupledODEBlock",
-    "Dirac",
-    "EvolutionOperator",
-    "ExponentialMemory",
-    "Galerkin",
-    "GradientStrategy",
-    "LinearLatent",
-    "Neural",
-    "ODEBlock",
-    "ODESolution",
-    "Recursive",
-    "SpectralRDA",
-    "Static",
-    "StepSizeController",
-    "Stepper",
-    "load",
-    "odeint",
-    "odesolve",
-]

@@ -128,3 +128,16 @@ def test_a_linear_fit_imports_no_plotting_scipy_xarray_or_torchvision(tmp_path) 
     """)
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=True)
     assert run.stdout.split("\n")[-2] == "[]", run.stdout
+
+
+@pytest.mark.parametrize("package", ["physode", "physode.training", "physode.problems.fitting", "physode.problems.pde"])
+def test_every_public_name_of_a_lazy_package_resolves(package: str) -> None:
+    """The packages hand out their names on first use (``__getattr__`` over ``public.py``): a name in
+    ``__all__`` that ``public.py`` lacks would fail only when a user reaches for it."""
+    import importlib
+
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        assert getattr(module, name) is not None, name
+    with pytest.raises(AttributeError, match="no attribute"):
+        module.not_a_public_name  # noqa: B018

@@ -33,12 +33,3 @@ from physode.training.metrics import (
 )
 from physode.training.progress import progress_bar
 from physode.training.run_dir import CHECKPOINT, METRICS, check_format, clear_run, resume_state
-
-__all__ = [
-    "CHECKPOINT", "DistContext", "GlobalBatchNorm2d", "METRICS", "MetricsWriter", "RunLock",
-    "all_reduce_gradients", "all_reduce_sum", "check_finite_metrics", "check_format", "clear_run", "close_distributed",
-    "data_parallel", "init_distributed", "load_checkpoint", "non_finite_fields", "problem_subparsers", "progress_bar",
-    "rank_zero_lock", "read_metrics", "resolve_device", "restore_training_state", "resume_state",
-    "rng_state", "save_checkpoint", "set_rng_state", "strict_json", "sync_batchnorm",
-    "training_state", "write_json",
-]

@@ -19,25 +19,3 @@ from physode.problems.fitting.models import (
 from physode.problems.fitting.estimates import diffusivity_estimate, velocity_estimate, wave_speed_estimate
 from physode.problems.fitting.plot import plot_runs
 from physode.problems.fitting.quickstart import run_quickstart
-
-__all__ = [
-    "LAYERS",
-    "FitConfig",
-    "FourierModelConfig",
-    "FourierTrajectoryModel",
-    "ModelConfig",
-    "ModelFamily",
-    "TrainingDiverged",
-    "TrajectoryModel",
-    "build_model",
-    "diffusivity_estimate",
-    "evaluate_model",
-    "evaluate_run",
-    "family_names",
-    "load_run",
-    "parameter_count",
-    "plot_runs",
-    "run_quickstart",
-    "velocity_estimate",
-    "wave_speed_estimate",
-]

@@ -37,38 +37,3 @@ from physode.problems.pde.transport import simulate_transport, simulate_transpor
 from physode.problems.pde.transport2d import simulate_transport2d
 from physode.problems.pde.wave import simulate_wave
 from physode.problems.pde.wave2d import simulate_wave2d
-
-__all__ = [
-    "COEFFICIENT_FAMILIES",
-    "COEFFICIENT_SPEC_HELP",
-    "CoefficientLike",
-    "Constant",
-    "Exponential",
-    "FourierSeries",
-    "GaussianBumps",
-    "INITIAL_CONDITIONS",
-    "InitialCondition",
-    "Linear",
-    "PiecewiseConstant",
-    "QuadratureCoefficient",
-    "Sinusoidal",
-    "TimeCoefficient",
-    "Windowed",
-    "as_coefficient",
-    "coefficient",
-    "coefficient_from_formula",
-    "coefficient_from_spec",
-    "simulate_advection",
-    "simulate_advection_diffusion",
-    "simulate_allen_cahn",
-    "simulate_burgers",
-    "simulate_diffusion",
-    "simulate_diffusion_reaction2d",
-    "simulate_fisher_kpp",
-    "simulate_navier_stokes2d",
-    "simulate_transport",
-    "simulate_transport2d",
-    "simulate_transport_to_file",
-    "simulate_wave",
-    "simulate_wave2d",
-]

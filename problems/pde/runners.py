@@ -17,7 +17,7 @@ import numpy as np
 from physode.log import LOGGER
 from physode.problems.pde.cli2d import DEFAULT_NX_PLANE, DEFAULT_VISCOSITY
 from physode.problems.pde.runners2d import PLANE_SIMULATORS, check_plane_resources
-from physode.problems.pde.streaming import BLOCK_BYTES, IN_MEMORY_COPIES
+from physode.problems.pde.streaming import BLOCK_BYTES, IN_MEMORY_COPIES, write_in_blocks
 
 if TYPE_CHECKING:
     from physode.trajectories import Trajectories
@@ -58,29 +58,12 @@ def _samples_per_block(args: argparse.Namespace) -> int:
 
 
 def _stream(args: argparse.Namespace, simulate: Callable[[int, np.ndarray], Trajectories]) -> Path:
-    """Write ``simulate(n, initial_states)`` block by block: memory holds one block, not the file.
-
-    The initial states of all samples are drawn at once (as the in-memory simulators draw them),
-    so the file equals the one an unblocked run writes.
-    """
+    """Write ``simulate(n, initial_states)`` block by block (:func:`.streaming.write_in_blocks`)."""
     from physode.problems.pde.domain import grid
     from physode.problems.pde.initial_conditions import initial_state
-    from physode.trajectories import make_test_mask, trajectory_writer
 
     u0 = initial_state(args.initial, args.samples, grid(args.nx, args.length), args.seed, args.length)
-    per_block = _samples_per_block(args)
-    first = simulate(min(per_block, args.samples), u0[:per_block])
-    settings = {**first.settings, "initial": args.initial, "n_samples": args.samples,
-                "seed": args.seed, "test_fraction": args.test_fraction}
-    mask = make_test_mask(args.samples, args.test_fraction, args.seed)
-    with trajectory_writer(args.out, args.samples, first.t, first.x, equation=first.equation,
-                           coefficients=first.coefficients, test_mask=mask, generator=settings, seed=args.seed,
-                           attrs=first.parameters, compression=args.compression, replace=args.overwrite) as writer:
-        writer.write(first.u)
-        for start in range(per_block, args.samples, per_block):
-            block = u0[start : start + per_block]
-            writer.write(simulate(len(block), block).u)
-    return args.out
+    return write_in_blocks(args, u0, _samples_per_block(args), simulate)
 
 
 def _transport(args: argparse.Namespace) -> Path:

@@ -17,7 +17,7 @@ import numpy as np
 
 from physode.errors import InputError
 from physode.problems.pde.cli2d import DEFAULT_VISCOSITY
-from physode.problems.pde.streaming import BLOCK_BYTES, IN_MEMORY_COPIES
+from physode.problems.pde.streaming import BLOCK_BYTES, IN_MEMORY_COPIES, write_in_blocks
 
 if TYPE_CHECKING:
     from physode.trajectories import Trajectories
@@ -62,26 +62,11 @@ def _write(args: argparse.Namespace, data: Trajectories) -> Path:
 
 
 def _stream(args: argparse.Namespace, simulate: Callable[[int, np.ndarray], Trajectories]) -> Path:
-    """Write ``simulate(n, initial_states)`` block by block; the initial states are drawn up front, so
-    the file equals the one an unblocked run writes."""
+    """Write ``simulate(n, initial_states)`` block by block (:func:`.streaming.write_in_blocks`)."""
     from physode.problems.pde.plane import Plane, initial_state_2d
-    from physode.trajectories import make_test_mask, trajectory_writer
 
     u0 = initial_state_2d(args.initial, args.samples, Plane(args.nx, args.length), args.seed)
-    per_block = _samples_per_block(args)
-    first = simulate(min(per_block, args.samples), u0[:per_block])
-    settings = {**first.settings, "initial": args.initial, "n_samples": args.samples,
-                "seed": args.seed, "test_fraction": args.test_fraction}
-    mask = make_test_mask(args.samples, args.test_fraction, args.seed)
-    with trajectory_writer(args.out, args.samples, first.t, first.x, equation=first.equation,
-                           coefficients=first.coefficients, test_mask=mask, generator=settings, seed=args.seed,
-                           attrs=first.parameters, compression=args.compression, channels=first.channels,
-                           boundary_condition=first.boundary_condition, replace=args.overwrite) as writer:
-        writer.write(first.u)
-        for start in range(per_block, args.samples, per_block):
-            block = u0[start : start + per_block]
-            writer.write(simulate(len(block), block).u)
-    return args.out
+    return write_in_blocks(args, u0, _samples_per_block(args), simulate)
 
 
 def _transport2d(args: argparse.Namespace) -> Path:
