@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 from pathlib import Path
 
@@ -101,6 +102,9 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--curriculum", type=fraction, default=_FIT.curriculum,
                        help="fraction of the steps over which the training horizon grows from the first "
                             "interval to all (0: always all)")
+    train.add_argument("--windows", type=int_in(0, MAX_COUNT), help="train on windows of this many stored intervals "
+                       "from every stored state (0: whole trajectories from u(t0); default: fourier static 1, else 0)")
+    train.add_argument("--budget", type=float, dest="budget_seconds", help="seconds of training, validation included")
     train.add_argument("--seed", type=seed, default=_FIT.seed,
                        help="seed of the initial weights and the batch order (a fit is reproducible from it)")
     train.add_argument("--checkpoint-every", type=positive_int(MAX_COUNT), default=_FIT.checkpoint_every, help="epochs")
@@ -144,12 +148,8 @@ def _model_config(args: argparse.Namespace) -> ModelFamily:
 
 
 def _config(args: argparse.Namespace) -> FitConfig:
-    return FitConfig(model=_model_config(args), epochs=args.epochs, lr=args.lr, rate_lr=args.rate_lr, loss=args.loss,
-                     batch_size=args.batch_size, polish=args.polish,
-                     curriculum=args.curriculum, seed=args.seed, checkpoint_every=args.checkpoint_every,
-                     eval_every=args.eval_every, dtype=args.dtype, cache_mb=args.cache_mb, progress=args.progress,
-                     validation_fraction=args.validation_fraction, patience=args.patience,
-                     polish_patience=args.polish_patience, min_gain=args.min_gain)
+    settings = {f.name: getattr(args, f.name) for f in dataclasses.fields(FitConfig) if hasattr(args, f.name)}
+    return FitConfig(**{**settings, "model": _model_config(args)})
 
 
 def _run_fit(args: argparse.Namespace) -> int:
