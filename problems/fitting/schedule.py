@@ -48,9 +48,8 @@ def horizon(step: int, total_steps: int, n_intervals: int, curriculum: float) ->
 
 class BudgetCycle(torch.optim.lr_scheduler.LRScheduler):
     """The one-cycle shape of :func:`one_cycle` (warm-up from ``lr / 25`` to ``lr`` over ``warmup``
-    steps, cosine decay to ``lr / 25e4`` at ``total_steps``) whose length a wall-time budget fixes
-    once the warm-up has timed the steps (:func:`budget_steps`): ``total_steps`` may change until
-    the warm-up ends. Saved with the scheduler's state, so a resumed fit keeps the fixed length."""
+    steps, cosine decay to ``lr / 25e4`` at ``total_steps``) whose length a wall-time budget sets as
+    the fit goes (:class:`BudgetClock`). Saved with the scheduler's state."""
 
     def __init__(self, optimizer: torch.optim.Optimizer, warmup: int, total_steps: int) -> None:
         self.warmup, self.total_steps = warmup, total_steps
@@ -67,44 +66,42 @@ class BudgetCycle(torch.optim.lr_scheduler.LRScheduler):
         return [base * factor for base in self.base_lrs]
 
 
-def budget_steps(seconds_left: float, step_seconds: float, validation_seconds: float, steps_per_epoch: int) -> int:
-    """Adam steps that fit in ``seconds_left``: each costs ``step_seconds`` and every epoch of
-    ``steps_per_epoch`` steps one validation of ``validation_seconds`` (one more is kept for the
-    last, partial epoch's)."""
-    per_step = step_seconds + validation_seconds / steps_per_epoch
-    return max(0, math.floor((seconds_left - validation_seconds) / per_step))
-
-
 @dataclasses.dataclass
 class BudgetClock:
-    """A fit's wall-time budget of ``seconds`` over at most ``cap`` steps: the warm-up's steps are timed
-    (``warmup_s``) and, at its end, one validation (``validation_s``), and the schedule's length is
-    fixed to what the budget leaves room for. ``spent``: the budget stopped the fit. Saved in every
-    checkpoint (a resumed fit keeps the timing; where it stops depends on its own steps' times)."""
+    """A fit's wall-time budget of ``seconds`` over at most ``cap`` steps. The warm-up's steps are timed
+    (``warmup_s``) and, at its end, one validation (``validation_s``); from then on, after every step,
+    the schedule's length is what the budget leaves room for at the mean time per step so far (since
+    the warm-up's first step, validations included), so the learning rate has decayed when the budget
+    is spent even where the machine's load changes. ``spent``: the budget stopped the fit. Saved in
+    every checkpoint (a resumed fit keeps the timing; where it stops depends on its own steps' times).
+    """
 
     seconds: float
     cap: int
     warmup_s: float = 0.0
     validation_s: float = 0.0
+    warmup_end: float = 0.0  # the fit's elapsed seconds when the warm-up ended
     spent: bool = False
 
-    def after_step(self, step: int, step_s: float, elapsed: float, schedule: BudgetCycle, steps_per_epoch: int,
+    def after_step(self, step: int, step_s: float, elapsed: float, schedule: BudgetCycle,
                    validate: Callable[[], object] | None) -> bool:
         """After step ``step`` (``step_s`` seconds; ``elapsed`` seconds of the fit so far; ``validate``:
         the fit's validation, None without one): True once the schedule is over or the budget has no
         room for one more step and a validation."""
+        timed = max(1, schedule.warmup - 1)  # the first step pays one-time costs (allocation, caches)
         if step <= schedule.warmup:
-            if step > 1 or schedule.warmup == 1:  # the first step pays one-time costs (allocation, caches)
+            if step > 1 or schedule.warmup == 1:
                 self.warmup_s += step_s
             if step == schedule.warmup:
                 began = time.perf_counter()
                 if validate is not None:
                     validate()
                 self.validation_s = time.perf_counter() - began
-                elapsed += self.validation_s
-                room = budget_steps(self.seconds - elapsed, self.warmup_s / max(1, step - 1), self.validation_s,
-                                    steps_per_epoch)
-                schedule.total_steps = min(self.cap, step + room)
+                elapsed = self.warmup_end = elapsed + self.validation_s
+        if step >= schedule.warmup:
+            per_step = (self.warmup_s + elapsed - self.warmup_end) / (timed + step - schedule.warmup)
+            room = max(0, math.floor((self.seconds - elapsed - self.validation_s) / max(per_step, 1e-9)))
+            schedule.total_steps = min(self.cap, step + room)
         over = step >= schedule.total_steps and schedule.total_steps < self.cap
         self.spent = over or elapsed + step_s + self.validation_s > self.seconds
         return self.spent

@@ -1,12 +1,15 @@
 """The trainer: one fit's phases, read top to bottom in :meth:`Trainer.run`.
 
 1. set-up (:class:`Trainer`'s constructor): the model, the training and validation splits, the
-   optimizer and its one-cycle schedule, the batch-order generator, the resumed state if any;
+   optimizer and its one-cycle schedule (sized by a time budget if there is one), the batch-order
+   generator, the resumed state if any;
 2. :meth:`Trainer.train_adam`: epochs of Adam steps, each checked for divergence and validated, with a
    metrics record per epoch and a checkpoint every ``checkpoint_every`` epochs, until every epoch has
-   run or the validation error stops falling (:mod:`.validation`); the best validated weights go on;
-3. :meth:`Trainer.polish`: full-batch L-BFGS (:mod:`.polish`), cut when the validation error stops
-   falling, recorded and checkpointed once;
+   run, the validation error stops falling (:mod:`.validation`) or the time budget is spent; the best
+   validated weights go on. A step trains on whole trajectories from u(t0), or with ``windows`` on
+   windows from every stored state (an epoch: each window once); validation scores whole trajectories;
+3. :meth:`Trainer.polish`: full-batch L-BFGS (:mod:`.polish`) on whole trajectories, cut when the
+   validation error stops falling, recorded and checkpointed once;
 4. :meth:`Trainer.summarise`: the final test metrics, written to ``metrics.json``. The test split
    is read only then (and for ``eval_every``'s records, which decide nothing).
 
@@ -190,7 +193,7 @@ class Trainer:
             if self.clock is not None:  # a budgeted fit: the warm-up sizes the schedule; then stop when it is spent
                 now = time.perf_counter()
                 spent = self.clock.after_step(step, now - began_step, self.elapsed + now - began, self.scheduler,
-                                              self.steps_per_epoch, None if self.best is None else self.validate)
+                                              None if self.best is None else self.validate)
                 bar.total = self.total_steps
                 if spent:
                     break

