@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from physode.cli import main
 from physode.errors import InputError
 from physode.problems.fitting.fit import fit
 from physode.problems.fitting.fit_config import FitConfig, window_length
@@ -164,6 +166,25 @@ def test_a_budget_killed_between_checkpoints_resumes_its_clock(transport_file: P
         assert dataclasses.asdict(resumed.clock) == dataclasses.asdict(first.clock)
         resumed.train_adam()
         assert resumed.adam_stop == "budget" and resumed.elapsed <= 3.0 + 2 * first.clock.validation_s + 0.5
+
+
+def test_the_command_line_takes_windows_and_a_budget(transport_file: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture) -> None:
+    fit_args = ["fit", str(transport_file), "--model", "fourier", "--hidden-channels", "4", "--modes", "4",
+                "--blocks", "1", "--batch-size", "8", "--no-progress", "--device", "cpu"]
+    for extra, message in ((["--windows", "1"], "variant 'anodev2' evolves its weights"),
+                           (["--variant", "anode", "--budget", "-1"], "--budget must be a positive number"),
+                           (["--variant", "anode", "--windows", "9"], "6 stored intervals")):
+        assert main([*fit_args, "--out", str(tmp_path / "refused"), *extra]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "refused" / CHECKPOINT).exists()
+    run = tmp_path / "run"
+    assert main([*fit_args, "--out", str(run), "--variant", "anode", "--windows", "2", "--epochs", "1000",
+                 "--budget", "2"]) == 0
+    summary = json.loads((run / "metrics.json").read_text())
+    assert summary["windows"] == 2 and summary["stopped"] == "budget" and summary["epochs_run"] < 1000
+    assert load_checkpoint(run / CHECKPOINT)["config"]["budget_seconds"] == 2.0  # recorded in the run's config
 
 
 class _NoBar:
