@@ -9,7 +9,10 @@ of CPU time where the linear layer costs dozens and seconds, so the linear layer
 for linear, constant- or time-varying-coefficient dynamics.
 
 Defaults follow the phase-1 probe of issue 9 (width 32, 16 modes, 2 blocks, RK4 with 2 steps per
-stored interval, one-cycle Adam at 3e-3 with the horizon curriculum of :mod:`.fit`).
+stored interval, one-cycle Adam at 3e-3). A variant with static weights is autonomous, so every
+stored state is an initial condition: it trains on one-interval windows from all of them
+(``default_windows``, ``FitConfig.windows``); ANODEV2's weights evolve from t0, so it trains on
+whole trajectories from u(t0) with the horizon curriculum of :mod:`.schedule`.
 
 The optional linear term ``L u`` (``linear``) and the weight evolution's rates are velocities and
 rates of order one, like the linear layer's weights; trained at the network's small learning rate
