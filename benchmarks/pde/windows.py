@@ -108,9 +108,10 @@ def report(rows: dict[str, dict[str, Any]]) -> list[str]:
     lines += ["", "Why not met, and what would change it: in the same seconds the Fourier-ODE takes fewer, dearer "
               "Adam steps than FNO (2 RK4 steps per stored interval, each 4 evaluations of its 2 Fourier blocks, "
               "and the checkpointed gradient's recomputation, against one 4-layer FNO pass), so its cosine cycle "
-              "ends with the validation error still falling. One RK4 step per interval, backprop gradients "
-              "for one-interval windows and an integrating-factor step for the linear term are the next "
-              "levers; none is measured here."]
+              "ends with the validation error still falling. Halving the field evaluations (one RK4 step per "
+              "interval, the fourth entry where measured; one seed, so a 1% margin is within the noise) is "
+              "one lever; backprop gradients for one-interval windows and an integrating-factor step for "
+              "the linear term are others, not measured here."]
     lines += ["", "| row | equation | measured | load average before | device | seed | run wall time (s) |",
               "|---|---|---|---:|---|---:|---:|"]
     lines += [f"| {name} | {row['label']} | {row['date']} | {row['load_before']:.1f} | {row['device']} | "
