@@ -57,8 +57,9 @@ class FourierModelConfig(FourierODEConfig, ModelFamily, family="fourier"):
 
     summary = "a Fourier-operator network as the vector field, for nonlinear PDEs"
     default_lr, default_rate_lr, default_polish = 3e-3, 0.03, 0
-    # Static weights train on one-interval windows from every stored state (FitConfig.windows): on the PDE
-    # benchmark's Fisher-KPP file, 90 s of windows reached 1.2e-2 test nRMSE, whole trajectories 0.28.
+    # Static weights train on one-interval windows from every stored state (FitConfig.windows): in FNO's 148 s
+    # on the PDE benchmark's Fisher-KPP row, 2.2e-3 test nRMSE against 1.5e-2 on whole trajectories
+    # (benchmarks/pde/windows.md).
     default_windows = 1
     options = {"--hidden-channels": "hidden_channels", "--blocks": "blocks", "--linear-term": "linear_term",
                "--linear-modes": "linear_modes", "--evolve": "evolve"}
