@@ -88,12 +88,6 @@ def test_model_options_bypass_the_choice(flags: list[str], transport_file: Path,
     assert json.loads((run / SUMMARY).read_text())["model"] == "linear"
 
 
-def test_a_budget_with_model_options_is_refused(transport_file: Path, tmp_path: Path,
-                                               capsys: pytest.CaptureFixture) -> None:
-    assert main(["fit", str(transport_file), "--out", str(tmp_path / "run"), *CHOOSE, "--model", "fourier"]) == 2
-    assert "--budget" in capsys.readouterr().err and not (tmp_path / "run").exists()
-
-
 def test_the_choice_needs_a_validation_split(transport_file: Path, tmp_path: Path,
                                              capsys: pytest.CaptureFixture) -> None:
     # 18 training samples: the default fraction holds out none.

@@ -4,6 +4,7 @@ parsed arguments (:mod:`.cli` builds the parsers without torch and imports this 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import torch
 
@@ -24,14 +25,12 @@ def run_fit(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     config = config_from_args(args)
     if model_given(args):
-        if args.budget is not None:
-            raise InputError("--budget is the time of the automatic model choice and its fit; with model options "
-                             "the fit runs its --epochs: drop --budget, or the model options to have the model chosen")
         LOGGER.debug(f"fit config: {config}")
         summary = fit(args.data, args.out, config, device=args.device, resume=args.resume, overwrite=args.overwrite)
-    else:
-        summary = fit_chosen(args.data, args.out, config, args.budget or DEFAULT_BUDGET, epochs=args.epochs,
-                             device=args.device, resume=args.resume, overwrite=args.overwrite)
+    else:  # --budget is the choice's and its fit's; the trials run a fixed number of epochs
+        summary = fit_chosen(args.data, args.out, dataclasses.replace(config, budget_seconds=None),
+                             config.budget_seconds or DEFAULT_BUDGET, epochs=args.epochs, device=args.device,
+                             resume=args.resume, overwrite=args.overwrite)
     LOGGER.info(format_table([summary]))
     LOGGER.info(f"wrote {args.out}/metrics.json")
     check_finite_metrics(_own_metrics(summary), args.out / SUMMARY)

@@ -96,6 +96,9 @@ def _check_data(data: TrajectoryFile, config: FitConfig) -> None:
     if steps > MAX_SOLVER_STEPS:
         raise InputError(f"{data.n_times - 1} intervals x {config.model.steps_per_interval} steps per interval "
                          f"= {steps} solver steps, more than {MAX_SOLVER_STEPS}; lower --steps-per-interval")
+    if config.windows is not None and config.windows > data.n_times - 1:
+        raise InputError(f"--windows {config.windows}: the file has {data.n_times - 1} stored intervals; "
+                         "a window spans at most all of them")
     if len(data.test) == 0:
         raise InputError(f"{data.path}: the file has no test samples; write it with a nonzero test fraction")
     carve_validation(data, config.validation_fraction, config.seed)  # enough training samples to hold some out

@@ -10,6 +10,7 @@ import torch
 from physode.errors import InputError
 from physode.problems.fitting.loss import LOSSES
 from physode.problems.fitting.models import ModelConfig, ModelFamily
+from physode.variants import coupled_names, is_coupled
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}  # --dtype: of the weights and the solve
 # The linear model's default L-BFGS budget after Adam: POLISH loss evaluations, or POLISH_PER_PARAMETER per
@@ -44,6 +45,16 @@ class FitConfig:
     ``min_gain`` (relative), the polish once ``polish_patience`` evaluations bring none, and each
     keeps its best validated weights. ``validation_fraction=0``: no validation, every training sample
     trains, every epoch and the whole polish budget run (the fit before early stopping existed).
+
+    ``windows``: train on windows of this many stored intervals starting from every stored state
+    (an epoch: every window once; the curriculum grows the window to it), not on whole trajectories
+    from u(t0); validation still scores the whole trajectory from u(t0), as the test does. 0: whole
+    trajectories. None: the model family's ``default_windows`` where the variant's weights are static,
+    else 0 (:func:`window_length`). Windows need dynamics that do not depend on when they start: a
+    variant whose weights evolve from t0 (ANODEV2) is refused; one with time as an input is given
+    each window's true times. ``budget_seconds``: cap on the training time (Adam and validation):
+    the learning-rate cycle is sized to it from its timed warm-up (:class:`.schedule.BudgetCycle`),
+    and Adam stops when it is spent (``stopped``: ``"budget"`` in ``metrics.json``).
     """
 
     model: ModelFamily = field(default_factory=ModelConfig)
@@ -67,6 +78,8 @@ class FitConfig:
     dtype: str = "float32"  # of the weights and the solve; float64 to check runs against each other
     cache_mb: float = 256.0  # training samples kept in memory per process; the rest is read as needed
     progress: bool = True
+    windows: int | None = None  # stored intervals per training window (0: whole trajectories; None: default)
+    budget_seconds: float | None = None  # cap on Adam's wall time, validation included (None: none)
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "checkpoint_every", "eval_batch_size", "patience", "polish_patience"):
@@ -97,5 +110,21 @@ class FitConfig:
             raise InputError(f"--eval-every must be >= 0, got {self.eval_every}")
         if not (math.isfinite(self.cache_mb) and self.cache_mb >= 0):
             raise InputError(f"--cache-mb must be a size in MiB >= 0, got {self.cache_mb}")
+        if self.windows is not None and self.windows < 0:
+            raise InputError(f"--windows must be >= 0 (stored intervals per window; 0: whole trajectories), "
+                             f"got {self.windows}")
+        if self.windows and is_coupled(self.model.variant):
+            raise InputError(f"--windows: variant {self.model.variant!r} evolves its weights from the first stored "
+                             "time, so a window starting later would use the weights of t0; train it on whole "
+                             f"trajectories (--windows 0), or use a variant with static weights (not {coupled_names()})")
+        if self.budget_seconds is not None and not (math.isfinite(self.budget_seconds) and self.budget_seconds > 0):
+            raise InputError(f"--budget must be a positive number of seconds, got {self.budget_seconds}")
         if self.dtype not in DTYPES:
             raise InputError(f"--dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+
+
+def window_length(config: FitConfig) -> int:
+    """Stored intervals per training window of ``config`` (0: whole trajectories from u(t0))."""
+    if config.windows is not None:
+        return config.windows
+    return 0 if is_coupled(config.model.variant) else config.model.default_windows

@@ -44,4 +44,5 @@ def config_from_args(args: argparse.Namespace) -> FitConfig:
                      curriculum=args.curriculum, seed=args.seed, checkpoint_every=args.checkpoint_every,
                      eval_every=args.eval_every, dtype=args.dtype, cache_mb=args.cache_mb, progress=args.progress,
                      validation_fraction=args.validation_fraction, patience=args.patience,
-                     polish_patience=args.polish_patience, min_gain=args.min_gain)
+                     polish_patience=args.polish_patience, min_gain=args.min_gain, windows=args.windows,
+                     budget_seconds=args.budget_seconds)

@@ -1,10 +1,46 @@
-"""The training loss of a trajectory fit."""
+"""The training loss of a trajectory fit, and the check that it has not diverged."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from pathlib import Path
+
 import torch
 
+from physode.errors import TrainingDiverged
+
 LOSSES = ("mse", "relative")
+# A loss this many times the batch's mean square (u(t0) included, so decaying data do not trip it)
+# means the fit diverged: predicting zero scores below 1 and predicting u(t0) a few times the number
+# of intervals; the curriculum raises the loss as the horizon grows, but never anywhere near this.
+DIVERGENCE_FACTOR = 1e4
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchLoss:
+    """One global batch's loss: this rank's share (to differentiate), the global value, the batch's
+    weighted mean square (the scale divergence is judged by) and the horizon it was taken over."""
+
+    shard: torch.Tensor
+    value: float
+    scale: float
+    horizon: int
+
+
+def check_divergence(batch: BatchLoss, where: str, last_saved: int, out: Path) -> None:
+    """Stop with :class:`TrainingDiverged` on a non-finite loss or one far above the data's scale;
+    ``where``: the epoch and step, ``last_saved``: the epoch of the last checkpoint in ``out`` (0: none)."""
+    loss, scale = batch.value, batch.scale
+    if math.isfinite(loss) and not loss > DIVERGENCE_FACTOR * scale > 0:
+        return
+    kept = (f"the last good checkpoint (epoch {last_saved}) in {out} is kept" if last_saved
+            else "no checkpoint was written yet")
+    ratio = f" ({loss / scale:.3g} x the data's mean square)" if scale > 0 else ""
+    raise TrainingDiverged(
+        f"training diverged: the loss is {loss:.3g}{ratio} at {where}; {kept}. Check the data's scale, lower "
+        "--lr or raise --steps-per-interval, then start a new --out"
+    )
 
 
 def trajectory_loss(pred: torch.Tensor, true: torch.Tensor, kind: str, weight: torch.Tensor | float = 1.0) -> torch.Tensor:

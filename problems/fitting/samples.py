@@ -93,6 +93,20 @@ class TrainSplit:
             chosen = order[start : start + batch_size]
             yield len(chosen), self.read(np.array_split(chosen, ctx.world_size)[ctx.rank])
 
+    def window_batches(self, batch_size: int, starts: int, generator: torch.Generator,
+                       ctx: DistContext) -> Iterator[tuple[int, int, torch.Tensor]]:
+        """One pass over every (sample, start) window: for each of the first ``starts`` stored times, the
+        samples in shuffled batches, all those batches in shuffled order (the order depends only on
+        ``generator``). Yields each global batch's size, its start and this rank's shard of whole samples.
+
+        A batch shares its start, so one solve over the stored times from there serves it: the
+        times are the true ones, also where intervals differ or the model takes time as an input."""
+        batches = [(start, chosen) for start in range(starts)
+                   for chosen in torch.randperm(len(self), generator=generator).split(batch_size)]
+        for i in torch.randperm(len(batches), generator=generator).tolist():
+            start, chosen = batches[i]
+            yield len(chosen), start, self.read(np.array_split(chosen.numpy(), ctx.world_size)[ctx.rank])
+
 
 @dataclass(frozen=True)
 class Splits:

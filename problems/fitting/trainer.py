@@ -1,12 +1,15 @@
 """The trainer: one fit's phases, read top to bottom in :meth:`Trainer.run`.
 
 1. set-up (:class:`Trainer`'s constructor): the model, the training and validation splits, the
-   optimizer and its one-cycle schedule, the batch-order generator, the resumed state if any;
+   optimizer and its one-cycle schedule (sized by a time budget if there is one), the batch-order
+   generator, the resumed state if any;
 2. :meth:`Trainer.train_adam`: epochs of Adam steps, each checked for divergence and validated, with a
    metrics record per epoch and a checkpoint every ``checkpoint_every`` epochs, until every epoch has
-   run or the validation error stops falling (:mod:`.validation`); the best validated weights go on;
-3. :meth:`Trainer.polish`: full-batch L-BFGS (:mod:`.polish`), cut when the validation error stops
-   falling, recorded and checkpointed once;
+   run, the validation error stops falling (:mod:`.validation`) or the time budget is spent; the best
+   validated weights go on. A step trains on whole trajectories from u(t0), or with ``windows`` on
+   windows from every stored state (an epoch: each window once); validation scores whole trajectories;
+3. :meth:`Trainer.polish`: full-batch L-BFGS (:mod:`.polish`) on whole trajectories, cut when the
+   validation error stops falling, recorded and checkpointed once;
 4. :meth:`Trainer.summarise`: the final test metrics, written to ``metrics.json``. The test split
    is read only then (and for ``eval_every``'s records, which decide nothing).
 
@@ -19,52 +22,25 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from physode.errors import TrainingDiverged
 from physode.trajectories import TrajectoryFile
 from physode.problems.fitting.evaluate import FORMAT, SUMMARY, channel_weights, data_grid, evaluate_model, grid_record
-from physode.problems.fitting.fit_config import DTYPES, FitConfig, default_polish
-from physode.problems.fitting.loss import trajectory_loss
+from physode.problems.fitting.fit_config import DTYPES, FitConfig, default_polish, window_length
+from physode.problems.fitting.loss import BatchLoss, check_divergence, trajectory_loss
 from physode.problems.fitting.models import parameter_count
 from physode.problems.fitting.polish import Validation, polish
 from physode.problems.fitting.samples import Splits
-from physode.problems.fitting.schedule import horizon, one_cycle
+from physode.problems.fitting.schedule import BUDGET_WARMUP, BudgetClock, BudgetCycle, horizon, one_cycle
 from physode.problems.fitting.validation import BestWeights, validation_nrmse
-from physode.training import (
-    CHECKPOINT,
-    METRICS,
-    DistContext,
-    MetricsWriter,
-    all_reduce_sum,
-    data_parallel,
-    progress_bar,
-    read_metrics,
-    restore_training_state,
-    save_checkpoint,
-    training_state,
-    write_json,
-)
-
-# A loss this many times the batch's mean square (u(t0) included, so decaying data do not trip it)
-# means the fit diverged: predicting zero scores below 1 and predicting u(t0) a few times the number
-# of intervals; the curriculum raises the loss as the horizon grows, but never anywhere near this.
-DIVERGENCE_FACTOR = 1e4
-
-
-@dataclasses.dataclass(frozen=True)
-class BatchLoss:
-    """One global batch's loss: this rank's share (to differentiate), the global value, the batch's
-    weighted mean square (the scale divergence is judged by) and the horizon it was taken over."""
-
-    shard: torch.Tensor
-    value: float
-    scale: float
-    horizon: int
+from physode.training import (CHECKPOINT, METRICS, DistContext, MetricsWriter, all_reduce_sum, data_parallel,
+                              progress_bar, read_metrics, restore_training_state, save_checkpoint, training_state,
+                              write_json)
 
 
 class Trainer:
@@ -83,17 +59,25 @@ class Trainer:
         self.split, self.validation = splits.fit, splits.validation
         self.weight = channel_weights(data, self.split.indices).to(ctx.device, self.dtype)
         self.times = data.t.tolist()
-        self.steps_per_epoch = math.ceil(len(self.split) / config.batch_size)
-        self.total_steps = config.epochs * self.steps_per_epoch
+        intervals = len(self.times) - 1
+        # A run from before windows existed trained on whole trajectories, and resumes so.
+        self.windows = window_length(config) if state is None else state.get("windows", 0)
+        self.span = self.windows or intervals  # stored intervals per training sample
+        self.starts = intervals - self.windows + 1 if self.windows else 1  # stored states a window starts from
+        self.steps_per_epoch = self.starts * math.ceil(len(self.split) / config.batch_size)
+        cap = config.epochs * self.steps_per_epoch
         self.optimizer = torch.optim.Adam(config.model.parameter_groups(self.model, config.lr, config.rate_lr))
-        self.scheduler = one_cycle(self.optimizer, self.total_steps)
+        self.scheduler = (one_cycle(self.optimizer, cap) if config.budget_seconds is None else
+                          BudgetCycle(self.optimizer, min(BUDGET_WARMUP, cap), cap))
+        self.clock = None if config.budget_seconds is None else BudgetClock(config.budget_seconds, cap)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.best = None if self.validation is None else BestWeights(self.model, config.patience, config.min_gain)
-        self.curriculum_epochs = math.ceil(config.curriculum * config.epochs)  # patience counts once it is over
         self.start, self.elapsed, self.polished, self.adam_stop = 0, 0.0, False, None
         if state is not None:
             restore_training_state(state, self.model, self.optimizer, self.scheduler, self.generator)
             self.start, self.elapsed = state["epoch"], state["elapsed_s"]
+            if self.clock is not None:
+                self.clock = BudgetClock(**state["budget_clock"])
             self.polished, self.adam_stop = bool(state.get("polished", False)), state.get("adam_stop")
             if self.best is not None:
                 self.best.load_state_dict(state["early_stopping"])
@@ -114,7 +98,8 @@ class Trainer:
         save_checkpoint(self.out / CHECKPOINT, {
             "format": FORMAT, "config": dataclasses.asdict(self.config), "data": self.record,
             "grid": grid_record(self.grid, data),
-            "epoch": epoch, "polished": self.polished, "adam_stop": self.adam_stop,
+            "epoch": epoch, "polished": self.polished, "adam_stop": self.adam_stop, "windows": self.windows,
+            "budget_clock": None if self.clock is None else dataclasses.asdict(self.clock),
             "validation_indices": [] if self.validation is None else self.validation.indices.tolist(),
             "early_stopping": None if self.best is None else self.best.state_dict(),
             **training_state(self.model, self.optimizer, self.scheduler, self.generator), "elapsed_s": self.elapsed,
@@ -153,11 +138,21 @@ class Trainer:
                 if self.adam_stop is not None:
                     break
 
+    @property
+    def total_steps(self) -> int:
+        """Adam's steps: ``epochs`` of them, or what a time budget leaves room for once it is fixed."""
+        return self.scheduler.total_steps
+
+    @property
+    def curriculum_epochs(self) -> int:
+        """Epochs over which the curriculum grows the horizon (the patience counts once it is over)."""
+        return math.ceil(self.config.curriculum * self.total_steps / self.steps_per_epoch)
+
     def stop_reason(self, epoch: int, entry: dict[str, Any]) -> str | None:
-        """``"validation"`` once the validation error has stopped falling, ``"epochs"`` after the last
-        epoch, else None; when Adam stops, the best validated weights are put back and ``entry`` says
-        why and which they were."""
-        stop = "epochs" if epoch == self.config.epochs else None
+        """``"validation"`` once the validation error has stopped falling, ``"budget"`` once the time
+        budget is spent, ``"epochs"`` after the last epoch, else None; when Adam stops, the best
+        validated weights are put back and ``entry`` says why and which they were."""
+        stop = "budget" if self.clock is not None and self.clock.spent else "epochs" if epoch == self.config.epochs else None
         if self.best is not None:
             self.best.update(epoch, entry["validation_nrmse"])
             if self.best.plateau.exhausted(epoch, not_before=self.curriculum_epochs):
@@ -174,15 +169,24 @@ class Trainer:
         self.model.train()
         loss_sum, count = 0.0, 0
         step = (epoch - 1) * self.steps_per_epoch
-        for global_size, shard in self.split.batches(self.config.batch_size, self.generator, self.ctx):
-            loss = self.batch_loss(global_size, shard, step)
-            self.check_divergence(loss, epoch, step)
+        for global_size, start, shard in self.batches():
+            began_step = time.perf_counter()
+            loss = self.batch_loss(global_size, start, shard, step)
+            check_divergence(loss, f"epoch {epoch}, step {step + 1} (horizon {loss.horizon} of {self.span} intervals)",
+                             self.last_saved, self.out)
             self.descend(loss.shard)
             loss_sum += loss.value * global_size
             count += global_size
             step += 1
             bar.update()
             bar.set_postfix(loss=f"{loss.value:.2e}", horizon=loss.horizon, refresh=False)  # drawn with the next redraw
+            if self.clock is not None:  # a budgeted fit: the warm-up sizes the schedule; then stop when it is spent
+                now = time.perf_counter()
+                spent = self.clock.after_step(step, now - began_step, self.elapsed + now - began, self.scheduler,
+                                              None if self.best is None else self.validate)
+                bar.total = self.total_steps
+                if spent:
+                    break
         validation = {} if self.best is None else {"validation_nrmse": self.validate()}  # timed: part of the fit
         self.elapsed += time.perf_counter() - began
         entry: dict[str, Any] = {"epoch": epoch, "step": step, "train_loss": loss_sum / count, **validation,
@@ -193,16 +197,25 @@ class Trainer:
             entry.update(test_nrmse=test["nrmse_predicted"], test_final_nrmse=test["final_nrmse"])
         return entry
 
-    def batch_loss(self, global_size: int, shard: torch.Tensor, step: int) -> BatchLoss:
-        """The loss of one global batch of ``global_size`` samples, of which this rank holds ``shard``."""
+    def batches(self) -> Iterator[tuple[int, int, torch.Tensor]]:
+        """One epoch's global batches: their size, the stored time they start from and this rank's shard."""
+        if self.windows:
+            yield from self.split.window_batches(self.config.batch_size, self.starts, self.generator, self.ctx)
+        else:
+            for global_size, shard in self.split.batches(self.config.batch_size, self.generator, self.ctx):
+                yield global_size, 0, shard
+
+    def batch_loss(self, global_size: int, start: int, shard: torch.Tensor, step: int) -> BatchLoss:
+        """The loss of one global batch of ``global_size`` samples from stored time ``start`` on, of
+        which this rank holds ``shard``."""
         config, device = self.config, self.ctx.device
-        h = horizon(step, self.total_steps, len(self.times) - 1, config.curriculum)
+        h = horizon(step, self.total_steps, self.span, config.curriculum)
         shard_scale = torch.zeros((), device=device, dtype=self.dtype)
         if not len(shard):  # none of a short last batch here: adds zero to the loss and the gradients
             shard_loss = self.idle_loss()
         else:
-            true = shard[:, : h + 1].to(device, self.dtype)
-            pred = self.replica(true[:, 0], self.times[: h + 1])
+            true = shard[:, start : start + h + 1].to(device, self.dtype)
+            pred = self.replica(true[:, 0], self.times[start : start + h + 1])
             # This shard's part of the global batch's loss; summed over ranks, the batch mean.
             shard_loss = trajectory_loss(pred[:, 1:], true[:, 1:], config.loss, self.weight) * len(shard) / global_size
             # The batch's weighted mean square (u(t0) included), the scale divergence is judged by.
@@ -224,20 +237,6 @@ class Trainer:
         training sample (a real state: a made-up one could trip the solvers' warnings)."""
         first = self.split.read(np.arange(1))[:, 0].to(self.ctx.device, self.dtype)
         return self.replica(first, self.times[:2]).sum() * 0.0
-
-    def check_divergence(self, batch: BatchLoss, epoch: int, step: int) -> None:
-        """Stop with :class:`TrainingDiverged` on a non-finite loss or one far above the data's scale."""
-        loss, scale = batch.value, batch.scale
-        if math.isfinite(loss) and not loss > DIVERGENCE_FACTOR * scale > 0:
-            return
-        kept = (f"the last good checkpoint (epoch {self.last_saved}) in {self.out} is kept" if self.last_saved
-                else "no checkpoint was written yet")
-        ratio = f" ({loss / scale:.3g} x the data's mean square)" if scale > 0 else ""
-        raise TrainingDiverged(
-            f"training diverged: the loss is {loss:.3g}{ratio} at epoch {epoch}, step {step + 1} "
-            f"(horizon {batch.horizon} of {len(self.times) - 1} intervals); {kept}. Check the data's scale, lower "
-            "--lr or raise --steps-per-interval, then start a new --out"
-        )
 
     # --- polish and summary -----------------------------------------------------------------------
 
@@ -286,7 +285,8 @@ class Trainer:
             "test_final_nrmse": test["final_nrmse"], "test_rmse": test["rmse_predicted"],
             "nrmse_per_time": test["nrmse_per_time"], "test_pdebench": test["pdebench"],
             "train_loss": history[-1]["train_loss"] if history else None,
-            "fit_time_s": self.elapsed, "data": self.record["path"], "n_test": test["n_samples"],
+            "fit_time_s": self.elapsed, "stopped": self.adam_stop, "windows": self.windows,
+            "data": self.record["path"], "n_test": test["n_samples"],
             "n_validation": 0 if self.best is None else len(self.validation),
             "validation_nrmse": None if self.best is None else self.validate(),
         }

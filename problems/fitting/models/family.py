@@ -77,7 +77,8 @@ class ModelFamily:
 
     Class attributes a family may set: ``summary`` (``--help``), ``default_lr``,
     ``default_rate_lr`` (None: ``lr``), ``default_polish`` (None: by the parameter count, see
-    :func:`~physode.problems.fitting.fit_config.default_polish`) and ``options``, its own
+    :func:`~physode.problems.fitting.fit_config.default_polish`), ``default_windows`` (see
+    :class:`~physode.problems.fitting.fit_config.FitConfig`) and ``options``, its own
     command-line flags mapped to their argument names (what :meth:`add_options` adds).
     """
 
@@ -86,6 +87,7 @@ class ModelFamily:
     default_lr: ClassVar[float] = 0.03
     default_rate_lr: ClassVar[float | None] = None
     default_polish: ClassVar[int | None] = None
+    default_windows: ClassVar[int] = 0  # FitConfig.windows where the variant's weights are static
     options: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, family: str | None = None, **kwargs: Any) -> None:
