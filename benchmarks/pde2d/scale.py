@@ -9,8 +9,9 @@ solver stage keeps is not (it grows with batch x intervals x steps x grid points
 small defaults, batch 2 and 11 stored times, which keep the 128 x 128 Fourier-ODE fit on a shared machine
 (`--batch 8 --nt 21` peaked at 8,600 MiB at 64 x 64 already, measured under load). Per fit: peak RSS
 (``ru_maxrss`` of the process, imports and the final test evaluation included) and the wall time of
-each epoch (the differences of `metrics.jsonl`'s ``time_s``). A last row runs the larger linear fit
-with a cache that holds the whole split, for contrast.
+each epoch (the differences of `metrics.jsonl`'s ``time_s``). The last two rows fit the linear model
+at 128 x 128 to a larger file (198 training samples) with the small cache and with one that holds the
+whole split.
 
     OMP_NUM_THREADS=1 nice python -m benchmarks.pde2d.scale        # from the repository root; a few minutes on one core
 
@@ -39,6 +40,9 @@ from physode.trajectories import TrajectoryFile
 HERE = Path(__file__).resolve().parent
 GRIDS = (64, 128)
 SAMPLES, TEST_FRACTION = 10, 0.2  # 8 training samples
+# The file of the last two rows: 198 training samples, 138 MiB at 128 x 128, and as many test samples as
+# the small files, so that the final test evaluation (in one batch) costs them the same memory.
+LARGE_SAMPLES, LARGE_TEST_FRACTION = 200, 0.01
 MODELS = {"linear anodev2": ["--model", "linear", "--variant", "anodev2"],
           "fourier-ODE anodev2": ["--model", "fourier", "--variant", "anodev2"]}
 # The child: `physode fit` through its own entry point, then its own peak resident memory.
@@ -80,9 +84,9 @@ def run_child(argv: list[str] | None) -> dict[str, Any]:
     return record
 
 
-def simulate(path: Path, nx: int, nt: int) -> Path:
-    run_child(["simulate", "transport2d", "--samples", str(SAMPLES), "--nx", str(nx), "--nt", str(nt),
-               "--test-fraction", str(TEST_FRACTION), "--out", str(path), "--no-progress", "-q"])
+def simulate(path: Path, nx: int, nt: int, samples: int = SAMPLES, test_fraction: float = TEST_FRACTION) -> Path:
+    run_child(["simulate", "transport2d", "--samples", str(samples), "--nx", str(nx), "--nt", str(nt),
+               "--test-fraction", str(test_fraction), "--out", str(path), "--no-progress", "-q"])
     return path
 
 
@@ -118,23 +122,23 @@ def plot(rows: list[Row], path: Path) -> None:
 
 
 def report(rows: list[Row], imports_mib: float, args: argparse.Namespace) -> list[str]:
-    columns = ["fit", "grid", "file MiB", "sample MiB", "cache MiB", "samples cached", "peak RSS MiB",
+    columns = ["fit", "grid", "train samples", "file MiB", "sample MiB", "cache MiB", "samples cached", "peak RSS MiB",
                "epoch s (each)", "process s"]
     lines = [
         "# Scale of 2-D fits: peak memory and time per epoch",
         "",
-        f"Produced by `python -m benchmarks.pde2d.scale --batch {args.batch} --nt {args.nt} --epochs {args.epochs}` "
-        f"(`physode simulate transport2d`, {SAMPLES} samples, {rows[0].n_train} of them training, {args.nt} stored "
-        f"times, float32; `physode fit` with batch {args.batch}, {args.epochs} epochs over every interval, "
-        "no validation, no polish, on the CPU with one thread; each fit in "
-        "a fresh process, peak RSS = its `ru_maxrss`; an epoch's time from `metrics.jsonl`).",
+        f"Produced by `python -m benchmarks.pde2d.scale --batch {args.batch} --nt {args.nt} --epochs {args.epochs} "
+        f"--cache-mb {args.cache_mb:g}` (`physode simulate transport2d`, {SAMPLES} samples or, in the last two rows, "
+        f"{LARGE_SAMPLES}; 2 of them test; {args.nt} stored times, float32; `physode fit` with batch {args.batch}, "
+        f"{args.epochs} epochs over every interval, no validation, no polish, on the CPU with one thread; each fit "
+        "in a fresh process, peak RSS = its `ru_maxrss`; an epoch's time from `metrics.jsonl`).",
         "",
         *table_header(columns, right_aligned=columns[2:]),
     ]
     for row in rows:
         cached = min(row.n_train, max(1, math.floor(row.cache_mib / row.sample_mib)))
-        lines.append(table_row([row.name, f"{row.nx} x {row.nx}", f"{row.file_mib:.1f}", f"{row.sample_mib:.2f}",
-                                f"{row.cache_mib:g}", cached, f"{row.peak_rss_mib:.0f}",
+        lines.append(table_row([row.name, f"{row.nx} x {row.nx}", row.n_train, f"{row.file_mib:.1f}",
+                                f"{row.sample_mib:.2f}", f"{row.cache_mib:g}", cached, f"{row.peak_rss_mib:.0f}",
                                 ", ".join(f"{s:.2f}" for s in row.epoch_s), f"{row.process_s:.1f}"]))
     lines += ["", f"Python with physode and torch imported, nothing else: {imports_mib:.0f} MiB peak RSS.", ""]
     return lines
@@ -161,10 +165,10 @@ def main() -> None:
             for name in MODELS:
                 rows.append(fit(name, data, work / f"{name.split()[0]}_{nx}", args, args.cache_mb))
                 print(json.dumps(asdict(rows[-1])), flush=True)
-        largest = max(GRIDS)
-        rows.append(fit("linear anodev2", work / f"transport2d_{largest}.h5", work / "linear_whole", args,
-                        256.0))  # physode fit's default cache: the whole split
-        print(json.dumps(asdict(rows[-1])), flush=True)
+        large = simulate(work / "transport2d_large.h5", max(GRIDS), args.nt, LARGE_SAMPLES, LARGE_TEST_FRACTION)
+        for cache_mib in (args.cache_mb, 256.0):  # 256: physode fit's default cache, here the whole split
+            rows.append(fit("linear anodev2", large, work / f"linear_large_{cache_mib:g}", args, cache_mib))
+            print(json.dumps(asdict(rows[-1])), flush=True)
     lines = report(rows, imports_mib, args)
     atomic_write_text(HERE / "scale.md", "\n".join(lines))
     options = {**vars(args), "work": None}  # a temporary folder's name says nothing
