@@ -5,9 +5,9 @@ For each grid (64 x 64 and 128 x 128) one `physode simulate transport2d` file is
 (`--model fourier`, its default width, blocks and modes) run, each in a fresh process, for a few
 epochs over every stored interval (no curriculum, no polish) with `--cache-mb` far below the file's
 training split: the data's share of memory is bounded by the cache. What backpropagation through every
-solver stage keeps is not (it grows with batch x intervals x steps x grid points x width): hence the
+solver stage keeps is not (it grows with the batch, the intervals and the steps): hence the
 small defaults, batch 2 and 11 stored times, which keep the 128 x 128 Fourier-ODE fit on a shared machine
-(`--batch 8 --nt 21` peaked at 8,600 MiB at 64 x 64 already, measured under load). Per fit: peak RSS
+(batch 8 on 21 times peaked at 8,600 MiB at 64 x 64 already). Per fit: peak RSS
 (``ru_maxrss`` of the process, imports and the final test evaluation included) and the wall time of
 each epoch (the differences of `metrics.jsonl`'s ``time_s``). The last two rows fit the linear model
 at 128 x 128 to a larger file (198 training samples) with the small cache and with one that holds the
@@ -110,7 +110,7 @@ def plot(rows: list[Row], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    labels = [f"{row.name}\n{row.nx}x{row.nx}, cache {row.cache_mib:g} MiB" for row in rows]
+    labels = [f"{row.name}, {row.nx}x{row.nx}\n{row.n_train} samples, cache {row.cache_mib:g} MiB" for row in rows]
     axes[0].barh(labels, [row.peak_rss_mib for row in rows])
     axes[0].set_xlabel("peak RSS (MiB)")
     axes[1].barh(labels, [row.epoch_s[-1] for row in rows])
