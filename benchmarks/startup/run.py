@@ -9,7 +9,7 @@ is that one command's). Rows:
 - ``import torch``: the floor of anything that trains with torch.
 - torch's first optimizer step: ``torch.optim``'s ``step`` imports ``torch._dynamo`` (and sympy) the
   first time it runs, whether or not anything is compiled: the floor of any training loop here.
-- a linear fit: ``physode fit`` with its defaults (the linear layer, anodev2) on the quickstart's
+- a linear fit: ``physode fit --model linear`` (its other defaults: anodev2) on the quickstart's
   transport file (160 samples x 41 times x 64 points).
 
 Writes ``results.md``, ``results.json`` and ``results.png`` beside this file.
@@ -69,8 +69,8 @@ def main() -> None:
             "physode fit --help": measure([*PHYSODE, "fit", "--help"], args.repeats, env),
             "python -c 'import torch'": measure([sys.executable, "-c", "import torch"], args.repeats, env),
             "torch's first Adam step": measure([sys.executable, "-c", ADAM_STEP], args.repeats, env),
-            "physode fit FILE (linear, defaults)": measure(
-                [*PHYSODE, "fit", str(data), "--out", str(run), "--quiet"], 1, env),
+            "physode fit FILE --model linear": measure(
+                [*PHYSODE, "fit", str(data), "--out", str(run), "--model", "linear", "--quiet"], 1, env),
         }
     torch_rss = rows["python -c 'import torch'"]["rss_mib"]
     lines = ["# Start-up and memory: `physode` against `import torch`", "",
@@ -82,7 +82,7 @@ def main() -> None:
     for name, row in rows.items():
         lines.append(table_row([f"`{name}`" if name.startswith(("physode", "python")) else name,
                                 f"{row['wall_s']:.2f}", f"{row['rss_mib']:.0f}", f"{row['rss_mib'] / torch_rss:.2f}"]))
-    fit, floor = rows["physode fit FILE (linear, defaults)"]["rss_mib"], rows["torch's first Adam step"]["rss_mib"]
+    fit, floor = rows["physode fit FILE --model linear"]["rss_mib"], rows["torch's first Adam step"]["rss_mib"]
     lines += ["", f"The fit's peak RSS is {fit / torch_rss:.2f}x `import torch`'s and {fit - floor:.0f} MiB above torch's "
               f"first optimizer step ({floor / torch_rss:.2f}x): `torch.optim`'s `step` imports `torch._dynamo` and "
               "sympy on its first call, compiled or not, so no training loop with torch's optimizers gets below that "
