@@ -90,6 +90,8 @@ class FourierODE(nn.Module):
         grad: override the variant's gradient strategy (for comparisons, e.g. ``"backprop"``).
     """
 
+    field_type: type[nn.Module] = FourierField  # the vector field's class: FourierODE2d's is FourierField2d
+
     def __init__(
         self,
         config: FourierODEConfig,
@@ -103,7 +105,7 @@ class FourierODE(nn.Module):
         variant = get_variant(config.variant)
         if operator is not None and not variant.coupled:
             raise InputError(f"variant {config.variant!r} has static weights: it takes no operator")
-        self.field = FourierField(
+        self.field = self.field_type(
             channels, width=config.width, modes=config.modes, blocks=config.blocks,
             time_input=variant.time_input, linear=config.linear, linear_modes=config.linear_modes,
         )
