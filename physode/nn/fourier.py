@@ -103,10 +103,14 @@ class PointwiseLinear(nn.Module):
 class FourierBlock(nn.Module):
     """``h <- GELU(SpectralConv1d(h) + PointwiseLinear(h))`` at constant width."""
 
+    # The layers' classes: the 2-D block (physode/nn/fourier2d.py) is this one with its own.
+    spectral_type: type[nn.Module] = SpectralConv1d
+    pointwise_type: type[nn.Module] = PointwiseLinear
+
     def __init__(self, width: int, modes: int) -> None:
         super().__init__()
-        self.spectral = SpectralConv1d(width, width, modes)
-        self.pointwise = PointwiseLinear(width, width)
+        self.spectral = self.spectral_type(width, width, modes)
+        self.pointwise = self.pointwise_type(width, width)
 
     def forward(self, h: Tensor) -> Tensor:
         return F.gelu(self.spectral(h) + self.pointwise(h))
@@ -136,6 +140,13 @@ class FourierField(nn.Module):
             explicit stepper keep its step: RK4 is stable only while ``2 pi k |W| dt < 2.8``.
     """
 
+    # The parts' classes and the field's spatial axes: the 2-D field (physode/nn/fourier2d.py) is this
+    # one with its own, so both build their weights in the same order under the same names.
+    block_type: type[nn.Module] = FourierBlock
+    pointwise_type: type[nn.Module] = PointwiseLinear
+    spectral_type: type[nn.Module] = SpectralConv1d
+    space_axes: tuple[str, ...] = ("Nx",)
+
     def __init__(
         self,
         channels: int,
@@ -152,11 +163,11 @@ class FourierField(nn.Module):
         linear_modes = modes if linear_modes is None else linear_modes
         _check_positive(linear_modes=linear_modes)
         self.channels, self.time_input = channels, time_input
-        self.lift = PointwiseLinear(channels + time_input, width)
-        self.blocks = nn.ModuleList(FourierBlock(width, modes) for _ in range(blocks))
-        self.projection = PointwiseLinear(width, channels, zero=True)
+        self.lift = self.pointwise_type(channels + time_input, width)
+        self.blocks = nn.ModuleList(self.block_type(width, modes) for _ in range(blocks))
+        self.projection = self.pointwise_type(width, channels, zero=True)
         self.linear = (
-            SpectralConv1d(channels, channels, linear_modes, velocity_units=True, init_std=0.01)
+            self.spectral_type(channels, channels, linear_modes, velocity_units=True, init_std=0.01)
             if linear
             else None
         )
@@ -178,11 +189,11 @@ class FourierField(nn.Module):
         return rate if self.linear is None else rate + self.linear(u)
 
     def check_input(self, u: Tensor) -> None:
-        """One-line InputError unless ``u`` is ``(batch, C, Nx)`` in the weights' dtype."""
-        if u.ndim != 3 or u.shape[1] != self.channels:
+        """One-line InputError unless ``u`` is ``(batch, C, *space_axes)`` in the weights' dtype."""
+        if u.ndim != 2 + len(self.space_axes) or u.shape[1] != self.channels:
             raise InputError(
-                f"FourierField expects u of shape (batch, {self.channels}, Nx), got "
-                f"{tuple(u.shape)}; add the channel axis with u.unsqueeze(1) for a single field"
+                f"{type(self).__name__} expects u of shape (batch, {self.channels}, {', '.join(self.space_axes)}), "
+                f"got {tuple(u.shape)}; add the channel axis with u.unsqueeze(1) for a single field"
             )
         if u.dtype != self.lift.weight.dtype:
             raise InputError(

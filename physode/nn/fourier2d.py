@@ -15,10 +15,9 @@ import math
 
 import torch
 from torch import Tensor, nn
-from torch.nn import functional as F
 
 from physode.errors import InputError
-from physode.nn.fourier import PointwiseLinear
+from physode.nn.fourier import FourierBlock, FourierField, PointwiseLinear
 
 
 class SpectralConv2d(nn.Module):
@@ -72,54 +71,21 @@ class PointwiseLinear2d(PointwiseLinear):
         return torch.einsum("biyx,io->boyx", x, self.weight) + self.bias[:, None, None]
 
 
-class FourierBlock2d(nn.Module):
+class FourierBlock2d(FourierBlock):
     """``h <- GELU(SpectralConv2d(h) + PointwiseLinear2d(h))`` at constant width."""
 
-    def __init__(self, width: int, modes: int) -> None:
-        super().__init__()
-        self.spectral = SpectralConv2d(width, width, modes)
-        self.pointwise = PointwiseLinear2d(width, width)
-
-    def forward(self, h: Tensor) -> Tensor:
-        return F.gelu(self.spectral(h) + self.pointwise(h))
+    spectral_type = SpectralConv2d
+    pointwise_type = PointwiseLinear2d
 
 
-class FourierField2d(nn.Module):
+class FourierField2d(FourierField):
     """A 2-D Fourier neural operator as an ODE vector field: ``(batch, C, Ny, Nx) -> (batch, C, Ny, Nx)``.
 
-    The arguments are :class:`~physode.nn.fourier.FourierField`'s; ``modes`` per axis.
+    :class:`~physode.nn.fourier.FourierField` (the same arguments, ``modes`` per axis) built from
+    the 2-D layers.
     """
 
-    def __init__(self, channels: int, *, width: int = 32, modes: int = 16, blocks: int = 2,
-                 time_input: bool = False, linear: bool = False, linear_modes: int | None = None) -> None:
-        super().__init__()
-        if isinstance(blocks, bool) or not isinstance(blocks, int) or blocks < 1:
-            raise InputError(f"blocks must be an integer >= 1, got {blocks!r}")
-        self.channels, self.time_input = channels, time_input
-        self.lift = PointwiseLinear2d(channels + time_input, width)
-        self.blocks = nn.ModuleList(FourierBlock2d(width, modes) for _ in range(blocks))
-        self.projection = PointwiseLinear2d(width, channels, zero=True)
-        self.linear = (SpectralConv2d(channels, channels, modes if linear_modes is None else linear_modes,
-                                      velocity_units=True, init_std=0.01) if linear else None)
-
-    def forward(self, *args: Tensor | float) -> Tensor:
-        """``f(u)``, or ``f(t, u)`` with ``time_input``."""
-        if self.time_input:
-            t, u = args
-            inputs = torch.cat([u, torch.full_like(u[:, :1], float(t))], dim=1)
-        else:
-            (u,) = args
-            inputs = u
-        h = self.lift(inputs)
-        for block in self.blocks:
-            h = block(h)
-        rate = self.projection(h)
-        return rate if self.linear is None else rate + self.linear(u)
-
-    def check_input(self, u: Tensor) -> None:
-        """One-line InputError unless ``u`` is ``(batch, C, Ny, Nx)`` in the weights' dtype."""
-        if u.ndim != 4 or u.shape[1] != self.channels:
-            raise InputError(f"FourierField2d expects u of shape (batch, {self.channels}, Ny, Nx), got {tuple(u.shape)}")
-        if u.dtype != self.lift.weight.dtype:
-            raise InputError(f"u has dtype {u.dtype} but the field's weights are {self.lift.weight.dtype}; "
-                             "convert one of them (e.g. model.to(u.dtype))")
+    block_type = FourierBlock2d
+    pointwise_type = PointwiseLinear2d
+    spectral_type = SpectralConv2d
+    space_axes = ("Ny", "Nx")
