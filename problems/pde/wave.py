@@ -71,6 +71,21 @@ def default_dt(speed_max: float, nx: int, length: float) -> float:
     return min(DEFAULT_DT_MAX, DEFAULT_DT_CELLS * length / nx / max(speed_max, 1e-12))
 
 
+def velocity_and_step(velocity: CoefficientLike, t: np.ndarray, initial_rate: str, points: int, length: float,
+                      dt: float | None) -> tuple[TimeCoefficient, np.ndarray, float]:
+    """The wave's checked set-up, shared by the 1-D and 2-D simulators: c as a coefficient, c at the
+    stored times ``t``, and the largest Magnus step (``dt``, or :func:`default_dt` at the largest |c|
+    for a grid of ``points`` cells per ``length``)."""
+    if initial_rate not in INITIAL_RATES:
+        raise InputError(f"initial rate {initial_rate!r} is unknown; choose one of {', '.join(INITIAL_RATES)}")
+    c = coefficient("c", velocity)
+    c_of_t, _ = sample("c", c, t)
+    if dt is None:
+        fine = np.linspace(t[0], t[-1], 64 * len(t))
+        dt = default_dt(float(np.abs(sample("c", c, fine)[0]).max()), points, length)
+    return c, c_of_t, positive("dt", dt)
+
+
 def solve_modes(state0: np.ndarray, c: TimeCoefficient, t: np.ndarray, k: np.ndarray, dt: float) -> np.ndarray:
     """``(v, v_t)`` at every time ``t`` from ``state0`` ``(n, 2, modes)``: ``(n, len(t), 2, modes)``.
 
@@ -119,14 +134,7 @@ def simulate_wave(
     constant c, which is exact).
     """
     x, t = setup(n_samples, nx, times, length)
-    if initial_rate not in INITIAL_RATES:
-        raise InputError(f"initial rate {initial_rate!r} is unknown; choose one of {', '.join(INITIAL_RATES)}")
-    c = coefficient("c", velocity)
-    c_of_t, _ = sample("c", c, t)
-    if dt is None:
-        fine = np.linspace(t[0], t[-1], 64 * len(t))
-        dt = default_dt(float(np.abs(sample("c", c, fine)[0]).max()), nx, length)
-    dt = positive("dt", dt)
+    c, c_of_t, dt = velocity_and_step(velocity, t, initial_rate, nx, length, dt)
     u0 = initial_state(initial, n_samples, x, seed, length)
     v0 = np.fft.rfft(u0, axis=-1)
     rate0 = (1j * derivative_wavenumbers(nx, length) * c_of_t[0] * v0 if initial_rate == "transport"

@@ -12,11 +12,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from physode.errors import InputError
-from physode.problems.pde.coefficients import CoefficientLike, Constant, coefficient, sample
-from physode.problems.pde.domain import positive
+from physode.problems.pde.coefficients import CoefficientLike, Constant
 from physode.problems.pde.plane import initial_state_2d, setup_plane
-from physode.problems.pde.wave import CHANNELS, INITIAL_RATES, default_dt, solve_modes
+from physode.problems.pde.wave import CHANNELS, solve_modes, velocity_and_step
 from physode.trajectories import Trajectories
 
 EQUATION = "u_tt = c(t)^2 (u_xx + u_yy)"
@@ -40,15 +38,8 @@ def simulate_wave2d(
     at the largest |c| on the grid's diagonal spacing; unused for constant c, which is exact).
     """
     plane, t = setup_plane(n_samples, n, times, length)
-    if initial_rate not in INITIAL_RATES:
-        raise InputError(f"initial rate {initial_rate!r} is unknown; choose one of {', '.join(INITIAL_RATES)}")
-    c = coefficient("c", velocity)
-    c_of_t, _ = sample("c", c, t)
-    if dt is None:
-        fine = np.linspace(t[0], t[-1], 64 * len(t))
-        # The fastest 2-D mode has |k| sqrt(2) times the 1-D one: as a grid sqrt(2) times finer.
-        dt = default_dt(float(np.abs(sample("c", c, fine)[0]).max()), round(n * np.sqrt(2)), length)
-    dt = positive("dt", dt)
+    # The fastest 2-D mode has |k| sqrt(2) times the 1-D one: as a grid sqrt(2) times finer.
+    c, c_of_t, dt = velocity_and_step(velocity, t, initial_rate, round(n * np.sqrt(2)), length, dt)
     u0 = initial_state_2d(initial, n_samples, plane, seed)
     v0 = np.fft.rfft2(u0)
     _, kx = plane.wavevectors(derivative=True)
