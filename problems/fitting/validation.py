@@ -9,6 +9,7 @@ its best weights every few evaluations and stops the same way. The test split is
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from collections.abc import Sequence
@@ -67,18 +68,26 @@ class Plateau:
         return at - max(self.anchor_at, not_before) >= self.patience
 
 
+def _copied_state(model: nn.Module) -> dict[str, Any]:
+    """A copy of ``model``'s state dict; entries that are not tensors (neuraloperator's models keep
+    their constructor's arguments there) are copied too."""
+    return {name: value.detach().clone() if torch.is_tensor(value) else copy.deepcopy(value)
+            for name, value in model.state_dict().items()}
+
+
 class BestWeights:
-    """Adam's early stopping: the plateau of the validation errors and the weights of the best one,
-    both saved in every checkpoint so a resumed run stops where an uninterrupted one does."""
+    """Early stopping: the plateau of the validation errors and the weights of the best one, both
+    saved in every checkpoint so a resumed run stops where an uninterrupted one does (physode's fits
+    and the peers, :mod:`physode.problems.peers`, alike)."""
 
     def __init__(self, model: nn.Module, patience: int, min_gain: float) -> None:
         self.model = model
         self.plateau = Plateau(patience, min_gain)
-        self.weights = {name: value.detach().clone() for name, value in model.state_dict().items()}
+        self.weights = _copied_state(model)
 
     def update(self, epoch: int, value: float) -> None:
         if self.plateau.update(epoch, value):
-            self.weights = {name: value.detach().clone() for name, value in self.model.state_dict().items()}
+            self.weights = _copied_state(self.model)
 
     def restore(self) -> dict[str, Any]:
         """Put the best weights back into the model; returns which they were, for the metrics."""

@@ -18,8 +18,6 @@ measures why the patiences are as long as they are).
 
 from __future__ import annotations
 
-import copy
-import math
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -27,7 +25,7 @@ from typing import Protocol
 import torch
 from torch import nn
 
-from physode.problems.fitting.validation import Plateau
+from physode.problems.fitting.validation import BestWeights
 from physode.problems.peers.data import PeerData
 from physode.trajectories import nrmse
 
@@ -68,23 +66,6 @@ class Task(Protocol):
         ...
 
 
-class BestWeights:
-    """The plateau of the monitored errors and a copy of the weights of the best one. (A copy of the
-    whole state dict: neuraloperator's holds its constructor's arguments beside the tensors.)"""
-
-    def __init__(self, model: nn.Module, schedule: Schedule) -> None:
-        self.model = model
-        self.plateau = Plateau(schedule.patience, schedule.min_gain)
-        self.weights = copy.deepcopy(model.state_dict())
-
-    def update(self, epoch: int, error: float) -> None:
-        if self.plateau.update(epoch, error if math.isfinite(error) else math.inf):
-            self.weights = copy.deepcopy(self.model.state_dict())
-
-    def restore(self) -> None:
-        self.model.load_state_dict(self.weights)
-
-
 @dataclass(frozen=True)
 class Limits:
     """When a fit stops at the latest: its wall time and its epochs (None: the schedule's epoch cap)."""
@@ -107,7 +88,7 @@ def train(model: nn.Module, task: Task, data: PeerData, seed: int, limits: Limit
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=schedule.lr_factor,
                                                            patience=schedule.lr_patience)
     generator = torch.Generator().manual_seed(seed)
-    best = BestWeights(model, schedule)
+    best = BestWeights(model, schedule.patience, schedule.min_gain)
 
     def over_budget() -> bool:
         return limits.budget_seconds is not None and time.perf_counter() - began >= limits.budget_seconds
