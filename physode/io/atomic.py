@@ -168,13 +168,21 @@ def atomic_path(path: str | os.PathLike[str], *, replace: bool = True) -> Iterat
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale_temporaries(final)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=final.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    if not _IN_FLIGHT:
-        _install_handlers()
-    _IN_FLIGHT.add(tmp)
+    # A Ctrl-C between creating the temporary and guarding it would leave it behind: SIGINT waits
+    # until the guard below is in place (it is delivered there, and the temporary removed).
+    unmasked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.{os.getpid()}.", suffix=".tmp", dir=final.parent)
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
+        raise
+    tmp = Path(tmp_name)
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, unmasked)
+        os.close(fd)
+        if not _IN_FLIGHT:
+            _install_handlers()
+        _IN_FLIGHT.add(tmp)
         # mkstemp creates the file private (0600); give it the mode a plain open() would.
         umask = os.umask(0)
         os.umask(umask)
