@@ -9,6 +9,8 @@ exact (a propagator) or by a consistent stepper, so ``w(t)`` is defined for ever
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from torch import Tensor, nn
 
 from physode.errors import InputError
@@ -45,6 +47,9 @@ class EvolutionOperator(nn.Module):
     reverse_time_well_posed: bool = True
     #: Whether the weights stay constant (``q = 0``): lets the block skip all evolution work.
     is_static: bool = False
+    #: Whether :meth:`weights_at` gives the weights at many times in one batched call (an exact
+    #: propagator in closed form): a block then reads its weights' path from it instead of stepping it.
+    has_weights_at: bool = False
 
     def bind(self, weight: Tensor) -> None:
         """Create parameters sized for ``weight``; called once, before the first step."""
@@ -64,6 +69,11 @@ class EvolutionOperator(nn.Module):
     def step(self, state: Tensor, t: float, dt: float, method: Stepper) -> Tensor:
         """Advance the state from ``t`` to ``t + dt`` (``dt`` may be a fraction of a grid step)."""
         return method.step(lambda s, x: self.rate(x, s), t, dt, state)
+
+    def weights_at(self, state: Tensor, t: float, times: Sequence[float]) -> Tensor:
+        """The weights ``w`` at each of ``times`` (at or after ``t``), stacked on a new dim 0, from the
+        state at ``t``: the exact flow of :meth:`rate`, read out; only where ``has_weights_at``."""
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form weight path")
 
 
 class Static(EvolutionOperator):

@@ -20,7 +20,6 @@ import copy
 import dataclasses
 from collections.abc import Mapping, Sequence
 
-import torch
 from torch import Tensor, nn
 
 from physode.errors import InputError
@@ -168,8 +167,7 @@ class CoupledODEBlock(nn.Module):
         if outside:
             raise InputError(f"times {outside} lie outside the block's span [{start}, {end}]")
         path = WeightPath(solve, 0, self._initial_weight_state(start))
-        thetas = [path.theta_at(t) for t in sample_times]
-        return {name: torch.stack([th[i] for th in thetas]) for i, name in enumerate(self.evolved)}
+        return dict(zip(self.evolved, path.thetas_at(sample_times)))
 
     def _output_times(self, times: Tensor | Sequence[float] | None) -> list[float]:
         return [0.0, self.t1] if times is None else as_times(times, name="times")

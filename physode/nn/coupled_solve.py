@@ -15,6 +15,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
@@ -209,7 +210,9 @@ class WeightPath:
 
     ``theta_at(t)`` evolves from the last grid point at or before ``t`` by the remaining
     fraction of a step: the same continuous path whatever the grid (exactly, for an exact
-    propagator).
+    propagator). Where every operator gives its weights in closed form
+    (:attr:`~physode.evolution.EvolutionOperator.has_weights_at`) and ``theta`` is the weights
+    themselves (no kernel memory), ``thetas_at`` reads them all from the starting state in one call.
     """
 
     def __init__(self, solve: CoupledSolve, start: int, state: WeightState) -> None:
@@ -217,6 +220,8 @@ class WeightPath:
         self.start = start
         self.states: list[WeightState] = [state]  # states at grid points start, start+1, ...
         self.partial: dict[float, tuple[Tensor, ...]] = {}
+        system = solve.system
+        self.closed_form = not system.kernel.has_memory and all(op.has_weights_at for op in system.operators)
 
     def state_at_grid(self, index: int) -> WeightState:
         while self.start + len(self.states) - 1 < index:
@@ -227,6 +232,9 @@ class WeightPath:
 
     def theta_at(self, t: float) -> tuple[Tensor, ...]:
         if t not in self.partial:
+            if self.closed_form:
+                self.partial[t] = tuple(theta[0] for theta in self.thetas_at([t]))
+                return self.partial[t]
             j = self.solve.weight_index(t)
             state = self.state_at_grid(j)
             gap = t - self.solve.weight_grid[j]
@@ -234,6 +242,13 @@ class WeightPath:
                 state = self._advance(state, self.solve.weight_grid[j], gap)
             self.partial[t] = self._thetas(state, t)
         return self.partial[t]
+
+    def thetas_at(self, times: Sequence[float]) -> tuple[Tensor, ...]:
+        """``theta`` at each of ``times``, stacked on dim 0, one tensor per evolved weight."""
+        if not self.closed_form:
+            return tuple(torch.stack(per_time) for per_time in zip(*(self.theta_at(t) for t in times)))
+        t0, operators = self.solve.weight_grid[self.start], self.solve.system.operators
+        return tuple(op.weights_at(s, t0, times) for op, s in zip(operators, self.states[0].evolved))
 
     def _thetas(self, state: WeightState, t: float) -> tuple[Tensor, ...]:
         if self.solve.system.kernel.has_memory:
