@@ -1,7 +1,7 @@
 """A closed-form weight path (``EvolutionOperator.weights_at``) is the stepped one: values and
 gradients agree to round-off in float64, for every stepper, gradient strategy and solver that can
-carry the latent operator. The reference is the same operator with the capability switched off,
-so the block steps it as it does any operator."""
+carry the operators that offer it (the latent ODE, the Galerkin peer). The reference is the same
+operator with the capability switched off, so the block steps it as it does any operator."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ from physode.steppers import TABLEAUS, get_method
 from fields import PeriodicConv
 
 TIMES = [0.0, 0.15, 0.4, 0.45, 1.0]  # uneven intervals
+#: Each operator with a closed-form path, per-channel, and the linear family's variant that uses it.
+OPERATORS = {
+    "latent": (physode.LinearLatent, lambda: physode.LinearLatent(5, per_channel=True), "anodev2-latent"),
+    "galerkin": (physode.Galerkin, lambda: physode.Galerkin(5, per_channel=True), "galerkin"),
+}
 Outcome = tuple[torch.Tensor, tuple[torch.Tensor, ...]]
 
 
@@ -29,9 +34,10 @@ def _away_from_the_static_start(module: torch.nn.Module) -> None:
             p.add_(0.4 * torch.randn_like(p))
 
 
-def _closed_form_and_stepped(run: Callable[[], Outcome], monkeypatch: pytest.MonkeyPatch) -> tuple[Outcome, Outcome]:
+def _closed_form_and_stepped(run: Callable[[], Outcome], operator: str,
+                             monkeypatch: pytest.MonkeyPatch) -> tuple[Outcome, Outcome]:
     closed_form = run()
-    monkeypatch.setattr(physode.LinearLatent, "has_weights_at", False)
+    monkeypatch.setattr(OPERATORS[operator][0], "has_weights_at", False)
     return closed_form, run()
 
 
@@ -65,11 +71,12 @@ def test_linear_latent_weights_at_equal_its_chained_steps(latent: int) -> None:
     _assert_same((table, grads[0]), (stepped, grads[1]))
 
 
-def _block_run(method: str, steps: int = 3, weight_steps: int | None = 5, **options) -> Callable[[], Outcome]:
+def _block_run(operator: str, method: str, steps: int = 3, weight_steps: int | None = 5,
+               **options) -> Callable[[], Outcome]:
     def run() -> Outcome:
         torch.manual_seed(0)
         block = physode.CoupledODEBlock(
-            PeriodicConv(), ["conv.weight", "mix.weight"], physode.LinearLatent(5, per_channel=True),
+            PeriodicConv(), ["conv.weight", "mix.weight"], OPERATORS[operator][1](),
             steps=steps, weight_steps=weight_steps, method=method, **options,
         ).double()
         _away_from_the_static_start(block.operators)
@@ -84,8 +91,11 @@ def _block_run(method: str, steps: int = 3, weight_steps: int | None = 5, **opti
 
 @pytest.mark.parametrize("grad", ["backprop", "checkpoint"])
 @pytest.mark.parametrize("method", list(TABLEAUS))
-def test_block_reads_the_closed_form_path_as_its_steps(method: str, grad: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    _assert_same(*_closed_form_and_stepped(_block_run(method, grad=grad), monkeypatch))
+@pytest.mark.parametrize("operator", list(OPERATORS))
+def test_block_reads_the_closed_form_path_as_its_steps(
+    operator: str, method: str, grad: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _assert_same(*_closed_form_and_stepped(_block_run(operator, method, grad=grad), operator, monkeypatch))
 
 
 @pytest.mark.parametrize("options", [
@@ -94,26 +104,30 @@ def test_block_reads_the_closed_form_path_as_its_steps(method: str, grad: str, m
     {"grad": "adjoint", "steps": 6},
     {"kernel": physode.ExponentialMemory(0.3)},  # theta has memory: stepped either way
 ], ids=["endpoints", "adaptive", "adjoint", "memory-kernel"])
-def test_block_options_read_the_closed_form_path_as_their_steps(options: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("operator", list(OPERATORS))
+def test_block_options_read_the_closed_form_path_as_their_steps(
+    operator: str, options: dict, monkeypatch: pytest.MonkeyPatch,
+) -> None:
     method = "dopri5" if "rtol" in options else "rk4"
-    _assert_same(*_closed_form_and_stepped(_block_run(method, **options), monkeypatch))
+    _assert_same(*_closed_form_and_stepped(_block_run(operator, method, **options), operator, monkeypatch))
 
 
-def test_weight_trajectory_is_the_stepped_path(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("operator", list(OPERATORS))
+def test_weight_trajectory_is_the_stepped_path(operator: str, monkeypatch: pytest.MonkeyPatch) -> None:
     def run() -> Outcome:
         torch.manual_seed(0)
-        block = physode.CoupledODEBlock(PeriodicConv(), ["conv.weight"], physode.LinearLatent(5), steps=4,
+        block = physode.CoupledODEBlock(PeriodicConv(), ["conv.weight"], OPERATORS[operator][1](), steps=4,
                                         weight_steps=7, method="rk4").double()
         _away_from_the_static_start(block.operators)
         path = block.weight_trajectory([0.0, 0.1, 0.33, 0.5, 0.5, 0.9, 1.0])["conv.weight"]
         return path, torch.autograd.grad(path.square().sum(), tuple(block.operators.parameters()))
-    _assert_same(*_closed_form_and_stepped(run, monkeypatch))
+    _assert_same(*_closed_form_and_stepped(run, operator, monkeypatch))
 
 
-def _linear_run(method: str, solver: str) -> Callable[[], Outcome]:
+def _linear_run(operator: str, method: str, solver: str) -> Callable[[], Outcome]:
     def run() -> Outcome:
         torch.manual_seed(0)
-        config = ModelConfig(variant="anodev2-latent", method=method, latent=5, init_scale=0.3, steps_per_interval=2,
+        config = ModelConfig(variant=OPERATORS[operator][2], method=method, latent=5, init_scale=0.3, steps_per_interval=2,
                              solver=solver)
         model = build_model(config, np.arange(12) / 12).double()
         _away_from_the_static_start(model)
@@ -124,15 +138,17 @@ def _linear_run(method: str, solver: str) -> Callable[[], Outcome]:
 
 @pytest.mark.parametrize("solver", ["multipliers", "stages"])
 @pytest.mark.parametrize("method", list(TABLEAUS))
-def test_linear_family_latent_reads_the_closed_form_path_as_its_steps(
-    method: str, solver: str, monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("operator", list(OPERATORS))
+def test_linear_family_reads_the_closed_form_path_as_its_steps(
+    operator: str, method: str, solver: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _assert_same(*_closed_form_and_stepped(_linear_run(method, solver), monkeypatch))
+    _assert_same(*_closed_form_and_stepped(_linear_run(operator, method, solver), operator, monkeypatch))
 
 
-def test_linear_family_latent_passes_gradcheck_on_the_closed_form_path() -> None:
+@pytest.mark.parametrize("operator", list(OPERATORS))
+def test_linear_family_passes_gradcheck_on_the_closed_form_path(operator: str) -> None:
     torch.manual_seed(0)
-    config = ModelConfig(variant="anodev2-latent", latent=5, init_scale=0.3, steps_per_interval=2)
+    config = ModelConfig(variant=OPERATORS[operator][2], latent=5, init_scale=0.3, steps_per_interval=2)
     model = build_model(config, np.arange(8) / 8).double()
     _away_from_the_static_start(model)
     u0, probe = torch.randn(2, 8, dtype=torch.float64), torch.randn(2, 3, 8, dtype=torch.float64)
@@ -143,3 +159,14 @@ def test_linear_family_latent_passes_gradcheck_on_the_closed_form_path() -> None
         return (out * probe).sum()
 
     assert torch.autograd.gradcheck(loss, tuple(p.detach().requires_grad_() for p in model.parameters()))
+
+
+@pytest.mark.parametrize("basis", ["fourier", "polynomial"])
+def test_galerkin_weights_at_equal_its_readouts(basis: str) -> None:
+    op = physode.Galerkin(4, basis=basis, per_channel=True, channel_axis=-1)
+    weight = torch.randn(3, 2, dtype=torch.float64)
+    op.bind(weight)
+    op.double()
+    _away_from_the_static_start(op)
+    table = op.weights_at(weight, 0.0, TIMES)
+    torch.testing.assert_close(table, torch.stack([op.readout(weight, t) for t in TIMES]), rtol=1e-14, atol=1e-14)

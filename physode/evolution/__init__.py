@@ -3,7 +3,8 @@
 An operator is a continuous-time system: its state starts from the weight, evolves by one ODE
 (a step of any length is its flow), and the weight is read out of it. Add your own by
 subclassing :class:`EvolutionOperator` and defining ``rate`` (and, for an exact propagator,
-``step``).
+``step``; for weights in closed form at any time, ``weights_at``, which a block reads its whole weight
+path from in one call).
 """
 
 from physode.evolution.base import EvolutionOperator, Static

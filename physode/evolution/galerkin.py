@@ -9,6 +9,7 @@ pulls in pytorch-lightning, ipykernel and pinned torchcde/poethepoet.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
@@ -36,6 +37,8 @@ class Galerkin(EvolutionOperator):
         channel_axis: the weight's axis of channels (default: the first, ``(out, in, ...)``).
         frequency: ``f`` of the Fourier basis, in radians per unit time.
     """
+
+    has_weights_at = True
 
     def __init__(
         self, size: int = 8, *, basis: str = "fourier", per_channel: bool = False, channel_axis: int = 0,
@@ -80,6 +83,12 @@ class Galerkin(EvolutionOperator):
         phi = torch.tensor(self.functions(t), dtype=state.dtype, device=state.device)
         gain = self.coefficients.to(state.dtype) @ phi
         return state * gain.view(self.group_view)
+
+    def weights_at(self, state: Tensor, t: float, times: Sequence[float]) -> Tensor:
+        # The state does not move: every time's read-out at once, one basis table.
+        phi = torch.tensor([self.functions(s) for s in times], dtype=state.dtype, device=state.device)
+        gains = phi @ self.coefficients.to(state.dtype).T
+        return state * gains.view(len(times), *self.group_view)
 
     def extra_repr(self) -> str:
         return f"size={self.size}, basis={self.basis!r}, per_channel={self.per_channel}"
