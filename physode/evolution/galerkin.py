@@ -80,15 +80,17 @@ class Galerkin(EvolutionOperator):
         return state
 
     def readout(self, state: Tensor, t: float) -> Tensor:
-        phi = torch.tensor(self.functions(t), dtype=state.dtype, device=state.device)
-        gain = self.coefficients.to(state.dtype) @ phi
-        return state * gain.view(self.group_view)
+        return state * self._gains([t], state)[0]
 
     def weights_at(self, state: Tensor, t: float, times: Sequence[float]) -> Tensor:
-        # The state does not move: every time's read-out at once, one basis table.
+        # The state does not move: every time's read-out at once, from one table of the basis.
+        return state * self._gains(times, state)
+
+    def _gains(self, times: Sequence[float], state: Tensor) -> Tensor:
+        """``sum_j a_j phi_j(t)`` per time and group, ``(len(times), *group_view)``; the read-out of
+        one time and of many sum the same products in the same order (the same floats)."""
         phi = torch.tensor([self.functions(s) for s in times], dtype=state.dtype, device=state.device)
-        gains = phi @ self.coefficients.to(state.dtype).T
-        return state * gains.view(len(times), *self.group_view)
+        return (self.coefficients.to(state.dtype) * phi[:, None]).sum(-1).view(len(times), *self.group_view)
 
     def extra_repr(self) -> str:
         return f"size={self.size}, basis={self.basis!r}, per_channel={self.per_channel}"
