@@ -1,7 +1,8 @@
 """A closed-form weight path (``EvolutionOperator.weights_at``) is the stepped one: values and
 gradients agree to round-off in float64, for every stepper, gradient strategy and solver that can
-carry the operators that offer it (the latent ODE, the Galerkin peer). The reference is the same
-operator with the capability switched off, so the block steps it as it does any operator."""
+carry the operators that offer it (the latent ODE, the Galerkin peer, SpectralRDA's Fourier
+propagator). The reference is the same operator with the capability switched off, so the block
+steps it as it does any operator."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ TIMES = [0.0, 0.15, 0.4, 0.45, 1.0]  # uneven intervals
 OPERATORS = {
     "latent": (physode.LinearLatent, lambda: physode.LinearLatent(5, per_channel=True), "anodev2-latent"),
     "galerkin": (physode.Galerkin, lambda: physode.Galerkin(5, per_channel=True), "galerkin"),
+    "spectral": (physode.SpectralRDA, lambda: physode.SpectralRDA(sigma="tanh", per_channel=True), "anodev2"),
 }
 Outcome = tuple[torch.Tensor, tuple[torch.Tensor, ...]]
 
@@ -105,6 +107,7 @@ def test_block_reads_the_closed_form_path_as_its_steps(
     {"kernel": physode.ExponentialMemory(0.3)},  # theta has memory: stepped either way
 ], ids=["endpoints", "adaptive", "adjoint", "memory-kernel"])
 @pytest.mark.parametrize("operator", list(OPERATORS))
+@pytest.mark.filterwarnings("ignore:the adjoint integrates the weight evolution backwards")  # SpectralRDA's diffusion
 def test_block_options_read_the_closed_form_path_as_their_steps(
     operator: str, options: dict, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -170,3 +173,10 @@ def test_galerkin_weights_at_equal_its_readouts(basis: str) -> None:
     _away_from_the_static_start(op)
     table = op.weights_at(weight, 0.0, TIMES)
     torch.testing.assert_close(table, torch.stack([op.readout(weight, t) for t in TIMES]), rtol=0, atol=0)
+
+
+def test_spectral_rda_offers_weights_at_only_where_sigma_is_outside_the_flow() -> None:
+    offered = {(sigma, placement): physode.SpectralRDA(sigma=sigma, sigma_placement=placement).has_weights_at
+               for sigma in ("identity", "tanh") for placement in ("readout", "rate", "each_step")}
+    assert offered == {("identity", "readout"): True, ("identity", "rate"): True, ("identity", "each_step"): True,
+                       ("tanh", "readout"): True, ("tanh", "rate"): False, ("tanh", "each_step"): False}

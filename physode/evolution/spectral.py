@@ -157,6 +157,11 @@ class SpectralRDA(EvolutionOperator):
         self.transform_shape = tuple(k_squared.shape) if axes else ()
 
     @property
+    def has_weights_at(self) -> bool:
+        # The state moves by the linear flow alone wherever sigma is not inside it.
+        return self.sigma_placement == "readout" or self.sigma == "identity"
+
+    @property
     def tau(self) -> Tensor | None:
         return None if self.raw_tau is None else F.softplus(self.raw_tau)
 
@@ -186,6 +191,17 @@ class SpectralRDA(EvolutionOperator):
             return super().step(state, t, dt, method)
         w = self._apply_symbol(state, torch.exp(self.exponent() * dt))
         return SIGMAS[self.sigma](w) if self.sigma_placement == "each_step" else w
+
+    def weights_at(self, state: Tensor, t: float, times: Sequence[float]) -> Tensor:
+        # The exact propagator of each span at once, one symbol per time on a new leading axis.
+        spans = torch.tensor([s - t for s in times], dtype=state.dtype, device=state.device)
+        exponent = self.exponent()
+        symbols = torch.exp(exponent * spans.view(-1, *[1] * exponent.ndim))
+        if not self.spatial_axes:
+            return self.readout(state * symbols, t)
+        w_hat = torch.fft.rfftn(state, dim=self.spatial_axes)
+        shifted = tuple(a + 1 for a in self.spatial_axes)  # past the times' axis
+        return self.readout(torch.fft.irfftn(w_hat * symbols, s=self.spatial_sizes, dim=shifted), t)
 
     def rate(self, state: Tensor, t: float) -> Tensor:
         linear = self._apply_symbol(state, self.exponent())
