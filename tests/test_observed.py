@@ -140,3 +140,12 @@ def test_the_peers_ignore_unobserved_frames(transport: tuple[Path, Path, np.ndar
     first, same, other = (fit.predict(u0, times) for fit in fits)
     assert torch.equal(first, same) and not torch.allclose(first, other)
     assert fits[0].epochs == fits[1].epochs == 3
+
+
+def test_the_torch_dataset_refuses_a_split_with_unobserved_frames(
+        transport: tuple[Path, Path, np.ndarray, Path]) -> None:
+    from physode.trajectories import TrajectoryDataset
+
+    with pytest.raises(InputError, match="the train split has unobserved frames"):
+        TrajectoryDataset(transport[0], "train")
+    assert len(TrajectoryDataset(transport[0], "test", window=2)) == 10 * 6  # fully observed: served
