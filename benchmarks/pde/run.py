@@ -18,11 +18,11 @@ scored on the same test samples by the same code (:mod:`physode.trajectories.met
   16 modes, with the linear spectral term), the same curriculum and one-cycle schedule, optionally
   ``--epochs polish=N`` full-batch L-BFGS loss evaluations after Adam.
 
-The continuous-time rows (issue 26, :mod:`.frames`), all on the transport file c = 0.5 exp(1.5 t), score
-every frame of the test samples: ``extrapolation`` (fit t <= T/2), ``sparse-times`` (each training trajectory
-keeps t0 and a random 25% of its other frames, by the file's ``observed`` mask), ``between-frames`` (fit
-every 4th frame; the direct and autoregressive FNOs cannot answer the frames between, so ``fno-time`` is
-the peer) and ``small-data`` (32 training trajectories). ``kdv`` and ``ks`` are the files of
+The continuous-time rows (issue 26, :mod:`.frames`) score every frame of the test samples after the fit's:
+``extrapolation`` (transport c = 0.5 exp(1.5 t), fit t <= T/2), ``sparse-times`` (diffusion nu(t); each
+training trajectory keeps t0 and a random 25% of its other frames, by the file's ``observed`` mask),
+``between-frames`` (diffusion nu(t), fit every 4th frame; the direct and autoregressive FNOs cannot answer
+the frames between, so ``fno-time`` is the peer) and ``small-data`` (transport, 32 training trajectories). ``kdv`` and ``ks`` are the files of
 :mod:`benchmarks.yourdata`'s independent solvers (numpy ETDRK4, py-pde) in PDEBench's layout.
 
 The wave rows (two channels, (u, u_t)) also get a Figure-2-style plot, ``wave-exp.png`` and
