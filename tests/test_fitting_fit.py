@@ -71,7 +71,7 @@ def test_streamed_cached_and_sharded_training_batches_agree(transport_file: Path
     with TrajectoryFile(transport_file) as data:
         sample_bytes = data.n_times * data.n_x * 4
         cached, streamed = TrainSplit(data, 2**30), TrainSplit(data, cache_limit_bytes=3 * sample_bytes)
-        batches = [[shard for _, shard in split.batches(7, torch.Generator().manual_seed(5), one)]
+        batches = [[shard for _, shard, _ in split.batches(7, torch.Generator().manual_seed(5), one)]
                    for split in (cached, streamed)]
         assert len(cached.cache) == len(data.train) == 30 and len(streamed.cache) == 3  # bounded
         every = torch.cat(batches[0])

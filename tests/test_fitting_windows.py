@@ -55,7 +55,7 @@ def test_an_epoch_of_windows_starts_once_from_every_stored_state_of_every_fit_sa
         split = TrainSplit(data, 2**20, holdout.fit)
         starts = data.n_times - 1
         seen = []
-        for size, start, shard in split.window_batches(6, starts, torch.Generator().manual_seed(1), ONE):
+        for size, start, shard, _ in split.window_batches(6, starts, torch.Generator().manual_seed(1), ONE):
             assert size == len(shard) <= 6
             assert (shard[:, :, 0] % 1000 == torch.arange(data.n_times)).all()  # whole samples in stored order
             seen += [(int(sample), start) for sample in shard[:, 0, 0] // 1000]
@@ -78,8 +78,8 @@ def test_each_window_is_solved_from_its_stored_state_over_its_true_times(transpo
 
         trainer.model.forward = recorded
         trainer.model.train()
-        for size, start, shard in trainer.split.window_batches(8, trainer.starts, trainer.generator, ONE):
-            trainer.batch_loss(size, start, shard, step=10**6)  # past the curriculum: whole windows
+        for size, start, shard, observed in trainer.split.window_batches(8, trainer.starts, trainer.generator, ONE):
+            trainer.batch_loss(size, start, shard, observed, step=10**6)  # past the curriculum: whole windows
             u0, times = calls[-1]
             assert times == data.t[start : start + 3].tolist()
             torch.testing.assert_close(u0, shard[:, start].float())

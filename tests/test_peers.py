@@ -155,12 +155,12 @@ def test_the_pushforward_phase_unrolls_without_gradient_then_trains_one_step() -
     batch = torch.rand(5, len(TIMES), 1, 16, generator=torch.Generator().manual_seed(0)) + 1.0
     step = CountingStep()
     generator = torch.Generator().manual_seed(0)
-    task.loss(step, batch, generator, phase=0)
+    task.loss(step, batch, None, generator, phase=0)
     assert step.tracked == [True]  # teacher forcing: one step from a true state
     unrolled = set()
     for _ in range(20):
         step.tracked.clear()
-        loss = task.loss(step, batch, generator, phase=1)
+        loss = task.loss(step, batch, None, generator, phase=1)
         assert step.tracked[-1] and not any(step.tracked[:-1]) and loss.requires_grad
         unrolled.add(len(step.tracked) - 1)
     assert unrolled == set(range(1, PUSHFORWARD + 1))

@@ -87,7 +87,7 @@ def test_wrong_shapes_and_axis_names_as_coefficients_are_refused(tmp_path: Path)
 
 @pytest.mark.parametrize("mutate, message", [
     (lambda f: f.attrs.__setitem__("format_version", 2), "2 spatial axes, .* came with version 3"),
-    (lambda f: f.attrs.__setitem__("format_version", 4), "newer than this physode reads"),
+    (lambda f: f.attrs.__setitem__("format_version", 5), "newer than this physode reads"),
     (lambda f: f.__delitem__("y"), "missing coordinate dataset 'y'"),
     (lambda f: f.__delitem__("channel"), "'channel' must be a 1-D string dataset"),
 ])

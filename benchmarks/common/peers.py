@@ -37,8 +37,12 @@ def fit_row_peer(name: str, train_path: Path, split: Split, seed: int, modes: in
                  budget_seconds: float | None = None) -> tuple[torch.Tensor, dict[str, Any]] | None:
     """Peer ``name`` fit on ``train_path``'s training samples (validated on ``physode fit``'s split for
     ``seed``): its predictions of the test samples at every scored time and what its fit recorded.
-    None: the peer cannot predict times after the training file's (the extrapolation row's direct FNO)."""
-    if len(split.times) > len(split.train_times) and not PEERS[name].can_extrapolate:
+    None: the peer cannot predict the scored times, after the training file's (the extrapolation row's direct
+    FNO) or between them (the between-frames row's direct and autoregressive FNOs)."""
+    trained = np.asarray(split.train_times)
+    beyond = split.times[-1] > trained[-1]
+    between = any(not np.isclose(t, trained).any() for t in split.times if t <= trained[-1])
+    if (beyond and not PEERS[name].can_extrapolate) or (between and not PEERS[name].between_frames):
         return None
     fit = fit_peer(name, PeerData.from_file(train_path, seed=seed), seed=seed, modes=modes,
                    budget_seconds=budget_seconds)

@@ -10,8 +10,9 @@ from benchmarks.pde.models import REFERENCE_MODELS
 
 
 def row_family(info: dict[str, Any]) -> str:
-    """``continuous-time`` (scored beyond the fit's times), ``time-varying`` (coefficients) or ``time-invariant``."""
-    if info.get("extrapolate"):
+    """``continuous-time`` (issue 26's rows: scored beyond, between or besides the frames the fits saw, or
+    with little data), ``time-varying`` (coefficients) or ``time-invariant``."""
+    if info.get("continuous_time", info.get("extrapolate")):  # results before continuous_time: extrapolation
         return "continuous-time"
     return "time-varying" if info.get("time_varying") else "time-invariant"
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.pde import userdata
+from benchmarks.pde.frames import thinned, training_file
 from benchmarks.pde.models import EQUAL_TIME, EQUAL_TIME_MODELS, FOURIER_MODELS, REFERENCE_MODELS
 from physode import trajectories
 from physode.problems import pde
@@ -51,7 +53,13 @@ class Row:
     target: float = 1.0
     exact: Exact | None = None  # set where the linear ANODEV2 represents the dynamics exactly
     pdebench: bool = False  # written in PDEBench's layout (test split: its reader's first 10%)
+    stem: str | None = None  # the PDEBench file's name (None: PDEBench's, from beta or nu)
+    # Issue 26's continuous-time rows (:mod:`.frames`): what the fits see of the stored frames.
+    continuous_time: bool = False
     extrapolate: bool = False  # fit on t <= T/2, score on (T/2, T]
+    stride: int = 1  # fit on every stride-th stored frame, score on all
+    kept: float = 1.0  # each training trajectory keeps its first frame and this fraction of the others
+    test_fraction: float = TEST_FRACTION  # of the simulated samples (small data: 0.5 of 64, 32 to train)
     steps: int = 2  # the linear models' RK4 steps per stored interval (more where k c dt is large)
     latent: int = ModelConfig.latent  # anodev2-latent's latent dimension (and so galerkin's basis size)
     dtype: str = "float32"  # the linear physode models' weights and solve (FitConfig.dtype)
@@ -78,6 +86,15 @@ def _transport(velocity: str) -> Callable[[], trajectories.Trajectories]:
     return lambda: pde.simulate_transport(N_SAMPLES, NX, _times(1.0), velocity, seed=DATA_SEED)
 
 
+CONTINUOUS = ("fno", "fno-ar", "anode", "anodev2")  # fno-time comes with the time-varying coefficient
+TRANSPORT_EXP = "exponential:c0=0.5,a=1.5"
+
+
+def _diffusion() -> trajectories.Trajectories:
+    return pde.simulate_diffusion(N_SAMPLES, NX, _times(1.0), nu="exponential:c0=0.001,a=1.5", initial=SMOOTH,
+                                  seed=DATA_SEED)
+
+
 def _wave(velocity: str) -> Callable[[], trajectories.Trajectories]:
     # Started travelling (u_t(0) = c(0) u_x(0)): at rest, u_t starts at zero and a standing wave's u and u_t
     # pass through zero, so nRMSE (per channel) would divide by near-zero targets.
@@ -88,9 +105,8 @@ def _wave(velocity: str) -> Callable[[], trajectories.Trajectories]:
 LATENT = ("fno", "fno-ar", "anode", "anodev2", "anodev2-latent", "galerkin")
 WAVE = ("fno", "fno-ar", "anode", "anodev2", "anodev2-latent", "galerkin")
 ROWS: dict[str, Row] = {
-    "diffusion": Row("diffusion u_t = nu(t) u_xx, nu = 0.001 exp(1.5 t)", lambda: pde.simulate_diffusion(
-        N_SAMPLES, NX, _times(1.0), nu="exponential:c0=0.001,a=1.5", initial=SMOOTH, seed=DATA_SEED),
-        time_varying=True, target=3.0, exact=Exact(nu0=0.001, nu_rate=1.5)),
+    "diffusion": Row("diffusion u_t = nu(t) u_xx, nu = 0.001 exp(1.5 t)", _diffusion, time_varying=True, target=3.0,
+                     exact=Exact(nu0=0.001, nu_rate=1.5)),
     "advection-diffusion": Row("advection-diffusion u_t = c(t) u_x + nu u_xx, c = 0.5 exp(1.5 t), nu = 0.001",
         lambda: pde.simulate_advection_diffusion(N_SAMPLES, NX, _times(1.0), velocity="exponential:c0=0.5,a=1.5",
                                                  nu=0.001, initial=SMOOTH, seed=DATA_SEED),
@@ -130,11 +146,32 @@ ROWS: dict[str, Row] = {
         100, 512, _times(0.1), nu=0.01, initial="fourier", seed=DATA_SEED), pdebench=True, fourier_steps=1,
         modes=32, fourier_width=64),
     "extrapolation": Row("transport c = 0.5 exp(1.5 t): fit t <= 0.5, score t in (0.5, 1]",
-                         _transport("exponential:c0=0.5,a=1.5"), time_varying=True, target=3.0,
+                         _transport(TRANSPORT_EXP), time_varying=True, target=3.0, continuous_time=True,
                          # 8 steps: at 4 the floor (1.5e-3) is above the 1e-3 target of an exact model. float64:
                          # in float32 two of three polishes stop at the loss's round-off (~5e-9; 1.6e-3).
                          exact=Exact(c0=0.5, c_rate=1.5), extrapolate=True, steps=8, dtype="float64",
                          models=("fno-ar", "anode", "anodev2")),
+    # Sparse and between frames on the diffusion file (nu(t): a model in continuous time carries it between
+    # the frames it saw). Not on transport: its wavenumber-8 modes turn by up to 5.6 rad per quick interval,
+    # so frames a few intervals apart alias their phase (measured, quick file, anodev2: every frame 1.9e-2,
+    # a random half 1.9e-2, a random quarter 0.68, every 4th frame 0.78; FNO 0.14 and fno-time 1.0).
+    "sparse-times": Row("diffusion nu = 0.001 exp(1.5 t): each training trajectory keeps t0 and a random 25% of "
+                        "the other frames, score every frame", _diffusion, time_varying=True, target=3.0,
+                        continuous_time=True, exact=Exact(nu0=0.001, nu_rate=1.5), kept=0.25, models=CONTINUOUS),
+    # 8 steps: they are per stored interval, and a fit here sees intervals 4x the scored ones.
+    "between-frames": Row("diffusion nu = 0.001 exp(1.5 t): fit every 4th stored frame, score every frame",
+                          _diffusion, time_varying=True, target=3.0, continuous_time=True,
+                          exact=Exact(nu0=0.001, nu_rate=1.5), stride=4, steps=8, models=CONTINUOUS),
+    "small-data": Row("transport c = 0.5 exp(1.5 t): 32 training trajectories", lambda: pde.simulate_transport(
+        64, NX, _times(1.0), TRANSPORT_EXP, seed=DATA_SEED), time_varying=True, target=3.0, continuous_time=True,
+        # The extrapolation row's 8 steps and float64: in float32 with 4 (the transport rows') anodev2 diverged at
+        # the quick file's horizon 18 (seed 0; 2 Adam steps an epoch, its loss still 0.3 before).
+        exact=Exact(c0=0.5, c_rate=1.5), test_fraction=0.5, steps=8, dtype="float64", models=CONTINUOUS),
+    # Issue 26 item 6: files from independent solvers (benchmarks/yourdata), in PDEBench's layout.
+    "kdv": Row("KdV u_t + 6 u u_x + u_xxx = 0, two solitons (numpy ETDRK4, benchmarks/yourdata/kdv.py)",
+               userdata.kdv, pdebench=True, stem="1D_KdV_Sols"),
+    "ks": Row("Kuramoto-Sivashinsky, short horizon (py-pde, benchmarks/yourdata/pypde_ks.py)",
+              userdata.kuramoto_sivashinsky, pdebench=True, stem="1D_KS_Sols"),
     # Two channels (u, u_t), wavenumbers 1..3 and 41 times: a stored interval turns the fastest mode
     # by c k dt <= 2.24 * 6 pi / 40 = 1.05 rad, within the quarter turn the curriculum's first horizon
     # needs (wavenumbers up to 8 and 21 times: up to 5.6 rad, and the fits settle on damping that
@@ -149,31 +186,32 @@ ROWS: dict[str, Row] = {
 
 
 def write_row(work: Path, name: str, quick: bool = False) -> tuple[Path, Path, dict[str, Any]]:
-    """(training file, scoring file, data description). They differ only on the extrapolation row.
-    ``quick``: a smaller file (:data:`QUICK_SAMPLES` samples, every :data:`QUICK_TIME_STRIDE`-th time)."""
+    """(training file, scoring file, data description); they differ on the continuous-time rows
+    (:func:`.frames.training_file`). ``quick``: a smaller file (:data:`QUICK_SAMPLES` samples, every
+    :data:`QUICK_TIME_STRIDE`-th time)."""
     row = ROWS[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the spectral tail and the norm decay are recorded instead
         data = row.simulate()
     if quick:
-        data = dataclasses.replace(data, u=data.u[:QUICK_SAMPLES, ::QUICK_TIME_STRIDE], t=data.t[::QUICK_TIME_STRIDE],
-                                   coefficients={k: v[::QUICK_TIME_STRIDE] for k, v in data.coefficients.items()})
+        data = thinned(data, slice(None, None, QUICK_TIME_STRIDE))
+        data = dataclasses.replace(data, u=data.u[:QUICK_SAMPLES])
     ratios = smallest_norm_ratios(data.u)  # per channel, as nRMSE normalises
     info = {"label": row.label, "n_samples": data.u.shape[0], "nt": data.u.shape[1], "nx": data.u.shape[-1],
             "channels": 1 if data.u.ndim == 3 else data.u.shape[2],
             "t_final": float(data.t[-1]), "spectral_tail": data.parameters.get("spectral_tail"),
-            "min_norm_ratio": float(ratios.min()), "below_min_norm": int((ratios < DECAY_FLOOR).sum())}
+            "min_norm_ratio": float(ratios.min()), "below_min_norm": int((ratios < DECAY_FLOOR).sum()),
+            "continuous_time": row.continuous_time}
     if row.pdebench:
         beta = data.parameters.get("beta")
-        stem = f"1D_Advection_Sols_beta{beta}" if beta is not None else f"1D_Burgers_Sols_Nu{data.parameters['nu']}"
-        full = trajectories.write_pdebench(work / f"{stem}.hdf5", data, seed=DATA_SEED)
-    else:
-        full = trajectories.write(work / f"{name}.h5", data, seed=DATA_SEED, test_fraction=TEST_FRACTION)
-    if not row.extrapolate:
+        stem = row.stem or (f"1D_Advection_Sols_beta{beta}" if beta is not None
+                            else f"1D_Burgers_Sols_Nu{data.parameters['nu']}")
+        path = trajectories.write_pdebench(work / f"{stem}.hdf5", data, seed=DATA_SEED)
+        return path, path, info
+    full = trajectories.write(work / f"{name}.h5", data, seed=DATA_SEED, test_fraction=row.test_fraction)
+    training = training_file(work, name, data, extrapolate=row.extrapolate, stride=row.stride, kept=row.kept,
+                             seed=DATA_SEED, test_fraction=row.test_fraction)
+    if training is None:
         return full, full, info
-    half = data.u.shape[1] // 2
-    head = dataclasses.replace(data, u=data.u[:, : half + 1], t=data.t[: half + 1],
-                               coefficients={k: v[: half + 1] for k, v in data.coefficients.items()})
-    train = trajectories.write(work / f"{name}_first_half.h5", head, seed=DATA_SEED, test_fraction=TEST_FRACTION)
-    info["train_t_final"] = float(head.t[-1])
-    return train, full, info
+    info.update(training[1])
+    return training[0], full, info

@@ -18,6 +18,13 @@ scored on the same test samples by the same code (:mod:`physode.trajectories.met
   16 modes, with the linear spectral term), the same curriculum and one-cycle schedule, optionally
   ``--epochs polish=N`` full-batch L-BFGS loss evaluations after Adam.
 
+The continuous-time rows (issue 26, :mod:`.frames`) score every frame of the test samples after the fit's:
+``extrapolation`` (transport c = 0.5 exp(1.5 t), fit t <= T/2), ``sparse-times`` (diffusion nu(t); each
+training trajectory keeps t0 and a random 25% of its other frames, by the file's ``observed`` mask),
+``between-frames`` (diffusion nu(t), fit every 4th frame; the direct and autoregressive FNOs cannot answer
+the frames between, so ``fno-time`` is the peer) and ``small-data`` (transport, 32 training trajectories). ``kdv`` and ``ks`` are the files of
+:mod:`benchmarks.yourdata`'s independent solvers (numpy ETDRK4, py-pde) in PDEBench's layout.
+
 The wave rows (two channels, (u, u_t)) also get a Figure-2-style plot, ``wave-exp.png`` and
 ``wave-sin.png``: channel u of a test sample and the wave speed read off each linear model; every row
 family gets a Pareto plot (``pareto-<family>.png``: test nRMSE against fit seconds).
@@ -37,7 +44,7 @@ Run from the repository root. Each finished fit is cached in ``--work`` (JSON,
 writes the report. ``--reuse benchmarks/pde/results.json`` lets the committed report's runs stand in for
 fits not in ``--work``, so a part can be refit and the report rewritten without the rest; the report
 marks the reused physode fits made with an earlier polish (FNO fits of the earlier fixed-epoch code are
-never reused). ``--quick`` writes its report to ``quick/`` beside this script.
+never reused). ``--quick`` writes its report to ``quick/`` beside this script, ``--out`` to another folder.
 """
 
 from __future__ import annotations
@@ -119,6 +126,9 @@ def main() -> None:
                                                      f"(defaults {EPOCHS})")
     parser.add_argument("--plot-row", default="fisher-kpp", help="the nonlinear row of prediction.png")
     parser.add_argument("--work", default=None, help="fit directory (default: a fresh temporary one)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="report folder (default: beside this script; quick/ there with --quick), e.g. for a "
+                             "part of the rows whose report must not replace the committed one")
     parser.add_argument("--no-report", action="store_true", help="only fit (a share of the rows)")
     parser.add_argument("--cached-only", action="store_true",
                         help="fit nothing: report the fits cached in --work (e.g. after processes shared the rows)")
@@ -136,8 +146,8 @@ def main() -> None:
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="pde-benchmark-"))
     work = work / "quick" if args.quick else work  # the quick rows' smaller files have their own cache
     work.mkdir(parents=True, exist_ok=True)
-    out = HERE / "quick" if args.quick else HERE
-    out.mkdir(exist_ok=True)
+    out = args.out or (HERE / "quick" if args.quick else HERE)
+    out.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     results = benchmark(work, rows, models, seeds, epochs, args.plot_row, args.cached_only,
                         reused_runs(args.reuse, epochs), args.quick)

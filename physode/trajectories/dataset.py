@@ -46,6 +46,11 @@ class TrajectoryDataset(Dataset):
         with TrajectoryFile(path) as data:
             self.path, self.t, self.x, self.channels = data.path, data.t, data.x, data.channels
             self.samples = {"train": data.train, "test": data.test, "all": np.arange(data.n_samples)}[split]
+            if data.observed is not None and not data.observed[self.samples].all():
+                # A window holds every frame, and an unobserved frame's value means nothing: refused, not served.
+                raise InputError(f"{data.path}: the {split} split has unobserved frames (the file's `observed` "
+                                 "mask), which windows would serve as data; read TrajectoryFile(...).observed in a "
+                                 "loop of your own and leave them out of its loss, or fit with `physode fit`")
         self.window = len(self.t) if window is None else window
         if isinstance(self.window, bool) or not isinstance(self.window, int) or not 1 <= self.window <= len(self.t):
             raise InputError(f"window must be an integer from 1 to the {len(self.t)} stored times, got {window!r}")

@@ -16,6 +16,8 @@ from physode.trajectories.schema import (
     FIELD,
     FORMAT_NAME,
     FORMAT_VERSION,
+    OBSERVED,
+    OBSERVED_VERSION,
     REQUIRED_ATTRS,
     RESERVED,
     SAMPLE,
@@ -51,7 +53,8 @@ def read_physode(root: CheckedFile) -> Contents:
     space = {name: root.coordinate(name, length) for name, length in zip(axes, field.shape[-len(axes):])}
     return Contents(layout="physode", field=field, t=root.coordinate(TIME, n_times), space=space,
                     channels=channels, coefficients=_coefficients(root, n_times, axes),
-                    test_mask=_test_mask(root, n_samples), x_dtype=root.node(SPACE).dtype)
+                    test_mask=_test_mask(root, n_samples), x_dtype=root.node(SPACE).dtype,
+                    observed=_observed(root, n_samples, n_times, version))
 
 
 def _format_version(root: CheckedFile) -> int:
@@ -86,6 +89,23 @@ def _test_mask(root: CheckedFile, n_samples: int) -> np.ndarray:
     if not np.isin(split, (0, 1)).all():
         root.fail(f"{SPLIT!r} may hold only 0 (train) and 1 (test)")
     return split.astype(bool)
+
+
+def _observed(root: CheckedFile, n_samples: int, n_times: int, version: int) -> np.ndarray | None:
+    """The ``observed`` flags as booleans (sample, t), True where the frame was observed; None if absent."""
+    if OBSERVED not in root:
+        return None
+    entry = root.node(OBSERVED)
+    if not (isinstance(entry, h5py.Dataset) and entry.shape == (n_samples, n_times)
+            and np.issubdtype(entry.dtype, np.integer)):
+        root.fail(f"{OBSERVED!r} must be a 2-D integer dataset of shape ({n_samples}, {n_times}) (sample, t)")
+    if version < OBSERVED_VERSION:
+        root.fail(f"{OBSERVED!r} came with format version {OBSERVED_VERSION}, the file says {version}; the file "
+                  "is damaged")
+    flags = entry[()]
+    if not np.isin(flags, (0, 1)).all():
+        root.fail(f"{OBSERVED!r} may hold only 0 (unobserved) and 1 (observed)")
+    return flags.astype(bool)
 
 
 def _coefficients(root: CheckedFile, n_times: int, axes: tuple[str, ...]) -> dict[str, np.ndarray]:

@@ -65,6 +65,9 @@ class TrajectoryFile:
     """Time-varying PDE coefficients over ``t``, e.g. ``{"c": c_of_t}``."""
     attrs: dict[str, Any]
     """Root attributes of the file, decoded to Python values."""
+    observed: np.ndarray | None
+    """Boolean (sample, t), True where the frame was observed (a file's optional ``observed`` mask);
+    None: every frame was. An unobserved frame's stored value means nothing: fits ignore it."""
 
     def __init__(self, path: str | os.PathLike[str], *, pdebench_test_fraction: float = 0.1) -> None:
         self._root = CheckedFile(path)
@@ -92,6 +95,7 @@ class TrajectoryFile:
         self.x = contents.space[SPACE]
         self.x_dtype = contents.x_dtype
         self.channels, self.coefficients, self._split = contents.channels, contents.coefficients, contents.test_mask
+        self.observed = contents.observed
 
     def validate(self, check_values: bool = True) -> None:
         """Re-check the schema and, with ``check_values``, scan every value for NaN/Inf.

@@ -85,6 +85,8 @@ class Contents:
     x_dtype: np.dtype
     """The dtype the ``x`` axis is stored in (read as float64): its resolution bounds how uniform a
     stored grid can be (float32, as PDEBench stores it, jitters by a few 1e-6 of the spacing)."""
+    observed: np.ndarray | None = None
+    """Boolean per (sample, time), True where the frame was observed; None: every frame was."""
 
 
 class CheckedFile:

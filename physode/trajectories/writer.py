@@ -39,6 +39,7 @@ from physode.trajectories.schema import (
     CHANNEL,
     FIELD,
     FORMAT_NAME,
+    OBSERVED,
     SAMPLE,
     SPLIT,
     TIME,
@@ -127,6 +128,7 @@ def trajectory_writer(
     attrs: Mapping[str, Any] | None = None,
     compression: str | None = None,
     channels: Sequence[str] | None = None,
+    observed: ArrayLike | None = None,
     replace: bool = True,
 ) -> Iterator[TrajectoryWriter]:
     """Write a trajectory file of ``n_samples`` samples streamed in blocks: memory holds one block.
@@ -147,6 +149,10 @@ def trajectory_writer(
     split = np.zeros(n_samples, dtype=np.int8) if test_mask is None else np.asarray(test_mask)
     if split.shape != (n_samples,) or not np.isin(split, (0, 1)).all():
         raise InputError(f"test_mask must be {n_samples} booleans (True = test sample)")
+    seen = None if observed is None else np.asarray(observed)
+    if seen is not None and (seen.shape != (n_samples, n_times) or not np.isin(seen, (0, 1)).all()):
+        raise InputError(f"observed must be ({n_samples}, {n_times}) booleans (sample, t), True where the "
+                         f"frame was observed; got shape {seen.shape}")
     try:
         generator_json = json.dumps(dict(generator or {}), sort_keys=True)
     except TypeError as err:
@@ -154,7 +160,7 @@ def trajectory_writer(
     sample_shape = (n_times, *([] if names is None else [len(names)]), *space_shape)
     root_attrs = {
         "format": FORMAT_NAME,
-        "format_version": format_version(1 + len(sample_shape)),
+        "format_version": format_version(1 + len(sample_shape), observed=seen is not None),
         "equation": equation,
         "boundary_condition": boundary_condition,
         "generator": generator_json,
@@ -168,7 +174,8 @@ def trajectory_writer(
         raise InputError(f"compression must be None, 'gzip' or 'lzf', got {compression!r}")
 
     check_disk_space(path, file_size_bound(n_samples * math.prod(sample_shape) * 4,
-                                           n_samples * 9 + 8 * (n_times * (1 + len(coefs)) + sum(space_shape))),
+                                           n_samples * (9 + (0 if seen is None else n_times))
+                                           + 8 * (n_times * (1 + len(coefs)) + sum(space_shape))),
                      "free space or choose another path")
     with atomic_path(path, replace=replace) as tmp, h5py.File(tmp, "w") as f:
         f.attrs.update({**root_attrs, **(attrs or {})})
@@ -192,6 +199,11 @@ def trajectory_writer(
         flags = f.create_dataset(SPLIT, data=split.astype(np.int8))
         flags.attrs.update(flag_values=np.array([0, 1], dtype=np.int8), flag_meanings="train test")
         flags.dims[0].attach_scale(scales[SAMPLE])
+        if seen is not None:
+            mask = f.create_dataset(OBSERVED, data=seen.astype(np.int8))
+            mask.attrs.update(flag_values=np.array([0, 1], dtype=np.int8), flag_meanings="unobserved observed")
+            mask.dims[0].attach_scale(scales[SAMPLE])
+            mask.dims[1].attach_scale(scales[TIME])
         for name, values in coefs.items():
             f.create_dataset(name, data=values).dims[0].attach_scale(scales[TIME])
         writer = TrajectoryWriter(field)
@@ -215,6 +227,7 @@ def write_trajectories(
     attrs: Mapping[str, Any] | None = None,
     compression: str | None = None,
     channels: Sequence[str] | None = None,
+    observed: ArrayLike | None = None,
     replace: bool = True,
 ) -> Path:
     """Write trajectories ``u`` (sample, t, x) with their coordinates; the file appears only if complete.
@@ -227,7 +240,9 @@ def write_trajectories(
     ``coefficients`` are time-varying PDE coefficients over ``t`` (e.g. ``{"c": c_of_t}``),
     ``test_mask`` marks test samples (default: all train), ``generator`` records how the data was
     made (stored as JSON), ``attrs`` adds root attributes, ``compression`` is ``None`` (default),
-    ``"gzip"`` or ``"lzf"``. Everything is checked before writing; ``u`` is stored as float32.
+    ``"gzip"`` or ``"lzf"``. ``observed`` (sample, t) booleans mark the frames that were observed (format
+    version 4): a fit and the peers ignore the others' values (default: every frame; the file keeps its
+    version). Everything is checked before writing; ``u`` is stored as float32.
     ``replace=False`` refuses (:class:`~physode.errors.RunError`) to replace a file that appeared at
     ``path`` while this one was written.
     For data too large to hold at once, stream it with :func:`trajectory_writer`.
@@ -247,7 +262,7 @@ def write_trajectories(
     with trajectory_writer(
         path, u32.shape[0], t, x, equation=equation, coefficients=coefficients, test_mask=test_mask,
         boundary_condition=boundary_condition, generator=generator, seed=seed, attrs=attrs,
-        compression=compression, channels=channels, replace=replace,
+        compression=compression, channels=channels, observed=observed, replace=replace,
     ) as writer:
         writer.write(u32)
     return Path(path)
@@ -260,15 +275,16 @@ def write(
     seed: int,
     test_fraction: float = 0.2,
     compression: str | None = None,
+    observed: ArrayLike | None = None,
     replace: bool = True,
 ) -> Path:
     """Write simulated ``data`` as a physode trajectory file with a seeded random train/test split
-    (``replace``: as for :func:`write_trajectories`)."""
+    (``observed``, ``replace``: as for :func:`write_trajectories`)."""
     mask = make_test_mask(data.u.shape[0], test_fraction, seed)
     settings = {**data.settings, "seed": seed, "test_fraction": test_fraction}
     return write_trajectories(
         path, data.u, data.t, data.x, equation=data.equation, coefficients=data.coefficients,
         test_mask=mask, boundary_condition=data.boundary_condition, generator=settings, seed=seed,
         attrs=data.parameters,
-        compression=compression, channels=data.channels, replace=replace,
+        compression=compression, channels=data.channels, observed=observed, replace=replace,
     )

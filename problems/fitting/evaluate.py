@@ -75,14 +75,17 @@ def flat_space(fields: Tensor, data: TrajectoryFile) -> Tensor:
 
 def channel_weights(data: TrajectoryFile, indices: np.ndarray, n_samples: int = 64) -> Tensor:
     """Loss weights of the channels, ``(C, 1, ...)`` (a trailing 1 per spatial axis broadcasts over space): with several
-    fields, 1 / each channel's mean square over the first ``n_samples`` of ``indices``, so that a
+    fields, 1 / each channel's mean square over the (observed frames of the) first ``n_samples`` of ``indices``, so that a
     channel of large magnitude (the wave's u_t ~ c k u) does not drown out the others in the loss
     (as nRMSE scores each against its own norm). One field: weight 1, the plain mean squared error.
     """
     if data.n_channels == 1:
         return torch.ones(1)
     fields = data[indices[:n_samples]]
-    mean_square = np.square(fields, dtype=np.float64).mean(axis=(0, 1, *range(3, fields.ndim)))
+    # Over the observed frames only (an unobserved frame's value means nothing).
+    observed = np.ones(fields.shape[:2], bool) if data.observed is None else data.observed[indices[:n_samples]]
+    squares = np.square(fields, dtype=np.float64)[observed]  # (observed frames, C, *space)
+    mean_square = squares.mean(axis=(0, *range(2, squares.ndim)))
     weight = torch.from_numpy(np.where(mean_square > 0, 1 / np.maximum(mean_square, 1e-300), 1.0))
     return weight.reshape(-1, *[1] * len(data.space))
 

@@ -30,6 +30,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from physode.errors import InputError
@@ -101,11 +102,30 @@ def _check_data(data: TrajectoryFile, config: FitConfig) -> None:
                          "a window spans at most all of them")
     if len(data.test) == 0:
         raise InputError(f"{data.path}: the file has no test samples; write it with a nonzero test fraction")
+    _check_observed(data)
     carve_validation(data, config.validation_fraction, config.seed)  # enough training samples to hold some out
     grid = data_grid(data)
     check_memory(4 * model_bytes(lambda: config.model.build(grid, data.n_channels), DTYPES[config.dtype]),
                  "the model's weights, gradients and Adam's moments",
                  "lower --latent, --hidden, --width, --hidden-channels, --modes or --blocks")
+
+
+def _check_observed(data: TrajectoryFile) -> None:
+    """A file with an ``observed`` mask: every training trajectory starts from an observed state and has one
+    later, and the test samples, scored on every frame, are fully observed."""
+    if data.observed is None:
+        return
+    train, test = data.observed[data.train], data.observed[data.test]
+    fix = "fix the file's `observed` mask (True = observed)"
+    if not train[:, 0].all():
+        raise InputError(f"{data.path}: training sample {data.train[np.argmin(train[:, 0])]} has its first frame "
+                         f"unobserved; a fit starts every trajectory from its observed u(t0): {fix} or drop it")
+    if not train[:, 1:].any(axis=1).all():
+        raise InputError(f"{data.path}: training sample {data.train[np.argmin(train[:, 1:].any(axis=1))]} has no "
+                         f"observed frame after the first, nothing to fit it to: {fix} or drop it")
+    if not test.all():
+        raise InputError(f"{data.path}: test sample {data.test[np.argmin(test.all(axis=1))]} has unobserved "
+                         f"frames; the test split is scored on every frame: {fix} or move it to the training split")
 
 
 def _data_record(data: TrajectoryFile) -> dict[str, Any]:

@@ -43,7 +43,8 @@ def check_divergence(batch: BatchLoss, where: str, last_saved: int, out: Path) -
     )
 
 
-def trajectory_loss(pred: torch.Tensor, true: torch.Tensor, kind: str, weight: torch.Tensor | float = 1.0) -> torch.Tensor:
+def trajectory_loss(pred: torch.Tensor, true: torch.Tensor, kind: str, weight: torch.Tensor | float = 1.0,
+                    observed: torch.Tensor | None = None) -> torch.Tensor:
     """Training loss over ``(batch, times, [channels,] x)`` predicted states.
 
     ``mse``: the mean squared error, each channel's term times its ``weight``
@@ -51,10 +52,19 @@ def trajectory_loss(pred: torch.Tensor, true: torch.Tensor, kind: str, weight: t
     over the true one's squared norm, the square of the nRMSE the fit is scored on. On decaying data
     (diffusion) plain MSE all but ignores the late, small states, so the late-time dynamics (a
     growing nu(t)) go unlearned while nRMSE weighs them as much as the early ones.
+    ``observed`` ``(batch, times)`` booleans: the mean is over the observed states only (the others'
+    values, whatever they are, do not enter); a batch with none observed has loss 0.
     """
+    if observed is not None:
+        # An unobserved state's truth is the prediction itself: zero error and zero gradient, whatever
+        # value the file holds there (a where, not a product: inf * 0 is NaN).
+        true = torch.where(observed.reshape(*observed.shape, *[1] * (pred.ndim - 2)), true, pred.detach())
+        states = observed.sum().clamp_min(1)
     error = (pred - true).square()
     if kind == "mse":
-        return (error * weight).mean()
+        weighted = error * weight
+        return weighted.mean() if observed is None else weighted.sum() / (states * error[0, 0].numel())
     # Over the spatial axes: the last one, or the last two of a 2-D field (which always has a channel axis).
     space = min(3, error.ndim - 1)
-    return (error.flatten(space).sum(-1) / true.square().flatten(space).sum(-1).clamp_min(1e-12)).mean()
+    relative = error.flatten(space).sum(-1) / true.square().flatten(space).sum(-1).clamp_min(1e-12)
+    return relative.mean() if observed is None else relative.sum() / (states * relative[0, 0].numel())

@@ -98,9 +98,12 @@ def training_loss(model: nn.Module, split: TrainSplit, times: Sequence[float], k
     mine = np.array_split(np.arange(len(split)), ctx.world_size)[ctx.rank]
     total = torch.zeros((), device=ctx.device, dtype=dtype)
     for start in range(0, len(mine), chunk):
-        true = split.read(mine[start : start + chunk]).to(ctx.device, dtype)
+        positions = mine[start : start + chunk]
+        true = split.read(positions).to(ctx.device, dtype)
+        observed = split.observed_at(positions)
         pred = model(true[:, 0], times)
-        loss = trajectory_loss(pred[:, 1:], true[:, 1:], kind, weight) * len(true) / len(split)
+        loss = trajectory_loss(pred[:, 1:], true[:, 1:], kind, weight,
+                               None if observed is None else observed[:, 1:].to(ctx.device)) * len(true) / len(split)
         loss.backward()
         total += loss.detach()
     if ctx.distributed:  # not DDP: the ranks' numbers of chunks (backward calls) differ, down to none

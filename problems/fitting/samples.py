@@ -58,7 +58,8 @@ def carve_validation(data: TrajectoryFile, fraction: float | None, seed: int) ->
 class TrainSplit:
     """Samples ``indices`` of a file (default: its training split), read lazily through a
     least-recently-used cache of at most ``cache_limit_bytes`` of samples: memory stays bounded
-    whatever the file's size."""
+    whatever the file's size. ``observed``: the file's mask of observed frames for these samples
+    (None: every frame), handed out with each batch so the loss ignores the other frames."""
 
     def __init__(self, data: TrajectoryFile, cache_limit_bytes: int, indices: np.ndarray | None = None) -> None:
         self.data = data
@@ -66,6 +67,7 @@ class TrainSplit:
         if len(self.indices) == 0:
             raise InputError(f"{data.path}: the file has no training samples (all are marked test)")
         self.capacity = max(1, cache_limit_bytes // (math.prod(data.sample_shape) * 4))
+        self.observed = None if data.observed is None else data.observed[self.indices]
         self.cache: OrderedDict[int, np.ndarray] = OrderedDict()
 
     def __len__(self) -> int:
@@ -85,27 +87,48 @@ class TrainSplit:
             self.cache.popitem(last=False)
         return torch.from_numpy(np.stack(rows)) if rows else torch.empty(0, *self.data.sample_shape)
 
+    def observed_at(self, positions: np.ndarray) -> torch.Tensor | None:
+        """Which frames of training samples ``positions`` were observed, ``(n, times)`` booleans (None: all)."""
+        return None if self.observed is None else torch.from_numpy(self.observed[positions])
+
     def batches(self, batch_size: int, generator: torch.Generator,
-                ctx: DistContext) -> Iterator[tuple[int, torch.Tensor]]:
-        """Shuffled global batches (the order depends only on ``generator``): their size and this rank's shard."""
+                ctx: DistContext) -> Iterator[tuple[int, torch.Tensor, torch.Tensor | None]]:
+        """Shuffled global batches (the order depends only on ``generator``): their size, this rank's shard
+        and which of its frames were observed."""
         order = torch.randperm(len(self), generator=generator).numpy()
         for start in range(0, len(order), batch_size):
             chosen = order[start : start + batch_size]
-            yield len(chosen), self.read(np.array_split(chosen, ctx.world_size)[ctx.rank])
+            mine = np.array_split(chosen, ctx.world_size)[ctx.rank]
+            yield len(chosen), self.read(mine), self.observed_at(mine)
+
+    def window_starters(self, start: int) -> torch.Tensor:
+        """The positions of the samples whose state at stored time ``start`` was observed: a window starts
+        only from a known state."""
+        every = torch.arange(len(self))
+        return every if self.observed is None else every[torch.from_numpy(self.observed[:, start])]
+
+    def window_steps(self, batch_size: int, starts: int) -> int:
+        """The global batches of one pass of :meth:`window_batches`."""
+        return sum(math.ceil(len(self.window_starters(start)) / batch_size) for start in range(starts))
 
     def window_batches(self, batch_size: int, starts: int, generator: torch.Generator,
-                       ctx: DistContext) -> Iterator[tuple[int, int, torch.Tensor]]:
+                       ctx: DistContext) -> Iterator[tuple[int, int, torch.Tensor, torch.Tensor | None]]:
         """One pass over every (sample, start) window: for each of the first ``starts`` stored times, the
-        samples in shuffled batches, all those batches in shuffled order (the order depends only on
-        ``generator``). Yields each global batch's size, its start and this rank's shard of whole samples.
+        samples observed there in shuffled batches, all those batches in shuffled order (the order depends
+        only on ``generator``). Yields each global batch's size, its start, this rank's shard of whole
+        samples and which of their frames were observed.
 
         A batch shares its start, so one solve over the stored times from there serves it: the
         times are the true ones, also where intervals differ or the model takes time as an input."""
-        batches = [(start, chosen) for start in range(starts)
-                   for chosen in torch.randperm(len(self), generator=generator).split(batch_size)]
+        batches = []
+        for start in range(starts):
+            starters = self.window_starters(start)
+            batches += [(start, starters[chosen]) for chosen in torch.randperm(len(starters), generator=generator)
+                        .split(batch_size)]
         for i in torch.randperm(len(batches), generator=generator).tolist():
             start, chosen = batches[i]
-            yield len(chosen), start, self.read(np.array_split(chosen.numpy(), ctx.world_size)[ctx.rank])
+            mine = np.array_split(chosen.numpy(), ctx.world_size)[ctx.rank]
+            yield len(chosen), start, self.read(mine), self.observed_at(mine)
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,8 @@ class Trainer:
         self.windows = window_length(config) if state is None else state.get("windows", 0)
         self.span = self.windows or intervals  # stored intervals per training sample
         self.starts = intervals - self.windows + 1 if self.windows else 1  # stored states a window starts from
-        self.steps_per_epoch = self.starts * math.ceil(len(self.split) / config.batch_size)
+        self.steps_per_epoch = (self.split.window_steps(config.batch_size, self.starts) if self.windows
+                                else math.ceil(len(self.split) / config.batch_size))
         cap = config.epochs * self.steps_per_epoch
         self.optimizer = torch.optim.Adam(config.model.parameter_groups(self.model, config.lr, config.rate_lr))
         self.scheduler = (one_cycle(self.optimizer, cap) if config.budget_seconds is None else
@@ -169,9 +170,9 @@ class Trainer:
         self.model.train()
         loss_sum, count = 0.0, 0
         step = (epoch - 1) * self.steps_per_epoch
-        for global_size, start, shard in self.batches():
+        for global_size, start, shard, observed in self.batches():
             began_step = time.perf_counter()
-            loss = self.batch_loss(global_size, start, shard, step)
+            loss = self.batch_loss(global_size, start, shard, observed, step)
             check_divergence(loss, f"epoch {epoch}, step {step + 1} (horizon {loss.horizon} of {self.span} intervals)",
                              self.last_saved, self.out)
             self.descend(loss.shard)
@@ -197,17 +198,18 @@ class Trainer:
             entry.update(test_nrmse=test["nrmse_predicted"], test_final_nrmse=test["final_nrmse"])
         return entry
 
-    def batches(self) -> Iterator[tuple[int, int, torch.Tensor]]:
-        """One epoch's global batches: their size, the stored time they start from and this rank's shard."""
+    def batches(self) -> Iterator[tuple[int, int, torch.Tensor, torch.Tensor | None]]:
+        """One epoch's global batches: size, stored time they start from, this rank's shard, its observed frames."""
         if self.windows:
             yield from self.split.window_batches(self.config.batch_size, self.starts, self.generator, self.ctx)
         else:
-            for global_size, shard in self.split.batches(self.config.batch_size, self.generator, self.ctx):
-                yield global_size, 0, shard
+            for global_size, shard, observed in self.split.batches(self.config.batch_size, self.generator, self.ctx):
+                yield global_size, 0, shard, observed
 
-    def batch_loss(self, global_size: int, start: int, shard: torch.Tensor, step: int) -> BatchLoss:
+    def batch_loss(self, global_size: int, start: int, shard: torch.Tensor, observed: torch.Tensor | None,
+                   step: int) -> BatchLoss:
         """The loss of one global batch of ``global_size`` samples from stored time ``start`` on, of
-        which this rank holds ``shard``."""
+        which this rank holds ``shard`` (``observed``: which of its frames the loss may see)."""
         config, device = self.config, self.ctx.device
         h = horizon(step, self.total_steps, self.span, config.curriculum)
         shard_scale = torch.zeros((), device=device, dtype=self.dtype)
@@ -215,11 +217,14 @@ class Trainer:
             shard_loss = self.idle_loss()
         else:
             true = shard[:, start : start + h + 1].to(device, self.dtype)
+            seen = None if observed is None else observed[:, start : start + h + 1].to(device)
             pred = self.replica(true[:, 0], self.times[start : start + h + 1])
             # This shard's part of the global batch's loss; summed over ranks, the batch mean.
-            shard_loss = trajectory_loss(pred[:, 1:], true[:, 1:], config.loss, self.weight) * len(shard) / global_size
-            # The batch's weighted mean square (u(t0) included), the scale divergence is judged by.
-            shard_scale = (true.square() * self.weight).sum() / (global_size * true[0].numel())
+            shard_loss = trajectory_loss(pred[:, 1:], true[:, 1:], config.loss, self.weight,
+                                         None if seen is None else seen[:, 1:]) * len(shard) / global_size
+            # The batch's weighted mean square (u(t0) and observed frames), the scale divergence is judged by.
+            known = true if seen is None else true * seen.reshape(*seen.shape, *[1] * (true.ndim - 2))
+            shard_scale = (known.square() * self.weight).sum() / (global_size * true[0].numel())
         value, scale = all_reduce_sum(torch.stack([shard_loss.detach(), shard_scale])).tolist()
         return BatchLoss(shard_loss, value, scale, h)
 

@@ -21,7 +21,7 @@ from torch import nn
 
 from physode.problems.fitting.evaluate import flat_space
 from physode.problems.fitting.samples import TrainSplit
-from physode.trajectories import ErrorSums
+from physode.trajectories import nrmse
 from physode.training import DistContext, all_reduce_sum
 
 
@@ -29,16 +29,25 @@ from physode.training import DistContext, all_reduce_sum
 def validation_nrmse(model: nn.Module, split: TrainSplit, times: Sequence[float], ctx: DistContext, chunk: int,
                      dtype: torch.dtype) -> float:
     """nRMSE of ``model`` over the predicted times of the samples in ``split``, scored as the test
-    split is; under ``torchrun`` each rank scores its share and every rank gets the same value."""
+    split is (the mean over samples, predicted times and channels), over the observed frames only
+    where the file marks some unobserved; under ``torchrun`` each rank scores its share and every
+    rank gets the same value."""
     mine = np.array_split(np.arange(len(split)), ctx.world_size)[ctx.rank]
-    sums = ErrorSums.zeros(len(times), split.data.n_channels, math.prod(split.data.space_shape), ctx.device)
+    sums = torch.zeros(2, dtype=torch.float64, device=ctx.device)  # nRMSE over observed (sample, time), their count
     training = model.training
     model.eval()
     for start in range(0, len(mine), chunk):
-        true = split.read(mine[start : start + chunk]).to(ctx.device, dtype)
-        sums.add(flat_space(model(true[:, 0], times), split.data), flat_space(true, split.data))
+        positions = mine[start : start + chunk]
+        true = split.read(positions).to(ctx.device, dtype)
+        pred = model(true[:, 0], times)
+        errors = nrmse(flat_space(pred, split.data), flat_space(true, split.data)).double()
+        errors = errors.reshape(len(true), len(times), -1).mean(-1)[:, 1:]  # t[0] is given
+        observed = split.observed_at(positions)
+        seen = torch.ones_like(errors, dtype=torch.bool) if observed is None else observed[:, 1:].to(ctx.device)
+        sums += torch.stack([torch.where(seen, errors, 0.0).sum(), seen.sum().double()])
     model.train(training)
-    return sums.combined(all_reduce_sum).errors(len(split)).nrmse_predicted
+    total, count = all_reduce_sum(sums).tolist()
+    return total / count
 
 
 @dataclasses.dataclass

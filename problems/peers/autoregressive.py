@@ -7,6 +7,10 @@ It trains in two phases (:mod:`.training` moves on when the validation error of 
    ``unroll_step``): from a true u(t_i), 1 to :data:`PUSHFORWARD` steps rolled out without gradient,
    then the next step trained, so the model learns from the inputs its own rollouts produce.
 
+With an ``observed`` mask (sparse frames) it can only learn from the frames it has: a step is trained
+from an observed u(t_i) (unrolled or not) to an observed target, and a trajectory with no such pair
+in a batch adds nothing to that batch's loss; the steps between unobserved frames are never taught.
+
 Its validation error, as its score, is that of the full rollout from u(t0). The step predicts the
 increment, u(t + dt) = u(t) + FNO(u(t)), as one-step neural PDE solvers commonly do (Brandstetter
 et al.): a step starts near persistence instead of near zero.
@@ -56,19 +60,26 @@ class AutoregressiveTask:
             frames.append(self.step(model, frames[-1]))
         return torch.stack(frames, dim=1)
 
-    def loss(self, model: nn.Module, batch: torch.Tensor, generator: torch.Generator, phase: int) -> torch.Tensor:
+    def loss(self, model: nn.Module, batch: torch.Tensor, observed: torch.Tensor | None, generator: torch.Generator,
+             phase: int) -> torch.Tensor:
         unrolled = 0 if phase == 0 else int(torch.randint(1, min(PUSHFORWARD, len(self.stored) - 2) + 1, (),
                                                           generator=generator))
-        start = torch.randint(0, len(self.stored) - 1 - unrolled, (len(batch),), generator=generator).to(batch.device)
-        rows = torch.arange(len(batch), device=batch.device)
+        starts = len(self.stored) - 1 - unrolled
+        if observed is None:
+            start, usable = torch.randint(0, starts, (len(batch),), generator=generator), None
+        else:  # from an observed state to an observed target; a trajectory with no such pair is left out
+            pairs = (observed[:, :starts] & observed[:, unrolled + 1 :]).cpu()
+            usable = pairs.any(dim=1)
+            start = torch.multinomial((pairs | ~usable[:, None]).float(), 1, generator=generator)[:, 0]
+        rows, start = torch.arange(len(batch), device=batch.device), start.to(batch.device)
         u = batch[rows, start]
         with torch.no_grad():  # the pushforward: its own rollout's output as the trained step's input
             for _ in range(unrolled):
                 u = self.step(model, u)
-        return relative_l2(self.step(model, u), batch[rows, start + unrolled + 1])
+        return relative_l2(self.step(model, u), batch[rows, start + unrolled + 1], usable)
 
-    def validation_error(self, model: nn.Module, samples: torch.Tensor) -> float:
-        return validation_nrmse(self, model, samples, self.stored)
+    def validation_error(self, model: nn.Module, samples: torch.Tensor, observed: torch.Tensor | None) -> float:
+        return validation_nrmse(self, model, samples, self.stored, observed)
 
     def __call__(self, model: nn.Module, u0: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
         steps = (times.double() - self.stored[0]) / self.dt

@@ -1,6 +1,7 @@
 """A trajectory file's training samples as the peers see them: the fit and validation samples of
-``physode fit``'s own split (:func:`~physode.problems.fitting.samples.carve_validation`). The test
-split is never read here: a peer's early stopping cannot see it."""
+``physode fit``'s own split (:func:`~physode.problems.fitting.samples.carve_validation`), with the
+file's ``observed`` mask where it has one (the peers' losses and validation ignore unobserved frames,
+as ``physode fit`` does). The test split is never read here: a peer's early stopping cannot see it."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ class PeerData:
     times: torch.Tensor  # the stored times, float64
     x: np.ndarray
     source: str  # where the samples came from, for messages
+    # (samples, times) booleans, True where a frame was observed (the file's `observed`); None: every frame.
+    fit_observed: torch.Tensor | None = None
+    validation_observed: torch.Tensor | None = None
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], *, seed: int,
@@ -38,12 +42,20 @@ class PeerData:
                 raise InputError(f"{data.path}: a peer predicts later times from the first; the file stores "
                                  f"{data.n_times} time")
 
+            observed = None if data.observed is None else data.observed[data.train]
+            if observed is not None and not (observed[:, 0].all() and observed[:, 1:].any(axis=1).all()):
+                raise InputError(f"{data.path}: every training trajectory needs its first frame and a later one "
+                                 "observed (a peer predicts from u(t0)); fix the file's `observed` mask")
+
             def fields(indices: np.ndarray) -> torch.Tensor:
                 u = data.batch(indices)
                 return u[:, :, None] if len(data.sample_shape) == 2 else u
 
+            def seen(indices: np.ndarray) -> torch.Tensor | None:
+                return None if data.observed is None else torch.from_numpy(data.observed[indices])
+
             return cls(fields(holdout.fit), fields(holdout.validation), torch.as_tensor(data.t, dtype=torch.float64),
-                       np.asarray(data.x), str(data.path))
+                       np.asarray(data.x), str(data.path), seen(holdout.fit), seen(holdout.validation))
 
     @property
     def channels(self) -> int:

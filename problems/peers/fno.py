@@ -49,10 +49,14 @@ def stored_positions(times: torch.Tensor, stored: torch.Tensor, name: str) -> to
 
 
 @torch.no_grad()
-def validation_nrmse(predict: Predictor, model: nn.Module, samples: torch.Tensor, times: torch.Tensor) -> float:
-    """nRMSE over the stored times after the first, as the test split is scored."""
+def validation_nrmse(predict: Predictor, model: nn.Module, samples: torch.Tensor, times: torch.Tensor,
+                     observed: torch.Tensor | None) -> float:
+    """nRMSE over the stored times after the first, as the test split is scored (over the ``observed``
+    frames only, where given)."""
     model.eval()
-    error = rollout_errors(predict(model, samples[:, 0], times), samples).nrmse_predicted
+    pred = predict(model, samples[:, 0], times)
+    error = (rollout_errors(pred, samples).nrmse_predicted if observed is None
+             else relative_l2(pred[:, 1:], samples[:, 1:], observed[:, 1:]).item())
     model.train()
     return error
 
@@ -85,11 +89,13 @@ class DirectTask:
         later = model(u0).unflatten(1, (len(self.stored) - 1, self.channels))
         return torch.cat([u0[:, None], later], dim=1)
 
-    def loss(self, model: nn.Module, batch: torch.Tensor, generator: torch.Generator, phase: int) -> torch.Tensor:
-        return relative_l2(self.every_time(model, batch[:, 0])[:, 1:], batch[:, 1:])
+    def loss(self, model: nn.Module, batch: torch.Tensor, observed: torch.Tensor | None, generator: torch.Generator,
+             phase: int) -> torch.Tensor:
+        return relative_l2(self.every_time(model, batch[:, 0])[:, 1:], batch[:, 1:],
+                           None if observed is None else observed[:, 1:])
 
-    def validation_error(self, model: nn.Module, samples: torch.Tensor) -> float:
-        return validation_nrmse(self, model, samples, self.stored)
+    def validation_error(self, model: nn.Module, samples: torch.Tensor, observed: torch.Tensor | None) -> float:
+        return validation_nrmse(self, model, samples, self.stored, observed)
 
     def __call__(self, model: nn.Module, u0: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
         positions = stored_positions(times, self.stored, "fno")
@@ -114,13 +120,16 @@ class TimeTask:
         given = (t.double() - self.stored[0]).abs() <= TIME_TOLERANCE * float(self.stored[-1] - self.stored[0])
         return torch.where(given.to(u0.device)[:, None, None], u0, model(torch.cat([u0, channel], dim=1)))
 
-    def loss(self, model: nn.Module, batch: torch.Tensor, generator: torch.Generator, phase: int) -> torch.Tensor:
-        drawn = torch.randint(1, len(self.stored), (len(batch),), generator=generator)
+    def loss(self, model: nn.Module, batch: torch.Tensor, observed: torch.Tensor | None, generator: torch.Generator,
+             phase: int) -> torch.Tensor:
+        # One later time per trajectory, drawn among its observed ones.
+        drawn = (torch.randint(1, len(self.stored), (len(batch),), generator=generator) if observed is None
+                 else 1 + torch.multinomial(observed[:, 1:].cpu().float(), 1, generator=generator)[:, 0])
         target = batch[torch.arange(len(batch), device=batch.device), drawn.to(batch.device)]
         return relative_l2(self.at(model, batch[:, 0], self.stored[drawn]), target)
 
-    def validation_error(self, model: nn.Module, samples: torch.Tensor) -> float:
-        return validation_nrmse(self, model, samples, self.stored)
+    def validation_error(self, model: nn.Module, samples: torch.Tensor, observed: torch.Tensor | None) -> float:
+        return validation_nrmse(self, model, samples, self.stored, observed)
 
     def __call__(self, model: nn.Module, u0: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
         return torch.stack([self.at(model, u0, t.expand(len(u0))) for t in times.double()], dim=1)

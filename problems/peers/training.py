@@ -48,9 +48,15 @@ class Schedule:
     epoch_cap: int = 5000  # a fit that reaches it is recorded as stopped by it ("epoch cap")
 
 
-def relative_l2(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
-    """neuraloperator's ``LpLoss(p=2)``: ``||pred - true|| / ||true||`` over x, averaged."""
-    return nrmse(pred, true).mean()
+def relative_l2(pred: torch.Tensor, true: torch.Tensor, observed: torch.Tensor | None = None) -> torch.Tensor:
+    """neuraloperator's ``LpLoss(p=2)``: ``||pred - true|| / ||true||`` over x, averaged; with ``observed``
+    (booleans of the states' shape without the channel axis) over the observed states only (none: 0)."""
+    errors = nrmse(pred, true)
+    if observed is None:
+        return errors.mean()
+    states = observed[..., None].expand_as(errors).to(errors.device)
+    # A where, not a product: an unobserved state's error may be inf (inf * 0 is NaN).
+    return torch.where(states, errors, 0.0).sum() / states.sum().clamp_min(1)
 
 
 class Task(Protocol):
@@ -58,11 +64,13 @@ class Task(Protocol):
 
     phases: int  # training phases in turn, each until its validation error stalls (fno-ar: 2)
 
-    def loss(self, model: nn.Module, batch: torch.Tensor, generator: torch.Generator, phase: int) -> torch.Tensor:
+    def loss(self, model: nn.Module, batch: torch.Tensor, observed: torch.Tensor | None, generator: torch.Generator,
+             phase: int) -> torch.Tensor:
+        """The loss on ``batch`` (``observed``: which of its frames were observed; None: all)."""
         ...
 
-    def validation_error(self, model: nn.Module, samples: torch.Tensor) -> float:
-        """The nRMSE the peer is scored by, on ``samples`` (the full trajectories)."""
+    def validation_error(self, model: nn.Module, samples: torch.Tensor, observed: torch.Tensor | None) -> float:
+        """The nRMSE the peer is scored by, on ``samples`` (the full trajectories; their observed frames)."""
         ...
 
 
@@ -99,14 +107,16 @@ def train(model: nn.Module, task: Task, data: PeerData, seed: int, limits: Limit
         epoch += 1
         losses = []
         for chosen in torch.randperm(len(fit), generator=generator).split(schedule.batch):
-            loss = task.loss(model, fit[chosen.to(device)], generator, phase)
+            observed = None if data.fit_observed is None else data.fit_observed[chosen].to(device)
+            loss = task.loss(model, fit[chosen.to(device)], observed, generator, phase)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             losses.append(loss.item())
             if over_budget():
                 break
-        error = task.validation_error(model, validation) if len(validation) else sum(losses) / len(losses)
+        error = (task.validation_error(model, validation, data.validation_observed) if len(validation)
+                 else sum(losses) / len(losses))
         best.update(epoch, error)
         scheduler.step(error)
         if over_budget():
