@@ -26,7 +26,7 @@ LOSSES = ("mse", "relative")  # fit_config's LOSSES
 VALIDATION = {"default": 0.1, "min": 4}  # samples.py's DEFAULT_VALIDATION and MIN_VALIDATION
 DEVICE_HELP = "auto (CUDA if present), cpu, cuda or cuda:N"
 MAX_STEPS_PER_INTERVAL = 10_000
-DEFAULT_BUDGET = 300.0  # seconds for `physode fit FILE` without model options: the choice and the fit
+DEFAULT_BUDGET = 600.0  # seconds for `physode fit FILE` without model options: the choice (4 trials) and the fit
 
 
 def add_threads(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
