@@ -5,11 +5,14 @@ cannot be right."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 import physode
+from physode.cli import main
 from physode.errors import InputError
 from physode.models import FourierODE, FourierODEConfig
 from physode.nn import FourierField, SpectralRates
@@ -18,6 +21,8 @@ from physode.nn.semilinear_block import SemilinearODEBlock
 from physode.problems.fitting.choose import candidates
 from physode.problems.fitting.models import FourierModelConfig
 from physode.problems.fitting.models.family import Grid
+from physode.problems.pde import simulate_transport_to_file
+from physode.trajectories import TrajectoryFile
 
 F64 = torch.float64
 N_X = 16
@@ -132,3 +137,21 @@ def test_the_fitting_family_takes_every_mode_of_the_grid_and_the_choice_tries_it
     assert model.ode.field.linear.modes == N_X // 2 + 1
     stiff = next(c for c in candidates(N_X) if c.name == "fourier-if")
     assert (stiff.model.method, stiff.model.variant, stiff.model.linear) == ("ifrk4", "anode", True)
+
+
+def test_physode_fit_with_ifrk4_fits_loads_and_refuses_it_without_a_linear_term(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    data = simulate_transport_to_file(tmp_path / "transport.h5", 12, N_X, np.linspace(0.0, 0.2, 4), "constant:c0=0.5",
+                                      initial="fourier", seed=0, test_fraction=0.25)
+    model = ["--model", "fourier", "--variant", "anode", "--method", "ifrk4", "--hidden-channels", "4", "--modes", "3"]
+    common = ["--epochs", "1", "--no-progress", "--device", "cpu"]
+    assert main(["fit", str(data), "--out", str(tmp_path / "a"), *model, *common]) == 2
+    assert "integrates the linear term exactly, and this model has none" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists()
+    assert main(["fit", str(data), "--out", str(tmp_path / "b"), *model, "--linear-term", *common]) == 0
+    fitted = physode.load(tmp_path / "b")
+    assert fitted.run.model.ode.field.linear.modes == N_X // 2 + 1  # rebuilt as fit built it
+    with TrajectoryFile(data) as file:
+        u0 = torch.from_numpy(file[file.test][:, 0])
+    predicted = fitted.predict(u0)
+    assert predicted.shape[:2] == (len(u0), 4) and torch.isfinite(predicted).all()
