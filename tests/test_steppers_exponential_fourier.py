@@ -155,3 +155,9 @@ def test_physode_fit_with_ifrk4_fits_loads_and_refuses_it_without_a_linear_term(
         u0 = torch.from_numpy(file[file.test][:, 0])
     predicted = fitted.predict(u0)
     assert predicted.shape[:2] == (len(u0), 4) and torch.isfinite(predicted).all()
+
+
+def test_a_2d_grid_refuses_ifrk4_with_a_clear_error() -> None:
+    config = FourierModelConfig(variant="anode", linear=True, method="ifrk4")
+    with pytest.raises(InputError, match="per Fourier mode of a 1-D grid; this file is 2-D"):
+        config.build(Grid((8, 8), (0.125, 0.125)))
