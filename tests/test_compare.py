@@ -79,10 +79,12 @@ def test_bad_input_is_one_clear_error(transport_file: Path, tmp_path: Path, caps
     junk.write_text("not hdf5")
     assert main(["compare", str(junk), "--out", str(tmp_path / "a"), *PHYSODE_ONLY]) == 2
     assert "not an HDF5 file" in capsys.readouterr().err and not (tmp_path / "a").exists()
-    with pytest.raises(InputError, match="linear-anode, linear-anodev2, fourier-anode"):
+    with pytest.raises(InputError, match="linear-anode, linear-anodev2, fourier-anode, fourier-if"):
         compare_run.compare(transport_file, tmp_path / "b", budget_seconds=5, models="linear-anode,lstm", peers="none")
     with pytest.raises(InputError, match="fno, fno-time, fno-ar"):
         compare_run.compare(transport_file, tmp_path / "b", budget_seconds=5, peers="fno,gpt")
+    with pytest.raises(InputError, match="peers_stop 'time': choose validation or budget"):
+        compare_run.compare(transport_file, tmp_path / "b", budget_seconds=5, peers_stop="time")
 
 
 def test_without_the_bench_extra_compare_names_it(transport_file: Path, tmp_path: Path,
@@ -97,7 +99,7 @@ def test_compare_with_the_fno_peers(transport_file: Path, tmp_path: Path) -> Non
     pytest.importorskip("neuralop", reason="the FNO peers need the bench extra (neuraloperator)")
     out = tmp_path / "out"
     assert main(["compare", str(transport_file), "--out", str(out), "--models", "linear-anodev2", "--peers", "fno,fno-ar",
-                 "--budget", "12", "--device", "cpu"]) == 0
+                 "--budget", "12", "--peers-stop", "budget", "--device", "cpu"]) == 0
     entries = {e["name"]: e for e in json.loads((out / RESULTS_JSON).read_text())["entries"]}
     assert set(entries) == {"linear-anodev2", "fno", "fno-ar", "zero", "persistence"}
     for name in ("fno", "fno-ar"):

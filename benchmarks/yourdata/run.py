@@ -3,14 +3,14 @@
 
 The files: KdV from the user-style numpy solver :mod:`.kdv`, and Kuramoto-Sivashinsky from py-pde
 (:mod:`.pypde_ks`), both in PDEBench's 1-D layout. Each file's comparison runs with ``--budget``
-seconds of wall time (shared equally by the trained models) and the automatic fit with its default
-budget; ``results.md`` beside this script gets both tables and the verdicts, ``NAME_pareto.png`` and
+seconds of wall time shared equally by physode's models, the FNO peers trained until their validation
+split stops them (converged: compare's default), and the automatic fit with its default budget; ``results.md`` beside this script gets both tables and the verdicts, ``NAME_pareto.png`` and
 ``NAME_prediction.png`` each file's plots. Run from the repository root::
 
     python -m benchmarks.yourdata.run [--budget 600] [--work runs/yourdata] [--files kdv,ks]
 
 Every file named is made and fit anew (its folder in ``--work`` replaced); results.md reports every file
-with a result in ``--work``, so two processes may run one file each.
+with a result in ``--work``, so two processes may run one file each (``--files none`` only rewrites it).
 """
 
 from __future__ import annotations
@@ -79,7 +79,9 @@ def verdict(result: dict) -> str:
 def report(results: list[dict]) -> str:
     lines = ["# Your data: physode compare and physode fit on files physode never simulated", "",
              "Made by `python -m benchmarks.yourdata.run`; measured under load (a 2-core machine shared with other "
-             "work: wall times are noisy, and every budget is wall time, so a loaded machine trains less in it).", ""]
+             "work: wall times are noisy, and every budget is wall time, so a loaded machine trains less in it). "
+             "The FNO peers train until their validation split stops them (converged), outside the budget; "
+             "physode's rows in compare share `--budget`, and `physode fit` has its own default budget.", ""]
     for result in results:
         lines += [f"## {result['label']}", "",
                   f"`physode compare` with `--budget {result['budget_s']:g}` ({result['compare_wall_s']:.0f} s wall):",
@@ -92,9 +94,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=600.0, help="physode compare's --budget per file (seconds)")
     parser.add_argument("--work", type=Path, default=Path("runs/yourdata"), help="where the files and runs go")
-    parser.add_argument("--files", default=",".join(FILES), help=f"comma-separated, of {', '.join(FILES)}")
+    parser.add_argument("--files", default=",".join(FILES),
+                        help=f"comma-separated, of {', '.join(FILES)}; none: only rewrite results.md from --work")
     args = parser.parse_args()
-    for name in args.files.split(","):
+    for name in [] if args.files == "none" else args.files.split(","):
         atomic_write_text(args.work / name / RESULT, json.dumps(run_file(name, args.work, args.budget), indent=2))
     done = [args.work / name / RESULT for name in FILES if (args.work / name / RESULT).exists()]
     atomic_write_text(HERE / "results.md", report([json.loads(path.read_text()) for path in done]))

@@ -13,6 +13,11 @@ weights; ``evolve`` chooses which (one or more groups):
 - ``pointwise``: the pointwise maps of every block.
 - ``linear``: the multipliers of the linear term ``L u`` (with ``linear=True``). With reaction,
   ``L(t) = L(t0) exp(rho (t - t0))`` follows an exponential ``c(t)`` or ``nu(t)`` exactly.
+
+``method="ifrk4"`` (integrating-factor RK4) takes the linear term as one rate per Fourier mode
+(:class:`~physode.nn.SpectralRates`) and propagates it exactly, so its stiff high modes (dispersion,
+hyper-diffusion) need no small steps; the network alone is stepped by RK4. It needs a linear term and
+static weights (:class:`~physode.nn.semilinear_block.SemilinearODEBlock`).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from physode.errors import InputError
 from physode.evolution import EvolutionOperator
 from physode.grids import check_steps
 from physode.nn.fourier import FourierField
+from physode.nn.semilinear_block import SemilinearODEBlock
 from physode.steppers import get_method
 from physode.variants import WeightSpec, get_variant, variant_block
 
@@ -73,7 +79,20 @@ class FourierODEConfig:
             check_steps(getattr(self, name), name=name)
         if self.linear_modes is not None:
             check_steps(self.linear_modes, name="linear_modes")
-        get_method(self.method)  # an unknown method fails here, not mid-training
+        if get_method(self.method).semilinear:  # an unknown method fails here, not mid-training
+            self.check_semilinear()
+
+    def check_semilinear(self) -> None:
+        """An exponential stepper integrates the linear term exactly: there must be one, and it must not evolve."""
+        if not self.linear:
+            raise InputError(f"method {self.method!r} integrates the linear term exactly, and this model has none: "
+                             "set linear=True (--linear-term), or use method='rk4'")
+        variant = get_variant(self.variant)
+        if variant.coupled or variant.time_input:
+            change = "evolves weights in time" if variant.coupled else "takes time as an input"
+            raise InputError(f"method {self.method!r} needs an autonomous field whose linear term's exponential is "
+                             f"closed form, and variant {self.variant!r} {change} (a time-dependent L has none): use "
+                             "variant 'anode', or method='rk4'")
 
 
 class FourierODE(nn.Module):
@@ -105,16 +124,22 @@ class FourierODE(nn.Module):
         variant = get_variant(config.variant)
         if operator is not None and not variant.coupled:
             raise InputError(f"variant {config.variant!r} has static weights: it takes no operator")
+        semilinear = get_method(config.method).semilinear
         self.field = self.field_type(
             channels, width=config.width, modes=config.modes, blocks=config.blocks,
             time_input=variant.time_input, linear=config.linear, linear_modes=config.linear_modes,
+            diagonal_linear=semilinear,
         )
-        # The evolved maps have no spatial axes: their entries are features and modes.
-        spec = WeightSpec(spatial_axes=(), channels=channels, settings=dataclasses.asdict(config))
-        self.block = variant_block(
-            variant, self.field, evolve=self.evolved_names() if variant.coupled else (), spec=spec,
-            operator=operator, steps=config.steps_per_interval, method=config.method, grad=grad,
-        )
+        if semilinear:
+            self.block: nn.Module = SemilinearODEBlock(self.field, steps=config.steps_per_interval,
+                                                       method=config.method, grad=grad or variant.grad)
+        else:
+            # The evolved maps have no spatial axes: their entries are features and modes.
+            spec = WeightSpec(spatial_axes=(), channels=channels, settings=dataclasses.asdict(config))
+            self.block = variant_block(
+                variant, self.field, evolve=self.evolved_names() if variant.coupled else (), spec=spec,
+                operator=operator, steps=config.steps_per_interval, method=config.method, grad=grad,
+            )
 
     def evolved_names(self) -> list[str]:
         """The field's parameters in ``config.evolve`` (evolved by the coupled variants)."""

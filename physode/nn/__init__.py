@@ -2,7 +2,7 @@
 :mod:`physode.variants`)."""
 
 from physode.nn.blocks import CoupledODEBlock, ODEBlock
-from physode.nn.fourier import FourierBlock, FourierField, PointwiseLinear, SpectralConv1d
+from physode.nn.fourier import FourierBlock, FourierField, PointwiseLinear, SpectralConv1d, SpectralRates
 
 __all__ = [
     "CoupledODEBlock",
@@ -11,4 +11,5 @@ __all__ = [
     "ODEBlock",
     "PointwiseLinear",
     "SpectralConv1d",
+    "SpectralRates",
 ]

@@ -82,6 +82,56 @@ class SpectralConv1d(nn.Module):
         return f"{self.in_channels}, {self.out_channels}, modes={self.modes}{units}"
 
 
+class SpectralRates(nn.Module):
+    """A linear term diagonal in Fourier space: ``(L u)_k = lambda_k u_k`` per channel, over the lowest
+    ``modes`` real-FFT modes (the ones above have rate 0), with ``exp(L dt)`` in closed form
+    (:meth:`propagate`), which an integrating-factor stepper needs.
+
+    ``lambda_k = -(2 pi k)^2 nu_k + i 2 pi k c_k``: a diffusivity ``nu_k = exp(log_diffusivity_k) > 0`` and
+    a velocity ``c_k`` in domain lengths per unit time (as :class:`SpectralConv1d`'s velocity units), so
+    every mode decays or oscillates, never grows: no learned rate can make a step blow up. Dispersion
+    (``u_xxx``: ``c_k`` growing as ``k^2``) and hyper-diffusion (``u_xxxx``: ``nu_k`` as ``k^2``) are per-mode
+    values of order one however stiff their highest modes are. They start at ``nu = INITIAL_DIFFUSIVITY``
+    and ``c = 0``: ``L`` about zero. No channel mixing: a mixing term (``u_t = v``) has no closed-form
+    exponential per mode; :class:`SpectralConv1d` with ``velocity_units`` is that term for explicit steppers.
+    """
+
+    INITIAL_DIFFUSIVITY = 1e-4
+
+    def __init__(self, channels: int, modes: int) -> None:
+        super().__init__()
+        _check_positive(channels=channels, modes=modes)
+        self.channels, self.modes = channels, modes
+        self.log_diffusivity = nn.Parameter(torch.full((channels, modes), math.log(self.INITIAL_DIFFUSIVITY)))
+        self.velocity = nn.Parameter(torch.zeros(channels, modes))
+
+    def rates(self, n_x: int) -> Tensor:
+        """``lambda_k``, complex, ``(channels, min(modes, n_x // 2 + 1))``."""
+        kept = min(self.modes, n_x // 2 + 1)
+        wave = 2 * math.pi * torch.arange(kept, dtype=self.velocity.dtype, device=self.velocity.device)
+        # Nyquist's coefficient of a real field is real: a phase there would not be a linear ODE's.
+        wave_speed = torch.where(2 * torch.arange(kept, device=wave.device) == n_x, 0.0, wave)
+        return torch.complex(-wave**2 * self.log_diffusivity[:, :kept].exp(), wave_speed * self.velocity[:, :kept])
+
+    def forward(self, u: Tensor) -> Tensor:
+        """``L u`` for ``u`` of shape ``(batch, channels, Nx)``."""
+        n_x = u.shape[-1]
+        rates = self.rates(n_x)
+        spectrum = torch.fft.rfft(u, dim=-1)[..., : rates.shape[-1]]
+        return torch.fft.irfft(rates * spectrum, n=n_x, dim=-1)
+
+    def propagate(self, u: Tensor, dt: float) -> Tensor:
+        """``exp(L dt) u``, exact: the modes above ``modes`` pass unchanged."""
+        n_x = u.shape[-1]
+        spectrum = torch.fft.rfft(u, dim=-1)
+        factor = torch.exp(self.rates(n_x) * dt)
+        factor = torch.cat([factor, factor.new_ones(self.channels, spectrum.shape[-1] - factor.shape[-1])], dim=-1)
+        return torch.fft.irfft(factor * spectrum, n=n_x, dim=-1)
+
+    def extra_repr(self) -> str:
+        return f"{self.channels}, modes={self.modes}"
+
+
 class PointwiseLinear(nn.Module):
     """``y_o(x) = sum_i W_{i,o} u_i(x) + b_o``: a 1x1 convolution, weight stored ``(in, out)``."""
 
@@ -138,6 +188,9 @@ class FourierField(nn.Module):
         linear_modes: real-FFT modes of ``L`` (default: ``modes``). Its high modes are the stiff
             ones (a velocity-unit weight ``W`` gives rate ``2 pi k |W|``), so fewer modes let an
             explicit stepper keep its step: RK4 is stable only while ``2 pi k |W| dt < 2.8``.
+        diagonal_linear: ``L`` as :class:`SpectralRates` (one rate per channel and mode, no channel
+            mixing) instead: its exponential is closed form, so an integrating-factor stepper takes
+            every mode exactly (:meth:`nonlinear` and :meth:`propagate` are the split it steps).
     """
 
     # The parts' classes and the field's spatial axes: the 2-D field (physode/nn/fourier2d.py) is this
@@ -157,23 +210,39 @@ class FourierField(nn.Module):
         time_input: bool = False,
         linear: bool = False,
         linear_modes: int | None = None,
+        diagonal_linear: bool = False,
     ) -> None:
         super().__init__()
         _check_positive(channels=channels, width=width, modes=modes, blocks=blocks)
         linear_modes = modes if linear_modes is None else linear_modes
         _check_positive(linear_modes=linear_modes)
+        if diagonal_linear and (not linear or len(self.space_axes) != 1):
+            raise InputError("diagonal_linear is a form of the linear term on a 1-D grid: set linear=True, "
+                             f"and use it with {FourierField.__name__}")
         self.channels, self.time_input = channels, time_input
         self.lift = self.pointwise_type(channels + time_input, width)
         self.blocks = nn.ModuleList(self.block_type(width, modes) for _ in range(blocks))
         self.projection = self.pointwise_type(width, channels, zero=True)
-        self.linear = (
-            self.spectral_type(channels, channels, linear_modes, velocity_units=True, init_std=0.01)
-            if linear
-            else None
-        )
+        self.linear: nn.Module | None = None
+        if diagonal_linear:
+            self.linear = SpectralRates(channels, linear_modes)
+        elif linear:
+            self.linear = self.spectral_type(channels, channels, linear_modes, velocity_units=True, init_std=0.01)
 
     def forward(self, *args: Tensor | float) -> Tensor:
         """``f(u)``, or ``f(t, u)`` with ``time_input`` (the blocks' calling conventions)."""
+        rate = self.nonlinear(*args)
+        return rate if self.linear is None else rate + self.linear(args[-1])
+
+    def propagate(self, u: Tensor, dt: float) -> Tensor:
+        """``exp(L dt) u`` of the diagonal linear term (``diagonal_linear``)."""
+        if not isinstance(self.linear, SpectralRates):
+            raise InputError(f"{type(self).__name__} has no diagonal linear term to propagate exactly; "
+                             "build it with linear=True, diagonal_linear=True")
+        return self.linear.propagate(u, dt)
+
+    def nonlinear(self, *args: Tensor | float) -> Tensor:
+        """The network part ``N`` of ``f = L u + N``, called as :meth:`forward` is."""
         if self.time_input:
             t, u = args
             self.check_input(u)
@@ -185,8 +254,7 @@ class FourierField(nn.Module):
         h = self.lift(inputs)
         for block in self.blocks:
             h = block(h)
-        rate = self.projection(h)
-        return rate if self.linear is None else rate + self.linear(u)
+        return self.projection(h)
 
     def check_input(self, u: Tensor) -> None:
         """One-line InputError unless ``u`` is ``(batch, C, *space_axes)`` in the weights' dtype."""

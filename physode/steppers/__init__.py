@@ -29,7 +29,7 @@ For a field linear in ``y``, :mod:`physode.steppers.linear` turns a tableau's st
 
 from physode.steppers.adaptive import AdaptiveSolution, StepSizeController, integrate_adaptive
 from physode.steppers.compiled import CompileFallbackWarning, CompiledStepper
-from physode.steppers.exponential import IFRK4, IntegratingFactorRK4, SemilinearField
+from physode.steppers.exponential import IFRK4, IntegratingFactorRK4, Semilinear, SemilinearField
 from physode.steppers.linear import propagator_increments, stage_times, step_increments
 from physode.steppers.methods import METHODS, get_method
 from physode.steppers.stepper import Stepper, TrialStep
@@ -50,6 +50,7 @@ __all__ = [
     "CompileFallbackWarning",
     "CompiledStepper",
     "IntegratingFactorRK4",
+    "Semilinear",
     "SemilinearField",
     "StepSizeController",
     "Stepper",

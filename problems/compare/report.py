@@ -37,8 +37,8 @@ def table(comparison: Comparison) -> str:
     ranked = sorted(comparison.entries, key=lambda e: (e.kind == "reference", _rank(e.test_nrmse)))
     lines = [f"# physode compare: {Path(comparison.file).name}", "",
              f"Test nRMSE over the predicted times on the file's test split ({comparison.test.u.shape[0]} samples), "
-             f"one metric code for every model; budget {comparison.budget_seconds:g} s of wall time shared by the "
-             f"trained models; seed {comparison.seed}. Validation: the samples `physode fit --seed "
+             f"one metric code for every model; budget {comparison.budget_seconds:g} s of wall time shared by "
+             f"{_sharing(comparison)}; seed {comparison.seed}. Validation: the samples `physode fit --seed "
              f"{comparison.seed}` holds out of the training split. physode's fit seconds are those of the fit scored: a "
              "short trial fit sizes its epochs to its share of the budget, and is that fit where the share pays for "
              "no more epochs; else its seconds (spent from the share) are not in them.",
@@ -49,6 +49,12 @@ def table(comparison: Comparison) -> str:
         lines.append(f"| {e.name} | {e.kind} | {e.parameters} | {_number(e.test_nrmse)} | {_number(e.final_nrmse)} | "
                      f"{_number(e.fit_seconds, '.1f')} | {e.epochs} | {e.device} | {e.stopped} |")
     return "\n".join(lines) + "\n"
+
+
+def _sharing(comparison: Comparison) -> str:
+    if comparison.peers_stop == "budget":
+        return "the trained models"
+    return "physode's models, the peers trained until their validation split stopped them (converged)"
 
 
 def _rank(value: float) -> float:

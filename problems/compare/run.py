@@ -6,8 +6,9 @@ early stopping, physode's and the peers' alike; the test split decides nothing, 
 prediction of it is scored by the one :func:`physode.trajectories.rollout_errors`. physode's models are fit by
 ``physode fit``'s own trainer, each sized to its share of the budget
 (:func:`~physode.problems.fitting.choose.fit_within`); the FNO peers are trained as their users train
-them (:mod:`physode.problems.peers`) and stopped by their validation split or their share of the
-budget. ``zero`` and ``persistence`` are scored as reference lines. :mod:`.report` writes the results.
+them (:mod:`physode.problems.peers`) and stopped by their validation split (``peers_stop="validation"``:
+converged, with the peers' patience and epoch cap, outside the budget) or by their share of the budget
+(``"budget"``). ``zero`` and ``persistence`` are scored as reference lines. :mod:`.report` writes the results.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from physode.training import METRICS, read_metrics, resolve_device
 
 REFERENCES = ("zero", "persistence")  # scored on every file, as reference lines: no training, no extra
 FNO_PACKAGE = "neuralop"  # the FNO peers' package, from the bench extra
+PEER_STOPS = ("validation", "budget")  # what stops a trained peer: converged on validation, or its budget share
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class Comparison:
     file: str
     budget_seconds: float
     seed: int
+    peers_stop: str
     entries: list[Entry]
     predictions: dict[str, np.ndarray]  # (times, channel, x)
     test: TestSplit
@@ -96,10 +99,13 @@ def _names(given: str, known: list[str], what: str) -> list[str]:
 
 def compare(path: str | os.PathLike[str], out: str | os.PathLike[str], *, budget_seconds: float, seed: int = 0,
             models: str = "all", peers: str = "fno,fno-time,fno-ar", device: str = "auto",
-            overwrite: bool = False) -> Comparison:
+            overwrite: bool = False, peers_stop: str = "validation") -> Comparison:
     """Fit and score physode's ``models`` and the ``peers`` (comma-separated names, ``"all"`` models,
-    ``"none"``) on ``path``, ``budget_seconds`` of wall time shared equally among the trained ones;
-    physode's runs go to ``out/runs/NAME``. Returns the comparison (:mod:`.report` writes it)."""
+    ``"none"``) on ``path``, ``budget_seconds`` of wall time shared equally among physode's models, and
+    among the peers too with ``peers_stop="budget"`` (``"validation"``: each peer trains until its validation
+    split stops it); physode's runs go to ``out/runs/NAME``. Returns the comparison (:mod:`.report` writes it)."""
+    if peers_stop not in PEER_STOPS:
+        raise InputError(f"peers_stop {peers_stop!r}: choose {' or '.join(PEER_STOPS)}")
     path, out = check_input_file(path), check_run_dir(out)
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise InputError(f"{out} exists and is not empty; pass --overwrite to replace its results or choose "
@@ -114,7 +120,8 @@ def compare(path: str | os.PathLike[str], out: str | os.PathLike[str], *, budget
                          "or pass --peers none to compare physode's models with the reference predictors only")
     if not wanted and not trained_peers:
         raise InputError("nothing to compare: give at least one of --models and --peers")
-    share = budget_seconds / (len(wanted) + len(trained_peers))
+    sharing = len(wanted) + (len(trained_peers) if peers_stop == "budget" else 0)
+    share = budget_seconds / max(1, sharing)
     target = resolve_device(device)
     base = FitConfig(model=ModelConfig(), seed=seed, progress=False)
     entries, predictions = [], {}
@@ -128,7 +135,7 @@ def compare(path: str | os.PathLike[str], out: str | os.PathLike[str], *, budget
         LOGGER.info(_progress_line(entry))
     data = PeerData.from_file(path, seed=seed)
     for name in [*trained_peers, *REFERENCES]:
-        budget = share if name in trained_peers else None
+        budget = share if name in trained_peers and peers_stop == "budget" else None
         fitted = fit_peer(name, data, seed=seed, budget_seconds=budget, device=target)
         pred = fitted.predict(test.u[:, 0], test.times)
         entry = _scored(name, fitted.label, "reference" if name in REFERENCES else "peer", fitted.parameters, pred,
@@ -136,7 +143,7 @@ def compare(path: str | os.PathLike[str], out: str | os.PathLike[str], *, budget
         entries.append(entry)
         predictions[name] = pred[0].numpy()
         LOGGER.info(_progress_line(entry))
-    return Comparison(str(path), budget_seconds, seed, entries, predictions, test)
+    return Comparison(str(path), budget_seconds, seed, peers_stop, entries, predictions, test)
 
 
 def _physode_entry(path: Path, run: Path, candidate: Candidate, base: FitConfig, share: float, test: TestSplit,
@@ -183,5 +190,6 @@ def _progress_line(entry: Entry) -> str:
 def as_record(comparison: Comparison) -> dict[str, Any]:
     """The comparison as results.json holds it."""
     return {"file": comparison.file, "budget_s": comparison.budget_seconds, "seed": comparison.seed,
+            "peers_stop": comparison.peers_stop,
             "n_test": int(comparison.test.u.shape[0]), "metric": "nRMSE over the predicted times t[1:] "
             "(physode.trajectories.rollout_errors)", "entries": [vars(entry) for entry in comparison.entries]}

@@ -1,7 +1,8 @@
 """``physode fit FILE`` without model flags: the model chosen on the validation split within a time budget.
 
 Each of a few candidates (:func:`candidates`: the linear layer as ANODE and as ANODEV2, the Fourier-ODE
-with its linear term; the settings the PDE benchmark's best rows use) is fit for a fixed, short
+with its linear term stepped by RK4, and with its linear term on every mode stepped exactly by
+integrating-factor RK4, for stiff dispersion or hyper-diffusion; the settings the PDE benchmark's best rows use) is fit for a fixed, short
 number of epochs, so the choice depends only on the file and the seed, never on the machine's speed
 (:func:`choose`). They are ranked by their nRMSE on the validation split carved out of the training
 samples (:func:`.samples.carve_validation`); the test split decides nothing. The winner is then fit
@@ -62,15 +63,21 @@ class Candidate:
 
 def candidates(n_x: int) -> tuple[Candidate, ...]:
     """The candidates for a grid of ``n_x`` points. Learning rates: the PDE benchmark's (the linear
-    weights 0.01 and their rates 0.1; the network 3e-3, its linear term 3e-2)."""
+    weights 0.01 and their rates 0.1; the network 3e-3, its linear term 3e-2). The Fourier candidates' trials
+    are 3 epochs: an epoch of their window training steps through every stored interval of every sample, and
+    4 candidates' trials must leave most of the default budget to the winner's fit."""
     fourier = FourierModelConfig(variant="anode", modes=min(MODES, n_x // 2), linear=True)
+    stiff = dataclasses.replace(fourier, method="ifrk4", linear_modes=None)  # every mode of the grid, exactly
     return (
         Candidate("linear-anode", "one linear layer, constant coefficients", ModelConfig(variant="anode"),
                   0.01, 0.1, None, trial_epochs=20, max_epochs=200),
         Candidate("linear-anodev2", "one linear layer, time-varying coefficients", ModelConfig(variant="anodev2"),
                   0.01, 0.1, None, trial_epochs=20, max_epochs=200),
         Candidate("fourier-anode", "a Fourier network with a linear term, nonlinear autonomous dynamics", fourier,
-                  3e-3, 3e-2, 0, trial_epochs=10, max_epochs=2000),
+                  3e-3, 3e-2, 0, trial_epochs=3, max_epochs=2000),
+        Candidate("fourier-if", "a Fourier network with a linear term on every mode propagated exactly "
+                  "(integrating-factor RK4), nonlinear autonomous dynamics with stiff linear parts", stiff,
+                  3e-3, 3e-2, 0, trial_epochs=3, max_epochs=2000),
     )
 
 

@@ -26,7 +26,7 @@ LOSSES = ("mse", "relative")  # fit_config's LOSSES
 VALIDATION = {"default": 0.1, "min": 4}  # samples.py's DEFAULT_VALIDATION and MIN_VALIDATION
 DEVICE_HELP = "auto (CUDA if present), cpu, cuda or cuda:N"
 MAX_STEPS_PER_INTERVAL = 10_000
-DEFAULT_BUDGET = 300.0  # seconds for `physode fit FILE` without model options: the choice and the fit
+DEFAULT_BUDGET = 600.0  # seconds for `physode fit FILE` without model options: the choice (4 trials) and the fit
 
 
 def add_threads(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -68,7 +68,9 @@ def add_fit(subparsers: argparse._SubParsersAction, run: Callable[[argparse.Name
                        help=f"Fourier modes kept (default: all for linear, {FOURIER_DEFAULTS['modes']} for fourier)")
     model.add_argument("--steps-per-interval", type=positive_int(MAX_STEPS_PER_INTERVAL),
                        help=f"solver steps between two stored times (default: {MODEL_DEFAULTS['steps_per_interval']})")
-    model.add_argument("--method", help=f"Runge-Kutta method, e.g. euler, rk4 (default: {MODEL_DEFAULTS['method']})")
+    model.add_argument("--method", help="time stepper: a Runge-Kutta method, e.g. euler, rk4, or ifrk4 (fourier "
+                       "with --linear-term and a static variant: the linear term on every mode, propagated exactly) "
+                       f"(default: {MODEL_DEFAULTS['method']})")
     model.add_argument("--hidden", type=positive_int(MAX_COUNT),
                        help=f"anodev2-neural: width of q's MLP (default: {MODEL_DEFAULTS['hidden']})")
     for family in families:

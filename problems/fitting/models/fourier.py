@@ -19,12 +19,16 @@ rates of order one, like the linear layer's weights; trained at the network's sm
 they barely move, which is why phase 1 could not fit time-varying coefficients without giving them
 their own, larger one (:meth:`FourierTrajectoryModel.rate_parameters`, ``FitConfig.rate_lr``). The
 linear term keeps only its lowest ``linear_modes`` modes (default :data:`LINEAR_MODES`): its rate at
-mode ``k`` is ``2 pi k |W|``, and RK4 is stable only while that times the step stays below 2.8.
+mode ``k`` is ``2 pi k |W|``, and RK4 is stable only while that times the step stays below 2.8. With
+``--method ifrk4`` the linear term is one rate per Fourier mode, propagated exactly (integrating-factor
+RK4), and keeps every mode of the grid by default: stiff dispersion (KdV's ``u_xxx``) and
+hyper-diffusion (Kuramoto-Sivashinsky's ``u_xxxx``) then cost no smaller steps.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,6 +36,7 @@ from torch import Tensor, nn
 
 from physode.errors import InputError
 from physode.models import FourierODE, FourierODEConfig
+from physode.steppers import get_method
 from physode.problems.fitting.models.family import Grid, ModelFamily
 from physode.problems.fitting.models.fourier2d import PlaneFourierModel
 from physode.variants import coupled_names, is_coupled
@@ -44,7 +49,8 @@ class FourierModelConfig(FourierODEConfig, ModelFamily, family="fourier"):
     """A :class:`~physode.models.FourierODEConfig` for one solution field, with the fitting package's defaults.
 
     ``evolve`` (None): the projection, and the linear term when there is one.
-    ``linear_modes`` (None with ``linear``): ``min(modes, LINEAR_MODES)``.
+    ``linear_modes`` (None with ``linear``): ``min(modes, LINEAR_MODES)``; with an exponential ``method``
+    (``ifrk4``) every mode of the grid the model is built for.
     Its ``modes`` are the network's, its ``width`` the hidden channels (``--hidden-channels``).
     """
 
@@ -67,17 +73,22 @@ class FourierModelConfig(FourierODEConfig, ModelFamily, family="fourier"):
             raise InputError(f"variant {self.variant!r} has static weights; evolve applies to {coupled_names()}")
         if self.evolve is None:
             object.__setattr__(self, "evolve", default)
-        if self.linear and self.linear_modes is None:
+        if self.linear and self.linear_modes is None and not get_method(self.method).semilinear:
             object.__setattr__(self, "linear_modes", min(self.modes, LINEAR_MODES))
         super().__post_init__()
 
     def build(self, grid: Grid, channels: int = 1) -> FourierTrajectoryModel | PlaneFourierModel:
         # The spectral convolutions need the grid uniform (Grid's), not its spacing.
         if len(grid.shape) == 2:
+            if get_method(self.method).semilinear:
+                raise InputError(f"--method {self.method} propagates the linear term per Fourier mode of a 1-D grid; "
+                                 "this file is 2-D: use --method rk4")
             return PlaneFourierModel(self, grid, channels)
         if len(grid.shape) != 1 or not grid.periodic:
             raise InputError(f"the fourier family fits periodic 1-D fields and 2-D ones; got a "
                              f"{'periodic' if grid.periodic else 'walled'} grid of shape {grid.shape}")
+        if self.linear and self.linear_modes is None:  # an exponential method's linear term: the grid's every mode
+            return FourierTrajectoryModel(dataclasses.replace(self, linear_modes=grid.shape[0] // 2 + 1), channels)
         return FourierTrajectoryModel(self, channels)
 
     def rate_parameters(self, model: nn.Module) -> list[nn.Parameter]:
