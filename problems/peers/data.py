@@ -17,13 +17,15 @@ from physode.trajectories import TrajectoryFile
 
 @dataclass(frozen=True)
 class PeerData:
-    """Samples ``(samples, times, channel, x)`` float32 (a single-field file gets a channel axis of 1)."""
+    """Samples ``(samples, times, channel, *space)`` float32: ``(..., x)`` in 1-D, ``(..., y, x)`` in 2-D
+    (a single-field 1-D file gets a channel axis of 1, as 2-D files always have one)."""
 
     fit: torch.Tensor
     validation: torch.Tensor  # may have no samples: the file was too small to hold any out
     times: torch.Tensor  # the stored times, float64
     x: np.ndarray
     source: str  # where the samples came from, for messages
+    periodic: bool = True  # False: walls (the file's boundary_condition), which the FNO pads its domain for
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], *, seed: int,
@@ -42,13 +44,15 @@ class PeerData:
                 u = data.batch(indices)
                 return u[:, :, None] if len(data.sample_shape) == 2 else u
 
+            periodic = str(data.attrs.get("boundary_condition", "periodic")) == "periodic"
             return cls(fields(holdout.fit), fields(holdout.validation), torch.as_tensor(data.t, dtype=torch.float64),
-                       np.asarray(data.x), str(data.path))
+                       np.asarray(data.x), str(data.path), periodic)
 
     @property
     def channels(self) -> int:
         return self.fit.shape[2]
 
     @property
-    def n_x(self) -> int:
-        return self.fit.shape[3]
+    def space_shape(self) -> tuple[int, ...]:
+        """The points along each spatial axis: ``(Nx,)`` or ``(Ny, Nx)``."""
+        return tuple(self.fit.shape[3:])

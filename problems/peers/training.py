@@ -49,7 +49,8 @@ class Schedule:
 
 
 def relative_l2(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
-    """neuraloperator's ``LpLoss(p=2)``: ``||pred - true|| / ||true||`` over x, averaged."""
+    """neuraloperator's ``LpLoss(p=2)``: ``||pred - true|| / ||true||`` over the last axis (the callers
+    flatten a 2-D field's axes into it), averaged."""
     return nrmse(pred, true).mean()
 
 
