@@ -1,0 +1,138 @@
+"""The 2-D benchmark's report: per row physode's best against the best FNO (the target met or not),
+every entry's test nRMSE, fit time, epochs, what stopped it and its device; the Pareto plot (test nRMSE
+against fit time) and the truth / prediction / error snapshots of one row (:mod:`physode.problems.fitting.plot2d`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.common.report import fmt, mean_std, table_header, table_row
+from benchmarks.pde2d.rows import ROWS
+from physode.io import atomic_path
+from physode.problems.peers import PEERS
+
+REFERENCES = ("zero", "persistence")
+
+
+def by_model(results: dict[str, Any], row: str) -> dict[str, list[dict[str, Any]]]:
+    """The row's runs grouped by model, in the order they ran."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for run in results["runs"]:
+        if run["row"] == row:
+            grouped.setdefault(run["model"], []).append(run)
+    return grouped
+
+
+def mean_nrmse(runs: list[dict[str, Any]]) -> float:
+    return mean_std([r["test_nrmse"] for r in runs])[0]
+
+
+def best(grouped: dict[str, list[dict[str, Any]]], peers: bool) -> tuple[str, float] | None:
+    """The model of the lowest mean test nRMSE among the FNO peers (``peers``) or physode's models."""
+    chosen = {m: mean_nrmse(runs) for m, runs in grouped.items()
+              if m not in REFERENCES and (m in PEERS) == peers and not np.isnan(mean_nrmse(runs))}
+    return min(chosen.items(), key=lambda item: item[1]) if chosen else None
+
+
+def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per row: physode's best, the best FNO, the ratio (FNO over physode), the target and the verdict."""
+    summary = {}
+    for row in results["rows"]:
+        grouped = by_model(results, row)
+        ours, theirs = best(grouped, peers=False), best(grouped, peers=True)
+        if ours is None or theirs is None:
+            continue
+        ratio, target = theirs[1] / ours[1], ROWS[row].target
+        stopped = sorted({r.get("stopped", "") for r in grouped[theirs[0]]})
+        summary[row] = {"physode": ours[0], "physode_nrmse": ours[1], "fno": theirs[0], "fno_nrmse": theirs[1],
+                        "ratio": ratio, "target": target, "met": ratio >= target, "fno_stopped": stopped,
+                        "fno_seconds": mean_std([r["fit_time_s"] for r in grouped[theirs[0]]])[0],
+                        "physode_seconds": mean_std([r["fit_time_s"] for r in grouped[ours[0]]])[0]}
+    return summary
+
+
+def report(results: dict[str, Any], command: str) -> str:
+    """results.md: how it was run, the summary per row, every entry, and the closing note."""
+    quick = results["quick"]
+    size = results["size"]
+    lines = [f"# 2-D benchmark{' (quick)' if quick else ''}: physode vs neuraloperator's FNO", "",
+             f"Produced by `{command}` in {results['wall_s'] / 60:.1f} min on {results['device']} "
+             f"(`torch.set_num_threads(1)`); {results['load_note']}", "",
+             f"Files: `physode simulate` at {size['nx']} x {size['nx']}, {size['samples']} samples "
+             f"({results['test_fraction']:.0%} test), {size['nt']} stored times; seeds {results['seeds']}. "
+             f"Budget: {results['budget_note']}", ""]
+    lines += ["## Summary", "", *table_header(
+        ["row", "physode best", "test nRMSE", "fit s", "FNO best", "test nRMSE", "fit s", "FNO stopped by",
+         "ratio FNO / physode", "target", "verdict"],
+        {"test nRMSE", "fit s", "ratio FNO / physode", "target"})]
+    for row, s in results["summary"].items():
+        lines.append(table_row([row, s["physode"], fmt(s["physode_nrmse"]), f"{s['physode_seconds']:.0f}", s["fno"],
+                                fmt(s["fno_nrmse"]), f"{s['fno_seconds']:.0f}", ", ".join(s["fno_stopped"]),
+                                f"{s['ratio']:.2f}x", f">= {s['target']:g}x", "met" if s["met"] else "not met"]))
+    for row, info in results["rows"].items():
+        lines += ["", f"## {row}: {info['label']}", "",
+                  f"`{info['command']}`: {info['n_train']} training samples (validation carved from them), "
+                  f"{info['n_test']} test, channels {', '.join(info['channels'])}, boundary "
+                  f"{info['boundary_condition']}, spectral tail {fmt(info.get('spectral_tail'))}.", "",
+                  *table_header(["model", "params", "test nRMSE", "± (seeds)", "final-time nRMSE", "per channel",
+                                 "fit s", "epochs", "stopped by", "device", "seeds"],
+                                {"params", "test nRMSE", "± (seeds)", "final-time nRMSE", "fit s", "epochs"})]
+        for model, runs in by_model(results, row).items():
+            mean, spread = mean_std([r["test_nrmse"] for r in runs])
+            channels = np.mean([r.get("nrmse_per_channel", [np.nan]) for r in runs], axis=0)
+            lines.append(table_row([
+                model, runs[0].get("params", 0), fmt(mean), fmt(spread), fmt(mean_std([r.get("final_nrmse", np.nan)
+                                                                                       for r in runs])[0]),
+                " / ".join(fmt(float(c)) for c in channels), f"{mean_std([r.get('fit_time_s', 0.0) for r in runs])[0]:.0f}",
+                ", ".join(str(r.get("epochs", "")) for r in runs), ", ".join(sorted({str(r.get("stopped", "")) for r in runs})),
+                runs[0].get("device", "cpu"), ",".join(str(r["seed"]) for r in runs)]))
+    lines += ["", "## Notes", "", *results["notes"], ""]
+    return "\n".join(lines)
+
+
+def plot_pareto(results: dict[str, Any], out: Path) -> None:
+    """pareto.png: per row, every model's test nRMSE against its fit seconds; zero and persistence as lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = list(results["rows"])
+    fig, axes = plt.subplots(1, len(rows), figsize=(4.2 * len(rows), 4), squeeze=False)
+    for ax, row in zip(axes[0], rows):
+        for model, runs in by_model(results, row).items():
+            nrmse = mean_nrmse(runs)
+            if model in REFERENCES:
+                ax.axhline(nrmse, ls="--" if model == "zero" else ":", color="grey", lw=1)
+                ax.annotate(model, (0.02, nrmse), xycoords=("axes fraction", "data"), fontsize=7, color="grey")
+                continue
+            seconds = mean_std([r["fit_time_s"] for r in runs])[0]
+            ax.scatter(seconds, nrmse, marker="s" if model in PEERS else "o", label=model)
+        ax.set(xscale="log", yscale="log", xlabel="fit seconds", ylabel="test nRMSE", title=row)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    with atomic_path(out / "pareto.png") as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+
+
+def plot_snapshots(results: dict[str, Any], work: Path, path: Path, row: str, out: Path) -> None:
+    """snapshots.png: test sample 0 of ``row``: truth, physode's best and the best FNO, and their errors."""
+    from physode.problems.fitting.plot2d import draw_snapshots
+    from physode.trajectories import TrajectoryFile
+
+    summary = results["summary"].get(row)
+    if summary is None:
+        return
+    seed = results["seeds"][0]
+    with TrajectoryFile(path) as data:
+        true, times, space = data.batch(data.test[:1])[0, :, 0].numpy(), data.t.tolist(), dict(data.space)
+        channel = data.channels[0]
+    preds = {f"{model} ({kind})": np.load(work / row / f"{model}_seed{seed}_pred.npy")[:, 0]
+             for kind, model in (("physode's best", summary["physode"]), ("best FNO", summary["fno"]))}
+    fig = draw_snapshots(true, preds, times, space, 5, f"{row}: test sample 0, {channel}; seed {seed}")
+    with atomic_path(out / "snapshots.png") as tmp:
+        fig.savefig(tmp, format="png", dpi=90)
