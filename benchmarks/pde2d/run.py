@@ -41,6 +41,7 @@ from typing import Any
 import torch
 
 from benchmarks.common.cache import RunCache
+from benchmarks.common.report import mean_std
 from benchmarks.pde2d.fits import TestSplit, run_fit
 from benchmarks.pde2d.rows import FULL, QUICK, ROWS, TEST_FRACTION, Size, write_row
 from benchmarks.pde2d.summary import REFERENCES, best, by_model, plot_pareto, plot_snapshots, report, summarise
@@ -69,11 +70,10 @@ def benchmark(work: Path, rows: list[str], seeds: list[int], size: Size, budget:
 
         for model in (*row.peers, *REFERENCES):
             fit(model, budget)
+        physode_budget = budget
         if budget is None:
-            fno = best(by_model(results, name), peers=True)
-            physode_budget = next(r["fit_time_s"] for r in results["runs"] if r["row"] == name and r["model"] == fno[0])
-        else:
-            physode_budget = budget
+            fno, _ = best(by_model(results, name), peers=True)
+            physode_budget = round(mean_std([r["fit_time_s"] for r in by_model(results, name)[fno]])[0])
         for model in row.physode:
             fit(model, physode_budget)
     return results
