@@ -54,6 +54,20 @@ def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return summary
 
 
+def entry_row(model: str, runs: list[dict[str, Any]]) -> str:
+    """One model's line in a row's table: means over its seeds, and each seed's epochs."""
+    def mean(key: str) -> float:
+        return mean_std([r.get(key, np.nan) for r in runs])[0]
+
+    spread = mean_std([r["test_nrmse"] for r in runs])[1]
+    channels = np.mean([r.get("nrmse_per_channel", [np.nan]) for r in runs], axis=0)
+    return table_row([model, runs[0].get("params", 0), fmt(mean("test_nrmse")), fmt(spread), fmt(mean("final_nrmse")),
+                      " / ".join(fmt(float(c)) for c in channels), f"{mean('fit_time_s'):.0f}",
+                      ", ".join(str(r.get("epochs", "")) for r in runs),
+                      ", ".join(sorted({str(r.get("stopped", "")) for r in runs})), runs[0].get("device", "cpu"),
+                      ",".join(str(r["seed"]) for r in runs)])
+
+
 def report(results: dict[str, Any], command: str) -> str:
     """results.md: how it was run, the summary per row, every entry, and the closing note."""
     quick = results["quick"]
@@ -80,15 +94,7 @@ def report(results: dict[str, Any], command: str) -> str:
                   *table_header(["model", "params", "test nRMSE", "± (seeds)", "final-time nRMSE", "per channel",
                                  "fit s", "epochs", "stopped by", "device", "seeds"],
                                 {"params", "test nRMSE", "± (seeds)", "final-time nRMSE", "fit s", "epochs"})]
-        for model, runs in by_model(results, row).items():
-            mean, spread = mean_std([r["test_nrmse"] for r in runs])
-            channels = np.mean([r.get("nrmse_per_channel", [np.nan]) for r in runs], axis=0)
-            lines.append(table_row([
-                model, runs[0].get("params", 0), fmt(mean), fmt(spread), fmt(mean_std([r.get("final_nrmse", np.nan)
-                                                                                       for r in runs])[0]),
-                " / ".join(fmt(float(c)) for c in channels), f"{mean_std([r.get('fit_time_s', 0.0) for r in runs])[0]:.0f}",
-                ", ".join(str(r.get("epochs", "")) for r in runs), ", ".join(sorted({str(r.get("stopped", "")) for r in runs})),
-                runs[0].get("device", "cpu"), ",".join(str(r["seed"]) for r in runs)]))
+        lines += [entry_row(model, runs) for model, runs in by_model(results, row).items()]
     lines += ["", "## Notes", "", *results["notes"], ""]
     return "\n".join(lines)
 
