@@ -15,6 +15,9 @@ from physode.io import atomic_path
 from physode.problems.peers import PEERS
 
 REFERENCES = ("zero", "persistence")
+# A physode fit counts as at the FNO's wall time within 10% of it: a budget is checked once an epoch, and the
+# linear models' L-BFGS polish runs after Adam's budget (its evaluations are counted, not timed).
+TIME_SLACK = 1.1
 
 
 def by_model(results: dict[str, Any], row: str) -> dict[str, list[dict[str, Any]]]:
@@ -30,27 +33,39 @@ def mean_nrmse(runs: list[dict[str, Any]]) -> float:
     return mean_std([r["test_nrmse"] for r in runs])[0]
 
 
-def best(grouped: dict[str, list[dict[str, Any]]], peers: bool) -> tuple[str, float] | None:
-    """The model of the lowest mean test nRMSE among the FNO peers (``peers``) or physode's models."""
+def mean_seconds(runs: list[dict[str, Any]]) -> float:
+    return mean_std([r.get("fit_time_s", np.nan) for r in runs])[0]
+
+
+def best(grouped: dict[str, list[dict[str, Any]]], peers: bool,
+         within: float | None = None) -> tuple[str, float] | None:
+    """The model of the lowest mean test nRMSE among the FNO peers (``peers``) or physode's models, of
+    those whose mean fit took at most ``within`` seconds if given."""
     chosen = {m: mean_nrmse(runs) for m, runs in grouped.items()
-              if m not in REFERENCES and (m in PEERS) == peers and not np.isnan(mean_nrmse(runs))}
+              if m not in REFERENCES and (m in PEERS) == peers and not np.isnan(mean_nrmse(runs))
+              and (within is None or mean_seconds(runs) <= within)}
     return min(chosen.items(), key=lambda item: item[1]) if chosen else None
 
 
 def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per row: physode's best, the best FNO, the ratio (FNO over physode), the target and the verdict."""
+    """Per row: the best FNO, physode's best among the fits that took at most its time (:data:`TIME_SLACK`)
+    and physode's best at any time, the ratio (FNO over physode at equal time), the target and the verdict."""
     summary = {}
     for row in results["rows"]:
         grouped = by_model(results, row)
-        ours, theirs = best(grouped, peers=False), best(grouped, peers=True)
-        if ours is None or theirs is None:
+        theirs, any_time = best(grouped, peers=True), best(grouped, peers=False)
+        if theirs is None or any_time is None:
             continue
-        ratio, target = theirs[1] / ours[1], ROWS[row].target
-        stopped = sorted({r.get("stopped", "") for r in grouped[theirs[0]]})
-        summary[row] = {"physode": ours[0], "physode_nrmse": ours[1], "fno": theirs[0], "fno_nrmse": theirs[1],
-                        "ratio": ratio, "target": target, "met": ratio >= target, "fno_stopped": stopped,
-                        "fno_seconds": mean_std([r["fit_time_s"] for r in grouped[theirs[0]]])[0],
-                        "physode_seconds": mean_std([r["fit_time_s"] for r in grouped[ours[0]]])[0]}
+        fno_seconds = mean_seconds(grouped[theirs[0]])
+        ours = best(grouped, peers=False, within=TIME_SLACK * fno_seconds)
+        ratio = theirs[1] / ours[1] if ours is not None else float("nan")
+        summary[row] = {"physode": ours[0] if ours else None, "physode_nrmse": ours[1] if ours else float("nan"),
+                        "physode_seconds": mean_seconds(grouped[ours[0]]) if ours else float("nan"),
+                        "physode_any_time": any_time[0], "physode_any_time_nrmse": any_time[1],
+                        "physode_any_time_seconds": mean_seconds(grouped[any_time[0]]),
+                        "fno": theirs[0], "fno_nrmse": theirs[1], "fno_seconds": fno_seconds,
+                        "fno_stopped": sorted({r.get("stopped", "") for r in grouped[theirs[0]]}),
+                        "ratio": ratio, "target": ROWS[row].target, "met": bool(ratio >= ROWS[row].target)}
     return summary
 
 
@@ -73,19 +88,25 @@ def report(results: dict[str, Any], command: str) -> str:
     quick = results["quick"]
     size = results["size"]
     lines = [f"# 2-D benchmark{' (quick)' if quick else ''}: physode vs neuraloperator's FNO", "",
-             f"Produced by `{command}` in {results['wall_s'] / 60:.1f} min on {results['device']} "
-             f"(`torch.set_num_threads(1)`); {results['load_note']}", "",
+             f"Produced by `{command}` on {results['device']} (`torch.set_num_threads(1)`): "
+             f"{results['fitted_now']} of {len(results['runs'])} fits ran in this invocation "
+             f"({results['wall_s'] / 60:.1f} min), the rest were read from its `--work` cache; the fits' own "
+             f"seconds add up to {sum(r.get('fit_time_s', 0.0) for r in results['runs']) / 60:.1f} min. "
+             f"{results['load_note']}", "",
              f"Files: `physode simulate` at {size['nx']} x {size['nx']}, {size['samples']} samples "
              f"({results['test_fraction']:.0%} test), {size['nt']} stored times; seeds {results['seeds']}. "
              f"Budget: {results['budget_note']}", ""]
-    lines += ["## Summary", "", *table_header(
-        ["row", "physode best", "test nRMSE", "fit s", "FNO best", "test nRMSE", "fit s", "FNO stopped by",
-         "ratio FNO / physode", "target", "verdict"],
-        {"test nRMSE", "fit s", "ratio FNO / physode", "target"})]
+    lines += ["## Summary", "", "physode's best among its fits that took at most the best FNO's fit seconds "
+              f"(+{TIME_SLACK - 1:.0%}) against that FNO, and physode's best at any time.", "", *table_header(
+                  ["row", "FNO best", "test nRMSE", "fit s", "FNO stopped by", "physode best at FNO's time",
+                   "test nRMSE", "fit s", "ratio FNO / physode", "target", "verdict", "physode best, any time (s)"],
+                  {"test nRMSE", "fit s", "ratio FNO / physode", "target"})]
     for row, s in results["summary"].items():
-        lines.append(table_row([row, s["physode"], fmt(s["physode_nrmse"]), f"{s['physode_seconds']:.0f}", s["fno"],
-                                fmt(s["fno_nrmse"]), f"{s['fno_seconds']:.0f}", ", ".join(s["fno_stopped"]),
-                                f"{s['ratio']:.2f}x", f">= {s['target']:g}x", "met" if s["met"] else "not met"]))
+        lines.append(table_row([
+            row, s["fno"], fmt(s["fno_nrmse"]), f"{s['fno_seconds']:.0f}", ", ".join(s["fno_stopped"]),
+            s["physode"] or "none within its time", fmt(s["physode_nrmse"]), f"{s['physode_seconds']:.0f}",
+            f"{s['ratio']:.2f}x", f">= {s['target']:g}x", "met" if s["met"] else "not met",
+            f"{s['physode_any_time']} {fmt(s['physode_any_time_nrmse'])} ({s['physode_any_time_seconds']:.0f} s)"]))
     for row, info in results["rows"].items():
         lines += ["", f"## {row}: {info['label']}", "",
                   f"`{info['command']}`: {info['n_train']} training samples (validation carved from them), "
