@@ -44,7 +44,9 @@ from benchmarks.common.cache import RunCache
 from benchmarks.common.report import mean_std
 from benchmarks.pde2d.fits import TestSplit, run_fit
 from benchmarks.pde2d.rows import FULL, QUICK, ROWS, TEST_FRACTION, Size, write_row
-from benchmarks.pde2d.summary import REFERENCES, best, by_model, plot_pareto, plot_snapshots, report, summarise
+from benchmarks.pde2d.summary import (
+    REFERENCES, best, by_model, mean_nrmse, plot_pareto, plot_snapshots, report, summarise,
+)
 from physode.io import atomic_write_text
 
 HERE = Path(__file__).resolve().parent
@@ -91,6 +93,14 @@ def notes(results: dict[str, Any], budget: float | None) -> list[str]:
     else:
         lines.append("- The FNOs trained until their validation error stalled (patience 100 epochs, cap 5000); each "
                      "physode model had the best FNO's fit seconds as its budget.")
+    for run in results["runs"]:
+        row = by_model(results, run["row"])
+        floor = min(mean_nrmse(row[m]) for m in REFERENCES)
+        if run["model"] not in REFERENCES and run["test_nrmse"] >= floor:
+            lines.append(f"- {run['row']}: {run['model']} (seed {run['seed']}) scores at or above the zero or "
+                         f"persistence predictor ({run['test_nrmse']:.3g} >= {floor:.3g}): stopped by "
+                         f"{run.get('stopped')} after {run.get('epochs')} epochs (on a small file each 2-D peer "
+                         "beats zero and fno-ar persistence within a few epochs: tests/test_peers_2d.py).")
     for row, s in results["summary"].items():
         if s["met"]:
             continue

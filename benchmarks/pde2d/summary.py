@@ -127,18 +127,28 @@ def plot_pareto(results: dict[str, Any], out: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+
     rows = list(results["rows"])
+    models = list(dict.fromkeys(r["model"] for r in results["runs"] if r["model"] not in REFERENCES))
+    colours = {model: f"C{i % 10}" for i, model in enumerate(models)}  # one colour per model in every panel
     fig, axes = plt.subplots(1, len(rows), figsize=(4.2 * len(rows), 4), squeeze=False)
     for ax, row in zip(axes[0], rows):
+        seconds = []
         for model, runs in by_model(results, row).items():
             nrmse = mean_nrmse(runs)
             if model in REFERENCES:
                 ax.axhline(nrmse, ls="--" if model == "zero" else ":", color="grey", lw=1)
                 ax.annotate(model, (0.02, nrmse), xycoords=("axes fraction", "data"), fontsize=7, color="grey")
                 continue
-            seconds = mean_std([r["fit_time_s"] for r in runs])[0]
-            ax.scatter(seconds, nrmse, marker="s" if model in PEERS else "o", label=model)
+            seconds.append(mean_seconds(runs))
+            ax.scatter(seconds[-1], nrmse, marker="s" if model in PEERS else "o", color=colours[model], label=model)
         ax.set(xscale="log", yscale="log", xlabel="fit seconds", ylabel="test nRMSE", title=row)
+        if seconds:
+            ax.set_xlim(min(seconds) / 2, max(seconds) * 2)
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.legend(fontsize=7)
     fig.tight_layout()
     with atomic_path(out / "pareto.png") as tmp:
@@ -159,7 +169,8 @@ def plot_snapshots(results: dict[str, Any], work: Path, path: Path, row: str, ou
         true, times, space = data.batch(data.test[:1])[0, :, 0].numpy(), data.t.tolist(), dict(data.space)
         channel = data.channels[0]
     preds = {f"{model} ({kind})": np.load(work / row / f"{model}_seed{seed}_pred.npy")[:, 0]
-             for kind, model in (("physode's best", summary["physode"]), ("best FNO", summary["fno"]))}
+             for kind, model in (("physode's best at the FNO's time" if summary["physode"] else "physode's best",
+                                  summary["physode"] or summary["physode_any_time"]), ("best FNO", summary["fno"]))}
     fig = draw_snapshots(true, preds, times, space, 5, f"{row}: test sample 0, {channel}; seed {seed}")
     with atomic_path(out / "snapshots.png") as tmp:
         fig.savefig(tmp, format="png", dpi=90)
