@@ -157,7 +157,8 @@ def plot_pareto(results: dict[str, Any], out: Path) -> None:
 
 
 def plot_snapshots(results: dict[str, Any], work: Path, path: Path, row: str, out: Path) -> None:
-    """snapshots.png: test sample 0 of ``row``: truth, physode's best and the best FNO, and their errors."""
+    """snapshots.png: test sample 0 of ``row``: truth, the summary's physode model (its best at the FNO's time,
+    else at any time) and best FNO, and their errors."""
     from physode.problems.fitting.plot2d import draw_snapshots
     from physode.trajectories import TrajectoryFile
 
@@ -169,8 +170,8 @@ def plot_snapshots(results: dict[str, Any], work: Path, path: Path, row: str, ou
         true, times, space = data.batch(data.test[:1])[0, :, 0].numpy(), data.t.tolist(), dict(data.space)
         channel = data.channels[0]
     preds = {f"{model} ({kind})": np.load(work / row / f"{model}_seed{seed}_pred.npy")[:, 0]
-             for kind, model in (("physode's best at the FNO's time" if summary["physode"] else "physode's best",
-                                  summary["physode"] or summary["physode_any_time"]), ("best FNO", summary["fno"]))}
+             for kind, model in (("physode", summary["physode"] or summary["physode_any_time"]),
+                                 ("FNO", summary["fno"]))}
     fig = draw_snapshots(true, preds, times, space, 5, f"{row}: test sample 0, {channel}; seed {seed}")
     with atomic_path(out / "snapshots.png") as tmp:
         fig.savefig(tmp, format="png", dpi=90)
