@@ -44,7 +44,7 @@ class AutoregressiveTask:
             raise InputError(f"{data.source}: fno-ar steps one stored interval at a time and needs uniformly "
                              "spaced times; use fno-time for this file")
         # A pushforward needs a step after at least one unrolled one: three stored times.
-        return build_fno(data.channels, data.channels, modes), cls(data.times, 2 if len(data.times) > 2 else 1)
+        return build_fno(data.channels, data.channels, modes, data), cls(data.times, 2 if len(data.times) > 2 else 1)
 
     @property
     def dt(self) -> float:
@@ -76,7 +76,7 @@ class AutoregressiveTask:
         with torch.no_grad():  # the pushforward: its own rollout's output as the trained step's input
             for _ in range(unrolled):
                 u = self.step(model, u)
-        return relative_l2(self.step(model, u), batch[rows, start + unrolled + 1], usable)
+        return relative_l2(self.step(model, u).flatten(2), batch[rows, start + unrolled + 1].flatten(2), usable)
 
     def validation_error(self, model: nn.Module, samples: torch.Tensor, observed: torch.Tensor | None) -> float:
         return validation_nrmse(self, model, samples, self.stored, observed)

@@ -18,13 +18,15 @@ from physode.trajectories import TrajectoryFile
 
 @dataclass(frozen=True)
 class PeerData:
-    """Samples ``(samples, times, channel, x)`` float32 (a single-field file gets a channel axis of 1)."""
+    """Samples ``(samples, times, channel, *space)`` float32: ``(..., x)`` in 1-D, ``(..., y, x)`` in 2-D
+    (a single-field 1-D file gets a channel axis of 1, as 2-D files always have one)."""
 
     fit: torch.Tensor
     validation: torch.Tensor  # may have no samples: the file was too small to hold any out
     times: torch.Tensor  # the stored times, float64
     x: np.ndarray
     source: str  # where the samples came from, for messages
+    periodic: bool = True  # False: walls (the file's boundary_condition), which the FNO pads its domain for
     # (samples, times) booleans, True where a frame was observed (the file's `observed`); None: every frame.
     fit_observed: torch.Tensor | None = None
     validation_observed: torch.Tensor | None = None
@@ -54,13 +56,16 @@ class PeerData:
             def seen(indices: np.ndarray) -> torch.Tensor | None:
                 return None if data.observed is None else torch.from_numpy(data.observed[indices])
 
+            periodic = str(data.attrs.get("boundary_condition", "periodic")) == "periodic"
             return cls(fields(holdout.fit), fields(holdout.validation), torch.as_tensor(data.t, dtype=torch.float64),
-                       np.asarray(data.x), str(data.path), seen(holdout.fit), seen(holdout.validation))
+                       np.asarray(data.x), str(data.path), periodic=periodic, fit_observed=seen(holdout.fit),
+                       validation_observed=seen(holdout.validation))
 
     @property
     def channels(self) -> int:
         return self.fit.shape[2]
 
     @property
-    def n_x(self) -> int:
-        return self.fit.shape[3]
+    def space_shape(self) -> tuple[int, ...]:
+        """The points along each spatial axis: ``(Nx,)`` or ``(Ny, Nx)``."""
+        return tuple(self.fit.shape[3:])

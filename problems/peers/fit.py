@@ -55,13 +55,16 @@ class PeerFit:
     model: nn.Module | None  # None for a reference predictor
     predictor: Predictor
     channels: int
-    n_x: int
+    space_shape: tuple[int, ...]  # the field's points along each spatial axis
 
     def predict(self, u0: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
-        """``(samples, len(times), channel, x)`` from ``u0`` ``(samples, channel, x)`` at the first stored time."""
-        if u0.ndim != 3 or tuple(u0.shape[1:]) != (self.channels, self.n_x):
-            raise InputError(f"{self.name} predicts from u0 of shape (samples, {self.channels}, {self.n_x}) "
-                             f"(samples, channel, x), got {tuple(u0.shape)}")
+        """``(samples, len(times), channel, *space)`` from ``u0`` ``(samples, channel, *space)`` at the first
+        stored time."""
+        expected = (self.channels, *self.space_shape)
+        if tuple(u0.shape[1:]) != expected:
+            axes = ", ".join(("channel", "y", "x")[-len(expected):])
+            raise InputError(f"{self.name} predicts from u0 of shape (samples, {', '.join(map(str, expected))}) "
+                             f"(samples, {axes}), got {tuple(u0.shape)}")
         times = torch.as_tensor(times, dtype=torch.float64).cpu()
         if times.ndim != 1 or len(times) == 0:
             raise InputError(f"{self.name}: times must be a non-empty 1-D tensor, got shape {tuple(times.shape)}")
@@ -79,8 +82,8 @@ def fit_peer(name: str, data: PeerData, *, seed: int, budget_seconds: float | No
              max_epochs: int | None = None, device: str | torch.device = "cpu", modes: int | None = None,
              schedule: Schedule = Schedule()) -> PeerFit:
     """Fit peer ``name`` on ``data.fit``, early-stopped on ``data.validation`` (:mod:`.training`), within
-    ``budget_seconds`` of wall time and ``max_epochs`` if given; ``modes``: the FNO's Fourier modes
-    (default :data:`~.fno.MODES`, at most the grid's points); ``schedule``: how it trains (default: as
+    ``budget_seconds`` of wall time and ``max_epochs`` if given; ``modes``: the FNO's Fourier modes per
+    spatial axis (default :data:`~.fno.MODES`, at most the grid's points); ``schedule``: how it trains (default: as
     the peers do). The same seed gives the same fit."""
     if name not in PEERS:
         raise InputError(f"unknown peer {name!r}; choose one of {', '.join(PEERS)}")
@@ -89,13 +92,13 @@ def fit_peer(name: str, data: PeerData, *, seed: int, budget_seconds: float | No
     if max_epochs is not None and max_epochs < 1:
         raise InputError(f"max_epochs must be at least 1, got {max_epochs}")
     peer, device = PEERS[name], torch.device(device)
-    shape = {"channels": data.channels, "n_x": data.n_x, "device": str(device)}
+    shape = {"channels": data.channels, "space_shape": data.space_shape, "device": str(device)}
     if peer.reference is not None:
         return PeerFit(name, peer.label, 0, 0.0, 0, "not trained", model=None, predictor=peer.reference(data), **shape)
     began = time.perf_counter()
     with torch.random.fork_rng(devices=[]):  # seeded weights, the caller's random stream untouched
         torch.manual_seed(seed)
-        model, task = peer.build_fno(data, min(modes or MODES, data.n_x))
+        model, task = peer.build_fno(data, modes or MODES)
     model.to(device)
     trained = train(model, task, data, seed, Limits(budget_seconds, max_epochs), schedule, device, began)
     return PeerFit(name, peer.label, real_parameters(model), time.perf_counter() - began, trained.epochs,

@@ -19,7 +19,7 @@ class Zero:
 
     def __call__(self, model: nn.Module | None, u0: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
         given = torch.isclose(times.double(), torch.tensor(self.t0, dtype=torch.float64)).to(u0.device)
-        given = given[None, :, None, None]
+        given = given.reshape(1, -1, *[1] * (u0.ndim - 1))
         return torch.where(given, u0[:, None], torch.zeros((), dtype=u0.dtype, device=u0.device))
 
 
@@ -28,4 +28,4 @@ class Persistence:
     """u(t) = u(t0) at every time."""
 
     def __call__(self, model: nn.Module | None, u0: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
-        return u0[:, None].expand(-1, len(times), -1, -1).clone()
+        return u0[:, None].expand(-1, len(times), *u0.shape[1:]).clone()

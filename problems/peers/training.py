@@ -49,7 +49,8 @@ class Schedule:
 
 
 def relative_l2(pred: torch.Tensor, true: torch.Tensor, observed: torch.Tensor | None = None) -> torch.Tensor:
-    """neuraloperator's ``LpLoss(p=2)``: ``||pred - true|| / ||true||`` over x, averaged; with ``observed``
+    """neuraloperator's ``LpLoss(p=2)``: ``||pred - true|| / ||true||`` over the last axis (the callers
+    flatten a 2-D field's axes into it), averaged; with ``observed``
     (booleans of the states' shape without the channel axis) over the observed states only (none: 0)."""
     errors = nrmse(pred, true)
     if observed is None:
