@@ -67,7 +67,8 @@ def add_fit(subparsers: argparse._SubParsersAction, run: Callable[[argparse.Name
     model.add_argument("--modes", type=positive_int(MAX_COUNT),
                        help=f"Fourier modes kept (default: all for linear, {FOURIER_DEFAULTS['modes']} for fourier)")
     model.add_argument("--steps-per-interval", type=positive_int(MAX_STEPS_PER_INTERVAL),
-                       help=f"solver steps between two stored times (default: {MODEL_DEFAULTS['steps_per_interval']})")
+                       help=f"solver steps between two stored times (default: {MODEL_DEFAULTS['steps_per_interval']} "
+                            f"linear, {FOURIER_DEFAULTS['steps_per_interval']} fourier; with --resume, the run's)")
     model.add_argument("--method", help=f"Runge-Kutta method, e.g. euler, rk4 (default: {MODEL_DEFAULTS['method']})")
     model.add_argument("--hidden", type=positive_int(MAX_COUNT),
                        help=f"anodev2-neural: width of q's MLP (default: {MODEL_DEFAULTS['hidden']})")
