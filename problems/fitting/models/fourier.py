@@ -9,11 +9,12 @@ of CPU time where the linear layer costs dozens and seconds, so the linear layer
 for linear, constant- or time-varying-coefficient dynamics.
 
 Defaults follow the phase-1 probe of issue 9 (width 32, 16 modes, 2 blocks, one-cycle Adam at 3e-3),
-with one RK4 step per stored interval and backprop gradients (``grad``), which halve and then cut by a
-quarter the cost of an Adam step (benchmarks/pde/windows.md). A variant with static weights is autonomous, so every
-stored state is an initial condition: it trains on one-interval windows from all of them
-(``default_windows``, ``FitConfig.windows``); ANODEV2's weights evolve from t0, so it trains on
-whole trajectories from u(t0) with the horizon curriculum of :mod:`.schedule`.
+with one RK4 step per stored interval and backprop gradients (``grad``): together about 0.4x the time
+of an Adam step with 2 steps and the checkpointed gradient (benchmarks/pde/windows.md compares the two
+at the converged FNO's wall time). A variant with static weights is autonomous, so every stored state
+is an initial condition: it trains on one-interval windows from all of them (``default_windows``,
+``FitConfig.windows``); ANODEV2's weights evolve from t0, so it trains on whole trajectories from
+u(t0) with the horizon curriculum of :mod:`.schedule`.
 
 The optional linear term ``L u`` (``linear``) and the weight evolution's rates are velocities and
 rates of order one, like the linear layer's weights; trained at the network's small learning rate
@@ -60,7 +61,8 @@ class FourierModelConfig(FourierODEConfig, ModelFamily, family="fourier"):
     variant: str = "anodev2"
     evolve: tuple[str, ...] | None = None  # type: ignore[assignment]  # resolved in __post_init__
     # One RK4 step per stored interval: at FNO's wall time on the PDE benchmark's Fisher-KPP and Burgers
-    # rows it beat 2 (benchmarks/pde/windows.md), whose accuracy the fit cannot use within the time.
+    # rows it beat 2 (benchmarks/pde/windows.md at commit e3d1c54: 0.99x and 1.38x FNO's test nRMSE against
+    # 1.35x and 2.66x), whose accuracy the fit cannot use within the time.
     steps_per_interval: int = 1
     grad: str | None = None  # resolved in __post_init__
 
@@ -68,7 +70,7 @@ class FourierModelConfig(FourierODEConfig, ModelFamily, family="fourier"):
     default_lr, default_rate_lr, default_polish = 3e-3, 0.03, 0
     # Static weights train on one-interval windows from every stored state (FitConfig.windows): in FNO's 148 s
     # on the PDE benchmark's Fisher-KPP row, 2.2e-3 test nRMSE against 1.5e-2 on whole trajectories
-    # (benchmarks/pde/windows.md).
+    # (benchmarks/pde/windows.md at commit e3d1c54).
     default_windows = 1
     options = {"--hidden-channels": "hidden_channels", "--blocks": "blocks", "--linear-term": "linear_term",
                "--linear-modes": "linear_modes", "--evolve": "evolve"}
