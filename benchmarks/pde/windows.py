@@ -15,7 +15,7 @@ in one process:
    gradient (the defaults before this benchmark), to show what the new ones change.
 
 Every prediction is scored by :func:`benchmarks.pde.fits.score` on the row's test split (never read by
-a fit). One seed per run. Run from the repository root::
+a fit). One seed per run (another seed is saved as a row of its own). Run from the repository root::
 
     python -m benchmarks.pde.windows [--rows fisher-kpp burgers allen-cahn] [--seed 0] [--no-previous]
 
@@ -156,7 +156,8 @@ def main() -> None:
     for name in args.rows:
         with tempfile.TemporaryDirectory() as work:
             measured = measure_row(name, args.seed, args.previous, Path(work))
-        rows = {**stored(), name: measured}  # read again: a run of other rows may have written meanwhile
+        key = name if args.seed == 0 else f"{name}, seed {args.seed}"  # another seed is a row of its own
+        rows = {**stored(), key: measured}  # read again: a run of other rows may have written meanwhile
         atomic_write_text(RESULTS, json.dumps(rows, indent=1) + "\n")
     rows = stored()
     atomic_write_text(REPORT, "\n".join(report(rows)) + "\n")
