@@ -114,6 +114,14 @@ def report(rows: dict[str, dict[str, Any]]) -> list[str]:
     lines += [""] + [f"- {name}: the defaults reach {verdict(row, DEFAULTS)}" + "".join(
         f"; the previous defaults {verdict(row, PREVIOUS)}" for e in row["entries"] if e["model"] == PREVIOUS) + "."
         for name, row in rows.items()]
+    lines += ["", "Notes. The FNO fits first and the physode fits after it, so where the machine's load changed "
+              "during a row (load averages below) they did not get the same share of it in the same seconds: "
+              "where it fell, physode had more; a margin near 1 needs an idle re-run. Per Adam step the new "
+              "defaults (one RK4 step per interval, backprop gradients) ran about 2.3x the previous ones' epochs "
+              "in the same time (Fisher-KPP). The converged FNO is trained as the peers train it "
+              "(`physode.problems.peers`: Adam at 1e-3 halved on plateaus, early stopping); this benchmark's "
+              "previous version (commit e3d1c54) trained FNO 1000 epochs with a one-cycle schedule at 3e-3, "
+              "which on Burgers reached 3.05e-3 in 164 s, below both the converged FNO and physode here."]
     lines += ["", "| row | equation | measured | load average before, after | device | seed | run wall time (s) |",
               "|---|---|---|---|---|---:|---:|"]
     lines += [f"| {name} | {row['label']} | {row['date']} | {row['load_before']:.1f}, {row['load_after']:.1f} | "
