@@ -116,12 +116,13 @@ def report(rows: dict[str, dict[str, Any]]) -> list[str]:
         for name, row in rows.items()]
     lines += ["", "Notes. The FNO fits first and the physode fits after it, so where the machine's load changed "
               "during a row (load averages below) they did not get the same share of it in the same seconds: "
-              "where it fell, physode had more; a margin near 1 needs an idle re-run. Per Adam step the new "
-              "defaults (one RK4 step per interval, backprop gradients) ran about 2.3x the previous ones' epochs "
-              "in the same time (Fisher-KPP). The converged FNO is trained as the peers train it "
+              "where it fell (both Burgers runs), physode had more; a margin near 1 needs an idle re-run. In the "
+              "same time the new defaults (one RK4 step per interval, backprop gradients) ran 2.3x the previous "
+              "ones' epochs (Fisher-KPP: 43 against 19). The converged FNO is trained as the peers train it "
               "(`physode.problems.peers`: Adam at 1e-3 halved on plateaus, early stopping); this benchmark's "
               "previous version (commit e3d1c54) trained FNO 1000 epochs with a one-cycle schedule at 3e-3, "
-              "which on Burgers reached 3.05e-3 in 164 s, below both the converged FNO and physode here."]
+              "which on Burgers reached 3.05e-3 in 164 s (seed 0), below the converged FNO of both seeds here "
+              "and physode's seed 0 (3.71e-3), above its seed 1 (2.69e-3)."]
     lines += ["", "| row | equation | measured | load average before, after | device | seed | run wall time (s) |",
               "|---|---|---|---|---|---:|---:|"]
     lines += [f"| {name} | {row['label']} | {row['date']} | {row['load_before']:.1f}, {row['load_after']:.1f} | "
