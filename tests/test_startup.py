@@ -95,7 +95,7 @@ def test_the_defaults_the_parsers_show_are_the_configs_own() -> None:
                                "basis": linear.basis, "solver": linear.solver, "lr": ModelConfig.default_lr,
                                "polish": fit_config.POLISH, "polish_per_parameter": fit_config.POLISH_PER_PARAMETER}
     assert FOURIER_DEFAULTS == {"width": fourier.width, "blocks": fourier.blocks, "modes": fourier.modes,
-                                "lr": FourierModelConfig.default_lr, "rate_lr": FourierModelConfig.default_rate_lr,
+                                "steps_per_interval": fourier.steps_per_interval, "lr": FourierModelConfig.default_lr, "rate_lr": FourierModelConfig.default_rate_lr,
                                 "polish": FourierModelConfig.default_polish}
     assert LOSSES == TRAINING_LOSSES and GALERKIN_BASES == BASES
     assert VALIDATION == {"default": samples.DEFAULT_VALIDATION, "min": samples.MIN_VALIDATION}

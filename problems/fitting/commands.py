@@ -13,7 +13,7 @@ from physode.log import LOGGER
 from physode.problems.fitting.evaluate import SUMMARY, evaluate_run
 from physode.problems.fitting.choose import fit_chosen
 from physode.problems.fitting.fit import fit
-from physode.problems.fitting.fit_options import config_from_args, model_given
+from physode.problems.fitting.fit_options import config_from_args, model_given, resumed_model
 from physode.problems.fitting.fit_parser import DEFAULT_BUDGET
 from physode.problems.fitting.plot import plot_runs
 from physode.problems.fitting.predict import predict_file
@@ -23,7 +23,7 @@ from physode.training import check_finite_metrics, strict_json
 
 def run_fit(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
-    config = config_from_args(args)
+    config = config_from_args(args, resumed_model(args.out) if args.resume else None)
     if model_given(args):
         LOGGER.debug(f"fit config: {config}")
         summary = fit(args.data, args.out, config, device=args.device, resume=args.resume, overwrite=args.overwrite)

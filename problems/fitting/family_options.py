@@ -27,7 +27,8 @@ GALERKIN_BASES = ("fourier", "polynomial")  # physode.evolution.galerkin.BASES
 # the linear polish: 200 L-BFGS evaluations or 2 per parameter if more, fit_config's POLISH...).
 LINEAR_DEFAULTS = {"layer": "spectral", "width": 7, "latent": 5, "basis": "fourier", "solver": "auto",
                    "lr": 0.03, "polish": 200, "polish_per_parameter": 2}
-FOURIER_DEFAULTS = {"width": 32, "blocks": 2, "modes": 16, "lr": 3e-3, "rate_lr": 0.03, "polish": 0}
+FOURIER_DEFAULTS = {"width": 32, "blocks": 2, "modes": 16, "steps_per_interval": 1, "lr": 3e-3, "rate_lr": 0.03,
+                    "polish": 0}
 
 
 def _add_linear_options(parser: argparse.ArgumentParser) -> None:

@@ -67,7 +67,8 @@ def add_fit(subparsers: argparse._SubParsersAction, run: Callable[[argparse.Name
     model.add_argument("--modes", type=positive_int(MAX_COUNT),
                        help=f"Fourier modes kept (default: all for linear, {FOURIER_DEFAULTS['modes']} for fourier)")
     model.add_argument("--steps-per-interval", type=positive_int(MAX_STEPS_PER_INTERVAL),
-                       help=f"solver steps between two stored times (default: {MODEL_DEFAULTS['steps_per_interval']})")
+                       help=f"solver steps between two stored times (default: {MODEL_DEFAULTS['steps_per_interval']} "
+                            f"linear, {FOURIER_DEFAULTS['steps_per_interval']} fourier; with --resume, the run's)")
     model.add_argument("--method", help="time stepper: a Runge-Kutta method, e.g. euler, rk4, or ifrk4 (fourier "
                        "with --linear-term and a static variant: the linear term on every mode, propagated exactly) "
                        f"(default: {MODEL_DEFAULTS['method']})")

@@ -8,11 +8,13 @@ represent nonlinear PDEs (Burgers, Fisher-KPP, Allen-Cahn); it costs ~20k parame
 of CPU time where the linear layer costs dozens and seconds, so the linear layer stays the choice
 for linear, constant- or time-varying-coefficient dynamics.
 
-Defaults follow the phase-1 probe of issue 9 (width 32, 16 modes, 2 blocks, RK4 with 2 steps per
-stored interval, one-cycle Adam at 3e-3). A variant with static weights is autonomous, so every
-stored state is an initial condition: it trains on one-interval windows from all of them
-(``default_windows``, ``FitConfig.windows``); ANODEV2's weights evolve from t0, so it trains on
-whole trajectories from u(t0) with the horizon curriculum of :mod:`.schedule`.
+Defaults follow the phase-1 probe of issue 9 (width 32, 16 modes, 2 blocks, one-cycle Adam at 3e-3),
+with one RK4 step per stored interval and backprop gradients (``grad``): together about 0.4x the time
+of an Adam step with 2 steps and the checkpointed gradient (benchmarks/pde/windows.md compares the two
+at the converged FNO's wall time). A variant with static weights is autonomous, so every stored state
+is an initial condition: it trains on one-interval windows from all of them (``default_windows``,
+``FitConfig.windows``); ANODEV2's weights evolve from t0, so it trains on whole trajectories from
+u(t0) with the horizon curriculum of :mod:`.schedule`.
 
 The optional linear term ``L u`` (``linear``) and the weight evolution's rates are velocities and
 rates of order one, like the linear layer's weights; trained at the network's small learning rate
@@ -30,16 +32,18 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 from dataclasses import dataclass
 
 from torch import Tensor, nn
 
 from physode.errors import InputError
+from physode.gradients import STRATEGIES
 from physode.models import FourierODE, FourierODEConfig
-from physode.steppers import get_method
 from physode.problems.fitting.models.family import Grid, ModelFamily
 from physode.problems.fitting.models.fourier2d import PlaneFourierModel
-from physode.variants import coupled_names, is_coupled
+from physode.steppers import get_method
+from physode.variants import coupled_names, get_variant, is_coupled
 
 LINEAR_MODES = 8  # default cap of the linear term's modes (RK4 stability, see the module docstring)
 
@@ -52,16 +56,26 @@ class FourierModelConfig(FourierODEConfig, ModelFamily, family="fourier"):
     ``linear_modes`` (None with ``linear``): ``min(modes, LINEAR_MODES)``; with an exponential ``method``
     (``ifrk4``) every mode of the grid the model is built for.
     Its ``modes`` are the network's, its ``width`` the hidden channels (``--hidden-channels``).
+    ``grad``: the gradient strategy (:mod:`physode.gradients`; None: ``"backprop"`` where the variant's
+    own is ``"checkpoint"``, else the variant's own, e.g. neuralode's adjoint). Both are exact; the
+    checkpointed one recomputes the solve in backward, and since this model is one ODE block that
+    recomputation holds the whole graph at once, so its peak memory is backprop's (measured: 11.45 against
+    11.39 GiB for 40 intervals of 2 steps, batch 128, 128 points) and its extra forward is pure cost.
     """
 
     variant: str = "anodev2"
     evolve: tuple[str, ...] | None = None  # type: ignore[assignment]  # resolved in __post_init__
+    # One RK4 step per stored interval: at FNO's wall time on the PDE benchmark's Fisher-KPP and Burgers
+    # rows it beat 2 (benchmarks/pde/windows.md at commit e3d1c54: 0.99x and 1.38x FNO's test nRMSE against
+    # 1.35x and 2.66x), whose accuracy the fit cannot use within the time.
+    steps_per_interval: int = 1
+    grad: str | None = None  # resolved in __post_init__
 
     summary = "a Fourier-operator network as the vector field, for nonlinear PDEs"
     default_lr, default_rate_lr, default_polish = 3e-3, 0.03, 0
     # Static weights train on one-interval windows from every stored state (FitConfig.windows): in FNO's 148 s
     # on the PDE benchmark's Fisher-KPP row, 2.2e-3 test nRMSE against 1.5e-2 on whole trajectories
-    # (benchmarks/pde/windows.md).
+    # (benchmarks/pde/windows.md at commit e3d1c54).
     default_windows = 1
     options = {"--hidden-channels": "hidden_channels", "--blocks": "blocks", "--linear-term": "linear_term",
                "--linear-modes": "linear_modes", "--evolve": "evolve"}
@@ -75,6 +89,11 @@ class FourierModelConfig(FourierODEConfig, ModelFamily, family="fourier"):
             object.__setattr__(self, "evolve", default)
         if self.linear and self.linear_modes is None and not get_method(self.method).semilinear:
             object.__setattr__(self, "linear_modes", min(self.modes, LINEAR_MODES))
+        if self.grad is None:  # recorded resolved: the stored config says which gradient the fit used
+            own = get_variant(self.variant).grad
+            object.__setattr__(self, "grad", "backprop" if own == "checkpoint" else own)
+        if self.grad not in STRATEGIES:
+            raise InputError(f"unknown gradient strategy {self.grad!r}; choose one of {', '.join(sorted(STRATEGIES))}")
         super().__post_init__()
 
     def build(self, grid: Grid, channels: int = 1) -> FourierTrajectoryModel | PlaneFourierModel:
@@ -83,7 +102,7 @@ class FourierModelConfig(FourierODEConfig, ModelFamily, family="fourier"):
             if get_method(self.method).semilinear:
                 raise InputError(f"--method {self.method} propagates the linear term per Fourier mode of a 1-D grid; "
                                  "this file is 2-D: use --method rk4")
-            return PlaneFourierModel(self, grid, channels)
+            return PlaneFourierModel(self, grid, channels, grad=self.grad)
         if len(grid.shape) != 1 or not grid.periodic:
             raise InputError(f"the fourier family fits periodic 1-D fields and 2-D ones; got a "
                              f"{'periodic' if grid.periodic else 'walled'} grid of shape {grid.shape}")
@@ -93,6 +112,11 @@ class FourierModelConfig(FourierODEConfig, ModelFamily, family="fourier"):
 
     def rate_parameters(self, model: nn.Module) -> list[nn.Parameter]:
         return model.rate_parameters()
+
+    def shaping_settings(self) -> dict[str, Any]:
+        """Less ``grad``: the same model and, to round-off, the same gradients either way (a run from
+        before the default became backprop resumes)."""
+        return {name: value for name, value in dataclasses.asdict(self).items() if name != "grad"}
 
     @classmethod
     def from_options(cls, args: argparse.Namespace) -> FourierModelConfig:
@@ -114,7 +138,7 @@ class FourierTrajectoryModel(nn.Module):
         super().__init__()
         self.config = config
         self.channels = channels
-        self.ode = FourierODE(config, channels=channels)
+        self.ode = FourierODE(config, channels=channels, grad=config.grad)
 
     def forward(self, u0: Tensor, times: Sequence[float]) -> Tensor:
         """Predicted fields at every time; index 0 is ``u0`` itself."""

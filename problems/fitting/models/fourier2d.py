@@ -16,12 +16,12 @@ class PlaneFourierModel(nn.Module):
     """``(batch, C, Ny, Nx) -> (batch, times, C, Ny, Nx)``; index 0 is ``u0`` itself. A walled field
     is mirrored at ``t0``, evolved on the doubled periodic domain and cut back."""
 
-    def __init__(self, config: FourierODEConfig, grid: Grid, channels: int) -> None:
+    def __init__(self, config: FourierODEConfig, grid: Grid, channels: int, grad: str | None = None) -> None:
         super().__init__()
         self.config = config
         self.channels = channels
         self.extension = MirrorExtension(len(grid.shape), grid.periodic)
-        self.ode = FourierODE2d(config, channels=channels)
+        self.ode = FourierODE2d(config, channels=channels, grad=grad)
 
     def forward(self, u0: Tensor, times: Sequence[float]) -> Tensor:
         return self.extension.restrict(self.ode(self.extension.extend(u0), times))
