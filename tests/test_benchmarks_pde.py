@@ -15,7 +15,9 @@ from benchmarks.common.cache import RunCache, reused_runs, run_name
 from benchmarks.common.peers import fit_row_peer, load_split
 from benchmarks.common.report import mean_std, table_header, table_row
 from benchmarks.pde.fits import fit_settings, physode_fit_config, run_changes
-from benchmarks.pde.models import ANODEV2_PAIRS, EQUAL_TIME_MODELS, MODELS, PHYSODE_MODELS, model_name
+from benchmarks.pde.models import (
+    ANODEV2_PAIRS, EQUAL_TIME_MODELS, FNO_MODELS, MODELS, PEER_TIME_MODELS, PHYSODE_MODELS, model_name,
+)
 from benchmarks.pde.rows import ROWS
 from benchmarks.pde.summary import best_physode_seconds, report, summarise
 from physode.problems.fitting.fit_config import FitConfig
@@ -41,13 +43,28 @@ def test_physode_model_names_derive_from_family_and_variant() -> None:
 @pytest.mark.parametrize(("row", "model", "expected"), [
     ("diffusion", "anodev2", "anodev2_seed1"),
     ("transport-piecewise", "galerkin", "galerkin_seed1_float64_polish600"),
-    ("pdebench-burgers", "fourier-anode", "fourier-anode_seed1_steps1_width64_modes32"),
+    ("pdebench-burgers", "fourier-anode", "fourier-anode_seed1_width64_modes32"),
     ("pdebench-burgers", "fno", "fno_seed1_modes32_validated"),
     ("diffusion", "fno-ar", "fno-ar_seed1_validated"),
     ("diffusion", "persistence", "persistence_seed1"),
 ])
 def test_run_names_carry_the_settings_off_their_defaults(row: str, model: str, expected: str) -> None:
     assert run_name(model, 1, run_changes(model, fit_settings(ROWS[row], model))) == expected
+
+
+def test_a_fourier_ode_at_the_fnos_time_fits_by_that_budget_after_the_fnos() -> None:
+    row = ROWS["fisher-kpp"]
+    assert "fourier-anode@fno-time" in row.fitted
+    assert all(row.fitted.index(m) > row.fitted.index(p) for m in PEER_TIME_MODELS if m in row.fitted
+               for p in FNO_MODELS if p in row.fitted)
+    settings = fit_settings(row, "fourier-anode@fno-time", 123.0)
+    assert run_name("fourier-anode@fno-time", 0, run_changes("fourier-anode@fno-time", settings)) \
+        == "fourier-anode@fno-time_seed0_budget123s"
+    config = physode_fit_config("fourier-anode@fno-time", row, {"linear": 1, "fourier": 1, "polish": 0}, seed=0,
+                                budget_s=123.0)
+    assert config.budget_seconds == 123.0 and config.model.variant == "anode"
+    assert physode_fit_config("fourier-anode", row, {"linear": 1, "fourier": 1, "polish": 0}, seed=0).budget_seconds \
+        is None
 
 
 def test_an_equal_time_peer_gets_the_best_physode_models_mean_time() -> None:

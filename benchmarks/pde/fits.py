@@ -14,10 +14,10 @@ import torch
 from benchmarks.common.cache import RunCache, RunKey, run_name
 from benchmarks.common.peers import Split, fit_row_peer
 from benchmarks.pde.models import (
-    EQUAL_TIME, EQUAL_TIME_MODELS, FNO_MODELS, FOURIER_MODELS, LINEAR_MODELS, PEER_MODELS, PHYSODE_MODELS,
-    REFERENCE_MODELS,
+    EQUAL_TIME, EQUAL_TIME_MODELS, FNO_MODELS, FOURIER_MODELS, LINEAR_MODELS, PEER_MODELS, PEER_TIME,
+    PEER_TIME_MODELS, PHYSODE_MODELS, REFERENCE_MODELS,
 )
-from benchmarks.pde.rows import FOURIER_STEPS, FOURIER_WIDTH, MODES, ROWS, Row
+from benchmarks.pde.rows import FOURIER_STEPS, FOURIER_STEPS_BEFORE_RECORDED, FOURIER_WIDTH, MODES, ROWS, Row
 from physode.errors import TrainingDiverged
 from physode.problems.fitting.evaluate import load_run
 from physode.problems.fitting.fit import fit
@@ -29,6 +29,7 @@ from physode.trajectories import pdebench_metrics, rollout_errors
 # "polish": the Fourier-ODE's L-BFGS loss evaluations after Adam (the linear models take the fitting package's default).
 # The peers have no epoch count: they stop on their validation split (physode.problems.peers.training).
 EPOCHS = {"linear": 60, "fourier": 30, "polish": 0}
+BUDGETED_EPOCH_CAP = 100_000  # a fit with a wall-time budget: the budget sizes its schedule, this only caps it
 # Recorded with every FNO fit (and carried by its run name): fits by the old fixed-epoch code are not reused.
 PEER_TRAINING = "early stopping on validation (physode.problems.peers)"
 # Recorded with every physode fit: its polish's L-BFGS tolerances are relative to the loss where a run begins
@@ -39,11 +40,15 @@ POLISH_METHOD = "relative tolerances, restarts"
 STEPS_BEFORE_RECORDED = {"extrapolation": 4}
 
 
-def fourier_fit_config(variant: str, row: Row, epochs: int, seed: int, polish: int) -> FitConfig:
+def fourier_fit_config(variant: str, row: Row, epochs: int, seed: int, polish: int,
+                       budget_s: float | None = None) -> FitConfig:
     # The linear term and the evolution rates train at their own 3e-2 (see ModelFamily.parameter_groups).
     model = FourierModelConfig(variant=variant, width=row.fourier_width, modes=row.modes, blocks=2, linear=True,
                                steps_per_interval=row.fourier_steps)
     # eval_every=epochs: metrics.jsonl has the test nRMSE before the polish as well as after it.
+    if budget_s is not None:  # the budget sizes the schedule; the epochs only cap it (the peers' cap)
+        return FitConfig(model=model, epochs=BUDGETED_EPOCH_CAP, lr=3e-3, rate_lr=3e-2, polish=polish, seed=seed,
+                         eval_every=0, progress=False, budget_seconds=budget_s)
     return FitConfig(model=model, epochs=epochs, lr=3e-3, rate_lr=3e-2, polish=polish, seed=seed, eval_every=epochs,
                      progress=False)
 
@@ -56,11 +61,13 @@ def linear_fit_config(variant: str, row: Row, epochs: int, seed: int) -> FitConf
 
 
 
-def physode_fit_config(model_name: str, row: Row, epochs: dict[str, int], seed: int) -> FitConfig:
-    """The fit of one of physode's models, by its family's epochs."""
-    family, variant = PHYSODE_MODELS[model_name]
+def physode_fit_config(model_name: str, row: Row, epochs: dict[str, int], seed: int,
+                       budget_s: float | None = None) -> FitConfig:
+    """The fit of one of physode's models, by its family's epochs (a Fourier-ODE at the FNO's time: by
+    ``budget_s``)."""
+    family, variant = PHYSODE_MODELS[model_name.removesuffix(PEER_TIME)]
     if family == "fourier":
-        return fourier_fit_config(variant, row, epochs["fourier"], seed, epochs["polish"])
+        return fourier_fit_config(variant, row, epochs["fourier"], seed, epochs["polish"], budget_s)
     return linear_fit_config(variant, row, epochs["linear"], seed)
 
 
@@ -87,6 +94,8 @@ def fit_settings(row: Row, model_name: str, budget_s: float | None = None) -> di
     wall time of an equal-time peer)."""
     if model_name in EQUAL_TIME_MODELS:
         return {"modes": row.modes, "training": PEER_TRAINING, "budget_s": budget_s}
+    if model_name in PEER_TIME_MODELS:
+        return {"steps": row.fourier_steps, "width": row.fourier_width, "modes": row.modes, "budget_s": budget_s}
     if model_name in PEER_MODELS:
         return {"modes": row.modes, "training": PEER_TRAINING} if model_name in FNO_MODELS else {}
     if model_name in LINEAR_MODELS:
@@ -99,8 +108,8 @@ def fit_settings(row: Row, model_name: str, budget_s: float | None = None) -> di
 def recorded_settings(name: str, model_name: str, result: dict[str, Any]) -> dict[str, Any]:
     """The settings a result was fit with; one from before they were recorded had float32, the default polish
     budget and the row's steps then (the Fourier-ODE: its default steps)."""
-    if model_name in FOURIER_MODELS:
-        return {"steps": FOURIER_STEPS, "width": FOURIER_WIDTH, "modes": MODES} | result
+    if model_name in FOURIER_MODELS + PEER_TIME_MODELS:
+        return {"steps": FOURIER_STEPS_BEFORE_RECORDED, "width": FOURIER_WIDTH, "modes": MODES} | result
     if model_name in PEER_MODELS + EQUAL_TIME_MODELS:
         return {"training": None, "budget_s": None} | result  # before PEER_TRAINING: the fixed-epoch FNO
     return {"dtype": "float32", "steps": STEPS_BEFORE_RECORDED.get(name, ROWS[name].steps),
@@ -114,9 +123,10 @@ def run_changes(model_name: str, settings: dict[str, Any]) -> list[str]:
     changes = [] if settings.get("dtype", "float32") == "float32" else [settings["dtype"]]
     if settings.get("polish_budget") is not None:
         changes.append(f"polish{settings['polish_budget']}")
-    if model_name in FOURIER_MODELS and settings["steps"] != FOURIER_STEPS:
+    fourier = model_name in FOURIER_MODELS + PEER_TIME_MODELS
+    if fourier and settings["steps"] != FOURIER_STEPS:
         changes.append(f"steps{settings['steps']}")
-    if model_name in FOURIER_MODELS and settings["width"] != FOURIER_WIDTH:
+    if fourier and settings["width"] != FOURIER_WIDTH:
         changes.append(f"width{settings['width']}")
     if settings.get("modes", MODES) != MODES:
         changes.append(f"modes{settings['modes']}")
@@ -165,7 +175,7 @@ def fit_model(row: Row, row_dir: Path, run: str, model_name: str, seed: int, epo
     else:
         try:
             pred, params, fit_s = fit_physode(train_path, row_dir / run, split,
-                                              physode_fit_config(model_name, row, epochs, seed))
+                                              physode_fit_config(model_name, row, epochs, seed, settings.get("budget_s")))
         except TrainingDiverged as err:
             return {"model": model_name, "seed": seed, "diverged": str(err), "test_nrmse": float("nan")}
         record = {"params": params, "fit_time_s": round(fit_s, 2), "polish": POLISH_METHOD}

@@ -11,6 +11,9 @@ PEER_MODELS = FNO_MODELS + REFERENCE_MODELS
 PHYSODE_VARIANTS = {"linear": ("anode", "anodev2", "anodev2-latent", "galerkin"), "fourier": ("anode", "anodev2")}
 # A peer given the wall time of the row's best physode model (issue 26's equal compute): "<peer>@physode-time".
 EQUAL_TIME = "@physode-time"
+# A Fourier-ODE given the best converged FNO's mean wall time as `physode fit --budget` (issue 26's other half of
+# equal compute): "<physode model>@fno-time". Only the Fourier family: the linear fits stop on validation in seconds.
+PEER_TIME = "@fno-time"
 
 
 def model_name(family: str, variant: str) -> str:
@@ -25,7 +28,8 @@ PHYSODE_MODELS = {model_name(family, variant): (family, variant)
 LINEAR_MODELS = tuple(name for name, (family, _) in PHYSODE_MODELS.items() if family == "linear")
 FOURIER_MODELS = tuple(name for name, (family, _) in PHYSODE_MODELS.items() if family == "fourier")
 EQUAL_TIME_MODELS = tuple(name + EQUAL_TIME for name in FNO_MODELS)
-MODELS = FNO_MODELS + tuple(PHYSODE_MODELS) + EQUAL_TIME_MODELS + REFERENCE_MODELS
+PEER_TIME_MODELS = tuple(name + PEER_TIME for name in FOURIER_MODELS)
+MODELS = FNO_MODELS + tuple(PHYSODE_MODELS) + EQUAL_TIME_MODELS + PEER_TIME_MODELS + REFERENCE_MODELS
 # Static and evolving weights in the same network, per family: (anode, anodev2...), as the report compares them.
 ANODEV2_PAIRS = tuple((model_name(family, "anode"), model_name(family, variant))
                       for family, variants in PHYSODE_VARIANTS.items() for variant in variants

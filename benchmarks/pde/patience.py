@@ -69,7 +69,7 @@ def main() -> None:
                             args.one_cycle_epochs, "epoch count", f"{seconds:.0f}",
                             fmt(rollout_errors(pred, true).nrmse_predicted)]))
     command = "OMP_NUM_THREADS=1 nice python -m benchmarks.pde.patience"
-    report = "\n".join([f"# The peers' patience: the direct FNO on the quick diffusion file, seed 0", "",
+    report = "\n".join(["# The peers' patience: the direct FNO on the quick diffusion file, seed 0", "",
                         f"`{command}` (one thread; fit times depend on the machine's load)", "", *lines]) + "\n"
     if args.max_epochs is None and args.one_cycle_epochs == 1000:
         atomic_write_text(HERE / "patience.md", report)

@@ -14,7 +14,9 @@ import numpy as np
 
 from benchmarks.pde import userdata
 from benchmarks.pde.frames import thinned, training_file
-from benchmarks.pde.models import EQUAL_TIME, EQUAL_TIME_MODELS, FOURIER_MODELS, REFERENCE_MODELS
+from benchmarks.pde.models import (
+    EQUAL_TIME, EQUAL_TIME_MODELS, FNO_MODELS, FOURIER_MODELS, PEER_TIME, PEER_TIME_MODELS, REFERENCE_MODELS,
+)
 from physode import trajectories
 from physode.problems import pde
 from physode.problems.fitting.models import ModelConfig
@@ -24,7 +26,9 @@ N_SAMPLES, NX, NT, DATA_SEED, TEST_FRACTION = 160, 64, 41, 0, 0.2
 # `run --quick`: these rows, their first QUICK_SAMPLES samples and every QUICK_TIME_STRIDE-th stored time.
 QUICK_ROWS, QUICK_SAMPLES, QUICK_TIME_STRIDE = ("diffusion", "fisher-kpp", "extrapolation"), 64, 2
 SMOOTH = pde.FourierSeries(max_wavenumber=3)  # 64 points resolve the nonlinear solutions; norms stay >= 5%
-FOURIER_STEPS, FOURIER_WIDTH = 2, 32  # the Fourier-ODE's RK4 steps per stored interval and channels
+# The Fourier-ODE's RK4 steps per stored interval (the fourier family's default since window training) and channels.
+FOURIER_STEPS, FOURIER_WIDTH = 1, 32
+FOURIER_STEPS_BEFORE_RECORDED = 2  # what a Fourier-ODE result that does not record its steps was fit with
 MODES = 16  # the Fourier layers' modes, FNO's and the Fourier-ODE's
 
 
@@ -72,10 +76,13 @@ class Row:
     @property
     def fitted(self) -> tuple[str, ...]:
         """The models fit on the row, in order: ``models``, ``fno-time`` where coefficients vary in time
-        (the peer that can represent them), the FNOs at physode's wall time (after physode's fits) and the
-        reference predictors."""
+        (the peer that can represent them), the FNOs at physode's wall time (after physode's fits), the
+        Fourier-ODEs at the best FNO's wall time (after the FNOs') and the reference predictors."""
         models = self.models + (("fno-time",) if self.time_varying and "fno-time" not in self.models else ())
-        return models + tuple(m for m in EQUAL_TIME_MODELS if m.removesuffix(EQUAL_TIME) in models) + REFERENCE_MODELS
+        at_peer_time = tuple(m for m in PEER_TIME_MODELS if m.removesuffix(PEER_TIME) in models) \
+            if any(m in FNO_MODELS for m in models) else ()
+        return (models + tuple(m for m in EQUAL_TIME_MODELS if m.removesuffix(EQUAL_TIME) in models) + at_peer_time
+                + REFERENCE_MODELS)
 
 
 def _times(t_final: float, nt: int = NT) -> np.ndarray:

@@ -64,10 +64,9 @@ from benchmarks.common.cache import RunCache, RunKey, reused_runs
 from benchmarks.common.peers import load_split
 from benchmarks.pde.fits import EPOCHS, run_fit
 from benchmarks.pde.floor import exact_floor
-from benchmarks.pde.models import MODELS
-from benchmarks.pde.models import EQUAL_TIME, EQUAL_TIME_MODELS
+from benchmarks.pde.models import EQUAL_TIME, EQUAL_TIME_MODELS, MODELS, PEER_TIME_MODELS
 from benchmarks.pde.rows import QUICK_ROWS, ROWS, write_row
-from benchmarks.pde.summary import HERE, best_physode_seconds, plot, report, summarise
+from benchmarks.pde.summary import HERE, best_fno_seconds, best_physode_seconds, plot, report, summarise
 from physode.io import atomic_write_text
 
 
@@ -90,10 +89,12 @@ def benchmark(work: Path, rows: list[str], models: list[str], seeds: list[int], 
             (work / name).mkdir(parents=True, exist_ok=True)
             np.save(work / name / "true.npy", split.test.numpy()[:4])
         for model_name in [m for m in row.fitted if m in models or m.removesuffix(EQUAL_TIME) in models]:
-            # An FNO at physode's time: the mean fit seconds of the row's best physode model so far.
-            budget = best_physode_seconds(results["runs"], name) if model_name in EQUAL_TIME_MODELS else None
-            if model_name in EQUAL_TIME_MODELS and budget is None:
-                continue  # no physode model fit on the row
+            # An FNO at physode's time: the mean fit seconds of the row's best physode model so far; a
+            # Fourier-ODE at the FNO's: those of the best FNO.
+            budget = (best_physode_seconds(results["runs"], name) if model_name in EQUAL_TIME_MODELS else
+                      best_fno_seconds(results["runs"], name) if model_name in PEER_TIME_MODELS else None)
+            if model_name in EQUAL_TIME_MODELS + PEER_TIME_MODELS and budget is None:
+                continue  # nothing to take the time of fit on the row
             for seed in seeds:
                 result = run_fit(cache, name, model_name, seed, epochs, (train_path, full_path), split,
                                  keep_prediction=name == plot_row and seed == seeds[0], cached_only=cached_only,

@@ -15,11 +15,11 @@ import torch
 from benchmarks.common.report import fmt, mean_std, plot_nrmse_bars, table_header, table_row
 from benchmarks.pde.fits import POLISH_METHOD
 from benchmarks.pde.models import (
-    ANODEV2_PAIRS, EQUAL_TIME_MODELS, FNO_MODELS, FOURIER_MODELS, LINEAR_MODELS, MODELS, PEER_MODELS, PHYSODE_MODELS,
-    REFERENCE_MODELS,
+    ANODEV2_PAIRS, EQUAL_TIME_MODELS, FNO_MODELS, FOURIER_MODELS, LINEAR_MODELS, MODELS, PEER_MODELS, PEER_TIME_MODELS,
+    PHYSODE_MODELS, REFERENCE_MODELS,
 )
 from benchmarks.pde.pareto import plot_pareto
-from benchmarks.pde.rows import FOURIER_STEPS, FOURIER_WIDTH, MODES
+from benchmarks.pde.rows import FOURIER_STEPS, FOURIER_STEPS_BEFORE_RECORDED, FOURIER_WIDTH, MODES
 from physode.problems.fitting.fit_config import POLISH, POLISH_PER_PARAMETER
 from physode.problems.fitting.plot import plot_runs
 from physode.problems.peers.training import Schedule
@@ -37,9 +37,10 @@ def changed_settings(model_name: str, result: dict[str, Any]) -> str:
     changed = [result["dtype"]] if result.get("dtype", "float32") != "float32" else []
     if (budget := result.get("polish_budget")) is not None:
         changed.append(f"polish {budget}")
-    if model_name in FOURIER_MODELS and (steps := result.get("steps", FOURIER_STEPS)) != FOURIER_STEPS:
+    fourier = model_name in FOURIER_MODELS + PEER_TIME_MODELS
+    if fourier and (steps := result.get("steps", FOURIER_STEPS_BEFORE_RECORDED)) != FOURIER_STEPS:
         changed.append(f"{steps} step{'s' if steps > 1 else ''}")
-    if model_name in FOURIER_MODELS and (width := result.get("width", FOURIER_WIDTH)) != FOURIER_WIDTH:
+    if fourier and (width := result.get("width", FOURIER_WIDTH)) != FOURIER_WIDTH:
         changed.append(f"width {width}")
     if (modes := result.get("modes", MODES)) != MODES:
         changed.append(f"{modes} modes")
@@ -64,14 +65,24 @@ def model_summary(model_name: str, every: list[dict[str, Any]]) -> dict[str, Any
     return entry
 
 
-def best_physode_seconds(runs: list[dict[str, Any]], row: str) -> float | None:
-    """The mean fit seconds (whole, at least 1) of the physode model with the lowest mean test nRMSE on
-    ``row`` among ``runs``: the wall time the equal-time peers get. None: no physode model fit there."""
-    models = {m: entry for m in PHYSODE_MODELS
+def best_seconds(runs: list[dict[str, Any]], row: str, among: tuple[str, ...]) -> float | None:
+    """The mean fit seconds (whole, at least 1) of the model ``among`` with the lowest mean test nRMSE on
+    ``row`` in ``runs``. None: none of them fit there."""
+    models = {m: entry for m in among
               if (entry := model_summary(m, [r for r in runs if r["row"] == row and r["model"] == m])) is not None}
     if not models:
         return None
     return float(max(1, round(min(models.values(), key=lambda e: e["test_nrmse"])["fit_time_s"])))
+
+
+def best_physode_seconds(runs: list[dict[str, Any]], row: str) -> float | None:
+    """The wall time the FNOs at physode's time get: the best physode model's on ``row``."""
+    return best_seconds(runs, row, tuple(PHYSODE_MODELS))
+
+
+def best_fno_seconds(runs: list[dict[str, Any]], row: str) -> float | None:
+    """The wall time the Fourier-ODEs at the FNO's time get: the best converged FNO's on ``row``."""
+    return best_seconds(runs, row, FNO_MODELS)
 
 
 def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -94,6 +105,10 @@ def summarise(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
         equal_time = {m: v for m, v in models.items() if m in EQUAL_TIME_MODELS}
         if physode and equal_time:
             row["best_fno_at_physode_time"] = min(equal_time, key=lambda m: equal_time[m]["test_nrmse"])
+        at_fno_time = {m: v for m, v in models.items() if m in PEER_TIME_MODELS}
+        if at_fno_time and fno:
+            row["best_physode_at_fno_time"] = best_at = min(at_fno_time, key=lambda m: at_fno_time[m]["test_nrmse"])
+            row["ratio_at_fno_time"] = min(v["test_nrmse"] for v in fno.values()) / at_fno_time[best_at]["test_nrmse"]
         if physode and fno:
             best_p = min(physode, key=lambda m: physode[m]["test_nrmse"])
             best_f = min(fno, key=lambda m: fno[m]["test_nrmse"])
@@ -125,8 +140,9 @@ def report(results: dict[str, Any], command: str) -> str:
         f"{peers.weight_decay:g}, learning rate halved after {peers.lr_patience} epochs without a "
         f"gain, stopped after {peers.patience} (cap {peers.epoch_cap}), best weights kept, batch "
         f"{peers.batch}; columns epochs and stopped say how each ended. `<fno>@physode-time`: that peer "
-        "given the mean wall time of the row's best physode model. Not measured: physode given the converged "
-        "peer's wall time (`physode fit` has no wall-time limit). "
+        "given the mean wall time of the row's best physode model; `<fourier model>@fno-time`: that Fourier-ODE "
+        "given the mean wall time of the row's best converged FNO as `physode fit --budget` (cosine schedule sized "
+        "to it). "
         "Metrics (all models, same code, `physode.trajectories.metrics`): test nRMSE = "
         "`rollout_errors(...).nrmse_predicted` "
         "(scored times, given frame excluded), PDEBench nRMSE = `pdebench_metrics(...).nrmse` (all time "
@@ -171,19 +187,22 @@ def _models_table(results: dict[str, Any]) -> list[str]:
 def _targets_table(results: dict[str, Any]) -> list[str]:
     """Per row with both families: physode's best against FNO's best and the row's target."""
     lines = table_header(["row", "dynamics", "steps", "floor", "physode best", "FNO best", "FNO / physode", "target",
-                          "met", "FNO best at physode's time", "persistence", "ANODE / ANODEV2 (same network)"],
-                         right_aligned={"steps", "floor", "FNO / physode", "target", "persistence"})
+                          "met", "FNO best at physode's time", "physode at FNO best's time", "FNO / it",
+                          "persistence", "ANODE / ANODEV2 (same network)"],
+                         right_aligned={"steps", "floor", "FNO / physode", "target", "FNO / it", "persistence"})
     for name, row in results["summary"].items():
         info = results["rows"][name]
         if "ratio" not in row:
             continue
         p, f = row["models"][row["best_physode"]], row["models"][row["best_fno"]]
         v2 = ", ".join(f"{k}: {v:.1f}x" for k, v in row.get("anodev2_over_anode", {}).items()) or "—"
-        equal = row.get("best_fno_at_physode_time")
+        equal, at_fno = row.get("best_fno_at_physode_time"), row.get("best_physode_at_fno_time")
         lines.append(table_row([
             name, info["label"], info["steps"], fmt(info.get("floor")), f"{row['best_physode']} {fmt(p['test_nrmse'])}",
             f"{row['best_fno']} {fmt(f['test_nrmse'])}", f"{row['ratio']:.2f}", f">= {row['ratio_target']:.0f}",
             "yes" if row["met"] else "NO", f"{equal} {fmt(row['models'][equal]['test_nrmse'])}" if equal else "—",
+            f"{at_fno} {fmt(row['models'][at_fno]['test_nrmse'])}" if at_fno else "—",
+            f"{row['ratio_at_fno_time']:.2f}" if at_fno else "—",
             fmt(row["models"].get("persistence", {}).get("test_nrmse")), v2]))
     return lines
 
