@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -146,12 +145,10 @@ def test_fit_help_shows_the_defaults_of_epochs_batch_size_and_seed(capsys: pytes
 
 
 def test_under_torchrun_only_rank_zero_prints_the_results(data: Path, tmp_path: Path) -> None:
-    with socket.socket() as free:  # a port for the rendezvous
-        free.bind(("127.0.0.1", 0))
-        port = free.getsockname()[1]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2",
-                           "--master_addr", "127.0.0.1", "--master_port", str(port), "-m", "physode.cli", "fit",
+    # --standalone: torchrun binds its own free port.
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           "-m", "physode.cli", "fit",
                            str(data), "--out", str(tmp_path / "run"), *FIT, "--no-progress"],
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -45,6 +45,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# --standalone: torchrun binds its own free port (a port picked here and freed could be taken before it binds).
+TORCHRUN = ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+
+
 def _fit(args: list[str], cwd: Path) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
     done = subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
@@ -53,8 +57,7 @@ def _fit(args: list[str], cwd: Path) -> None:
 
 def test_two_gloo_processes_take_the_single_process_steps(wave_file: Path, tmp_path: Path) -> None:
     main(["fit", str(wave_file), "--out", str(tmp_path / "one"), *FIT])  # one process: this one
-    _fit(["-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-          "--master_port", str(_free_port()), "-m", "physode.cli", "fit", str(wave_file),
+    _fit([*TORCHRUN, "-m", "physode.cli", "fit", str(wave_file),
           "--out", str(tmp_path / "two"), *FIT], tmp_path)
     records = [[json.loads(line) for line in (tmp_path / run / METRICS).read_text().splitlines()]
                for run in ("one", "two")]

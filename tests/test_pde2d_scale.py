@@ -17,7 +17,7 @@ from physode.trajectories import TrajectoryFile
 from physode.training import CHECKPOINT, METRICS, load_checkpoint, read_metrics
 
 from killed_runs import without_timing
-from test_fitting_distributed import FIT, _fit, _free_port
+from test_fitting_distributed import FIT, TORCHRUN, _fit
 
 # 15 samples of 5 times on 12 x 12 points, 12 of them training: 4 held out for validation, 8 fit.
 SAMPLES, NX, NT = 15, 12, 5
@@ -79,8 +79,7 @@ def test_two_gloo_processes_fit_a_2d_file_as_one(transport2d: Path, tmp_path: Pa
     with TrajectoryFile(transport2d) as data:
         assert len(data.train) == 12  # 0.2 of them (at least 4) held out: 8 fit
     main(["fit", str(transport2d), "--out", str(tmp_path / "one"), *FIT, *model])
-    _fit(["-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-          "--master_port", str(_free_port()), "-m", "physode.cli", "fit", str(transport2d),
+    _fit([*TORCHRUN, "-m", "physode.cli", "fit", str(transport2d),
           "--out", str(tmp_path / "two"), *FIT, *model], tmp_path)
     records = [read_metrics(tmp_path / run / METRICS) for run in ("one", "two")]
     assert [(r["epoch"], r.get("phase")) for r in records[1]] == [(1, None), (2, None), (2, "polish")]
@@ -89,7 +88,7 @@ def test_two_gloo_processes_fit_a_2d_file_as_one(transport2d: Path, tmp_path: Pa
             assert double[key] == pytest.approx(single[key], rel=1e-9, abs=1e-12), key
     states = [load_checkpoint(tmp_path / run / CHECKPOINT) for run in ("one", "two")]
     assert states[0]["epoch"] == states[1]["epoch"] == 2
-    for name, value in states[0]["model"].items():
-        torch.testing.assert_close(states[1]["model"][name], value, rtol=1e-9, atol=1e-12)
+    for name, value in states[0]["model"].items():  # the all-reduce sums a batch's gradient in another order
+        torch.testing.assert_close(states[1]["model"][name], value, rtol=1e-7, atol=1e-10)
     summaries = [json.loads((tmp_path / run / "metrics.json").read_text()) for run in ("one", "two")]
     assert summaries[1]["test_nrmse"] == pytest.approx(summaries[0]["test_nrmse"], rel=1e-9)
