@@ -108,9 +108,14 @@ def init_distributed(device: str = "auto") -> DistContext:
     return DistContext(dist.get_rank(), world_size, target)
 
 
-def close_distributed() -> None:
-    """Leave the process group (a no-op for a single process)."""
+def close_distributed(wait: bool = False) -> None:
+    """Leave the process group (a no-op for a single process). ``wait``: first wait for every rank
+    (after a run that ended normally), so that no rank tears its group down while another still uses
+    it: a gloo rank left in a group its peer has destroyed may abort at exit ("terminate called
+    without an active exception"). Not after an error: a peer that died would never arrive."""
     if dist.is_initialized():
+        if wait:
+            dist.barrier()
         dist.destroy_process_group()
 
 

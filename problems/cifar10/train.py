@@ -110,7 +110,9 @@ def train(config: TrainConfig, data_root: str | os.PathLike[str], out: str | os.
         )
         ctx = init_distributed(device)
         try:
-            return _train(config, ctx, Path(data_root), out, state, download)
+            result = _train(config, ctx, Path(data_root), out, state, download)
+            close_distributed(wait=True)
+            return result
         finally:
             close_distributed()
 

@@ -64,7 +64,9 @@ def fit(data_path: str | os.PathLike[str], out: str | os.PathLike[str], config: 
     out = check_run_dir(out)
     ctx = init_distributed(device)
     try:
-        return _open_and_fit(data_path, out, config, ctx, resume, overwrite)
+        summary = _open_and_fit(data_path, out, config, ctx, resume, overwrite)
+        close_distributed(wait=True)
+        return summary
     finally:
         close_distributed()
 
