@@ -96,16 +96,22 @@ def test_each_fno_answers_the_times_it_can(diffusion: Path) -> None:
         fits["fno"].predict(u0[:, 0], data.times)
 
 
-def test_early_stopping_never_reads_the_test_split(diffusion: Path, tmp_path: Path) -> None:
-    """The test samples replaced by NaN and huge values: the same fit, the same predictions, seed for
-    seed; another seed gives another fit."""
-    pytest.importorskip("neuralop")
-    poisoned = shutil.copy(diffusion, tmp_path / "poisoned.h5")
-    with h5py.File(poisoned, "r+") as raw, TrajectoryFile(diffusion) as clean:
+def poisoned_copy(path: Path, tmp_path: Path) -> Path:
+    """A copy of ``path`` whose test samples are NaN, every other one 1e30: a fit that read them would change."""
+    poisoned = Path(shutil.copy(path, tmp_path / "poisoned.h5"))
+    with h5py.File(poisoned, "r+") as raw, TrajectoryFile(path) as clean:
         field = raw["u"][...]
         field[clean.test] = np.nan
         field[clean.test[::2]] = 1e30
         raw["u"][...] = field
+    return poisoned
+
+
+def test_early_stopping_never_reads_the_test_split(diffusion: Path, tmp_path: Path) -> None:
+    """The test samples replaced by NaN and huge values: the same fit, the same predictions, seed for
+    seed; another seed gives another fit."""
+    pytest.importorskip("neuralop")
+    poisoned = poisoned_copy(diffusion, tmp_path)
     u0 = held_out(diffusion)[:, 0]
     fits = [fit_peer("fno", PeerData.from_file(path, seed=0, validation_fraction=0.2), seed=seed, max_epochs=4,
                      modes=4) for path, seed in ((diffusion, 0), (poisoned, 0), (diffusion, 1))]

@@ -4,11 +4,9 @@ padding (a periodic one none), and early stopping never reads the test split."""
 
 from __future__ import annotations
 
-import shutil
 import warnings
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
 import torch
@@ -18,6 +16,8 @@ from physode.problems.pde.diffusion_reaction2d import simulate_diffusion_reactio
 from physode.problems.pde.transport2d import simulate_transport2d
 from physode.problems.peers import PeerData, Schedule, fit_peer
 from physode.trajectories import TrajectoryFile, rollout_errors, write
+
+from test_peers import poisoned_copy
 
 N = 16  # grid points per axis
 TIMES = np.linspace(0.0, 0.5, 6)
@@ -99,12 +99,7 @@ def test_a_walled_field_gets_fnos_domain_padding(transport: Path, walled: Path) 
 def test_2d_early_stopping_never_reads_the_test_split(transport: Path, tmp_path: Path) -> None:
     """The test samples replaced by NaN and huge values: the same fit and predictions, epoch for epoch."""
     pytest.importorskip("neuralop")
-    poisoned = shutil.copy(transport, tmp_path / "poisoned.h5")
-    with h5py.File(poisoned, "r+") as raw, TrajectoryFile(transport) as clean:
-        field = raw["u"][...]
-        field[clean.test] = np.nan
-        field[clean.test[::2]] = 1e30
-        raw["u"][...] = field
+    poisoned = poisoned_copy(transport, tmp_path)
     u0 = held_out(transport)[:, 0]
     fits = [fit_peer("fno-ar", PeerData.from_file(path, seed=0, validation_fraction=0.2), seed=0, max_epochs=3,
                      modes=4) for path in (transport, poisoned)]
