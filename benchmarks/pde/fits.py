@@ -45,12 +45,12 @@ def fourier_fit_config(variant: str, row: Row, epochs: int, seed: int, polish: i
     # The linear term and the evolution rates train at their own 3e-2 (see ModelFamily.parameter_groups).
     model = FourierModelConfig(variant=variant, width=row.fourier_width, modes=row.modes, blocks=2, linear=True,
                                steps_per_interval=row.fourier_steps)
-    # eval_every=epochs: metrics.jsonl has the test nRMSE before the polish as well as after it.
-    if budget_s is not None:  # the budget sizes the schedule; the epochs only cap it (the peers' cap)
-        return FitConfig(model=model, epochs=BUDGETED_EPOCH_CAP, lr=3e-3, rate_lr=3e-2, polish=polish, seed=seed,
-                         eval_every=0, progress=False, budget_seconds=budget_s)
-    return FitConfig(model=model, epochs=epochs, lr=3e-3, rate_lr=3e-2, polish=polish, seed=seed, eval_every=epochs,
-                     progress=False)
+    # With a budget, it sizes the schedule and the epochs only cap it; else eval_every=epochs: metrics.jsonl
+    # has the test nRMSE before the polish as well as after it.
+    budgeted = budget_s is not None
+    return FitConfig(model=model, epochs=BUDGETED_EPOCH_CAP if budgeted else epochs, lr=3e-3, rate_lr=3e-2,
+                     polish=polish, seed=seed, eval_every=0 if budgeted else epochs, progress=False,
+                     budget_seconds=budget_s)
 
 
 def linear_fit_config(variant: str, row: Row, epochs: int, seed: int) -> FitConfig:
