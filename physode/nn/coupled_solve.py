@@ -232,7 +232,9 @@ class WeightPath:
 
     def theta_at(self, t: float) -> tuple[Tensor, ...]:
         if t not in self.partial:
-            if self.closed_form:
+            # At the starting grid point theta is the read-out of the state itself: no propagator
+            # (a closed-form one there is the identity, up to an FFT round trip's round-off).
+            if self.closed_form and t - self.solve.weight_grid[self.start] > self.solve.eps:
                 self.partial[t] = tuple(theta[0] for theta in self.thetas_at([t]))
                 return self.partial[t]
             j = self.solve.weight_index(t)
