@@ -232,17 +232,17 @@ class WeightPath:
 
     def theta_at(self, t: float) -> tuple[Tensor, ...]:
         if t not in self.partial:
-            # At the starting grid point theta is the read-out of the state itself: no propagator
-            # (a closed-form one there is the identity, up to an FFT round trip's round-off).
-            if self.closed_form and t - self.solve.weight_grid[self.start] > self.solve.eps:
-                self.partial[t] = tuple(theta[0] for theta in self.thetas_at([t]))
-                return self.partial[t]
             j = self.solve.weight_index(t)
-            state = self.state_at_grid(j)
             gap = t - self.solve.weight_grid[j]
-            if gap > self.solve.eps:
-                state = self._advance(state, self.solve.weight_grid[j], gap)
-            self.partial[t] = self._thetas(state, t)
+            if gap <= self.solve.eps:
+                # On a grid point theta is the read-out of the state there, which the step needs
+                # anyway: no propagator of its own (one FFT round trip fewer per stage).
+                self.partial[t] = self._thetas(self.state_at_grid(j), t)
+            elif self.closed_form:
+                self.partial[t] = tuple(theta[0] for theta in self.thetas_at([t]))
+            else:
+                state = self._advance(self.state_at_grid(j), self.solve.weight_grid[j], gap)
+                self.partial[t] = self._thetas(state, t)
         return self.partial[t]
 
     def thetas_at(self, times: Sequence[float]) -> tuple[Tensor, ...]:
