@@ -36,12 +36,20 @@ def axpy(y: Y, scale: float, k: Y) -> Y:
 
 
 def combine(y: Y, dt: float, weights: Sequence[float], slopes: Sequence[Y]) -> Y:
-    """``y + dt * sum_i w_i k_i``, skipping zero weights (the same operations for every caller,
-    so a stage equal to the update is bitwise equal to it)."""
-    out = y
+    """``y + dt * sum_i w_i k_i``, skipping zero weights.
+
+    Slopes sharing a weight are summed before they are scaled (Heun's ``(k_0 + k_1) / 2``, RK4's
+    ``k_0 + k_3`` and ``k_1 + k_2``): one scaled add per distinct weight, and an unscaled add costs
+    no multiplication in backward. The same operations for every caller with the same weights, so
+    a stage equal to the update (first same as last) is bitwise equal to it.
+    """
+    grouped: dict[float, Y] = {}
     for w_i, k_i in zip(weights, slopes):
         if w_i != 0.0:
-            out = axpy(out, w_i * dt, k_i)
+            grouped[w_i] = k_i if w_i not in grouped else axpy(grouped[w_i], 1.0, k_i)
+    out = y
+    for w_i, k_i in grouped.items():
+        out = axpy(out, w_i * dt, k_i)
     return out
 
 
