@@ -288,3 +288,35 @@ def test_weight_trajectory_follows_the_forward_path() -> None:
     assert not torch.allclose(theta[0], theta[-1])  # q does move the weights
     with pytest.raises(InputError, match="outside the block's span"):
         block.weight_trajectory([0.0], output_times=times)
+
+
+class _Raising(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(2))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        raise RuntimeError("f failed")
+
+
+def test_evolved_weights_reach_every_tied_alias_and_are_put_back() -> None:
+    # Two layers share one weight: both apply theta(t) = w0 exp(rho t), as functional_call would.
+    torch.manual_seed(0)
+    f = nn.Sequential(nn.Linear(3, 3, bias=False), nn.Tanh(), nn.Linear(3, 3, bias=False)).double()
+    f[2].weight = f[0].weight
+    rho, steps = 0.8, 2
+    op = physode.SpectralRDA(diffusion=False, advection=False, rho=rho)
+    block = physode.CoupledODEBlock(f, ["0.weight"], op, steps=steps, method="euler", grad="backprop")
+    z = torch.linspace(-1.0, 1.0, 6, dtype=torch.float64).reshape(2, 3)
+    w0 = f[0].weight.detach().clone()
+    expected = z
+    for n in range(steps):
+        theta = w0 * math.exp(rho * n / steps)
+        expected = expected + torch.tanh(expected @ theta.T) @ theta.T / steps
+    torch.testing.assert_close(block(z), expected, rtol=1e-13, atol=1e-13)
+    assert isinstance(f[0].weight, nn.Parameter) and f[2].weight is f[0].weight
+    raising = physode.CoupledODEBlock(_Raising(), ["weight"], physode.SpectralRDA(), steps=1)
+    parameter = raising.f.weight
+    with pytest.raises(RuntimeError, match="f failed"):
+        raising(torch.ones(2))
+    assert raising.f.weight is parameter

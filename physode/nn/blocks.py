@@ -1,8 +1,8 @@
 """ODE blocks: a residual branch ``f`` turned into ``dz/dt = f(z, theta(t))``.
 
 :class:`CoupledODEBlock` is ANODEV2: chosen parameters of ``f`` evolve in time by their own ODE
-and ``f`` is applied with the evolved values (``torch.func.functional_call``), so an existing
-residual branch becomes a coupled block without being rewritten. :class:`ODEBlock` is the static
+and ``f`` is applied with the evolved values (as ``torch.func.functional_call`` applies them), so
+an existing residual branch becomes a coupled block without being rewritten. :class:`ODEBlock` is the static
 special case (Neural ODE / ANODE).
 
 The activation ``z`` and the weights may live on different grids (``steps`` and

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
-from torch.func import functional_call
 
 from physode.evolution import EvolutionOperator, TimeKernel
 from physode.gradients.base import ContinuousDynamics, DiscreteSolve, State
@@ -99,6 +98,7 @@ class CoupledSolve(DiscreteSolve):
         self.forward_states = forward_states
         self.weight_grid = weight_grid
         self.n_evolved = len(system.evolved)
+        self.slots = _parameter_slots(system.f, system.evolved)
         # Grid points of the two grids are compared with a tolerance: subdividing one interval
         # into different step counts rounds differently.
         self.eps = 1e-9 * (grid[-1] - grid[0])
@@ -112,11 +112,21 @@ class CoupledSolve(DiscreteSolve):
         return bisect.bisect_right(self.weight_grid, t + self.eps) - 1
 
     def apply_f(self, t: float, z: Tensor, thetas: Sequence[Tensor]) -> Tensor:
+        """``f`` with the evolved parameters replaced by ``thetas``, as ``torch.func.functional_call``
+        does it (tied aliases too), with the slots found once per solve instead of on every call."""
         system = self.system
         args = (t, z) if system.time_input else (z,)
         if not thetas:
             return system.f(*args)
-        return functional_call(system.f, dict(zip(system.evolved, thetas)), args)
+        saved = [(module, name, module._parameters[name]) for slots in self.slots for module, name in slots]
+        try:
+            for slots, theta in zip(self.slots, thetas):
+                for module, name in slots:
+                    module._parameters[name] = theta
+            return system.f(*args)
+        finally:
+            for module, name, parameter in saved:
+                module._parameters[name] = parameter
 
     def step(self, n: int, state: State) -> State:
         current = CoupledState.from_flat(state, self.n_evolved)
@@ -145,6 +155,20 @@ class CoupledSolve(DiscreteSolve):
 
     def training_modes(self) -> tuple[bool, ...]:
         return tuple(m.training for m in self.system.modules())
+
+
+def _parameter_slots(f: nn.Module, names: Sequence[str]) -> tuple[tuple[tuple[nn.Module, str], ...], ...]:
+    """Per parameter name of ``f``, every ``(module, attribute)`` that holds that parameter (a tied
+    weight is held by several)."""
+    named = dict(f.named_parameters())
+    targets = [named[name] for name in names]
+    slots: list[list[tuple[nn.Module, str]]] = [[] for _ in names]
+    for module in f.modules():
+        for attribute, parameter in module._parameters.items():
+            for i, target in enumerate(targets):
+                if parameter is target:
+                    slots[i].append((module, attribute))
+    return tuple(tuple(s) for s in slots)
 
 
 class _CoupledDynamics(ContinuousDynamics):
