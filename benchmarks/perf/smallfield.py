@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 import physode
+from benchmarks.perf.clock import work_clock
 
 BATCH, DIM, HIDDEN, STEPS = 16, 8, 64, 100
 ADAPTIVE_SPAN, RTOL, ATOL = 10.0, 1e-7, 1e-9
@@ -160,15 +161,17 @@ def measure(repeats: int, torchode_compile: bool = False) -> list[dict]:
 
             timers[impl, method, "forward"], timers[impl, method, "forward+backward"] = forward, training
 
+    now = work_clock(torch.device("cpu"))  # one thread: the process's CPU time, blind to other load
+
     def clock(timer: Callable[[], None], calls: int) -> float:
-        start = time.perf_counter()
+        start = now()
         for _ in range(calls):
             timer()
-        return (time.perf_counter() - start) / calls
+        return (now() - start) / calls
 
     warm_up = {}
     for key, timer in timers.items():  # first calls compile (physode-compiled, torchode-jit) and initialise
-        start = time.perf_counter()
+        start = time.perf_counter()  # wall time: compilation also runs in worker processes
         clock(timer, 3)
         warm_up[key] = time.perf_counter() - start
     calls = {key: max(1, round(0.05 / clock(timer, 1))) for key, timer in timers.items()}

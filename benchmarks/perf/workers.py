@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 from pathlib import Path
 
 import torch
@@ -14,6 +13,7 @@ from torch import nn
 import physode
 from benchmarks.common.measure import measure_training_step, synchronize
 from benchmarks.perf import adaptive
+from benchmarks.perf.clock import work_clock
 from benchmarks.perf.solvers import REVOLVE, inputs, make_solver
 
 
@@ -50,7 +50,7 @@ def ratios_worker(args: argparse.Namespace, device: torch.device) -> dict:
 
     Each round times training steps of backprop, checkpoint (and Revolve where it is measured;
     torchdiffeq's ``odeint`` on static weights) and forward passes without a graph (checkpoint's floor: backprop plus one of those); each
-    ratio is of the fastest rounds.
+    ratio is of the fastest rounds, timed by :func:`~benchmarks.perf.clock.work_clock` (on one CPU thread: the process's CPU time).
     """
     x = inputs(args.model, args.batch).to(device)
     impls = ["backprop", "checkpoint"] + ([REVOLVE] if args.impl == "ratios+revolve" else [])
@@ -67,13 +67,15 @@ def ratios_worker(args: argparse.Namespace, device: torch.device) -> dict:
 
     timers = {impl: (lambda b=block: step(b)) for impl, block in blocks.items()} | {"forward": forward}
 
+    now = work_clock(device)
+
     def clock(timer, calls: int) -> float:
         synchronize(device)
-        start = time.perf_counter()
+        start = now()
         for _ in range(calls):
             timer()
         synchronize(device)
-        return (time.perf_counter() - start) / calls
+        return (now() - start) / calls
 
     # Tiny steps are repeated within a round (at least ~50 ms) so that timer resolution and
     # scheduler hiccups do not dominate; the fastest round is the least disturbed by other load.
