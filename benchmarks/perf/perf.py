@@ -48,6 +48,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE)
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS),
                         help="measure only these sections; the others come from OUT/results.json of an earlier run")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite results.md and results.png from OUT/results.json, measuring nothing")
+    parser.add_argument("--note", default="", help="a line under the title of results.md (e.g. how loaded the machine was)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     for name in ("model", "weights", "impl", "dtype", "json-out", "grad-out"):
         parser.add_argument(f"--{name}", help=argparse.SUPPRESS)
@@ -59,7 +62,8 @@ def main() -> None:
         return
 
     # Raw figures of every section are kept in results.json; --sections re-measures some of them.
-    saved = json.loads((args.out / "results.json").read_text()) if set(args.sections) != set(SECTIONS) else {}
+    measured = () if args.report_only else args.sections
+    saved = json.loads((args.out / "results.json").read_text()) if set(measured) != set(SECTIONS) else {}
     command = "python -m benchmarks.perf.perf" + "".join(" " + a for a in sys.argv[1:])
     results = {"commands": saved.get("commands", {})}
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -67,7 +71,7 @@ def main() -> None:
         runs = (("fixed", sections.measure_fixed), ("ratios", sections.measure_ratios),
                 ("resnet", sections.measure_resnet), ("adaptive", adaptive.run), ("small", smallfield.run))
         for section, run in runs:
-            if section in args.sections:
+            if section in measured:
                 results[section] = run(args, tmp, sections.measure)
                 results["commands"][section] = command
             elif section in saved:
