@@ -48,3 +48,20 @@ def test_custom_tableau_is_accepted() -> None:
     ralston = physode.ButcherTableau("ralston", 2, a=((), (2 / 3,)), b=(0.25, 0.75), c=(0.0, 2 / 3))
     y = physode.odeint(lambda t, y: -y, torch.ones((), dtype=torch.float64), [0.0, 1.0], method=ralston, step_size=0.01)
     assert y[-1].item() == pytest.approx(math.exp(-1.0), rel=1e-4)
+
+
+def test_weight_groups_sum_equal_weights_before_scaling() -> None:
+    from physode.steppers import DOPRI5, HEUN, RK4
+    from physode.steppers.stepper import combine_groups
+
+    assert HEUN.update_groups == ((0.5, (0, 1)),)
+    assert RK4.update_groups == ((1 / 6, (0, 3)), (1 / 3, (1, 2)))
+    torch.manual_seed(0)
+    y, slopes, dt = torch.randn(5, dtype=torch.float64), list(torch.randn(7, 5, dtype=torch.float64)), 0.3
+    for tableau in (HEUN, RK4, DOPRI5):
+        k = slopes[: tableau.stages]
+        expected = y + dt * sum(b * k_i for b, k_i in zip(tableau.b, k))
+        torch.testing.assert_close(combine_groups(y, dt, tableau.update_groups, k), expected, rtol=1e-15, atol=1e-15)
+    # First same as last: dopri5's last stage is evaluated at exactly (bitwise) the update.
+    last_stage = combine_groups(y, dt, DOPRI5.stage_groups[-1], slopes[:6])
+    assert torch.equal(last_stage, combine_groups(y, dt, DOPRI5.update_groups, slopes))

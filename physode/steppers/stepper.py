@@ -35,22 +35,39 @@ def axpy(y: Y, scale: float, k: Y) -> Y:
     return tuple(torch.add(y_i, k_i, alpha=scale) for y_i, k_i in zip(y, k))
 
 
-def combine(y: Y, dt: float, weights: Sequence[float], slopes: Sequence[Y]) -> Y:
-    """``y + dt * sum_i w_i k_i``, skipping zero weights.
+#: Which slopes each distinct nonzero weight scales: ``((w, (i, j, ...)), ...)`` in first-seen order.
+WeightGroups = tuple[tuple[float, tuple[int, ...]], ...]
+
+
+def weight_groups(weights: Sequence[float]) -> WeightGroups:
+    """The nonzero ``weights`` grouped by value (a tableau computes its rows' once)."""
+    grouped: dict[float, list[int]] = {}
+    for i, w_i in enumerate(weights):
+        if w_i != 0.0:
+            grouped.setdefault(w_i, []).append(i)
+    return tuple((w_i, tuple(indices)) for w_i, indices in grouped.items())
+
+
+def combine_groups(y: Y, dt: float, groups: WeightGroups, slopes: Sequence[Y]) -> Y:
+    """``y + dt * sum_i w_i k_i`` with the weights as :func:`weight_groups` groups them.
 
     Slopes sharing a weight are summed before they are scaled (Heun's ``(k_0 + k_1) / 2``, RK4's
     ``k_0 + k_3`` and ``k_1 + k_2``): one scaled add per distinct weight, and an unscaled add costs
     no multiplication in backward. The same operations for every caller with the same weights, so
     a stage equal to the update (first same as last) is bitwise equal to it.
     """
-    grouped: dict[float, Y] = {}
-    for w_i, k_i in zip(weights, slopes):
-        if w_i != 0.0:
-            grouped[w_i] = k_i if w_i not in grouped else axpy(grouped[w_i], 1.0, k_i)
     out = y
-    for w_i, k_i in grouped.items():
-        out = axpy(out, w_i * dt, k_i)
+    for w_i, indices in groups:
+        k = slopes[indices[0]]
+        for i in indices[1:]:
+            k = axpy(k, 1.0, slopes[i])
+        out = axpy(out, w_i * dt, k)
     return out
+
+
+def combine(y: Y, dt: float, weights: Sequence[float], slopes: Sequence[Y]) -> Y:
+    """``y + dt * sum_i w_i k_i``, skipping zero weights (see :func:`combine_groups`)."""
+    return combine_groups(y, dt, weight_groups(weights), slopes)
 
 
 @dataclass(frozen=True)

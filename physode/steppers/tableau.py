@@ -13,13 +13,13 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import torch
 from torch import Tensor
 
 from physode.errors import InputError
-from physode.steppers.stepper import Stepper, TrialStep, VectorField, Y, combine
+from physode.steppers.stepper import Stepper, TrialStep, VectorField, WeightGroups, Y, combine_groups, weight_groups
 
 #: Relative tolerance of the order conditions (the coefficients are rounded decimal fractions).
 ORDER_CONDITION_TOLERANCE = 1e-12
@@ -96,34 +96,48 @@ class ButcherTableau(Stepper):
         """First same as last: the last stage is evaluated at the update, at the step's end."""
         return self.c[-1] == 1.0 and self.a[-1] == self.b[:-1] and self.b[-1] == 0.0
 
+    @cached_property
+    def stage_groups(self) -> tuple[WeightGroups, ...]:
+        """Each row of ``a`` as :func:`~physode.steppers.stepper.weight_groups`, computed once."""
+        return tuple(weight_groups(row) for row in self.a)
+
+    @cached_property
+    def update_groups(self) -> WeightGroups:
+        return weight_groups(self.b)
+
+    @cached_property
+    def error_groups(self) -> WeightGroups:
+        """``b - b_low`` grouped (an embedded pair only)."""
+        if self.b_low is None:
+            raise InputError(f"method {self.name!r} has no embedded pair: it cannot estimate errors")
+        return weight_groups([hi - lo for hi, lo in zip(self.b, self.b_low)])
+
     def slopes(self, func: VectorField, t: float, dt: float, y: Y, first: Y | None = None) -> list[Y]:
         """The stage slopes ``k_i`` of one step; ``first`` is ``k_0`` when already known (FSAL)."""
         slopes: list[Y] = []
-        for a_row, c_i in zip(self.a, self.c):
+        for groups, c_i in zip(self.stage_groups, self.c):
             if not slopes and first is not None:
                 slopes.append(first)
                 continue
-            slopes.append(func(t + c_i * dt, combine(y, dt, a_row, slopes)))
+            slopes.append(func(t + c_i * dt, combine_groups(y, dt, groups, slopes)))
         return slopes
 
     def step(self, func: VectorField, t: float, dt: float, y: Y) -> Y:
         """One step ``y(t) -> y(t + dt)`` of ``dy/dt = func(t, y)`` (``dt`` may be negative)."""
-        return combine(y, dt, self.b, self.slopes(func, t, dt, y))
+        return combine_groups(y, dt, self.update_groups, self.slopes(func, t, dt, y))
 
     def trial_step(self, func: VectorField, t: float, dt: float, y: Y, start_rate: Y | None = None) -> TrialStep:
         slopes = self.slopes(func, t, dt, y, first=start_rate)
-        y_next = combine(y, dt, self.b, slopes)
+        y_next = combine_groups(y, dt, self.update_groups, slopes)
         with torch.no_grad():
             error = self.error_estimate(dt, slopes)
         return TrialStep(y_next, error, slopes[-1] if self.fsal else None)
 
     def error_estimate(self, dt: float, slopes: Sequence[Y]) -> Y:
         """``dt * sum_i (b_i - b_low_i) k_i``: the embedded pair's local error estimate."""
-        if self.b_low is None:
-            raise InputError(f"method {self.name!r} has no embedded pair: it cannot estimate errors")
-        difference = [hi - lo for hi, lo in zip(self.b, self.b_low)]
+        groups = self.error_groups
         zero = slopes[0] * 0.0 if isinstance(slopes[0], Tensor) else tuple(k * 0.0 for k in slopes[0])
-        return combine(zero, dt, difference, slopes)
+        return combine_groups(zero, dt, groups, slopes)
 
 
 # Rooted trees (Butcher): a tree is the sorted tuple of its children's subtrees; () is one node.
