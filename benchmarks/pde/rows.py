@@ -161,11 +161,12 @@ ROWS: dict[str, Row] = {
                          # in float32 two of three polishes stop at the loss's round-off (~5e-9; 1.6e-3).
                          exact=Exact(c0=0.5, c_rate=1.5), extrapolate=True, steps=8, dtype="float64",
                          models=("fno-ar", "anode", "anodev2"),
-                         note="trained on t <= 0.5, where c(t) <= 1.06, no FNO variant has seen the velocity of the "
-                              "scored times (up to 2.24): fno-time's time channel leaves its training range and "
-                              "fno-ar repeats a step learnt at slower velocities, so the transported waves arrive "
-                              "out of phase, which scores above the zero predictor (nRMSE up to 1.41 for an "
-                              "uncorrelated phase), while ANODEV2's weight ODE carries c = c0 exp(a t) past t = 0.5"),
+                         note="trained on t <= 0.5, where c(t) <= 1.06, no FNO variant has seen the velocities of "
+                              "the scored times (up to 2.24): fno-time's time channel leaves its training range and "
+                              "fno-ar repeats a step learnt at slower velocities, so their waves arrive out of phase, "
+                              "and a wave out of phase scores above the zero predictor (one of the right amplitude "
+                              "and an uncorrelated phase: 1.41), while ANODEV2's weight ODE carries c = c0 exp(a t) "
+                              "past t = 0.5"),
     # Sparse and between frames on the diffusion file (nu(t): a model in continuous time carries it between
     # the frames it saw). Not on transport: its wavenumber-8 modes turn by up to 5.6 rad per quick interval,
     # so frames a few intervals apart alias their phase (measured, quick file, anodev2: every frame 1.9e-2,
