@@ -21,10 +21,10 @@ divided by its value there, until a restart gains less than :data:`RESTART_MIN_G
 transport switch's Galerkin fit in float64: the first run stops after 197 evaluations at 1.0e-2 test
 nRMSE, training loss 6.4e-5; restarted, 200 more reach 3.6e-3, loss 7.7e-6).
 
-A trial step of the line search can leave the range where the loss is finite: the first step of a run is
-a gradient step of length at most one, and on a fit whose loss is already small (the relative loss's gradient
-is then large) it can land where the solve blows up (measured: diffusion nu(t) fit on every 4th frame, loss
-6e-6, first trial 1.5e12). torch's strong-Wolfe interpolation then overflows in float32 and returns a NaN
+A trial step of the line search can leave the range where the loss is finite: L-BFGS's first trial in a
+run moves the weights by up to one along the gradient, and where a weight enters exponentially (ANODEV2's
+evolution rates) that can land where the solve blows up (measured: diffusion nu(t) fit on every 4th frame,
+loss 6e-6 after Adam, first trial 1.5e12). torch's strong-Wolfe interpolation then overflows in float32 and returns a NaN
 step, after which every evaluation is NaN and the polish gains nothing (float64 survived the same trial and
 reached 1.3e-13). So a non-finite loss ends the L-BFGS run, and the next one starts from the best weights
 with its steps :data:`STEP_CUT` times shorter (L-BFGS's ``lr``: the first trial of every line search).
