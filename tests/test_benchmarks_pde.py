@@ -47,6 +47,8 @@ def test_physode_model_names_derive_from_family_and_variant() -> None:
     ("pdebench-burgers", "fno", "fno_seed1_modes32_validated"),
     ("diffusion", "fno-ar", "fno-ar_seed1_validated"),
     ("diffusion", "persistence", "persistence_seed1"),
+    ("small-data", "anodev2", "anodev2_seed1_float64_epochs240"),
+    ("small-data", "fourier-anodev2", "fourier-anodev2_seed1_steps8"),
 ])
 def test_run_names_carry_the_settings_off_their_defaults(row: str, model: str, expected: str) -> None:
     assert run_name(model, 1, run_changes(model, fit_settings(ROWS[row], model))) == expected
@@ -89,6 +91,19 @@ def test_the_run_cache_round_trips_and_reuse_needs_the_same_epochs(tmp_path: Pat
     with pytest.raises(SystemExit, match="pass the same --epochs"):
         reused_runs(earlier, {"fno": 4})
     assert len(reused_runs(earlier, {})) == 1  # a family without epochs now (the early-stopped peers) aside
+
+
+def test_a_rows_own_linear_epochs_and_note_reach_the_fit_and_the_report() -> None:
+    epochs = {"linear": 60, "fourier": 30, "polish": 0}
+    assert physode_fit_config("anodev2", ROWS["small-data"], epochs, seed=0).epochs == 240
+    assert physode_fit_config("anodev2", ROWS["diffusion"], epochs, seed=0).epochs == 60
+    results = json.loads((HERE / "results.json").read_text())
+    results["rows"] = {"extrapolation": {**results["rows"]["extrapolation"], "note": ROWS["extrapolation"].note}}
+    results["runs"] = [r for r in results["runs"] if r["row"] == "extrapolation"]
+    results["summary"] = summarise(results)
+    written = report(results, "cmd")
+    assert written.rstrip().endswith(f"- extrapolation: {ROWS['extrapolation'].note}.")
+    assert "zero predictor" in ROWS["extrapolation"].note
 
 
 def test_report_helpers() -> None:

@@ -17,7 +17,7 @@ from physode.errors import InputError, TrainingDiverged
 from physode.trajectories import TrajectoryFile, write_trajectories
 from physode.problems.pde import simulate_transport_to_file
 from physode.problems.fitting.evaluate import EVALUATION, SUMMARY, evaluate_run
-from physode.problems.fitting import trainer
+from physode.problems.fitting import polish as polish_module, trainer
 from physode.problems.fitting.fit import fit
 from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.models import FourierModelConfig
@@ -167,6 +167,35 @@ def test_a_polish_that_stops_early_restarts_once_and_ends_when_the_restart_gains
     assert result.restarts == 1 and 10 < result.evaluations == len(evaluated) < 400 and not result.overflowed
     assert result.loss_after == min(evaluated) == pytest.approx(kept, rel=1e-12)
     assert result.loss_after < 0.5 * result.loss_before
+
+
+def test_a_polish_whose_trial_step_blows_up_restarts_with_shorter_steps_and_still_gains(
+        transport_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A line-search trial whose loss is not finite (the solve blew up) would hand torch's strong-Wolfe
+    interpolation a NaN step and every later evaluation would be NaN: the polish ends that L-BFGS run and
+    starts the next from the best weights with steps STEP_CUT times shorter, and so still gains."""
+    one = DistContext(0, 1, torch.device("cpu"))
+    real_loss = polish_module.training_loss
+    calls = []
+
+    def blows_up_once(model: torch.nn.Module, *args: object) -> torch.Tensor:
+        loss = real_loss(model, *args)
+        calls.append(loss.item())
+        if len(calls) == 2:  # the first trial step: a solve that overflowed
+            for p in model.parameters():
+                p.grad.fill_(float("nan"))
+            return torch.full_like(loss, float("nan"))
+        return loss
+
+    monkeypatch.setattr(polish_module, "training_loss", blows_up_once)
+    with TrajectoryFile(transport_file) as data:
+        split = TrainSplit(data, 2**30)
+        torch.manual_seed(0)
+        model = build_model(ModelConfig(variant="anodev2"), data.x)
+        result = polish(model, split, data.t.tolist(), budget=60, kind="mse", weight=1.0, ctx=one, chunk=8,
+                        dtype=torch.float32)
+    assert result.restarts >= 1 and all(torch.isfinite(p).all() for p in model.parameters())
+    assert result.loss_after < 0.3 * result.loss_before
 
 
 @pytest.mark.parametrize("latent", [5, 60])

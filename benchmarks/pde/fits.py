@@ -56,7 +56,7 @@ def fourier_fit_config(variant: str, row: Row, epochs: int, seed: int, polish: i
 def linear_fit_config(variant: str, row: Row, epochs: int, seed: int) -> FitConfig:
     # lr 0.01 for the multipliers, 0.1 for the evolution rates (see ModelFamily.parameter_groups).
     return FitConfig(model=ModelConfig(variant=variant, steps_per_interval=row.steps, latent=row.latent),
-                     epochs=epochs, lr=0.01, rate_lr=0.1, seed=seed, eval_every=0, progress=False, dtype=row.dtype,
+                     epochs=row.linear_epochs or epochs, lr=0.01, rate_lr=0.1, seed=seed, eval_every=0, progress=False, dtype=row.dtype,
                      polish=row.polish)
 
 
@@ -99,7 +99,7 @@ def fit_settings(row: Row, model_name: str, budget_s: float | None = None) -> di
     if model_name in PEER_MODELS:
         return {"modes": row.modes, "training": PEER_TRAINING} if model_name in FNO_MODELS else {}
     if model_name in LINEAR_MODELS:
-        return {"dtype": row.dtype, "steps": row.steps, "polish_budget": row.polish}
+        return {"dtype": row.dtype, "steps": row.steps, "polish_budget": row.polish, "linear_epochs": row.linear_epochs}
     if model_name in FOURIER_MODELS:
         return {"steps": row.fourier_steps, "width": row.fourier_width, "modes": row.modes}
     raise ValueError(f"unknown model {model_name}")
@@ -113,7 +113,7 @@ def recorded_settings(name: str, model_name: str, result: dict[str, Any]) -> dic
     if model_name in PEER_MODELS + EQUAL_TIME_MODELS:
         return {"training": None, "budget_s": None} | result  # before PEER_TRAINING: the fixed-epoch FNO
     return {"dtype": "float32", "steps": STEPS_BEFORE_RECORDED.get(name, ROWS[name].steps),
-            "polish_budget": None} | result
+            "polish_budget": None, "linear_epochs": None} | result
 
 
 def run_changes(model_name: str, settings: dict[str, Any]) -> list[str]:
@@ -123,6 +123,8 @@ def run_changes(model_name: str, settings: dict[str, Any]) -> list[str]:
     changes = [] if settings.get("dtype", "float32") == "float32" else [settings["dtype"]]
     if settings.get("polish_budget") is not None:
         changes.append(f"polish{settings['polish_budget']}")
+    if settings.get("linear_epochs") is not None:
+        changes.append(f"epochs{settings['linear_epochs']}")
     fourier = model_name in FOURIER_MODELS + PEER_TIME_MODELS
     if fourier and settings["steps"] != FOURIER_STEPS:
         changes.append(f"steps{settings['steps']}")

@@ -81,7 +81,7 @@ def benchmark(work: Path, rows: list[str], models: list[str], seeds: list[int], 
         split = load_split(train_path, full_path)
         row = ROWS[name]
         info.update(steps=row.steps, time_varying=row.time_varying, target=row.target, extrapolate=row.extrapolate,
-                    pdebench=row.pdebench, n_train=len(split.train), n_test=len(split.test))
+                    pdebench=row.pdebench, n_train=len(split.train), n_test=len(split.test), note=row.note)
         if row.exact is not None:
             info["floor"] = exact_floor(row.exact, row.steps, split)
         results["rows"][name] = info

@@ -37,6 +37,8 @@ def changed_settings(model_name: str, result: dict[str, Any]) -> str:
     changed = [result["dtype"]] if result.get("dtype", "float32") != "float32" else []
     if (budget := result.get("polish_budget")) is not None:
         changed.append(f"polish {budget}")
+    if (epochs := result.get("linear_epochs")) is not None:
+        changed.append(f"{epochs} epochs")
     fourier = model_name in FOURIER_MODELS + PEER_TIME_MODELS
     if fourier and (steps := result.get("steps", FOURIER_STEPS_BEFORE_RECORDED)) != FOURIER_STEPS:
         changed.append(f"{steps} step{'s' if steps > 1 else ''}")
@@ -152,7 +154,10 @@ def report(results: dict[str, Any], command: str) -> str:
         "it represents exactly; a fit can go below it (learned multipliers absorb part of the RK4 error).",
         "",
     ]
-    return "\n".join(lines + _models_table(results) + ["", "## Targets per row", ""] + _targets_table(results)) + "\n"
+    notes = [f"- {name}: {info['note']}." for name, info in results["rows"].items() if info.get("note")]
+    why = ["", "Why models are at or above a reference predictor, per row:", "", *notes] if notes else []
+    return "\n".join(lines + _models_table(results) + ["", "## Targets per row", ""] + _targets_table(results)
+                     + why) + "\n"
 
 
 def _models_table(results: dict[str, Any]) -> list[str]:

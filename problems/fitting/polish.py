@@ -21,6 +21,14 @@ divided by its value there, until a restart gains less than :data:`RESTART_MIN_G
 transport switch's Galerkin fit in float64: the first run stops after 197 evaluations at 1.0e-2 test
 nRMSE, training loss 6.4e-5; restarted, 200 more reach 3.6e-3, loss 7.7e-6).
 
+A trial step of the line search can leave the range where the loss is finite: L-BFGS's first trial in a
+run moves the weights by up to one along the gradient, and where a weight enters exponentially (ANODEV2's
+evolution rates) that can land where the solve blows up (measured: diffusion nu(t) fit on every 4th frame,
+loss 6e-6 after Adam, first trial 1.5e12). torch's strong-Wolfe interpolation then overflows in float32 and returns a NaN
+step, after which every evaluation is NaN and the polish gains nothing (float64 survived the same trial and
+reached 1.3e-13). So a non-finite loss ends the L-BFGS run, and the next one starts from the best weights
+with its steps :data:`STEP_CUT` times shorter (L-BFGS's ``lr``: the first trial of every line search).
+
 With a validation split (``validation``), the polish also stops when it stops helping: every
 ``check_every`` evaluations it validates its best weights so far (those of the lowest training loss),
 stops once ``patience`` evaluations bring no validation gain of ``min_gain`` (relative), and keeps the
@@ -49,6 +57,7 @@ from physode.training import DistContext, all_reduce_gradients, all_reduce_sum
 HISTORY = 50  # curvature pairs kept: more than the linear models' parameters' worth of directions
 RESTART_MIN_GAIN = 0.01  # a restart that lowers the loss by less than this fraction ends the polish
 CHECK_EVERY = 5  # evaluations between validations: each costs a forward pass over the validation samples
+STEP_CUT = 0.1  # after a non-finite loss, the next L-BFGS run's steps are this much shorter
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,10 @@ class _BudgetSpent(Exception):
 
 class _NoValidationGain(Exception):
     """Raised by the loss closure once the validation error has stopped falling."""
+
+
+class _NonFinite(Exception):
+    """Raised by the loss closure when a trial step's loss is not finite (see the module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +134,8 @@ def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budge
     ``on_evaluation(loss)`` is called after each evaluation (progress). An L-BFGS run stops when the
     loss or the step stops changing relative to the loss where the run begins (L-BFGS's tolerances,
     applied to the loss divided by that value), so the result does not depend on the loss's units;
-    it is restarted with an empty history while restarts gain (see the module docstring).
+    it is restarted with an empty history while restarts gain, and with shorter steps after a non-finite
+    loss (see the module docstring; ``restarts`` counts both).
     ``validation``: also stop when the validation error stops falling, keeping the weights validated best."""
     params = [p for p in model.parameters() if p.requires_grad]
     best = {"loss": math.inf, "weights": [p.detach().clone() for p in params]}
@@ -145,6 +159,8 @@ def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budge
         if value < best["loss"]:  # NaN never is: a diverging trial step is not kept
             best.update(loss=value, weights=[p.detach().clone() for p in params])
         on_evaluation(value)
+        if not math.isfinite(value):
+            raise _NonFinite
         if watch is not None and watch.due(len(losses) - 1):
             watch.check(len(losses) - 1, best)
             if watch.plateau.exhausted(len(losses) - 1):
@@ -153,7 +169,7 @@ def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budge
 
     model.train()
     stop = "budget"
-    runs = 0
+    runs, step = 0, 1.0
     while len(losses) < budget:
         runs += 1
         run_began, loss_at_start = len(losses), best["loss"]
@@ -161,7 +177,7 @@ def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budge
             for p, value in zip(params, best["weights"]):
                 p.copy_(value)
         remaining = budget - run_began
-        optimizer = torch.optim.LBFGS(params, lr=1.0, max_iter=remaining, max_eval=remaining,
+        optimizer = torch.optim.LBFGS(params, lr=step, max_iter=remaining, max_eval=remaining,
                                       history_size=HISTORY, line_search_fn="strong_wolfe")
         try:
             optimizer.step(closure)
@@ -170,6 +186,9 @@ def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budge
         except _NoValidationGain:
             stop = "validation"
             break
+        except _NonFinite:
+            step *= STEP_CUT
+            continue
         except RuntimeError as err:  # the line search extrapolated a step past the float range
             if "overflow" not in str(err):
                 raise
