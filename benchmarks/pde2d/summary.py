@@ -15,8 +15,8 @@ from physode.io import atomic_path
 from physode.problems.peers import PEERS
 
 REFERENCES = ("zero", "persistence")
-# A physode fit counts as at the FNO's wall time within 10% of it: a budget is checked once an epoch, and the
-# linear models' L-BFGS polish runs after Adam's budget (its evaluations are counted, not timed).
+# A physode fit counts as at the FNO's wall time within 10% of it: a budget is checked once a step (Adam) or an
+# evaluation (the L-BFGS polish, which shares the budget), each timed by the ones before it.
 TIME_SLACK = 1.1
 
 

@@ -52,9 +52,10 @@ class FitConfig:
     trajectories. None: the model family's ``default_windows`` where the variant's weights are static,
     else 0 (:func:`window_length`). Windows need dynamics that do not depend on when they start: a
     variant whose weights evolve from t0 (ANODEV2) is refused; one with time as an input is given
-    each window's true times. ``budget_seconds``: cap on the training time (Adam and validation):
-    the learning-rate cycle is sized to it from its timed warm-up (:class:`.schedule.BudgetCycle`),
-    and Adam stops when it is spent (``stopped``: ``"budget"`` in ``metrics.json``).
+    each window's true times. ``budget_seconds``: cap on the training time (Adam, validation and the
+    polish): the learning-rate cycle is sized to it from its timed warm-up (:class:`.schedule.BudgetCycle`),
+    Adam stops when it is spent (``stopped``: ``"budget"`` in ``metrics.json``), and the polish gets what
+    Adam left (its ``stop``: ``"time"`` when that ran out).
     """
 
     model: ModelFamily = field(default_factory=ModelConfig)

@@ -82,8 +82,9 @@ def add_fit(subparsers: argparse._SubParsersAction, run: Callable[[argparse.Name
                             f"budget allows unless given (default: {FIT_DEFAULTS['epochs']})")
     train.add_argument("--budget", type=float_in(0, None, low_open=True), metavar="SECONDS", dest="budget_seconds",
                        help="seconds of training, validation included: Adam's one-cycle schedule is sized to it and "
-                            "the fit stops when it is spent; with no model option, the time for choosing the model "
-                            f"and fitting it (default there: {DEFAULT_BUDGET:g}; else none)")
+                            "the fit stops when it is spent (the L-BFGS polish within what Adam left); with no "
+                            "model option, the time for choosing the model and fitting it (default there: "
+                            f"{DEFAULT_BUDGET:g}; else none)")
     train.add_argument("--windows", type=int_in(0, MAX_COUNT), metavar="K",
                        help="train on windows of K stored intervals from every stored state (0: whole trajectories "
                             "from u(t0); default: 1 for the fourier family's static variants, else 0)")

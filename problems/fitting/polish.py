@@ -36,11 +36,17 @@ weights validated best, Adam's own if no polished weights beat them. Why: a poli
 training samples closer while the error on unseen ones rises (reported in issue 27 on a KdV file:
 0.4615 -> 0.4707 test nRMSE) or spend most of a fit's time gaining nothing, and still be essential on
 other files (0.526 -> 0.159): only held-out samples tell these apart.
+
+With a time budget (``seconds``, what ``physode fit --budget`` leaves after Adam), the polish also
+stops before an evaluation that would end past it, judged by the longest evaluation so far (its
+validations included): a budgeted fit's polish used to run to its evaluation budget after Adam had
+spent the wall time (the 2-D benchmark's transport fit: 343 s of a 90 s budget).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Sequence
@@ -75,6 +81,10 @@ class _BudgetSpent(Exception):
     checked only between line searches, so it can overrun by a few evaluations)."""
 
 
+class _TimeSpent(Exception):
+    """Raised by the loss closure when the next evaluation would end past the time budget."""
+
+
 class _NoValidationGain(Exception):
     """Raised by the loss closure once the validation error has stopped falling."""
 
@@ -89,7 +99,7 @@ class PolishResult:
     weights the model keeps; in the loss's own units, not L-BFGS's scaled ones), the loss evaluations
     spent, how often L-BFGS was restarted, and whether the line search stopped on an overflow (a
     direction along which the loss is flat; the best weights are kept all the same). ``stop``: why it
-    ended, ``"budget"``, ``"converged"`` (a restart gained too little), ``"overflow"`` or
+    ended, ``"budget"``, ``"time"`` (the time budget), ``"converged"`` (a restart gained too little), ``"overflow"`` or
     ``"validation"`` (no gain); with a validation split, the validation error of the weights it began
     with and of those it kept (the weights of the lowest validation error, not training loss)."""
 
@@ -127,7 +137,8 @@ def training_loss(model: nn.Module, split: TrainSplit, times: Sequence[float], k
 def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budget: int, kind: str,
            weight: Tensor | float, ctx: DistContext, chunk: int, dtype: torch.dtype,
            on_evaluation: Callable[[float], None] = lambda loss: None,
-           validation: Validation | None = None) -> PolishResult:
+           validation: Validation | None = None, seconds: float | None = None,
+           clock: Callable[[], float] = time.perf_counter) -> PolishResult:
     """L-BFGS on the full-horizon training loss (:func:`training_loss`), at most ``budget`` loss
     evaluations (each one pass over the training set, as costly as an epoch of Adam's steps or less).
 
@@ -136,17 +147,23 @@ def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budge
     applied to the loss divided by that value), so the result does not depend on the loss's units;
     it is restarted with an empty history while restarts gain, and with shorter steps after a non-finite
     loss (see the module docstring; ``restarts`` counts both).
-    ``validation``: also stop when the validation error stops falling, keeping the weights validated best."""
+    ``validation``: also stop when the validation error stops falling, keeping the weights validated best.
+    ``seconds``: the time budget (None: none), read on ``clock``: after the first evaluation (the caller checks
+    that there is room for one), none starts that would end past it at the cost of the longest so far."""
     params = [p for p in model.parameters() if p.requires_grad]
     best = {"loss": math.inf, "weights": [p.detach().clone() for p in params]}
     losses: list[float] = []
     scale = 1.0  # L-BFGS sees the loss divided by its value where the current run began (1 if not positive)
     watch = None if validation is None else _Watch(validation, params)
+    began, longest = clock(), 0.0
 
     def closure() -> Tensor:
-        nonlocal scale
+        nonlocal scale, longest
         if len(losses) >= budget:
             raise _BudgetSpent
+        start = clock()
+        if seconds is not None and losses and start - began + longest > seconds:
+            raise _TimeSpent
         optimizer.zero_grad(set_to_none=False)
         loss = training_loss(model, split, times, kind, weight, ctx, chunk, dtype)
         value = loss.item()
@@ -165,6 +182,7 @@ def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budge
             watch.check(len(losses) - 1, best)
             if watch.plateau.exhausted(len(losses) - 1):
                 raise _NoValidationGain
+        longest = max(longest, clock() - start)
         return loss / scale
 
     model.train()
@@ -189,6 +207,9 @@ def polish(model: nn.Module, split: TrainSplit, times: Sequence[float], *, budge
         except _NonFinite:
             step *= STEP_CUT
             continue
+        except _TimeSpent:
+            stop = "time"
+            break
         except RuntimeError as err:  # the line search extrapolated a step past the float range
             if "overflow" not in str(err):
                 raise

@@ -8,8 +8,8 @@
    run, the validation error stops falling (:mod:`.validation`) or the time budget is spent; the best
    validated weights go on. A step trains on whole trajectories from u(t0), or with ``windows`` on
    windows from every stored state (an epoch: each window once); validation scores whole trajectories;
-3. :meth:`Trainer.polish`: full-batch L-BFGS (:mod:`.polish`) on whole trajectories, cut when the
-   validation error stops falling, recorded and checkpointed once;
+3. :meth:`Trainer.polish`: full-batch L-BFGS (:mod:`.polish`) on whole trajectories, cut when the validation
+   error stops falling or the time budget Adam left is spent, recorded and checkpointed once;
 4. :meth:`Trainer.summarise`: the final test metrics, written to ``metrics.json``. The test split
    is read only then (and for ``eval_every``'s records, which decide nothing).
 
@@ -73,7 +73,7 @@ class Trainer:
         self.clock = None if config.budget_seconds is None else BudgetClock(config.budget_seconds, cap)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.best = None if self.validation is None else BestWeights(self.model, config.patience, config.min_gain)
-        self.start, self.elapsed, self.polished, self.adam_stop = 0, 0.0, False, None
+        self.start, self.elapsed, self.polished, self.adam_stop, self.epoch_s = 0, 0.0, False, None, 0.0
         if state is not None:
             restore_training_state(state, self.model, self.optimizer, self.scheduler, self.generator)
             self.start, self.elapsed = state["epoch"], state["elapsed_s"]
@@ -83,8 +83,7 @@ class Trainer:
             if self.best is not None:
                 self.best.load_state_dict(state["early_stopping"])
         self.last_saved = self.epochs_run = self.start
-        # Records are keyed by optimizer step; the polish's one record (step total + 1) is kept on resume
-        # only if the checkpoint was written after it.
+        # Records are keyed by step; the polish's one (step total + 1) is kept on resume only if checkpointed after it.
         self.metrics = (MetricsWriter(out / METRICS, keep_through=self.total_steps + 1 if self.polished
                                       else self.start * self.steps_per_epoch, key="step") if ctx.is_main else None)
 
@@ -95,10 +94,9 @@ class Trainer:
 
     def checkpoint(self, epoch: int) -> None:
         """Everything a resume needs, written atomically to the run's checkpoint."""
-        data = self.data
         save_checkpoint(self.out / CHECKPOINT, {
             "format": FORMAT, "config": dataclasses.asdict(self.config), "data": self.record,
-            "grid": grid_record(self.grid, data),
+            "grid": grid_record(self.grid, self.data),
             "epoch": epoch, "polished": self.polished, "adam_stop": self.adam_stop, "windows": self.windows,
             "budget_clock": None if self.clock is None else dataclasses.asdict(self.clock),
             "validation_indices": [] if self.validation is None else self.validation.indices.tolist(),
@@ -168,8 +166,7 @@ class Trainer:
         """One pass over the training split in seeded order; returns the epoch's metrics record."""
         began = time.perf_counter()
         self.model.train()
-        loss_sum, count = 0.0, 0
-        step = (epoch - 1) * self.steps_per_epoch
+        loss_sum, count, step = 0.0, 0, (epoch - 1) * self.steps_per_epoch
         for global_size, start, shard, observed in self.batches():
             began_step = time.perf_counter()
             loss = self.batch_loss(global_size, start, shard, observed, step)
@@ -189,7 +186,8 @@ class Trainer:
                 if spent:
                     break
         validation = {} if self.best is None else {"validation_nrmse": self.validate()}  # timed: part of the fit
-        self.elapsed += time.perf_counter() - began
+        self.epoch_s = time.perf_counter() - began
+        self.elapsed += self.epoch_s
         entry: dict[str, Any] = {"epoch": epoch, "step": step, "train_loss": loss_sum / count, **validation,
                                  "horizon": loss.horizon, "lr": self.scheduler.get_last_lr()[0],
                                  "time_s": self.elapsed}
@@ -246,11 +244,14 @@ class Trainer:
     # --- polish and summary -----------------------------------------------------------------------
 
     def polish(self) -> dict[str, Any] | None:
-        """L-BFGS after Adam unless a resumed run finished it, stopped on the validation split if there
-        is one; returns the polished model's test metrics (None when no polish ran here)."""
+        """L-BFGS after Adam unless a resumed run finished it, stopped on the validation split if there is one and
+        within the time budget Adam left (none if no room for one evaluation: about Adam's last epoch, or mean one
+        after a resume); returns the polished model's test metrics (None when no polish ran here)."""
         config = self.config
         budget = default_polish(parameter_count(self.model)) if config.polish is None else config.polish
-        if not budget or self.polished:
+        seconds = None if config.budget_seconds is None else config.budget_seconds - self.elapsed
+        evaluation_s = self.epoch_s or self.elapsed / max(1, self.epochs_run)
+        if not budget or self.polished or (seconds is not None and seconds < evaluation_s):
             return None
         began = time.perf_counter()
         with progress_bar(total=budget, unit="eval", leave=False, desc=f"polish {config.model.variant}",
@@ -261,7 +262,7 @@ class Trainer:
             watch = None if self.best is None else Validation(self.validate, config.polish_patience, config.min_gain)
             result = polish(self.model, self.split, self.times, budget=budget, kind=config.loss, weight=self.weight,
                             ctx=self.ctx, chunk=config.batch_size, dtype=self.dtype, on_evaluation=shown,
-                            validation=watch)
+                            validation=watch, seconds=seconds)
         self.elapsed += time.perf_counter() - began
         self.polished = True
         test = self.evaluate()
@@ -269,9 +270,9 @@ class Trainer:
             self.metrics.write({"epoch": self.epochs_run, "step": self.total_steps + 1, "phase": "polish",
                                 "train_loss": result.loss_after, "train_loss_before": result.loss_before,
                                 "budget": budget, "evaluations": result.evaluations, "restarts": result.restarts,
-                                "overflowed": result.overflowed, "stop": result.stop,
+                                "overflowed": result.overflowed, "stop": result.stop, "time_s": self.elapsed,
                                 "validation_nrmse_before": result.validation_before,
-                                "validation_nrmse": result.validation_after, "time_s": self.elapsed,
+                                "validation_nrmse": result.validation_after,
                                 "test_nrmse": test["nrmse_predicted"], "test_final_nrmse": test["final_nrmse"]})
             self.checkpoint(self.epochs_run)
         return test
@@ -279,8 +280,7 @@ class Trainer:
     def summarise(self, test: dict[str, Any] | None) -> dict[str, Any]:
         """Final test metrics of the fitted model (``test``, evaluated here if None), written to
         ``metrics.json`` by rank 0."""
-        if test is None:
-            test = self.evaluate()
+        test = self.evaluate() if test is None else test
         if self.ctx.distributed:  # rank 0's last metrics record is written before anyone reads the history
             torch.distributed.barrier()
         history = read_metrics(self.out / METRICS)
