@@ -9,11 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from physode.cli import main
-from physode.problems.fitting.choose import CHOICE, Trial, candidates, final_epochs
+from physode.problems.fitting.choose import CHOICE, TRIAL_WEIGHTS, Trial, candidates, final_epochs
 from physode.problems.fitting.evaluate import SUMMARY
-from physode.problems.fitting.fit_config import FitConfig
+from physode.problems.fitting.fit_config import FitConfig, initial_model
+from physode.problems.fitting.models import FourierModelConfig, Grid
+from physode.training import CHECKPOINT, load_checkpoint, save_checkpoint
 from physode.problems.pde import simulate_transport_to_file
 
 # 18 training samples: a quarter (5) validates. A budget the trials use up: the winner's trial is the fit, so
@@ -59,6 +62,38 @@ def test_epochs_fix_the_chosen_models_final_fit(transport_file: Path, tmp_path: 
     assert "its final fit: 3 epochs" in capsys.readouterr().out
     assert json.loads((run / CHOICE).read_text())["epochs_from"] == "--epochs"
     assert json.loads((run / SUMMARY).read_text())["epochs"] == 3
+
+
+def test_a_longer_final_fit_continues_its_trials_weights(transport_file: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    # 2 epochs: no candidate's trial length, so the final fit is more epochs from the trial's weights.
+    assert main(["fit", str(transport_file), "--out", str(run), *CHOOSE, "--epochs", "2"]) == 0
+    assert json.loads((run / CHOICE).read_text())["from_trial"] is True
+    trial = load_checkpoint(run / TRIAL_WEIGHTS, required={"model": dict, "epoch": int})
+    fitted = load_checkpoint(run / CHECKPOINT, required={"config": dict, "epoch": int})
+    winner = next(c for c in candidates(16) if c.name == json.loads((run / CHOICE).read_text())["chosen"])
+    assert trial["epoch"] == winner.trial_epochs and fitted["epoch"] == 2
+    assert fitted["config"]["initial_weights"] == str(run / TRIAL_WEIGHTS)
+    (run / CHECKPOINT).unlink()  # killed before its first checkpoint: the resume starts from the trial again
+    (run / SUMMARY).unlink()
+    assert main(["fit", str(transport_file), "--out", str(run), *CHOOSE, "--resume"]) == 0
+    assert load_checkpoint(run / CHECKPOINT, required={"config": dict})["config"]["initial_weights"] == str(
+        run / TRIAL_WEIGHTS)
+
+
+def test_a_fit_starts_from_the_initial_weights_unless_it_resumes(tmp_path: Path) -> None:
+    model, grid = FourierModelConfig(variant="anode", width=4, modes=3, blocks=1, linear=True), Grid((8,), (0.1,))
+    torch.manual_seed(1)
+    given = model.build(grid, 1)
+    save_checkpoint(tmp_path / "start.pt", {"model": given.state_dict()})
+    config = FitConfig(model=model, initial_weights=str(tmp_path / "start.pt"))
+    torch.manual_seed(0)
+    drawn = model.build(grid, 1).state_dict()
+    for fresh, expected in ((True, given.state_dict()), (False, drawn)):
+        torch.manual_seed(0)
+        built = initial_model(config, grid, 1, fresh=fresh).state_dict()
+        assert all(torch.equal(built[name], expected[name]) for name in expected)
+    assert not all(torch.equal(given.state_dict()[name], drawn[name]) for name in drawn)
 
 
 def test_the_choice_is_printed_and_resume_continues_it(chosen: tuple[Path, Path], transport_file: Path,

@@ -8,7 +8,8 @@ number of epochs, so the choice depends only on the file and the seed, never on 
 samples (:func:`.samples.carve_validation`); the test split decides nothing. The winner is then fit
 in the run directory with what is left of the budget: as many epochs as its trial's seconds per
 epoch allow (its L-BFGS polish priced in; where that is no more than its trial ran, the trial's run,
-which is that very fit, is kept instead of repeated), or ``epochs`` when given (:func:`fit_chosen`). What was
+which is that very fit, is kept instead of repeated), or ``epochs`` when given (:func:`fit_chosen`); those
+epochs start from the trial's weights (``RUN/trial.pt``), so the trial's seconds are not spent twice. What was
 chosen and why is printed and recorded in ``RUN/choice.json`` and under ``"choice"`` in
 ``RUN/metrics.json``; ``--resume`` continues the recorded choice without new trials.
 """
@@ -37,6 +38,7 @@ from physode.training import CHECKPOINT, METRICS, clear_run, read_metrics, write
 from physode.trajectories import TrajectoryFile
 
 CHOICE = "choice.json"
+TRIAL_WEIGHTS = "trial.pt"  # the winning trial's checkpoint, the final fit's initial weights
 MODES = 16  # the Fourier-ODE's modes where the grid has them (the PDE benchmark's rows)
 BUDGET_MARGIN = 0.9  # of the time left for the final fit: the test evaluation and the epoch's overshoot
 
@@ -144,16 +146,33 @@ def _scratch(out: Path) -> tempfile.TemporaryDirectory:
     return tempfile.TemporaryDirectory(prefix=f".{out.name}-trials-", dir=out.parent)
 
 
+def _keep_trial_weights(candidate: Candidate, epochs: int, trial_run: Path, out: Path) -> bool:
+    """Whether the final fit of ``epochs`` continues the trial's weights: then they are kept as
+    ``out / TRIAL_WEIGHTS``, where a resume that finds no checkpoint of the fit starts from them again."""
+    if epochs == candidate.trial_epochs or not (trial_run / CHECKPOINT).exists():
+        return False
+    out.mkdir(parents=True, exist_ok=True)
+    os.replace(trial_run / CHECKPOINT, out / TRIAL_WEIGHTS)
+    return True
+
+
 def _finish(data_path: Path, out: Path, candidate: Candidate, base: FitConfig, epochs: int, trial_run: Path,
             device: str) -> dict[str, Any]:
-    """The fit of ``candidate`` for ``epochs`` in ``out``: its trial's run, moved there, when the trial
-    ran as many (same config, same seed: the same run), else a new fit."""
+    """The fit of ``candidate`` in ``out``: its trial's run, moved there, when ``epochs`` is the trial's
+    (same config, same seed: the same run), else ``epochs`` more from the trial's weights where
+    :func:`_keep_trial_weights` kept them (the trial's epochs are not paid twice)."""
     if epochs != candidate.trial_epochs or not (trial_run / CHECKPOINT).exists():
-        return fit(data_path, out, candidate.config(base, epochs), device=device)
+        return fit(data_path, out, _continued(candidate.config(base, epochs), out), device=device)
     out.mkdir(parents=True, exist_ok=True)
     for item in trial_run.iterdir():
         os.replace(item, out / item.name)
     return json.loads((out / SUMMARY).read_text())
+
+
+def _continued(config: FitConfig, out: Path) -> FitConfig:
+    """``config`` starting from the trial's weights kept in ``out``, where there are any."""
+    weights = out / TRIAL_WEIGHTS
+    return dataclasses.replace(config, initial_weights=str(weights)) if weights.exists() else config
 
 
 def fit_within(data_path: Path, out: Path, candidate: Candidate, base: FitConfig, seconds: float,
@@ -166,6 +185,7 @@ def fit_within(data_path: Path, out: Path, candidate: Candidate, base: FitConfig
         if trial.diverged:
             raise TrainingDiverged(f"{candidate.name}: its trial fit of {candidate.trial_epochs} epochs diverged")
         epochs = final_epochs(candidate, trial, seconds - (time.perf_counter() - began), base)
+        _keep_trial_weights(candidate, epochs, Path(scratch) / candidate.name, out)
         return _finish(data_path, out, candidate, base, epochs, Path(scratch) / candidate.name, device)
 
 
@@ -183,11 +203,12 @@ def fit_chosen(data_path: str | os.PathLike[str], out: str | os.PathLike[str], b
     if resume and overwrite:
         raise InputError("--resume continues the run in --out and --overwrite replaces it; pass one")
     if overwrite:
-        clear_run(out, (CHOICE, METRICS, SUMMARY))
+        clear_run(out, (CHOICE, TRIAL_WEIGHTS, METRICS, SUMMARY))
     if resume and (out / CHOICE).exists():
         choice = _recorded_choice(out / CHOICE, data_path)
         winner = {c.name: c for c in candidates(choice["n_x"])}[choice["chosen"]]
-        summary = fit(data_path, out, winner.config(base, choice["epochs"]), device=device, resume=True)
+        summary = fit(data_path, out, _continued(winner.config(base, choice["epochs"]), out), device=device,
+                      resume=True)
     else:
         if resume and (out / CHECKPOINT).exists():
             raise InputError(f"{out} holds a run fit with model options (it has no {CHOICE}); resume it with the "
@@ -213,8 +234,9 @@ def _new_choice(data_path: Path, out: Path, base: FitConfig, budget_seconds: flo
         LOGGER.info(describe(winner, trials, chosen_epochs, budget_seconds, spent))
         choice = {"chosen": winner.name, "why": winner.why, "n_x": _grid_points(data_path), "epochs": chosen_epochs,
                   "epochs_from": "--epochs" if epochs else "budget", "budget_s": budget_seconds, "trials_s": spent,
-                  "seed": base.seed, "trials": [dataclasses.asdict(t) for t in trials]}
-        write_json(out / CHOICE, choice)  # first: a kill from here on resumes this choice
+                  "seed": base.seed, "trials": [dataclasses.asdict(t) for t in trials],
+                  "from_trial": _keep_trial_weights(winner, chosen_epochs, Path(scratch) / winner.name, out)}
+        write_json(out / CHOICE, choice)  # before the fit: a kill from here on resumes this choice
         return choice, _finish(data_path, out, winner, base, chosen_epochs, Path(scratch) / winner.name, device)
 
 
