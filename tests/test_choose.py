@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from physode.cli import main
-from physode.problems.fitting.choose import CHOICE, TRIAL_WEIGHTS, Trial, candidates, final_epochs
+from physode.problems.fitting.choose import (CHOICE, TIE, TRIAL_WEIGHTS, Trial, candidates, final_epochs,
+                                             ranked_first)
 from physode.problems.fitting.evaluate import SUMMARY
 from physode.problems.fitting.fit_config import FitConfig, initial_model
 from physode.problems.fitting.models import FourierModelConfig, Grid
@@ -45,7 +46,8 @@ def test_the_choice_is_recorded_and_reproducible_with_the_same_seed(chosen: tupl
     names = [c.name for c in candidates(16)]
     assert [t["name"] for t in first["trials"]] == names and first["chosen"] in names
     scores = [t["validation_nrmse"] for t in first["trials"]]
-    assert first["chosen"] == names[int(np.argmin(scores))]  # the lowest validation error wins
+    won, tie = names.index(first["chosen"]), (1 + TIE) * min(scores)  # the lowest wins, a tie the earlier
+    assert scores[won] <= tie and all(score > tie for score in scores[:won])
     assert [t["validation_nrmse"] for t in second["trials"]] == scores and second["chosen"] == first["chosen"]
     winner = next(c for c in candidates(16) if c.name == first["chosen"])
     assert first["epochs"] == winner.trial_epochs and first["epochs_from"] == "budget"  # the budget paid for no more
@@ -137,3 +139,12 @@ def test_the_final_fit_gets_the_epochs_its_budget_pays_for() -> None:
     assert final_epochs(linear, trial, 0.0, base) == linear.trial_epochs  # no time left: the trial's length
     assert final_epochs(linear, trial, 20.0, base) == math.floor((0.9 * 20.0 - 10.0) / 0.1)
     assert final_epochs(linear, trial, 1e6, base) == linear.max_epochs
+
+
+def test_trials_within_the_tie_go_to_the_earlier_candidate() -> None:
+    def trials(*scores: float) -> list[Trial]:
+        return [Trial(f"c{i}", score, 1, 1.0, 1.0, 0.0) for i, score in enumerate(scores)]
+    assert ranked_first(trials(0.2, 0.1, 0.1 * (1 + TIE / 2))) == 1  # the lowest, clear of the earlier one
+    assert ranked_first(trials(0.3, 0.1 * (1 + TIE / 2), 0.1)) == 1  # within the tie of the lowest, earlier
+    assert ranked_first(trials(0.3, 0.1 * (1 + 2 * TIE), 0.1)) == 2  # beyond it
+    assert ranked_first(trials(math.inf, 0.1)) == 1  # a diverged trial never wins
