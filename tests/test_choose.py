@@ -9,11 +9,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from physode.cli import main
-from physode.problems.fitting.choose import CHOICE, Trial, candidates, final_epochs
+from physode.problems.fitting.choose import (CHOICE, TIE, TRIAL_WEIGHTS, Trial, candidates, final_epochs,
+                                             ranked_first)
 from physode.problems.fitting.evaluate import SUMMARY
-from physode.problems.fitting.fit_config import FitConfig
+from physode.problems.fitting.fit_config import FitConfig, initial_model
+from physode.problems.fitting.models import FourierModelConfig, Grid
+from physode.training import CHECKPOINT, load_checkpoint, save_checkpoint
 from physode.problems.pde import simulate_transport_to_file
 
 # 18 training samples: a quarter (5) validates. A budget the trials use up: the winner's trial is the fit, so
@@ -42,7 +46,8 @@ def test_the_choice_is_recorded_and_reproducible_with_the_same_seed(chosen: tupl
     names = [c.name for c in candidates(16)]
     assert [t["name"] for t in first["trials"]] == names and first["chosen"] in names
     scores = [t["validation_nrmse"] for t in first["trials"]]
-    assert first["chosen"] == names[int(np.argmin(scores))]  # the lowest validation error wins
+    won, tie = names.index(first["chosen"]), (1 + TIE) * min(scores)  # the lowest wins, a tie the earlier
+    assert scores[won] <= tie and all(score > tie for score in scores[:won])
     assert [t["validation_nrmse"] for t in second["trials"]] == scores and second["chosen"] == first["chosen"]
     winner = next(c for c in candidates(16) if c.name == first["chosen"])
     assert first["epochs"] == winner.trial_epochs and first["epochs_from"] == "budget"  # the budget paid for no more
@@ -59,6 +64,38 @@ def test_epochs_fix_the_chosen_models_final_fit(transport_file: Path, tmp_path: 
     assert "its final fit: 3 epochs" in capsys.readouterr().out
     assert json.loads((run / CHOICE).read_text())["epochs_from"] == "--epochs"
     assert json.loads((run / SUMMARY).read_text())["epochs"] == 3
+
+
+def test_a_longer_final_fit_continues_its_trials_weights(transport_file: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    # 2 epochs: no candidate's trial length, so the final fit is more epochs from the trial's weights.
+    assert main(["fit", str(transport_file), "--out", str(run), *CHOOSE, "--epochs", "2"]) == 0
+    assert json.loads((run / CHOICE).read_text())["from_trial"] is True
+    trial = load_checkpoint(run / TRIAL_WEIGHTS, required={"model": dict, "epoch": int})
+    fitted = load_checkpoint(run / CHECKPOINT, required={"config": dict, "epoch": int})
+    winner = next(c for c in candidates(16) if c.name == json.loads((run / CHOICE).read_text())["chosen"])
+    assert trial["epoch"] == winner.trial_epochs and fitted["epoch"] == 2
+    assert fitted["config"]["initial_weights"] == str(run / TRIAL_WEIGHTS)
+    (run / CHECKPOINT).unlink()  # killed before its first checkpoint: the resume starts from the trial again
+    (run / SUMMARY).unlink()
+    assert main(["fit", str(transport_file), "--out", str(run), *CHOOSE, "--resume"]) == 0
+    assert load_checkpoint(run / CHECKPOINT, required={"config": dict})["config"]["initial_weights"] == str(
+        run / TRIAL_WEIGHTS)
+
+
+def test_a_fit_starts_from_the_initial_weights_unless_it_resumes(tmp_path: Path) -> None:
+    model, grid = FourierModelConfig(variant="anode", width=4, modes=3, blocks=1, linear=True), Grid((8,), (0.1,))
+    torch.manual_seed(1)
+    given = model.build(grid, 1)
+    save_checkpoint(tmp_path / "start.pt", {"model": given.state_dict()})
+    config = FitConfig(model=model, initial_weights=str(tmp_path / "start.pt"))
+    torch.manual_seed(0)
+    drawn = model.build(grid, 1).state_dict()
+    for fresh, expected in ((True, given.state_dict()), (False, drawn)):
+        torch.manual_seed(0)
+        built = initial_model(config, grid, 1, fresh=fresh).state_dict()
+        assert all(torch.equal(built[name], expected[name]) for name in expected)
+    assert not all(torch.equal(given.state_dict()[name], drawn[name]) for name in drawn)
 
 
 def test_the_choice_is_printed_and_resume_continues_it(chosen: tuple[Path, Path], transport_file: Path,
@@ -102,3 +139,12 @@ def test_the_final_fit_gets_the_epochs_its_budget_pays_for() -> None:
     assert final_epochs(linear, trial, 0.0, base) == linear.trial_epochs  # no time left: the trial's length
     assert final_epochs(linear, trial, 20.0, base) == math.floor((0.9 * 20.0 - 10.0) / 0.1)
     assert final_epochs(linear, trial, 1e6, base) == linear.max_epochs
+
+
+def test_trials_within_the_tie_go_to_the_earlier_candidate() -> None:
+    def trials(*scores: float) -> list[Trial]:
+        return [Trial(f"c{i}", score, 1, 1.0, 1.0, 0.0) for i, score in enumerate(scores)]
+    assert ranked_first(trials(0.2, 0.1, 0.1 * (1 + TIE / 2))) == 1  # the lowest, clear of the earlier one
+    assert ranked_first(trials(0.3, 0.1 * (1 + TIE / 2), 0.1)) == 1  # within the tie of the lowest, earlier
+    assert ranked_first(trials(0.3, 0.1 * (1 + 2 * TIE), 0.1)) == 2  # beyond it
+    assert ranked_first(trials(math.inf, 0.1)) == 1  # a diverged trial never wins

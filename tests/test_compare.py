@@ -79,7 +79,7 @@ def test_bad_input_is_one_clear_error(transport_file: Path, tmp_path: Path, caps
     junk.write_text("not hdf5")
     assert main(["compare", str(junk), "--out", str(tmp_path / "a"), *PHYSODE_ONLY]) == 2
     assert "not an HDF5 file" in capsys.readouterr().err and not (tmp_path / "a").exists()
-    with pytest.raises(InputError, match="linear-anode, linear-anodev2, fourier-anode, fourier-if"):
+    with pytest.raises(InputError, match="linear-anode, linear-anodev2, fourier-if, fourier-anode"):
         compare_run.compare(transport_file, tmp_path / "b", budget_seconds=5, models="linear-anode,lstm", peers="none")
     with pytest.raises(InputError, match="fno, fno-time, fno-ar"):
         compare_run.compare(transport_file, tmp_path / "b", budget_seconds=5, peers="fno,gpt")

@@ -45,8 +45,9 @@ from physode.training import (METRICS, DistContext, clear_run, close_distributed
                               resume_state)
 
 # Fields a resumed run may change; everything else must match its checkpoint. The polish's budget and
-# patience may: a polish not yet finished runs from its start with those given now, one finished stays.
-RESUMABLE_CHANGES = ("progress", "cache_mb", "polish", "polish_patience")
+# patience may: a polish not yet finished runs from its start with those given now, one finished stays. The
+# initial weights may: the checkpoint holds the weights since (the file they came from may be gone).
+RESUMABLE_CHANGES = ("progress", "cache_mb", "polish", "polish_patience", "initial_weights")
 MAX_SOLVER_STEPS = 10**6  # solver steps over all stored intervals; their times are a Python list
 
 

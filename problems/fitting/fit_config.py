@@ -6,10 +6,12 @@ import math
 from dataclasses import dataclass, field
 
 import torch
+from torch import nn
 
 from physode.errors import InputError
 from physode.problems.fitting.loss import LOSSES
-from physode.problems.fitting.models import ModelConfig, ModelFamily
+from physode.problems.fitting.models import Grid, ModelConfig, ModelFamily
+from physode.training import load_checkpoint
 from physode.variants import coupled_names, is_coupled
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}  # --dtype: of the weights and the solve
@@ -56,6 +58,9 @@ class FitConfig:
     polish): the learning-rate cycle is sized to it from its timed warm-up (:class:`.schedule.BudgetCycle`),
     Adam stops when it is spent (``stopped``: ``"budget"`` in ``metrics.json``), and the polish gets what
     Adam left (its ``stop``: ``"time"`` when that ran out).
+
+    ``initial_weights``: a run's checkpoint whose model weights the fit starts from instead of the seed's
+    draw (the automatic choice's final fit continues its winning trial, :mod:`.choose`); None: the seed's.
     """
 
     model: ModelFamily = field(default_factory=ModelConfig)
@@ -81,6 +86,7 @@ class FitConfig:
     progress: bool = True
     windows: int | None = None  # stored intervals per training window (0: whole trajectories; None: default)
     budget_seconds: float | None = None  # cap on Adam's wall time, validation included (None: none)
+    initial_weights: str | None = None  # checkpoint.pt whose model weights start the fit (None: the seed's)
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "checkpoint_every", "eval_batch_size", "patience", "polish_patience"):
@@ -129,3 +135,12 @@ def window_length(config: FitConfig) -> int:
     if config.windows is not None:
         return config.windows
     return 0 if is_coupled(config.model.variant) else config.model.default_windows
+
+
+def initial_model(config: FitConfig, grid: Grid, channels: int, fresh: bool) -> nn.Module:
+    """``config``'s model with the weights a fit starts from: the seed's draw, or ``config.initial_weights``'
+    where the fit is ``fresh`` (a resumed one's checkpoint holds its own)."""
+    model = config.model.build(grid, channels)
+    if fresh and config.initial_weights is not None:
+        model.load_state_dict(load_checkpoint(config.initial_weights, required={"model": dict})["model"])
+    return model

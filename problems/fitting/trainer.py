@@ -31,7 +31,7 @@ import torch
 
 from physode.trajectories import TrajectoryFile
 from physode.problems.fitting.evaluate import FORMAT, SUMMARY, channel_weights, data_grid, evaluate_model, grid_record
-from physode.problems.fitting.fit_config import DTYPES, FitConfig, default_polish, window_length
+from physode.problems.fitting.fit_config import DTYPES, FitConfig, default_polish, initial_model, window_length
 from physode.problems.fitting.loss import BatchLoss, check_divergence, trajectory_loss
 from physode.problems.fitting.models import parameter_count
 from physode.problems.fitting.polish import Validation, polish
@@ -53,7 +53,7 @@ class Trainer:
         self.dtype = DTYPES[config.dtype]
         self.grid = grid = data_grid(data)
         torch.manual_seed(config.seed)
-        self.model = config.model.build(grid, data.n_channels).to(ctx.device, self.dtype)
+        self.model = initial_model(config, grid, data.n_channels, fresh=state is None).to(ctx.device, self.dtype)
         self.replica = data_parallel(self.model, ctx)  # trains; self.model is saved, validated, polished
         splits = Splits.carve(data, config.validation_fraction, config.seed, int(config.cache_mb * 2**20))
         self.split, self.validation = splits.fit, splits.validation
