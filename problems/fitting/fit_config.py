@@ -93,7 +93,7 @@ class FitConfig:
     windows: int | None = None  # stored intervals per training window (0: whole trajectories; None: default)
     budget_seconds: float | None = None  # cap on Adam's wall time, validation included (None: none)
     initial_weights: str | None = None  # checkpoint.pt whose model weights start the fit (None: the seed's)
-    pushforward: int | None = None  # stored intervals from the read state to a window's trained part (None: 1)
+    pushforward: int | None = None  # K: windows start K-1 stored intervals after the state read (None: 1)
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "checkpoint_every", "eval_batch_size", "patience", "polish_patience"):
@@ -155,8 +155,8 @@ class FitConfig:
 
 
 def pushforward_length(config: FitConfig) -> int:
-    """Stored intervals from the state a training window is read from to the start of its trained part (1: none
-    rolled out, the window starts from the stored state)."""
+    """``config``'s K of ``--pushforward K``: a training window starts K-1 stored intervals after the state it
+    is read from, from the model's rollout over them (1: none rolled out, the window starts from the stored state)."""
     return config.pushforward or 1
 
 
