@@ -19,6 +19,7 @@ from physode.problems.fitting.models import FourierModelConfig, ModelConfig
 from physode.problems.fitting.samples import TrainSplit, carve_validation
 from physode.problems.fitting.schedule import BudgetClock, BudgetCycle
 from physode.problems.fitting.trainer import Trainer
+from physode.problems.fitting.windows import WindowPlan
 from physode.problems.pde import simulate_transport_to_file
 from physode.trajectories import TrajectoryFile, Trajectories, rollout_errors, write
 from physode.training import CHECKPOINT, METRICS, DistContext, load_checkpoint, read_metrics
@@ -78,7 +79,7 @@ def test_each_window_is_solved_from_its_stored_state_over_its_true_times(transpo
 
         trainer.model.forward = recorded
         trainer.model.train()
-        for size, start, shard, observed in trainer.split.window_batches(8, trainer.starts, trainer.generator, ONE):
+        for size, start, shard, observed in trainer.split.window_batches(8, trainer.plan.starts, trainer.generator, ONE):
             trainer.batch_loss(size, start, shard, observed, step=10**6)  # past the curriculum: whole windows
             u0, times = calls[-1]
             assert times == data.t[start : start + 3].tolist()
@@ -131,7 +132,8 @@ def test_a_run_from_before_windows_resumes_on_whole_trajectories(transport_file:
     del state["windows"]  # as a checkpoint written before windows existed
     with TrajectoryFile(transport_file) as data:
         trainer = Trainer(config, data, state["data"], tmp_path / "run", ONE, state)
-        assert trainer.windows == 0 and trainer.span == 6 and trainer.starts == 1
+        assert trainer.plan == WindowPlan(windows=0, lead=0, intervals=6)
+        assert trainer.plan.span == 6 and trainer.plan.starts == 1
 
 
 def test_the_budget_stops_the_fit_in_time_with_a_decayed_rate_and_resumes(transport_file: Path, tmp_path: Path) -> None:

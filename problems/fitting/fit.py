@@ -36,7 +36,7 @@ import torch
 from physode.errors import InputError
 from physode.io import check_run_dir, file_fingerprint
 from physode.problems.fitting.evaluate import EVALUATION, FORMAT, SUMMARY, data_grid
-from physode.problems.fitting.fit_config import DTYPES, FitConfig
+from physode.problems.fitting.fit_config import DTYPES, FitConfig, pushforward_length, window_length
 from physode.problems.fitting.samples import carve_validation
 from physode.problems.fitting.trainer import Trainer
 from physode.resources import check_memory, model_bytes
@@ -103,6 +103,11 @@ def _check_data(data: TrajectoryFile, config: FitConfig) -> None:
     if config.windows is not None and config.windows > data.n_times - 1:
         raise InputError(f"--windows {config.windows}: the file has {data.n_times - 1} stored intervals; "
                          "a window spans at most all of them")
+    reach = pushforward_length(config) - 1 + window_length(config)
+    if pushforward_length(config) > 1 and reach > data.n_times - 1:
+        raise InputError(f"--pushforward {config.pushforward}: a window of {window_length(config)} stored intervals "
+                         f"after {config.pushforward - 1} rolled out spans {reach}, the file has {data.n_times - 1}; "
+                         "lower --pushforward or --windows")
     if len(data.test) == 0:
         raise InputError(f"{data.path}: the file has no test samples; write it with a nonzero test fraction")
     _check_observed(data)

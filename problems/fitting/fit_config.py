@@ -59,6 +59,12 @@ class FitConfig:
     Adam stops when it is spent (``stopped``: ``"budget"`` in ``metrics.json``), and the polish gets what
     Adam left (its ``stop``: ``"time"`` when that ran out).
 
+    ``pushforward``: with windows, train each window from the model's own prediction of its start state
+    (PDEBench's pushforward trick): the window starts ``pushforward - 1`` stored intervals later than the
+    stored state it is read from, and the model's rollout over those intervals, taken without a gradient,
+    replaces the stored state there; the loss and its gradient cover the window only. Training so meets the
+    states (errors included) a rollout meets, at one window's backprop. None or 1: from the stored state.
+
     ``initial_weights``: a run's checkpoint whose model weights the fit starts from instead of the seed's
     draw (the automatic choice's final fit continues its winning trial, :mod:`.choose`); None: the seed's.
     """
@@ -87,6 +93,7 @@ class FitConfig:
     windows: int | None = None  # stored intervals per training window (0: whole trajectories; None: default)
     budget_seconds: float | None = None  # cap on Adam's wall time, validation included (None: none)
     initial_weights: str | None = None  # checkpoint.pt whose model weights start the fit (None: the seed's)
+    pushforward: int | None = None  # K: windows start K-1 stored intervals after the state read (None: 1)
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "checkpoint_every", "eval_batch_size", "patience", "polish_patience"):
@@ -124,10 +131,33 @@ class FitConfig:
             raise InputError(f"--windows: variant {self.model.variant!r} evolves its weights from the first stored "
                              "time, so a window starting later would use the weights of t0; train it on whole "
                              f"trajectories (--windows 0), or use a variant with static weights (not {coupled_names()})")
+        self._check_pushforward()
         if self.budget_seconds is not None and not (math.isfinite(self.budget_seconds) and self.budget_seconds > 0):
             raise InputError(f"--budget must be a positive number of seconds, got {self.budget_seconds}")
         if self.dtype not in DTYPES:
             raise InputError(f"--dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+
+    def _check_pushforward(self) -> None:
+        """A pushforward only where windows start from the model's own states and their dynamics do not
+        depend on when they start."""
+        if self.pushforward is None or self.pushforward == 1:
+            return
+        if self.pushforward < 1:
+            raise InputError("--pushforward must be >= 1 (1: windows start from the stored state), "
+                             f"got {self.pushforward}")
+        if is_coupled(self.model.variant):
+            raise InputError(f"--pushforward: variant {self.model.variant!r} evolves its weights from the first stored "
+                             "time, so it trains on whole trajectories, which have no later start to push forward to; "
+                             f"drop --pushforward, or use a variant with static weights (not {coupled_names()})")
+        if window_length(self) == 0:
+            raise InputError("--pushforward needs training windows (it replaces a window's start state by the model's "
+                             "own prediction of it): pass --windows 1 or more, or drop --pushforward")
+
+
+def pushforward_length(config: FitConfig) -> int:
+    """``config``'s K of ``--pushforward K``: a training window starts K-1 stored intervals after the state it
+    is read from, from the model's rollout over them (1: none rolled out, the window starts from the stored state)."""
+    return config.pushforward or 1
 
 
 def window_length(config: FitConfig) -> int:

@@ -57,6 +57,7 @@ def config_from_args(args: argparse.Namespace, resumed: ModelFamily | None = Non
                      eval_every=args.eval_every, dtype=args.dtype, cache_mb=args.cache_mb, progress=args.progress,
                      validation_fraction=args.validation_fraction, patience=args.patience,
                      polish_patience=args.polish_patience, min_gain=args.min_gain, windows=args.windows,
+                     pushforward=args.pushforward,
                      budget_seconds=args.budget_seconds)
 
 

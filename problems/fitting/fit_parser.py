@@ -88,6 +88,10 @@ def add_fit(subparsers: argparse._SubParsersAction, run: Callable[[argparse.Name
     train.add_argument("--windows", type=int_in(0, MAX_COUNT), metavar="K",
                        help="train on windows of K stored intervals from every stored state (0: whole trajectories "
                             "from u(t0); default: 1 for the fourier family's static variants, else 0)")
+    train.add_argument("--pushforward", type=int_in(1, MAX_COUNT), metavar="K",
+                       help="with windows, start each one from the model's own prediction of its start state, rolled "
+                            "out without a gradient over the K-1 stored intervals before it (PDEBench's pushforward "
+                            "trick; default: 1, from the stored state)")
     train.add_argument("--lr", type=learning_rate,
                        help=f"peak learning rate, one-cycle schedule (default: {linear['lr']} linear, "
                             f"{fourier['lr']} fourier)")

@@ -31,13 +31,14 @@ import torch
 
 from physode.trajectories import TrajectoryFile
 from physode.problems.fitting.evaluate import FORMAT, SUMMARY, channel_weights, data_grid, evaluate_model, grid_record
-from physode.problems.fitting.fit_config import DTYPES, FitConfig, default_polish, initial_model, window_length
+from physode.problems.fitting.fit_config import DTYPES, FitConfig, default_polish, initial_model
 from physode.problems.fitting.loss import BatchLoss, check_divergence, trajectory_loss
 from physode.problems.fitting.models import parameter_count
 from physode.problems.fitting.polish import Validation, polish
 from physode.problems.fitting.samples import Splits
 from physode.problems.fitting.schedule import BUDGET_WARMUP, BudgetClock, BudgetCycle, horizon, one_cycle
 from physode.problems.fitting.validation import BestWeights, validation_nrmse
+from physode.problems.fitting.windows import WindowPlan, pushed_forward
 from physode.training import (CHECKPOINT, METRICS, DistContext, MetricsWriter, all_reduce_sum, data_parallel,
                               progress_bar, read_metrics, restore_training_state, save_checkpoint, training_state,
                               write_json)
@@ -59,12 +60,8 @@ class Trainer:
         self.split, self.validation = splits.fit, splits.validation
         self.weight = channel_weights(data, self.split.indices).to(ctx.device, self.dtype)
         self.times = data.t.tolist()
-        intervals = len(self.times) - 1
-        # A run from before windows existed trained on whole trajectories, and resumes so.
-        self.windows = window_length(config) if state is None else state.get("windows", 0)
-        self.span = self.windows or intervals  # stored intervals per training sample
-        self.starts = intervals - self.windows + 1 if self.windows else 1  # stored states a window starts from
-        self.steps_per_epoch = (self.split.window_steps(config.batch_size, self.starts) if self.windows
+        self.plan = plan = WindowPlan.of(config, state, len(self.times) - 1)
+        self.steps_per_epoch = (self.split.window_steps(config.batch_size, plan.starts) if plan.windows
                                 else math.ceil(len(self.split) / config.batch_size))
         cap = config.epochs * self.steps_per_epoch
         self.optimizer = torch.optim.Adam(config.model.parameter_groups(self.model, config.lr, config.rate_lr))
@@ -96,8 +93,8 @@ class Trainer:
         """Everything a resume needs, written atomically to the run's checkpoint."""
         save_checkpoint(self.out / CHECKPOINT, {
             "format": FORMAT, "config": dataclasses.asdict(self.config), "data": self.record,
-            "grid": grid_record(self.grid, self.data),
-            "epoch": epoch, "polished": self.polished, "adam_stop": self.adam_stop, "windows": self.windows,
+            "grid": grid_record(self.grid, self.data), "windows": self.plan.windows, "pushforward": self.plan.lead + 1,
+            "epoch": epoch, "polished": self.polished, "adam_stop": self.adam_stop,
             "budget_clock": None if self.clock is None else dataclasses.asdict(self.clock),
             "validation_indices": [] if self.validation is None else self.validation.indices.tolist(),
             "early_stopping": None if self.best is None else self.best.state_dict(),
@@ -170,8 +167,8 @@ class Trainer:
         for global_size, start, shard, observed in self.batches():
             began_step = time.perf_counter()
             loss = self.batch_loss(global_size, start, shard, observed, step)
-            check_divergence(loss, f"epoch {epoch}, step {step + 1} (horizon {loss.horizon} of {self.span} intervals)",
-                             self.last_saved, self.out)
+            where = f"epoch {epoch}, step {step + 1} (horizon {loss.horizon} of {self.plan.span} intervals)"
+            check_divergence(loss, where, self.last_saved, self.out)
             self.descend(loss.shard)
             loss_sum += loss.value * global_size
             count += global_size
@@ -198,8 +195,8 @@ class Trainer:
 
     def batches(self) -> Iterator[tuple[int, int, torch.Tensor, torch.Tensor | None]]:
         """One epoch's global batches: size, stored time they start from, this rank's shard, its observed frames."""
-        if self.windows:
-            yield from self.split.window_batches(self.config.batch_size, self.starts, self.generator, self.ctx)
+        if self.plan.windows:
+            yield from self.split.window_batches(self.config.batch_size, self.plan.starts, self.generator, self.ctx)
         else:
             for global_size, shard, observed in self.split.batches(self.config.batch_size, self.generator, self.ctx):
                 yield global_size, 0, shard, observed
@@ -209,17 +206,20 @@ class Trainer:
         """The loss of one global batch of ``global_size`` samples from stored time ``start`` on, of
         which this rank holds ``shard`` (``observed``: which of its frames the loss may see)."""
         config, device = self.config, self.ctx.device
-        h = horizon(step, self.total_steps, self.span, config.curriculum)
+        h = horizon(step, self.total_steps, self.plan.span, config.curriculum)
         shard_scale = torch.zeros((), device=device, dtype=self.dtype)
         if not len(shard):  # none of a short last batch here: adds zero to the loss and the gradients
             shard_loss = self.idle_loss()
         else:
-            true = shard[:, start : start + h + 1].to(device, self.dtype)
-            seen = None if observed is None else observed[:, start : start + h + 1].to(device)
-            pred = self.replica(true[:, 0], self.times[start : start + h + 1])
+            lead = self.plan.lead  # the pushforward: from the model's own state `lead` intervals on
+            end = start + lead + h + 1
+            true = shard[:, start:end].to(device, self.dtype)
+            seen = None if observed is None else observed[:, start:end].to(device)
+            first = pushed_forward(self.model, true[:, 0], self.times[start : start + lead + 1]) if lead else true[:, 0]
+            pred = self.replica(first, self.times[start + lead : end])
             # This shard's part of the global batch's loss; summed over ranks, the batch mean.
-            shard_loss = trajectory_loss(pred[:, 1:], true[:, 1:], config.loss, self.weight,
-                                         None if seen is None else seen[:, 1:]) * len(shard) / global_size
+            shard_loss = trajectory_loss(pred[:, 1:], true[:, lead + 1 :], config.loss, self.weight,
+                                         None if seen is None else seen[:, lead + 1 :]) * len(shard) / global_size
             # The batch's weighted mean square (u(t0) and observed frames), the scale divergence is judged by.
             known = true if seen is None else true * seen.reshape(*seen.shape, *[1] * (true.ndim - 2))
             shard_scale = (known.square() * self.weight).sum() / (global_size * true[0].numel())
@@ -290,8 +290,8 @@ class Trainer:
             "test_final_nrmse": test["final_nrmse"], "test_rmse": test["rmse_predicted"],
             "nrmse_per_time": test["nrmse_per_time"], "test_pdebench": test["pdebench"],
             "train_loss": history[-1]["train_loss"] if history else None,
-            "fit_time_s": self.elapsed, "stopped": self.adam_stop, "windows": self.windows,
-            "data": self.record["path"], "n_test": test["n_samples"],
+            "fit_time_s": self.elapsed, "stopped": self.adam_stop, "windows": self.plan.windows,
+            "pushforward": self.plan.lead + 1, "data": self.record["path"], "n_test": test["n_samples"],
             "n_validation": 0 if self.best is None else len(self.validation),
             "validation_nrmse": None if self.best is None else self.validate(),
         }
