@@ -125,6 +125,14 @@ def test_model_options_bypass_the_choice(flags: list[str], transport_file: Path,
     assert json.loads((run / SUMMARY).read_text())["model"] == "linear"
 
 
+@pytest.mark.parametrize("flags", [["--windows", "1"], ["--pushforward", "2"]])
+def test_window_options_without_a_model_are_refused_before_any_trial(flags: list[str], transport_file: Path,
+                                                                    tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture) -> None:
+    assert main(["fit", str(transport_file), "--out", str(tmp_path / "run"), *CHOOSE, *flags]) == 2
+    assert "--model fourier" in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
 def test_the_choice_needs_a_validation_split(transport_file: Path, tmp_path: Path,
                                              capsys: pytest.CaptureFixture) -> None:
     # 18 training samples: the default fraction holds out none.

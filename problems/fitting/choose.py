@@ -202,6 +202,14 @@ def fit_within(data_path: Path, out: Path, candidate: Candidate, base: FitConfig
         return _finish(data_path, out, candidate, base, epochs, Path(scratch) / candidate.name, device)
 
 
+def refuse_training_options(windows: int | None, pushforward: int | None) -> None:
+    """The automatic choice trains each candidate its own way: windows (which the linear candidates refuse)
+    are a given model's option."""
+    if windows is not None or pushforward is not None:
+        raise InputError("--windows and --pushforward set how one model trains, and the automatic choice trains "
+                         "each candidate its own way; pass them with the model (e.g. --model fourier), or drop them")
+
+
 def fit_chosen(data_path: str | os.PathLike[str], out: str | os.PathLike[str], base: FitConfig, budget_seconds: float,
                *, epochs: int | None = None, device: str = "auto", resume: bool = False,
                overwrite: bool = False) -> dict[str, Any]:
@@ -215,6 +223,7 @@ def fit_chosen(data_path: str | os.PathLike[str], out: str | os.PathLike[str], b
                          "yourself (--model ...)")
     if resume and overwrite:
         raise InputError("--resume continues the run in --out and --overwrite replaces it; pass one")
+    refuse_training_options(base.windows, base.pushforward)
     if overwrite:
         clear_run(out, (CHOICE, TRIAL_WEIGHTS, METRICS, SUMMARY))
     if resume and (out / CHOICE).exists():

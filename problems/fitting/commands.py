@@ -11,7 +11,7 @@ import torch
 from physode.errors import InputError
 from physode.log import LOGGER
 from physode.problems.fitting.evaluate import SUMMARY, evaluate_run
-from physode.problems.fitting.choose import fit_chosen
+from physode.problems.fitting.choose import fit_chosen, refuse_training_options
 from physode.problems.fitting.fit import fit
 from physode.problems.fitting.fit_options import config_from_args, model_given, resumed_model
 from physode.problems.fitting.fit_parser import DEFAULT_BUDGET
@@ -23,6 +23,8 @@ from physode.training import check_finite_metrics, strict_json
 
 def run_fit(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
+    if not model_given(args):  # before the config, which would refuse them for the default model instead
+        refuse_training_options(args.windows, args.pushforward)
     config = config_from_args(args, resumed_model(args.out) if args.resume else None)
     if model_given(args):
         LOGGER.debug(f"fit config: {config}")
