@@ -103,10 +103,10 @@ def _check_data(data: TrajectoryFile, config: FitConfig) -> None:
     if config.windows is not None and config.windows > data.n_times - 1:
         raise InputError(f"--windows {config.windows}: the file has {data.n_times - 1} stored intervals; "
                          "a window spans at most all of them")
-    reach = pushforward_length(config) - 1 + window_length(config)
-    if pushforward_length(config) > 1 and reach > data.n_times - 1:
+    lead = pushforward_length(config) - 1  # intervals rolled out before each window
+    if lead and lead + window_length(config) > data.n_times - 1:
         raise InputError(f"--pushforward {config.pushforward}: a window of {window_length(config)} stored intervals "
-                         f"after {config.pushforward - 1} rolled out spans {reach}, the file has {data.n_times - 1}; "
+                         f"after {lead} rolled out spans {lead + window_length(config)}, the file has {data.n_times - 1}; "
                          "lower --pushforward or --windows")
     if len(data.test) == 0:
         raise InputError(f"{data.path}: the file has no test samples; write it with a nonzero test fraction")
