@@ -81,7 +81,8 @@ def test_the_field_and_its_exponential_commute_with_periodic_shifts() -> None:
     for shift in SHIFTS:
         rolled = torch.roll(u, shift, dims=(-2, -1))
         torch.testing.assert_close(f(rolled), torch.roll(out, shift, dims=(-2, -1)), rtol=0, atol=1e-12)
-        torch.testing.assert_close(f.propagate(rolled, 0.2), torch.roll(moved, shift, dims=(-2, -1)), rtol=0, atol=1e-12)
+        torch.testing.assert_close(f.propagate(rolled, 0.2), torch.roll(moved, shift, dims=(-2, -1)),
+                                   rtol=0, atol=1e-12)
 
 
 def test_the_if_step_of_a_field_with_no_network_is_the_exact_exponential() -> None:
