@@ -5,6 +5,9 @@ With an exponential method (``--method ifrk4``) the linear term is one rate per 
 (:class:`~physode.nn.fourier2d.SpectralRates2d`), propagated exactly; by default it keeps every mode of
 the grid the layers see. A walled field's extension is periodic on the doubled grid, so the exponential
 is exact there too: a diffusion rate on every extended mode is the Neumann heat equation's exact flow.
+Rates that differ between a mode and its mirror image (``k_y`` and ``-k_y``, or any velocity) move the
+extension off its mirror symmetry, as the network's spectral weights can: the fit, not the model, keeps
+the walls' symmetry, and the restriction reads the original half either way.
 """
 
 from __future__ import annotations
