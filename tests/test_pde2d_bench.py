@@ -37,7 +37,7 @@ def test_the_2d_benchmark_runs_end_to_end_on_a_tiny_file(tmp_path: Path) -> None
     rows = ["diffusion-reaction2d"]
     results = benchmark(tmp_path, rows, [0], TINY, budget=2.0)
     fitted = [r["model"] for r in results["runs"]]
-    assert fitted == ["fno", "fno-ar", "zero", "persistence", "fourier-anode", "fourier-anodev2"]
+    assert fitted == ["fno", "fno-ar", "zero", "persistence", "fourier-anode", "fourier-anodev2", "fourier-if"]
     zero = next(r for r in results["runs"] if r["model"] == "zero")
     assert zero["test_nrmse"] == pytest.approx(1.0) and zero["params"] == 0
     for run in results["runs"]:

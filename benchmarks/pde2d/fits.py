@@ -64,9 +64,12 @@ def physode_config(model_name: str, row: Row, seed: int, budget_s: float | None)
                          budget_seconds=budget_s)
     if model_name in FOURIER:
         # Static weights train on one-interval windows (the family's default), ANODEV2 on whole trajectories.
-        model = FourierModelConfig(variant=model_name.removeprefix("fourier-"), width=FOURIER_WIDTH,
-                                   modes=FOURIER_MODES, blocks=FOURIER_BLOCKS, linear=True,
-                                   steps_per_interval=row.steps)
+        # fourier-if is fourier-anode with integrating-factor RK4: its linear term, one rate per mode of the grid
+        # (of the mirror extension's, on walled fields), is propagated exactly, so no mode limits the step.
+        exponential = model_name == "fourier-if"
+        model = FourierModelConfig(variant="anode" if exponential else model_name.removeprefix("fourier-"),
+                                   width=FOURIER_WIDTH, modes=FOURIER_MODES, blocks=FOURIER_BLOCKS, linear=True,
+                                   steps_per_interval=row.steps, method="ifrk4" if exponential else "rk4")
         return FitConfig(model=model, epochs=FOURIER_EPOCHS, lr=3e-3, rate_lr=3e-2, polish=0, seed=seed,
                          progress=False, budget_seconds=budget_s)
     raise ValueError(f"unknown physode model {model_name}")

@@ -27,7 +27,9 @@ class Size:
 FULL, QUICK = Size(samples=160, nx=64, nt=21), Size(samples=64, nx=32, nt=11)
 
 LINEAR = ("anode", "anodev2", "anodev2-latent")  # physode fit --model linear: the spectral layer
-FOURIER = ("fourier-anode", "fourier-anodev2")  # physode fit --model fourier (2-D spectral convolutions)
+# physode fit --model fourier (2-D spectral convolutions); fourier-if: static weights, the linear term on every
+# mode propagated exactly (--method ifrk4), the 1-D automatic choice's fourier-if.
+FOURIER = ("fourier-anode", "fourier-anodev2", "fourier-if")
 
 
 @dataclass(frozen=True)

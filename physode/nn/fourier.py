@@ -188,7 +188,7 @@ class FourierField(nn.Module):
         linear_modes: real-FFT modes of ``L`` (default: ``modes``). Its high modes are the stiff
             ones (a velocity-unit weight ``W`` gives rate ``2 pi k |W|``), so fewer modes let an
             explicit stepper keep its step: RK4 is stable only while ``2 pi k |W| dt < 2.8``.
-        diagonal_linear: ``L`` as :class:`SpectralRates` (one rate per channel and mode, no channel
+        diagonal_linear: ``L`` as ``rates_type`` (:class:`SpectralRates`: one rate per channel and mode, no channel
             mixing) instead: its exponential is closed form, so an integrating-factor stepper takes
             every mode exactly (:meth:`nonlinear` and :meth:`propagate` are the split it steps).
     """
@@ -198,6 +198,7 @@ class FourierField(nn.Module):
     block_type: type[nn.Module] = FourierBlock
     pointwise_type: type[nn.Module] = PointwiseLinear
     spectral_type: type[nn.Module] = SpectralConv1d
+    rates_type: type[nn.Module] = SpectralRates
     space_axes: tuple[str, ...] = ("Nx",)
 
     def __init__(
@@ -216,16 +217,15 @@ class FourierField(nn.Module):
         _check_positive(channels=channels, width=width, modes=modes, blocks=blocks)
         linear_modes = modes if linear_modes is None else linear_modes
         _check_positive(linear_modes=linear_modes)
-        if diagonal_linear and (not linear or len(self.space_axes) != 1):
-            raise InputError("diagonal_linear is a form of the linear term on a 1-D grid: set linear=True, "
-                             f"and use it with {FourierField.__name__}")
+        if diagonal_linear and not linear:
+            raise InputError("diagonal_linear is a form of the linear term: set linear=True")
         self.channels, self.time_input = channels, time_input
         self.lift = self.pointwise_type(channels + time_input, width)
         self.blocks = nn.ModuleList(self.block_type(width, modes) for _ in range(blocks))
         self.projection = self.pointwise_type(width, channels, zero=True)
         self.linear: nn.Module | None = None
         if diagonal_linear:
-            self.linear = SpectralRates(channels, linear_modes)
+            self.linear = self.rates_type(channels, linear_modes)
         elif linear:
             self.linear = self.spectral_type(channels, channels, linear_modes, velocity_units=True, init_std=0.01)
 
@@ -236,7 +236,7 @@ class FourierField(nn.Module):
 
     def propagate(self, u: Tensor, dt: float) -> Tensor:
         """``exp(L dt) u`` of the diagonal linear term (``diagonal_linear``)."""
-        if not isinstance(self.linear, SpectralRates):
+        if not isinstance(self.linear, self.rates_type):
             raise InputError(f"{type(self).__name__} has no diagonal linear term to propagate exactly; "
                              "build it with linear=True, diagonal_linear=True")
         return self.linear.propagate(u, dt)

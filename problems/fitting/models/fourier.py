@@ -99,9 +99,6 @@ class FourierModelConfig(FourierODEConfig, ModelFamily, family="fourier"):
     def build(self, grid: Grid, channels: int = 1) -> FourierTrajectoryModel | PlaneFourierModel:
         # The spectral convolutions need the grid uniform (Grid's), not its spacing.
         if len(grid.shape) == 2:
-            if get_method(self.method).semilinear:
-                raise InputError(f"--method {self.method} propagates the linear term per Fourier mode of a 1-D grid; "
-                                 "this file is 2-D: use --method rk4")
             return PlaneFourierModel(self, grid, channels, grad=self.grad)
         if len(grid.shape) != 1 or not grid.periodic:
             raise InputError(f"the fourier family fits periodic 1-D fields and 2-D ones; got a "
