@@ -12,8 +12,9 @@ import pytest
 import torch
 
 from physode.cli import main
-from physode.problems.fitting.choose import (CHOICE, TIE, TRIAL_WEIGHTS, Trial, candidates, final_epochs,
-                                             ranked_first)
+from physode.problems.fitting.candidates import (BUDGET_MARGIN, TIE, FinalFit, Trial, candidates, final_epochs,
+                                                 final_fit, ranked_first)
+from physode.problems.fitting.choose import CHOICE, TRIAL_WEIGHTS
 from physode.problems.fitting.evaluate import SUMMARY
 from physode.problems.fitting.fit_config import FitConfig, initial_model
 from physode.problems.fitting.models import FourierModelConfig, Grid
@@ -156,3 +157,29 @@ def test_trials_within_the_tie_go_to_the_earlier_candidate() -> None:
     assert ranked_first(trials(0.3, 0.1 * (1 + TIE / 2), 0.1)) == 1  # within the tie of the lowest, earlier
     assert ranked_first(trials(0.3, 0.1 * (1 + 2 * TIE), 0.1)) == 2  # beyond it
     assert ranked_first(trials(math.inf, 0.1)) == 1  # a diverged trial never wins
+
+
+def test_a_final_fit_without_a_polish_runs_until_the_time_left_is_spent() -> None:
+    linear, fourier = candidates(16)[0], candidates(16)[2]
+    base = FitConfig()
+    trial = Trial(fourier.name, 0.1, parameters=20, fit_seconds=3.0, epoch_seconds=1.0, polish_seconds=0.0)
+    # Its polish is 0: up to its epoch cap, the schedule sized to 90% of the time left as the fit runs.
+    assert final_fit(fourier, trial, 100.0, base) == FinalFit(fourier.max_epochs, BUDGET_MARGIN * 100.0)
+    assert final_fit(fourier, trial, 2.0, base) == FinalFit(fourier.trial_epochs, None)  # no time: the trial
+    config = final_fit(fourier, trial, 100.0, base).config(fourier, base)
+    assert config.budget_seconds == BUDGET_MARGIN * 100.0 and config.epochs == fourier.max_epochs
+    # The linear layer's polish is priced in: its epochs stay the priced ones, the budget a guard.
+    trial = Trial(linear.name, 0.1, parameters=20, fit_seconds=1.0, epoch_seconds=0.1, polish_seconds=0.05)
+    assert final_fit(linear, trial, 20.0, base) == FinalFit(final_epochs(linear, trial, 20.0, base), BUDGET_MARGIN * 20.0)
+
+
+def test_the_final_fits_time_is_recorded_and_a_resume_keeps_it(transport_file: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert main(["fit", str(transport_file), "--out", str(run), "--budget", "60", *COMMON]) == 0
+    choice = json.loads((run / CHOICE).read_text())
+    fitted = load_checkpoint(run / CHECKPOINT, required={"config": dict})["config"]
+    assert choice["epochs_from"] == "budget" and 0 < choice["fit_budget_s"] < 60 - choice["trials_s"]
+    assert fitted["budget_seconds"] == choice["fit_budget_s"] and fitted["epochs"] == choice["epochs"]
+    (run / SUMMARY).unlink()  # a resume repeats the recorded fit, its time included (else its config would differ)
+    assert main(["fit", str(transport_file), "--out", str(run), "--budget", "60", *COMMON, "--resume"]) == 0
+    assert json.loads((run / SUMMARY).read_text())["choice"]["fit_budget_s"] == choice["fit_budget_s"]

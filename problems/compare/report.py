@@ -40,8 +40,8 @@ def table(comparison: Comparison) -> str:
              f"one metric code for every model; budget {comparison.budget_seconds:g} s of wall time shared by "
              f"{_sharing(comparison)}; seed {comparison.seed}. Validation: the samples `physode fit --seed "
              f"{comparison.seed}` holds out of the training split. physode's fit seconds are those of the fit scored: a "
-             "short trial fit sizes its epochs to its share of the budget, and is that fit where the share pays for "
-             "no more epochs; else its seconds (spent from the share) are not in them.",
+             "short trial fit, and is that fit where its share of the budget pays for no more epochs; else the fit "
+             "continues the trial within what the trial left of the share, and the trial's seconds are not in them.",
              "",
              "| model | kind | params | test nRMSE | final-time nRMSE | fit seconds | epochs | device | stopped by |",
              "|---|---|---:|---:|---:|---:|---:|---|---|"]

@@ -26,7 +26,8 @@ import torch
 from physode.errors import InputError, TrainingDiverged
 from physode.io import check_input_file, check_run_dir
 from physode.log import LOGGER
-from physode.problems.fitting.choose import Candidate, candidates, fit_within
+from physode.problems.fitting.candidates import Candidate, candidates
+from physode.problems.fitting.choose import fit_within
 from physode.problems.fitting.evaluate import load_run
 from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.models import ModelConfig
@@ -167,11 +168,11 @@ def _physode_entry(path: Path, run: Path, candidate: Candidate, base: FitConfig,
 
 
 def _stopped(run: Path, candidate: Candidate, epochs: int) -> str:
-    """Why a physode fit's Adam phase ended: its validation split, or its epochs, which its budget share set
-    (its "epoch cap" where the share would pay for more than the candidate's ``max_epochs``)."""
+    """Why a physode fit's Adam phase ended: its validation split, its budget share, or its epochs, which the
+    share set (its "epoch cap" where they are the candidate's ``max_epochs``)."""
     stops = [record["stop"] for record in read_metrics(run / METRICS) if "stop" in record and "phase" not in record]
-    if stops and stops[-1] == "validation":
-        return "validation"
+    if stops and stops[-1] in ("validation", "budget"):
+        return stops[-1]
     return "epoch cap" if epochs == candidate.max_epochs else "budget"
 
 

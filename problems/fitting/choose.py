@@ -7,9 +7,10 @@ fit for a fixed, short number of epochs, so the choice depends only on the file 
 machine's speed (:func:`choose`). They are ranked by their nRMSE on the validation split carved out of the
 training samples (:func:`.samples.carve_validation`), errors within :data:`TIE` of the lowest counting as a
 tie that the earlier candidate wins (:func:`ranked_first`); the test split decides nothing. The winner is then fit
-in the run directory with what is left of the budget: as many epochs as its trial's seconds per
-epoch allow (its L-BFGS polish priced in; where that is no more than its trial ran, the trial's run,
-which is that very fit, is kept instead of repeated), or ``epochs`` when given (:func:`fit_chosen`); those
+in the run directory with what is left of the budget (:func:`final_fit`): where its trial's seconds per epoch price
+no more epochs than its trial ran (its L-BFGS polish priced in), the trial's run, which is that very fit, is kept
+instead of repeated; else a fit within what is left, its one-cycle schedule sized to that time as it goes (a machine
+faster or slower than during the trials gets more or fewer epochs), or ``epochs`` when given (:func:`fit_chosen`); those
 epochs start from the trial's weights (``RUN/trial.pt``), so the trial's seconds are not spent twice. What was
 chosen and why is printed and recorded in ``RUN/choice.json`` and under ``"choice"`` in
 ``RUN/metrics.json``; ``--resume`` continues the recorded choice without new trials.
@@ -23,84 +24,22 @@ import math
 import os
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from physode.errors import InputError, TrainingDiverged
 from physode.io import check_run_dir
 from physode.log import LOGGER
+from physode.problems.fitting.candidates import Candidate, FinalFit, Trial, candidates, final_fit, ranked_first
 from physode.problems.fitting.evaluate import SUMMARY
 from physode.problems.fitting.fit import fit
-from physode.problems.fitting.fit_config import FitConfig, default_polish
-from physode.problems.fitting.models import FourierModelConfig, ModelConfig, ModelFamily
+from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.samples import carve_validation
 from physode.training import CHECKPOINT, METRICS, clear_run, read_metrics, write_json
 from physode.trajectories import TrajectoryFile
 
 CHOICE = "choice.json"
 TRIAL_WEIGHTS = "trial.pt"  # the winning trial's checkpoint, the final fit's initial weights
-MODES = 16  # the Fourier-ODE's modes where the grid has them (the PDE benchmark's rows)
-BUDGET_MARGIN = 0.9  # of the time left for the final fit: the test evaluation and the epoch's overshoot
-# Trials' validation errors within this fraction of the lowest tie; a tie goes to the earlier candidate. Short
-# trials rank noisily: on the Kuramoto-Sivashinsky file of benchmarks/yourdata the two Fourier candidates' 3-epoch
-# trials differ by 0.8% (the RK4 one lower), their 30-epoch fits by 1.4x (the integrating-factor one lower).
-TIE = 0.05
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One model the choice may pick: its family config and training settings. ``trial_epochs``: the
-    short fit it is ranked by; ``max_epochs``: the most its final fit runs whatever the budget."""
-
-    name: str
-    why: str
-    model: ModelFamily
-    lr: float
-    rate_lr: float
-    polish: int | None  # None: the family's default
-    trial_epochs: int
-    max_epochs: int
-
-    def config(self, base: FitConfig, epochs: int) -> FitConfig:
-        """``base`` (the user's seed, batch size, validation, dtype ...) with this model and its settings."""
-        return dataclasses.replace(base, model=self.model, epochs=epochs, lr=self.lr, rate_lr=self.rate_lr,
-                                   polish=self.polish)
-
-
-def candidates(n_x: int) -> tuple[Candidate, ...]:
-    """The candidates for a grid of ``n_x`` points, in the order ties go (:func:`ranked_first`): the linear layers
-    (cheapest), then the Fourier network whose linear term covers every mode exactly, then the one whose RK4 steps
-    cap its linear term's modes. Learning rates: the PDE benchmark's (the linear
-    weights 0.01 and their rates 0.1; the network 3e-3, its linear term 3e-2). The Fourier candidates' trials
-    are 3 epochs: an epoch of their window training steps through every stored interval of every sample, and
-    4 candidates' trials must leave most of the default budget to the winner's fit."""
-    fourier = FourierModelConfig(variant="anode", modes=min(MODES, n_x // 2), linear=True)
-    stiff = dataclasses.replace(fourier, method="ifrk4", linear_modes=None)  # every mode of the grid, exactly
-    return (
-        Candidate("linear-anode", "one linear layer, constant coefficients", ModelConfig(variant="anode"),
-                  0.01, 0.1, None, trial_epochs=20, max_epochs=200),
-        Candidate("linear-anodev2", "one linear layer, time-varying coefficients", ModelConfig(variant="anodev2"),
-                  0.01, 0.1, None, trial_epochs=20, max_epochs=200),
-        Candidate("fourier-if", "a Fourier network with a linear term on every mode propagated exactly "
-                  "(integrating-factor RK4), nonlinear autonomous dynamics with stiff linear parts", stiff,
-                  3e-3, 3e-2, 0, trial_epochs=3, max_epochs=2000),
-        Candidate("fourier-anode", "a Fourier network with a linear term, nonlinear autonomous dynamics", fourier,
-                  3e-3, 3e-2, 0, trial_epochs=3, max_epochs=2000),
-    )
-
-
-@dataclass(frozen=True)
-class Trial:
-    """A candidate's short fit: its validation nRMSE (inf if it diverged) and what it cost."""
-
-    name: str
-    validation_nrmse: float
-    parameters: int
-    fit_seconds: float
-    epoch_seconds: float  # one Adam epoch
-    polish_seconds: float  # one L-BFGS evaluation (0 without a polish)
-    diverged: bool = False
 
 
 def _trial(data_path: Path, run: Path, candidate: Candidate, base: FitConfig, device: str) -> Trial:
@@ -135,24 +74,6 @@ def choose(data_path: Path, base: FitConfig, scratch: Path, device: str = "auto"
     return pool[ranked_first(trials)], trials
 
 
-def ranked_first(trials: list[Trial]) -> int:
-    """The index of the winning trial: the earliest whose validation nRMSE is within :data:`TIE` of the lowest
-    (the candidates are listed cheapest and most exact first)."""
-    lowest = min(t.validation_nrmse for t in trials)
-    return next(i for i, t in enumerate(trials) if t.validation_nrmse <= (1 + TIE) * lowest)
-
-
-def final_epochs(candidate: Candidate, trial: Trial, seconds_left: float, base: FitConfig) -> int:
-    """The epochs of ``candidate``'s final fit that ``seconds_left`` pays for after its polish (priced at
-    its full budget, by the trial's seconds per evaluation); at least its trial's (then the trial is the
-    fit), at most its ``max_epochs``."""
-    polish = candidate.config(base, 1).polish
-    polish = default_polish(trial.parameters) if polish is None else polish
-    for_adam = BUDGET_MARGIN * seconds_left - polish * trial.polish_seconds
-    affordable = int(for_adam / trial.epoch_seconds) if trial.epoch_seconds > 0 else candidate.max_epochs
-    return min(candidate.max_epochs, max(candidate.trial_epochs, affordable))
-
-
 def _scratch(out: Path) -> tempfile.TemporaryDirectory:
     """A directory for trial runs beside ``out`` (the same file system: a kept trial moves by renames)."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -169,13 +90,13 @@ def _keep_trial_weights(candidate: Candidate, epochs: int, trial_run: Path, out:
     return True
 
 
-def _finish(data_path: Path, out: Path, candidate: Candidate, base: FitConfig, epochs: int, trial_run: Path,
+def _finish(data_path: Path, out: Path, candidate: Candidate, base: FitConfig, final: FinalFit, trial_run: Path,
             device: str) -> dict[str, Any]:
-    """The fit of ``candidate`` in ``out``: its trial's run, moved there, when ``epochs`` is the trial's
-    (same config, same seed: the same run), else ``epochs`` more from the trial's weights where
+    """The fit of ``candidate`` in ``out``: its trial's run, moved there, when ``final`` is the trial's epochs
+    (same config, same seed: the same run), else ``final`` from the trial's weights where
     :func:`_keep_trial_weights` kept them (the trial's epochs are not paid twice)."""
-    if epochs != candidate.trial_epochs or not (trial_run / CHECKPOINT).exists():
-        return fit(data_path, out, _continued(candidate.config(base, epochs), out), device=device)
+    if final.epochs != candidate.trial_epochs or not (trial_run / CHECKPOINT).exists():
+        return fit(data_path, out, _continued(final.config(candidate, base), out), device=device)
     out.mkdir(parents=True, exist_ok=True)
     for item in trial_run.iterdir():
         os.replace(item, out / item.name)
@@ -190,16 +111,16 @@ def _continued(config: FitConfig, out: Path) -> FitConfig:
 
 def fit_within(data_path: Path, out: Path, candidate: Candidate, base: FitConfig, seconds: float,
                device: str = "auto") -> dict[str, Any]:
-    """``candidate`` fit in ``out`` for as many epochs as ``seconds`` pays for, sized by a trial fit (whose
-    time is part of ``seconds``; where it leaves no time for more epochs, the trial is the fit)."""
+    """``candidate`` fit in ``out`` within ``seconds`` (:func:`final_fit`), after a trial fit (whose time is part
+    of ``seconds``; where it leaves no time for more epochs, the trial is the fit)."""
     began = time.perf_counter()
     with _scratch(out) as scratch:
         trial = _trial(data_path, Path(scratch) / candidate.name, candidate, base, device)
         if trial.diverged:
             raise TrainingDiverged(f"{candidate.name}: its trial fit of {candidate.trial_epochs} epochs diverged")
-        epochs = final_epochs(candidate, trial, seconds - (time.perf_counter() - began), base)
-        _keep_trial_weights(candidate, epochs, Path(scratch) / candidate.name, out)
-        return _finish(data_path, out, candidate, base, epochs, Path(scratch) / candidate.name, device)
+        final = final_fit(candidate, trial, seconds - (time.perf_counter() - began), base)
+        _keep_trial_weights(candidate, final.epochs, Path(scratch) / candidate.name, out)
+        return _finish(data_path, out, candidate, base, final, Path(scratch) / candidate.name, device)
 
 
 def refuse_training_options(windows: int | None, pushforward: int | None) -> None:
@@ -229,8 +150,8 @@ def fit_chosen(data_path: str | os.PathLike[str], out: str | os.PathLike[str], b
     if resume and (out / CHOICE).exists():
         choice = _recorded_choice(out / CHOICE, data_path)
         winner = {c.name: c for c in candidates(choice["n_x"])}[choice["chosen"]]
-        summary = fit(data_path, out, _continued(winner.config(base, choice["epochs"]), out), device=device,
-                      resume=True)
+        final = FinalFit(choice["epochs"], choice.get("fit_budget_s"))  # a choice recorded before the field: None
+        summary = fit(data_path, out, _continued(final.config(winner, base), out), device=device, resume=True)
     else:
         if resume and (out / CHECKPOINT).exists():
             raise InputError(f"{out} holds a run fit with model options (it has no {CHOICE}); resume it with the "
@@ -252,14 +173,14 @@ def _new_choice(data_path: Path, out: Path, base: FitConfig, budget_seconds: flo
         winner, trials = choose(data_path, base, Path(scratch), device)
         spent = time.perf_counter() - began  # the trials' set-up and test evaluation too, not only their fits
         trial = next(t for t in trials if t.name == winner.name)
-        chosen_epochs = epochs or final_epochs(winner, trial, budget_seconds - spent, base)
-        LOGGER.info(describe(winner, trials, chosen_epochs, budget_seconds, spent))
-        choice = {"chosen": winner.name, "why": winner.why, "n_x": _grid_points(data_path), "epochs": chosen_epochs,
+        final = FinalFit(epochs, None) if epochs else final_fit(winner, trial, budget_seconds - spent, base)
+        LOGGER.info(describe(winner, trials, final, budget_seconds, spent))
+        choice = {"chosen": winner.name, "why": winner.why, "n_x": _grid_points(data_path), "epochs": final.epochs,
                   "epochs_from": "--epochs" if epochs else "budget", "budget_s": budget_seconds, "trials_s": spent,
-                  "seed": base.seed, "trials": [dataclasses.asdict(t) for t in trials],
-                  "from_trial": _keep_trial_weights(winner, chosen_epochs, Path(scratch) / winner.name, out)}
+                  "fit_budget_s": final.budget_s, "seed": base.seed, "trials": [dataclasses.asdict(t) for t in trials],
+                  "from_trial": _keep_trial_weights(winner, final.epochs, Path(scratch) / winner.name, out)}
         write_json(out / CHOICE, choice)  # before the fit: a kill from here on resumes this choice
-        return choice, _finish(data_path, out, winner, base, chosen_epochs, Path(scratch) / winner.name, device)
+        return choice, _finish(data_path, out, winner, base, final, Path(scratch) / winner.name, device)
 
 
 def _grid_points(data_path: Path) -> int:
@@ -271,7 +192,9 @@ def _recorded_choice(path: Path, data_path: Path) -> dict[str, Any]:
     try:
         choice = json.loads(path.read_text())
         names = {c.name for c in candidates(int(choice["n_x"]))}
-        if choice["chosen"] not in names or not isinstance(choice["epochs"], int):
+        budget = choice.get("fit_budget_s")
+        if choice["chosen"] not in names or not isinstance(choice["epochs"], int) or not (
+                budget is None or isinstance(budget, (int, float))):
             raise ValueError(choice["chosen"])
     except (ValueError, KeyError, TypeError) as err:
         raise InputError(f"{path} is not a model choice physode wrote ({err}); start a new --out") from None
@@ -279,14 +202,16 @@ def _recorded_choice(path: Path, data_path: Path) -> dict[str, Any]:
     return choice
 
 
-def describe(winner: Candidate, trials: list[Trial], epochs: int, budget_seconds: float, spent: float) -> str:
+def describe(winner: Candidate, trials: list[Trial], final: FinalFit, budget_seconds: float, spent: float) -> str:
     """What was chosen and why, as printed: every trial's validation nRMSE and cost."""
     lines = ["model choice (validation nRMSE after a short trial fit of each candidate):"]
     for t in trials:
         score = "diverged" if t.diverged else f"{t.validation_nrmse:.3e} ({t.fit_seconds:.1f} s)"
         lines.append(f"  {'*' if t.name == winner.name else ' '} {t.name:16s} {score}")
     over = "; the trials used up the budget" if spent >= budget_seconds else ""
-    fit = "its trial is the fit" if epochs == winner.trial_epochs else f"its final fit: {epochs} epochs"
+    fit = ("its trial is the fit" if final.epochs == winner.trial_epochs and final.budget_s is None else
+           f"its final fit: {final.epochs} epochs" if final.budget_s is None else
+           f"its final fit: up to {final.epochs} epochs in {final.budget_s:.0f} s")
     lines.append(f"chose {winner.name} ({winner.why}); {fit} "
                  f"(trials took {spent:.0f} s of the {budget_seconds:.0f} s budget{over})")
     return "\n".join(lines)
