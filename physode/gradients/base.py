@@ -73,6 +73,12 @@ class DiscreteSolve(abc.ABC):
         """The continuous dynamics the steps discretize, or ``None`` when there are none."""
         return None
 
+    def start_pass(self) -> None:
+        """Forget what steps reuse from earlier steps (work that depends on the parameters
+        alone). A strategy calls it before each pass whose steps one backward call
+        differentiates: what a pass keeps with a graph joins that pass's graph only, which its
+        backward frees."""
+
     def buffers(self) -> Sequence[Tensor]:
         """Mutable module state (e.g. BatchNorm running statistics) a recompute must not touch."""
         return ()
@@ -107,6 +113,7 @@ def run_forward(solve: DiscreteSolve, y0: State) -> tuple[State, State]:
     Returns the output states (each component stacked over ``solve.outputs``) and the final
     state.
     """
+    solve.start_pass()
     wanted = set(solve.outputs)
     kept: list[State] = [y0] if 0 in wanted else []
     state = y0
