@@ -49,9 +49,16 @@ class _FunctionSolve(DiscreteSolve, ContinuousDynamics):
         self.stepper = stepper
         self.forward_states = forward_states
 
+    @property
+    def steps_per_call(self) -> int:
+        return self.stepper.steps_per_call
+
     def step(self, n: int, state: State) -> State:
         t = self.times[n]
         return (self.stepper.step(self.func, t, self.times[n + 1] - t, state[0]),)
+
+    def steps(self, n: int, m: int, state: State) -> list[State]:
+        return [(y,) for y in self.stepper.steps(self.func, self.times[n : m + 1], state[0])]
 
     def dynamics(self) -> ContinuousDynamics:
         return self
