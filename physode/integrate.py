@@ -23,9 +23,9 @@ from physode.gradients.base import ContinuousDynamics, DiscreteSolve, State, res
 from physode.grids import as_times, grid_with_step_size
 from physode.steppers import (
     AdaptiveSolution,
-    CompiledStepper,
     Stepper,
     StepSizeController,
+    compiled_stepper,
     get_method,
     integrate_adaptive,
 )
@@ -193,7 +193,7 @@ def odesolve(
     if not y0.is_floating_point():
         raise InputError(f"y0 must be floating point, got dtype {y0.dtype}")
     times = as_times(t)
-    stepper = CompiledStepper(get_method(method)) if compile else get_method(method)
+    stepper = compiled_stepper(get_method(method)) if compile else get_method(method)
     strategy = get_gradient(grad)
     if params is None:
         params = tuple(func.parameters()) if isinstance(func, nn.Module) else ()

@@ -19,6 +19,7 @@ Adaptive steps (``trial_step``) run eagerly: their error estimate is read every 
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -108,3 +109,10 @@ class CompiledStepper(Stepper):
 
     def __repr__(self) -> str:
         return f"CompiledStepper({self.stepper.name!r}, backend={self.backend!r})"
+
+
+@functools.lru_cache(maxsize=64)
+def compiled_stepper(stepper: Stepper) -> CompiledStepper:
+    """One :class:`CompiledStepper` per stepper, kept between solves: each construction calls
+    ``torch.compile`` again, milliseconds a solve of a small field would otherwise pay."""
+    return CompiledStepper(stepper)
