@@ -23,9 +23,9 @@ from physode.gradients.base import ContinuousDynamics, DiscreteSolve, State, res
 from physode.grids import as_times, grid_with_step_size
 from physode.steppers import (
     AdaptiveSolution,
-    CompiledStepper,
     Stepper,
     StepSizeController,
+    compiled_stepper,
     get_method,
     integrate_adaptive,
 )
@@ -49,9 +49,16 @@ class _FunctionSolve(DiscreteSolve, ContinuousDynamics):
         self.stepper = stepper
         self.forward_states = forward_states
 
+    @property
+    def steps_per_call(self) -> int:
+        return self.stepper.steps_per_call
+
     def step(self, n: int, state: State) -> State:
         t = self.times[n]
         return (self.stepper.step(self.func, t, self.times[n + 1] - t, state[0]),)
+
+    def steps(self, n: int, m: int, state: State) -> list[State]:
+        return [(y,) for y in self.stepper.steps(self.func, self.times[n : m + 1], state[0])]
 
     def dynamics(self) -> ContinuousDynamics:
         return self
@@ -171,11 +178,12 @@ def odesolve(
         params: tensors to differentiate with respect to under ``checkpoint``, ``recursive`` and
             ``adjoint``; defaults to ``func.parameters()`` when ``func`` is an ``nn.Module``.
             (``backprop`` reaches every tensor ``func`` uses.)
-        compile: run each step (``func`` and the stage loop) through ``torch.compile``
-            (:class:`~physode.steppers.CompiledStepper`): the same results to float round-off;
-            the first steps compile (tens of seconds on a CPU), and on small fields on a CPU it
-            is slower than eager (``benchmarks/perf``), hence off by default. Falls back to eager
-            steps with a warning where compilation fails.
+        compile: run fixed steps (``func`` and the stage loop) through ``torch.compile``
+            (:class:`~physode.steppers.CompiledStepper`), 25 steps per compiled call: the same
+            results to float round-off. On ``benchmarks/perf``'s small field a training step
+            then costs about a third of torchdiffeq's per step (eager: 0.6x), after one to two
+            minutes of compiling on a CPU, hence off by default. Falls back to eager steps with a
+            warning where compilation fails.
 
     Raises:
         InputError: bad arguments, e.g. tolerances for a method without an error estimate.
@@ -186,7 +194,7 @@ def odesolve(
     if not y0.is_floating_point():
         raise InputError(f"y0 must be floating point, got dtype {y0.dtype}")
     times = as_times(t)
-    stepper = CompiledStepper(get_method(method)) if compile else get_method(method)
+    stepper = compiled_stepper(get_method(method)) if compile else get_method(method)
     strategy = get_gradient(grad)
     if params is None:
         params = tuple(func.parameters()) if isinstance(func, nn.Module) else ()

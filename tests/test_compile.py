@@ -73,3 +73,43 @@ def test_a_block_with_compiled_steps_matches_eager_backprop():
     torch.testing.assert_close(compiled, eager, rtol=1e-12, atol=1e-12)
     for a, b in zip(compiled_grads, eager_grads):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("grad", ["backprop", "checkpoint"])
+def test_runs_of_compiled_steps_match_eager_steps(grad: str):
+    # 7 steps in runs of 3 (3, 3, 1): a run's states are every output, the last run is shorter.
+    field = MLPField()
+    stepper = CompiledStepper(HEUN, backend="aot_eager", steps_per_call=3)
+    y0 = torch.linspace(-1.0, 1.0, 6, dtype=torch.float64).reshape(2, 3).requires_grad_()
+    times = torch.linspace(0.0, 1.0, 8, dtype=torch.float64)
+    results = []
+    for method in ("heun", stepper):
+        ys = physode.odeint(field, y0, times, method=method, grad=grad)
+        results.append((ys, torch.autograd.grad(ys.sin().sum(), [y0, *field.parameters()])))
+    (eager, eager_grads), (compiled, compiled_grads) = results
+    torch.testing.assert_close(compiled, eager, rtol=1e-12, atol=1e-12)
+    for a, b in zip(compiled_grads, eager_grads):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_other_step_sizes_reuse_the_compiled_graphs():
+    # Step sizes and times are traced as inputs, not constants: no compilation per step size
+    # (AOT autograd, as inductor runs it, would pin a constant `alpha=dt`).
+    from torch._dynamo.backends.common import aot_autograd
+
+    torch.compiler.reset()  # other tests' graphs of the same code count towards the recompile limit
+    compilations = []
+
+    def counting_compiler(graph, example_inputs):
+        compilations.append(graph)
+        return graph.forward
+
+    field = MLPField()
+    stepper = CompiledStepper(HEUN, backend=aot_autograd(fw_compiler=counting_compiler), steps_per_call=4)
+    y0 = torch.ones(2, 3, dtype=torch.float64)
+    counts = []
+    with torch.no_grad():
+        for end in (1.0, 1.3, 2.7):
+            physode.odeint(field, y0, torch.linspace(0.0, end, 9, dtype=torch.float64), method=stepper)
+            counts.append(len(compilations))
+    assert counts[0] >= 1 and counts == [counts[0]] * 3

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,6 +24,11 @@ WORKER = "benchmarks.perf.perf"  # the benchmark's module, re-run with --worker 
 BATCHES = {"conv": (8, 32), "transport": (32, 256)}
 SWEEP_BATCH = {"conv": 32, "transport": 256}  # the batch of the Nt sweep
 BATCH_SWEEP_STEPS = 10  # the Nt of the batch sweep
+# The interleaved workers' allocator keeps freed memory in its heap (no mmap, no trimming): with
+# glibc's default dynamic mmap threshold, whether a step's large tensors page-fault anew (CPU time
+# the work clock counts) flipped between runs, e.g. transport B=256 Nt=50 checkpoint at 1.03x or
+# 2.32x backprop. A long training run's allocator settles into reusing its heap the same way.
+HEAP_ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": str(2**30), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
 
 
 def measure(args: argparse.Namespace, tmp: Path, **config) -> dict:
@@ -78,7 +84,7 @@ def measure_ratios(args: argparse.Namespace, tmp: Path, measure) -> list[dict]:
         options = [f"--{k}={v}" for k, v in {**common, "impl": impl}.items()]
         options += ["--device", args.device, "--threads", str(args.threads), "--method", args.method]
         options += ["--repeats", str(max(args.repeats, 5)), "--json-out", str(json_out)]
-        subprocess.run([sys.executable, "-m", WORKER, "--worker", *options], check=True)
+        subprocess.run([sys.executable, "-m", WORKER, "--worker", *options], check=True, env={**os.environ, **HEAP_ALLOCATOR})
         rows.append({**common, **json.loads(json_out.read_text())})
         print("ratios", json.dumps(rows[-1]), flush=True)
     return rows

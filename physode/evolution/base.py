@@ -70,6 +70,13 @@ class EvolutionOperator(nn.Module):
         """Advance the state from ``t`` to ``t + dt`` (``dt`` may be a fraction of a grid step)."""
         return method.step(lambda s, x: self.rate(x, s), t, dt, state)
 
+    def step_reusing(self, kept: dict, state: Tensor, t: float, dt: float, method: Stepper) -> Tensor:
+        """:meth:`step` within a pass of a solve over many steps: ``kept`` holds what the pass's
+        earlier steps computed from the parameters alone (e.g. a propagator), for the operator to
+        reuse; the solve empties it when a pass starts (:meth:`DiscreteSolve.start_pass`), so
+        nothing outlives a parameter update or reaches into another pass's graph."""
+        return self.step(state, t, dt, method)
+
     def weights_at(self, state: Tensor, t: float, times: Sequence[float]) -> Tensor:
         """The weights ``w`` at each of ``times`` (at or after ``t``), stacked on a new dim 0, from the
         state at ``t``: the exact flow of :meth:`rate`, read out; only where ``has_weights_at``."""

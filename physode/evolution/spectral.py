@@ -18,6 +18,10 @@ SIGMAS = {"identity": lambda x: x, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
 #: Where ``sigma`` acts: on the read-out of the linear flow, around the rate (Eq. 8), after each
 #: propagator step (Eq. 9).
 SIGMA_PLACEMENTS = ("readout", "rate", "each_step")
+#: Spatial points (product of the spatial sizes) up to which the flow's linear map is applied as
+#: one dense matrix per coefficient group: a conv kernel's 3x3 transforms, batched over every
+#: channel pair, cost far more than a 9x9 matrix product (most of the evolution's time).
+DENSE_MAX_POINTS = 64
 
 
 class SpectralRDA(EvolutionOperator):
@@ -155,6 +159,11 @@ class SpectralRDA(EvolutionOperator):
         k_adv = torch.stack(torch.broadcast_tensors(*k_adv)).flatten(1) if axes else None
         self.register_buffer("k", k_adv, persistent=False)
         self.transform_shape = tuple(k_squared.shape) if axes else ()
+        # Small spatial extents apply the flow as dense matrices: the weight's axes ordered
+        # (channel if per channel, the other non-spatial axes, the spatial axes) to group rows.
+        self.dense = bool(axes) and math.prod(self.spatial_sizes) <= DENSE_MAX_POINTS
+        channel = [self.channel_axis % ndim] if self.per_channel else []
+        self.dense_order = (*channel, *(a for a in range(ndim) if a not in axes and a not in channel), *axes)
 
     @property
     def has_weights_at(self) -> bool:
@@ -180,16 +189,47 @@ class SpectralRDA(EvolutionOperator):
             imag = torch.zeros_like(self.k_squared)
         return torch.complex(*torch.broadcast_tensors(real, imag))
 
-    def _apply_symbol(self, w: Tensor, symbol: Tensor) -> Tensor:
+    def _fourier_multiply(self, w: Tensor, symbol: Tensor, dims: tuple[int, ...]) -> Tensor:
+        w_hat = torch.fft.rfftn(w, dim=dims)
+        return torch.fft.irfftn(w_hat * symbol, s=self.spatial_sizes, dim=dims)
+
+    def _linear_map(self, symbol: Tensor) -> Tensor:
+        """The Fourier multiplier ``symbol`` as what `_apply_map` applies: the symbol itself, or
+        dense matrices ``(groups, P, P)`` (row ``j``: the response to a unit impulse at point ``j``)."""
+        if not self.dense:
+            return symbol
+        points = math.prod(self.spatial_sizes)
+        sizes = dict(zip(self.spatial_axes, self.spatial_sizes))
+        impulse_shape = [sizes.get(a, 1) for a in range(len(self.dense_order))]
+        impulses = torch.eye(points, dtype=self.k_squared.dtype, device=self.k_squared.device)
+        impulses = impulses.view(points, *impulse_shape)
+        responses = self._fourier_multiply(impulses, symbol, tuple(a + 1 for a in self.spatial_axes))
+        responses = responses.permute(0, *(a + 1 for a in self.dense_order))  # (j, groups, 1..., spatial)
+        return responses.reshape(points, -1, points).transpose(0, 1)
+
+    def _apply_map(self, w: Tensor, linear_map: Tensor) -> Tensor:
+        """``w`` under a map of `_linear_map`."""
         if not self.spatial_axes:
-            return w * symbol
-        w_hat = torch.fft.rfftn(w, dim=self.spatial_axes)
-        return torch.fft.irfftn(w_hat * symbol, s=self.spatial_sizes, dim=self.spatial_axes)
+            return w * linear_map
+        if not self.dense:
+            return self._fourier_multiply(w, linear_map, self.spatial_axes)
+        ordered = w.permute(self.dense_order)
+        rows = ordered.reshape(linear_map.shape[0], -1, linear_map.shape[-1])
+        out = torch.matmul(rows, linear_map).reshape(ordered.shape)
+        return out.permute([self.dense_order.index(a) for a in range(w.ndim)])
 
     def step(self, state: Tensor, t: float, dt: float, method: Stepper) -> Tensor:
+        return self.step_reusing({}, state, t, dt, method)
+
+    def step_reusing(self, kept: dict, state: Tensor, t: float, dt: float, method: Stepper) -> Tensor:
+        # The propagator of each step size and grad mode once per pass: with a graph, its
+        # backward runs once for all the pass's steps.
         if self.sigma_placement == "rate" and self.sigma != "identity":
             return super().step(state, t, dt, method)
-        w = self._apply_symbol(state, torch.exp(self.exponent() * dt))
+        key = (dt, torch.is_grad_enabled())
+        if key not in kept:
+            kept[key] = self._linear_map(torch.exp(self.exponent() * dt))
+        w = self._apply_map(state, kept[key])
         return SIGMAS[self.sigma](w) if self.sigma_placement == "each_step" else w
 
     def weights_at(self, state: Tensor, t: float, times: Sequence[float]) -> Tensor:
@@ -204,7 +244,7 @@ class SpectralRDA(EvolutionOperator):
         return self.readout(torch.fft.irfftn(w_hat * symbols, s=self.spatial_sizes, dim=shifted), t)
 
     def rate(self, state: Tensor, t: float) -> Tensor:
-        linear = self._apply_symbol(state, self.exponent())
+        linear = self._apply_map(state, self._linear_map(self.exponent()))
         return SIGMAS[self.sigma](linear) if self.sigma_placement == "rate" else linear
 
     def readout(self, state: Tensor, t: float) -> Tensor:

@@ -65,13 +65,30 @@ class DiscreteSolve(abc.ABC):
     def n_steps(self) -> int:
         return len(self.times) - 1
 
+    #: How many steps :func:`run_forward` hands to :meth:`steps` at once.
+    steps_per_call: int = 1
+
     @abc.abstractmethod
     def step(self, n: int, state: State) -> State:
         """The discrete forward map of step ``n``."""
 
+    def steps(self, n: int, m: int, state: State) -> list[State]:
+        """Steps ``n`` to ``m - 1`` from the state at ``n``: the state after each."""
+        states = []
+        for k in range(n, m):
+            state = self.step(k, state)
+            states.append(state)
+        return states
+
     def dynamics(self) -> ContinuousDynamics | None:
         """The continuous dynamics the steps discretize, or ``None`` when there are none."""
         return None
+
+    def start_pass(self) -> None:
+        """Forget what steps reuse from earlier steps (work that depends on the parameters
+        alone). A strategy calls it before each pass whose steps one backward call
+        differentiates: what a pass keeps with a graph joins that pass's graph only, which its
+        backward frees."""
 
     def buffers(self) -> Sequence[Tensor]:
         """Mutable module state (e.g. BatchNorm running statistics) a recompute must not touch."""
@@ -107,13 +124,14 @@ def run_forward(solve: DiscreteSolve, y0: State) -> tuple[State, State]:
     Returns the output states (each component stacked over ``solve.outputs``) and the final
     state.
     """
+    solve.start_pass()
     wanted = set(solve.outputs)
     kept: list[State] = [y0] if 0 in wanted else []
     state = y0
-    for n in range(solve.n_steps):
-        state = solve.step(n, state)
-        if n + 1 in wanted:
-            kept.append(state)
+    for n in range(0, solve.n_steps, solve.steps_per_call):
+        states = solve.steps(n, min(n + solve.steps_per_call, solve.n_steps), state)
+        kept.extend(s for k, s in enumerate(states, start=n + 1) if k in wanted)
+        state = states[-1]
     # One kept state (a block's final state) is returned as a view: stacking would copy it.
     stacked = tuple(parts[0].unsqueeze(0) if len(parts) == 1 else torch.stack(parts) for parts in zip(*kept))
     return stacked, state

@@ -62,8 +62,9 @@ class CoupledODEBlock(nn.Module):
             (``"adjoint"`` takes the search's states as its forward pass instead of stepping again).
         compile: run each step (``f``, the stage loop, the weights' steps) through
             ``torch.compile`` (:class:`~physode.steppers.CompiledStepper`): the same results to
-            float round-off, compilation on the first steps; off by default (on a CPU it did not
-            pay in ``benchmarks/perf``).
+            float round-off, compilation on the first steps; off by default (a block compiles
+            one step per call, whose overhead a small step does not repay; ``odeint`` compiles
+            runs of steps).
     """
 
     def __init__(

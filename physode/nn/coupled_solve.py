@@ -106,6 +106,12 @@ class CoupledSolve(DiscreteSolve):
         self.applied_times = (
             _endpoint_times(output_times, system.steps) if system.alignment == "endpoints" else None
         )
+        #: Per operator, what its steps in the current pass reuse (`EvolutionOperator.step_reusing`).
+        self.kept: tuple[dict, ...] = tuple({} for _ in system.operators)
+
+    def start_pass(self) -> None:
+        for kept in self.kept:
+            kept.clear()
 
     def weight_index(self, t: float) -> int:
         """Index of the last weight-grid point at or before ``t``."""
@@ -284,7 +290,8 @@ class WeightPath:
     def _advance(self, state: WeightState, t: float, dt: float) -> WeightState:
         system = self.solve.system
         operators = system.operators
-        evolved = tuple(op.step(s, t, dt, system.stepper) for op, s in zip(operators, state.evolved))
+        pairs = zip(operators, self.solve.kept, state.evolved)
+        evolved = tuple(op.step_reusing(kept, s, t, dt, system.stepper) for op, kept, s in pairs)
         memory = tuple(
             system.kernel.advance(th, op.readout(s0, t), op.readout(s1, t + dt), dt)
             for th, op, s0, s1 in zip(state.memory, operators, state.evolved, evolved)

@@ -28,7 +28,7 @@ For a field linear in ``y``, :mod:`physode.steppers.linear` turns a tableau's st
 """
 
 from physode.steppers.adaptive import AdaptiveSolution, StepSizeController, integrate_adaptive
-from physode.steppers.compiled import CompileFallbackWarning, CompiledStepper
+from physode.steppers.compiled import CompileFallbackWarning, CompiledStepper, compiled_stepper
 from physode.steppers.exponential import IFRK4, IntegratingFactorRK4, Semilinear, SemilinearField
 from physode.steppers.linear import propagator_increments, stage_times, step_increments
 from physode.steppers.methods import METHODS, get_method
@@ -55,6 +55,7 @@ __all__ = [
     "StepSizeController",
     "Stepper",
     "TrialStep",
+    "compiled_stepper",
     "get_method",
     "integrate_adaptive",
     "propagator_increments",

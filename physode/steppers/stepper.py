@@ -28,8 +28,12 @@ def axpy(y: Y, scale: float, k: Y) -> Y:
     """``y + scale * k`` for tensors and tuples of tensors alike.
 
     One fused ``add`` (``alpha=scale``) instead of a multiply and an add: half the kernel calls
-    and half the autograd nodes, which is most of a small field's per-step overhead.
+    and half the autograd nodes, which is most of a small field's per-step overhead. Under
+    ``torch.compile`` a multiply and an add instead (fused into one kernel there): ``alpha`` must be
+    a constant, which would compile the step anew for each step size.
     """
+    if torch.compiler.is_compiling():
+        return y + scale * k if isinstance(y, Tensor) else tuple(y_i + scale * k_i for y_i, k_i in zip(y, k))
     if isinstance(y, Tensor):
         return torch.add(y, k, alpha=scale)
     return tuple(torch.add(y_i, k_i, alpha=scale) for y_i, k_i in zip(y, k))
@@ -92,6 +96,9 @@ class Stepper(abc.ABC):
 
     name: str
     order: int
+    #: How many steps a solve hands to :meth:`steps` at once (a compiled stepper runs them as one
+    #: graph: one call's overhead for many small steps).
+    steps_per_call: int = 1
     #: Whether the stepper needs ``func`` split into a linear part and the rest (a
     #: :class:`~physode.steppers.exponential.SemilinearField`): what is built of a plain vector
     #: field (a block's ``f``, the adjoint's equations) refuses such a stepper.
@@ -105,6 +112,14 @@ class Stepper(abc.ABC):
     @abc.abstractmethod
     def step(self, func: VectorField, t: float, dt: float, y: Y) -> Y:
         """One step ``y(t) -> y(t + dt)`` (``dt`` may be negative: the adjoint steps backwards)."""
+
+    def steps(self, func: VectorField, times: Sequence[float], y: Y) -> list[Y]:
+        """One :meth:`step` per interval of ``times``: the state at the end of each."""
+        states = []
+        for t0, t1 in zip(times, times[1:]):
+            y = self.step(func, t0, t1 - t0, y)
+            states.append(y)
+        return states
 
     @property
     def error_order(self) -> int | None:

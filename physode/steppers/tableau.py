@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property, lru_cache
 
@@ -45,6 +45,11 @@ class ButcherTableau(Stepper):
     c: tuple[float, ...]
     b_low: tuple[float, ...] | None = None
     order_low: int | None = None
+    #: Each row of ``a`` and ``b`` as :func:`~physode.steppers.stepper.weight_groups`, computed
+    #: once. Plain attributes, not cached properties: ``torch.compile`` cannot trace the lock of a
+    #: cached property and would step eagerly.
+    stage_groups: tuple[WeightGroups, ...] = field(init=False, repr=False, compare=False)
+    update_groups: WeightGroups = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         stages = len(self.b)
@@ -66,6 +71,8 @@ class ButcherTableau(Stepper):
         self._check_order("b", self.b, self.order)
         if self.b_low is not None:
             self._check_order("b_low", self.b_low, self.order_low)
+        object.__setattr__(self, "stage_groups", tuple(weight_groups(row) for row in self.a))  # frozen
+        object.__setattr__(self, "update_groups", weight_groups(self.b))
 
     def _check_order(self, label: str, weights: Sequence[float], order: int) -> None:
         for tree in _trees_up_to(order):
@@ -95,15 +102,6 @@ class ButcherTableau(Stepper):
     def fsal(self) -> bool:
         """First same as last: the last stage is evaluated at the update, at the step's end."""
         return self.c[-1] == 1.0 and self.a[-1] == self.b[:-1] and self.b[-1] == 0.0
-
-    @cached_property
-    def stage_groups(self) -> tuple[WeightGroups, ...]:
-        """Each row of ``a`` as :func:`~physode.steppers.stepper.weight_groups`, computed once."""
-        return tuple(weight_groups(row) for row in self.a)
-
-    @cached_property
-    def update_groups(self) -> WeightGroups:
-        return weight_groups(self.b)
 
     @cached_property
     def error_groups(self) -> WeightGroups:

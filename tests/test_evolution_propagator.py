@@ -1,0 +1,84 @@
+"""SpectralRDA's step propagator: dense matrices on kernel-sized weights equal the FFT round trip,
+and the propagator is computed once per pass of a solve, its gradients those of backprop."""
+
+import pytest
+import torch
+
+import physode
+from physode.steppers import get_method
+
+from fields import PeriodicConv
+
+EULER = get_method("euler")
+
+
+def _operator(shape: tuple[int, ...], **options) -> tuple[physode.SpectralRDA, torch.Tensor]:
+    torch.manual_seed(0)
+    weight = torch.randn(*shape, dtype=torch.float64)
+    operator = physode.SpectralRDA(tau=0.2, v=0.7, rho=0.3, **options)
+    operator.bind(weight)
+    with torch.no_grad():  # distinct coefficients per channel
+        for p in operator.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    return operator.double(), weight
+
+
+@pytest.mark.parametrize(("shape", "options", "dense"), [
+    ((4, 3, 3, 3), {}, True),  # a conv2d kernel
+    ((4, 3, 3, 3), {"per_channel": True}, True),
+    ((3, 4, 5), {"per_channel": True, "channel_axis": 1}, True),  # conv1d kernel, channels on axis 1
+    ((3, 3, 4, 2), {"axes": (0, 2), "per_channel": True, "channel_axis": 3}, True),  # spatial axes not last
+    ((2, 2, 100), {"per_channel": True}, False),  # 100 points: the FFT round trip
+])
+def test_step_equals_the_fourier_propagator(shape: tuple[int, ...], options: dict, dense: bool) -> None:
+    operator, weight = _operator(shape, **options)
+    assert operator.dense == dense
+    stepped = operator.step(weight, 0.0, 0.4, EULER)
+    fourier = operator.weights_at(weight, 0.0, [0.4])[0]  # the batched FFT path, sigma = identity
+    torch.testing.assert_close(stepped, fourier, rtol=0, atol=1e-13)
+    rate = operator.rate(weight, 0.0)
+    step = 1e-6
+    torch.testing.assert_close(rate, (operator.weights_at(weight, 0.0, [step])[0] - weight) / step,
+                               rtol=0, atol=1e-5 * rate.abs().max().item())
+
+
+@pytest.mark.parametrize("grad", ["backprop", "checkpoint", "recursive"])
+def test_propagator_computed_once_per_pass(grad: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    exponent = physode.SpectralRDA.exponent
+    monkeypatch.setattr(physode.SpectralRDA, "exponent", lambda self: calls.append(1) or exponent(self))
+    block = _block(grad)
+    block(torch.randn(2, 2, 5, dtype=torch.float64)).sum().backward()
+    # backprop: one pass; checkpoint: the forward pass and its recompute; recursive: the
+    # graph-free sweeps (one pass, kept) and each of its 4 taped steps (one backward call each).
+    assert len(calls) == {"backprop": 1, "checkpoint": 2, "recursive": 1 + 4}[grad]
+
+
+def _block(grad: str) -> physode.CoupledODEBlock:
+    torch.manual_seed(0)
+    operator = physode.SpectralRDA(sigma="tanh", sigma_placement="each_step", tau=0.1, v=0.4, rho=0.2,
+                                   per_channel=True)
+    return physode.CoupledODEBlock(PeriodicConv(), ["conv.weight"], operator, steps=4, grad=grad).double()
+
+
+@pytest.mark.parametrize("grad", ["checkpoint", "recursive"])
+def test_gradients_equal_backprop_across_optimizer_steps(grad: str) -> None:
+    # Checkpoint and recursive run graph-free passes (which keep the propagator) before their
+    # recomputes: over optimizer steps, their outputs and gradients stay backprop's.
+    blocks = {name: _block(name) for name in ("backprop", grad)}
+    optimizers = {name: torch.optim.SGD(b.parameters(), lr=0.5) for name, b in blocks.items()}
+    z0 = torch.randn(2, 2, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    outputs = []
+    for _ in range(3):
+        results = {}
+        for name, block in blocks.items():
+            optimizers[name].zero_grad()
+            out = block(z0)
+            out.pow(2).sum().backward()
+            results[name] = (out.detach(), [p.grad.clone() for p in block.parameters()])
+            optimizers[name].step()
+        torch.testing.assert_close(results[grad][0], results["backprop"][0], rtol=0, atol=1e-14)
+        for mine, reference in zip(results[grad][1], results["backprop"][1]):
+            torch.testing.assert_close(mine, reference, rtol=1e-12, atol=1e-14)
+        outputs.append(results[grad][0])
+    assert (outputs[0] - outputs[1]).abs().max() > 1e-3  # the updates changed the solve
