@@ -54,11 +54,28 @@ def test_propagator_computed_once_per_pass(grad: str, monkeypatch: pytest.Monkey
     assert len(calls) == {"backprop": 1, "checkpoint": 2, "recursive": 1 + 4}[grad]
 
 
-def _block(grad: str) -> physode.CoupledODEBlock:
+def test_revolve_keeps_graph_free_propagators_between_taped_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 12 steps, 1 snapshot: the backward re-advances graph-free between its taped steps. Those
+    # sweeps reuse the forward's propagators (the parameters do not change within one backward);
+    # only what each taped step builds with a graph is its own.
+    graph_free = []
+    exponent = physode.SpectralRDA.exponent
+    monkeypatch.setattr(physode.SpectralRDA, "exponent",
+                        lambda self: graph_free.append(not torch.is_grad_enabled()) or exponent(self))
+    strategy = physode.gradients.Recursive(snapshots=1)
+    block = _block(strategy, steps=12)
+    out = block(torch.randn(2, 2, 5, dtype=torch.float64))
+    forward = sum(graph_free)  # one per distinct step size of the grid's rounded times
+    out.sum().backward()
+    assert strategy.untaped_steps > 12  # the schedule did re-advance
+    assert sum(graph_free) == forward
+
+
+def _block(grad: str | physode.gradients.GradientStrategy, steps: int = 4) -> physode.CoupledODEBlock:
     torch.manual_seed(0)
     operator = physode.SpectralRDA(sigma="tanh", sigma_placement="each_step", tau=0.1, v=0.4, rho=0.2,
                                    per_channel=True)
-    return physode.CoupledODEBlock(PeriodicConv(), ["conv.weight"], operator, steps=4, grad=grad).double()
+    return physode.CoupledODEBlock(PeriodicConv(), ["conv.weight"], operator, steps=steps, grad=grad).double()
 
 
 @pytest.mark.parametrize("grad", ["checkpoint", "recursive"])

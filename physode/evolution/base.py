@@ -72,9 +72,10 @@ class EvolutionOperator(nn.Module):
 
     def step_reusing(self, kept: dict, state: Tensor, t: float, dt: float, method: Stepper) -> Tensor:
         """:meth:`step` within a pass of a solve over many steps: ``kept`` holds what the pass's
-        earlier steps computed from the parameters alone (e.g. a propagator), for the operator to
-        reuse; the solve empties it when a pass starts (:meth:`DiscreteSolve.start_pass`), so
-        nothing outlives a parameter update or reaches into another pass's graph."""
+        earlier steps in the same grad mode computed from the parameters alone (e.g. a
+        propagator), for the operator to reuse; the solve empties it when a pass starts
+        (:meth:`DiscreteSolve.start_pass`), so nothing outlives a parameter update or reaches into
+        another pass's graph."""
         return self.step(state, t, dt, method)
 
     def weights_at(self, state: Tensor, t: float, times: Sequence[float]) -> Tensor:

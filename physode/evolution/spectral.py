@@ -222,14 +222,13 @@ class SpectralRDA(EvolutionOperator):
         return self.step_reusing({}, state, t, dt, method)
 
     def step_reusing(self, kept: dict, state: Tensor, t: float, dt: float, method: Stepper) -> Tensor:
-        # The propagator of each step size and grad mode once per pass: with a graph, its
-        # backward runs once for all the pass's steps.
+        # The propagator of each step size once per pass (``kept`` is per grad mode): with a
+        # graph, its backward runs once for all the pass's steps.
         if self.sigma_placement == "rate" and self.sigma != "identity":
             return super().step(state, t, dt, method)
-        key = (dt, torch.is_grad_enabled())
-        if key not in kept:
-            kept[key] = self._linear_map(torch.exp(self.exponent() * dt))
-        w = self._apply_map(state, kept[key])
+        if dt not in kept:
+            kept[dt] = self._linear_map(torch.exp(self.exponent() * dt))
+        w = self._apply_map(state, kept[dt])
         return SIGMAS[self.sigma](w) if self.sigma_placement == "each_step" else w
 
     def weights_at(self, state: Tensor, t: float, times: Sequence[float]) -> Tensor:

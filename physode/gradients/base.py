@@ -84,11 +84,12 @@ class DiscreteSolve(abc.ABC):
         """The continuous dynamics the steps discretize, or ``None`` when there are none."""
         return None
 
-    def start_pass(self) -> None:
+    def start_pass(self, graph_only: bool = False) -> None:
         """Forget what steps reuse from earlier steps (work that depends on the parameters
         alone). A strategy calls it before each pass whose steps one backward call
         differentiates: what a pass keeps with a graph joins that pass's graph only, which its
-        backward frees."""
+        backward frees. ``graph_only``: keep what graph-free steps kept, still valid while the
+        parameters are (within one backward call, between its taped steps)."""
 
     def buffers(self) -> Sequence[Tensor]:
         """Mutable module state (e.g. BatchNorm running statistics) a recompute must not touch."""

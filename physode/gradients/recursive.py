@@ -136,7 +136,7 @@ class _Reverser:
     def tape(self, n: int, state: State) -> tuple[State, State]:
         """Step ``n`` with its graph: the detached inputs and the outputs."""
         self.strategy.taped_steps += 1
-        self.solve.start_pass()  # each taped step has a backward call of its own
+        self.solve.start_pass(graph_only=True)  # each taped step has a backward call of its own
         with torch.enable_grad():
             x = requires_grad_copy(state)
             return x, self.solve.step(n, x)

@@ -106,12 +106,15 @@ class CoupledSolve(DiscreteSolve):
         self.applied_times = (
             _endpoint_times(output_times, system.steps) if system.alignment == "endpoints" else None
         )
-        #: Per operator, what its steps in the current pass reuse (`EvolutionOperator.step_reusing`).
-        self.kept: tuple[dict, ...] = tuple({} for _ in system.operators)
+        #: Per operator and grad mode, what its steps in the current pass reuse
+        #: (`EvolutionOperator.step_reusing`).
+        self.kept: tuple[dict[bool, dict], ...] = tuple({True: {}, False: {}} for _ in system.operators)
 
-    def start_pass(self) -> None:
+    def start_pass(self, graph_only: bool = False) -> None:
         for kept in self.kept:
-            kept.clear()
+            kept[True].clear()
+            if not graph_only:
+                kept[False].clear()
 
     def weight_index(self, t: float) -> int:
         """Index of the last weight-grid point at or before ``t``."""
@@ -291,7 +294,8 @@ class WeightPath:
         system = self.solve.system
         operators = system.operators
         pairs = zip(operators, self.solve.kept, state.evolved)
-        evolved = tuple(op.step_reusing(kept, s, t, dt, system.stepper) for op, kept, s in pairs)
+        grad = torch.is_grad_enabled()
+        evolved = tuple(op.step_reusing(kept[grad], s, t, dt, system.stepper) for op, kept, s in pairs)
         memory = tuple(
             system.kernel.advance(th, op.readout(s0, t), op.readout(s1, t + dt), dt)
             for th, op, s0, s1 in zip(state.memory, operators, state.evolved, evolved)
