@@ -1,12 +1,11 @@
 """The discretization of a coupled block: its state, its solve and the weights' continuous path.
 
-:class:`CoupledSystem` is the frozen description of a :class:`~physode.nn.blocks.CoupledODEBlock`
-that the solve reads (the block builds it; this module never sees the block).
-:class:`CoupledState` is what the block integrates (``z`` and the weights), flattened for the
-gradient strategies in one place. :class:`CoupledSolve` is the block's
-:class:`~physode.gradients.base.DiscreteSolve` on its ``z`` and weight grids, with its continuous
-dynamics for the adjoint; :class:`WeightPath` evaluates ``theta(t)`` anywhere along the weights'
-one continuous path.
+:class:`CoupledSystem` is the frozen description of a :class:`~physode.nn.blocks.CoupledODEBlock` that
+the solve reads (the block builds it; this module never sees the block). :class:`CoupledState` is what
+the block integrates (``z`` and the weights), flattened for the gradient strategies in one place.
+:class:`CoupledSolve` is the block's :class:`~physode.gradients.base.DiscreteSolve` on its ``z`` and
+weight grids, with its continuous dynamics for the adjoint; :class:`WeightPath` evaluates ``theta(t)``
+anywhere along the weights' one continuous path.
 """
 
 from __future__ import annotations
@@ -106,15 +105,13 @@ class CoupledSolve(DiscreteSolve):
         self.applied_times = (
             _endpoint_times(output_times, system.steps) if system.alignment == "endpoints" else None
         )
-        #: Per operator and grad mode, what its steps in the current pass reuse
-        #: (`EvolutionOperator.step_reusing`).
+        #: Per operator and grad mode, what the current pass's steps reuse (`step_reusing`).
         self.kept: tuple[dict[bool, dict], ...] = tuple({True: {}, False: {}} for _ in system.operators)
 
     def start_pass(self, graph_only: bool = False) -> None:
         for kept in self.kept:
-            kept[True].clear()
-            if not graph_only:
-                kept[False].clear()
+            for mode in (True,) if graph_only else (True, False):
+                kept[mode].clear()
 
     def weight_index(self, t: float) -> int:
         """Index of the last weight-grid point at or before ``t``."""
