@@ -181,8 +181,8 @@ def odesolve(
         compile: run fixed steps (``func`` and the stage loop) through ``torch.compile``
             (:class:`~physode.steppers.CompiledStepper`), 25 steps per compiled call: the same
             results to float round-off. On ``benchmarks/perf``'s small field a training step
-            then costs about a third of torchdiffeq's per step (eager: 0.6x), after one to two
-            minutes of compiling on a CPU, hence off by default. Falls back to eager steps with a
+            then costs about a third of torchdiffeq's per step (eager: 0.6x), after about a
+            minute of compiling on a CPU, hence off by default. Falls back to eager steps with a
             warning where compilation fails.
 
     Raises:

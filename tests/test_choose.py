@@ -170,7 +170,8 @@ def test_a_final_fit_without_a_polish_runs_until_the_time_left_is_spent() -> Non
     assert config.budget_seconds == BUDGET_MARGIN * 100.0 and config.epochs == fourier.max_epochs
     # The linear layer's polish is priced in: its epochs stay the priced ones, the budget a guard.
     trial = Trial(linear.name, 0.1, parameters=20, fit_seconds=1.0, epoch_seconds=0.1, polish_seconds=0.05)
-    assert final_fit(linear, trial, 20.0, base) == FinalFit(final_epochs(linear, trial, 20.0, base), BUDGET_MARGIN * 20.0)
+    priced = final_epochs(linear, trial, 20.0, base)
+    assert final_fit(linear, trial, 20.0, base) == FinalFit(priced, BUDGET_MARGIN * 20.0)
 
 
 def test_the_final_fits_time_is_recorded_and_a_resume_keeps_it(transport_file: Path, tmp_path: Path) -> None:

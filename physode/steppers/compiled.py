@@ -10,9 +10,9 @@ round-off (fused kernels may round in a different order), not bitwise.
 Compilation is not free: the first call of each kind (with and without a graph) compiles, tens
 of seconds on a CPU, and each compiled call runs inside one autograd node whose runtime wrapper
 costs more than a small field's step saves. Runs of steps pay: on ``benchmarks/perf``'s small
-field a Heun training step took 0.34x torchdiffeq's per step (eager 0.60x) after 107 s of
-compiling (empty cache, CPU under load); a single compiled step per call was slower than eager.
-The option is off by default. Where compilation fails (no C++ compiler, a backend
+field a compiled Heun training step costs about a third of torchdiffeq's per step, after about a
+minute of compiling on a CPU (``benchmarks/perf/results.md`` has the figures), where a single
+compiled step per call was slower than eager. The option is off by default. Where compilation fails (no C++ compiler, a backend
 error) the stepper warns once and steps eagerly from then on: the same results, without the
 speed-up.
 
@@ -47,7 +47,8 @@ class CompiledStepper(Stepper):
     ``fallback`` is ``None`` while compiled steps run, else why the stepper steps eagerly.
     """
 
-    def __init__(self, stepper: Stepper, backend: str | Callable = "inductor", steps_per_call: int = STEPS_PER_CALL) -> None:
+    def __init__(self, stepper: Stepper, backend: str | Callable = "inductor",
+                 steps_per_call: int = STEPS_PER_CALL) -> None:
         self.stepper = stepper.stepper if isinstance(stepper, CompiledStepper) else stepper
         self.steps_per_call = steps_per_call
         self.name = self.stepper.name

@@ -17,6 +17,7 @@ BUDGET_MARGIN = 0.9  # of the time left for the final fit: the test evaluation a
 # trials differ by 0.8% (the RK4 one lower), their 30-epoch fits by 1.4x (the integrating-factor one lower).
 TIE = 0.05
 
+
 @dataclass(frozen=True)
 class Candidate:
     """One model the choice may pick: its family config and training settings. ``trial_epochs``: the
@@ -70,6 +71,7 @@ class Trial:
     epoch_seconds: float  # one Adam epoch
     polish_seconds: float  # one L-BFGS evaluation (0 without a polish)
     diverged: bool = False
+
 
 def ranked_first(trials: list[Trial]) -> int:
     """The index of the winning trial: the earliest whose validation nRMSE is within :data:`TIE` of the lowest
