@@ -193,7 +193,7 @@ ROWS: dict[str, Row] = {
     # Issue 26 item 6: files from independent solvers (benchmarks/yourdata), in PDEBench's layout.
     "kdv": Row("KdV u_t + 6 u u_x + u_xxx = 0, two solitons (numpy ETDRK4, benchmarks/yourdata/kdv.py)",
                userdata.kdv, pdebench=True, stem="1D_KdV_Sols"),
-    "ks": Row("Kuramoto-Sivashinsky, short horizon (py-pde, benchmarks/yourdata/pypde_ks.py)",
+    "ks": Row("Kuramoto-Sivashinsky, short horizon (py-pde, benchmarks/yourdata/pypde.py)",
               userdata.kuramoto_sivashinsky, pdebench=True, stem="1D_KS_Sols"),
     # Two channels (u, u_t), wavenumbers 1..3 and 41 times: a stored interval turns the fastest mode
     # by c k dt <= 2.24 * 6 pi / 40 = 1.05 rad, within the quarter turn the curriculum's first horizon

@@ -1,13 +1,13 @@
 """Your data, compared: two files physode never simulated, ``physode compare`` on each and ``physode fit FILE
 --out RUN`` with no other option, against the best FNO peer that compare reports.
 
-The files: KdV from the user-style numpy solver :mod:`.kdv`, and Kuramoto-Sivashinsky from py-pde
-(:mod:`.pypde_ks`), both in PDEBench's 1-D layout. Each file's comparison runs with ``--budget``
+The files: KdV from the user-style numpy solver :mod:`.kdv`, and Kuramoto-Sivashinsky and Swift-Hohenberg
+from py-pde (:mod:`.pypde`), all in PDEBench's 1-D layout. Each file's comparison runs with ``--budget``
 seconds of wall time shared equally by physode's models, the FNO peers trained until their validation
 split stops them (converged: compare's default), and the automatic fit with its default budget; ``results.md`` beside this script gets both tables and the verdicts, ``NAME_pareto.png`` and
 ``NAME_prediction.png`` each file's plots. Run from the repository root::
 
-    python -m benchmarks.yourdata.run [--budget 600] [--work runs/yourdata] [--files kdv,ks]
+    python -m benchmarks.yourdata.run [--budget 600] [--work runs/yourdata] [--files kdv,ks,sh]
 
 Every file named is made and fit anew (its folder in ``--work`` replaced); results.md reports every file
 with a result in ``--work``, so two processes may run one file each (``--files none`` only rewrites it).
@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.yourdata import kdv, pypde_ks
+from benchmarks.yourdata import kdv, pypde
 from physode.cli import main as physode
 from physode.io import atomic_path, atomic_write_text
 
@@ -31,8 +31,10 @@ RESULT = "result.json"  # one file's results in its work folder
 FILES: dict[str, tuple[str, Callable[[Path], Path]]] = {
     "kdv": ("KdV u_t + 6 u u_x + u_xxx = 0, two solitons (numpy ETDRK4, benchmarks/yourdata/kdv.py)",
             lambda path: kdv.write_file(path)),
-    "ks": ("Kuramoto-Sivashinsky, py-pde's scipy solver (benchmarks/yourdata/pypde_ks.py)",
-           lambda path: pypde_ks.write_file(path)),
+    "ks": ("Kuramoto-Sivashinsky, py-pde's scipy solver (benchmarks/yourdata/pypde.py)",
+           lambda path: pypde.KS.write_file(path)),
+    "sh": ("Swift-Hohenberg, py-pde's scipy solver (benchmarks/yourdata/pypde.py)",
+           lambda path: pypde.SH.write_file(path)),
 }
 
 
