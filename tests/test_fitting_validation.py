@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sys
+import math
 from pathlib import Path
 
 import h5py
@@ -23,6 +24,7 @@ from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.models import ModelConfig, build_model
 from physode.problems.fitting.polish import Validation, polish
 from physode.problems.fitting.samples import MIN_VALIDATION, TrainSplit, carve_validation
+from physode.problems.fitting.schedule import ANNEALED, annealed_from, one_cycle_warmup
 from physode.problems.fitting.validation import validation_nrmse
 from physode.problems.pde import simulate_transport_to_file
 from physode.trajectories import TrajectoryFile
@@ -89,13 +91,17 @@ def test_without_a_validation_split_every_epoch_and_the_whole_polish_run(transpo
 def test_adam_stops_when_the_validation_error_stops_falling_and_keeps_the_best_weights(
         transport_file: Path, tmp_path: Path) -> None:
     """ANODE's constant multipliers cannot follow c(t): its validation error levels off long before
-    80 epochs, and Adam stops `patience` epochs after its last gain, no earlier than the curriculum's end."""
+    80 epochs, and Adam stops `patience` epochs after its last gain, no earlier than the curriculum's end
+    and the learning rate's decay to ANNEALED of its peak (epoch 65 of 80)."""
     config = _config(model=ModelConfig(variant="anode"), epochs=80, patience=4, curriculum=0.2, dtype="float64")
     summary = fit(transport_file, tmp_path / "run", config, device="cpu")
     records = read_metrics(tmp_path / "run" / METRICS)
     last = records[-1]
     assert last["stop"] == "validation" and summary["epochs_run"] == last["epoch"] < 80
-    assert last["epoch"] >= 16 + 4  # the curriculum's 16 epochs, then the patience
+    steps_per_epoch = records[0]["step"]
+    annealed = math.ceil(annealed_from(one_cycle_warmup(80 * steps_per_epoch), 80 * steps_per_epoch) / steps_per_epoch)
+    assert annealed > 16 and records[annealed - 1]["lr"] <= ANNEALED * config.lr < records[annealed - 2]["lr"]
+    assert last["epoch"] >= annealed + 4  # the decay to ANNEALED (after the curriculum's 16 epochs), then the patience
     values = [r["validation_nrmse"] for r in records]
     assert last["best_validation_nrmse"] == min(values) == values[last["best_epoch"] - 1]
     # It stopped `patience` epochs after the last epoch that gained min_gain on the one before it that did.
@@ -103,7 +109,7 @@ def test_adam_stops_when_the_validation_error_stops_falling_and_keeps_the_best_w
     for epoch, value in enumerate(values, 1):
         if value < (1 - config.min_gain) * anchor:
             anchor, gain_at = value, epoch
-    assert last["epoch"] - max(gain_at, 16) == 4
+    assert last["epoch"] - max(gain_at, annealed) == 4
     run = load_run(tmp_path / "run")
     with TrajectoryFile(transport_file) as data:
         held = TrainSplit(data, 2**30, np.asarray(run.state["validation_indices"]))

@@ -24,6 +24,11 @@ WARMUP = 0.05
 DIV_FACTOR, FINAL_DIV_FACTOR = 25.0, 1e4
 # A budgeted fit's warm-up in steps: they are timed to size the schedule to the budget.
 BUDGET_WARMUP = 20
+# Early stopping waits until the cycle's learning rate has come down to this fraction of its peak: near the
+# peak a rollout's validation error swings with the step size (a plateau there is noise, not convergence),
+# and stopping then keeps weights that the decay would have improved (measured on a Swift-Hohenberg file:
+# benchmarks/yourdata/results.md).
+ANNEALED = 0.1
 
 
 def one_cycle(optimizer: torch.optim.Optimizer, total_steps: int) -> torch.optim.lr_scheduler.OneCycleLR:
@@ -32,9 +37,21 @@ def one_cycle(optimizer: torch.optim.Optimizer, total_steps: int) -> torch.optim
     torch's schedule divides by (warm-up steps - 1): a fit of exactly 20 steps, whose 5% warm-up is
     one step, would stop on a division by zero, so its warm-up takes two. Every other length keeps 5%.
     """
-    pct_start = WARMUP if WARMUP * total_steps != 1 else 2 / total_steps
+    pct_start = one_cycle_warmup(total_steps) / total_steps
     return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
                                                total_steps=total_steps, pct_start=pct_start)
+
+
+def one_cycle_warmup(total_steps: int) -> float:
+    """The warm-up steps of :func:`one_cycle` over ``total_steps``."""
+    return WARMUP * total_steps if WARMUP * total_steps != 1 else 2.0
+
+
+def annealed_from(warmup: float, total_steps: int) -> int:
+    """The first step of a one-cycle schedule (``warmup`` steps up, cosine decay until ``total_steps``)
+    whose learning rate is at most :data:`ANNEALED` of its peak: where early stopping starts to count."""
+    decayed = math.acos(2 * ANNEALED - 1) / math.pi  # (1 + cos(pi f)) / 2 = ANNEALED at this fraction f
+    return math.ceil(warmup + decayed * (total_steps - warmup))
 
 
 def horizon(step: int, total_steps: int, n_intervals: int, curriculum: float) -> int:

@@ -36,7 +36,8 @@ from physode.problems.fitting.loss import BatchLoss, check_divergence, trajector
 from physode.problems.fitting.models import parameter_count
 from physode.problems.fitting.polish import Validation, polish
 from physode.problems.fitting.samples import Splits
-from physode.problems.fitting.schedule import BUDGET_WARMUP, BudgetClock, BudgetCycle, horizon, one_cycle
+from physode.problems.fitting.schedule import (BUDGET_WARMUP, BudgetClock, BudgetCycle, annealed_from, horizon,
+                                              one_cycle, one_cycle_warmup)
 from physode.problems.fitting.validation import BestWeights, validation_nrmse
 from physode.problems.fitting.windows import WindowPlan, pushed_forward
 from physode.training import (CHECKPOINT, METRICS, DistContext, MetricsWriter, all_reduce_sum, data_parallel,
@@ -65,8 +66,9 @@ class Trainer:
                                 else math.ceil(len(self.split) / config.batch_size))
         cap = config.epochs * self.steps_per_epoch
         self.optimizer = torch.optim.Adam(config.model.parameter_groups(self.model, config.lr, config.rate_lr))
+        self.warmup = one_cycle_warmup(cap) if config.budget_seconds is None else min(BUDGET_WARMUP, cap)
         self.scheduler = (one_cycle(self.optimizer, cap) if config.budget_seconds is None else
-                          BudgetCycle(self.optimizer, min(BUDGET_WARMUP, cap), cap))
+                          BudgetCycle(self.optimizer, self.warmup, cap))
         self.clock = None if config.budget_seconds is None else BudgetClock(config.budget_seconds, cap)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.best = None if self.validation is None else BestWeights(self.model, config.patience, config.min_gain)
@@ -144,6 +146,12 @@ class Trainer:
         """Epochs over which the curriculum grows the horizon (the patience counts once it is over)."""
         return math.ceil(self.config.curriculum * self.total_steps / self.steps_per_epoch)
 
+    @property
+    def annealed_epochs(self) -> int:
+        """Epochs until the learning rate has decayed to :data:`.schedule.ANNEALED` of its peak (the patience
+        counts from then on)."""
+        return math.ceil(annealed_from(self.warmup, self.total_steps) / self.steps_per_epoch)
+
     def stop_reason(self, epoch: int, entry: dict[str, Any]) -> str | None:
         """``"validation"`` once the validation error has stopped falling, ``"budget"`` once the time
         budget is spent, ``"epochs"`` after the last epoch, else None; when Adam stops, the best
@@ -151,7 +159,7 @@ class Trainer:
         stop = "budget" if self.clock is not None and self.clock.spent else "epochs" if epoch == self.config.epochs else None
         if self.best is not None:
             self.best.update(epoch, entry["validation_nrmse"])
-            if self.best.plateau.exhausted(epoch, not_before=self.curriculum_epochs):
+            if self.best.plateau.exhausted(epoch, not_before=max(self.curriculum_epochs, self.annealed_epochs)):
                 stop = "validation"
             if stop is not None:
                 entry.update(self.best.restore())

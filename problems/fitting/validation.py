@@ -3,7 +3,7 @@
 The validation samples are scored as the test split is at the end (nRMSE over the predicted times,
 :mod:`physode.trajectories.metrics`), so "the validation error stopped falling" means the error the
 fit is judged by stopped falling. Adam stops when ``patience`` epochs bring no gain of ``min_gain``
-(relative) and hands the polish the weights validated best; the polish (:mod:`.polish`) validates
+(relative), counted once its one-cycle learning rate has decayed (:data:`.schedule.ANNEALED`), and hands the polish the weights validated best; the polish (:mod:`.polish`) validates
 its best weights every few evaluations and stops the same way. The test split is never read for it.
 """
 
