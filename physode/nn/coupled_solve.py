@@ -19,6 +19,7 @@ from torch import Tensor, nn
 
 from physode.evolution import EvolutionOperator, TimeKernel
 from physode.gradients.base import ContinuousDynamics, DiscreteSolve, State
+from physode.grids import StepGrid
 from physode.steppers import Stepper
 
 
@@ -86,21 +87,21 @@ class CoupledSolve(DiscreteSolve):
         self,
         system: CoupledSystem,
         output_times: Sequence[float],
-        grid: Sequence[float],
+        grid: StepGrid,
         outputs: Sequence[int],
-        weight_grid: Sequence[float],
+        weight_grid: StepGrid,
         forward_states: Sequence[State] | None = None,
     ) -> None:
         self.system = system
-        self.times = grid
+        self.times, self.step_sizes = grid.times, grid.sizes
         self.outputs = outputs
         self.forward_states = forward_states
-        self.weight_grid = weight_grid
+        self.weight_grid, self.weight_step_sizes = weight_grid.times, weight_grid.sizes
         self.n_evolved = len(system.evolved)
         self.slots = _parameter_slots(system.f, system.evolved)
         # Grid points of the two grids are compared with a tolerance: subdividing one interval
         # into different step counts rounds differently.
-        self.eps = 1e-9 * (grid[-1] - grid[0])
+        self.eps = 1e-9 * (self.times[-1] - self.times[0])
         self.all_static = all(op.is_static for op in system.operators) and not system.kernel.has_memory
         self.applied_times = (
             _endpoint_times(output_times, system.steps) if system.alignment == "endpoints" else None
@@ -136,10 +137,10 @@ class CoupledSolve(DiscreteSolve):
 
     def step(self, n: int, state: State) -> State:
         current = CoupledState.from_flat(state, self.n_evolved)
-        t0, t1 = self.times[n], self.times[n + 1]
+        t0, dt = self.times[n], self.step_sizes[n]
         if self.all_static:
             thetas = current.weights.evolved
-            z = self.system.stepper.step(lambda t, x: self.apply_f(t, x, thetas), t0, t1 - t0, current.z)
+            z = self.system.stepper.step(lambda t, x: self.apply_f(t, x, thetas), t0, dt, current.z)
             return CoupledState(z, current.weights).flat()
         path = WeightPath(self, self.weight_index(t0), current.weights)
 
@@ -148,8 +149,8 @@ class CoupledSolve(DiscreteSolve):
             applied = t if self.applied_times is None else self.applied_times[n]
             return self.apply_f(t, z, path.theta_at(applied))
 
-        z = self.system.stepper.step(rate, t0, t1 - t0, current.z)
-        return CoupledState(z, path.state_at_grid(self.weight_index(t1))).flat()
+        z = self.system.stepper.step(rate, t0, dt, current.z)
+        return CoupledState(z, path.state_at_grid(self.weight_index(self.times[n + 1]))).flat()
 
     def dynamics(self) -> ContinuousDynamics | None:
         if not all(op.has_dynamics for op in self.system.operators):
@@ -256,8 +257,7 @@ class WeightPath:
     def state_at_grid(self, index: int) -> WeightState:
         while self.start + len(self.states) - 1 < index:
             j = self.start + len(self.states) - 1
-            grid = self.solve.weight_grid
-            self.states.append(self._advance(self.states[-1], grid[j], grid[j + 1] - grid[j]))
+            self.states.append(self._advance(self.states[-1], self.solve.weight_grid[j], self.solve.weight_step_sizes[j]))
         return self.states[index - self.start]
 
     def theta_at(self, t: float) -> tuple[Tensor, ...]:
