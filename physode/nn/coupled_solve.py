@@ -19,6 +19,7 @@ from torch import Tensor, nn
 
 from physode.evolution import EvolutionOperator, TimeKernel
 from physode.gradients.base import ContinuousDynamics, DiscreteSolve, State
+from physode.gradients.reuse import PassReuse, ReusedLeaves
 from physode.grids import StepGrid
 from physode.steppers import Stepper
 
@@ -103,16 +104,15 @@ class CoupledSolve(DiscreteSolve):
         # into different step counts rounds differently.
         self.eps = 1e-9 * (self.times[-1] - self.times[0])
         self.all_static = all(op.is_static for op in system.operators) and not system.kernel.has_memory
-        self.applied_times = (
-            _endpoint_times(output_times, system.steps) if system.alignment == "endpoints" else None
-        )
+        self.applied_times = _endpoint_times(output_times, system.steps) if system.alignment == "endpoints" else None
         #: Per operator and grad mode, what the current pass's steps reuse (`step_reusing`).
-        self.kept: tuple[dict[bool, dict], ...] = tuple({True: {}, False: {}} for _ in system.operators)
+        self.kept = tuple({True: PassReuse(), False: PassReuse()} for _ in system.operators)
 
-    def start_pass(self, graph_only: bool = False) -> None:
+    def start_pass(self, leaves: ReusedLeaves | None = None) -> None:
         for kept in self.kept:
-            for mode in (True,) if graph_only else (True, False):
-                kept[mode].clear()
+            kept[True].start(leaves)
+            if leaves is None:  # with leaves: a backward call's taped steps, parameters unchanged
+                kept[False].start()
 
     def weight_index(self, t: float) -> int:
         """Index of the last weight-grid point at or before ``t``."""
