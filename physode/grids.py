@@ -101,3 +101,17 @@ def linspace(t0: float, t1: float, steps: int) -> list[float]:
     """``steps`` equal steps from ``t0`` to ``t1`` (both exact)."""
     check_steps(steps)
     return subdivide([t0, t1], steps)[0]
+
+
+def endpoint_times(output_times: Sequence[float], steps: int) -> list[float]:
+    """Per step of :func:`subdivide`'s grid, the ``n``-th step of an interval: the ``n``-th of
+    ``steps`` evenly spaced points of the interval, both ends included (one step: the start); the
+    weights a coupled block's ``alignment="endpoints"`` applies."""
+    applied = []
+    for a, b in zip(output_times, output_times[1:]):
+        if steps == 1:
+            applied.append(a)
+            continue
+        applied.extend(a + (b - a) * j / (steps - 1) for j in range(steps - 1))
+        applied.append(b)  # exact endpoint
+    return applied

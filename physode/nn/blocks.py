@@ -62,9 +62,10 @@ class CoupledODEBlock(nn.Module):
             (``"adjoint"`` takes the search's states as its forward pass instead of stepping again).
         compile: run each step (``f``, the stage loop, the weights' steps) through
             ``torch.compile`` (:class:`~physode.steppers.CompiledStepper`): the same results to
-            float round-off, compilation on the first steps; off by default (a block compiles
-            one step per call, whose overhead a small step does not repay; ``odeint`` compiles
-            runs of steps).
+            float round-off, compilation on the first steps; off by default (static weights:
+            runs of 25 steps per compiled call, as ``odeint``, except under ``"recursive"`` and
+            ``"adjoint"``; evolving weights: one step per call, whose overhead a small step does
+            not repay).
     """
 
     def __init__(

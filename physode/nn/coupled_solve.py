@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from physode.evolution import EvolutionOperator, TimeKernel
 from physode.gradients.base import ContinuousDynamics, DiscreteSolve, State
 from physode.gradients.reuse import PassReuse, ReusedLeaves
-from physode.grids import StepGrid
+from physode.grids import StepGrid, endpoint_times
 from physode.steppers import Stepper
 
 
@@ -104,7 +104,7 @@ class CoupledSolve(DiscreteSolve):
         # into different step counts rounds differently.
         self.eps = 1e-9 * (self.times[-1] - self.times[0])
         self.all_static = all(op.is_static for op in system.operators) and not system.kernel.has_memory
-        self.applied_times = _endpoint_times(output_times, system.steps) if system.alignment == "endpoints" else None
+        self.applied_times = endpoint_times(output_times, system.steps) if system.alignment == "endpoints" else None
         #: Per operator and grad mode, what the current pass's steps reuse (`step_reusing`).
         self.kept = tuple({True: PassReuse(), False: PassReuse()} for _ in system.operators)
 
@@ -134,6 +134,18 @@ class CoupledSolve(DiscreteSolve):
         finally:
             for module, name, parameter in saved:
                 module._parameters[name] = parameter
+
+    @property
+    def steps_per_call(self) -> int:
+        return self.system.stepper.steps_per_call if self.all_static else 1  # runs where no weight moves
+
+    def steps(self, n: int, m: int, state: State) -> list[State]:
+        if not self.all_static:
+            return super().steps(n, m, state)
+        current = CoupledState.from_flat(state, self.n_evolved)
+        thetas, times = current.weights.evolved, self.times[n : m + 1]
+        zs = self.system.stepper.steps(lambda t, x: self.apply_f(t, x, thetas), times, current.z, self.step_sizes[n:m])
+        return [CoupledState(z, current.weights).flat() for z in zs]
 
     def step(self, n: int, state: State) -> State:
         current = CoupledState.from_flat(state, self.n_evolved)
@@ -221,19 +233,6 @@ def _mismatch(solve: CoupledSolve) -> str | None:
             f"order), below the order {system.stepper.order} of method {system.stepper.name!r}"
         )
     return None
-
-
-def _endpoint_times(output_times: Sequence[float], steps: int) -> list[float]:
-    """Per ``z`` step: the ``n``-th of ``steps`` evenly spaced points of its output interval,
-    both ends included (one step: the start)."""
-    applied = []
-    for a, b in zip(output_times, output_times[1:]):
-        if steps == 1:
-            applied.append(a)
-            continue
-        applied.extend(a + (b - a) * j / (steps - 1) for j in range(steps - 1))
-        applied.append(b)  # exact endpoint
-    return applied
 
 
 class WeightPath:
