@@ -104,9 +104,9 @@ def linspace(t0: float, t1: float, steps: int) -> list[float]:
 
 
 def endpoint_times(output_times: Sequence[float], steps: int) -> list[float]:
-    """Per step of :func:`subdivide`'s grid, the ``n``-th step of an interval: the ``n``-th of
-    ``steps`` evenly spaced points of the interval, both ends included (one step: the start); the
-    weights a coupled block's ``alignment="endpoints"`` applies."""
+    """Per step of :func:`subdivide`'s grid, the time whose weights a coupled block with
+    ``alignment="endpoints"`` applies: for step ``n`` of an interval, the ``n``-th of ``steps``
+    evenly spaced points across it, both ends included (one step: the start)."""
     applied = []
     for a, b in zip(output_times, output_times[1:]):
         if steps == 1:
