@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from torch import Tensor
 
@@ -40,6 +41,31 @@ def check_steps(steps: int, *, name: str = "steps") -> int:
     return steps
 
 
+@dataclass(frozen=True)
+class StepGrid:
+    """A solver grid: the times ``t_0 < ... < t_N`` and the size of each step (``sizes[n]``, from
+    ``t_n`` to ``t_{n+1}``).
+
+    The equal steps of a subdivided interval step by one float, the interval's nominal step: the
+    differences of the rounded times differ in their last bits, and what a step reuses by its size
+    (an evolution operator's propagator) would be built once per distinct difference.
+    """
+
+    times: list[float]
+    sizes: list[float]
+
+    @classmethod
+    def through(cls, times: Sequence[float]) -> StepGrid:
+        """One step between each two consecutive ``times`` (e.g. an adaptive search's accepted grid)."""
+        return cls(list(times), [b - a for a, b in zip(times, times[1:])])
+
+
+def step_grid(times: Sequence[float], steps: int) -> StepGrid:
+    """:func:`subdivide`'s grid with its nominal step sizes."""
+    grid, _ = subdivide(times, steps)
+    return StepGrid(grid, [(b - a) / steps for a, b in zip(times, times[1:]) for _ in range(steps)])
+
+
 def subdivide(times: Sequence[float], steps: int) -> tuple[list[float], list[int]]:
     """Split each interval of ``times`` into ``steps`` equal steps.
 
@@ -49,7 +75,7 @@ def subdivide(times: Sequence[float], steps: int) -> tuple[list[float], list[int
     grid = [times[0]]
     outputs = [0]
     for a, b in zip(times, times[1:]):
-        h = (b - a) / steps
+        h = (b - a) / steps  # the nominal step (StepGrid.sizes)
         grid.extend(a + h * j for j in range(1, steps))
         grid.append(b)  # exact endpoint: no accumulated round-off at output times
         outputs.append(len(grid) - 1)
@@ -75,3 +101,17 @@ def linspace(t0: float, t1: float, steps: int) -> list[float]:
     """``steps`` equal steps from ``t0`` to ``t1`` (both exact)."""
     check_steps(steps)
     return subdivide([t0, t1], steps)[0]
+
+
+def endpoint_times(output_times: Sequence[float], steps: int) -> list[float]:
+    """Per step of :func:`subdivide`'s grid, the time whose weights a coupled block with
+    ``alignment="endpoints"`` applies: for step ``n`` of an interval, the ``n``-th of ``steps``
+    evenly spaced points across it, both ends included (one step: the start)."""
+    applied = []
+    for a, b in zip(output_times, output_times[1:]):
+        if steps == 1:
+            applied.append(a)
+            continue
+        applied.extend(a + (b - a) * j / (steps - 1) for j in range(steps - 1))
+        applied.append(b)  # exact endpoint
+    return applied

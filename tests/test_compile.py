@@ -113,3 +113,30 @@ def test_other_step_sizes_reuse_the_compiled_graphs():
             physode.odeint(field, y0, torch.linspace(0.0, end, 9, dtype=torch.float64), method=stepper)
             counts.append(len(compilations))
     assert counts[0] >= 1 and counts == [counts[0]] * 3
+
+
+@pytest.mark.parametrize("grad", ["backprop", "checkpoint", "recursive"])
+def test_a_static_block_hands_runs_of_steps_to_the_compiled_stepper(grad: str):
+    # 7 steps in runs of 3 (3, 3, 1) where no weight moves; recursive steps one at a time.
+    runs = []
+
+    class CountingRuns(CompiledStepper):
+        def steps(self, func, times, y, sizes=None):
+            runs.append(len(times) - 1)
+            return super().steps(func, times, y, sizes)
+
+    def block(method) -> physode.ODEBlock:
+        torch.manual_seed(0)
+        f = nn.Sequential(nn.Conv1d(2, 2, 3, padding=1), nn.Tanh()).double()
+        return physode.ODEBlock(f, steps=7, t1=0.7, method=method, grad="backprop" if method == "heun" else grad)
+
+    z = torch.linspace(-1.0, 1.0, 16, dtype=torch.float64).reshape(2, 2, 4)
+    results = []
+    for model in (block("heun"), block(CountingRuns(HEUN, backend="aot_eager", steps_per_call=3))):
+        out = model(z)
+        results.append((out, torch.autograd.grad(out.sin().sum(), list(model.parameters()))))
+    (eager, eager_grads), (compiled, compiled_grads) = results
+    assert runs == {"backprop": [3, 3, 1], "checkpoint": [3, 3, 1] * 2, "recursive": []}[grad]
+    torch.testing.assert_close(compiled, eager, rtol=1e-12, atol=1e-12)
+    for a, b in zip(compiled_grads, eager_grads):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)

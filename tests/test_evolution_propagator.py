@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import physode
+from physode.grids import linspace
 from physode.steppers import get_method
 
 from fields import PeriodicConv
@@ -50,8 +51,36 @@ def test_propagator_computed_once_per_pass(grad: str, monkeypatch: pytest.Monkey
     block = _block(grad)
     block(torch.randn(2, 2, 5, dtype=torch.float64)).sum().backward()
     # backprop: one pass; checkpoint: the forward pass and its recompute; recursive: the
-    # graph-free sweeps (one pass, kept) and each of its 4 taped steps (one backward call each).
-    assert len(calls) == {"backprop": 1, "checkpoint": 2, "recursive": 1 + 4}[grad]
+    # graph-free sweeps (one pass, kept) and its 4 taped steps (one backward call each, all
+    # reusing one propagator as a leaf, its graph back-propagated once).
+    assert len(calls) == {"backprop": 1, "checkpoint": 2, "recursive": 2}[grad]
+
+
+@pytest.mark.parametrize("steps", [10, 50])
+def test_uniform_grid_builds_one_propagator_per_pass(steps: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The grid's rounded times differ by 4 (10 steps) and 7 (50 steps) distinct floats; the steps
+    # all take the nominal step 1/steps, so one pass builds a single propagator.
+    grid = linspace(0.0, 1.0, steps)
+    assert len({b - a for a, b in zip(grid, grid[1:])}) > 1
+    calls = []
+    exponent = physode.SpectralRDA.exponent
+    monkeypatch.setattr(physode.SpectralRDA, "exponent", lambda self: calls.append(1) or exponent(self))
+    _block("backprop", steps=steps)(torch.randn(2, 2, 5, dtype=torch.float64)).sum().backward()
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("grad", ["checkpoint", "recursive"])
+def test_gradients_equal_backprop_on_a_long_uniform_grid(grad: str) -> None:
+    z0 = torch.randn(2, 2, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    results = {}
+    for name in ("backprop", grad):
+        block = _block(name, steps=50)
+        out = block(z0)
+        out.pow(2).sum().backward()
+        results[name] = (out.detach(), [p.grad for p in block.parameters()])
+    torch.testing.assert_close(results[grad][0], results["backprop"][0], rtol=0, atol=1e-14)
+    for mine, reference in zip(results[grad][1], results["backprop"][1]):
+        torch.testing.assert_close(mine, reference, rtol=1e-12, atol=1e-14)
 
 
 def test_revolve_keeps_graph_free_propagators_between_taped_steps(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,7 +94,7 @@ def test_revolve_keeps_graph_free_propagators_between_taped_steps(monkeypatch: p
     strategy = physode.gradients.Recursive(snapshots=1)
     block = _block(strategy, steps=12)
     out = block(torch.randn(2, 2, 5, dtype=torch.float64))
-    forward = sum(graph_free)  # one per distinct step size of the grid's rounded times
+    forward = sum(graph_free)  # the forward sweep's propagator
     out.sum().backward()
     assert strategy.untaped_steps > 12  # the schedule did re-advance
     assert sum(graph_free) == forward

@@ -167,6 +167,20 @@ def test_recursive_equals_backprop(operator: str, snapshots) -> None:
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
 
 
+def test_recursive_backward_twice_equals_backprop() -> None:
+    # A repeated backward (retain_graph) runs the first sweep again: its taped steps reuse fresh
+    # leaves of the propagator, whose gradients join the parameters' once per backward call.
+    grads = {}
+    for grad in ("backprop", physode.Recursive(2)):
+        block = make_block("spectral", "euler", grad, steps=9)
+        loss = block(torch.randn(3, 2, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1))).pow(2).sum()
+        loss.backward(retain_graph=True)
+        loss.backward()
+        grads[str(grad)] = [p.grad for p in block.parameters()]
+    for a, b in zip(*grads.values()):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
+
+
 def test_adjoint_restarts_from_stored_states_on_a_stiff_problem() -> None:
     # dy/dt = a y with a fast and a slow rate, float32, outputs every 0.5 up to t = 4. Reversing
     # the fast decay over the whole horizon from the final state would amplify round-off by

@@ -5,6 +5,7 @@ import torch
 
 import physode
 from physode.errors import InputError
+from physode.grids import step_grid, subdivide
 from physode.steppers import TABLEAUS, get_method
 
 
@@ -65,3 +66,23 @@ def test_weight_groups_sum_equal_weights_before_scaling() -> None:
     # First same as last: dopri5's last stage is evaluated at exactly (bitwise) the update.
     last_stage = combine_groups(y, dt, DOPRI5.stage_groups[-1], slopes[:6])
     assert torch.equal(last_stage, combine_groups(y, dt, DOPRI5.update_groups, slopes))
+
+
+def test_steps_take_a_grids_nominal_step_sizes() -> None:
+    # Each interval's 7 steps take one float, (b - a) / 7; the rounded grid's differences do not.
+    grid = step_grid([0.0, 0.3, 1.0], 7)
+    assert grid.times == subdivide([0.0, 0.3, 1.0], 7)[0]
+    assert set(grid.sizes[:7]) == {0.3 / 7} and set(grid.sizes[7:]) == {0.7 / 7}
+    assert len({b - a for a, b in zip(grid.times, grid.times[1:])}) > 2
+
+    def field(t: float, y: torch.Tensor) -> torch.Tensor:
+        return -(1.0 + t) * y
+
+    rk4, y0 = get_method("rk4"), torch.tensor([0.5, 1.0, 1.5], dtype=torch.float64)
+    y, expected = y0, []
+    for t, dt in zip(grid.times, grid.sizes):
+        y = rk4.step(field, t, dt, y)
+        expected.append(y)
+    states = rk4.steps(field, grid.times, y0, grid.sizes)
+    assert len(states) == 14
+    assert all(torch.equal(a, b) for a, b in zip(states, expected))

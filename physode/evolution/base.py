@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from physode.errors import InputError
+from physode.gradients.reuse import PassReuse
 from physode.steppers import Stepper
 
 
@@ -70,12 +71,12 @@ class EvolutionOperator(nn.Module):
         """Advance the state from ``t`` to ``t + dt`` (``dt`` may be a fraction of a grid step)."""
         return method.step(lambda s, x: self.rate(x, s), t, dt, state)
 
-    def step_reusing(self, kept: dict, state: Tensor, t: float, dt: float, method: Stepper) -> Tensor:
+    def step_reusing(self, kept: PassReuse, state: Tensor, t: float, dt: float, method: Stepper) -> Tensor:
         """:meth:`step` within a pass of a solve over many steps: ``kept`` holds what the pass's
         earlier steps in the same grad mode computed from the parameters alone (e.g. a
-        propagator), for the operator to reuse; the solve empties it when a pass starts
-        (:meth:`DiscreteSolve.start_pass`), so nothing outlives a parameter update or reaches into
-        another pass's graph."""
+        propagator), for the operator to reuse (``kept.get(key, build)``); the solve empties it
+        when a pass starts (:meth:`DiscreteSolve.start_pass`), so nothing outlives a parameter
+        update or reaches into another pass's graph."""
         return self.step(state, t, dt, method)
 
     def weights_at(self, state: Tensor, t: float, times: Sequence[float]) -> Tensor:

@@ -12,6 +12,7 @@ from torch.nn import functional as F
 
 from physode.errors import InputError
 from physode.evolution.base import EvolutionOperator, group_shape
+from physode.gradients.reuse import PassReuse
 from physode.steppers import Stepper
 
 SIGMAS = {"identity": lambda x: x, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
@@ -219,16 +220,15 @@ class SpectralRDA(EvolutionOperator):
         return out.permute([self.dense_order.index(a) for a in range(w.ndim)])
 
     def step(self, state: Tensor, t: float, dt: float, method: Stepper) -> Tensor:
-        return self.step_reusing({}, state, t, dt, method)
+        return self.step_reusing(PassReuse(), state, t, dt, method)
 
-    def step_reusing(self, kept: dict, state: Tensor, t: float, dt: float, method: Stepper) -> Tensor:
+    def step_reusing(self, kept: PassReuse, state: Tensor, t: float, dt: float, method: Stepper) -> Tensor:
         # The propagator of each step size once per pass (``kept`` is per grad mode): with a
         # graph, its backward runs once for all the pass's steps.
         if self.sigma_placement == "rate" and self.sigma != "identity":
             return super().step(state, t, dt, method)
-        if dt not in kept:
-            kept[dt] = self._linear_map(torch.exp(self.exponent() * dt))
-        w = self._apply_map(state, kept[dt])
+        propagator = kept.get(dt, lambda: self._linear_map(torch.exp(self.exponent() * dt)))
+        w = self._apply_map(state, propagator)
         return SIGMAS[self.sigma](w) if self.sigma_placement == "each_step" else w
 
     def weights_at(self, state: Tensor, t: float, times: Sequence[float]) -> Tensor:

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import Tensor
 
+from physode.gradients.reuse import ReusedLeaves
 from physode.steppers import Stepper
 
 State = tuple[Tensor, ...]
@@ -84,12 +85,14 @@ class DiscreteSolve(abc.ABC):
         """The continuous dynamics the steps discretize, or ``None`` when there are none."""
         return None
 
-    def start_pass(self, graph_only: bool = False) -> None:
+    def start_pass(self, leaves: ReusedLeaves | None = None) -> None:
         """Forget what steps reuse from earlier steps (work that depends on the parameters
-        alone). A strategy calls it before each pass whose steps one backward call
-        differentiates: what a pass keeps with a graph joins that pass's graph only, which its
-        backward frees. ``graph_only``: keep what graph-free steps kept, still valid while the
-        parameters are (within one backward call, between its taped steps)."""
+        alone, :class:`~physode.gradients.reuse.PassReuse`). A strategy calls it before each pass
+        whose steps one backward call differentiates: what a pass keeps with a graph joins that
+        pass's graph only, which its backward frees. ``leaves``: for steps taped one at a time,
+        each differentiated by a backward call of its own; what graph-free steps kept stays
+        (valid while the parameters are, within one backward call), and steps with a graph reuse
+        leaves of ``leaves``."""
 
     def buffers(self) -> Sequence[Tensor]:
         """Mutable module state (e.g. BatchNorm running statistics) a recompute must not touch."""

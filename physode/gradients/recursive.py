@@ -41,6 +41,7 @@ from physode.gradients.base import (
     restored,
     run_forward,
 )
+from physode.gradients.reuse import ReusedLeaves
 
 
 def optimal_evaluations(steps: int, snapshots: int) -> int:
@@ -114,11 +115,13 @@ class _Snapshot:
 
 
 class _Reverser:
-    """Runs the schedule: advances without a graph, reverses single steps with one."""
+    """Runs the schedule: advances without a graph, reverses single steps with one (what the
+    steps reuse from the parameters as ``leaves``, their gradients taken through once at the end)."""
 
-    def __init__(self, strategy: Recursive, solve: DiscreteSolve, params: Sequence[Tensor]) -> None:
+    def __init__(self, strategy: Recursive, solve: DiscreteSolve, params: Sequence[Tensor], leaves: ReusedLeaves) -> None:
         self.strategy = strategy
         self.solve = solve
+        self.leaves = leaves
         self.params = [p for p in params if p.requires_grad]
         self.param_grads: list[Tensor | None] = [None] * len(self.params)
         self.output_grads: OutputGradients | None = None
@@ -136,7 +139,6 @@ class _Reverser:
     def tape(self, n: int, state: State) -> tuple[State, State]:
         """Step ``n`` with its graph: the detached inputs and the outputs."""
         self.strategy.taped_steps += 1
-        self.solve.start_pass(graph_only=True)  # each taped step has a backward call of its own
         with torch.enable_grad():
             x = requires_grad_copy(state)
             return x, self.solve.step(n, x)
@@ -146,11 +148,17 @@ class _Reverser:
         pairs = [(o, g) for o, g in zip(out, adjoint) if g is not None and o.requires_grad]
         if not pairs:
             return [None] * len(x)
-        grads = torch.autograd.grad([o for o, _ in pairs], [*x, *self.params], [g for _, g in pairs], allow_unused=True)
-        for i, g in enumerate(grads[len(x) :]):
+        leaves = list(self.leaves.leaves)
+        wrt = [*x, *self.params, *leaves]
+        grads = torch.autograd.grad([o for o, _ in pairs], wrt, [g for _, g in pairs], allow_unused=True)
+        self.add_param_grads(grads[len(x) : len(x) + len(self.params)])
+        self.leaves.accumulate(grads[len(x) + len(self.params) :])
+        return list(grads[: len(x)])
+
+    def add_param_grads(self, grads: Sequence[Tensor | None]) -> None:
+        for i, g in enumerate(grads):
             if g is not None:
                 self.param_grads[i] = g if self.param_grads[i] is None else self.param_grads[i] + g
-        return list(grads[: len(x)])
 
     def reverse_step(self, n: int, state: State, rng: RandomState, adjoint: list[Tensor | None]) -> list[Tensor | None]:
         rng.restore()
@@ -190,20 +198,22 @@ class _RecursiveSolve(torch.autograd.Function):
         ctx.rng = RandomState(y0)
         ctx.autocast = AutocastState()
         ctx.save_for_backward(*y0)
-        kept, ctx.snapshots, ctx.last = _first_sweep(_Reverser(strategy, solve, params), y0, ctx.rng)
+        ctx.leaves = ReusedLeaves()
+        kept, ctx.snapshots, ctx.last = _first_sweep(_Reverser(strategy, solve, params, ctx.leaves), y0, ctx.rng)
         return tuple(torch.stack(parts) for parts in zip(*kept))
 
     @staticmethod
     def backward(ctx: Any, *grad_outputs: Tensor | None) -> tuple[Tensor | None, ...]:
         ctx.unchanged.check()
         solve: DiscreteSolve = ctx.solve
-        reverser = _Reverser(ctx.strategy, solve, ctx.params)
-        reverser.output_grads = OutputGradients(solve, grad_outputs)
-        y0 = tuple(ctx.saved_tensors)
         # Snapshots are released as the reversal passes them; a repeated backward (retain_graph)
         # runs the first sweep again.
         snapshots, last = ctx.snapshots, ctx.last
-        ctx.snapshots = ctx.last = None
+        leaves = ctx.leaves if snapshots is not None else ReusedLeaves()
+        ctx.snapshots = ctx.last = ctx.leaves = None
+        reverser = _Reverser(ctx.strategy, solve, ctx.params, leaves)
+        reverser.output_grads = OutputGradients(solve, grad_outputs)
+        y0 = tuple(ctx.saved_tensors)
         adjoint = reverser.output_grads.add([None] * len(y0), solve.n_steps)
         end = solve.n_steps - 1
         with replayed(ctx.rng, ctx.autocast), restored(solve.buffers()):
@@ -221,6 +231,7 @@ class _RecursiveSolve(torch.autograd.Function):
                 end = snap.index
                 if snapshots:
                     reverser.hold(-1)
+            reverser.add_param_grads(leaves.parameter_gradients(reverser.params))
         grads_p = iter(reverser.param_grads)
         param_grads = [next(grads_p) if p.requires_grad else None for p in ctx.params]
         y_grads = [g if need else None for g, need in zip(adjoint, ctx.needs_input_grad[3 : 3 + len(y0)])]
@@ -233,6 +244,7 @@ def _first_sweep(
     """The schedule's first sweep: the outputs on the way, the snapshots of its deepest descent
     (the input's placeholder first), and the taped last step (the first one backward reverses)."""
     solve = reverser.solve
+    solve.start_pass(leaves=reverser.leaves)  # graph-free values of an earlier sweep stay valid
     n_steps = solve.n_steps
     budget = reverser.strategy.budget(n_steps)
     plan = {}

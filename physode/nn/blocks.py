@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from physode.errors import InputError
 from physode.evolution import Dirac, EvolutionOperator, SpectralRDA, TimeKernel
 from physode.gradients import Adjoint, GradientStrategy, get_gradient
-from physode.grids import as_times, check_steps, subdivide
+from physode.grids import StepGrid, as_times, check_steps, step_grid, subdivide
 from physode.integrate import accepted_grid, adaptive_controller
 from physode.nn.coupled_solve import CoupledSolve, CoupledState, CoupledSystem, WeightPath, WeightState
 from physode.steppers import AdaptiveSolution, CompiledStepper, Stepper, get_method
@@ -62,9 +62,10 @@ class CoupledODEBlock(nn.Module):
             (``"adjoint"`` takes the search's states as its forward pass instead of stepping again).
         compile: run each step (``f``, the stage loop, the weights' steps) through
             ``torch.compile`` (:class:`~physode.steppers.CompiledStepper`): the same results to
-            float round-off, compilation on the first steps; off by default (a block compiles
-            one step per call, whose overhead a small step does not repay; ``odeint`` compiles
-            runs of steps).
+            float round-off, compilation on the first steps; off by default (static weights:
+            runs of 25 steps per compiled call, as ``odeint``, except under ``"recursive"`` and
+            ``"adjoint"``; evolving weights: one step per call, whose overhead a small step does
+            not repay).
     """
 
     def __init__(
@@ -179,15 +180,17 @@ class CoupledODEBlock(nn.Module):
         ``final_only``: on fixed grids, return the final state alone (no copy of the input)."""
         system = self._system()
         if self.controller is not None and state0 is not None:
-            search = CoupledSolve(system, out_times, out_times, range(len(out_times)), out_times)
+            search_grid = StepGrid.through(out_times)
+            search = CoupledSolve(system, out_times, search_grid, range(len(out_times)), search_grid)
             as_forward = not self.grad.replays_adaptive_grid
             found = accepted_grid(search, out_times, state0.flat(), self.method, self.controller, as_forward=as_forward)
             self.stats = dataclasses.replace(found, states=[])  # statistics only: hold no activations
-            grid = found.grid
+            grid = StepGrid.through(found.grid)
             return CoupledSolve(system, out_times, grid, found.outputs, grid, found.states if as_forward else None)
-        grid, outputs = subdivide(out_times, self.steps)
+        _, outputs = subdivide(out_times, self.steps)
         outputs = outputs[-1:] if final_only else outputs
-        weight_grid = grid if self.weight_steps is None else subdivide(out_times, self.weight_steps)[0]
+        grid = step_grid(out_times, self.steps)
+        weight_grid = grid if self.weight_steps is None else step_grid(out_times, self.weight_steps)
         return CoupledSolve(system, out_times, grid, outputs, weight_grid)
 
     def _system(self) -> CoupledSystem:

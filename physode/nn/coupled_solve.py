@@ -19,6 +19,8 @@ from torch import Tensor, nn
 
 from physode.evolution import EvolutionOperator, TimeKernel
 from physode.gradients.base import ContinuousDynamics, DiscreteSolve, State
+from physode.gradients.reuse import PassReuse, ReusedLeaves
+from physode.grids import StepGrid, endpoint_times
 from physode.steppers import Stepper
 
 
@@ -86,32 +88,31 @@ class CoupledSolve(DiscreteSolve):
         self,
         system: CoupledSystem,
         output_times: Sequence[float],
-        grid: Sequence[float],
+        grid: StepGrid,
         outputs: Sequence[int],
-        weight_grid: Sequence[float],
+        weight_grid: StepGrid,
         forward_states: Sequence[State] | None = None,
     ) -> None:
         self.system = system
-        self.times = grid
+        self.times, self.step_sizes = grid.times, grid.sizes
         self.outputs = outputs
         self.forward_states = forward_states
-        self.weight_grid = weight_grid
+        self.weight_grid, self.weight_step_sizes = weight_grid.times, weight_grid.sizes
         self.n_evolved = len(system.evolved)
         self.slots = _parameter_slots(system.f, system.evolved)
         # Grid points of the two grids are compared with a tolerance: subdividing one interval
         # into different step counts rounds differently.
-        self.eps = 1e-9 * (grid[-1] - grid[0])
+        self.eps = 1e-9 * (self.times[-1] - self.times[0])
         self.all_static = all(op.is_static for op in system.operators) and not system.kernel.has_memory
-        self.applied_times = (
-            _endpoint_times(output_times, system.steps) if system.alignment == "endpoints" else None
-        )
+        self.applied_times = endpoint_times(output_times, system.steps) if system.alignment == "endpoints" else None
         #: Per operator and grad mode, what the current pass's steps reuse (`step_reusing`).
-        self.kept: tuple[dict[bool, dict], ...] = tuple({True: {}, False: {}} for _ in system.operators)
+        self.kept = tuple({True: PassReuse(), False: PassReuse()} for _ in system.operators)
 
-    def start_pass(self, graph_only: bool = False) -> None:
+    def start_pass(self, leaves: ReusedLeaves | None = None) -> None:
         for kept in self.kept:
-            for mode in (True,) if graph_only else (True, False):
-                kept[mode].clear()
+            kept[True].start(leaves)
+            if leaves is None:  # with leaves: a backward call's taped steps, parameters unchanged
+                kept[False].start()
 
     def weight_index(self, t: float) -> int:
         """Index of the last weight-grid point at or before ``t``."""
@@ -134,12 +135,24 @@ class CoupledSolve(DiscreteSolve):
             for module, name, parameter in saved:
                 module._parameters[name] = parameter
 
+    @property
+    def steps_per_call(self) -> int:
+        return self.system.stepper.steps_per_call if self.all_static else 1  # runs where no weight moves
+
+    def steps(self, n: int, m: int, state: State) -> list[State]:
+        if not self.all_static:
+            return super().steps(n, m, state)
+        current = CoupledState.from_flat(state, self.n_evolved)
+        thetas, times = current.weights.evolved, self.times[n : m + 1]
+        zs = self.system.stepper.steps(lambda t, x: self.apply_f(t, x, thetas), times, current.z, self.step_sizes[n:m])
+        return [CoupledState(z, current.weights).flat() for z in zs]
+
     def step(self, n: int, state: State) -> State:
         current = CoupledState.from_flat(state, self.n_evolved)
-        t0, t1 = self.times[n], self.times[n + 1]
+        t0, dt = self.times[n], self.step_sizes[n]
         if self.all_static:
             thetas = current.weights.evolved
-            z = self.system.stepper.step(lambda t, x: self.apply_f(t, x, thetas), t0, t1 - t0, current.z)
+            z = self.system.stepper.step(lambda t, x: self.apply_f(t, x, thetas), t0, dt, current.z)
             return CoupledState(z, current.weights).flat()
         path = WeightPath(self, self.weight_index(t0), current.weights)
 
@@ -148,8 +161,8 @@ class CoupledSolve(DiscreteSolve):
             applied = t if self.applied_times is None else self.applied_times[n]
             return self.apply_f(t, z, path.theta_at(applied))
 
-        z = self.system.stepper.step(rate, t0, t1 - t0, current.z)
-        return CoupledState(z, path.state_at_grid(self.weight_index(t1))).flat()
+        z = self.system.stepper.step(rate, t0, dt, current.z)
+        return CoupledState(z, path.state_at_grid(self.weight_index(self.times[n + 1]))).flat()
 
     def dynamics(self) -> ContinuousDynamics | None:
         if not all(op.has_dynamics for op in self.system.operators):
@@ -222,19 +235,6 @@ def _mismatch(solve: CoupledSolve) -> str | None:
     return None
 
 
-def _endpoint_times(output_times: Sequence[float], steps: int) -> list[float]:
-    """Per ``z`` step: the ``n``-th of ``steps`` evenly spaced points of its output interval,
-    both ends included (one step: the start)."""
-    applied = []
-    for a, b in zip(output_times, output_times[1:]):
-        if steps == 1:
-            applied.append(a)
-            continue
-        applied.extend(a + (b - a) * j / (steps - 1) for j in range(steps - 1))
-        applied.append(b)  # exact endpoint
-    return applied
-
-
 class WeightPath:
     """The weight state along the weight grid from a starting grid point, computed on demand.
 
@@ -256,8 +256,7 @@ class WeightPath:
     def state_at_grid(self, index: int) -> WeightState:
         while self.start + len(self.states) - 1 < index:
             j = self.start + len(self.states) - 1
-            grid = self.solve.weight_grid
-            self.states.append(self._advance(self.states[-1], grid[j], grid[j + 1] - grid[j]))
+            self.states.append(self._advance(self.states[-1], self.solve.weight_grid[j], self.solve.weight_step_sizes[j]))
         return self.states[index - self.start]
 
     def theta_at(self, t: float) -> tuple[Tensor, ...]:

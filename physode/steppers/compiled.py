@@ -82,14 +82,14 @@ class CompiledStepper(Stepper):
                 self._fall_back_on(error)
         return self.stepper.step(func, t, dt, y)
 
-    def steps(self, func: VectorField, times: Sequence[float], y: Y) -> list[Y]:
+    def steps(self, func: VectorField, times: Sequence[float], y: Y, sizes: Sequence[float] | None = None) -> list[Y]:
         if self.fallback is None:
             try:
-                # A tuple of floats: traced as symbolic inputs, so other times reuse the graph.
-                return self._compiled_steps(func, tuple(times), y)
+                # Tuples of floats: traced as symbolic inputs, so other times reuse the graph.
+                return self._compiled_steps(func, tuple(times), y, None if sizes is None else tuple(sizes))
             except RuntimeError as error:
                 self._fall_back_on(error)
-        return self.stepper.steps(func, times, y)
+        return self.stepper.steps(func, times, y, sizes)
 
     def trial_step(self, func: VectorField, t: float, dt: float, y: Y, start_rate: Y | None = None) -> TrialStep:
         return self.stepper.trial_step(func, t, dt, y, start_rate)

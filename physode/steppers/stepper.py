@@ -113,11 +113,14 @@ class Stepper(abc.ABC):
     def step(self, func: VectorField, t: float, dt: float, y: Y) -> Y:
         """One step ``y(t) -> y(t + dt)`` (``dt`` may be negative: the adjoint steps backwards)."""
 
-    def steps(self, func: VectorField, times: Sequence[float], y: Y) -> list[Y]:
-        """One :meth:`step` per interval of ``times``: the state at the end of each."""
+    def steps(self, func: VectorField, times: Sequence[float], y: Y, sizes: Sequence[float] | None = None) -> list[Y]:
+        """One :meth:`step` per interval of ``times``: the state at the end of each. ``sizes``: the
+        steps' sizes (default: the differences of ``times``; a grid's nominal steps,
+        :class:`~physode.grids.StepGrid`)."""
+        sizes = [t1 - t0 for t0, t1 in zip(times, times[1:])] if sizes is None else sizes
         states = []
-        for t0, t1 in zip(times, times[1:]):
-            y = self.step(func, t0, t1 - t0, y)
+        for t0, dt in zip(times, sizes):
+            y = self.step(func, t0, dt, y)
             states.append(y)
         return states
 
