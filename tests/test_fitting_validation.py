@@ -117,6 +117,22 @@ def test_adam_stops_when_the_validation_error_stops_falling_and_keeps_the_best_w
     assert again == pytest.approx(last["best_validation_nrmse"], rel=1e-12) == summary["validation_nrmse"]
 
 
+def test_a_fit_that_continues_weights_keeps_them_where_no_epoch_validates_better(
+        transport_file: Path, tmp_path: Path) -> None:
+    """The weights a fit continues (a trial's) are validated as epoch 0: a learning rate that only makes
+    them worse hands them back unchanged, where the first epoch's weights used to win by default."""
+    start = fit(transport_file, tmp_path / "start", _config(model=ModelConfig(variant="anodev2"), epochs=20,
+                                                             dtype="float64"), device="cpu")
+    config = _config(model=ModelConfig(variant="anodev2"), epochs=3, lr=0.5, rate_lr=0.5, patience=1,
+                     dtype="float64", initial_weights=str(tmp_path / "start" / CHECKPOINT))
+    summary = fit(transport_file, tmp_path / "on", config, device="cpu")
+    last = read_metrics(tmp_path / "on" / METRICS)[-1]
+    assert last["best_epoch"] == 0 and min(r["validation_nrmse"] for r in read_metrics(tmp_path / "on" / METRICS)
+                                           if "validation_nrmse" in r) > start["validation_nrmse"]
+    assert summary["validation_nrmse"] == pytest.approx(start["validation_nrmse"], rel=1e-12)
+    assert summary["test_nrmse"] == pytest.approx(start["test_nrmse"], rel=1e-12)
+
+
 def test_a_polish_that_does_not_lower_the_validation_error_is_cut_and_undone(transport_file: Path) -> None:
     """A validation error that only rises: the polish stops after `patience` evaluations and the
     weights it began with (Adam's) are kept, whatever it did to the training loss."""

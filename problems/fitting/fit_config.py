@@ -169,8 +169,9 @@ def window_length(config: FitConfig) -> int:
 
 def initial_model(config: FitConfig, grid: Grid, channels: int, fresh: bool) -> nn.Module:
     """``config``'s model with the weights a fit starts from: the seed's draw, or ``config.initial_weights``'
-    where the fit is ``fresh`` (a resumed one's checkpoint holds its own)."""
-    model = config.model.build(grid, channels)
+    where the fit is ``fresh`` (a resumed one's checkpoint holds its own), in ``config.dtype`` (float64 weights
+    loaded into float32 ones would lose their last digits)."""
+    model = config.model.build(grid, channels).to(DTYPES[config.dtype])
     if fresh and config.initial_weights is not None:
         model.load_state_dict(load_checkpoint(config.initial_weights, required={"model": dict})["model"])
     return model

@@ -72,6 +72,9 @@ class Trainer:
         self.clock = None if config.budget_seconds is None else BudgetClock(config.budget_seconds, cap)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.best = None if self.validation is None else BestWeights(self.model, config.patience, config.min_gain)
+        if self.best is not None and state is None and config.initial_weights is not None:
+            # Weights a fit continues (a trial's) are epoch 0's: kept if no epoch validates better.
+            self.best.update(0, self.validate())
         self.start, self.elapsed, self.polished, self.adam_stop, self.epoch_s = 0, 0.0, False, None, 0.0
         if state is not None:
             restore_training_state(state, self.model, self.optimizer, self.scheduler, self.generator)
