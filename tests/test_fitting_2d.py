@@ -13,7 +13,7 @@ from torch.func import functional_call
 from physode.errors import InputError
 from physode.gradients import get_gradient
 from physode.problems.fitting.models import Grid
-from physode.problems.fitting.models.layers2d import MirrorExtension, SpectralLayer2d
+from physode.problems.fitting.models.layers2d import OWN_SCALE, MirrorExtension, SpectralLayer2d
 from physode.problems.fitting.models.linear import ModelConfig
 from physode.variants import variant_names
 
@@ -41,10 +41,10 @@ def test_2d_spectral_layer_applies_its_symbol_to_every_mode() -> None:
     symbol = layer.symbol(layer.weight)[:, 0, 0]
     expected = torch.fft.irfft2((torch.fft.rfft2(u).flatten(-2) * symbol).unflatten(-1, (6, 5)), s=(6, 8))
     torch.testing.assert_close(layer(u), expected, rtol=0, atol=1e-12)
-    # Advection at velocity (cy, cx) = (0.5, 1.5): p = 0.5, q = 1.5 on every mode gives c . grad u.
+    # Advection at velocity (cy, cx) = (0.5, 1.5): the shared weights p = 0.5, q = 1.5 (every mode's) give c . grad u.
     with torch.no_grad():
         layer.weight.zero_()
-        layer.weight[:, 0, 1], layer.weight[:, 0, 2] = 0.5, 1.5
+        layer.weight[0, 0, 1], layer.weight[0, 0, 2] = 0.5, 1.5
     field = torch.sin(2 * math.pi * torch.arange(8.0, dtype=torch.float64) / 8)[None, :] * torch.cos(
         2 * math.pi * torch.arange(6.0, dtype=torch.float64) / 6)[:, None]
     derivative = layer(field[None, None])[0, 0]
@@ -111,7 +111,8 @@ def _heat_model(periodic: bool, nu: float, n: int, length: float):
     k_squared = (k_y[:, None] ** 2 + k_x[None, :] ** 2).flatten()
     with torch.no_grad():
         model.layer.weight.zero_()
-        model.layer.weight[:, 0, 0] = -nu * k_squared / model.layer.k_scale[:, 0, 0]  # velocity units: m_k = |k| a_k
+        # Each mode's own weights (after the shared entry, left at zero), in velocity units: m_k = |k| a_k.
+        model.layer.weight[1:, 0, 0] = -nu * k_squared / model.layer.k_scale[:, 0, 0] / OWN_SCALE
     return model
 
 
