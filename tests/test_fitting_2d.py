@@ -159,7 +159,8 @@ def test_2d_grid_checks_each_axis_and_names_it() -> None:
 
 
 def _plane_wave(k_y: int, k_x: int, velocity: tuple[float, float], times: list[float], n: int = 8) -> torch.Tensor:
-    """cos(2 pi (k . x + (k . c) t)) on the unit square, ``(1, len(times), 1, n, n)``: transported by u_t = c . grad u."""
+    """cos(2 pi (k . x + (k . c) t)) on the unit square, ``(1, len(times), 1, n, n)``: transported by
+    u_t = c . grad u."""
     points = torch.arange(n, dtype=torch.float64) / n
     phase = k_y * points[:, None] + k_x * points[None, :]
     return torch.stack([torch.cos(2 * math.pi * (phase + (k_y * velocity[0] + k_x * velocity[1]) * t))
