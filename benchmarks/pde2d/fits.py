@@ -59,7 +59,7 @@ def physode_config(model_name: str, row: Row, seed: int, budget_s: float | None)
     """``physode fit`` for one of the row's physode models, within ``budget_s`` of training."""
     if model_name in LINEAR:
         # lr 0.01 for the multipliers, 0.1 for the evolution rates: the 1-D benchmark's linear fits.
-        model = ModelConfig(variant=model_name, steps_per_interval=row.steps)
+        model = ModelConfig(variant=model_name, steps_per_interval=row.steps, modes=row.modes)
         return FitConfig(model=model, epochs=LINEAR_EPOCHS, lr=0.01, rate_lr=0.1, seed=seed, progress=False,
                          budget_seconds=budget_s)
     if model_name in FOURIER:

@@ -49,6 +49,9 @@ class Row:
     # RK4 steps per stored interval of the physode models: the Fourier-ODE's default, one (its 1-D defaults: one
     # step and backprop gradients; two cost 1.9-2.8x the time per training step at 32 x 32, measured under load).
     steps: int = 1
+    # Modes per axis of the linear models (physode fit --modes; None: all). Every kept mode gets the layer's shared
+    # weights, so the largest kept |k| must stay inside RK4's stability region at the row's steps.
+    modes: int | None = None
 
     @property
     def peers(self) -> tuple[str, ...]:
@@ -62,10 +65,15 @@ ROWS: dict[str, Row] = {
     # fastest initial mode (wavenumber 4 per axis) by up to |c| |k| dt = 0.5 * 2 pi 4 sqrt(2) * 0.1 = 1.8 rad.
     "transport2d": Row("transport u_t = c(t) . grad u, c = 0.5 (cos pi t, sin pi t)", "transport2d", (),
                        time_varying=True, target=3.0, physode=LINEAR, steps=4),
-    # Started travelling (u_t(0) = c(0) . grad u): at rest u_t(0) = 0 and its nRMSE would divide by zero.
+    # Started travelling (u_t(0) = c(0) . grad u): at rest u_t(0) = 0 and its nRMSE would divide by zero. 8 RK4
+    # steps: at c(1) = 2.24 the fastest initial mode (|k| = 2 pi 4 sqrt 2) turns 2 rad a step at 4 steps of the quick
+    # file's interval, where RK4 damps it by 0.75 a step; the linear model with the exact weights scores 0.061 at 4
+    # steps, 4.9e-3 at 8, 3.1e-4 at 16 (quick file). The initial fields hold wavenumbers up to 5 per axis: 6 modes
+    # keep them, the fastest kept one turning 1.2 rad a step at 8; every mode would put the shared wave weights on
+    # |k| = 2 pi 16 sqrt 2, past RK4's stability (2.8 rad a step) below 12 steps (the fit diverged at 4).
     "wave2d": Row("wave u_tt = c(t)^2 lap u, c = 0.5 exp(1.5 t), channels (u, u_t)", "wave2d",
                   ("--velocity", "exponential:c0=0.5,a=1.5", "--initial-rate", "transport"),
-                  time_varying=True, target=3.0, physode=LINEAR, steps=4),
+                  time_varying=True, target=3.0, physode=LINEAR, steps=8, modes=6),
     "navier-stokes2d": Row("Navier-Stokes vorticity, nu = 0.002 exp(t), forcing 0.1 + 0.05 sin(2 pi t)",
                            "navier-stokes2d", ("--nu", "exponential:c0=0.002,a=1.0"),
                            time_varying=True, target=3.0, physode=FOURIER),
