@@ -54,6 +54,13 @@ def annealed_from(warmup: float, total_steps: int) -> int:
     return math.ceil(warmup + decayed * (total_steps - warmup))
 
 
+def patience_from(warmup: float, total_steps: int, curriculum: float, steps_per_epoch: int) -> int:
+    """The epoch from which early stopping's patience counts: once the curriculum has reached every interval
+    and the learning rate has decayed to :data:`ANNEALED` of its peak (:func:`annealed_from`)."""
+    last = max(curriculum * total_steps, annealed_from(warmup, total_steps))
+    return math.ceil(last / steps_per_epoch)
+
+
 def horizon(step: int, total_steps: int, n_intervals: int, curriculum: float) -> int:
     """Stored intervals trained on at ``step``: ``ceil(N ** (step / ramp))`` of ``N`` intervals over the
     first ``ramp = curriculum * total_steps`` steps, then all of them."""

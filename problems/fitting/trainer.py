@@ -36,8 +36,8 @@ from physode.problems.fitting.loss import BatchLoss, check_divergence, trajector
 from physode.problems.fitting.models import parameter_count
 from physode.problems.fitting.polish import Validation, polish
 from physode.problems.fitting.samples import Splits
-from physode.problems.fitting.schedule import (BUDGET_WARMUP, BudgetClock, BudgetCycle, annealed_from, horizon,
-                                              one_cycle, one_cycle_warmup)
+from physode.problems.fitting.schedule import (BUDGET_WARMUP, BudgetClock, BudgetCycle, horizon, one_cycle,
+                                              one_cycle_warmup, patience_from)
 from physode.problems.fitting.validation import BestWeights, validation_nrmse
 from physode.problems.fitting.windows import WindowPlan, pushed_forward
 from physode.training import (CHECKPOINT, METRICS, DistContext, MetricsWriter, all_reduce_sum, data_parallel,
@@ -73,8 +73,7 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(config.seed)
         self.best = None if self.validation is None else BestWeights(self.model, config.patience, config.min_gain)
         if self.best is not None and state is None and config.initial_weights is not None:
-            # Weights a fit continues (a trial's) are epoch 0's: kept if no epoch validates better.
-            self.best.update(0, self.validate())
+            self.best.update(0, self.validate())  # continued weights (a trial's): kept unless an epoch validates better
         self.start, self.elapsed, self.polished, self.adam_stop, self.epoch_s = 0, 0.0, False, None, 0.0
         if state is not None:
             restore_training_state(state, self.model, self.optimizer, self.scheduler, self.generator)
@@ -144,17 +143,6 @@ class Trainer:
         """Adam's steps: ``epochs`` of them, or what a time budget leaves room for once it is fixed."""
         return self.scheduler.total_steps
 
-    @property
-    def curriculum_epochs(self) -> int:
-        """Epochs over which the curriculum grows the horizon (the patience counts once it is over)."""
-        return math.ceil(self.config.curriculum * self.total_steps / self.steps_per_epoch)
-
-    @property
-    def annealed_epochs(self) -> int:
-        """Epochs until the learning rate has decayed to :data:`.schedule.ANNEALED` of its peak (the patience
-        counts from then on)."""
-        return math.ceil(annealed_from(self.warmup, self.total_steps) / self.steps_per_epoch)
-
     def stop_reason(self, epoch: int, entry: dict[str, Any]) -> str | None:
         """``"validation"`` once the validation error has stopped falling, ``"budget"`` once the time
         budget is spent, ``"epochs"`` after the last epoch, else None; when Adam stops, the best
@@ -162,7 +150,8 @@ class Trainer:
         stop = "budget" if self.clock is not None and self.clock.spent else "epochs" if epoch == self.config.epochs else None
         if self.best is not None:
             self.best.update(epoch, entry["validation_nrmse"])
-            if self.best.plateau.exhausted(epoch, not_before=max(self.curriculum_epochs, self.annealed_epochs)):
+            counts_from = patience_from(self.warmup, self.total_steps, self.config.curriculum, self.steps_per_epoch)
+            if self.best.plateau.exhausted(epoch, not_before=counts_from):
                 stop = "validation"
             if stop is not None:
                 entry.update(self.best.restore())
