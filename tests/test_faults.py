@@ -396,7 +396,13 @@ def test_a_malformed_launch_environment_is_one_line(env: dict[str, str], data: P
 def test_ctrl_c_is_one_line_and_leaves_no_partial_file(argv: list[str], data: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     command = [sys.executable, "-m", "physode.cli", *(a.replace("{data}", str(data)) for a in argv), "--out", str(out)]
-    running = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # A run started in the background of a script (``cmd &``) arrives with SIGINT ignored, and an ignored
+    # signal stays ignored across exec: the command is started with Python's own, as a terminal would.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        running = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     deadline = time.monotonic() + 60
     while not any(tmp_path.rglob("*")) and time.monotonic() < deadline:  # its first write has begun
         time.sleep(0.1)
