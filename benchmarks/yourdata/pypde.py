@@ -72,10 +72,12 @@ def solve(eq: pde.PDE, u0: np.ndarray, grid: pde.CartesianGrid, times: np.ndarra
 
 
 def _rescaled(a: float, terms: str) -> str:
+    """``terms`` with the domain scale's powers filled in (``{a}``, ``{a2}``, ``{a4}``: ``a``, ``a^2``, ``a^4``)."""
     return terms.format(a=a, a2=a**2, a4=a**4)
 
 
-KS = PyPdeFile("Kuramoto-Sivashinsky", _rescaled(4.0, "-laplace(u) / {a2} - laplace(laplace(u)) / {a4} - u * d_dx(u) / {a}"),
+KS = PyPdeFile("Kuramoto-Sivashinsky",
+               _rescaled(4.0, "-laplace(u) / {a2} - laplace(laplace(u)) / {a4} - u * d_dx(u) / {a}"),
                wavenumbers=(1, 2, 3), divisors=(1, 2, 3), t_final=10.0,
                description="Kuramoto-Sivashinsky on [0, 2 pi), domain scale 4.0")
 SH = PyPdeFile("Swift-Hohenberg",

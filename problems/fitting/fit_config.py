@@ -44,9 +44,11 @@ class FitConfig:
     :data:`.samples.MIN_VALIDATION`; None: 0.1 where the file has 40 training samples or more, else 0,
     :func:`.samples.carve_validation`) are held out and scored after every epoch; Adam stops once
     ``patience`` epochs after the curriculum has reached every interval and the learning rate has decayed to
-    a tenth of its peak (:data:`.schedule.ANNEALED`) bring no validation gain of ``min_gain`` (relative), the polish once ``polish_patience`` evaluations bring none, and each
-    keeps its best validated weights. ``validation_fraction=0``: no validation, every training sample
-    trains, every epoch and the whole polish budget run (the fit before early stopping existed).
+    a tenth of its peak (:data:`.schedule.ANNEALED`) bring no validation gain of ``min_gain`` (relative), the
+    polish once ``polish_patience`` evaluations bring none, and each keeps its best validated weights (a fit
+    that continues ``initial_weights`` scores them as epoch 0). ``validation_fraction=0``: no validation,
+    every training sample trains, every epoch and the whole polish budget run (the fit before early stopping
+    existed).
 
     ``windows``: train on windows of this many stored intervals starting from every stored state
     (an epoch: every window once; the curriculum grows the window to it), not on whole trajectories
