@@ -117,3 +117,22 @@ def test_the_kdv_solver_matches_the_exact_soliton() -> None:
         exact = np.stack([soliton(x, k, 6.0, t) for t in times])
         assert np.abs(u - exact).max() < 1e-4 * exact.max()  # the soliton moves 4 k^2 t: 4 to 5 widths here
         assert np.abs(exact[-1] - exact[0]).max() > 0.5 * exact.max()
+
+
+def test_yourdata_report_names_the_code_and_load_that_made_each_section() -> None:
+    import subprocess
+
+    from benchmarks.common.report import code_revision
+    from benchmarks.yourdata.run import report
+
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                          text=True)
+    revision = code_revision()
+    assert revision.startswith(head.stdout.strip()) if head.returncode == 0 else revision.startswith("unknown")
+    entries = [{"name": "fno", "kind": "peer", "test_nrmse": 0.2, "fit_seconds": 9.0, "stopped": "validation"}]
+    result = {"name": "kdv", "label": "KdV", "budget_s": 60.0, "compare_wall_s": 70.0, "fit_wall_s": 30.0,
+              "table": "\n" * 4 + "| table |", "entries": entries, "choice": {"chosen": "fourier-if"},
+              "fit": {"test_nrmse": 0.1, "test_final_nrmse": 0.2, "params": 5, "fit_time_s": 20.0, "epochs_run": 3}}
+    old = report([result])
+    assert "commit `" not in old and "**met**" in old and "| table |" in old
+    assert "commit `abc1234`, load average 1.2 then 2.0" in report([{**result, "commit": "abc1234", "load": [1.2, 2.0]}])

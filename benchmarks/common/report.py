@@ -1,13 +1,28 @@
-"""Report helpers the benchmarks share: summary statistics, number formats, markdown tables and the
-bar chart of test nRMSE per row and model."""
+"""Report helpers the benchmarks share: the code a result came from, summary statistics, number formats,
+markdown tables and the bar chart of test nRMSE per row and model."""
 
 from __future__ import annotations
 
 import math
+import subprocess
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+
+
+def code_revision() -> str:
+    """The commit the benchmark runs from (short hash), marked where the work tree has uncommitted changes
+    to tracked files: a result names the code that made it."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"{commit} with uncommitted changes" if dirty else commit
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:

@@ -1,11 +1,12 @@
-"""Your data, compared: two files physode never simulated, ``physode compare`` on each and ``physode fit FILE
+"""Your data, compared: files physode never simulated, ``physode compare`` on each and ``physode fit FILE
 --out RUN`` with no other option, against the best FNO peer that compare reports.
 
 The files: KdV from the user-style numpy solver :mod:`.kdv`, and Kuramoto-Sivashinsky and Swift-Hohenberg
 from py-pde (:mod:`.pypde`), all in PDEBench's 1-D layout. Each file's comparison runs with ``--budget``
 seconds of wall time shared equally by physode's models, the FNO peers trained until their validation
-split stops them (converged: compare's default), and the automatic fit with its default budget; ``results.md`` beside this script gets both tables and the verdicts, ``NAME_pareto.png`` and
-``NAME_prediction.png`` each file's plots. Run from the repository root::
+split stops them (converged: compare's default), and the automatic fit with its default budget;
+``results.md`` beside this script gets both tables and the verdicts (with the commit and the load that made
+them), ``NAME_pareto.png`` and ``NAME_prediction.png`` each file's plots. Run from the repository root::
 
     python -m benchmarks.yourdata.run [--budget 600] [--work runs/yourdata] [--files kdv,ks,sh]
 
@@ -17,11 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.common.report import code_revision
 from benchmarks.yourdata import kdv, pypde
 from physode.cli import main as physode
 from physode.io import atomic_path, atomic_write_text
@@ -43,6 +46,7 @@ def run_file(name: str, work: Path, budget: float) -> dict:
     folder = work / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    load_before, commit = os.getloadavg()[0], code_revision()
     data = FILES[name][1](folder / f"{name}.hdf5")
     began = time.perf_counter()
     if physode(["compare", str(data), "--out", str(folder / "compare"), "--budget", str(budget)]) != 0:
@@ -61,7 +65,7 @@ def run_file(name: str, work: Path, budget: float) -> dict:
             "entries": json.loads((folder / "compare" / "results.json").read_text())["entries"],
             "fit": {key: summary[key]
                     for key in ("test_nrmse", "test_final_nrmse", "params", "fit_time_s", "epochs_run")},
-            "choice": summary["choice"]}
+            "choice": summary["choice"], "commit": commit, "load": [load_before, os.getloadavg()[0]]}
 
 
 def verdict(result: dict) -> str:
@@ -80,16 +84,26 @@ def verdict(result: dict) -> str:
 
 def report(results: list[dict]) -> str:
     lines = ["# Your data: physode compare and physode fit on files physode never simulated", "",
-             "Made by `python -m benchmarks.yourdata.run`; measured under load (a 2-core machine shared with other "
-             "work: wall times are noisy, and every budget is wall time, so a loaded machine trains less in it). "
-             "The FNO peers train until their validation split stops them (converged), outside the budget; "
-             "physode's rows in compare share `--budget`, and `physode fit` has its own default budget.", ""]
+             "Made by `python -m benchmarks.yourdata.run`; each section names the commit that made it and the "
+             "machine's load average as it began and ended (every budget is wall time, so a loaded machine trains "
+             "less in it). The FNO peers train until their validation split stops them (converged), outside the "
+             "budget; physode's rows in compare share `--budget`, and `physode fit` has its own default budget. "
+             "Experiments by hand, on these files and earlier code: [notes.md](notes.md).", ""]
     for result in results:
         lines += [f"## {result['label']}", "",
-                  f"`physode compare` with `--budget {result['budget_s']:g}` ({result['compare_wall_s']:.0f} s wall):",
+                  f"`physode compare` with `--budget {result['budget_s']:g}` "
+                  f"({result['compare_wall_s']:.0f} s wall{_made(result)}):",
                   "", *result["table"].splitlines()[4:], "", verdict(result), "",
                   f"![pareto]({result['name']}_pareto.png) ![prediction]({result['name']}_prediction.png)", ""]
     return "\n".join(lines)
+
+
+def _made(result: dict) -> str:
+    """Which code made ``result`` and the machine's load (1-minute average) as it began and ended: budgets are
+    wall time, so the load sets how much a budgeted fit trains. Results from before these were recorded: none."""
+    if "commit" not in result:
+        return ""
+    return f", commit `{result['commit']}`, load average {result['load'][0]:.1f} then {result['load'][1]:.1f}"
 
 
 def main() -> None:
