@@ -27,7 +27,7 @@ BUDGET_WARMUP = 20
 # Early stopping waits until the cycle's learning rate has come down to this fraction of its peak: near the
 # peak a rollout's validation error swings with the step size (a plateau there is noise, not convergence),
 # and stopping then keeps weights that the decay would have improved (measured on a Swift-Hohenberg file:
-# benchmarks/yourdata/results.md).
+# benchmarks/yourdata/notes.md).
 ANNEALED = 0.1
 
 
