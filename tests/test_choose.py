@@ -12,14 +12,16 @@ import pytest
 import torch
 
 from physode.cli import main
-from physode.problems.fitting.candidates import (BUDGET_MARGIN, TIE, FinalFit, Trial, candidates, final_epochs,
-                                                 final_fit, ranked_first)
-from physode.problems.fitting.choose import CHOICE, TRIAL_WEIGHTS
+from physode.problems.fitting.candidates import (BUDGET_MARGIN, FOURIER_EPOCHS, FOURIER_TRIAL_EPOCHS, TIE,
+                                                 TRIAL_VALUES, FinalFit, Trial, candidates, final_epochs, final_fit,
+                                                 fourier_trial_epochs, ranked_first)
+from physode.problems.fitting.choose import CHOICE, TRIAL_WEIGHTS, candidates_for
 from physode.problems.fitting.evaluate import SUMMARY
 from physode.problems.fitting.fit_config import FitConfig, initial_model
 from physode.problems.fitting.models import FourierModelConfig, Grid
 from physode.training import CHECKPOINT, load_checkpoint, save_checkpoint
 from physode.problems.pde import simulate_transport_to_file
+from physode.trajectories import TrajectoryFile
 
 # 18 training samples: a quarter (5) validates. A budget the trials use up: the winner's trial is the fit, so
 # two runs agree exactly whatever the machine's speed.
@@ -42,15 +44,18 @@ def chosen(transport_file: Path, tmp_path_factory: pytest.TempPathFactory) -> tu
     return runs / "a", runs / "b"
 
 
-def test_the_choice_is_recorded_and_reproducible_with_the_same_seed(chosen: tuple[Path, Path]) -> None:
+def test_the_choice_is_recorded_and_reproducible_with_the_same_seed(chosen: tuple[Path, Path],
+                                                                   transport_file: Path) -> None:
     first, second = (json.loads((run / CHOICE).read_text()) for run in chosen)
-    names = [c.name for c in candidates(16)]
+    with TrajectoryFile(transport_file) as data:
+        pool = candidates_for(data)
+    names = [c.name for c in pool]
     assert [t["name"] for t in first["trials"]] == names and first["chosen"] in names
     scores = [t["validation_nrmse"] for t in first["trials"]]
     won, tie = names.index(first["chosen"]), (1 + TIE) * min(scores)  # the lowest wins, a tie the earlier
     assert scores[won] <= tie and all(score > tie for score in scores[:won])
     assert [t["validation_nrmse"] for t in second["trials"]] == scores and second["chosen"] == first["chosen"]
-    winner = next(c for c in candidates(16) if c.name == first["chosen"])
+    winner = next(c for c in pool if c.name == first["chosen"])
     assert first["epochs"] == winner.trial_epochs and first["epochs_from"] == "budget"  # the budget paid for no more
     summaries = [json.loads((run / SUMMARY).read_text()) for run in chosen]
     assert summaries[0]["choice"]["chosen"] == first["chosen"] and summaries[0]["epochs"] == winner.trial_epochs
@@ -74,7 +79,8 @@ def test_a_longer_final_fit_continues_its_trials_weights(transport_file: Path, t
     assert json.loads((run / CHOICE).read_text())["from_trial"] is True
     trial = load_checkpoint(run / TRIAL_WEIGHTS, required={"model": dict, "epoch": int})
     fitted = load_checkpoint(run / CHECKPOINT, required={"config": dict, "epoch": int})
-    winner = next(c for c in candidates(16) if c.name == json.loads((run / CHOICE).read_text())["chosen"])
+    with TrajectoryFile(transport_file) as data:
+        winner = next(c for c in candidates_for(data) if c.name == json.loads((run / CHOICE).read_text())["chosen"])
     assert trial["epoch"] == winner.trial_epochs and fitted["epoch"] == 2
     assert fitted["config"]["initial_weights"] == str(run / TRIAL_WEIGHTS)
     (run / CHECKPOINT).unlink()  # killed before its first checkpoint: the resume starts from the trial again
@@ -142,12 +148,22 @@ def test_the_choice_needs_a_validation_split(transport_file: Path, tmp_path: Pat
 
 
 def test_the_final_fit_gets_the_epochs_its_budget_pays_for() -> None:
-    linear = candidates(16)[0]
+    linear = candidates(16, TRIAL_VALUES)[0]
     trial = Trial(linear.name, 0.1, parameters=20, fit_seconds=1.0, epoch_seconds=0.1, polish_seconds=0.05)
     base = FitConfig()  # the linear candidate's polish: 200 evaluations, 10 s here
     assert final_epochs(linear, trial, 0.0, base) == linear.trial_epochs  # no time left: the trial's length
     assert final_epochs(linear, trial, 20.0, base) == math.floor((0.9 * 20.0 - 10.0) / 0.1)
     assert final_epochs(linear, trial, 1e6, base) == linear.max_epochs
+
+
+def test_a_fourier_trial_covers_a_fixed_number_of_stored_values_within_its_epoch_range() -> None:
+    fewest, most = FOURIER_TRIAL_EPOCHS
+    assert fourier_trial_epochs(TRIAL_VALUES // 5) == 5  # in between: the values' worth
+    assert fourier_trial_epochs(100) == most  # a small file: the most epochs
+    assert fourier_trial_epochs(10**9) == fewest  # a large one (a 2-D field): the fewest
+    pool = candidates(64, TRIAL_VALUES // 5)
+    assert [(c.trial_epochs, c.max_epochs) for c in pool if c.name.startswith("fourier")] == [(5, FOURIER_EPOCHS)] * 2
+    assert all(c.trial_epochs == 20 for c in pool if c.name.startswith("linear"))  # the linear trials are fixed
 
 
 def test_trials_within_the_tie_go_to_the_earlier_candidate() -> None:
@@ -160,7 +176,7 @@ def test_trials_within_the_tie_go_to_the_earlier_candidate() -> None:
 
 
 def test_a_final_fit_without_a_polish_runs_until_the_time_left_is_spent() -> None:
-    linear, fourier = candidates(16)[0], candidates(16)[2]
+    linear, fourier = candidates(16, TRIAL_VALUES)[0], candidates(16, TRIAL_VALUES)[2]
     base = FitConfig()
     trial = Trial(fourier.name, 0.1, parameters=20, fit_seconds=3.0, epoch_seconds=1.0, polish_seconds=0.0)
     # Its polish is 0: up to its epoch cap, the schedule sized to 90% of the time left as the fit runs.

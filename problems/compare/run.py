@@ -26,8 +26,8 @@ import torch
 from physode.errors import InputError, TrainingDiverged
 from physode.io import check_input_file, check_run_dir
 from physode.log import LOGGER
-from physode.problems.fitting.candidates import Candidate, candidates
-from physode.problems.fitting.choose import fit_within
+from physode.problems.fitting.candidates import Candidate
+from physode.problems.fitting.choose import candidates_for, fit_within
 from physode.problems.fitting.evaluate import load_run
 from physode.problems.fitting.fit_config import FitConfig
 from physode.problems.fitting.models import ModelConfig
@@ -112,7 +112,8 @@ def compare(path: str | os.PathLike[str], out: str | os.PathLike[str], *, budget
         raise InputError(f"{out} exists and is not empty; pass --overwrite to replace its results or choose "
                          "another --out")
     test = TestSplit.read(path)
-    pool = candidates(len(test.x))
+    with TrajectoryFile(path) as data:
+        pool = candidates_for(data)
     wanted = _names(",".join(c.name for c in pool) if models == "all" else models, [c.name for c in pool], "--models")
     trained_peers = _names(peers, [name for name in PEERS if name not in REFERENCES], "--peers")
     if trained_peers and importlib.util.find_spec(FNO_PACKAGE) is None:

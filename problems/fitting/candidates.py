@@ -4,6 +4,7 @@ record of a candidate's trial, the ranking of trials and the final fit's size (n
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from physode.problems.fitting.fit_config import FitConfig, default_polish
@@ -12,10 +13,21 @@ from physode.problems.fitting.models import FourierModelConfig, ModelConfig, Mod
 
 MODES = 16  # the Fourier-ODE's modes where the grid has them (the PDE benchmark's rows)
 BUDGET_MARGIN = 0.9  # of the time left for the final fit: the test evaluation and the epoch's overshoot
-# Trials' validation errors within this fraction of the lowest tie; a tie goes to the earlier candidate. Short
-# trials rank noisily: on the Kuramoto-Sivashinsky file of benchmarks/yourdata the two Fourier candidates' 3-epoch
-# trials differ by 0.8% (the RK4 one lower), their 30-epoch fits by 1.4x (the integrating-factor one lower).
+# Trials' validation errors within this fraction of the lowest tie; a tie goes to the earlier candidate.
 TIE = 0.05
+# A Fourier candidate's trial steps through this many stored training values (samples x times x channels x
+# points), in 3 to 15 epochs. 3-epoch trials of the two Fourier candidates often fell within TIE of each other
+# (0.8% on benchmarks/yourdata's KS file, 1.4% on Swift-Hohenberg), so the tie chose, not the data; 15 epochs of
+# those files (156,000 training values an epoch, about 30 s a trial on one CPU thread) separate them by 1.2-1.6x,
+# and on Swift-Hohenberg pick the model whose fit is 3-6x better (benchmarks/yourdata/notes.md). A large file
+# (a 2-D field) keeps 3 epochs, so that the trials leave most of the budget to the winner.
+TRIAL_VALUES = 2_400_000
+FOURIER_TRIAL_EPOCHS = (3, 15)
+# The Fourier candidates' final fit: at most this many epochs (within the budget). Longer one-cycle schedules
+# spend longer at the peak learning rate, where a model trained on one-interval windows drifts to weights whose
+# rollouts fail: on the Swift-Hohenberg file 190 epochs validated at 0.26-0.29 where 60 reached 0.04-0.19
+# (benchmarks/yourdata/notes.md).
+FOURIER_EPOCHS = 60
 
 
 @dataclass(frozen=True)
@@ -38,15 +50,17 @@ class Candidate:
                                    polish=self.polish)
 
 
-def candidates(n_x: int) -> tuple[Candidate, ...]:
-    """The candidates for a grid of ``n_x`` points, in the order ties go (:func:`ranked_first`): the linear layers
-    (cheapest), then the Fourier network whose linear term covers every mode exactly, then the one whose RK4 steps
-    cap its linear term's modes. Learning rates: the PDE benchmark's (the linear
-    weights 0.01 and their rates 0.1; the network 3e-3, its linear term 3e-2). The Fourier candidates' trials
-    are 3 epochs: an epoch of their window training steps through every stored interval of every sample, and
-    4 candidates' trials must leave most of the default budget to the winner's fit."""
+def candidates(n_x: int, training_values: int) -> tuple[Candidate, ...]:
+    """The candidates for a grid of ``n_x`` points (the last axis) and a training split of ``training_values``
+    stored values, in the order ties go (:func:`ranked_first`): the linear layers (cheapest), then the Fourier
+    network whose linear term covers every mode exactly, then the one whose RK4 steps cap its linear term's modes.
+    Learning rates: the PDE benchmark's (the linear weights 0.01 and their rates 0.1; the network 3e-3, its linear
+    term 3e-2). The Fourier candidates' trials are :func:`fourier_trial_epochs` long: an epoch of their window
+    training steps through every stored interval of every sample, and 4 candidates' trials must leave most of the
+    default budget to the winner's fit."""
     fourier = FourierModelConfig(variant="anode", modes=min(MODES, n_x // 2), linear=True)
     stiff = dataclasses.replace(fourier, method="ifrk4", linear_modes=None)  # every mode of the grid, exactly
+    trial = fourier_trial_epochs(training_values)
     return (
         Candidate("linear-anode", "one linear layer, constant coefficients", ModelConfig(variant="anode"),
                   0.01, 0.1, None, trial_epochs=20, max_epochs=200),
@@ -54,10 +68,18 @@ def candidates(n_x: int) -> tuple[Candidate, ...]:
                   0.01, 0.1, None, trial_epochs=20, max_epochs=200),
         Candidate("fourier-if", "a Fourier network with a linear term on every mode propagated exactly "
                   "(integrating-factor RK4), nonlinear autonomous dynamics with stiff linear parts", stiff,
-                  3e-3, 3e-2, 0, trial_epochs=3, max_epochs=2000),
+                  3e-3, 3e-2, 0, trial_epochs=trial, max_epochs=FOURIER_EPOCHS),
         Candidate("fourier-anode", "a Fourier network with a linear term, nonlinear autonomous dynamics", fourier,
-                  3e-3, 3e-2, 0, trial_epochs=3, max_epochs=2000),
+                  3e-3, 3e-2, 0, trial_epochs=trial, max_epochs=FOURIER_EPOCHS),
     )
+
+
+def fourier_trial_epochs(training_values: int) -> int:
+    """A Fourier candidate's trial epochs for a training split of ``training_values`` stored values: about
+    :data:`TRIAL_VALUES` values' worth, within :data:`FOURIER_TRIAL_EPOCHS`. Set by the file alone, so the
+    choice does not depend on the machine's speed."""
+    fewest, most = FOURIER_TRIAL_EPOCHS
+    return max(fewest, min(most, math.ceil(TRIAL_VALUES / max(1, training_values))))
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ training samples (:func:`.samples.carve_validation`), errors within :data:`TIE` 
 tie that the earlier candidate wins (:func:`ranked_first`); the test split decides nothing. The winner is then fit
 in the run directory with what is left of the budget (:func:`final_fit`): where its trial's seconds per epoch price
 no more epochs than its trial ran (its L-BFGS polish priced in), the trial's run, which is that very fit, is kept
-instead of repeated; else a fit within what is left, its one-cycle schedule sized to that time as it goes (a machine
-faster or slower than during the trials gets more or fewer epochs), or ``epochs`` when given (:func:`fit_chosen`); those
+instead of repeated; else a fit of up to its ``max_epochs`` within what is left, its one-cycle schedule sized to that
+time as it goes where the time is shorter (a machine faster or slower than during the trials gets more or fewer
+epochs), or ``epochs`` when given (:func:`fit_chosen`); those
 epochs start from the trial's weights (``RUN/trial.pt``), so the trial's seconds are not spent twice. What was
 chosen and why is printed and recorded in ``RUN/choice.json`` and under ``"choice"`` in
 ``RUN/metrics.json``; ``--resume`` continues the recorded choice without new trials.
@@ -66,7 +67,7 @@ def choose(data_path: Path, base: FitConfig, scratch: Path, device: str = "auto"
                              f"none is held out of the {len(data.train)} training samples (the default holds 10% out "
                              "of 40 or more); pass --validation-fraction (e.g. 0.2), or choose the model yourself "
                              "(--model ...)")
-        pool = candidates(data.n_x)
+        pool = candidates_for(data)
     trials = [_trial(data_path, scratch / c.name, c, base, device) for c in pool]
     if all(t.diverged for t in trials):
         raise InputError(f"{data_path}: every candidate's trial fit diverged; check the data's scale, or choose "
@@ -148,8 +149,9 @@ def fit_chosen(data_path: str | os.PathLike[str], out: str | os.PathLike[str], b
     if overwrite:
         clear_run(out, (CHOICE, TRIAL_WEIGHTS, METRICS, SUMMARY))
     if resume and (out / CHOICE).exists():
-        choice = _recorded_choice(out / CHOICE, data_path)
-        winner = {c.name: c for c in candidates(choice["n_x"])}[choice["chosen"]]
+        pool = {c.name: c for c in _candidates_of(data_path)}
+        choice = _recorded_choice(out / CHOICE, data_path, pool)
+        winner = pool[choice["chosen"]]
         final = FinalFit(choice["epochs"], choice.get("fit_budget_s"))  # a choice recorded before the field: None
         summary = fit(data_path, out, _continued(final.config(winner, base), out), device=device, resume=True)
     else:
@@ -175,7 +177,7 @@ def _new_choice(data_path: Path, out: Path, base: FitConfig, budget_seconds: flo
         trial = next(t for t in trials if t.name == winner.name)
         final = FinalFit(epochs, None) if epochs else final_fit(winner, trial, budget_seconds - spent, base)
         LOGGER.info(describe(winner, trials, final, budget_seconds, spent))
-        choice = {"chosen": winner.name, "why": winner.why, "n_x": _grid_points(data_path), "epochs": final.epochs,
+        choice = {"chosen": winner.name, "why": winner.why, "epochs": final.epochs,
                   "epochs_from": "--epochs" if epochs else "budget", "budget_s": budget_seconds, "trials_s": spent,
                   "fit_budget_s": final.budget_s, "seed": base.seed, "trials": [dataclasses.asdict(t) for t in trials],
                   "from_trial": _keep_trial_weights(winner, final.epochs, Path(scratch) / winner.name, out)}
@@ -183,17 +185,21 @@ def _new_choice(data_path: Path, out: Path, base: FitConfig, budget_seconds: flo
         return choice, _finish(data_path, out, winner, base, final, Path(scratch) / winner.name, device)
 
 
-def _grid_points(data_path: Path) -> int:
+def candidates_for(data: TrajectoryFile) -> tuple[Candidate, ...]:
+    """:func:`.candidates.candidates` for ``data``'s grid and training split."""
+    return candidates(data.n_x, len(data.train) * math.prod(data.sample_shape))
+
+
+def _candidates_of(data_path: Path) -> tuple[Candidate, ...]:
     with TrajectoryFile(data_path) as data:
-        return data.n_x
+        return candidates_for(data)
 
 
-def _recorded_choice(path: Path, data_path: Path) -> dict[str, Any]:
+def _recorded_choice(path: Path, data_path: Path, pool: dict[str, Candidate]) -> dict[str, Any]:
     try:
         choice = json.loads(path.read_text())
-        names = {c.name for c in candidates(int(choice["n_x"]))}
         budget = choice.get("fit_budget_s")
-        if choice["chosen"] not in names or not isinstance(choice["epochs"], int) or not (
+        if choice["chosen"] not in pool or not isinstance(choice["epochs"], int) or not (
                 budget is None or isinstance(budget, (int, float))):
             raise ValueError(choice["chosen"])
     except (ValueError, KeyError, TypeError) as err:
