@@ -13,16 +13,17 @@ import numpy as np
 
 def code_revision() -> str:
     """The commit the benchmark runs from (short hash), marked where the work tree has uncommitted changes
-    to tracked files: a result names the code that made it."""
+    to its code (Python files, pyproject.toml; not the reports and plots benchmarks write): a result names the
+    code that made it."""
     here = Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True,
                                 check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "*.py", "pyproject.toml"],
+                               cwd=here, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
-    return f"{commit} with uncommitted changes" if dirty else commit
+    return f"{commit} with uncommitted code changes" if dirty else commit
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
