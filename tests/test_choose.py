@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from physode.cli import main
-from physode.problems.fitting.candidates import (BUDGET_MARGIN, FOURIER_EPOCHS, FOURIER_TRIAL_EPOCHS, TIE,
-                                                 TRIAL_VALUES, FinalFit, Trial, candidates, final_epochs, final_fit,
-                                                 fourier_trial_epochs, ranked_first)
+from physode.problems.fitting.candidates import (BUDGET_MARGIN, CONTINUED_LR, FOURIER_EPOCHS, FOURIER_TRIAL_EPOCHS,
+                                                 TIE, TRIAL_VALUES, FinalFit, Trial, candidates, final_epochs,
+                                                 final_fit, fourier_trial_epochs, ranked_first)
 from physode.problems.fitting.choose import CHOICE, TRIAL_WEIGHTS, candidates_for
 from physode.problems.fitting.evaluate import SUMMARY
 from physode.problems.fitting.fit_config import FitConfig, initial_model
@@ -83,6 +83,7 @@ def test_a_longer_final_fit_continues_its_trials_weights(transport_file: Path, t
         winner = next(c for c in candidates_for(data) if c.name == json.loads((run / CHOICE).read_text())["chosen"])
     assert trial["epoch"] == winner.trial_epochs and fitted["epoch"] == 2
     assert fitted["config"]["initial_weights"] == str(run / TRIAL_WEIGHTS)
+    assert fitted["config"]["lr"] == pytest.approx(winner.lr * winner.continued_lr)  # a continued cycle's peak
     (run / CHECKPOINT).unlink()  # killed before its first checkpoint: the resume starts from the trial again
     (run / SUMMARY).unlink()
     assert main(["fit", str(transport_file), "--out", str(run), *CHOOSE, "--resume"]) == 0
@@ -164,6 +165,10 @@ def test_a_fourier_trial_covers_a_fixed_number_of_stored_values_within_its_epoch
     pool = candidates(64, TRIAL_VALUES // 5)
     assert [(c.trial_epochs, c.max_epochs) for c in pool if c.name.startswith("fourier")] == [(5, FOURIER_EPOCHS)] * 2
     assert all(c.trial_epochs == 20 for c in pool if c.name.startswith("linear"))  # the linear trials are fixed
+    fourier = pool[2]
+    continued = fourier.continued(fourier.config(FitConfig(), 10), "trial.pt")
+    assert (continued.initial_weights, continued.lr, continued.rate_lr) == (
+        "trial.pt", fourier.lr * CONTINUED_LR, fourier.rate_lr * CONTINUED_LR)
 
 
 def test_trials_within_the_tie_go_to_the_earlier_candidate() -> None:

@@ -28,12 +28,19 @@ FOURIER_TRIAL_EPOCHS = (3, 15)
 # rollouts fail: on the Swift-Hohenberg file 190 epochs validated at 0.26-0.29 where 60 reached 0.04-0.19
 # (benchmarks/yourdata/notes.md).
 FOURIER_EPOCHS = 60
+# A Fourier candidate's final fit continues its trial's weights at this fraction of the peak learning rates: a
+# cycle back to the full rate undid what the trial had learnt (two of three Swift-Hohenberg seeds kept their
+# trial's weights after 60 more epochs). Measured with the 15-epoch trials (benchmarks/yourdata/notes.md): test
+# nRMSE 0.53-0.70x on Swift-Hohenberg and KS, 1.15x on KdV, against continuing at the full rates.
+CONTINUED_LR = 0.3
 
 
 @dataclass(frozen=True)
 class Candidate:
     """One model the choice may pick: its family config and training settings. ``trial_epochs``: the
-    short fit it is ranked by; ``max_epochs``: the most its final fit runs whatever the budget."""
+    short fit it is ranked by; ``max_epochs``: the most its final fit runs whatever the budget; ``continued_lr``:
+    the final fit's peak learning rates as a fraction of ``lr`` and ``rate_lr`` where it continues the trial's
+    weights."""
 
     name: str
     why: str
@@ -43,11 +50,18 @@ class Candidate:
     polish: int | None  # None: the family's default
     trial_epochs: int
     max_epochs: int
+    continued_lr: float
 
     def config(self, base: FitConfig, epochs: int) -> FitConfig:
         """``base`` (the user's seed, batch size, validation, dtype ...) with this model and its settings."""
         return dataclasses.replace(base, model=self.model, epochs=epochs, lr=self.lr, rate_lr=self.rate_lr,
                                    polish=self.polish)
+
+    def continued(self, config: FitConfig, weights: str) -> FitConfig:
+        """``config``, this candidate's final fit, starting from its trial's ``weights`` (a checkpoint's path) at
+        ``continued_lr`` of its peak learning rates."""
+        return dataclasses.replace(config, initial_weights=weights, lr=config.lr * self.continued_lr,
+                                   rate_lr=None if config.rate_lr is None else config.rate_lr * self.continued_lr)
 
 
 def candidates(n_x: int, training_values: int) -> tuple[Candidate, ...]:
@@ -63,14 +77,14 @@ def candidates(n_x: int, training_values: int) -> tuple[Candidate, ...]:
     trial = fourier_trial_epochs(training_values)
     return (
         Candidate("linear-anode", "one linear layer, constant coefficients", ModelConfig(variant="anode"),
-                  0.01, 0.1, None, trial_epochs=20, max_epochs=200),
+                  0.01, 0.1, None, trial_epochs=20, max_epochs=200, continued_lr=1.0),
         Candidate("linear-anodev2", "one linear layer, time-varying coefficients", ModelConfig(variant="anodev2"),
-                  0.01, 0.1, None, trial_epochs=20, max_epochs=200),
+                  0.01, 0.1, None, trial_epochs=20, max_epochs=200, continued_lr=1.0),
         Candidate("fourier-if", "a Fourier network with a linear term on every mode propagated exactly "
                   "(integrating-factor RK4), nonlinear autonomous dynamics with stiff linear parts", stiff,
-                  3e-3, 3e-2, 0, trial_epochs=trial, max_epochs=FOURIER_EPOCHS),
+                  3e-3, 3e-2, 0, trial_epochs=trial, max_epochs=FOURIER_EPOCHS, continued_lr=CONTINUED_LR),
         Candidate("fourier-anode", "a Fourier network with a linear term, nonlinear autonomous dynamics", fourier,
-                  3e-3, 3e-2, 0, trial_epochs=trial, max_epochs=FOURIER_EPOCHS),
+                  3e-3, 3e-2, 0, trial_epochs=trial, max_epochs=FOURIER_EPOCHS, continued_lr=CONTINUED_LR),
     )
 
 

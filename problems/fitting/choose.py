@@ -97,17 +97,18 @@ def _finish(data_path: Path, out: Path, candidate: Candidate, base: FitConfig, f
     (same config, same seed: the same run), else ``final`` from the trial's weights where
     :func:`_keep_trial_weights` kept them (the trial's epochs are not paid twice)."""
     if final.epochs != candidate.trial_epochs or not (trial_run / CHECKPOINT).exists():
-        return fit(data_path, out, _continued(final.config(candidate, base), out), device=device)
+        return fit(data_path, out, _continued(candidate, final.config(candidate, base), out), device=device)
     out.mkdir(parents=True, exist_ok=True)
     for item in trial_run.iterdir():
         os.replace(item, out / item.name)
     return json.loads((out / SUMMARY).read_text())
 
 
-def _continued(config: FitConfig, out: Path) -> FitConfig:
-    """``config`` starting from the trial's weights kept in ``out``, where there are any."""
+def _continued(candidate: Candidate, config: FitConfig, out: Path) -> FitConfig:
+    """``candidate``'s final fit ``config`` starting from the trial's weights kept in ``out``, where there are any
+    (:meth:`.Candidate.continued`)."""
     weights = out / TRIAL_WEIGHTS
-    return dataclasses.replace(config, initial_weights=str(weights)) if weights.exists() else config
+    return candidate.continued(config, str(weights)) if weights.exists() else config
 
 
 def fit_within(data_path: Path, out: Path, candidate: Candidate, base: FitConfig, seconds: float,
@@ -153,7 +154,8 @@ def fit_chosen(data_path: str | os.PathLike[str], out: str | os.PathLike[str], b
         choice = _recorded_choice(out / CHOICE, data_path, pool)
         winner = pool[choice["chosen"]]
         final = FinalFit(choice["epochs"], choice.get("fit_budget_s"))  # a choice recorded before the field: None
-        summary = fit(data_path, out, _continued(final.config(winner, base), out), device=device, resume=True)
+        summary = fit(data_path, out, _continued(winner, final.config(winner, base), out), device=device,
+                      resume=True)
     else:
         if resume and (out / CHECKPOINT).exists():
             raise InputError(f"{out} holds a run fit with model options (it has no {CHOICE}); resume it with the "
