@@ -31,7 +31,7 @@ FOURIER_EPOCHS = 60
 # A Fourier candidate's final fit continues its trial's weights at this fraction of the peak learning rates: a
 # cycle back to the full rate undid what the trial had learnt (two of three Swift-Hohenberg seeds kept their
 # trial's weights after 60 more epochs). Measured with the 15-epoch trials (benchmarks/yourdata/notes.md): test
-# nRMSE 0.53-0.70x on Swift-Hohenberg and KS, 1.15x on KdV, against continuing at the full rates.
+# nRMSE 0.45-0.62x on Swift-Hohenberg's three seeds, 0.70x on KS, 1.15x on KdV's two, against the full rates.
 CONTINUED_LR = 0.3
 
 
